@@ -1,1 +1,14 @@
-//! TODO
+//! Livewasm's protocol crate: pure data and algorithms, no I/O, no tokio, no wasmtime.
+//!
+//! - [`rendered`]: the tree the host keeps for each view (statics shared by `Arc`).
+//! - [`update`]: what a guest's `render` returns (only changed dynamics), free of wasmtime types.
+//! - [`diff`]: merges an update into the kept tree and emits the Phoenix LiveView 1.2 diff.
+//! - [`frame`]: Phoenix channels V2 JSON frames.
+//! - [`client`]: a model of the official client's merge of those diffs, for tests and harnesses.
+
+pub mod client;
+pub mod diff;
+pub mod frame;
+pub mod html;
+pub mod rendered;
+pub mod update;
