@@ -1,0 +1,30 @@
+//! Limits and pool sizes.
+
+use std::time::Duration;
+
+/// How the runtime sizes its pool and fences guest calls.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Component instances the pool holds at once (one per connected view, plus dead renders).
+    pub max_instances: u32,
+    /// Linear memory cap per instance, in bytes.
+    pub memory_limit: usize,
+    /// Fuel given to each callback (about 0.05 ns of guest work per unit).
+    pub fuel_per_callback: u64,
+    /// Wall-clock limit per callback, enforced with epochs.
+    pub callback_deadline: Duration,
+    /// How often the epoch advances.
+    pub epoch_tick: Duration,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            max_instances: 1000,
+            memory_limit: 16 << 20,
+            fuel_per_callback: 2_000_000_000,
+            callback_deadline: Duration::from_secs(2),
+            epoch_tick: Duration::from_millis(10),
+        }
+    }
+}

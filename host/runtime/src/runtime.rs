@@ -1,0 +1,279 @@
+//! [`Runtime`] (engine, linker, epoch ticker) and [`App`] (a compiled component).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use livewasm_protocol::rendered::Statics;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
+};
+
+use crate::bindings::{View, ViewPre};
+use crate::host_state::HostState;
+use crate::instance::Instance;
+use crate::{CallError, RuntimeConfig, RuntimeError};
+
+/// Most templates one app may register.
+const MAX_TEMPLATES: usize = 4096;
+
+/// One route an app serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Path pattern, e.g. `/articles/:id`.
+    pub path: String,
+    /// The view mounted there.
+    pub view: String,
+    /// Its live action.
+    pub action: Option<String>,
+    /// Its live session.
+    pub live_session: Option<String>,
+}
+
+/// What an app declares about itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Manifest {
+    /// App name.
+    pub name: String,
+    /// Routes.
+    pub routes: Vec<Route>,
+}
+
+pub(crate) struct RuntimeInner {
+    pub(crate) engine: Engine,
+    linker: Linker<HostState>,
+    pub(crate) config: RuntimeConfig,
+    pub(crate) started: Instant,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for RuntimeInner {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// The process-wide wasmtime engine with Livewasm's limits.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<RuntimeInner>,
+}
+
+impl Runtime {
+    /// Builds the engine (pooling allocator, fuel, epochs) and starts the epoch ticker.
+    pub fn new(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
+        let n = config.max_instances.max(1);
+        let mut pool = PoolingAllocationConfig::default();
+        pool.total_component_instances(n)
+            .total_core_instances(3 * n)
+            .total_memories(n)
+            .total_tables(2 * n)
+            .max_memory_size(config.memory_limit);
+        let mut wasm = Config::new();
+        wasm.wasm_component_model(true)
+            .consume_fuel(true)
+            .epoch_interruption(true)
+            .memory_reservation(64 << 20)
+            .memory_guard_size(64 << 10)
+            .memory_reservation_for_growth(0)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&wasm).map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let mut linker = Linker::new(&engine);
+        View::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| RuntimeError::Engine(format!("{e:#}")))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), config.epoch_tick, stop.clone())?;
+        Ok(Runtime {
+            inner: Arc::new(RuntimeInner {
+                engine,
+                linker,
+                config,
+                started: Instant::now(),
+                stop,
+            }),
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.inner.config
+    }
+
+    /// Compiles a component, checks it against the `view` world, and reads its manifest.
+    pub fn load_app(&self, wasm: &[u8]) -> Result<App, RuntimeError> {
+        let digest = Sha256::digest(wasm)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        let component = Component::new(&self.inner.engine, wasm)
+            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
+        let pre =
+            ViewPre::new(pre).map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
+        let mut app = App {
+            inner: Arc::new(AppInner {
+                runtime: self.inner.clone(),
+                pre,
+                manifest: Manifest {
+                    name: String::new(),
+                    routes: Vec::new(),
+                },
+                name: Arc::from("loading"),
+                digest,
+                templates: RwLock::new(HashMap::new()),
+            }),
+        };
+        let manifest = read_manifest(&app)?;
+        if let Some(inner) = Arc::get_mut(&mut app.inner) {
+            inner.name = Arc::from(manifest.name.as_str());
+            inner.manifest = manifest;
+        }
+        Ok(app)
+    }
+}
+
+fn spawn_ticker(
+    engine: Engine,
+    tick: std::time::Duration,
+    stop: Arc<AtomicBool>,
+) -> Result<(), RuntimeError> {
+    std::thread::Builder::new()
+        .name("livewasm-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                engine.increment_epoch();
+            }
+        })
+        .map(|_| ())
+        .map_err(|e| RuntimeError::Engine(format!("epoch ticker: {e}")))
+}
+
+fn read_manifest(app: &App) -> Result<Manifest, RuntimeError> {
+    let mut instance = app.instantiate()?;
+    let raw = instance
+        .manifest()
+        .map_err(|e| RuntimeError::Manifest(e.to_string()))?;
+    if raw.name.trim().is_empty() {
+        return Err(RuntimeError::Manifest("the app has no name".into()));
+    }
+    if raw.routes.is_empty() {
+        return Err(RuntimeError::Manifest("the app declares no routes".into()));
+    }
+    for route in &raw.routes {
+        if !route.path.starts_with('/') {
+            return Err(RuntimeError::Manifest(format!(
+                "route `{}` must start with `/`",
+                route.path
+            )));
+        }
+        if route.view.is_empty() {
+            return Err(RuntimeError::Manifest(format!(
+                "route `{}` names no view",
+                route.path
+            )));
+        }
+    }
+    Ok(Manifest {
+        name: raw.name,
+        routes: raw
+            .routes
+            .into_iter()
+            .map(|r| Route {
+                path: r.path,
+                view: r.view,
+                action: r.action,
+                live_session: r.live_session,
+            })
+            .collect(),
+    })
+}
+
+pub(crate) struct AppInner {
+    pub(crate) runtime: Arc<RuntimeInner>,
+    pre: ViewPre<HostState>,
+    manifest: Manifest,
+    pub(crate) name: Arc<str>,
+    digest: String,
+    templates: RwLock<HashMap<u64, Arc<Statics>>>,
+}
+
+/// A compiled component, shared by all its instances.
+#[derive(Clone)]
+pub struct App {
+    pub(crate) inner: Arc<AppInner>,
+}
+
+impl App {
+    /// The app's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.inner.manifest
+    }
+
+    /// sha256 of the component bytes, hex.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+
+    /// A fresh instance with its own store, fuel and memory cap.
+    pub fn instantiate(&self) -> Result<Instance, RuntimeError> {
+        let runtime = &self.inner.runtime;
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(runtime.config.memory_limit)
+            .instances(8)
+            .tables(8)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState::new(limits, self.inner.name.clone(), runtime.started);
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_trap();
+        fence(&mut store, &runtime.config);
+        let view = self.inner.pre.instantiate(&mut store).map_err(|e| {
+            let text = format!("{e:#}");
+            if text.contains("concurrent") || text.contains("pooling") || text.contains("maximum") {
+                RuntimeError::PoolExhausted(runtime.config.max_instances)
+            } else {
+                RuntimeError::Instantiate(text)
+            }
+        })?;
+        Ok(Instance::new(self.clone(), store, view))
+    }
+
+    /// Statics of a template, when this app has seen it.
+    pub(crate) fn template(&self, id: u64) -> Option<Arc<Statics>> {
+        self.inner.templates.read().ok()?.get(&id).cloned()
+    }
+
+    /// Records statics fetched from a guest; false when the app has too many templates.
+    pub(crate) fn remember(&self, statics: Arc<Statics>) -> Result<(), CallError> {
+        let mut table = self
+            .inner
+            .templates
+            .write()
+            .map_err(|_| CallError::Render("template cache poisoned".into()))?;
+        if table.len() >= MAX_TEMPLATES && !table.contains_key(&statics.id) {
+            return Err(CallError::Render(format!(
+                "more than {MAX_TEMPLATES} templates"
+            )));
+        }
+        table.entry(statics.id).or_insert(statics);
+        Ok(())
+    }
+}
+
+/// Gives the next call its fuel and wall-clock deadline.
+pub(crate) fn fence(store: &mut Store<HostState>, config: &RuntimeConfig) {
+    let _ = store.set_fuel(config.fuel_per_callback);
+    let tick = config.epoch_tick.as_nanos().max(1);
+    let ticks = (config.callback_deadline.as_nanos() / tick).max(1) as u64;
+    store.set_epoch_deadline(ticks);
+}
