@@ -1,1 +1,11 @@
-//! Integration tests live in tests/tests/*.rs.
+//! Support for Livewasm's end-to-end tests: start a real host on a loopback port with real guest
+//! components, fetch dead-rendered pages over HTTP, and talk Phoenix channels V2 over a real
+//! WebSocket exactly as the official JavaScript client does.
+
+mod http;
+mod server;
+mod socket;
+
+pub use http::{Page, get};
+pub use server::TestServer;
+pub use socket::{PhxSocket, SocketError, WAIT};

@@ -1,1 +1,64 @@
-fn main() {}
+//! `cargo xtask`: Livewasm's developer tasks.
+//!
+//! - `build [guest…]`: compile guest crates to wasm32 and make components of them;
+//! - `dev`: build the examples and serve them on 127.0.0.1:4000, rebuilding on change;
+//! - `test`: install what the tests need, build the guests, run every test suite;
+//! - `bench`: measure the host with the load generator.
+
+mod bench;
+mod dev;
+mod guest;
+mod process;
+mod test;
+mod toolchain;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Livewasm developer tasks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Task,
+}
+
+#[derive(Subcommand)]
+enum Task {
+    /// Build guest crates (default: all examples and test fixtures) into target/components.
+    Build {
+        /// Guest crates by directory or package name.
+        guests: Vec<String>,
+    },
+    /// Build the examples and serve them (embedded defaults), rebuilding when sources change.
+    Dev {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:4000")]
+        listen: String,
+    },
+    /// Run every test: Rust unit and integration tests, protocol tests, browser tests.
+    Test {
+        /// Skip the browser tests.
+        #[arg(long)]
+        no_browser: bool,
+    },
+    /// Measure mount latency, event round trips, density and wire bytes (release build).
+    Bench {
+        /// A short run that only checks the benchmark works.
+        #[arg(long)]
+        smoke: bool,
+    },
+}
+
+fn main() -> Result<()> {
+    match Cli::parse().command {
+        Task::Build { guests } => {
+            let toolchain = toolchain::resolve()?;
+            println!("using {}", toolchain.describe());
+            guest::build(&toolchain, &guest::select(&guests)?)?;
+            Ok(())
+        }
+        Task::Dev { listen } => dev::run(&listen),
+        Task::Test { no_browser } => test::run(!no_browser),
+        Task::Bench { smoke } => bench::run(smoke),
+    }
+}

@@ -1,1 +1,81 @@
-//! TODO
+//! ThermostatLive from the seed: shows a house's temperature, raises or lowers it with buttons
+//! or the arrow keys, and refreshes the "last updated" time every second while connected.
+//!
+//! Add `tick=off` to the URL to mount without the 1 s timer (used by density benchmarks).
+
+use livewasm_sdk::prelude::*;
+use livewasm_sdk::time;
+
+/// The thermostat's assigns.
+#[derive(Assigns, Default)]
+pub struct Thermostat {
+    house_id: String,
+    temperature: i64,
+    user: String,
+    last_update: String,
+}
+
+/// The message the 1 s timer delivers.
+const TICK: &str = "tick";
+
+fn now() -> String {
+    time::format_hms(time::now_ms())
+}
+
+impl LiveView for Thermostat {
+    fn mount(socket: &mut Socket<Self>, params: &Params, session: &Session) -> Result {
+        if socket.connected() && params.str("tick") != Some("off") {
+            timers::send_interval(1000, TICK);
+        }
+        let house_id = params.str("house").unwrap_or("1").to_string();
+        let user = session.str("user_id").unwrap_or("guest").to_string();
+        assign!(socket, house_id = house_id, temperature = 70, user = user, last_update = now());
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        let temperature = socket.assigns().temperature;
+        match (event, value.get("key").and_then(Value::as_str)) {
+            ("inc", _) | ("update_temp", Some("ArrowUp")) => {
+                assign!(socket, temperature = temperature + 1, last_update = now());
+            }
+            ("dec", _) | ("update_temp", Some("ArrowDown")) => {
+                assign!(socket, temperature = temperature - 1, last_update = now());
+            }
+            ("update_temp", _) => {}
+            (other, _) => return Err(format!("unknown event `{other}`").into()),
+        }
+        Ok(())
+    }
+
+    fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+        if message.as_str() == Some(TICK) {
+            assign!(socket, last_update = now());
+        } else if let Some(t) = message.get("temperature_update").and_then(Value::as_i64) {
+            assign!(socket, temperature = t, last_update = now());
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"
+<div id="thermostat" phx-window-keyup="update_temp">
+  <h1>House {@house_id} - {@temperature}°F</h1>
+  <p class="temperature">Temperature: {@temperature}°F</p>
+  <p>User: {@user}</p>
+  <p>Last updated: <span id="last-update">{@last_update}</span></p>
+  <button phx-click="inc" phx-throttle="1000">+</button>
+  <button phx-click="dec" phx-throttle="1000">-</button>
+</div>
+"#
+        )
+    }
+}
+
+livewasm_sdk::app! {
+    name: "thermostat",
+    routes: {
+        "/thermostat" => Thermostat;
+    }
+}

@@ -1,0 +1,52 @@
+//! `#[derive(Assigns)]`.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Data, DeriveInput, Fields};
+
+pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
+    let input: DeriveInput = syn::parse2(input)?;
+    let name = &input.ident;
+    let Data::Struct(data) = &input.data else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Assigns)] needs a struct with named fields",
+        ));
+    };
+    let Fields::Named(fields) = &data.fields else {
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Assigns)] needs a struct with named fields",
+        ));
+    };
+    if fields.named.len() > 128 {
+        return Err(syn::Error::new_spanned(
+            name,
+            "#[derive(Assigns)] tracks at most 128 fields: group some into a nested struct",
+        ));
+    }
+    let arms = fields.named.iter().enumerate().map(|(i, f)| {
+        let field = f.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+        let bit = 1u128 << i;
+        quote! { #field => #bit, }
+    });
+    let count = fields.named.len() as u32;
+    let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
+    Ok(quote! {
+        impl #impl_generics ::livewasm_sdk::Assigns for #name #ty_generics #where_clause {
+            const FIELDS: u32 = #count;
+        }
+
+        impl #impl_generics #name #ty_generics #where_clause {
+            /// The change-tracking bit of field `name` (every bit for an unknown name).
+            #[doc(hidden)]
+            #[inline(always)]
+            pub fn __lw_bit(&self, name: &str) -> u128 {
+                match name {
+                    #(#arms)*
+                    _ => u128::MAX,
+                }
+            }
+        }
+    })
+}

@@ -1,0 +1,291 @@
+//! Code generation: statics become a `static Template`, dynamics become expressions guarded by
+//! the change mask of the assigns they read.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::expr::{expr, pattern};
+use crate::parse::{Attr, Element, Node};
+
+/// One dynamic slot being generated.
+struct Slot {
+    /// Expression producing a `::livewasm_sdk::Dyn`.
+    code: TokenStream,
+    /// Assigns read (through `@`) anywhere in the slot.
+    fields: Vec<String>,
+    /// True when something in the slot reads no assign at all and must always render.
+    always: bool,
+}
+
+/// Statics and dynamics of one template being generated.
+#[derive(Default)]
+struct Level {
+    statics: Vec<String>,
+    current: String,
+    slots: Vec<Slot>,
+}
+
+impl Level {
+    fn push_slot(&mut self, slot: Slot) {
+        self.statics.push(std::mem::take(&mut self.current));
+        self.slots.push(slot);
+    }
+
+    fn finish(mut self) -> (Vec<String>, Vec<Slot>) {
+        self.statics.push(self.current);
+        (self.statics, self.slots)
+    }
+}
+
+fn err(span: Span, message: impl std::fmt::Display) -> syn::Error {
+    syn::Error::new(span, message.to_string())
+}
+
+/// The whole `html!` expansion.
+pub(crate) fn template(nodes: &[Node], span: Span) -> syn::Result<TokenStream> {
+    let nodes = trim(nodes);
+    let root = matches!(nodes.as_slice(), [Node::Element(e)] if e.if_expr.is_none() && e.for_expr.is_none());
+    let mut level = Level::default();
+    for node in &nodes {
+        emit(&mut level, node, span)?;
+    }
+    let (statics, slots) = level.finish();
+    let template = template_static(&statics, root);
+    let dynamics = slots.into_iter().map(|slot| {
+        let code = slot.code;
+        if slot.always || slot.fields.is_empty() {
+            code
+        } else {
+            let bits = slot.fields.iter().map(|f| quote!(assigns.__lw_bit(#f)));
+            quote! {
+                if __lw_changed & (0u128 #(| #bits)*) != 0 { #code } else { ::livewasm_sdk::Dyn::Unchanged }
+            }
+        }
+    });
+    Ok(quote! {{
+        #template
+        let __lw_changed: u128 = assigns.__changed();
+        ::livewasm_sdk::Rendered::new(&__LW_TEMPLATE, ::std::vec![#(#dynamics),*])
+    }})
+}
+
+/// Trims whitespace at the start and end of the template.
+fn trim(nodes: &[Node]) -> Vec<Node> {
+    let mut nodes = nodes.to_vec();
+    if let Some(Node::Text(text)) = nodes.first_mut() {
+        *text = text.trim_start().to_string();
+    }
+    if let Some(Node::Text(text)) = nodes.last_mut() {
+        *text = text.trim_end().to_string();
+    }
+    nodes.retain(|n| !matches!(n, Node::Text(t) if t.is_empty()));
+    nodes
+}
+
+fn template_static(statics: &[String], root: bool) -> TokenStream {
+    let id = fingerprint(statics, root);
+    quote! {
+        static __LW_TEMPLATE: ::livewasm_sdk::Template = ::livewasm_sdk::Template {
+            id: #id,
+            statics: &[#(#statics),*],
+            root: #root,
+        };
+    }
+}
+
+/// FNV-1a over the statics, separated, with their count and the root flag.
+fn fingerprint(statics: &[String], root: bool) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for b in bytes {
+            hash ^= u64::from(*b);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    feed(&(statics.len() as u64).to_le_bytes());
+    feed(&[u8::from(root)]);
+    for s in statics {
+        feed(s.as_bytes());
+        feed(&[0xff]);
+    }
+    hash
+}
+
+fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
+    match node {
+        Node::Text(text) => level.current.push_str(text),
+        Node::Expr(text) => {
+            let e = expr(text).map_err(|m| err(span, m))?;
+            let tokens = e.tokens;
+            level.push_slot(Slot {
+                code: quote!(::livewasm_sdk::Dyn::text(&(#tokens))),
+                always: e.fields.is_empty(),
+                fields: e.fields,
+            });
+        }
+        Node::Element(element) if element.for_expr.is_some() => {
+            level.push_slot(comprehension(element, span)?);
+        }
+        Node::Element(element) if element.if_expr.is_some() => {
+            level.push_slot(conditional(element, span)?);
+        }
+        Node::Element(element) => emit_element(level, element, span)?,
+    }
+    Ok(())
+}
+
+/// Writes an element inline into `level`.
+fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result<()> {
+    level.current.push('<');
+    level.current.push_str(&element.name);
+    for attr in &element.attrs {
+        match attr {
+            Attr::Static { name, value: None } => {
+                level.current.push(' ');
+                level.current.push_str(name);
+            }
+            Attr::Static {
+                name,
+                value: Some(value),
+            } => {
+                level.current.push(' ');
+                level.current.push_str(name);
+                level.current.push_str("=\"");
+                level.current.push_str(&value.replace('"', "&quot;"));
+                level.current.push('"');
+            }
+            Attr::Dynamic { name, expr: text } => {
+                let e = expr(text).map_err(|m| err(span, format!("attribute {name}: {m}")))?;
+                let tokens = e.tokens;
+                level.push_slot(Slot {
+                    code: quote!(::livewasm_sdk::Dyn::attr(#name, &(#tokens))),
+                    always: e.fields.is_empty(),
+                    fields: e.fields,
+                });
+            }
+        }
+    }
+    if element.self_closed && !element.void {
+        level.current.push_str("/>");
+        return Ok(());
+    }
+    level.current.push('>');
+    if element.void {
+        return Ok(());
+    }
+    for child in &element.children {
+        emit(level, child, span)?;
+    }
+    level.current.push_str("</");
+    level.current.push_str(&element.name);
+    level.current.push('>');
+    Ok(())
+}
+
+/// A nested template for one element (without its special attributes), rendered in full.
+fn nested(element: &Element, span: Span) -> syn::Result<(TokenStream, TokenStream, Vec<String>, bool)> {
+    let plain = Element {
+        if_expr: None,
+        for_expr: None,
+        key_expr: None,
+        ..element.clone()
+    };
+    let mut level = Level::default();
+    emit_element(&mut level, &plain, span)?;
+    let (statics, slots) = level.finish();
+    let template = template_static(&statics, true);
+    let mut fields = Vec::new();
+    let mut always = false;
+    let codes: Vec<TokenStream> = slots
+        .into_iter()
+        .map(|slot| {
+            merge(&mut fields, slot.fields);
+            always |= slot.always;
+            slot.code
+        })
+        .collect();
+    Ok((template, quote!(::std::vec![#(#codes),*]), fields, always))
+}
+
+fn merge(into: &mut Vec<String>, from: Vec<String>) {
+    for f in from {
+        if !into.contains(&f) {
+            into.push(f);
+        }
+    }
+}
+
+fn conditional(element: &Element, span: Span) -> syn::Result<Slot> {
+    let condition_text = element.if_expr.as_deref().unwrap_or("true");
+    let condition = expr(condition_text).map_err(|m| err(span, format!(":if: {m}")))?;
+    let (template, dynamics, mut fields, always) = nested(element, span)?;
+    merge(&mut fields, condition.fields);
+    let cond = condition.tokens;
+    Ok(Slot {
+        code: quote! {{
+            #template
+            if #cond {
+                ::livewasm_sdk::Dyn::Node(::livewasm_sdk::Rendered::new(&__LW_TEMPLATE, #dynamics))
+            } else {
+                ::livewasm_sdk::Dyn::empty()
+            }
+        }},
+        fields,
+        always,
+    })
+}
+
+fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
+    let (pattern_text, source_text) = element
+        .for_expr
+        .clone()
+        .unwrap_or_default();
+    let pat = pattern(&pattern_text).map_err(|m| err(span, format!(":for: {m}")))?;
+    let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
+    let (template, dynamics, mut fields, mut always) = nested(element, span)?;
+    merge(&mut fields, source.fields.clone());
+    // A plain place (`@items`, `items`) is iterated by reference, like HEEx does.
+    let parsed: Option<syn::Expr> = syn::parse2(source.tokens.clone()).ok();
+    let source_tokens = source.tokens;
+    let iter = match parsed {
+        Some(syn::Expr::Field(_) | syn::Expr::Path(_)) => quote!(&(#source_tokens)),
+        _ => quote!(#source_tokens),
+    };
+    if source.fields.is_empty() {
+        always = true;
+    }
+    let key = match &element.key_expr {
+        Some(text) => {
+            let k = expr(text).map_err(|m| err(span, format!(":key: {m}")))?;
+            merge(&mut fields, k.fields);
+            let tokens = k.tokens;
+            quote!(::livewasm_sdk::__key(&(#tokens)))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let filter = match &element.if_expr {
+        Some(text) => {
+            let c = expr(text).map_err(|m| err(span, format!(":if: {m}")))?;
+            merge(&mut fields, c.fields);
+            c.tokens
+        }
+        None => quote!(true),
+    };
+    Ok(Slot {
+        code: quote! {{
+            #template
+            let mut __lw_entries = ::std::vec::Vec::new();
+            for #pat in #iter {
+                if #filter {
+                    __lw_entries.push(::livewasm_sdk::Entry::new(#key, #dynamics));
+                }
+            }
+            ::livewasm_sdk::Dyn::List(::livewasm_sdk::List {
+                template: &__LW_TEMPLATE,
+                entries: __lw_entries,
+            })
+        }},
+        fields,
+        always,
+    })
+}

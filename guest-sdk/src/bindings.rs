@@ -1,0 +1,9 @@
+//! Guest bindings generated from `wit/view.wit` (internal: users go through the SDK).
+
+wit_bindgen::generate!({
+    path: "../wit",
+    world: "view",
+    pub_export_macro: true,
+    export_macro_name: "__export_view",
+    default_bindings_module: "livewasm_sdk::bindings",
+});

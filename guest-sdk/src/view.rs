@@ -1,0 +1,41 @@
+//! The [`LiveView`] trait a view implements, and the [`Assigns`] bookkeeping its struct derives.
+
+use serde_json::Value;
+
+use crate::{Params, Rendered, Result, Session, Socket, Tracked};
+
+/// Change-tracking bookkeeping of a view's assigns struct; derive it with `#[derive(Assigns)]`,
+/// which gives every field a bit (at most 128 fields).
+pub trait Assigns {
+    /// Number of tracked fields.
+    const FIELDS: u32;
+}
+
+/// A Phoenix-LiveView-style view. The struct holds the view's assigns.
+pub trait LiveView: Assigns + Default + 'static {
+    /// Called when the view mounts: once for the dead HTTP render (`socket.connected()` is
+    /// false) and once over the WebSocket.
+    fn mount(socket: &mut Socket<Self>, params: &Params, session: &Session) -> Result;
+
+    /// Called after `mount` and on every live patch with the URL's params.
+    fn handle_params(socket: &mut Socket<Self>, params: &Params, url: &str) -> Result {
+        let _ = (socket, params, url);
+        Ok(())
+    }
+
+    /// A client event (`phx-click`, `phx-keyup`, a form, a hook's `pushEvent` …).
+    /// `socket.reply(..)` answers a hook.
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        let _ = (socket, value);
+        Err(format!("no handler for event `{event}`").into())
+    }
+
+    /// A message from a timer or the host.
+    fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+        let _ = (socket, message);
+        Ok(())
+    }
+
+    /// Renders the view with [`crate::html!`]; `assigns` carries the change set.
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered;
+}

@@ -1,0 +1,169 @@
+//! `livewasm-loadgen`: measures a running Livewasm host over real loopback WebSockets, speaking
+//! Phoenix channels V2 like the official client. Every run is bounded in count and time, and it
+//! only ever connects to the loopback address it is given.
+//!
+//! Each subcommand prints one JSON object on stdout (for `cargo xtask bench`) and a readable line on
+//! stderr.
+
+mod page;
+mod phx;
+mod scenarios;
+mod stats;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Result, bail};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use serde_json::Value;
+
+/// Load generator for a Livewasm host.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// The host to measure; must be a loopback address.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    server: SocketAddr,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Join latency over repeated join/leave cycles.
+    Mount {
+        /// Page to join.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        path: String,
+        /// Number of joins (at most 100 000).
+        #[arg(long, default_value_t = 1000)]
+        count: usize,
+    },
+    /// Event round trips at fixed offered rates, then the highest rate whose p99 stays under a limit.
+    Events {
+        /// Page to join.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        path: String,
+        /// Event to send.
+        #[arg(long, default_value = "inc")]
+        event: String,
+        /// Sockets sharing the load.
+        #[arg(long, default_value_t = 50)]
+        sockets: usize,
+        /// Offered rates to report, events/s.
+        #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+        rates: Vec<f64>,
+        /// Rates to step through for the maximum, events/s.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            default_value = "5000,10000,20000,30000,40000,50000,60000"
+        )]
+        ramp: Vec<f64>,
+        /// p99 limit for the maximum, microseconds.
+        #[arg(long, default_value_t = 5000)]
+        p99_limit_us: u64,
+        /// Seconds per step (at most 60).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
+    /// Host RSS with many connected idle views.
+    Density {
+        /// Pid of the host process (read from /proc).
+        #[arg(long)]
+        server_pid: u32,
+        /// Page to join.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        path: String,
+        /// Number of sockets (at most 50 000).
+        #[arg(long, default_value_t = 1000)]
+        sockets: usize,
+        /// Seconds to wait before reading RSS.
+        #[arg(long, default_value_t = 2.0)]
+        settle: f64,
+    },
+    /// Bytes of the dead render, the join reply and one event reply.
+    Bytes {
+        /// Page to join.
+        #[arg(long)]
+        path: String,
+        /// Event to send.
+        #[arg(long)]
+        event: String,
+        /// The event's value (JSON).
+        #[arg(long, default_value = "{}")]
+        value: String,
+    },
+}
+
+fn emit<T: Serialize + std::fmt::Debug>(report: &T) -> Result<()> {
+    println!("{}", serde_json::to_string(report)?);
+    eprintln!("{report:?}");
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if !cli.server.ip().is_loopback() {
+        bail!("refusing to load {}: only loopback addresses", cli.server);
+    }
+    let server = cli.server;
+    match cli.command {
+        Command::Mount { path, count } => {
+            let count = count.min(100_000);
+            emit(&scenarios::mount(server, &path, count).await?)?;
+        }
+        Command::Events {
+            path,
+            event,
+            sockets,
+            rates,
+            ramp,
+            p99_limit_us,
+            seconds,
+        } => {
+            let seconds = seconds.clamp(0.2, 60.0);
+            let (mut fleet, _) = scenarios::Fleet::join(server, &path, sockets.max(1)).await?;
+            let value = Value::Object(Default::default());
+            let mut fixed = Vec::new();
+            for rate in rates {
+                fixed.push(fleet.load(&event, &value, rate, seconds).await?);
+            }
+            let max = scenarios::max_rate(
+                &mut fleet,
+                &event,
+                &value,
+                &ramp,
+                seconds,
+                Duration::from_micros(p99_limit_us),
+            )
+            .await?;
+            emit(&serde_json::json!({"fixed": fixed, "max": max}))?;
+        }
+        Command::Density {
+            server_pid,
+            path,
+            sockets,
+            settle,
+        } => {
+            let sockets = sockets.clamp(1, 50_000);
+            let (report, conns) = scenarios::density(
+                server,
+                server_pid,
+                &path,
+                sockets,
+                Duration::from_secs_f64(settle.clamp(0.0, 60.0)),
+            )
+            .await?;
+            emit(&report)?;
+            drop(conns);
+        }
+        Command::Bytes { path, event, value } => {
+            let value: Value = serde_json::from_str(&value)?;
+            emit(&scenarios::bytes(server, &path, &event, value).await?)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,318 @@
+//! The measured scenarios: mount latency, event round trips under load, density, wire bytes.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use crate::page::{Page, fetch};
+use crate::phx::Conn;
+use crate::stats::Latency;
+
+/// `phx_join` sent → reply received, over `count` join/leave cycles on one socket.
+#[derive(Debug, Serialize)]
+pub struct MountReport {
+    /// Join latency.
+    pub join: Latency,
+    /// Bytes of the join reply frame.
+    pub join_reply_bytes: usize,
+}
+
+/// Joins and leaves `count` times, timing each join.
+pub async fn mount(server: SocketAddr, path: &str, count: usize) -> Result<MountReport> {
+    let page = fetch(server, path).await?;
+    let url = format!("http://{server}{path}");
+    let mut conn = Conn::open(server, &page, 0).await?;
+    let mut samples = Vec::with_capacity(count);
+    let mut join_reply_bytes = 0;
+    for _ in 0..count {
+        let started = Instant::now();
+        let (join_ref, reply) = conn.join(&page, &url).await?;
+        samples.push(reply.at - started);
+        join_reply_bytes = reply.bytes;
+        conn.request(Some(&join_ref), &page.topic(), "phx_leave", json!({}))
+            .await?;
+    }
+    Ok(MountReport {
+        join: Latency::of(&mut samples),
+        join_reply_bytes,
+    })
+}
+
+/// Event round trips at one offered rate.
+#[derive(Debug, Serialize)]
+pub struct LoadReport {
+    /// Offered events per second.
+    pub offered_per_s: f64,
+    /// Replies per second actually received.
+    pub achieved_per_s: f64,
+    /// Click → reply latency.
+    pub latency: Latency,
+    /// Requests that got no reply or an error reply.
+    pub errors: usize,
+}
+
+/// Joined sockets ready to send events.
+pub struct Fleet {
+    conns: Vec<(Conn, String)>,
+    topic: String,
+}
+
+impl Fleet {
+    /// Opens `sockets` sockets, each joined to the page at `path`.
+    pub async fn join(server: SocketAddr, path: &str, sockets: usize) -> Result<(Fleet, Page)> {
+        let page = fetch(server, path).await?;
+        let url = format!("http://{server}{path}");
+        let mut conns = Vec::with_capacity(sockets);
+        for index in 0..sockets {
+            let mut conn = Conn::open(server, &page, index).await?;
+            let (join_ref, _) = conn.join(&page, &url).await?;
+            conns.push((conn, join_ref));
+        }
+        let topic = page.topic();
+        Ok((Fleet { conns, topic }, page))
+    }
+
+    /// Sends `event` at `rate` events/s in total (open loop, spread evenly over the sockets) for
+    /// `seconds`, and measures every round trip.
+    pub async fn load(
+        &mut self,
+        event: &str,
+        value: &Value,
+        rate: f64,
+        seconds: f64,
+    ) -> Result<LoadReport> {
+        let samples: Arc<Mutex<Vec<Duration>>> = Arc::default();
+        let errors = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let sockets = self.conns.len().max(1) as f64;
+        let per_socket = rate / sockets;
+        let period = Duration::from_secs_f64(1.0 / per_socket);
+        let total = (seconds * per_socket).round() as usize;
+        let started = Instant::now();
+        let mut senders = Vec::new();
+        let conns = std::mem::take(&mut self.conns);
+        for (index, (mut conn, join_ref)) in conns.into_iter().enumerate() {
+            let topic = self.topic.clone();
+            let payload = json!({"type": "click", "event": event, "value": value});
+            let samples = samples.clone();
+            let errors = errors.clone();
+            // Stagger the sockets so the load is smooth rather than in bursts.
+            let offset = period.mul_f64(index as f64 / sockets);
+            senders.push(tokio::spawn(async move {
+                let mut ticker =
+                    tokio::time::interval_at(tokio::time::Instant::now() + offset, period);
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+                let mut waits = Vec::with_capacity(total);
+                for _ in 0..total {
+                    ticker.tick().await;
+                    let sent = Instant::now();
+                    match conn
+                        .send(Some(&join_ref), &topic, "event", payload.clone())
+                        .await
+                    {
+                        Ok(rx) => waits.push((sent, rx)),
+                        Err(_) => {
+                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+                for (sent, rx) in waits {
+                    match tokio::time::timeout(Duration::from_secs(10), rx).await {
+                        Ok(Ok((at, _, reply))) if reply["status"] == "ok" => {
+                            if let Ok(mut s) = samples.lock() {
+                                s.push(at - sent);
+                            }
+                        }
+                        _ => {
+                            errors.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        }
+                    }
+                }
+                (conn, join_ref)
+            }));
+        }
+        for sender in senders {
+            self.conns.push(sender.await.context("sender task")?);
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let mut samples = samples.lock().map(|s| s.clone()).unwrap_or_default();
+        let achieved = samples.len() as f64 / elapsed.max(seconds);
+        Ok(LoadReport {
+            offered_per_s: rate,
+            achieved_per_s: achieved,
+            latency: Latency::of(&mut samples),
+            errors: errors.load(std::sync::atomic::Ordering::Relaxed),
+        })
+    }
+}
+
+/// The highest offered rate whose p99 stayed under `p99_limit` with no errors.
+#[derive(Debug, Serialize)]
+pub struct MaxRateReport {
+    /// The best sustained step.
+    pub max_sustained_per_s: f64,
+    /// Every step tried.
+    pub steps: Vec<LoadReport>,
+}
+
+/// Raises the offered rate step by step until p99 passes `p99_limit` or replies fall behind.
+pub async fn max_rate(
+    fleet: &mut Fleet,
+    event: &str,
+    value: &Value,
+    rates: &[f64],
+    seconds: f64,
+    p99_limit: Duration,
+) -> Result<MaxRateReport> {
+    let mut steps = Vec::new();
+    let mut best = 0.0;
+    for &rate in rates {
+        let report = fleet.load(event, value, rate, seconds).await?;
+        let ok = report.errors == 0
+            && report.latency.p99_us <= p99_limit.as_secs_f64() * 1e6
+            && report.achieved_per_s >= rate * 0.95;
+        steps.push(report);
+        if !ok {
+            break;
+        }
+        best = rate;
+    }
+    Ok(MaxRateReport {
+        max_sustained_per_s: best,
+        steps,
+    })
+}
+
+/// Host memory with many idle connected views.
+#[derive(Debug, Serialize)]
+pub struct DensityReport {
+    /// Connected, joined sockets.
+    pub sockets: usize,
+    /// Host RSS before connecting, KiB.
+    pub rss_before_kib: u64,
+    /// Host RSS with every socket joined, KiB.
+    pub rss_after_kib: u64,
+    /// Whole-process RSS divided by the sockets, KiB.
+    pub rss_per_socket_kib: f64,
+    /// RSS growth divided by the sockets, KiB.
+    pub delta_per_socket_kib: f64,
+    /// Time to connect and join them all.
+    pub connect_seconds: f64,
+}
+
+/// Connects `sockets` idle views to `path` and reads the host's RSS from `/proc/<pid>/status`.
+pub async fn density(
+    server: SocketAddr,
+    server_pid: u32,
+    path: &str,
+    sockets: usize,
+    settle: Duration,
+) -> Result<(DensityReport, Vec<Conn>)> {
+    let rss_before_kib = rss_kib(server_pid)?;
+    let page = fetch(server, path).await?;
+    let url = format!("http://{server}{path}");
+    let started = Instant::now();
+    let mut conns = Vec::with_capacity(sockets);
+    let mut joining = tokio::task::JoinSet::new();
+    let mut next = 0;
+    // At most 64 joins in flight.
+    while conns.len() < sockets {
+        while next < sockets && joining.len() < 64 {
+            let page = page.clone();
+            let url = url.clone();
+            let index = next;
+            joining.spawn(async move {
+                let mut conn = Conn::open(server, &page, index).await?;
+                conn.join(&page, &url).await?;
+                Ok::<Conn, anyhow::Error>(conn)
+            });
+            next += 1;
+        }
+        match joining.join_next().await {
+            Some(joined) => conns.push(joined.context("join task")??),
+            None => bail!("joins stopped early"),
+        }
+    }
+    let connect_seconds = started.elapsed().as_secs_f64();
+    tokio::time::sleep(settle).await;
+    let rss_after_kib = rss_kib(server_pid)?;
+    Ok((
+        DensityReport {
+            sockets,
+            rss_before_kib,
+            rss_after_kib,
+            rss_per_socket_kib: rss_after_kib as f64 / sockets as f64,
+            delta_per_socket_kib: rss_after_kib.saturating_sub(rss_before_kib) as f64
+                / sockets as f64,
+            connect_seconds,
+        },
+        conns,
+    ))
+}
+
+/// Resident set size of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS line")
+}
+
+/// Wire sizes for one view: dead render, join reply, and one event's reply.
+#[derive(Debug, Serialize)]
+pub struct BytesReport {
+    /// The page path.
+    pub path: String,
+    /// Whole HTTP response of the dead render.
+    pub dead_render_bytes: usize,
+    /// The join reply frame.
+    pub join_reply_bytes: usize,
+    /// The event that was sent.
+    pub event: String,
+    /// The event's reply frame.
+    pub event_reply_bytes: usize,
+    /// The diff inside that reply, as JSON text.
+    pub event_diff_bytes: usize,
+}
+
+/// Measures the bytes of a dead render, a join and one event on `path`.
+pub async fn bytes(
+    server: SocketAddr,
+    path: &str,
+    event: &str,
+    value: Value,
+) -> Result<BytesReport> {
+    let page = fetch(server, path).await?;
+    let url = format!("http://{server}{path}");
+    let mut conn = Conn::open(server, &page, 0).await?;
+    let (join_ref, join) = conn.join(&page, &url).await?;
+    let reply = conn
+        .request(
+            Some(&join_ref),
+            &page.topic(),
+            "event",
+            json!({"type": "click", "event": event, "value": value}),
+        )
+        .await?;
+    if reply.payload["status"] != "ok" {
+        bail!("event {event} refused: {}", reply.payload);
+    }
+    let diff = reply.payload["response"]
+        .get("diff")
+        .cloned()
+        .unwrap_or(json!({}));
+    Ok(BytesReport {
+        path: path.to_string(),
+        dead_render_bytes: page.bytes,
+        join_reply_bytes: join.bytes,
+        event: event.to_string(),
+        event_reply_bytes: reply.bytes,
+        event_diff_bytes: diff.to_string().len(),
+    })
+}

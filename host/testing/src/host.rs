@@ -1,0 +1,181 @@
+//! [`TestHost`]: real components in a real host, driven in-process.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, header};
+use livewasm_runtime::{Runtime, RuntimeConfig};
+use livewasm_server::{Host, ServerConfig};
+use scraper::{Html, Selector};
+use tower::ServiceExt;
+
+use crate::view::{JoinInfo, LiveView};
+use crate::{HarnessError, component_path};
+
+/// The largest HTTP body the harness reads.
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// A host with some guest components loaded, for tests.
+pub struct TestHost {
+    host: Arc<Host>,
+    router: axum::Router,
+}
+
+/// A plain HTTP response from the host.
+#[derive(Debug, Clone)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Body as text.
+    pub body: String,
+    /// The `name=value` part of every `Set-Cookie` header.
+    pub cookies: Vec<String>,
+    /// The `Location` header, if any.
+    pub location: Option<String>,
+}
+
+impl TestHost {
+    /// Loads the built components of the given guest crates (see [`crate::component_path`]).
+    pub fn new(components: &[&str]) -> Result<TestHost, HarnessError> {
+        let runtime = Runtime::new(RuntimeConfig {
+            max_instances: 32,
+            ..RuntimeConfig::default()
+        })
+        .map_err(|e| HarnessError::Runtime(e.to_string()))?;
+        let config = ServerConfig {
+            secret_key: b"livewasm-test-harness-secret-key-0123456789".to_vec(),
+            ..ServerConfig::default()
+        };
+        let host = Host::new(runtime.clone(), config);
+        for name in components {
+            let path = component_path(name)?;
+            let wasm = std::fs::read(&path).map_err(|source| HarnessError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let app = runtime
+                .load_app(&wasm)
+                .map_err(|e| HarnessError::Runtime(e.to_string()))?;
+            host.add_app(app)
+                .map_err(|e| HarnessError::Server(e.to_string()))?;
+        }
+        let host = Arc::new(host);
+        let router = livewasm_server::router(host.clone());
+        Ok(TestHost { host, router })
+    }
+
+    /// The server state, for tests that need to reach below the harness.
+    pub fn host(&self) -> &Arc<Host> {
+        &self.host
+    }
+
+    /// `GET path` through the server's router (the dead render for view routes).
+    pub async fn get(&self, path: &str) -> Result<Response, HarnessError> {
+        self.get_with_cookies(path, &[]).await
+    }
+
+    /// `GET path` sending the given `name=value` cookies.
+    pub async fn get_with_cookies(
+        &self,
+        path: &str,
+        cookies: &[String],
+    ) -> Result<Response, HarnessError> {
+        let mut request = Request::get(path).header(header::HOST, "localhost");
+        if !cookies.is_empty() {
+            request = request.header(header::COOKIE, cookies.join("; "));
+        }
+        let request = request
+            .body(Body::empty())
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_BODY)
+            .await
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let cookies = headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| v.split(';').next())
+            .map(str::to_string)
+            .collect();
+        let location = headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(Response {
+            status,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            cookies,
+            location,
+        })
+    }
+
+    /// Dead render of `path`, then a connected mount of its view, like `live(conn, path)`.
+    ///
+    /// Returns the connected view and its HTML (the container's content) after the join.
+    pub async fn live(&self, path: &str) -> Result<(LiveView, String), HarnessError> {
+        let page = self.get(path).await?;
+        if page.status != 200 {
+            return Err(HarnessError::Http {
+                path: path.to_string(),
+                status: page.status,
+                body: page.body,
+            });
+        }
+        let join = parse_page(&page.body)?;
+        let cookie_header = page.cookies.join("; ");
+        let session = livewasm_server::socket_session(
+            &self.host,
+            Some(cookie_header.as_str()).filter(|c| !c.is_empty()),
+            Some(join.csrf.as_str()),
+        );
+        let connection = livewasm_server::Connection::new(self.host.clone(), session);
+        let url = format!("http://localhost{path}");
+        let mut view = LiveView::new(connection, url, join);
+        let html = view.join()?;
+        Ok((view, html))
+    }
+}
+
+/// Reads the CSRF token and the LiveView container's tokens from a dead-rendered page.
+fn parse_page(body: &str) -> Result<JoinInfo, HarnessError> {
+    let doc = Html::parse_document(body);
+    let meta = Selector::parse(r#"meta[name="csrf-token"]"#)
+        .map_err(|_| HarnessError::Selector("meta".into()))?;
+    let main = Selector::parse("[data-phx-main]")
+        .map_err(|_| HarnessError::Selector("[data-phx-main]".into()))?;
+    let csrf = doc
+        .select(&meta)
+        .next()
+        .and_then(|m| m.value().attr("content"))
+        .ok_or(HarnessError::Page("<meta name=\"csrf-token\">"))?
+        .to_string();
+    let container = doc
+        .select(&main)
+        .next()
+        .ok_or(HarnessError::Page("a [data-phx-main] container"))?;
+    let attr = |name: &'static str| {
+        container
+            .value()
+            .attr(name)
+            .map(str::to_string)
+            .ok_or(HarnessError::Page(name))
+    };
+    Ok(JoinInfo {
+        id: attr("id")?,
+        session: attr("data-phx-session")?,
+        static_token: container
+            .value()
+            .attr("data-phx-static")
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+        csrf,
+    })
+}

@@ -1,0 +1,275 @@
+//! [`LiveView`]: one joined view, driven like the official client drives it.
+
+use std::time::Duration;
+
+use livewasm_protocol::client::ClientRendered;
+use livewasm_protocol::frame::Frame;
+use livewasm_server::Connection;
+use serde_json::{Value, json};
+
+use crate::HarnessError;
+use crate::element::Element;
+
+/// What a join needs from the dead-rendered page.
+#[derive(Debug, Clone)]
+pub(crate) struct JoinInfo {
+    pub(crate) id: String,
+    pub(crate) session: String,
+    pub(crate) static_token: Option<String>,
+    pub(crate) csrf: String,
+}
+
+/// A connected view under test.
+pub struct LiveView {
+    connection: Connection,
+    url: String,
+    join: JoinInfo,
+    topic: String,
+    join_ref: String,
+    next_ref: u64,
+    rendered: Option<ClientRendered>,
+    events: Vec<(String, Value)>,
+    replies: Vec<Value>,
+    crashed: Option<Value>,
+}
+
+impl LiveView {
+    pub(crate) fn new(connection: Connection, url: String, join: JoinInfo) -> LiveView {
+        let topic = format!("lv:{}", join.id);
+        LiveView {
+            connection,
+            url,
+            join,
+            topic,
+            join_ref: String::new(),
+            next_ref: 0,
+            rendered: None,
+            events: Vec::new(),
+            replies: Vec::new(),
+            crashed: None,
+        }
+    }
+
+    fn fresh_ref(&mut self) -> String {
+        self.next_ref += 1;
+        self.next_ref.to_string()
+    }
+
+    /// Sends `phx_join` (a first join, or a rejoin after a crash) and returns the HTML.
+    pub(crate) fn join(&mut self) -> Result<String, HarnessError> {
+        let msg_ref = self.fresh_ref();
+        self.join_ref = msg_ref.clone();
+        let mounts = u64::from(self.rendered.is_some());
+        let frame = Frame {
+            join_ref: Some(msg_ref.clone()),
+            msg_ref: Some(msg_ref.clone()),
+            topic: self.topic.clone(),
+            event: "phx_join".into(),
+            payload: json!({
+                "url": self.url,
+                "params": {"_csrf_token": self.join.csrf, "_mounts": mounts, "_mount_attempts": 0},
+                "session": self.join.session,
+                "static": self.join.static_token,
+                "sticky": false,
+            }),
+        };
+        let frames = self.connection.handle_text(&frame.encode());
+        let reply = self.absorb(frames, &msg_ref)?;
+        match reply_status(&reply) {
+            ("ok", response) => {
+                let rendered = response.get("rendered").cloned().unwrap_or(Value::Null);
+                // Events ride on the join render as on a diff.
+                collect_top_level(&rendered, &mut self.events, &mut self.replies);
+                let client = ClientRendered::new(rendered)
+                    .map_err(|e| HarnessError::Merge(e.to_string()))?;
+                self.rendered = Some(client);
+                self.crashed = None;
+                Ok(self.render())
+            }
+            (_, response) => Err(HarnessError::JoinRefused(response.clone())),
+        }
+    }
+
+    /// Rejoins after a crash, as the client does after `phx_error`; returns the fresh HTML.
+    pub fn rejoin(&mut self) -> Result<String, HarnessError> {
+        self.join()
+    }
+
+    /// Processes the server's frames: merges pushed diffs, records crashes, and returns the
+    /// reply to `msg_ref`.
+    fn absorb(&mut self, frames: Vec<Frame>, msg_ref: &str) -> Result<Value, HarnessError> {
+        let mut reply = None;
+        for frame in frames {
+            self.absorb_push(&frame)?;
+            if frame.event == "phx_reply" && frame.msg_ref.as_deref() == Some(msg_ref) {
+                reply = Some(frame.payload);
+            }
+        }
+        if let Some(reason) = &self.crashed {
+            return Err(HarnessError::Crashed(reason.clone()));
+        }
+        reply.ok_or_else(|| HarnessError::NoReply(msg_ref.to_string()))
+    }
+
+    /// Handles one server frame that is not a reply we wait for.
+    fn absorb_push(&mut self, frame: &Frame) -> Result<(), HarnessError> {
+        if frame.topic != self.topic || frame.join_ref.as_deref() != Some(self.join_ref.as_str()) {
+            return Ok(());
+        }
+        match frame.event.as_str() {
+            "diff" => self.merge(frame.payload.clone()),
+            "phx_error" => {
+                self.crashed = Some(frame.payload.clone());
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn merge(&mut self, diff: Value) -> Result<(), HarnessError> {
+        collect_top_level(&diff, &mut self.events, &mut self.replies);
+        match &mut self.rendered {
+            Some(client) => client
+                .merge(diff)
+                .map_err(|e| HarnessError::Merge(e.to_string())),
+            None => Err(HarnessError::Merge("diff before join".into())),
+        }
+    }
+
+    /// Pushes an `event` on the view's topic and applies the reply; returns the HTML.
+    pub fn push_event(
+        &mut self,
+        kind: &str,
+        event: &str,
+        value: Value,
+    ) -> Result<String, HarnessError> {
+        let msg_ref = self.fresh_ref();
+        let frame = Frame {
+            join_ref: Some(self.join_ref.clone()),
+            msg_ref: Some(msg_ref.clone()),
+            topic: self.topic.clone(),
+            event: "event".into(),
+            payload: json!({"type": kind, "event": event, "value": value}),
+        };
+        let frames = self.connection.handle_text(&frame.encode());
+        let reply = self.absorb(frames, &msg_ref)?;
+        match reply_status(&reply) {
+            ("ok", response) => {
+                if let Some(diff) = response.get("diff") {
+                    self.merge(diff.clone())?;
+                }
+                Ok(self.render())
+            }
+            (_, response) => Err(HarnessError::PushRefused(response.clone())),
+        }
+    }
+
+    /// `render_click(view, event, value)`: a `phx-click` event sent straight to the view.
+    pub fn render_click(&mut self, event: &str, value: Value) -> Result<String, HarnessError> {
+        self.push_event("click", event, value)
+    }
+
+    /// `render_keyup(view, event, value)`.
+    pub fn render_keyup(&mut self, event: &str, value: Value) -> Result<String, HarnessError> {
+        self.push_event("keyup", event, value)
+    }
+
+    /// `render_keydown(view, event, value)`.
+    pub fn render_keydown(&mut self, event: &str, value: Value) -> Result<String, HarnessError> {
+        self.push_event("keydown", event, value)
+    }
+
+    /// `render_hook(view, event, value)`: a hook's `pushEvent`; its reply is in [`Self::last_reply`].
+    pub fn render_hook(&mut self, event: &str, value: Value) -> Result<String, HarnessError> {
+        self.push_event("hook", event, value)
+    }
+
+    /// `element(view, selector, text_filter)`: a handle to one element of the current HTML.
+    pub fn element<'a>(&'a mut self, selector: &str, text: Option<&str>) -> Element<'a> {
+        Element::new(self, selector, text)
+    }
+
+    /// `has_element?(view, selector, text_filter)`.
+    pub fn has_element(&self, selector: &str, text: Option<&str>) -> Result<bool, HarnessError> {
+        crate::element::count_matches(&self.render(), selector, text).map(|n| n > 0)
+    }
+
+    /// Delivers a message to the view's `handle_info`, like `send(view.pid, msg)`; returns the HTML.
+    pub fn send_info(&mut self, message: Value) -> Result<String, HarnessError> {
+        let frames = self.connection.deliver_info(&self.topic, message);
+        self.absorb_pushes(frames)
+    }
+
+    /// Lets `by` pass for the view's timers (without sleeping) and returns the HTML.
+    pub fn advance(&mut self, by: Duration) -> Result<String, HarnessError> {
+        let now = tokio::time::Instant::now() + by;
+        let frames = self.connection.fire_due(now);
+        self.absorb_pushes(frames)
+    }
+
+    fn absorb_pushes(&mut self, frames: Vec<Frame>) -> Result<String, HarnessError> {
+        for frame in frames {
+            self.absorb_push(&frame)?;
+        }
+        match &self.crashed {
+            Some(reason) => Err(HarnessError::Crashed(reason.clone())),
+            None => Ok(self.render()),
+        }
+    }
+
+    /// The view's current HTML (the container's content), as the client has it.
+    pub fn render(&self) -> String {
+        self.rendered
+            .as_ref()
+            .map(ClientRendered::to_html)
+            .unwrap_or_default()
+    }
+
+    /// `page_title(view)`.
+    pub fn page_title(&self) -> Option<String> {
+        self.rendered
+            .as_ref()
+            .and_then(|r| r.title().map(str::to_string))
+    }
+
+    /// Push events (`push_event`) received so far, oldest first; draining them.
+    pub fn take_push_events(&mut self) -> Vec<(String, Value)> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// The most recent reply value (`"r"`) sent to a push.
+    pub fn last_reply(&self) -> Option<&Value> {
+        self.replies.last()
+    }
+
+    /// The reason of the last `phx_error`, if the view crashed.
+    pub fn crash_reason(&self) -> Option<&Value> {
+        self.crashed.as_ref()
+    }
+}
+
+/// Splits a `phx_reply` payload into its status and response.
+fn reply_status(payload: &Value) -> (&str, &Value) {
+    let status = payload
+        .get("status")
+        .and_then(Value::as_str)
+        .unwrap_or("error");
+    let response = payload.get("response").unwrap_or(&Value::Null);
+    (status, response)
+}
+
+/// Records the top-level `e` (push events) and `r` (reply) of a diff.
+fn collect_top_level(diff: &Value, events: &mut Vec<(String, Value)>, replies: &mut Vec<Value>) {
+    if let Some(list) = diff.get("e").and_then(Value::as_array) {
+        for event in list {
+            if let (Some(name), Some(payload)) =
+                (event.get(0).and_then(Value::as_str), event.get(1))
+            {
+                events.push((name.to_string(), payload.clone()));
+            }
+        }
+    }
+    if let Some(reply) = diff.get("r") {
+        replies.push(reply.clone());
+    }
+}

@@ -1,0 +1,100 @@
+//! A real host serving real components on `127.0.0.1:<ephemeral port>`.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use livewasm_runtime::{Runtime, RuntimeConfig};
+use livewasm_server::{Host, ServerConfig};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// A running host; shut down when dropped.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a host with the built components of the given guest crates.
+    ///
+    /// Panics with a clear message when a component is missing (build it with `cargo xtask build`).
+    pub async fn start(components: &[&str]) -> TestServer {
+        Self::start_with(components, RuntimeConfig::default()).await
+    }
+
+    /// Starts a host with a custom runtime configuration.
+    pub async fn start_with(components: &[&str], runtime_config: RuntimeConfig) -> TestServer {
+        let runtime = match Runtime::new(runtime_config) {
+            Ok(runtime) => runtime,
+            Err(e) => panic!("runtime: {e}"),
+        };
+        let config = ServerConfig {
+            secret_key: b"integration-test-secret-key-0123456789abcdef".to_vec(),
+            ..ServerConfig::default()
+        };
+        let host = Host::new(runtime.clone(), config);
+        for name in components {
+            let path = match livewasm_test::component_path(name) {
+                Ok(path) => path,
+                Err(e) => panic!("{e}"),
+            };
+            let wasm = match std::fs::read(&path) {
+                Ok(wasm) => wasm,
+                Err(e) => panic!("reading {path:?}: {e}"),
+            };
+            let app = match runtime.load_app(&wasm) {
+                Ok(app) => app,
+                Err(e) => panic!("loading {name}: {e}"),
+            };
+            if let Err(e) = host.add_app(app) {
+                panic!("adding {name}: {e}");
+            }
+        }
+        let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+            Ok(listener) => listener,
+            Err(e) => panic!("bind: {e}"),
+        };
+        let addr = match listener.local_addr() {
+            Ok(addr) => addr,
+            Err(e) => panic!("local_addr: {e}"),
+        };
+        let (tx, rx) = oneshot::channel::<()>();
+        let host = Arc::new(host);
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = rx.await;
+            };
+            if let Err(e) = livewasm_server::serve(listener, host, shutdown).await {
+                eprintln!("server stopped with error: {e}");
+            }
+        });
+        TestServer {
+            addr,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// `http://127.0.0.1:<port>` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Whether the server task is still running (it must survive hostile input).
+    pub fn is_running(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! A Phoenix channels V2 client over a real WebSocket (tokio-tungstenite), shaped like `phoenix.js`.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::Page;
+
+/// What went wrong on a test socket.
+#[derive(Debug, thiserror::Error)]
+pub enum SocketError {
+    /// WebSocket failure.
+    #[error("websocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    /// Nothing arrived in time.
+    #[error("timed out waiting for {0}")]
+    Timeout(String),
+    /// The server closed the socket.
+    #[error("socket closed: {0:?}")]
+    Closed(Option<String>),
+    /// The server sent something that is not a V2 frame.
+    #[error("bad frame from server: {0}")]
+    BadFrame(String),
+}
+
+/// One client socket speaking Phoenix channels V2.
+pub struct PhxSocket {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    next_ref: u64,
+    /// Frames received while waiting for something else.
+    pending: VecDeque<Value>,
+}
+
+/// How long a test waits for one expected frame by default.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+impl PhxSocket {
+    /// Connects to `/live/websocket` with `_csrf_token` and the page's cookies, like LiveSocket does.
+    pub async fn connect_page(addr: SocketAddr, page: &Page) -> Result<PhxSocket, SocketError> {
+        let cookie = page.cookie_header();
+        Self::connect(addr, page.csrf.as_deref(), Some(cookie.as_str())).await
+    }
+
+    /// Connects with an explicit CSRF token and cookie header (either may be absent).
+    pub async fn connect(
+        addr: SocketAddr,
+        csrf: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<PhxSocket, SocketError> {
+        let mut query = String::from("vsn=2.0.0&_mounts=0&_live_referer=undefined");
+        if let Some(token) = csrf {
+            query = format!("_csrf_token={}&{query}", encode(token));
+        }
+        let url = format!("ws://{addr}/live/websocket?{query}");
+        let mut request = url.into_client_request()?;
+        if let Some(cookie) = cookie.filter(|c| !c.is_empty())
+            && let Ok(value) = HeaderValue::from_str(cookie)
+        {
+            request.headers_mut().insert("cookie", value);
+        }
+        let origin = format!("http://{addr}");
+        if let Ok(value) = HeaderValue::from_str(&origin) {
+            request.headers_mut().insert("origin", value);
+        }
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(PhxSocket {
+            ws,
+            next_ref: 0,
+            pending: VecDeque::new(),
+        })
+    }
+
+    /// A fresh message ref.
+    pub fn fresh_ref(&mut self) -> String {
+        self.next_ref += 1;
+        self.next_ref.to_string()
+    }
+
+    /// Sends raw text (for malformed-frame tests).
+    pub async fn send_text(&mut self, text: &str) -> Result<(), SocketError> {
+        self.ws.send(Message::text(text.to_string())).await?;
+        Ok(())
+    }
+
+    /// Sends a frame `[join_ref, ref, topic, event, payload]` and returns its ref.
+    pub async fn push(
+        &mut self,
+        join_ref: Option<&str>,
+        topic: &str,
+        event: &str,
+        payload: Value,
+    ) -> Result<String, SocketError> {
+        let msg_ref = self.fresh_ref();
+        let frame = json!([join_ref, msg_ref, topic, event, payload]);
+        self.send_text(&frame.to_string()).await?;
+        Ok(msg_ref)
+    }
+
+    /// Sends `phx_join` for the page's main view (first mount) and returns `(join_ref, reply)`.
+    pub async fn join_page(&mut self, page: &Page, url: &str) -> Result<(String, Value), SocketError> {
+        let payload = json!({
+            "url": url,
+            "params": {"_csrf_token": page.csrf, "_mounts": 0, "_mount_attempts": 0},
+            "session": page.session,
+            "static": page.static_token,
+            "sticky": false,
+        });
+        self.join(&page.topic(), payload).await
+    }
+
+    /// Sends `phx_join` on `topic` with `payload`; returns `(join_ref, reply payload)`.
+    pub async fn join(&mut self, topic: &str, payload: Value) -> Result<(String, Value), SocketError> {
+        let msg_ref = self.fresh_ref();
+        let frame = json!([msg_ref, msg_ref, topic, "phx_join", payload]);
+        self.send_text(&frame.to_string()).await?;
+        let reply = self.reply_to(&msg_ref, WAIT).await?;
+        Ok((msg_ref, reply))
+    }
+
+    /// Sends an LV `event` push and waits for its reply.
+    pub async fn event(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        kind: &str,
+        event: &str,
+        value: Value,
+    ) -> Result<Value, SocketError> {
+        let msg_ref = self
+            .push(
+                Some(join_ref),
+                topic,
+                "event",
+                json!({"type": kind, "event": event, "value": value}),
+            )
+            .await?;
+        self.reply_to(&msg_ref, WAIT).await
+    }
+
+    /// Sends a heartbeat and waits for its reply.
+    pub async fn heartbeat(&mut self) -> Result<Value, SocketError> {
+        let msg_ref = self.push(None, "phoenix", "heartbeat", json!({})).await?;
+        self.reply_to(&msg_ref, WAIT).await
+    }
+
+    /// Waits for the `phx_reply` with `msg_ref`; other frames are kept for later.
+    pub async fn reply_to(&mut self, msg_ref: &str, wait: Duration) -> Result<Value, SocketError> {
+        self.wait_for(wait, &format!("reply to {msg_ref}"), |f| {
+            f.get(1).and_then(Value::as_str) == Some(msg_ref)
+                && f.get(3).and_then(Value::as_str) == Some("phx_reply")
+        })
+        .await
+        .map(|f| f.get(4).cloned().unwrap_or(Value::Null))
+    }
+
+    /// Waits for a server push with `event` on `topic`; returns the whole frame.
+    pub async fn wait_push(
+        &mut self,
+        topic: &str,
+        event: &str,
+        wait: Duration,
+    ) -> Result<Value, SocketError> {
+        self.wait_for(wait, &format!("{event} on {topic}"), |f| {
+            f.get(2).and_then(Value::as_str) == Some(topic)
+                && f.get(3).and_then(Value::as_str) == Some(event)
+        })
+        .await
+    }
+
+    /// Waits for the first frame matching `pred` (looking at earlier kept frames first).
+    pub async fn wait_for(
+        &mut self,
+        wait: Duration,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Result<Value, SocketError> {
+        if let Some(pos) = self.pending.iter().position(&pred) {
+            if let Some(frame) = self.pending.remove(pos) {
+                return Ok(frame);
+            }
+        }
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let next = tokio::time::timeout_at(deadline, self.next_frame()).await;
+            match next {
+                Err(_) => return Err(SocketError::Timeout(what.to_string())),
+                Ok(frame) => {
+                    let frame = frame?;
+                    if pred(&frame) {
+                        return Ok(frame);
+                    }
+                    self.pending.push_back(frame);
+                }
+            }
+        }
+    }
+
+    /// Reads the next text frame from the wire, parsed.
+    async fn next_frame(&mut self) -> Result<Value, SocketError> {
+        loop {
+            match self.ws.next().await {
+                None => return Err(SocketError::Closed(None)),
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(Message::Text(text))) => {
+                    let value: Value = serde_json::from_str(text.as_str())
+                        .map_err(|e| SocketError::BadFrame(format!("{e}: {text}")))?;
+                    if !value.as_array().is_some_and(|a| a.len() == 5) {
+                        return Err(SocketError::BadFrame(text.to_string()));
+                    }
+                    return Ok(value);
+                }
+                Some(Ok(Message::Close(frame))) => {
+                    return Err(SocketError::Closed(
+                        frame.map(|f| format!("{} {}", u16::from(f.code), f.reason)),
+                    ));
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// Frames received but not yet consumed by a wait.
+    pub fn pending(&self) -> impl Iterator<Item = &Value> {
+        self.pending.iter()
+    }
+
+    /// Waits until the server closes the socket; returns the close code and reason.
+    pub async fn wait_closed(&mut self, wait: Duration) -> Result<Option<String>, SocketError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.next_frame()).await {
+                Err(_) => return Err(SocketError::Timeout("close".into())),
+                Ok(Err(SocketError::Closed(reason))) => return Ok(reason),
+                Ok(Err(SocketError::Ws(_))) => return Ok(None),
+                Ok(Err(e)) => return Err(e),
+                Ok(Ok(frame)) => self.pending.push_back(frame),
+            }
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

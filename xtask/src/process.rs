@@ -1,0 +1,89 @@
+//! Running child processes with clear errors.
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+/// The workspace root (the parent of xtask's manifest dir).
+pub fn root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().map_or(manifest.clone(), PathBuf::from)
+}
+
+fn describe(cmd: &Command) -> String {
+    let mut text = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        text.push(' ');
+        text.push_str(&arg.to_string_lossy());
+    }
+    text
+}
+
+/// Runs `cmd`, failing unless it exits 0.
+pub fn status(cmd: &mut Command) -> Result<()> {
+    let what = describe(cmd);
+    let status = cmd.status().with_context(|| format!("starting `{what}`"))?;
+    if !status.success() {
+        bail!("`{what}` failed ({status})");
+    }
+    Ok(())
+}
+
+/// Runs `cmd` and returns its standard output, failing unless it exits 0.
+pub fn output(cmd: &mut Command) -> Result<String> {
+    let what = describe(cmd);
+    let out = cmd
+        .stderr(Stdio::null())
+        .output()
+        .with_context(|| format!("starting `{what}`"))?;
+    if !out.status.success() {
+        bail!("`{what}` failed ({})", out.status);
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Runs `cmd` for at most `limit`; Ok(true) when it exited 0 in time.
+pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<bool> {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting `{}`", describe(cmd)))?;
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(status.success());
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Ok(false);
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A child process killed when dropped.
+pub struct Guard(pub Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Prints a step header and times the step.
+pub fn step<T>(name: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    println!("\n==> {name}");
+    let started = Instant::now();
+    let result = f();
+    let took = started.elapsed().as_secs_f64();
+    match &result {
+        Ok(_) => println!("==> {name}: done in {took:.1} s"),
+        Err(e) => println!("==> {name}: FAILED after {took:.1} s: {e:#}"),
+    }
+    result
+}

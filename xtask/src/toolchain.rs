@@ -1,0 +1,190 @@
+//! Finding (or setting up) a compiler that targets `wasm32-unknown-unknown`.
+//!
+//! 1. rustup's `wasm32-unknown-unknown` target when installed (a normal developer machine);
+//! 2. else `rustup target add` with a timeout;
+//! 3. else Debian's `rustc-web` compiler and its std sources, downloaded with `apt-get download`
+//!    into a private, cached prefix, building std from source (`-Zbuild-std`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+
+use crate::process::{output, run_with_timeout, status};
+
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// How guest crates get compiled.
+#[derive(Debug, Clone)]
+pub enum Toolchain {
+    /// rustup's target is installed.
+    Rustup,
+    /// Debian's compiler in `prefix`, std built from source.
+    Debian {
+        /// The extracted packages.
+        prefix: PathBuf,
+    },
+}
+
+impl Toolchain {
+    /// Applies the toolchain to a `cargo build` of guests: environment and `-Z` flags.
+    pub fn configure(&self, cmd: &mut Command) -> Result<()> {
+        if let Toolchain::Debian { prefix } = self {
+            let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
+            let lld = Path::new(sysroot.trim())
+                .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
+            cmd.env("RUSTC", prefix.join("usr/bin/rustc"))
+                .env("RUSTC_BOOTSTRAP", "1")
+                .env("LD_LIBRARY_PATH", prefix.join("usr/lib/x86_64-linux-gnu"))
+                .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", lld)
+                .arg("-Zbuild-std=std,panic_abort");
+        }
+        Ok(())
+    }
+
+    /// A one-line description for the logs.
+    pub fn describe(&self) -> String {
+        match self {
+            Toolchain::Rustup => format!("rustup target {TARGET}"),
+            Toolchain::Debian { prefix } => format!(
+                "Debian rustc-web with std built from source ({})",
+                prefix.display()
+            ),
+        }
+    }
+}
+
+/// Where downloads and extracted toolchains are cached.
+pub fn cache_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("LIVEWASM_CACHE") {
+        return PathBuf::from(dir);
+    }
+    let home = std::env::var_os("HOME").map_or_else(|| PathBuf::from("/tmp"), PathBuf::from);
+    home.join(".cache/livewasm")
+}
+
+/// Resolves a toolchain, setting one up when needed, and says which path it took.
+pub fn resolve() -> Result<Toolchain> {
+    if rustup_has_target() {
+        println!("guest toolchain: rustup target {TARGET} (installed)");
+        return Ok(Toolchain::Rustup);
+    }
+    if which("rustup") {
+        println!("guest toolchain: trying `rustup target add {TARGET}` (60 s at most)…");
+        let mut add = Command::new("rustup");
+        add.args(["target", "add", TARGET]);
+        match run_with_timeout(&mut add, Duration::from_secs(60)) {
+            Ok(true) if rustup_has_target() => {
+                println!("guest toolchain: rustup target {TARGET} (just added)");
+                return Ok(Toolchain::Rustup);
+            }
+            Ok(_) => println!("guest toolchain: rustup could not add {TARGET}"),
+            Err(e) => println!("guest toolchain: rustup target add failed: {e:#}"),
+        }
+    }
+    println!(
+        "guest toolchain: falling back to Debian's rustc-web and its std sources \
+         (no wasm32 std is available from rustup here)"
+    );
+    let prefix = debian_prefix().context(
+        "no wasm32 toolchain: rustup has no wasm32-unknown-unknown target and Debian's \
+         rustc-web could not be set up (it needs apt and root)",
+    )?;
+    println!("guest toolchain: Debian rustc-web at {}", prefix.display());
+    Ok(Toolchain::Debian { prefix })
+}
+
+fn which(program: &str) -> bool {
+    Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn rustup_has_target() -> bool {
+    output(Command::new("rustup").args(["target", "list", "--installed"]))
+        .is_ok_and(|list| list.lines().any(|l| l.trim() == TARGET))
+}
+
+/// The candidate version of an apt package, if apt knows it.
+fn apt_candidate(package: &str) -> Option<String> {
+    let policy = output(Command::new("apt-cache").args(["policy", package])).ok()?;
+    policy
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Candidate:"))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty() && v != "(none)")
+}
+
+/// Extracts (once) Debian's rustc-web, its std and std sources into the cache; returns the prefix.
+fn debian_prefix() -> Result<PathBuf> {
+    let version = match apt_candidate("rustc-web") {
+        Some(version) => version,
+        None => {
+            println!("guest toolchain: apt knows no rustc-web yet; running apt-get update");
+            status(Command::new("apt-get").arg("update"))?;
+            apt_candidate("rustc-web").context("apt has no rustc-web package")?
+        }
+    };
+    let cache = cache_dir();
+    let key: String = version
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .collect();
+    let prefix = cache.join(format!("debian-rustc-web-{key}"));
+    let rustc = prefix.join("usr/bin/rustc");
+    if rustc.is_file() && prefix.join("usr/lib/rustlib/src/rust/library").exists() {
+        return Ok(prefix);
+    }
+    let upstream = version
+        .split(['+', '-'])
+        .next()
+        .context("unexpected rustc-web version")?
+        .to_string();
+    let minor = upstream.rsplit_once('.').map_or(upstream.as_str(), |(a, _)| a);
+    let show = output(Command::new("apt-cache").args(["show", &format!("rustc-web={version}")]))?;
+    let llvm = show
+        .lines()
+        .find(|l| l.starts_with("Depends:"))
+        .and_then(|deps| {
+            deps.split([',', ' ', ':'])
+                .find(|d| d.starts_with("libllvm"))
+                .map(str::to_string)
+        })
+        .context("rustc-web depends on no libllvm package")?;
+    let debs = cache.join(format!("debs-{key}"));
+    std::fs::create_dir_all(&debs)?;
+    let packages = [
+        format!("rustc-web={version}"),
+        format!("libstd-rust-web-dev={version}"),
+        format!("libstd-rust-web-{minor}={version}"),
+        format!("rust-web-src={version}"),
+        llvm,
+    ];
+    println!("guest toolchain: downloading {}", packages.join(" "));
+    status(Command::new("apt-get").arg("download").args(&packages).current_dir(&debs))?;
+    let staging = cache.join(format!("staging-{key}"));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    for entry in std::fs::read_dir(&debs)? {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "deb") {
+            status(Command::new("dpkg").arg("-x").arg(&path).arg(&staging))?;
+        }
+    }
+    let library = staging.join(format!("usr/src/rustc-{upstream}/library"));
+    if !library.is_dir() {
+        bail!("rust-web-src did not provide {}", library.display());
+    }
+    let src = staging.join("usr/lib/rustlib/src/rust");
+    std::fs::create_dir_all(&src)?;
+    // The link must point inside the final prefix, so make it relative.
+    std::os::unix::fs::symlink(
+        format!("../../../../src/rustc-{upstream}/library"),
+        src.join("library"),
+    )?;
+    let _ = std::fs::remove_dir_all(&prefix);
+    std::fs::rename(&staging, &prefix)?;
+    Ok(prefix)
+}
