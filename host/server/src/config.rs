@@ -1,0 +1,36 @@
+//! Server settings.
+
+use std::time::Duration;
+
+/// How the server behaves; every limit has a safe default.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Key that signs cookies and tokens (at least 32 bytes; the same on every host of a cluster).
+    pub secret_key: Vec<u8>,
+    /// Development mode: more detail in error pages.
+    pub dev: bool,
+    /// Largest WebSocket message accepted; a larger one closes the socket (1009).
+    pub max_frame_bytes: usize,
+    /// Views one socket may join at once.
+    pub max_channels_per_socket: usize,
+    /// A socket silent for this long is closed.
+    pub heartbeat_timeout: Duration,
+    /// Refuse WebSocket upgrades whose `Origin` host differs from the `Host` header.
+    pub check_origin: bool,
+    /// How long session and static tokens stay valid.
+    pub token_max_age: Duration,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            secret_key: Vec::new(),
+            dev: false,
+            max_frame_bytes: 1 << 20,
+            max_channels_per_socket: 64,
+            heartbeat_timeout: Duration::from_secs(60),
+            check_origin: true,
+            token_max_age: Duration::from_secs(14 * 24 * 3600),
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! HTTP: the dead render of views, the client bundle, health, and the socket route.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use livewasm_runtime::{CallError, MountRequest, RuntimeError};
+use serde_json::{Map, Value};
+
+use crate::page::{PageParts, error_page, view_page};
+use crate::routes::query_params;
+use crate::session::{self, CSRF};
+use crate::{Host, tokens, ws};
+
+/// The client bundle (`client-js/dist/livewasm.js`), embedded in the binary.
+const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
+
+/// The server's routes.
+pub fn router(host: Arc<Host>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/assets/livewasm.js", get(client_js))
+        .route("/live/websocket", get(ws::upgrade))
+        .fallback(get(dead_render))
+        .with_state(host)
+}
+
+/// Serves `router(host)` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    host: Arc<Host>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(host))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn client_js() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        CLIENT_JS,
+    )
+        .into_response()
+}
+
+fn page_response(status: StatusCode, body: String) -> Response {
+    (status, Html(body)).into_response()
+}
+
+/// The absolute URL of a request (the `Host` header names the origin).
+pub(crate) fn absolute_url(headers: &HeaderMap, path_and_query: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{path_and_query}")
+}
+
+async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Response {
+    let uri = request.uri().clone();
+    let headers = request.headers().clone();
+    let Some(matched) = host.route(uri.path()) else {
+        return page_response(
+            StatusCode::NOT_FOUND,
+            error_page(404, "Not Found", &format!("Nothing is served at {}.", uri.path())),
+        );
+    };
+    let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+    let (mut user_session, new_cookie) = match session::read(&host, cookie_header) {
+        Some(existing) if existing.get(CSRF).is_some() => (existing, None),
+        _ => {
+            let fresh = session::fresh();
+            let cookie = session::set_cookie(&host, &fresh);
+            (fresh, Some(cookie))
+        }
+    };
+    let csrf = user_session
+        .get(CSRF)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    user_session.remove(CSRF);
+    user_session.remove("v");
+    user_session.remove("iat");
+
+    let mut params = matched.path_params.clone();
+    params.extend(query_params(uri.query()));
+    let params = Value::Object(params);
+    let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
+    let url = absolute_url(&headers, path_and_query);
+    let request = MountRequest {
+        view: matched.route.view.clone(),
+        action: matched.route.action.clone(),
+        params: params.clone(),
+        session: Value::Object(user_session),
+        url: url.clone(),
+        connected: false,
+    };
+    let app = matched.app.clone();
+    let render = || -> Result<(String, Option<String>), String> {
+        let mut instance = app.instantiate().map_err(|e| match e {
+            RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
+            other => other.to_string(),
+        })?;
+        instance.mount(&request).map_err(describe)?;
+        instance.handle_params(&params, &url).map_err(describe)?;
+        let diff = instance.render().map_err(describe)?;
+        let title = diff
+            .as_map()
+            .get("t")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Ok((instance.html().unwrap_or_default(), title))
+    };
+    // Guest calls are bounded by fuel and the epoch deadline, so they run inline.
+    let (inner, title) = match render() {
+        Ok(ok) => ok,
+        Err(reason) => {
+            tracing::warn!(app = %app.manifest().name, view = %matched.route.view, path = %uri.path(), "dead render failed: {reason}");
+            let detail = if host.config().dev {
+                reason
+            } else {
+                "The page could not be rendered.".to_string()
+            };
+            return page_response(StatusCode::INTERNAL_SERVER_ERROR, error_page(500, "Internal Server Error", &detail));
+        }
+    };
+    let id = format!("phx-{}", &session::random_token()[..16]);
+    let app_name = app.manifest().name.clone();
+    let key = host.token_key(&app_name);
+    let mut data = Map::new();
+    data.insert("kind".into(), Value::from("session"));
+    data.insert("id".into(), Value::from(id.clone()));
+    data.insert("app".into(), Value::from(app_name.clone()));
+    data.insert("view".into(), Value::from(matched.route.view.clone()));
+    let session_token = tokens::sign(&key, data);
+    let mut data = Map::new();
+    data.insert("kind".into(), Value::from("static"));
+    data.insert("id".into(), Value::from(id.clone()));
+    data.insert("app".into(), Value::from(app_name.clone()));
+    let static_token = tokens::sign(&key, data);
+    let title = title.unwrap_or(app_name);
+    let body = view_page(&PageParts {
+        title: &title,
+        csrf: &csrf,
+        id: &id,
+        session: &session_token,
+        static_token: &static_token,
+        inner: &inner,
+    });
+    let mut response = page_response(StatusCode::OK, body);
+    if let Some(cookie) = new_cookie
+        && let Ok(value) = HeaderValue::from_str(&cookie)
+    {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
+    response
+}
+
+fn describe(error: CallError) -> String {
+    error.to_string()
+}

@@ -1,0 +1,61 @@
+//! The HTML page around a dead-rendered view.
+
+/// Escapes text for HTML text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// What a page shows.
+pub(crate) struct PageParts<'a> {
+    pub(crate) title: &'a str,
+    pub(crate) csrf: &'a str,
+    pub(crate) id: &'a str,
+    pub(crate) session: &'a str,
+    pub(crate) static_token: &'a str,
+    pub(crate) inner: &'a str,
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;line-height:1.4}\
+button{font-size:1rem;padding:.25rem .75rem;margin-right:.25rem}\
+.phx-error [data-phx-main],.phx-loading{opacity:.9}";
+
+/// The full page for a view.
+pub(crate) fn view_page(parts: &PageParts<'_>) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+<meta name=\"csrf-token\" content=\"{csrf}\">\n\
+<title data-default=\"{title}\">{title}</title>\n\
+<style>{STYLE}</style>\n\
+<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body>\n\
+<div id=\"{id}\" data-phx-main data-phx-session=\"{session}\" data-phx-static=\"{static_token}\">{inner}</div>\n\
+</body>\n</html>\n",
+        csrf = escape(parts.csrf),
+        title = escape(parts.title),
+        id = escape(parts.id),
+        session = escape(parts.session),
+        static_token = escape(parts.static_token),
+        inner = parts.inner,
+    )
+}
+
+/// A plain error page.
+pub(crate) fn error_page(status: u16, title: &str, detail: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>{status} {title}</title>\
+<style>{STYLE}</style></head>\n<body><h1>{status} {title}</h1><p>{detail}</p></body>\n</html>\n",
+        title = escape(title),
+        detail = escape(detail),
+    )
+}
