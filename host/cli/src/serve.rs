@@ -1,0 +1,136 @@
+//! `livewasm serve`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use base64::Engine;
+use clap::Args;
+use livewasm_runtime::{Runtime, RuntimeConfig};
+use livewasm_server::{Host, ServerConfig};
+use rand::RngCore;
+
+/// Options of `livewasm serve`.
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4000")]
+    listen: String,
+    /// Development mode: error details in pages; a signing key is generated when none is given.
+    #[arg(long)]
+    dev: bool,
+    /// A component to serve (repeatable).
+    #[arg(long = "app", value_name = "PATH.wasm")]
+    apps: Vec<PathBuf>,
+    /// File holding the signing key (hex or base64, at least 32 bytes); else $LIVEWASM_SECRET_KEY.
+    #[arg(long)]
+    secret_key_file: Option<PathBuf>,
+    /// Instance slots in the pool (one per connected view).
+    #[arg(long, default_value_t = 1000, env = "LIVEWASM_MAX_INSTANCES")]
+    max_instances: u32,
+    /// Memory cap per instance, MiB.
+    #[arg(long, default_value_t = 16)]
+    memory_mib: usize,
+    /// Skip the WebSocket Origin check.
+    #[arg(long)]
+    no_check_origin: bool,
+}
+
+/// Decodes a key given as hex or base64.
+fn decode_key(text: &str) -> Result<Vec<u8>> {
+    let text = text.trim();
+    let bytes = if text.len() % 2 == 0 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+        (0..text.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text))
+            .context("the signing key is neither hex nor base64")?
+    };
+    if bytes.len() < 32 {
+        bail!("the signing key must be at least 32 bytes (got {})", bytes.len());
+    }
+    Ok(bytes)
+}
+
+fn secret_key(args: &ServeArgs) -> Result<Vec<u8>> {
+    if let Some(path) = &args.secret_key_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        return decode_key(&text);
+    }
+    if let Ok(text) = std::env::var("LIVEWASM_SECRET_KEY") {
+        return decode_key(&text);
+    }
+    if args.dev {
+        tracing::warn!("no signing key given: generated one for this run (sessions end on restart)");
+        let mut key = vec![0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        return Ok(key);
+    }
+    bail!("no signing key: pass --secret-key-file or set LIVEWASM_SECRET_KEY (or use --dev)")
+}
+
+/// Runs the server until Ctrl-C or SIGTERM.
+pub fn run(args: ServeArgs) -> Result<()> {
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: args.max_instances,
+        memory_limit: args.memory_mib << 20,
+        ..RuntimeConfig::default()
+    })?;
+    let config = ServerConfig {
+        secret_key: secret_key(&args)?,
+        dev: args.dev,
+        check_origin: !args.no_check_origin,
+        ..ServerConfig::default()
+    };
+    let host = Host::new(runtime.clone(), config);
+    for path in &args.apps {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let app = runtime
+            .load_app(&wasm)
+            .with_context(|| format!("loading {}", path.display()))?;
+        tracing::info!(app = %app.manifest().name, digest = %&app.digest()[..12], "loaded {}", path.display());
+        host.add_app(app)?;
+    }
+    let host = Arc::new(host);
+    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    tokio.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .with_context(|| format!("listening on {}", args.listen))?;
+        let addr = listener.local_addr()?;
+        println!("livewasm listening on http://{addr}");
+        for (app, path, view) in host.routes() {
+            println!("  http://{addr}{path}  ({app}: {view})");
+        }
+        livewasm_server::serve(listener, host, shutdown_signal()).await?;
+        println!("livewasm stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => {
+                let _ = ctrl_c.await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,37 @@
+// Shared helpers for the browser tests: launch Debian's Chromium headless and open a page of the
+// host under test (LIVEWASM_URL), failing the test on any uncaught page error.
+import {chromium} from "playwright-core"
+import {mkdirSync} from "node:fs"
+import {join} from "node:path"
+
+export const BASE = process.env.LIVEWASM_URL || "http://127.0.0.1:4000"
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium"
+
+// Playwright gives each launch a fresh temporary profile.
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+      "--no-first-run", "--disable-component-update", "--disable-sync",
+    ],
+  })
+}
+
+// Opens `path` and waits until the main LiveView is connected. Returns {page, errors}.
+export async function openLive(browser, path) {
+  const page = await browser.newPage()
+  const errors = []
+  page.on("pageerror", (e) => errors.push(e))
+  await page.goto(BASE + path)
+  await page.waitForSelector("[data-phx-main].phx-connected", {timeout: 10_000})
+  return {page, errors}
+}
+
+// Saves a screenshot under target/browser/ (for failures).
+export async function screenshot(page, name) {
+  const dir = new URL("../../target/browser/", import.meta.url).pathname
+  mkdirSync(dir, {recursive: true})
+  await page.screenshot({path: join(dir, `${name}.png`)}).catch(() => {})
+}
