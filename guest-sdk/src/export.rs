@@ -75,7 +75,12 @@ pub trait App {
     /// App name.
     fn name() -> &'static str;
     /// `(path, view name, action, live session)` of each route.
-    fn routes() -> Vec<(&'static str, &'static str, Option<&'static str>, Option<&'static str>)>;
+    fn routes() -> Vec<(
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+    )>;
     /// A fresh view by name.
     fn view(name: &str, request: &wit::MountRequest) -> Option<Box<dyn ErasedView>>;
 }

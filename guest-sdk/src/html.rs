@@ -103,7 +103,9 @@ macro_rules! display_html {
     )*};
 }
 
-display_html!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64);
+display_html!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
 
 /// A value for a dynamic attribute: writes the whole attribute (` name="value"`), a bare
 /// ` name` for `true`, and nothing for `false` or `None`.

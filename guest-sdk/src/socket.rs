@@ -63,7 +63,12 @@ impl<V> Socket<V> {
 
     /// Sets a field if the value differs, marking its bit (used by [`crate::assign!`]).
     #[doc(hidden)]
-    pub fn __assign<T: PartialEq>(&mut self, bit: u128, field: impl FnOnce(&mut V) -> &mut T, value: T) {
+    pub fn __assign<T: PartialEq>(
+        &mut self,
+        bit: u128,
+        field: impl FnOnce(&mut V) -> &mut T,
+        value: T,
+    ) {
         let slot = field(&mut self.assigns);
         if *slot != value {
             *slot = value;
@@ -73,7 +78,12 @@ impl<V> Socket<V> {
 
     /// Changes a field in place and marks its bit (used by [`crate::update!`]).
     #[doc(hidden)]
-    pub fn __update<T>(&mut self, bit: u128, field: impl FnOnce(&mut V) -> &mut T, f: impl FnOnce(&mut T)) {
+    pub fn __update<T>(
+        &mut self,
+        bit: u128,
+        field: impl FnOnce(&mut V) -> &mut T,
+        f: impl FnOnce(&mut T),
+    ) {
         f(field(&mut self.assigns));
         self.changed |= bit;
     }

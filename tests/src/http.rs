@@ -39,8 +39,9 @@ impl Page {
 /// `GET path` from the host at `addr`.
 pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Page> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: text/html\r\n\r\n");
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: text/html\r\n\r\n"
+    );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;

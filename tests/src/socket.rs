@@ -105,7 +105,11 @@ impl PhxSocket {
     }
 
     /// Sends `phx_join` for the page's main view (first mount) and returns `(join_ref, reply)`.
-    pub async fn join_page(&mut self, page: &Page, url: &str) -> Result<(String, Value), SocketError> {
+    pub async fn join_page(
+        &mut self,
+        page: &Page,
+        url: &str,
+    ) -> Result<(String, Value), SocketError> {
         let payload = json!({
             "url": url,
             "params": {"_csrf_token": page.csrf, "_mounts": 0, "_mount_attempts": 0},
@@ -117,7 +121,11 @@ impl PhxSocket {
     }
 
     /// Sends `phx_join` on `topic` with `payload`; returns `(join_ref, reply payload)`.
-    pub async fn join(&mut self, topic: &str, payload: Value) -> Result<(String, Value), SocketError> {
+    pub async fn join(
+        &mut self,
+        topic: &str,
+        payload: Value,
+    ) -> Result<(String, Value), SocketError> {
         let msg_ref = self.fresh_ref();
         let frame = json!([msg_ref, msg_ref, topic, "phx_join", payload]);
         self.send_text(&frame.to_string()).await?;
@@ -182,10 +190,10 @@ impl PhxSocket {
         what: &str,
         pred: impl Fn(&Value) -> bool,
     ) -> Result<Value, SocketError> {
-        if let Some(pos) = self.pending.iter().position(&pred) {
-            if let Some(frame) = self.pending.remove(pos) {
-                return Ok(frame);
-            }
+        if let Some(pos) = self.pending.iter().position(&pred)
+            && let Some(frame) = self.pending.remove(pos)
+        {
+            return Ok(frame);
         }
         let deadline = tokio::time::Instant::now() + wait;
         loop {
@@ -212,7 +220,7 @@ impl PhxSocket {
                 Some(Ok(Message::Text(text))) => {
                     let value: Value = serde_json::from_str(text.as_str())
                         .map_err(|e| SocketError::BadFrame(format!("{e}: {text}")))?;
-                    if !value.as_array().is_some_and(|a| a.len() == 5) {
+                    if value.as_array().is_none_or(|a| a.len() != 5) {
                         return Err(SocketError::BadFrame(text.to_string()));
                     }
                     return Ok(value);

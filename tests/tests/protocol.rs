@@ -37,7 +37,10 @@ async fn dead_render_carries_tokens_and_first_html() {
     let page = get(server.addr, "/thermostat?house=7").await.unwrap();
     assert_eq!(page.status, 200);
     assert!(page.csrf.is_some(), "csrf meta missing");
-    assert!(page.session.is_some() && page.id.is_some(), "container missing");
+    assert!(
+        page.session.is_some() && page.id.is_some(),
+        "container missing"
+    );
     assert!(page.body.contains("/assets/livewasm.js"));
     assert!(page.body.contains("House 7"), "{}", page.body);
     assert!(page.body.contains("Temperature: 70°F"));
@@ -55,28 +58,56 @@ async fn join_then_event_replies_with_only_the_changed_dynamics() {
     assert!(joined_html.contains("User: guest"));
 
     let reply = socket
-        .event(&join_ref, &page.topic(), "click", "inc", json!({"value": ""}))
+        .event(
+            &join_ref,
+            &page.topic(),
+            "click",
+            "inc",
+            json!({"value": ""}),
+        )
         .await
         .unwrap();
     assert_eq!(status(&reply), "ok", "{reply}");
     let diff = reply["response"]["diff"].clone();
     let text = diff.to_string();
     assert!(text.contains("71"), "{text}");
-    assert!(!text.contains("\"s\""), "a diff of changed text must not resend statics: {text}");
-    assert!(!text.contains("House"), "statics leaked into the diff: {text}");
-    assert!(text.len() < 120, "diff too large ({} bytes): {text}", text.len());
+    assert!(
+        !text.contains("\"s\""),
+        "a diff of changed text must not resend statics: {text}"
+    );
+    assert!(
+        !text.contains("House"),
+        "statics leaked into the diff: {text}"
+    );
+    assert!(
+        text.len() < 120,
+        "diff too large ({} bytes): {text}",
+        text.len()
+    );
     client.merge(diff).unwrap();
     assert!(client.to_html().contains("House 7 - 71°F"));
 
     // ArrowUp through the window keyup binding; other keys change nothing and still get a reply.
     let reply = socket
-        .event(&join_ref, &page.topic(), "keyup", "update_temp", json!({"key": "ArrowUp"}))
+        .event(
+            &join_ref,
+            &page.topic(),
+            "keyup",
+            "update_temp",
+            json!({"key": "ArrowUp"}),
+        )
         .await
         .unwrap();
     client.merge(reply["response"]["diff"].clone()).unwrap();
     assert!(client.to_html().contains("Temperature: 72°F"));
     let reply = socket
-        .event(&join_ref, &page.topic(), "keyup", "update_temp", json!({"key": "a"}))
+        .event(
+            &join_ref,
+            &page.topic(),
+            "keyup",
+            "update_temp",
+            json!({"key": "a"}),
+        )
         .await
         .unwrap();
     assert_eq!(status(&reply), "ok");
@@ -100,7 +131,11 @@ async fn tick_pushes_a_diff_with_the_new_time() {
         .wait_push(&page.topic(), "diff", Duration::from_secs(3))
         .await
         .unwrap();
-    assert_eq!(frame[0].as_str(), Some(join_ref.as_str()), "push must echo the join ref");
+    assert_eq!(
+        frame[0].as_str(),
+        Some(join_ref.as_str()),
+        "push must echo the join ref"
+    );
     assert!(frame[1].is_null(), "a push has no ref");
     client.merge(frame[4].clone()).unwrap();
     let after = client.to_html();
@@ -119,17 +154,28 @@ async fn bad_tokens_are_refused() {
     let mut tampered = page.session.clone().unwrap();
     tampered.insert(tampered.len() / 2, 'x');
     let (_, reply) = socket
-        .join(&page.topic(), json!({"url": url, "params": {}, "session": tampered, "static": null}))
+        .join(
+            &page.topic(),
+            json!({"url": url, "params": {}, "session": tampered, "static": null}),
+        )
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "stale"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "stale"),
+        "{reply}"
+    );
 
     // Missing session token.
     let (_, reply) = socket
         .join(&page.topic(), json!({"url": url, "params": {}}))
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "stale"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "stale"),
+        "{reply}"
+    );
 
     // A valid token on another topic.
     let (_, reply) = socket
@@ -139,7 +185,11 @@ async fn bad_tokens_are_refused() {
         )
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "unauthorized"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "unauthorized"),
+        "{reply}"
+    );
 
     // The URL of a view the token was not issued for.
     let (_, reply) = socket
@@ -149,7 +199,11 @@ async fn bad_tokens_are_refused() {
         )
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "unauthorized"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "unauthorized"),
+        "{reply}"
+    );
 
     // Still usable afterwards.
     let (_, reply) = socket.join_page(&page, &url).await.unwrap();
@@ -165,13 +219,21 @@ async fn a_socket_without_csrf_or_cookie_gets_stale_joins() {
         .await
         .unwrap();
     let (_, reply) = no_csrf.join_page(&page, &url).await.unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "stale"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "stale"),
+        "{reply}"
+    );
 
     let mut no_cookie = PhxSocket::connect(server.addr, page.csrf.as_deref(), None)
         .await
         .unwrap();
     let (_, reply) = no_cookie.join_page(&page, &url).await.unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "stale"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "stale"),
+        "{reply}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -194,13 +256,17 @@ async fn leave_and_unmatched_topics() {
         .event(&join_ref, &topic, "click", "inc", json!({}))
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "unmatched topic"), "{reply}");
-    let reply = socket
-        .join("room:lobby", json!({}))
-        .await
-        .unwrap()
-        .1;
-    assert_eq!((status(&reply), reason(&reply)), ("error", "unmatched topic"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "unmatched topic"),
+        "{reply}"
+    );
+    let reply = socket.join("room:lobby", json!({})).await.unwrap().1;
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "unmatched topic"),
+        "{reply}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -233,7 +299,12 @@ async fn malformed_frames_get_clear_errors_and_the_socket_survives() {
     let (mut socket, page, join_ref, _) = joined_thermostat(&server).await;
     let topic = page.topic();
 
-    for garbage in ["not json at all", "{\"an\":\"object\"}", "[1,2,3]", "[null,\"5\",\"phoenix\"]"] {
+    for garbage in [
+        "not json at all",
+        "{\"an\":\"object\"}",
+        "[1,2,3]",
+        "[null,\"5\",\"phoenix\"]",
+    ] {
         socket.send_text(garbage).await.unwrap();
         let err = socket
             .wait_for(WAIT, "error for malformed frame", |f| {
@@ -242,7 +313,10 @@ async fn malformed_frames_get_clear_errors_and_the_socket_survives() {
             .await
             .unwrap();
         let text = err.to_string();
-        assert!(text.contains("malformed") || text.contains("frame"), "unclear error: {text}");
+        assert!(
+            text.contains("malformed") || text.contains("frame"),
+            "unclear error: {text}"
+        );
     }
     // A well-formed frame whose payload is not an object, with a ref to reply to.
     socket
@@ -274,7 +348,10 @@ async fn an_oversized_frame_closes_only_that_socket() {
     let server = TestServer::start(&["thermostat"]).await;
     let (mut other, other_page, other_ref, _) = joined_thermostat(&server).await;
     let (mut socket, _, _, _) = joined_thermostat(&server).await;
-    let huge = format!("[null,\"1\",\"phoenix\",\"heartbeat\",{{\"x\":\"{}\"}}]", "a".repeat(3 << 20));
+    let huge = format!(
+        "[null,\"1\",\"phoenix\",\"heartbeat\",{{\"x\":\"{}\"}}]",
+        "a".repeat(3 << 20)
+    );
     let _ = socket.send_text(&huge).await;
     socket.wait_closed(WAIT).await.unwrap();
     let reply = other
@@ -289,7 +366,10 @@ async fn joined_hostile(server: &TestServer) -> (PhxSocket, Page, String) {
     let page = get(server.addr, "/hostile").await.unwrap();
     assert_eq!(page.status, 200, "{}", page.body);
     let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
-    let (join_ref, reply) = socket.join_page(&page, &server.url("/hostile")).await.unwrap();
+    let (join_ref, reply) = socket
+        .join_page(&page, &server.url("/hostile"))
+        .await
+        .unwrap();
     assert_eq!(status(&reply), "ok", "{reply}");
     (socket, page, join_ref)
 }
@@ -333,7 +413,10 @@ async fn crash_and_recover(server: &TestServer, event: &str) -> Duration {
         .event(&rejoin_ref, &topic, "click", "ok", json!({}))
         .await
         .unwrap();
-    assert_eq!(reply["response"]["diff"]["0"], "1", "fresh state expected: {reply}");
+    assert_eq!(
+        reply["response"]["diff"]["0"], "1",
+        "fresh state expected: {reply}"
+    );
     took
 }
 
@@ -391,8 +474,14 @@ async fn an_infinite_loop_is_stopped_while_another_socket_keeps_working() {
     }
     let (errored, took) = looping.await.unwrap();
     assert!(errored, "the looping view must get phx_error");
-    assert!(took < Duration::from_secs(5), "loop stopped only after {took:?}");
-    assert!(answered >= 1, "the other socket got no answer while the loop ran");
+    assert!(
+        took < Duration::from_secs(5),
+        "loop stopped only after {took:?}"
+    );
+    assert!(
+        answered >= 1,
+        "the other socket got no answer while the loop ran"
+    );
     assert_eq!(status(&good.heartbeat().await.unwrap()), "ok");
     assert!(server.is_running());
 }
@@ -408,6 +497,10 @@ async fn a_connected_mount_that_traps_is_a_join_error() {
         .join_page(&page, &server.url("/hostile/mount-trap"))
         .await
         .unwrap();
-    assert_eq!((status(&reply), reason(&reply)), ("error", "join crashed"), "{reply}");
+    assert_eq!(
+        (status(&reply), reason(&reply)),
+        ("error", "join crashed"),
+        "{reply}"
+    );
     assert_eq!(status(&socket.heartbeat().await.unwrap()), "ok");
 }

@@ -1,9 +1,258 @@
-//! `cargo xtask bench`.
+//! `cargo xtask bench`: release builds of the host and the load generator, then every scenario
+//! against fresh hosts on loopback. Prints a table and writes `target/bench/results.json`.
 
-use anyhow::{Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
-/// Runs the benchmarks.
+use anyhow::{Context, Result};
+use serde_json::{Value, json};
+
+use crate::guest;
+use crate::process::{output, root, status, step};
+use crate::server::Server;
+use crate::toolchain;
+
+/// Sizes of one run.
+struct Plan {
+    joins: usize,
+    sockets: usize,
+    rates: &'static str,
+    ramp: &'static str,
+    seconds: &'static str,
+    density: &'static [(usize, bool)],
+}
+
+const FULL: Plan = Plan {
+    joins: 1000,
+    sockets: 50,
+    rates: "1000,10000",
+    ramp: "5000,10000,15000,20000,30000,40000,50000,60000",
+    seconds: "3",
+    density: &[(1000, false), (1000, true), (10_000, false), (10_000, true)],
+};
+
+/// Page and event whose wire bytes are measured, one per example.
+const WIRE: &[(&str, &str)] = &[("/thermostat?house=1&tick=off", "inc")];
+
+const SMOKE: Plan = Plan {
+    joins: 50,
+    sockets: 4,
+    rates: "200",
+    ramp: "200,400",
+    seconds: "0.5",
+    density: &[(100, false)],
+};
+
+fn loadgen(binary: &Path, server: &Server, args: &[&str]) -> Result<Value> {
+    let addr = server.url.trim_start_matches("http://");
+    let text = output(
+        Command::new(binary)
+            .args(["--server", addr])
+            .args(args)
+            .stderr(std::process::Stdio::inherit()),
+    )?;
+    let line = text
+        .lines()
+        .last()
+        .context("the load generator printed nothing")?;
+    serde_json::from_str(line).with_context(|| format!("parsing {line}"))
+}
+
+fn us(v: &Value) -> String {
+    v.as_f64().map_or("-".into(), |x| format!("{x:.0} µs"))
+}
+
+/// Runs the benchmarks (`smoke`: a few seconds, only to prove they work).
 pub fn run(smoke: bool) -> Result<()> {
-    let _ = smoke;
-    bail!("benchmarks are not wired yet")
+    let plan = if smoke { &SMOKE } else { &FULL };
+    let started = Instant::now();
+    let toolchain = toolchain::resolve()?;
+    let examples: Vec<_> = guest::discover()?
+        .into_iter()
+        .filter(|g| g.example)
+        .collect();
+    let apps = step("build example guests", || {
+        guest::build(&toolchain, &examples)
+    })?;
+    step("release build of host and load generator", || {
+        status(Command::new("cargo").current_dir(root()).args([
+            "build",
+            "--release",
+            "-p",
+            "livewasm",
+            "-p",
+            "livewasm-loadgen",
+        ]))
+    })?;
+    let host = root().join("target/release/livewasm");
+    let generator = root().join("target/release/livewasm-loadgen");
+    let thermostat: Vec<PathBuf> = apps
+        .iter()
+        .filter(|p| p.ends_with("thermostat.wasm"))
+        .cloned()
+        .collect();
+    let mut results = serde_json::Map::new();
+
+    let server = Server::start(&host, "127.0.0.1:0", &apps, &["--max-instances", "2000"])?;
+    let mount = step("mount latency", || {
+        loadgen(
+            &generator,
+            &server,
+            &["mount", "--count", &plan.joins.to_string()],
+        )
+    })?;
+    let events = step("event round trips", || {
+        loadgen(
+            &generator,
+            &server,
+            &[
+                "events",
+                "--sockets",
+                &plan.sockets.to_string(),
+                "--rates",
+                plan.rates,
+                "--ramp",
+                plan.ramp,
+                "--seconds",
+                plan.seconds,
+            ],
+        )
+    })?;
+    let mut bytes = Vec::new();
+    for &(path, event) in WIRE {
+        bytes.push(step(&format!("wire bytes {path}"), || {
+            loadgen(
+                &generator,
+                &server,
+                &["bytes", "--path", path, "--event", event],
+            )
+        })?);
+    }
+    drop(server);
+
+    let mut density = Vec::new();
+    for &(sockets, tick) in plan.density {
+        let path = if tick {
+            "/thermostat?house=1"
+        } else {
+            "/thermostat?house=1&tick=off"
+        };
+        let slots = (sockets + 100).to_string();
+        let server = Server::start(
+            &host,
+            "127.0.0.1:0",
+            &thermostat,
+            &["--max-instances", &slots],
+        )?;
+        let report = step(
+            &format!(
+                "density: {sockets} sockets, tick {}",
+                if tick { "on" } else { "off" }
+            ),
+            || {
+                loadgen(
+                    &generator,
+                    &server,
+                    &[
+                        "density",
+                        "--server-pid",
+                        &server.pid.to_string(),
+                        "--sockets",
+                        &sockets.to_string(),
+                        "--path",
+                        path,
+                    ],
+                )
+            },
+        )?;
+        density.push(json!({"tick": tick, "report": report}));
+    }
+
+    results.insert("mount".into(), mount.clone());
+    results.insert("events".into(), events.clone());
+    results.insert("bytes".into(), Value::Array(bytes.clone()));
+    results.insert("density".into(), Value::Array(density.clone()));
+    results.insert("smoke".into(), Value::Bool(smoke));
+
+    println!("\n{:<46} {:>14} {:>14}", "figure", "measured", "target");
+    println!(
+        "{:<46} {:>14} {:>14}",
+        "mount (phx_join → reply) p50",
+        us(&mount["join"]["p50_us"]),
+        "≤ 100 µs"
+    );
+    println!("{:<46} {:>14}", "mount p99", us(&mount["join"]["p99_us"]));
+    if let Some(fixed) = events["fixed"].as_array() {
+        for step in fixed {
+            let rate = step["offered_per_s"].as_f64().unwrap_or(0.0);
+            println!(
+                "{:<46} {:>14} {:>14}",
+                format!("event round trip p50 @ {rate:.0}/s"),
+                us(&step["latency"]["p50_us"]),
+                "≤ 200 µs"
+            );
+            println!(
+                "{:<46} {:>14} {:>14}",
+                format!("event round trip p99 @ {rate:.0}/s"),
+                us(&step["latency"]["p99_us"]),
+                "≤ 1000 µs"
+            );
+        }
+    }
+    println!(
+        "{:<46} {:>14} {:>14}",
+        "max sustained events/s (p99 ≤ 5 ms)",
+        format!(
+            "{:.0}",
+            events["max"]["max_sustained_per_s"].as_f64().unwrap_or(0.0)
+        ),
+        "≥ 40000"
+    );
+    for b in &bytes {
+        println!(
+            "{:<46} {:>14}",
+            format!("join reply bytes {}", b["path"].as_str().unwrap_or("")),
+            b["join_reply_bytes"]
+        );
+        println!(
+            "{:<46} {:>14}",
+            format!("event `{}` diff bytes", b["event"].as_str().unwrap_or("")),
+            b["event_diff_bytes"]
+        );
+    }
+    for d in &density {
+        let r = &d["report"];
+        println!(
+            "{:<46} {:>14} {:>14}",
+            format!(
+                "RSS per idle view, {} sockets, tick {}",
+                r["sockets"],
+                if d["tick"] == true { "on" } else { "off" }
+            ),
+            format!("{:.1} KiB", r["rss_per_socket_kib"].as_f64().unwrap_or(0.0)),
+            "≤ 40 KB"
+        );
+        println!(
+            "{:<46} {:>14}",
+            "  (growth per socket over the idle host)",
+            format!(
+                "{:.1} KiB",
+                r["delta_per_socket_kib"].as_f64().unwrap_or(0.0)
+            )
+        );
+    }
+    let dir = root().join("target/bench");
+    std::fs::create_dir_all(&dir)?;
+    let file = dir.join(if smoke { "smoke.json" } else { "results.json" });
+    std::fs::write(
+        &file,
+        serde_json::to_string_pretty(&Value::Object(results))?,
+    )?;
+    println!(
+        "\nwrote {} in {:.0} s",
+        file.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -1,9 +1,81 @@
-//! `cargo xtask dev`.
+//! `cargo xtask dev`: build the examples, serve them, rebuild and restart on change.
 
-use anyhow::{Result, bail};
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
-/// Serves the examples.
+use anyhow::Result;
+
+use crate::guest;
+use crate::process::root;
+use crate::server::{self, Server};
+use crate::toolchain;
+
+/// Newest modification time under the guest sources.
+fn newest_source() -> SystemTime {
+    fn walk(dir: PathBuf, newest: &mut SystemTime) {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            if name == "target" || name == "node_modules" {
+                continue;
+            }
+            if path.is_dir() {
+                walk(path, newest);
+            } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
+                *newest = (*newest).max(modified);
+            }
+        }
+    }
+    let mut newest = SystemTime::UNIX_EPOCH;
+    for dir in ["examples", "guest-sdk", "wit"] {
+        walk(root().join(dir), &mut newest);
+    }
+    newest
+}
+
+/// Serves the examples on `listen` until interrupted.
 pub fn run(listen: &str) -> Result<()> {
-    let _ = listen;
-    bail!("dev is not wired yet")
+    let toolchain = toolchain::resolve()?;
+    let examples: Vec<_> = guest::discover()?
+        .into_iter()
+        .filter(|g| g.example)
+        .collect();
+    let apps = guest::build(&toolchain, &examples)?;
+    let binary = server::build_host(false)?;
+    let mut server = Server::start(&binary, listen, &apps, &[])?;
+    println!(
+        "\nServing the examples on {} (embedded defaults):",
+        server.url
+    );
+    for example in &examples {
+        println!("  {}/{}", server.url, example.name);
+    }
+    println!("  e.g. {}/thermostat?house=1", server.url);
+    println!(
+        "Watching examples/, guest-sdk/ and wit/: saving a file rebuilds and reloads. Ctrl-C stops."
+    );
+    let mut seen = newest_source();
+    loop {
+        std::thread::sleep(Duration::from_millis(700));
+        let newest = newest_source();
+        if newest <= seen {
+            continue;
+        }
+        seen = newest;
+        println!("\nchange detected: rebuilding the examples…");
+        match guest::build(&toolchain, &examples) {
+            Ok(apps) => {
+                drop(server);
+                server = Server::start(&binary, listen, &apps, &[])?;
+                println!(
+                    "reloaded: {} (open pages reconnect and remount)",
+                    server.url
+                );
+            }
+            Err(e) => println!("build failed, still serving the previous version: {e:#}"),
+        }
+    }
 }

@@ -92,7 +92,13 @@ pub fn build(toolchain: &Toolchain, guests: &[Guest]) -> Result<Vec<PathBuf>> {
     let target_dir = root().join("target/guest");
     let mut cmd = Command::new("cargo");
     cmd.current_dir(root())
-        .args(["build", "--profile", "guest", "--target", "wasm32-unknown-unknown"])
+        .args([
+            "build",
+            "--profile",
+            "guest",
+            "--target",
+            "wasm32-unknown-unknown",
+        ])
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("RUSTFLAGS", "-C link-arg=-zstack-size=65536");
     for guest in guests {

@@ -9,6 +9,7 @@ mod bench;
 mod dev;
 mod guest;
 mod process;
+mod server;
 mod test;
 mod toolchain;
 

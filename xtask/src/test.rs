@@ -1,9 +1,135 @@
-//! `cargo xtask test`.
+//! `cargo xtask test`: everything CI runs, installing what is missing.
 
-use anyhow::{Result, bail};
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
 
-/// Runs the tests.
+use anyhow::{Context, Result, bail};
+
+use crate::guest;
+use crate::process::{root, status, step};
+use crate::server::{self, Server};
+use crate::toolchain;
+
+/// Runs every suite; `browser` adds the Chromium tests.
 pub fn run(browser: bool) -> Result<()> {
-    let _ = browser;
-    bail!("test is not wired yet")
+    let started = Instant::now();
+    step("cargo fmt --check", || {
+        status(
+            Command::new("cargo")
+                .current_dir(root())
+                .args(["fmt", "--all", "--", "--check"]),
+        )
+        .context("code is not formatted: run `cargo fmt --all`")
+    })?;
+    let toolchain = step("guest toolchain", toolchain::resolve)?;
+    step("build guests", || {
+        guest::build(&toolchain, &guest::discover()?)
+    })?;
+    step("client bundle is current", client_bundle)?;
+    step("cargo clippy", || {
+        status(Command::new("cargo").current_dir(root()).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
+    step("cargo test", || {
+        status(
+            Command::new("cargo")
+                .current_dir(root())
+                .args(["test", "--workspace"])
+                .env("LIVEWASM_COMPONENTS", guest::components_dir()),
+        )
+    })?;
+    if browser {
+        step("chromium", ensure_chromium)?;
+        step("browser tests", browser_tests)?;
+    }
+    println!(
+        "\nxtask test: every step passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `npm ci` in `dir` (needs package-lock.json).
+pub fn npm_ci(dir: &Path) -> Result<()> {
+    status(Command::new("npm").current_dir(dir).args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--loglevel=error",
+    ]))
+    .with_context(|| format!("npm ci in {}", dir.display()))
+}
+
+/// Rebuilds `client-js/dist/livewasm.js` and fails if the committed file was stale.
+fn client_bundle() -> Result<()> {
+    let dir = root().join("client-js");
+    let bundle = dir.join("dist/livewasm.js");
+    let before = std::fs::read(&bundle).unwrap_or_default();
+    npm_ci(&dir)?;
+    status(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["run", "--silent", "build"]),
+    )?;
+    let after = std::fs::read(&bundle)?;
+    if before != after {
+        bail!(
+            "client-js/dist/livewasm.js was stale; it has been rebuilt: commit it (the host embeds it)"
+        );
+    }
+    println!(
+        "  client-js/dist/livewasm.js: {} bytes, current",
+        after.len()
+    );
+    Ok(())
+}
+
+/// Installs Debian's Chromium when it is missing.
+fn ensure_chromium() -> Result<()> {
+    let chromium = Path::new("/usr/bin/chromium");
+    if chromium.exists() {
+        println!("  {} present", chromium.display());
+        return Ok(());
+    }
+    let root_user =
+        crate::process::output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0");
+    if !root_user {
+        bail!(
+            "Chromium is missing: install it with `sudo apt-get install chromium` (or run as root)"
+        );
+    }
+    status(Command::new("apt-get").arg("update"))?;
+    status(
+        Command::new("apt-get")
+            .args(["install", "-y", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// Starts the host with the examples and runs `node --test` in tests/browser.
+fn browser_tests() -> Result<()> {
+    let dir = root().join("tests/browser");
+    npm_ci(&dir)?;
+    let examples: Vec<_> = guest::discover()?
+        .into_iter()
+        .filter(|g| g.example)
+        .map(|g| guest::components_dir().join(format!("{}.wasm", g.name)))
+        .collect();
+    let binary = server::build_host(false)?;
+    let server = Server::start(&binary, "127.0.0.1:0", &examples, &[])?;
+    println!("  host at {}", server.url);
+    status(
+        Command::new("node")
+            .current_dir(&dir)
+            .args(["--test", "--test-concurrency=1"])
+            .env("LIVEWASM_URL", &server.url),
+    )
+    .context("browser tests failed (screenshots in target/browser/)")
 }

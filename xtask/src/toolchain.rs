@@ -32,8 +32,8 @@ impl Toolchain {
     pub fn configure(&self, cmd: &mut Command) -> Result<()> {
         if let Toolchain::Debian { prefix } = self {
             let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))?;
-            let lld = Path::new(sysroot.trim())
-                .join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
+            let lld =
+                Path::new(sysroot.trim()).join("lib/rustlib/x86_64-unknown-linux-gnu/bin/rust-lld");
             cmd.env("RUSTC", prefix.join("usr/bin/rustc"))
                 .env("RUSTC_BOOTSTRAP", "1")
                 .env("LD_LIBRARY_PATH", prefix.join("usr/lib/x86_64-linux-gnu"))
@@ -130,7 +130,13 @@ fn debian_prefix() -> Result<PathBuf> {
     let cache = cache_dir();
     let key: String = version
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let prefix = cache.join(format!("debian-rustc-web-{key}"));
     let rustc = prefix.join("usr/bin/rustc");
@@ -142,7 +148,9 @@ fn debian_prefix() -> Result<PathBuf> {
         .next()
         .context("unexpected rustc-web version")?
         .to_string();
-    let minor = upstream.rsplit_once('.').map_or(upstream.as_str(), |(a, _)| a);
+    let minor = upstream
+        .rsplit_once('.')
+        .map_or(upstream.as_str(), |(a, _)| a);
     let show = output(Command::new("apt-cache").args(["show", &format!("rustc-web={version}")]))?;
     let llvm = show
         .lines()
@@ -163,7 +171,12 @@ fn debian_prefix() -> Result<PathBuf> {
         llvm,
     ];
     println!("guest toolchain: downloading {}", packages.join(" "));
-    status(Command::new("apt-get").arg("download").args(&packages).current_dir(&debs))?;
+    status(
+        Command::new("apt-get")
+            .arg("download")
+            .args(&packages)
+            .current_dir(&debs),
+    )?;
     let staging = cache.join(format!("staging-{key}"));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging)?;

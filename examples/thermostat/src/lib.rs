@@ -29,7 +29,13 @@ impl LiveView for Thermostat {
         }
         let house_id = params.str("house").unwrap_or("1").to_string();
         let user = session.str("user_id").unwrap_or("guest").to_string();
-        assign!(socket, house_id = house_id, temperature = 70, user = user, last_update = now());
+        assign!(
+            socket,
+            house_id = house_id,
+            temperature = 70,
+            user = user,
+            last_update = now()
+        );
         Ok(())
     }
 

@@ -52,12 +52,23 @@ async fn increment_temperature() {
 #[tokio::test]
 async fn arrow_keys_on_the_window() {
     let (mut view, _html) = host().live("/thermostat").await.unwrap();
-    let html = view.element("#thermostat", None).render_keyup("ArrowUp").unwrap();
+    let html = view
+        .element("#thermostat", None)
+        .render_keyup("ArrowUp")
+        .unwrap();
     assert!(html.contains("Temperature: 71°F"), "{html}");
-    let html = view.element("#thermostat", None).render_keyup("ArrowDown").unwrap();
+    let html = view
+        .element("#thermostat", None)
+        .render_keyup("ArrowDown")
+        .unwrap();
     assert!(html.contains("Temperature: 70°F"), "{html}");
-    let html = view.render_keyup("update_temp", json!({"key": "Enter"})).unwrap();
-    assert!(html.contains("Temperature: 70°F"), "other keys change nothing: {html}");
+    let html = view
+        .render_keyup("update_temp", json!({"key": "Enter"}))
+        .unwrap();
+    assert!(
+        html.contains("Temperature: 70°F"),
+        "other keys change nothing: {html}"
+    );
 }
 
 #[tokio::test]
@@ -76,6 +87,9 @@ async fn the_tick_updates_the_time_when_connected() {
     // Let a real second pass so the view's clock moves, then let the timer fire.
     tokio::time::sleep(Duration::from_millis(1100)).await;
     let after = view.advance(Duration::ZERO).unwrap();
-    assert_ne!(before, after, "the 1 s tick must refresh the last-update time");
+    assert_ne!(
+        before, after,
+        "the 1 s tick must refresh the last-update time"
+    );
     assert!(after.contains("Temperature: 70°F"));
 }

@@ -26,7 +26,11 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
         ));
     }
     let arms = fields.named.iter().enumerate().map(|(i, f)| {
-        let field = f.ident.as_ref().map(ToString::to_string).unwrap_or_default();
+        let field = f
+            .ident
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let bit = 1u128 << i;
         quote! { #field => #bit, }
     });

@@ -183,7 +183,10 @@ fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result
 }
 
 /// A nested template for one element (without its special attributes), rendered in full.
-fn nested(element: &Element, span: Span) -> syn::Result<(TokenStream, TokenStream, Vec<String>, bool)> {
+fn nested(
+    element: &Element,
+    span: Span,
+) -> syn::Result<(TokenStream, TokenStream, Vec<String>, bool)> {
     let plain = Element {
         if_expr: None,
         for_expr: None,
@@ -236,10 +239,7 @@ fn conditional(element: &Element, span: Span) -> syn::Result<Slot> {
 }
 
 fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
-    let (pattern_text, source_text) = element
-        .for_expr
-        .clone()
-        .unwrap_or_default();
+    let (pattern_text, source_text) = element.for_expr.clone().unwrap_or_default();
     let pat = pattern(&pattern_text).map_err(|m| err(span, format!(":for: {m}")))?;
     let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
     let (template, dynamics, mut fields, mut always) = nested(element, span)?;

@@ -13,8 +13,8 @@ pub(crate) struct Expr {
 /// Rewrites `@field` and parses the result as a Rust expression.
 pub(crate) fn expr(text: &str) -> Result<Expr, String> {
     let (rust, fields) = rewrite(text);
-    let parsed: syn::Expr = syn::parse_str(&rust)
-        .map_err(|e| format!("`{text}` is not a Rust expression: {e}"))?;
+    let parsed: syn::Expr =
+        syn::parse_str(&rust).map_err(|e| format!("`{text}` is not a Rust expression: {e}"))?;
     Ok(Expr {
         tokens: quote::quote!(#parsed),
         fields,
@@ -62,7 +62,11 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
                 continue;
             }
         }
-        if c == '@' && chars.get(i + 1).is_some_and(|n| n.is_alphabetic() || *n == '_') {
+        if c == '@'
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_alphabetic() || *n == '_')
+        {
             let start = i + 1;
             let mut end = start;
             while end < chars.len() && (chars[end].is_alphanumeric() || chars[end] == '_') {

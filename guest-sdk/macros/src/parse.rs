@@ -98,14 +98,9 @@ impl Parser {
     }
 
     fn starts_with(&self, s: &str) -> bool {
-        let mut i = self.pos;
-        for c in s.chars() {
-            if self.chars.get(i) != Some(&c) {
-                return false;
-            }
-            i += 1;
-        }
-        true
+        s.chars()
+            .enumerate()
+            .all(|(i, c)| self.chars.get(self.pos + i) == Some(&c))
     }
 
     fn skip_ws(&mut self) {
@@ -121,10 +116,9 @@ impl Parser {
         loop {
             let Some(c) = self.peek() else {
                 if let Some((name, at)) = parent {
-                    return Err(self.error_at(
-                        at,
-                        format!("<{name}> is never closed: add </{name}>"),
-                    ));
+                    return Err(
+                        self.error_at(at, format!("<{name}> is never closed: add </{name}>"))
+                    );
                 }
                 break;
             };
@@ -173,7 +167,12 @@ impl Parser {
                     }
                     None => return Err(self.error_at(start, "<! … is never closed with >")),
                 }
-            } else if c == '<' && self.chars.get(self.pos + 1).is_some_and(|c| c.is_ascii_alphabetic()) {
+            } else if c == '<'
+                && self
+                    .chars
+                    .get(self.pos + 1)
+                    .is_some_and(|c| c.is_ascii_alphabetic())
+            {
                 if !text.is_empty() {
                     nodes.push(Node::Text(std::mem::take(&mut text)));
                 }
@@ -229,7 +228,9 @@ impl Parser {
                     if depth == 0 {
                         let trimmed = out.trim();
                         if trimmed.is_empty() {
-                            return Err(self.error_at(start, "empty `{}`: put an expression inside"));
+                            return Err(
+                                self.error_at(start, "empty `{}`: put an expression inside")
+                            );
                         }
                         return Ok(trimmed.to_string());
                     }
@@ -275,10 +276,9 @@ impl Parser {
             self.skip_ws();
             match self.peek() {
                 None => {
-                    return Err(self.error_at(
-                        at,
-                        format!("<{} is never finished with `>`", element.name),
-                    ));
+                    return Err(
+                        self.error_at(at, format!("<{} is never finished with `>`", element.name))
+                    );
                 }
                 Some('>') => {
                     self.pos += 1;
@@ -300,9 +300,14 @@ impl Parser {
             let close = format!("</{}", element.name);
             let start = self.pos;
             let Some(end) = self.find(&close) else {
-                return Err(self.error_at(at, format!("<{0}> is never closed: add </{0}>", element.name)));
+                return Err(self.error_at(
+                    at,
+                    format!("<{0}> is never closed: add </{0}>", element.name),
+                ));
             };
-            element.children.push(Node::Text(self.chars[start..end].iter().collect()));
+            element
+                .children
+                .push(Node::Text(self.chars[start..end].iter().collect()));
             self.pos = end;
             let name = element.name.clone();
             self.nodes(Some((&name, at)))?;
@@ -317,14 +322,24 @@ impl Parser {
         let at = self.pos;
         let mut name = String::new();
         while let Some(c) = self.peek() {
-            if c.is_whitespace() || matches!(c, '=' | '>' | '"' | '\'' | '{' | '}') || (c == '/' && self.chars.get(self.pos + 1) == Some(&'>')) {
+            if c.is_whitespace()
+                || matches!(c, '=' | '>' | '"' | '\'' | '{' | '}')
+                || (c == '/' && self.chars.get(self.pos + 1) == Some(&'>'))
+            {
                 break;
             }
             name.push(c);
             self.pos += 1;
         }
         if name.is_empty() {
-            return Err(self.error_at(at, format!("unexpected `{}` in <{}>", self.peek().unwrap_or(' '), element.name)));
+            return Err(self.error_at(
+                at,
+                format!(
+                    "unexpected `{}` in <{}>",
+                    self.peek().unwrap_or(' '),
+                    element.name
+                ),
+            ));
         }
         self.skip_ws();
         if self.peek() != Some('=') {
@@ -344,14 +359,21 @@ impl Parser {
                     self.pos += 1;
                 }
                 if self.peek().is_none() {
-                    return Err(self.error_at(at, format!("the value of {name} is never closed with {q}")));
+                    return Err(
+                        self.error_at(at, format!("the value of {name} is never closed with {q}"))
+                    );
                 }
                 let value: String = self.chars[start..self.pos].iter().collect();
                 self.pos += 1;
                 if name.starts_with(':') {
-                    return Err(self.error_at(at, format!("{name} takes an expression: {name}={{…}}")));
+                    return Err(
+                        self.error_at(at, format!("{name} takes an expression: {name}={{…}}"))
+                    );
                 }
-                element.attrs.push(Attr::Static { name, value: Some(value) });
+                element.attrs.push(Attr::Static {
+                    name,
+                    value: Some(value),
+                });
             }
             Some('{') => {
                 let expr = self.braced()?;
@@ -360,17 +382,28 @@ impl Parser {
                     ":key" => element.key_expr = Some(expr),
                     ":for" => {
                         let Some((pattern, source)) = split_for(&expr) else {
-                            return Err(self.error_at(at, ":for needs `pattern in expression`, e.g. :for={item in @items}"));
+                            return Err(self.error_at(
+                                at,
+                                ":for needs `pattern in expression`, e.g. :for={item in @items}",
+                            ));
                         };
                         element.for_expr = Some((pattern, source));
                     }
                     other if other.starts_with(':') => {
-                        return Err(self.error_at(at, format!("unknown special attribute {other}: use :if, :for or :key")));
+                        return Err(self.error_at(
+                            at,
+                            format!("unknown special attribute {other}: use :if, :for or :key"),
+                        ));
                     }
                     _ => element.attrs.push(Attr::Dynamic { name, expr }),
                 }
             }
-            _ => return Err(self.error_at(at, format!("{name}= needs a quoted value or {{expression}}"))),
+            _ => {
+                return Err(self.error_at(
+                    at,
+                    format!("{name}= needs a quoted value or {{expression}}"),
+                ));
+            }
         }
         Ok(())
     }
@@ -385,7 +418,10 @@ fn split_for(text: &str) -> Option<(String, String)> {
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth -= 1,
             b' ' if depth == 0 && text[i..].starts_with(" in ") => {
-                return Some((text[..i].trim().to_string(), text[i + 4..].trim().to_string()));
+                return Some((
+                    text[..i].trim().to_string(),
+                    text[i + 4..].trim().to_string(),
+                ));
             }
             _ => {}
         }
@@ -399,29 +435,53 @@ mod tests {
 
     #[test]
     fn parses_elements_text_and_expressions() {
-        let nodes = parse(r#"<div id="a" class={@c}><p :if={@on}>Hi {@name}!</p><br></div>"#).unwrap();
-        let Node::Element(div) = &nodes[0] else { panic!() };
+        let nodes =
+            parse(r#"<div id="a" class={@c}><p :if={@on}>Hi {@name}!</p><br></div>"#).unwrap();
+        let Node::Element(div) = &nodes[0] else {
+            panic!()
+        };
         assert_eq!(div.name, "div");
         assert_eq!(div.attrs.len(), 2);
-        let Node::Element(p) = &div.children[0] else { panic!() };
+        let Node::Element(p) = &div.children[0] else {
+            panic!()
+        };
         assert_eq!(p.if_expr.as_deref(), Some("@on"));
-        assert_eq!(p.children, vec![Node::Text("Hi ".into()), Node::Expr("@name".into()), Node::Text("!".into())]);
-        let Node::Element(br) = &div.children[1] else { panic!() };
+        assert_eq!(
+            p.children,
+            vec![
+                Node::Text("Hi ".into()),
+                Node::Expr("@name".into()),
+                Node::Text("!".into())
+            ]
+        );
+        let Node::Element(br) = &div.children[1] else {
+            panic!()
+        };
         assert!(br.void);
     }
 
     #[test]
     fn for_splits_pattern_and_source() {
-        let nodes = parse(r#"<li :for={(i, x) in @items.iter().enumerate()} :key={x.id}>{x.name}</li>"#).unwrap();
-        let Node::Element(li) = &nodes[0] else { panic!() };
-        assert_eq!(li.for_expr, Some(("(i, x)".into(), "@items.iter().enumerate()".into())));
+        let nodes =
+            parse(r#"<li :for={(i, x) in @items.iter().enumerate()} :key={x.id}>{x.name}</li>"#)
+                .unwrap();
+        let Node::Element(li) = &nodes[0] else {
+            panic!()
+        };
+        assert_eq!(
+            li.for_expr,
+            Some(("(i, x)".into(), "@items.iter().enumerate()".into()))
+        );
         assert_eq!(li.key_expr.as_deref(), Some("x.id"));
     }
 
     #[test]
     fn errors_say_where_and_what() {
         let e = parse("<div>\n  <p>text</div>").unwrap_err().to_string();
-        assert!(e.contains("line 2") && e.contains("</div> does not match <p>"), "{e}");
+        assert!(
+            e.contains("line 2") && e.contains("</div> does not match <p>"),
+            "{e}"
+        );
         let e = parse("<div><span>").unwrap_err().to_string();
         assert!(e.contains("never closed"), "{e}");
         let e = parse("<p>{@x</p>").unwrap_err().to_string();

@@ -39,7 +39,7 @@ pub struct ServeArgs {
 /// Decodes a key given as hex or base64.
 fn decode_key(text: &str) -> Result<Vec<u8>> {
     let text = text.trim();
-    let bytes = if text.len() % 2 == 0 && text.chars().all(|c| c.is_ascii_hexdigit()) {
+    let bytes = if text.len().is_multiple_of(2) && text.chars().all(|c| c.is_ascii_hexdigit()) {
         (0..text.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&text[i..i + 2], 16))
@@ -51,22 +51,27 @@ fn decode_key(text: &str) -> Result<Vec<u8>> {
             .context("the signing key is neither hex nor base64")?
     };
     if bytes.len() < 32 {
-        bail!("the signing key must be at least 32 bytes (got {})", bytes.len());
+        bail!(
+            "the signing key must be at least 32 bytes (got {})",
+            bytes.len()
+        );
     }
     Ok(bytes)
 }
 
 fn secret_key(args: &ServeArgs) -> Result<Vec<u8>> {
     if let Some(path) = &args.secret_key_file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading {}", path.display()))?;
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         return decode_key(&text);
     }
     if let Ok(text) = std::env::var("LIVEWASM_SECRET_KEY") {
         return decode_key(&text);
     }
     if args.dev {
-        tracing::warn!("no signing key given: generated one for this run (sessions end on restart)");
+        tracing::warn!(
+            "no signing key given: generated one for this run (sessions end on restart)"
+        );
         let mut key = vec![0u8; 32];
         rand::rng().fill_bytes(&mut key);
         return Ok(key);
@@ -97,7 +102,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
         host.add_app(app)?;
     }
     let host = Arc::new(host);
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     tokio.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
@@ -117,13 +124,14 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => {
-                let _ = ctrl_c.await;
-                return;
-            }
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

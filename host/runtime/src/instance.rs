@@ -100,7 +100,8 @@ impl Instance {
             url: request.url.clone(),
             connected: request.connected,
         };
-        let result = self.call(|view, store| view.livewasm_view_live().call_mount(store, &request))?;
+        let result =
+            self.call(|view, store| view.livewasm_view_live().call_mount(store, &request))?;
         result.map_err(CallError::Guest)
     }
 
@@ -132,7 +133,8 @@ impl Instance {
     /// Calls `handle-info`.
     pub fn handle_info(&mut self, message: &Value) -> Result<(), CallError> {
         let message = message.to_string();
-        let result = self.call(|view, store| view.livewasm_view_live().call_handle_info(store, &message))?;
+        let result =
+            self.call(|view, store| view.livewasm_view_live().call_handle_info(store, &message))?;
         result.map_err(CallError::Guest)
     }
 
@@ -181,7 +183,9 @@ impl Instance {
             .call(|view, store| view.livewasm_view_live().call_lookup_template(store, id))?
             .ok_or_else(|| CallError::Render(format!("guest does not know template {id:#x}")))?;
         if template.statics.is_empty() {
-            return Err(CallError::Render(format!("template {id:#x} has no statics")));
+            return Err(CallError::Render(format!(
+                "template {id:#x} has no statics"
+            )));
         }
         let bytes: usize = template.statics.iter().map(String::len).sum();
         if bytes > MAX_STATICS_BYTES {

@@ -115,8 +115,7 @@ impl Runtime {
             .linker
             .instantiate_pre(&component)
             .map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
-        let pre =
-            ViewPre::new(pre).map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
+        let pre = ViewPre::new(pre).map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
         let mut app = App {
             inner: Arc::new(AppInner {
                 runtime: self.inner.clone(),

@@ -31,7 +31,11 @@ fn request(view: &str, connected: bool) -> MountRequest {
 
 #[test]
 fn manifest_mount_render_and_change_tracking() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 8, ..Default::default() }).unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 8,
+        ..Default::default()
+    })
+    .unwrap();
     let app = load(&runtime, "thermostat");
     assert_eq!(app.manifest().name, "thermostat");
     assert_eq!(app.manifest().routes[0].path, "/thermostat");
@@ -39,9 +43,14 @@ fn manifest_mount_render_and_change_tracking() {
 
     let mut instance = app.instantiate().unwrap();
     instance.mount(&request("Thermostat", true)).unwrap();
-    instance.handle_params(&json!({"house": "3"}), "http://localhost/thermostat").unwrap();
+    instance
+        .handle_params(&json!({"house": "3"}), "http://localhost/thermostat")
+        .unwrap();
     let first = instance.render().unwrap().into_value();
-    assert!(first.get("p").is_some(), "first render shares statics: {first}");
+    assert!(
+        first.get("p").is_some(),
+        "first render shares statics: {first}"
+    );
     assert!(instance.html().unwrap().contains("House 3 - 70°F"));
 
     instance.handle_event("inc", &json!({})).unwrap();
@@ -51,24 +60,36 @@ fn manifest_mount_render_and_change_tracking() {
     // Unchanged assigns are not even sent across the boundary: user and house stay out.
     assert!(!text.contains("guest") && !text.contains("\"3\""), "{text}");
 
-    instance.handle_event("update_temp", &json!({"key": "x"})).unwrap();
+    instance
+        .handle_event("update_temp", &json!({"key": "x"}))
+        .unwrap();
     assert!(instance.render().unwrap().is_empty(), "no change, no diff");
-    assert!(instance.take_effects().timers.is_empty(), "tick=off schedules nothing");
+    assert!(
+        instance.take_effects().timers.is_empty(),
+        "tick=off schedules nothing"
+    );
 }
 
 #[test]
 fn connected_mount_schedules_the_tick() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 4, ..Default::default() }).unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 4,
+        ..Default::default()
+    })
+    .unwrap();
     let app = load(&runtime, "thermostat");
     let mut instance = app.instantiate().unwrap();
     let mut req = request("Thermostat", true);
     req.params = json!({});
     instance.mount(&req).unwrap();
     let effects = instance.take_effects();
-    assert!(matches!(
-        effects.timers.as_slice(),
-        [livewasm_runtime::TimerCommand::Schedule { every: Some(d), .. }] if *d == Duration::from_secs(1)
-    ), "{effects:?}");
+    assert!(
+        matches!(
+            effects.timers.as_slice(),
+            [livewasm_runtime::TimerCommand::Schedule { every: Some(d), .. }] if *d == Duration::from_secs(1)
+        ),
+        "{effects:?}"
+    );
 }
 
 fn hostile_instance(app: &livewasm_runtime::App) -> livewasm_runtime::Instance {
@@ -91,10 +112,22 @@ fn an_endless_loop_runs_out_of_fuel_and_others_keep_working() {
     let mut other = hostile_instance(&app);
     let started = Instant::now();
     let err = looping.handle_event("loop", &json!({})).unwrap_err();
-    assert!(matches!(err, CallError::Trap { kind: TrapKind::OutOfFuel, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Trap {
+                kind: TrapKind::OutOfFuel,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(started.elapsed() < Duration::from_secs(5));
     assert!(looping.is_dead());
-    assert_eq!(looping.handle_event("ok", &json!({})).unwrap_err(), CallError::Dead);
+    assert_eq!(
+        looping.handle_event("ok", &json!({})).unwrap_err(),
+        CallError::Dead
+    );
     other.handle_event("ok", &json!({})).unwrap();
     other.render().unwrap();
     assert!(other.html().unwrap().contains("count: 1"));
@@ -113,13 +146,30 @@ fn the_epoch_deadline_stops_a_loop_when_fuel_would_not() {
     let mut looping = hostile_instance(&app);
     let started = Instant::now();
     let err = looping.handle_event("loop", &json!({})).unwrap_err();
-    assert!(matches!(err, CallError::Trap { kind: TrapKind::Deadline, .. }), "{err:?}");
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        matches!(
+            err,
+            CallError::Trap {
+                kind: TrapKind::Deadline,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
 fn memory_exhaustion_traps_at_the_cap() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 2, ..Default::default() }).unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 2,
+        ..Default::default()
+    })
+    .unwrap();
     let app = load(&runtime, "hostile");
     let mut hog = hostile_instance(&app);
     let err = hog.handle_event("oom", &json!({})).unwrap_err();
@@ -129,29 +179,59 @@ fn memory_exhaustion_traps_at_the_cap() {
 
 #[test]
 fn panics_and_errors_are_reported() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 3, ..Default::default() }).unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 3,
+        ..Default::default()
+    })
+    .unwrap();
     let app = load(&runtime, "hostile");
     let mut a = hostile_instance(&app);
     let err = a.handle_event("trap", &json!({})).unwrap_err();
-    assert!(matches!(err, CallError::Trap { kind: TrapKind::Panic, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            CallError::Trap {
+                kind: TrapKind::Panic,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let mut b = hostile_instance(&app);
     let err = b.handle_event("error", &json!({})).unwrap_err();
-    assert!(matches!(err, CallError::Guest(ref m) if m.contains("on request")), "{err:?}");
+    assert!(
+        matches!(err, CallError::Guest(ref m) if m.contains("on request")),
+        "{err:?}"
+    );
 }
 
 #[test]
 fn the_pool_runs_out_cleanly_and_recovers() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 2, ..Default::default() }).unwrap();
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 2,
+        ..Default::default()
+    })
+    .unwrap();
     let app = load(&runtime, "hostile");
     let a = app.instantiate().unwrap();
     let _b = app.instantiate().unwrap();
-    assert!(matches!(app.instantiate(), Err(RuntimeError::PoolExhausted(2))));
+    assert!(matches!(
+        app.instantiate(),
+        Err(RuntimeError::PoolExhausted(2))
+    ));
     drop(a);
     app.instantiate().unwrap();
 }
 
 #[test]
 fn garbage_is_not_a_component() {
-    let runtime = Runtime::new(RuntimeConfig { max_instances: 2, ..Default::default() }).unwrap();
-    assert!(matches!(runtime.load_app(b"not wasm"), Err(RuntimeError::Compile(_))));
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 2,
+        ..Default::default()
+    })
+    .unwrap();
+    assert!(matches!(
+        runtime.load_app(b"not wasm"),
+        Err(RuntimeError::Compile(_))
+    ));
 }

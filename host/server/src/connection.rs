@@ -13,10 +13,10 @@ use livewasm_runtime::{CallError, Instance, MountRequest, RuntimeError, TimerCom
 use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
+use crate::Host;
 use crate::form::decode_form;
 use crate::routes::query_params;
 use crate::tokens::{self, TokenError};
-use crate::Host;
 
 /// The client version we speak; sent in join replies.
 const LIVEVIEW_VERSION: &str = "1.2.12";
@@ -54,7 +54,10 @@ fn refuse(reason: &str) -> Value {
 /// Splits an absolute URL into path and query.
 fn path_and_query(url: &str) -> Option<(String, Option<String>)> {
     let parsed = url::Url::parse(url).ok()?;
-    Some((parsed.path().to_string(), parsed.query().map(str::to_string)))
+    Some((
+        parsed.path().to_string(),
+        parsed.query().map(str::to_string),
+    ))
 }
 
 impl Connection {
@@ -122,10 +125,7 @@ impl Connection {
             .map(|(topic, _)| topic.clone())
             .collect();
         for topic in topics {
-            loop {
-                let Some(channel) = self.channels.get_mut(&topic) else {
-                    break;
-                };
+            while let Some(channel) = self.channels.get_mut(&topic) {
                 let Some(index) = channel.timers.iter().position(|t| t.due <= now) else {
                     break;
                 };
@@ -256,7 +256,9 @@ impl Connection {
             return Err(refuse("unauthorized"));
         }
         if let Some(static_token) = payload.get("static").and_then(Value::as_str) {
-            let static_data = self.verify(static_token, "static").map_err(|_| refuse("stale"))?;
+            let static_data = self
+                .verify(static_token, "static")
+                .map_err(|_| refuse("stale"))?;
             if static_data.get("id").and_then(Value::as_str) != Some(id) {
                 return Err(refuse("unauthorized"));
             }
@@ -272,7 +274,10 @@ impl Connection {
             (None, None) => return Err(refuse("unauthorized")),
         };
         let (path, query) = path_and_query(&url).ok_or_else(|| refuse("unauthorized"))?;
-        let matched = self.host.route(&path).ok_or_else(|| refuse("unauthorized"))?;
+        let matched = self
+            .host
+            .route(&path)
+            .ok_or_else(|| refuse("unauthorized"))?;
         if matched.app.manifest().name != app_name {
             return Err(refuse("unauthorized"));
         }
@@ -364,7 +369,10 @@ impl Connection {
             ));
             return;
         };
-        let value = match (payload.get("type").and_then(Value::as_str), payload.get("value")) {
+        let value = match (
+            payload.get("type").and_then(Value::as_str),
+            payload.get("value"),
+        ) {
             (Some("form"), Some(Value::String(encoded))) => {
                 let mut map = decode_form(encoded);
                 if let Some(Value::Object(meta)) = payload.get("meta") {
@@ -407,19 +415,23 @@ impl Connection {
 
     fn live_patch(&mut self, frame: Frame, out: &mut Vec<Frame>) {
         let topic = frame.topic.clone();
-        let Some(url) = frame.payload.get("url").and_then(Value::as_str).map(str::to_string) else {
+        let Some(url) = frame
+            .payload
+            .get("url")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+        else {
             out.push(frame.reply("error", refuse("live_patch needs a `url`")));
             return;
         };
-        let matched = path_and_query(&url).and_then(|(path, query)| {
-            self.host.route(&path).map(|m| (m, query))
-        });
+        let matched = path_and_query(&url)
+            .and_then(|(path, query)| self.host.route(&path).map(|m| (m, query)));
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
-        let Some((matched, query)) = matched.filter(|(m, _)| {
-            m.app.manifest().name == channel.app && m.route.view == channel.view
-        }) else {
+        let Some((matched, query)) = matched
+            .filter(|(m, _)| m.app.manifest().name == channel.app && m.route.view == channel.view)
+        else {
             out.push(frame.reply("ok", json!({"link_redirect": true})));
             return;
         };

@@ -64,9 +64,13 @@ impl Host {
         }
         let mut added = Vec::new();
         for route in &app.manifest().routes {
-            let pattern =
-                Pattern::parse(&route.path).ok_or_else(|| ServerError::BadRoute(route.path.clone()))?;
-            if let Some(other) = routes.iter().chain(added.iter()).find(|m: &&Mounted| m.pattern.same_shape(&pattern)) {
+            let pattern = Pattern::parse(&route.path)
+                .ok_or_else(|| ServerError::BadRoute(route.path.clone()))?;
+            if let Some(other) = routes
+                .iter()
+                .chain(added.iter())
+                .find(|m: &&Mounted| m.pattern.same_shape(&pattern))
+            {
                 return Err(ServerError::RouteConflict {
                     path: route.path.clone(),
                     app: name,
@@ -90,7 +94,13 @@ impl Host {
             .map(|routes| {
                 routes
                     .iter()
-                    .map(|m| (m.app.manifest().name.clone(), m.route.path.clone(), m.route.view.clone()))
+                    .map(|m| {
+                        (
+                            m.app.manifest().name.clone(),
+                            m.route.path.clone(),
+                            m.route.view.clone(),
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default()

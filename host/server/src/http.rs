@@ -70,7 +70,11 @@ async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Respons
     let Some(matched) = host.route(uri.path()) else {
         return page_response(
             StatusCode::NOT_FOUND,
-            error_page(404, "Not Found", &format!("Nothing is served at {}.", uri.path())),
+            error_page(
+                404,
+                "Not Found",
+                &format!("Nothing is served at {}.", uri.path()),
+            ),
         );
     };
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
@@ -130,7 +134,10 @@ async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Respons
             } else {
                 "The page could not be rendered.".to_string()
             };
-            return page_response(StatusCode::INTERNAL_SERVER_ERROR, error_page(500, "Internal Server Error", &detail));
+            return page_response(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                error_page(500, "Internal Server Error", &detail),
+            );
         }
     };
     let id = format!("phx-{}", &session::random_token()[..16]);

@@ -52,11 +52,15 @@ impl Pattern {
     /// True when both patterns match exactly the same paths.
     pub(crate) fn same_shape(&self, other: &Pattern) -> bool {
         self.segments.len() == other.segments.len()
-            && self.segments.iter().zip(&other.segments).all(|(a, b)| match (a, b) {
-                (Segment::Literal(x), Segment::Literal(y)) => x == y,
-                (Segment::Param(_), Segment::Param(_)) => true,
-                _ => false,
-            })
+            && self
+                .segments
+                .iter()
+                .zip(&other.segments)
+                .all(|(a, b)| match (a, b) {
+                    (Segment::Literal(x), Segment::Literal(y)) => x == y,
+                    (Segment::Param(_), Segment::Param(_)) => true,
+                    _ => false,
+                })
     }
 }
 
@@ -89,12 +93,28 @@ mod tests {
         assert_eq!(params["id"], "42");
         assert!(p.matches("/articles/42").is_none());
         assert!(p.matches("/posts/42/edit").is_none());
-        assert_eq!(Pattern::parse("/a/b%20c").unwrap().matches("/a/b%20c").map(|m| m.len()), Some(0));
-        assert_eq!(Pattern::parse("/u/:name").unwrap().matches("/u/a%20b").unwrap()["name"], "a b");
+        assert_eq!(
+            Pattern::parse("/a/b%20c")
+                .unwrap()
+                .matches("/a/b%20c")
+                .map(|m| m.len()),
+            Some(0)
+        );
+        assert_eq!(
+            Pattern::parse("/u/:name")
+                .unwrap()
+                .matches("/u/a%20b")
+                .unwrap()["name"],
+            "a b"
+        );
         assert!(Pattern::parse("nope").is_none());
         assert!(Pattern::parse("/a/:").is_none());
         assert!(Pattern::parse("/").unwrap().matches("/").is_some());
-        assert!(Pattern::parse("/a/:x").unwrap().same_shape(&Pattern::parse("/a/:y").unwrap()));
+        assert!(
+            Pattern::parse("/a/:x")
+                .unwrap()
+                .same_shape(&Pattern::parse("/a/:y").unwrap())
+        );
     }
 
     #[test]

@@ -58,7 +58,11 @@ pub(crate) fn set_cookie(host: &Host, session: &Map<String, Value>) -> String {
 /// The session a socket's views see: present only when the cookie verifies and the socket's
 /// `_csrf_token` matches it (otherwise every join is answered `stale`, as Phoenix does).
 /// The CSRF token itself is removed.
-pub fn socket_session(host: &Host, cookie_header: Option<&str>, csrf: Option<&str>) -> Option<Value> {
+pub fn socket_session(
+    host: &Host,
+    cookie_header: Option<&str>,
+    csrf: Option<&str>,
+) -> Option<Value> {
     let mut session = read(host, cookie_header)?;
     let expected = session.get(CSRF).and_then(Value::as_str)?;
     if Some(expected) != csrf {

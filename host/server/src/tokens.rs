@@ -74,7 +74,11 @@ pub(crate) fn peek(token: &str) -> Result<Map<String, Value>, TokenError> {
 }
 
 /// Verifies a token signed with `key` and not older than `max_age`; returns its data.
-pub(crate) fn verify(key: &[u8], token: &str, max_age: Duration) -> Result<Map<String, Value>, TokenError> {
+pub(crate) fn verify(
+    key: &[u8],
+    token: &str,
+    max_age: Duration,
+) -> Result<Map<String, Value>, TokenError> {
     let (payload, signature) = token.split_once('.').ok_or(TokenError::BadFormat)?;
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
@@ -88,7 +92,10 @@ pub(crate) fn verify(key: &[u8], token: &str, max_age: Duration) -> Result<Map<S
     if data.get("v").and_then(Value::as_u64) != Some(VERSION) {
         return Err(TokenError::WrongVersion);
     }
-    let issued = data.get("iat").and_then(Value::as_u64).ok_or(TokenError::BadFormat)?;
+    let issued = data
+        .get("iat")
+        .and_then(Value::as_u64)
+        .ok_or(TokenError::BadFormat)?;
     if now_secs().saturating_sub(issued) > max_age.as_secs() {
         return Err(TokenError::Expired);
     }
@@ -101,7 +108,10 @@ mod tests {
     use serde_json::json;
 
     fn data() -> Map<String, Value> {
-        json!({"id": "phx-1", "view": "Thermostat"}).as_object().cloned().unwrap_or_default()
+        json!({"id": "phx-1", "view": "Thermostat"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default()
     }
 
     #[test]
@@ -118,15 +128,24 @@ mod tests {
         let key = derive_key(b"secret-secret-secret-secret-secret", "session:app");
         let token = sign(&key, data());
         let other = derive_key(b"secret-secret-secret-secret-secret", "session:other");
-        assert_eq!(verify(&other, &token, Duration::from_secs(60)), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&other, &token, Duration::from_secs(60)),
+            Err(TokenError::BadSignature)
+        );
         let (payload, sig) = token.split_once('.').unwrap();
         let forged = URL_SAFE_NO_PAD.encode(r#"{"id":"phx-2","v":1,"iat":0}"#);
         assert_eq!(
             verify(&key, &format!("{forged}.{sig}"), Duration::from_secs(60)),
             Err(TokenError::BadSignature)
         );
-        assert_eq!(verify(&key, payload, Duration::from_secs(60)), Err(TokenError::BadFormat));
-        assert_eq!(verify(&key, "a.b.c", Duration::from_secs(60)), Err(TokenError::BadFormat));
+        assert_eq!(
+            verify(&key, payload, Duration::from_secs(60)),
+            Err(TokenError::BadFormat)
+        );
+        assert_eq!(
+            verify(&key, "a.b.c", Duration::from_secs(60)),
+            Err(TokenError::BadFormat)
+        );
     }
 
     #[test]
@@ -139,9 +158,23 @@ mod tests {
         // Re-sign a payload with an old issue time and another version.
         let payload = URL_SAFE_NO_PAD.encode(r#"{"v":1,"iat":1}"#);
         let signature = URL_SAFE_NO_PAD.encode(mac(&key, payload.as_bytes()));
-        assert_eq!(verify(&key, &format!("{payload}.{signature}"), Duration::from_secs(60)), Err(TokenError::Expired));
+        assert_eq!(
+            verify(
+                &key,
+                &format!("{payload}.{signature}"),
+                Duration::from_secs(60)
+            ),
+            Err(TokenError::Expired)
+        );
         let payload = URL_SAFE_NO_PAD.encode(format!(r#"{{"v":0,"iat":{}}}"#, now_secs()));
         let signature = URL_SAFE_NO_PAD.encode(mac(&key, payload.as_bytes()));
-        assert_eq!(verify(&key, &format!("{payload}.{signature}"), Duration::from_secs(60)), Err(TokenError::WrongVersion));
+        assert_eq!(
+            verify(
+                &key,
+                &format!("{payload}.{signature}"),
+                Duration::from_secs(60)
+            ),
+            Err(TokenError::WrongVersion)
+        );
     }
 }

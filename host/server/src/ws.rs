@@ -26,7 +26,11 @@ pub(crate) async fn upgrade(
 ) -> Response {
     let vsn = query.get("vsn").map(String::as_str).unwrap_or("");
     if !vsn.starts_with("2.") {
-        return (StatusCode::BAD_REQUEST, "unsupported protocol version: vsn must be 2.x").into_response();
+        return (
+            StatusCode::BAD_REQUEST,
+            "unsupported protocol version: vsn must be 2.x",
+        )
+            .into_response();
     }
     if host.config().check_origin && !origin_matches(&headers) {
         return (StatusCode::FORBIDDEN, "origin does not match host").into_response();
@@ -44,7 +48,10 @@ fn origin_matches(headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
-    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     url::Url::parse(origin).is_ok_and(|u| {
         let origin_host = match u.port() {
             Some(port) => format!("{}:{port}", u.host_str().unwrap_or("")),
@@ -56,7 +63,11 @@ fn origin_matches(headers: &HeaderMap) -> bool {
 
 async fn send_all(socket: &mut WebSocket, frames: Vec<Frame>) -> bool {
     for frame in frames {
-        if socket.send(Message::Text(frame.encode().into())).await.is_err() {
+        if socket
+            .send(Message::Text(frame.encode().into()))
+            .await
+            .is_err()
+        {
             return false;
         }
     }

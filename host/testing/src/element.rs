@@ -127,7 +127,8 @@ fn text_matches(el: &ElementRef<'_>, text: Option<&str>) -> bool {
 }
 
 fn describe(text: Option<&str>) -> String {
-    text.map(|t| format!(" with text {t:?}")).unwrap_or_default()
+    text.map(|t| format!(" with text {t:?}"))
+        .unwrap_or_default()
 }
 
 /// The event and value a binding sends, in the client's order: metadata, `phx-value-*`,

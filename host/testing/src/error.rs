@@ -6,7 +6,9 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum HarnessError {
     /// The guest component was not built.
-    #[error("component `{name}` not found at {path:?}: run `cargo xtask build {name}` (or `cargo xtask test`)")]
+    #[error(
+        "component `{name}` not found at {path:?}: run `cargo xtask build {name}` (or `cargo xtask test`)"
+    )]
     MissingComponent {
         /// Guest crate name.
         name: String,
