@@ -75,18 +75,22 @@ pub fn run(smoke: bool) -> Result<()> {
     let apps = step("build example guests", || {
         guest::build(&toolchain, &examples)
     })?;
-    step("release build of host and load generator", || {
-        status(Command::new("cargo").current_dir(root()).args([
-            "build",
-            "--release",
-            "-p",
-            "livewasm",
-            "-p",
-            "livewasm-loadgen",
-        ]))
-    })?;
-    let host = root().join("target/release/livewasm");
-    let generator = root().join("target/release/livewasm-loadgen");
+    // Figures come from release builds; the smoke run only proves the bench works.
+    let profile = if smoke { "debug" } else { "release" };
+    step(
+        &format!("{profile} build of host and load generator"),
+        || {
+            let mut cmd = Command::new("cargo");
+            cmd.current_dir(root())
+                .args(["build", "-p", "livewasm", "-p", "livewasm-loadgen"]);
+            if !smoke {
+                cmd.arg("--release");
+            }
+            status(&mut cmd)
+        },
+    )?;
+    let host = root().join("target").join(profile).join("livewasm");
+    let generator = root().join("target").join(profile).join("livewasm-loadgen");
     let thermostat: Vec<PathBuf> = apps
         .iter()
         .filter(|p| p.ends_with("thermostat.wasm"))

@@ -45,6 +45,7 @@ pub fn run(browser: bool) -> Result<()> {
                 .env("LIVEWASM_COMPONENTS", guest::components_dir()),
         )
     })?;
+    step("bench smoke run", || crate::bench::run(true))?;
     if browser {
         step("chromium", ensure_chromium)?;
         step("browser tests", browser_tests)?;

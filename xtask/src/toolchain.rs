@@ -66,6 +66,16 @@ pub fn cache_dir() -> PathBuf {
 
 /// Resolves a toolchain, setting one up when needed, and says which path it took.
 pub fn resolve() -> Result<Toolchain> {
+    // LIVEWASM_GUEST_TOOLCHAIN=debian forces the fallback (to test it where rustup has the target).
+    let forced = std::env::var("LIVEWASM_GUEST_TOOLCHAIN").ok();
+    if forced.as_deref() == Some("debian") {
+        let prefix = debian_prefix()?;
+        println!(
+            "guest toolchain: Debian rustc-web at {} (forced)",
+            prefix.display()
+        );
+        return Ok(Toolchain::Debian { prefix });
+    }
     if rustup_has_target() {
         println!("guest toolchain: rustup target {TARGET} (installed)");
         return Ok(Toolchain::Rustup);

@@ -35,7 +35,9 @@ pub async fn serve(
     host: Arc<Host>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Small frames must leave at once: no Nagle delay on replies.
     axum::serve(listener, router(host))
+        .tcp_nodelay(true)
         .with_graceful_shutdown(shutdown)
         .await
 }
