@@ -8,6 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use livewasm_runtime::{CallError, MountRequest, RuntimeError};
 use serde_json::{Map, Value};
 
@@ -36,8 +37,12 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     // Small frames must leave at once: no Nagle delay on replies.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, router(host))
-        .tcp_nodelay(true)
         .with_graceful_shutdown(shutdown)
         .await
 }
