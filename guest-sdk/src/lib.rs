@@ -25,6 +25,8 @@ pub use error::{Error, Result};
 pub use html::{AttrValue, Raw, ToHtml, escape_into, raw};
 pub use livewasm_macros::{Assigns, html};
 pub use params::{Params, Session};
+#[doc(hidden)]
+pub use render::__key;
 pub use render::{Dyn, Entry, List, Rendered, Template};
 pub use serde_json::{Value, json};
 pub use socket::{Socket, Tracked};

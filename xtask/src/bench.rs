@@ -18,6 +18,8 @@ struct Plan {
     joins: usize,
     sockets: usize,
     rates: &'static str,
+    /// Times each wire-bytes event is sent (its round trips are timed).
+    repeat: usize,
     ramp: &'static str,
     seconds: &'static str,
     density: &'static [(usize, bool)],
@@ -27,18 +29,41 @@ const FULL: Plan = Plan {
     joins: 1000,
     sockets: 50,
     rates: "1000,10000",
+    repeat: 500,
     ramp: "5000,10000,15000,20000,30000,40000,50000,60000",
     seconds: "3",
     density: &[(1000, false), (1000, true), (10_000, false), (10_000, true)],
 };
 
-/// Page and event whose wire bytes are measured, one per example.
-const WIRE: &[(&str, &str)] = &[("/thermostat?house=1&tick=off", "inc")];
+/// A page and the event whose wire bytes are measured.
+struct Wire {
+    path: &'static str,
+    event: &'static str,
+    value: &'static str,
+}
+
+/// One per example, plus the 300-row table (fixture `rows`) where one event changes one row.
+const WIRE: &[Wire] = &[
+    Wire {
+        path: "/thermostat?house=1&tick=off",
+        event: "inc",
+        value: "{}",
+    },
+    Wire {
+        path: "/rows",
+        event: "bump",
+        value: r#"{"id":150}"#,
+    },
+];
+
+/// Guests that are not examples but that the benchmarks serve.
+const BENCH_FIXTURES: &[&str] = &["rows"];
 
 const SMOKE: Plan = Plan {
     joins: 50,
     sockets: 4,
     rates: "200",
+    repeat: 20,
     ramp: "200,400",
     seconds: "0.5",
     density: &[(100, false)],
@@ -70,9 +95,9 @@ pub fn run(smoke: bool) -> Result<()> {
     let toolchain = toolchain::resolve()?;
     let examples: Vec<_> = guest::discover()?
         .into_iter()
-        .filter(|g| g.example)
+        .filter(|g| g.example || BENCH_FIXTURES.contains(&g.name.as_str()))
         .collect();
-    let apps = step("build example guests", || {
+    let apps = step("build example guests and bench fixtures", || {
         guest::build(&toolchain, &examples)
     })?;
     // Figures come from release builds; the smoke run only proves the bench works.
@@ -124,12 +149,16 @@ pub fn run(smoke: bool) -> Result<()> {
         )
     })?;
     let mut bytes = Vec::new();
-    for &(path, event) in WIRE {
-        bytes.push(step(&format!("wire bytes {path}"), || {
+    let repeat = plan.repeat.to_string();
+    for wire in WIRE {
+        bytes.push(step(&format!("wire bytes {}", wire.path), || {
             loadgen(
                 &generator,
                 &server,
-                &["bytes", "--path", path, "--event", event],
+                &[
+                    "bytes", "--path", wire.path, "--event", wire.event, "--value", wire.value,
+                    "--repeat", &repeat,
+                ],
             )
         })?);
     }
@@ -214,15 +243,27 @@ pub fn run(smoke: bool) -> Result<()> {
         "≥ 40000"
     );
     for b in &bytes {
+        let path = b["path"].as_str().unwrap_or("");
         println!(
             "{:<46} {:>14}",
-            format!("join reply bytes {}", b["path"].as_str().unwrap_or("")),
+            format!("join reply bytes {path}"),
             b["join_reply_bytes"]
+        );
+        let target = if path == "/rows" { "≤ 150" } else { "" };
+        println!(
+            "{:<46} {:>14} {:>14}",
+            format!("event `{}` diff bytes", b["event"].as_str().unwrap_or("")),
+            b["event_diff_bytes"],
+            target
         );
         println!(
             "{:<46} {:>14}",
-            format!("event `{}` diff bytes", b["event"].as_str().unwrap_or("")),
-            b["event_diff_bytes"]
+            "  view HTML bytes (a diff-less server resends)", b["view_html_bytes"]
+        );
+        println!(
+            "{:<46} {:>14}",
+            "  event round trip p50 (render + diff + loopback)",
+            us(&b["event_round_trip"]["p50_us"])
         );
     }
     for d in &density {

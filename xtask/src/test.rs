@@ -45,6 +45,10 @@ pub fn run(browser: bool) -> Result<()> {
                 .env("LIVEWASM_COMPONENTS", guest::components_dir()),
         )
     })?;
+    step(
+        "diff conformance with the official client",
+        diff_conformance,
+    )?;
     step("bench smoke run", || crate::bench::run(true))?;
     if browser {
         step("chromium", ensure_chromium)?;
@@ -90,6 +94,35 @@ fn client_bundle() -> Result<()> {
         after.len()
     );
     Ok(())
+}
+
+/// Writes the diff engine's conformance cases and has the official client's merge code check
+/// them (client-js's node_modules is installed by the bundle step).
+fn diff_conformance() -> Result<()> {
+    let dir = root().join("target/conformance");
+    std::fs::create_dir_all(&dir)?;
+    let cases = dir.join("cases.json");
+    status(
+        Command::new("cargo")
+            .current_dir(root())
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                "livewasm-protocol",
+                "--example",
+                "conformance_cases",
+                "--",
+            ])
+            .arg(&cases),
+    )?;
+    status(
+        Command::new("node")
+            .current_dir(root())
+            .arg("tests/conformance/check.mjs")
+            .arg(&cases),
+    )
+    .context("the official client disagrees with our diffs")
 }
 
 /// Installs Debian's Chromium when it is missing.

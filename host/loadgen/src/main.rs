@@ -94,6 +94,9 @@ enum Command {
         /// The event's value (JSON).
         #[arg(long, default_value = "{}")]
         value: String,
+        /// How many times to send the event, to time its round trip.
+        #[arg(long, default_value_t = 1)]
+        repeat: usize,
     },
 }
 
@@ -160,9 +163,15 @@ async fn main() -> Result<()> {
             emit(&report)?;
             drop(conns);
         }
-        Command::Bytes { path, event, value } => {
+        Command::Bytes {
+            path,
+            event,
+            value,
+            repeat,
+        } => {
             let value: Value = serde_json::from_str(&value)?;
-            emit(&scenarios::bytes(server, &path, &event, value).await?)?;
+            let repeat = repeat.clamp(1, 100_000);
+            emit(&scenarios::bytes(server, &path, &event, value, repeat).await?)?;
         }
     }
     Ok(())

@@ -21,6 +21,8 @@ pub struct Page {
     pub static_token: Option<String>,
     /// Size of the whole HTTP response in bytes.
     pub bytes: usize,
+    /// Size of the view's HTML (the container's content) in bytes.
+    pub view_html_bytes: usize,
 }
 
 impl Page {
@@ -68,5 +70,9 @@ pub async fn fetch(server: SocketAddr, path: &str) -> Result<Page> {
         session: pick("[data-phx-main]", "data-phx-session").context("no session token")?,
         static_token: pick("[data-phx-main]", "data-phx-static").filter(|s| !s.is_empty()),
         bytes: raw.len(),
+        view_html_bytes: Selector::parse("[data-phx-main]")
+            .ok()
+            .and_then(|selector| doc.select(&selector).next().map(|el| el.inner_html().len()))
+            .unwrap_or(0),
     })
 }

@@ -271,6 +271,8 @@ pub struct BytesReport {
     pub path: String,
     /// Whole HTTP response of the dead render.
     pub dead_render_bytes: usize,
+    /// The view's own HTML (what a server without diffs would resend after every event).
+    pub view_html_bytes: usize,
     /// The join reply frame.
     pub join_reply_bytes: usize,
     /// The event that was sent.
@@ -279,6 +281,8 @@ pub struct BytesReport {
     pub event_reply_bytes: usize,
     /// The diff inside that reply, as JSON text.
     pub event_diff_bytes: usize,
+    /// Round trips of the event (click sent → reply read), over `repeat` sends.
+    pub event_round_trip: Latency,
 }
 
 /// Measures the bytes of a dead render, a join and one event on `path`.
@@ -287,6 +291,7 @@ pub async fn bytes(
     path: &str,
     event: &str,
     value: Value,
+    repeat: usize,
 ) -> Result<BytesReport> {
     let page = fetch(server, path).await?;
     let url = format!("http://{server}{path}");
@@ -307,9 +312,27 @@ pub async fn bytes(
         .get("diff")
         .cloned()
         .unwrap_or(json!({}));
+    let mut samples = Vec::with_capacity(repeat);
+    for _ in 1..repeat {
+        let sent = Instant::now();
+        let reply = conn
+            .request(
+                Some(&join_ref),
+                &page.topic(),
+                "event",
+                json!({"type": "click", "event": event, "value": value}),
+            )
+            .await?;
+        samples.push(sent.elapsed());
+        if reply.payload["status"] != "ok" {
+            bail!("event {event} refused: {}", reply.payload);
+        }
+    }
     Ok(BytesReport {
         path: path.to_string(),
         dead_render_bytes: page.bytes,
+        view_html_bytes: page.view_html_bytes,
+        event_round_trip: Latency::of(&mut samples),
         join_reply_bytes: join.bytes,
         event: event.to_string(),
         event_reply_bytes: reply.bytes,

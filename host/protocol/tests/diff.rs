@@ -8,31 +8,11 @@ use std::sync::Arc;
 use livewasm_protocol::client::ClientRendered;
 use livewasm_protocol::diff::{self, DiffError, apply, to_html};
 use livewasm_protocol::rendered::{Node, Statics};
-use livewasm_protocol::update::{Update, UpdateDynamic as D, UpdateEntry, UpdateList, UpdateNode};
-use serde_json::{Value, json};
+use livewasm_protocol::update::{Update, UpdateDynamic as D, UpdateNode};
 
-/// Templates used by the tests, by id.
-fn templates() -> HashMap<u64, Arc<Statics>> {
-    let t = |id: u64, parts: &[&str]| {
-        (
-            id,
-            Arc::new(Statics {
-                id,
-                parts: parts.iter().map(|p| (*p).into()).collect(),
-                root: true,
-            }),
-        )
-    };
-    [
-        t(1, &["<div><h1>", "</h1><ul>", "</ul></div>"]),
-        t(2, &["<li id=\"", "\">", "</li>"]),
-        t(3, &["<p class=\"on\">", "</p>"]),
-        t(4, &["<span>", "</span>"]),
-        t(5, &["<b>", "|", "</b>"]),
-    ]
-    .into_iter()
-    .collect()
-}
+mod support;
+use serde_json::{Value, json};
+use support::{html, items, page, random_sequence, scenarios, templates, update};
 
 struct Session {
     templates: HashMap<u64, Arc<Statics>>,
@@ -72,38 +52,6 @@ impl Session {
         );
         self.tree = Some(tree);
         diff
-    }
-}
-
-fn html(s: &str) -> D {
-    D::Html(s.to_string())
-}
-
-fn page(title: D, list: D) -> UpdateNode {
-    UpdateNode {
-        template: 1,
-        dynamics: vec![title, list],
-    }
-}
-
-fn items(keys: &[&str]) -> UpdateList {
-    UpdateList {
-        template: 2,
-        entries: keys
-            .iter()
-            .map(|k| UpdateEntry {
-                key: Some((*k).into()),
-                dynamics: vec![html(k), html(&k.to_uppercase())],
-            })
-            .collect(),
-    }
-}
-
-fn update(nodes: Vec<UpdateNode>, lists: Vec<UpdateList>) -> Update {
-    Update {
-        nodes,
-        lists,
-        title: None,
     }
 }
 
@@ -308,83 +256,22 @@ fn title_events_and_reply_are_top_level() {
     assert_eq!(client.title(), Some("Home"));
 }
 
-/// A small deterministic random generator (xorshift), so failures reproduce.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// A random update for the page template: random title, random nested node or text in an
-/// entry, random keyed or unkeyed list with random order, and random `Unchanged` where allowed.
-fn random_update(rng: &mut Rng, first: bool) -> Update {
-    let mut nodes = vec![];
-    let mut lists = vec![];
-    let title = if !first && rng.below(3) == 0 {
-        D::Unchanged
-    } else {
-        html(&format!("T{}", rng.below(4)))
-    };
-    nodes.push(UpdateNode {
-        template: 1,
-        dynamics: vec![title, D::Unchanged],
-    });
-    let keyed = rng.below(4) != 0;
-    if !first && rng.below(4) == 0 {
-        // Leave the list alone.
-    } else {
-        let mut pool: Vec<u64> = (0..8).collect();
-        let len = rng.below(7) as usize;
-        let mut entries = Vec::new();
-        for _ in 0..len {
-            let k = pool.remove(rng.below(pool.len() as u64) as usize);
-            let inner = if rng.below(3) == 0 {
-                let index = nodes.len() as u32;
-                let template = if rng.below(2) == 0 { 4 } else { 5 };
-                let dynamics = if template == 4 {
-                    vec![html(&format!("n{}", rng.below(3)))]
-                } else {
-                    vec![html("x"), html(&format!("y{}", rng.below(2)))]
-                };
-                nodes.push(UpdateNode { template, dynamics });
-                D::Node(index)
-            } else {
-                html(&format!("v{}", rng.below(3)))
-            };
-            entries.push(UpdateEntry {
-                key: keyed.then(|| format!("k{k}")),
-                dynamics: vec![html(&format!("id{k}")), inner],
-            });
+#[test]
+fn randomized_sequences_keep_the_client_in_step() {
+    for seed in 1..=300u64 {
+        let mut s = Session::new();
+        for update in random_sequence(seed, 25) {
+            s.step(update);
         }
-        lists.push(UpdateList {
-            template: 2,
-            entries,
-        });
-        nodes[0].dynamics[1] = D::List(0);
-    }
-    Update {
-        nodes,
-        lists,
-        title: None,
     }
 }
 
 #[test]
-fn randomized_sequences_keep_the_client_in_step() {
-    for seed in 1..=300u64 {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+fn conformance_scenarios_keep_the_client_model_in_step() {
+    for (_name, updates) in scenarios() {
         let mut s = Session::new();
-        s.step(random_update(&mut rng, true));
-        for _ in 0..25 {
-            s.step(random_update(&mut rng, false));
+        for update in updates {
+            s.step(update);
         }
     }
 }

@@ -31,6 +31,7 @@ pub struct LiveView {
     events: Vec<(String, Value)>,
     replies: Vec<Value>,
     crashed: Option<Value>,
+    last_diff: Option<Value>,
 }
 
 impl LiveView {
@@ -47,6 +48,7 @@ impl LiveView {
             events: Vec::new(),
             replies: Vec::new(),
             crashed: None,
+            last_diff: None,
         }
     }
 
@@ -59,6 +61,8 @@ impl LiveView {
     pub(crate) fn join(&mut self) -> Result<String, HarnessError> {
         let msg_ref = self.fresh_ref();
         self.join_ref = msg_ref.clone();
+        // A rejoin starts a fresh channel: the crash it recovers from is over.
+        self.crashed = None;
         let mounts = u64::from(self.rendered.is_some());
         let frame = Frame {
             join_ref: Some(msg_ref.clone()),
@@ -83,7 +87,6 @@ impl LiveView {
                 let client = ClientRendered::new(rendered)
                     .map_err(|e| HarnessError::Merge(e.to_string()))?;
                 self.rendered = Some(client);
-                self.crashed = None;
                 Ok(self.render())
             }
             (_, response) => Err(HarnessError::JoinRefused(response.clone())),
@@ -155,6 +158,7 @@ impl LiveView {
         let reply = self.absorb(frames, &msg_ref)?;
         match reply_status(&reply) {
             ("ok", response) => {
+                self.last_diff = response.get("diff").cloned();
                 if let Some(diff) = response.get("diff") {
                     self.merge(diff.clone())?;
                 }
@@ -240,6 +244,12 @@ impl LiveView {
     /// The most recent reply value (`"r"`) sent to a push.
     pub fn last_reply(&self) -> Option<&Value> {
         self.replies.last()
+    }
+
+    /// The diff carried by the reply to the last push, exactly as the server sent it (`None` when
+    /// that reply carried no diff): lets tests assert what went over the wire, not only the HTML.
+    pub fn last_diff(&self) -> Option<&Value> {
+        self.last_diff.as_ref()
     }
 
     /// The reason of the last `phx_error`, if the view crashed.
