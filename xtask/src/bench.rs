@@ -247,13 +247,13 @@ pub fn run(smoke: bool) -> Result<()> {
         println!(
             "{:<46} {:>14}",
             format!("join reply bytes {path}"),
-            b["join_reply_bytes"]
+            b["join_reply_bytes"].to_string()
         );
         let target = if path == "/rows" { "≤ 150" } else { "" };
         println!(
             "{:<46} {:>14} {:>14}",
             format!("event `{}` diff bytes", b["event"].as_str().unwrap_or("")),
-            b["event_diff_bytes"],
+            b["event_diff_bytes"].to_string(),
             target
         );
         println!(
