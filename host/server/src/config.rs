@@ -11,6 +11,9 @@ pub struct ServerConfig {
     pub dev: bool,
     /// Largest WebSocket message accepted; a larger one closes the socket (1009).
     pub max_frame_bytes: usize,
+    /// Read buffer per WebSocket. Small keeps idle sockets cheap (the library default, 128 KiB,
+    /// is resident for every connected socket); larger messages still arrive, in more reads.
+    pub ws_read_buffer_bytes: usize,
     /// Views one socket may join at once.
     pub max_channels_per_socket: usize,
     /// A socket silent for this long is closed.
@@ -27,6 +30,7 @@ impl Default for ServerConfig {
             secret_key: Vec::new(),
             dev: false,
             max_frame_bytes: 1 << 20,
+            ws_read_buffer_bytes: 4 << 10,
             max_channels_per_socket: 64,
             heartbeat_timeout: Duration::from_secs(60),
             check_origin: true,

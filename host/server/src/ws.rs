@@ -40,6 +40,9 @@ pub(crate) async fn upgrade(
     let limit = host.config().max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
+        .read_buffer_size(host.config().ws_read_buffer_bytes)
+        // Frames are flushed as they are written: no write buffer to keep per socket.
+        .write_buffer_size(0)
         .on_upgrade(move |socket| run(socket, host, session))
 }
 

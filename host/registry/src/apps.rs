@@ -1,0 +1,144 @@
+//! Apps: a tenant's deployable units, each served on its own origin.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit::AuditRecord;
+use crate::db::{Registry, new_id};
+use crate::error::{Quota, RegistryError, Result, unique_violation_as};
+use crate::ids::{AppId, TenantId};
+use crate::names::validate_name;
+use crate::quotas::effective_quotas;
+use crate::tokens::Principal;
+
+/// An app of a tenant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct App {
+    /// Its id.
+    pub id: AppId,
+    /// The tenant it belongs to.
+    pub tenant_id: TenantId,
+    /// That tenant's name.
+    pub tenant_name: String,
+    /// Its name, a DNS label unique within the tenant.
+    pub name: String,
+    /// When it was created, unix ms.
+    pub created_at: i64,
+}
+
+const APP_COLUMNS: &str = "SELECT a.id, a.tenant_id, t.name AS tenant_name, a.name, a.created_at \
+     FROM apps a JOIN tenants t ON t.id = a.tenant_id";
+
+impl App {
+    fn from_row(row: &AnyRow) -> Result<Self> {
+        Ok(App {
+            id: AppId::from(row.try_get::<String, _>("id")?),
+            tenant_id: TenantId::from(row.try_get::<String, _>("tenant_id")?),
+            tenant_name: row.try_get("tenant_name")?,
+            name: row.try_get("name")?,
+            created_at: row.try_get("created_at")?,
+        })
+    }
+
+    /// `tenant/app`, as used in errors and audit targets.
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.tenant_name, self.name)
+    }
+}
+
+/// Reads an app by id on `conn` (inside a change, so authorization sees the stored tenant).
+pub(crate) async fn app_by_id_on(conn: &mut AnyConnection, id: &AppId) -> Result<App> {
+    let row = sqlx::query(&format!("{APP_COLUMNS} WHERE a.id = $1"))
+        .bind(id.as_str())
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| RegistryError::not_found(format!("app {id}")))?;
+    App::from_row(&row)
+}
+
+impl Registry {
+    /// Creates an app in `tenant`. Needs a principal that manages the tenant; fails with
+    /// [`RegistryError::QuotaExceeded`] when the tenant already has `max_apps` apps.
+    pub async fn create_app(&self, by: &Principal, tenant: &TenantId, name: &str) -> Result<App> {
+        if !by.can_manage_tenant(tenant) {
+            return Err(RegistryError::Forbidden);
+        }
+        validate_name("app", name)?;
+        let mut change = self.change().await?;
+        let tenant_name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *change.tx)
+            .await?
+            .ok_or_else(|| RegistryError::not_found(format!("tenant {tenant}")))?;
+        let limit = effective_quotas(&mut change.tx, self.quota_defaults(), tenant)
+            .await?
+            .max_apps;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM apps WHERE tenant_id = $1")
+            .bind(tenant.as_str())
+            .fetch_one(&mut *change.tx)
+            .await?;
+        if u64::try_from(count).unwrap_or(0) >= limit {
+            return Err(RegistryError::QuotaExceeded {
+                quota: Quota::MaxApps,
+                limit,
+            });
+        }
+        let app = App {
+            id: AppId::from(new_id("app")),
+            tenant_id: tenant.clone(),
+            tenant_name,
+            name: name.to_owned(),
+            created_at: change.at,
+        };
+        sqlx::query("INSERT INTO apps (id, tenant_id, name, created_at) VALUES ($1, $2, $3, $4)")
+            .bind(app.id.as_str())
+            .bind(tenant.as_str())
+            .bind(name)
+            .bind(app.created_at)
+            .execute(&mut *change.tx)
+            .await
+            .map_err(unique_violation_as(|| format!("app {}", app.path())))?;
+        change
+            .commit(AuditRecord::new(
+                by,
+                "app.create",
+                format!("app:{}", app.path()),
+                Some(tenant),
+                json!({ "app_id": app.id, "name": name }),
+            ))
+            .await?;
+        Ok(app)
+    }
+
+    /// The app `app` of the tenant named `tenant` (both names).
+    pub async fn app(&self, tenant: &str, app: &str) -> Result<App> {
+        let row = sqlx::query(&format!("{APP_COLUMNS} WHERE t.name = $1 AND a.name = $2"))
+            .bind(tenant)
+            .bind(app)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| RegistryError::not_found(format!("app {tenant}/{app}")))?;
+        App::from_row(&row)
+    }
+
+    /// The app with this id.
+    pub async fn app_by_id(&self, id: &AppId) -> Result<App> {
+        let mut conn = self.pool.acquire().await?;
+        app_by_id_on(&mut conn, id).await
+    }
+
+    /// A tenant's apps, by name.
+    pub async fn apps(&self, tenant: &TenantId) -> Result<Vec<App>> {
+        sqlx::query(&format!(
+            "{APP_COLUMNS} WHERE a.tenant_id = $1 ORDER BY a.name"
+        ))
+        .bind(tenant.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(App::from_row)
+        .collect()
+    }
+}

@@ -1,0 +1,123 @@
+//! The audit log: one row per change (who, what, target, when, JSON detail), and reading it.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::db::{Registry, get_u64, to_i64};
+use crate::error::{RegistryError, Result};
+use crate::ids::TenantId;
+use crate::tokens::Principal;
+
+/// One recorded change.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log; strictly increasing, one per change.
+    pub seq: u64,
+    /// When, in unix milliseconds.
+    pub at: i64,
+    /// Who: `token:<token id>` or `system:<label>`.
+    pub actor: String,
+    /// What, e.g. `tenant.create`, `version.upload`, `token.revoke`.
+    pub action: String,
+    /// What it was done to, e.g. `tenant:acme`, `app:acme/blog`, `version:acme/blog@3`.
+    pub target: String,
+    /// The tenant the change belongs to, if any.
+    pub tenant_id: Option<TenantId>,
+    /// Action-specific detail.
+    pub detail: serde_json::Value,
+}
+
+/// Which entries [`Registry::audit_log`] returns: newest first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this tenant's entries; `None` means all (operators only).
+    pub tenant: Option<TenantId>,
+    /// Only entries older than this sequence number (for paging).
+    pub before_seq: Option<u64>,
+    /// At most this many entries; 0 means 100.
+    pub limit: u32,
+}
+
+/// What a change writes into its audit row.
+pub(crate) struct AuditRecord {
+    pub(crate) actor: String,
+    pub(crate) action: &'static str,
+    pub(crate) target: String,
+    pub(crate) tenant_id: Option<String>,
+    pub(crate) detail: serde_json::Value,
+}
+
+impl AuditRecord {
+    pub(crate) fn new(
+        by: &Principal,
+        action: &'static str,
+        target: String,
+        tenant: Option<&TenantId>,
+        detail: serde_json::Value,
+    ) -> Self {
+        AuditRecord {
+            actor: by.actor(),
+            action,
+            target,
+            tenant_id: tenant.map(|t| t.as_str().to_owned()),
+            detail,
+        }
+    }
+}
+
+impl Registry {
+    /// Reads the audit log, newest first. Operators may read everything; a tenant principal
+    /// only its own tenant's entries (`query.tenant` must name it).
+    pub async fn audit_log(&self, by: &Principal, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        match &query.tenant {
+            None if !by.is_operator() => return Err(RegistryError::Forbidden),
+            Some(tenant) if !by.can_manage_tenant(tenant) => return Err(RegistryError::Forbidden),
+            _ => {}
+        }
+        let before = match query.before_seq {
+            Some(seq) => to_i64("before_seq", seq)?,
+            None => i64::MAX,
+        };
+        let limit = i64::from(if query.limit == 0 { 100 } else { query.limit });
+        let rows = match &query.tenant {
+            Some(tenant) => {
+                sqlx::query(
+                    "SELECT seq, at, actor, action, target, tenant_id, detail FROM audit_log \
+                     WHERE tenant_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3",
+                )
+                .bind(tenant.as_str())
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "SELECT seq, at, actor, action, target, tenant_id, detail FROM audit_log \
+                     WHERE seq < $1 ORDER BY seq DESC LIMIT $2",
+                )
+                .bind(before)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        rows.iter()
+            .map(|row| {
+                let detail: String = row.try_get("detail")?;
+                Ok(AuditEntry {
+                    seq: get_u64(row, "seq")?,
+                    at: row.try_get("at")?,
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    target: row.try_get("target")?,
+                    tenant_id: row
+                        .try_get::<Option<String>, _>("tenant_id")?
+                        .map(TenantId::from),
+                    detail: serde_json::from_str(&detail)
+                        .unwrap_or(serde_json::Value::String(detail)),
+                })
+            })
+            .collect()
+    }
+}

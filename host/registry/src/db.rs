@@ -1,0 +1,310 @@
+//! Opening the store, migrations, and the plumbing every module shares: one transaction per
+//! change with its audit row, ids, clocks and column decoding.
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row, Transaction};
+
+use crate::audit::AuditRecord;
+use crate::error::{RegistryError, Result};
+use crate::quotas::QuotaDefaults;
+
+/// The migrations in `host/registry/migrations`, the same set for both backends.
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Which database a [`Registry`] runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// An embedded SQLite file (WAL mode, foreign keys on).
+    Sqlite,
+    /// A Postgres server.
+    Postgres,
+}
+
+/// The host's registry: tenants, apps, API tokens, component versions, quotas and the audit
+/// log, in SQLite or Postgres behind one API.
+///
+/// Cheap to clone (the connection pool is shared). Mutating operations take the acting
+/// [`Principal`](crate::Principal), check that it is allowed, and write an audit row in the
+/// same transaction as the change.
+#[derive(Clone, Debug)]
+pub struct Registry {
+    pub(crate) pool: AnyPool,
+    backend: Backend,
+    defaults: QuotaDefaults,
+}
+
+impl Registry {
+    /// Opens (creating it if needed) the registry at `location` and runs pending migrations.
+    ///
+    /// `location` is a `postgres://` (or `postgresql://`) URL, a `sqlite:` URL, or a plain
+    /// file path for SQLite. A SQLite file and its parent directories are created on first
+    /// open and the file is put in WAL mode.
+    pub async fn open(location: &str, defaults: QuotaDefaults) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = resolve_location(location)?;
+        let options: AnyConnectOptions = url.parse().map_err(RegistryError::Database)?;
+        let options = options.disable_statement_logging();
+        if backend == Backend::Sqlite {
+            // journal_mode needs an exclusive lock that busy_timeout does not wait for, so set
+            // it once, on a lone connection, before the pool exists. WAL mode is persistent.
+            let mut conn = AnyConnection::connect_with(&options).await?;
+            let mode: String = sqlx::query_scalar("PRAGMA journal_mode = WAL")
+                .fetch_one(&mut conn)
+                .await?;
+            conn.close().await?;
+            if !mode.eq_ignore_ascii_case("wal") && !mode.eq_ignore_ascii_case("memory") {
+                return Err(RegistryError::InvalidValue {
+                    what: "sqlite database",
+                    reason: format!("could not switch to WAL mode (journal_mode is {mode})"),
+                });
+            }
+        }
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+                        // sqlx already turns foreign keys on and sets a busy timeout; say so
+                        // anyway, since the schema relies on both.
+                        conn.execute(
+                            "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                             PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let registry = Registry {
+            pool,
+            backend,
+            defaults,
+        };
+        registry.migrate().await?;
+        Ok(registry)
+    }
+
+    /// Runs the migrations not yet applied; a no-op when the schema is current.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Which database this registry runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The quotas a tenant gets where it has no override.
+    pub fn quota_defaults(&self) -> &QuotaDefaults {
+        &self.defaults
+    }
+
+    /// Closes every pooled connection; the registry is unusable afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// Starts a change: a transaction whose first statement takes the next audit sequence
+    /// number. Being a write, it takes the write lock up front (SQLite) or the counter's row
+    /// lock (Postgres), so changes are serialized and checks made inside them (quotas,
+    /// uniqueness, version numbers) hold until commit.
+    pub(crate) async fn change(&self) -> Result<Change> {
+        let mut tx = self.pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = 'audit' RETURNING value",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(Change {
+            tx,
+            seq,
+            at: now_ms(),
+        })
+    }
+}
+
+/// An open write transaction; [`Change::commit`] writes its audit row and commits. Dropping it
+/// rolls everything back.
+pub(crate) struct Change {
+    pub(crate) tx: Transaction<'static, Any>,
+    seq: i64,
+    /// The change's timestamp (unix ms), used for every row it writes.
+    pub(crate) at: i64,
+}
+
+impl Change {
+    pub(crate) async fn commit(mut self, record: AuditRecord) -> Result<()> {
+        let detail = record.detail.to_string();
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, action, target, tenant_id, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(self.seq)
+        .bind(self.at)
+        .bind(record.actor)
+        .bind(record.action)
+        .bind(record.target)
+        .bind(record.tenant_id)
+        .bind(detail)
+        .execute(&mut *self.tx)
+        .await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Turns what the operator configured into a backend and a URL sqlx understands.
+fn resolve_location(location: &str) -> Result<(Backend, String)> {
+    let invalid = |reason: &str| RegistryError::InvalidValue {
+        what: "database location",
+        reason: reason.to_owned(),
+    };
+    if location.starts_with("postgres://") || location.starts_with("postgresql://") {
+        return Ok((Backend::Postgres, location.to_owned()));
+    }
+    if location.starts_with("sqlite:") {
+        if location.contains(":memory:") || location.contains("mode=memory") {
+            // Through sqlx's Any driver every pooled connection would get its own in-memory
+            // database; a temp file behaves as expected.
+            return Err(invalid("in-memory SQLite is not supported; use a file"));
+        }
+        let has_mode = location
+            .split_once('?')
+            .is_some_and(|(_, q)| q.split('&').any(|kv| kv.starts_with("mode=")));
+        let url = match (has_mode, location.contains('?')) {
+            (true, _) => location.to_owned(),
+            (false, true) => format!("{location}&mode=rwc"),
+            (false, false) => format!("{location}?mode=rwc"),
+        };
+        return Ok((Backend::Sqlite, url));
+    }
+    if location.contains("://") {
+        return Err(invalid(
+            "expected a postgres:// or sqlite: URL, or a file path",
+        ));
+    }
+    if location.is_empty() {
+        return Err(invalid("empty"));
+    }
+    let path = Path::new(location);
+    let path = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map_err(|e| invalid(&format!("no current directory: {e}")))?
+            .join(path)
+    };
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| invalid(&format!("cannot create {}: {e}", parent.display())))?;
+    }
+    let text = path
+        .to_str()
+        .ok_or_else(|| invalid("SQLite file path is not UTF-8"))?;
+    Ok((
+        Backend::Sqlite,
+        format!("sqlite://{}?mode=rwc", encode_path(text)),
+    ))
+}
+
+/// Percent-encodes what a URL would otherwise read as syntax; sqlx decodes the path again.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"/-_.~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Milliseconds since the unix epoch.
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A fresh random id such as `app_3f9c…` (96 random bits).
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 12];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}_{}", hex(&bytes))
+}
+
+/// Lowercase hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// Lowercase hex sha256.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+/// Reads a non-negative BIGINT column as `u64`.
+pub(crate) fn get_u64(row: &sqlx::any::AnyRow, column: &str) -> Result<u64> {
+    let value: i64 = row.try_get(column)?;
+    u64::try_from(value).map_err(|e| {
+        RegistryError::Database(sqlx::Error::ColumnDecode {
+            index: column.to_owned(),
+            source: Box::new(e),
+        })
+    })
+}
+
+/// Converts a count or limit to the BIGINT the schema stores.
+pub(crate) fn to_i64(what: &'static str, value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| RegistryError::InvalidValue {
+        what,
+        reason: format!("{value} is larger than {}", i64::MAX),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locations() {
+        let (b, url) = resolve_location("postgres://u@h/db").unwrap();
+        assert_eq!((b, url.as_str()), (Backend::Postgres, "postgres://u@h/db"));
+        let (b, url) = resolve_location("sqlite:x.db").unwrap();
+        assert_eq!((b, url.as_str()), (Backend::Sqlite, "sqlite:x.db?mode=rwc"));
+        let (_, url) = resolve_location("sqlite:x.db?mode=ro").unwrap();
+        assert_eq!(url, "sqlite:x.db?mode=ro");
+        assert!(resolve_location("mysql://h/db").is_err());
+        assert!(resolve_location("sqlite::memory:").is_err());
+        assert_eq!(encode_path("/a b/c?#%.db"), "/a%20b/c%3F%23%25.db");
+    }
+
+    #[test]
+    fn hex_and_sha() {
+        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! The registry's error type.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A per-tenant limit, as named in [`RegistryError::QuotaExceeded`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quota {
+    /// Number of apps a tenant may have.
+    MaxApps,
+    /// Size in bytes of one uploaded component.
+    MaxComponentBytes,
+    /// Component instances (connected sockets) running at once for a tenant.
+    MaxConcurrentInstances,
+    /// Linear memory of one instance, in MiB.
+    MemoryMibPerInstance,
+    /// Fuel granted to one guest callback.
+    FuelPerCallback,
+}
+
+impl Quota {
+    /// The quota's stable snake_case name (also its column name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Quota::MaxApps => "max_apps",
+            Quota::MaxComponentBytes => "max_component_bytes",
+            Quota::MaxConcurrentInstances => "max_concurrent_instances",
+            Quota::MemoryMibPerInstance => "memory_mib_per_instance",
+            Quota::FuelPerCallback => "fuel_per_callback",
+        }
+    }
+}
+
+impl fmt::Display for Quota {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Everything a registry operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The named thing does not exist (or is not visible).
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `app acme/blog`.
+        what: String,
+    },
+    /// A thing with that name already exists.
+    #[error("{what} already exists")]
+    AlreadyExists {
+        /// What collided, e.g. `tenant acme`.
+        what: String,
+    },
+    /// A tenant or app name is not a valid DNS label.
+    #[error("invalid {kind} name {name:?}: {reason}")]
+    InvalidName {
+        /// `tenant` or `app`.
+        kind: &'static str,
+        /// The rejected name.
+        name: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// Some other argument is out of range or malformed (a database URL, a quota value...).
+    #[error("invalid {what}: {reason}")]
+    InvalidValue {
+        /// Which argument.
+        what: &'static str,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The change would exceed one of the tenant's quotas.
+    #[error("quota {quota} exceeded (limit {limit})")]
+    QuotaExceeded {
+        /// Which quota.
+        quota: Quota,
+        /// The tenant's effective limit.
+        limit: u64,
+    },
+    /// The principal may not do this.
+    #[error("forbidden")]
+    Forbidden,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Running the migrations failed.
+    #[error("migration error: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// `Result` with [`RegistryError`].
+pub type Result<T, E = RegistryError> = std::result::Result<T, E>;
+
+impl RegistryError {
+    pub(crate) fn not_found(what: impl Into<String>) -> Self {
+        RegistryError::NotFound { what: what.into() }
+    }
+
+    pub(crate) fn already_exists(what: impl Into<String>) -> Self {
+        RegistryError::AlreadyExists { what: what.into() }
+    }
+}
+
+/// Maps a unique-constraint violation to [`RegistryError::AlreadyExists`], anything else to
+/// [`RegistryError::Database`].
+pub(crate) fn unique_violation_as(
+    what: impl FnOnce() -> String,
+) -> impl FnOnce(sqlx::Error) -> RegistryError {
+    move |err| match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            RegistryError::already_exists(what())
+        }
+        _ => RegistryError::Database(err),
+    }
+}

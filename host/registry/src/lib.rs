@@ -1,0 +1,34 @@
+//! Livewasm's registry: the host's durable record of tenants, their apps, API tokens,
+//! uploaded component versions (content-addressed by sha256), which version each app serves,
+//! per-tenant quotas, and an audit log of every change.
+//!
+//! It runs on an embedded SQLite file by default and on Postgres when given a `postgres://`
+//! URL, with one set of migrations and one API for both ([`Registry::open`]). Mutating calls
+//! take the acting [`Principal`] (from [`Registry::authenticate`] or [`Principal::system`]),
+//! refuse with [`RegistryError::Forbidden`] what its token's [`Scope`] does not allow, and
+//! record an [`AuditEntry`] in the same transaction. Read calls are not checked: the server
+//! decides what to show to whom with the `Principal::can_*` helpers.
+//!
+//! The registry stores component bytes and metadata only; it does not validate wasm.
+
+mod apps;
+mod audit;
+mod db;
+mod error;
+mod ids;
+mod names;
+mod quotas;
+mod tenants;
+mod tokens;
+mod versions;
+
+pub use apps::App;
+pub use audit::{AuditEntry, AuditQuery};
+pub use db::{Backend, Registry};
+pub use error::{Quota, RegistryError, Result};
+pub use ids::{AppId, TenantId, TokenId};
+pub use names::{MAX_NAME_LEN, validate_name};
+pub use quotas::{QuotaDefaults, QuotaOverrides, Quotas};
+pub use tenants::Tenant;
+pub use tokens::{NewToken, Principal, Scope, TOKEN_PREFIX, TokenInfo, token_hash};
+pub use versions::Version;
