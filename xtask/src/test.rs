@@ -37,14 +37,18 @@ pub fn run(browser: bool) -> Result<()> {
             "warnings",
         ]))
     })?;
-    step("cargo test", || {
+    let postgres = step("postgres for the registry tests", Postgres::start)?;
+    let tested = step("cargo test (SQLite and Postgres)", || {
         status(
             Command::new("cargo")
                 .current_dir(root())
                 .args(["test", "--workspace"])
-                .env("LIVEWASM_COMPONENTS", guest::components_dir()),
+                .env("LIVEWASM_COMPONENTS", guest::components_dir())
+                .env("LIVEWASM_TEST_DATABASE_URL", &postgres.url),
         )
-    })?;
+    });
+    drop(postgres);
+    tested?;
     step(
         "diff conformance with the official client",
         diff_conformance,
@@ -59,6 +63,44 @@ pub fn run(browser: bool) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// A throwaway PostgreSQL server started by `tests/postgres.sh` (installed from apt when
+/// missing); stopped when dropped.
+struct Postgres {
+    url: String,
+}
+
+impl Postgres {
+    fn start() -> Result<Postgres> {
+        let out = Command::new("bash")
+            .current_dir(root())
+            .arg("tests/postgres.sh")
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("running tests/postgres.sh")?;
+        if !out.status.success() {
+            bail!(
+                "tests/postgres.sh could not start PostgreSQL ({}); it installs `postgresql` from apt when run as root",
+                out.status
+            );
+        }
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !url.starts_with("postgres://") {
+            bail!("tests/postgres.sh printed no postgres:// URL: {url:?}");
+        }
+        println!("  PostgreSQL at {url}");
+        Ok(Postgres { url })
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .current_dir(root())
+            .args(["tests/postgres.sh", "stop"])
+            .status();
+    }
 }
 
 /// `npm ci` in `dir` (needs package-lock.json).

@@ -161,16 +161,25 @@ fn debian_prefix() -> Result<PathBuf> {
     let minor = upstream
         .rsplit_once('.')
         .map_or(upstream.as_str(), |(a, _)| a);
-    let show = output(Command::new("apt-cache").args(["show", &format!("rustc-web={version}")]))?;
-    let llvm = show
-        .lines()
-        .find(|l| l.starts_with("Depends:"))
-        .and_then(|deps| {
-            deps.split([',', ' ', ':'])
-                .find(|d| d.starts_with("libllvm"))
-                .map(str::to_string)
-        })
-        .context("rustc-web depends on no libllvm package")?;
+    // The LLVM library rustc links against: a dependency of rustc-web or of its std package,
+    // depending on the Debian revision.
+    let llvm = [
+        "rustc-web".to_string(),
+        "libstd-rust-web-dev".to_string(),
+        format!("libstd-rust-web-{minor}"),
+    ]
+    .iter()
+    .find_map(|package| {
+        let show =
+            output(Command::new("apt-cache").args(["show", &format!("{package}={version}")]))
+                .ok()?;
+        show.lines()
+            .filter(|l| l.starts_with("Depends:") || l.starts_with("Pre-Depends:"))
+            .flat_map(|deps| deps.split([',', ' ', ':', '|']))
+            .find(|d| d.starts_with("libllvm"))
+            .map(str::to_string)
+    })
+    .context("neither rustc-web nor its std packages depend on a libllvm package")?;
     let debs = cache.join(format!("debs-{key}"));
     std::fs::create_dir_all(&debs)?;
     let packages = [
@@ -196,17 +205,24 @@ fn debian_prefix() -> Result<PathBuf> {
             status(Command::new("dpkg").arg("-x").arg(&path).arg(&staging))?;
         }
     }
-    let library = staging.join(format!("usr/src/rustc-{upstream}/library"));
-    if !library.is_dir() {
-        bail!("rust-web-src did not provide {}", library.display());
-    }
+    // Newer packages ship the std sources where `-Zbuild-std` looks for them; older ones under
+    // /usr/src, which a relative link (valid inside the final prefix) makes visible.
     let src = staging.join("usr/lib/rustlib/src/rust");
-    std::fs::create_dir_all(&src)?;
-    // The link must point inside the final prefix, so make it relative.
-    std::os::unix::fs::symlink(
-        format!("../../../../src/rustc-{upstream}/library"),
-        src.join("library"),
-    )?;
+    if !src.join("library").exists() {
+        let library = staging.join(format!("usr/src/rustc-{upstream}/library"));
+        if !library.is_dir() {
+            bail!(
+                "rust-web-src provided neither {} nor {}",
+                src.join("library").display(),
+                library.display()
+            );
+        }
+        std::fs::create_dir_all(&src)?;
+        std::os::unix::fs::symlink(
+            format!("../../../../src/rustc-{upstream}/library"),
+            src.join("library"),
+        )?;
+    }
     let _ = std::fs::remove_dir_all(&prefix);
     std::fs::rename(&staging, &prefix)?;
     Ok(prefix)

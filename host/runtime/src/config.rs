@@ -15,6 +15,9 @@ pub struct RuntimeConfig {
     pub callback_deadline: Duration,
     /// How often the epoch advances.
     pub epoch_tick: Duration,
+    /// Bytes of linear memory (and an eighth of that of tables) a freed pool slot keeps resident
+    /// and wipes itself, so the next instance in that slot starts on warm pages.
+    pub keep_resident_bytes: usize,
 }
 
 impl Default for RuntimeConfig {
@@ -25,6 +28,7 @@ impl Default for RuntimeConfig {
             fuel_per_callback: 2_000_000_000,
             callback_deadline: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(10),
+            keep_resident_bytes: 64 << 10,
         }
     }
 }
