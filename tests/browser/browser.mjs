@@ -15,6 +15,8 @@ export async function launch() {
     args: [
       "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
       "--no-first-run", "--disable-component-update", "--disable-sync",
+      // App origins are <app>.<tenant>.localhost: always loopback, never DNS.
+      "--host-resolver-rules=MAP *.localhost 127.0.0.1",
     ],
   })
 }

@@ -38,9 +38,15 @@ impl Page {
 
 /// `GET path` from the host at `addr`.
 pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Page> {
+    get_from(addr, &addr.to_string(), path).await
+}
+
+/// `GET path` from the server at `addr`, naming `host` in the `Host` header (an app origin
+/// such as `thermostat.acme.localhost:4000`).
+pub async fn get_from(addr: SocketAddr, host: &str, path: &str) -> std::io::Result<Page> {
     let mut stream = tokio::net::TcpStream::connect(addr).await?;
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nAccept: text/html\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\nAccept: text/html\r\n\r\n"
     );
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
@@ -75,7 +81,7 @@ pub async fn get(addr: SocketAddr, path: &str) -> std::io::Result<Page> {
     Ok(parse_page(status, body, cookies))
 }
 
-fn dechunk(mut body: &str) -> String {
+pub(crate) fn dechunk(mut body: &str) -> String {
     let mut out = String::new();
     while let Some((size, rest)) = body.split_once("\r\n") {
         let Ok(n) = usize::from_str_radix(size.trim(), 16) else {

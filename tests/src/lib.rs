@@ -3,9 +3,10 @@
 //! WebSocket exactly as the official JavaScript client does.
 
 mod http;
+pub mod platform;
 mod server;
 mod socket;
 
-pub use http::{Page, get};
+pub use http::{Page, get, get_from};
 pub use server::TestServer;
 pub use socket::{PhxSocket, SocketError, WAIT};

@@ -52,6 +52,11 @@ impl TestServer {
                 panic!("adding {name}: {e}");
             }
         }
+        Self::serve_host(Arc::new(host)).await
+    }
+
+    /// Serves an already configured host on `127.0.0.1:<ephemeral port>`.
+    pub async fn serve_host(host: Arc<Host>) -> TestServer {
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(listener) => listener,
             Err(e) => panic!("bind: {e}"),
@@ -61,7 +66,6 @@ impl TestServer {
             Err(e) => panic!("local_addr: {e}"),
         };
         let (tx, rx) = oneshot::channel::<()>();
-        let host = Arc::new(host);
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;

@@ -55,6 +55,17 @@ impl PhxSocket {
         csrf: Option<&str>,
         cookie: Option<&str>,
     ) -> Result<PhxSocket, SocketError> {
+        Self::connect_to(addr, &addr.to_string(), csrf, cookie).await
+    }
+
+    /// Connects to the server at `addr` as the origin `host` (its `Host` and `Origin`
+    /// headers), e.g. an app origin `thermostat.acme.localhost:4000`.
+    pub async fn connect_to(
+        addr: SocketAddr,
+        host: &str,
+        csrf: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<PhxSocket, SocketError> {
         let mut query = String::from("vsn=2.0.0&_mounts=0&_live_referer=undefined");
         if let Some(token) = csrf {
             query = format!("_csrf_token={}&{query}", encode(token));
@@ -66,9 +77,12 @@ impl PhxSocket {
         {
             request.headers_mut().insert("cookie", value);
         }
-        let origin = format!("http://{addr}");
+        let origin = format!("http://{host}");
         if let Ok(value) = HeaderValue::from_str(&origin) {
             request.headers_mut().insert("origin", value);
+        }
+        if let Ok(value) = HeaderValue::from_str(host) {
+            request.headers_mut().insert("host", value);
         }
         let (ws, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(PhxSocket {

@@ -201,11 +201,86 @@ fn browser_tests() -> Result<()> {
     let binary = server::build_host(false)?;
     let server = Server::start(&binary, "127.0.0.1:0", &examples, &[])?;
     println!("  host at {}", server.url);
+    let platform = Platform::start(&binary)?;
+    println!("  platform host at {}", platform.server.url);
     status(
         Command::new("node")
             .current_dir(&dir)
             .args(["--test", "--test-concurrency=1"])
-            .env("LIVEWASM_URL", &server.url),
+            .env("LIVEWASM_URL", &server.url)
+            .env("LIVEWASM_PLATFORM_URL", &platform.server.url)
+            .env("LIVEWASM_PLATFORM_TOKEN", &platform.token)
+            .env("LIVEWASM_BIN", &binary)
+            .env("LIVEWASM_COMPONENTS", guest::components_dir()),
     )
     .context("browser tests failed (screenshots in target/browser/)")
+}
+
+/// A host on a fresh registry (SQLite), set up the way an operator and a tenant would with the
+/// CLI: an offline operator token, tenant `acme`, a tenant token, and the thermostat deployed.
+struct Platform {
+    server: Server,
+    /// The tenant's token (the browser test deploys and rolls back with it).
+    token: String,
+    _dir: TempDir,
+}
+
+impl Platform {
+    fn start(binary: &Path) -> Result<Platform> {
+        let dir = TempDir::new("platform")?;
+        let database = dir.0.join("registry.db");
+        let database = database.to_string_lossy().to_string();
+        let server = Server::start(binary, "127.0.0.1:0", &[], &["--database", &database])?;
+        let cli = |args: &[&str], token: &str| -> Result<String> {
+            crate::process::output(Command::new(binary).args(args).args([
+                "--server",
+                &server.url,
+                "--token",
+                token,
+            ]))
+        };
+        let operator = crate::process::output(Command::new(binary).args([
+            "token",
+            "create",
+            "--operator",
+            "--database",
+            &database,
+        ]))?;
+        let operator = operator.trim().to_string();
+        cli(&["tenant", "create", "acme"], &operator)?;
+        let token = cli(&["token", "create", "--tenant", "acme"], &operator)?
+            .trim()
+            .to_string();
+        cli(&["app", "create", "acme", "thermostat"], &token)?;
+        let wasm = guest::components_dir().join("thermostat.wasm");
+        cli(
+            &["deploy", "acme/thermostat", &wasm.to_string_lossy()],
+            &token,
+        )?;
+        Ok(Platform {
+            server,
+            token,
+            _dir: dir,
+        })
+    }
+}
+
+/// A directory under target/ removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Result<TempDir> {
+        let path = root()
+            .join("target/tmp")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path)?;
+        Ok(TempDir(path))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -1,9 +1,19 @@
 //! `livewasm`: the Livewasm host's command line.
+//!
+//! `serve` runs the host; the other subcommands are clients of a running host's HTTP API
+//! (`--server`, `--token`), except `token create --operator --database`, which writes to the
+//! registry directly.
 
+mod client;
+mod commands;
 mod serve;
+
+use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
+
+use commands::{app, deploy, tenant, token, versions};
 
 /// The Livewasm host.
 #[derive(Parser)]
@@ -13,20 +23,53 @@ struct Cli {
     command: Command,
 }
 
+/// The subcommands.
 #[derive(Subcommand)]
 enum Command {
     /// Serve apps (components) over HTTP and WebSocket.
     Serve(serve::ServeArgs),
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(tenant::TenantCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Manage apps.
+    #[command(subcommand)]
+    App(app::AppCommand),
+    /// Upload a component as a new version of an app (and serve it).
+    Deploy(deploy::DeployArgs),
+    /// List an app's versions, marking the active one.
+    Versions(versions::VersionsArgs),
+    /// Serve an earlier version of an app: the one active before the current one.
+    Rollback(versions::RollbackArgs),
+    /// Serve a given version of an app.
+    Activate(versions::ActivateArgs),
 }
 
-fn main() -> Result<()> {
+fn main() -> Result<ExitCode> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match Cli::parse().command {
-        Command::Serve(args) => serve::run(args),
-    }
+    let outcome = match Cli::parse().command {
+        Command::Serve(args) => return serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Tenant(command) => tenant::run(command),
+        Command::Token(command) => token::run(command),
+        Command::App(command) => app::run(command),
+        Command::Deploy(args) => deploy::run(args),
+        Command::Versions(args) => versions::list(args),
+        Command::Rollback(args) => versions::rollback(args),
+        Command::Activate(args) => versions::activate(args),
+    };
+    // Client commands report errors (usually the API's message) as one line.
+    Ok(match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    })
 }

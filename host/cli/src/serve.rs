@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result, bail};
 use base64::Engine;
 use clap::Args;
+use livewasm_registry::{QuotaDefaults, Registry};
 use livewasm_runtime::{Runtime, RuntimeConfig};
 use livewasm_server::{Host, ServerConfig};
 use rand::RngCore;
@@ -34,6 +35,23 @@ pub struct ServeArgs {
     /// Skip the WebSocket Origin check.
     #[arg(long)]
     no_check_origin: bool,
+    /// The platform registry: a SQLite file path, a `sqlite:` URL or a `postgres://` URL.
+    /// With it the host serves every tenant app's active version on its own origin and the
+    /// API under /api/v1 on the base domain.
+    #[arg(long, env = "DATABASE_URL", value_name = "PATH|URL")]
+    database: Option<String>,
+    /// App `<app>` of tenant `<tenant>` is served at `<app>.<tenant>.<base-domain>`.
+    #[arg(long, default_value = "localhost")]
+    base_domain: String,
+    /// Default quota: apps per tenant.
+    #[arg(long, default_value_t = 20)]
+    max_apps: u64,
+    /// Default quota: size of one uploaded component, MiB.
+    #[arg(long, default_value_t = 8)]
+    max_component_mib: u64,
+    /// Default quota: connected views running at once per tenant.
+    #[arg(long, default_value_t = 1000)]
+    max_instances_per_tenant: u64,
 }
 
 /// Decodes a key given as hex or base64.
@@ -90,9 +108,29 @@ pub fn run(args: ServeArgs) -> Result<()> {
         secret_key: secret_key(&args)?,
         dev: args.dev,
         check_origin: !args.no_check_origin,
+        base_domain: args.base_domain.clone(),
         ..ServerConfig::default()
     };
-    let host = Host::new(runtime.clone(), config);
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let host = match &args.database {
+        Some(location) => {
+            let defaults = QuotaDefaults {
+                max_apps: args.max_apps,
+                max_component_bytes: args.max_component_mib << 20,
+                max_concurrent_instances: args.max_instances_per_tenant,
+                memory_mib_per_instance: args.memory_mib as u64,
+                fuel_per_callback: runtime.config().fuel_per_callback,
+            };
+            let registry = tokio
+                .block_on(Registry::open(location, defaults))
+                .context("opening the registry")?;
+            tracing::info!(backend = ?registry.backend(), "registry open");
+            Host::with_registry(runtime.clone(), config, registry)
+        }
+        None => Host::new(runtime.clone(), config),
+    };
     for path in &args.apps {
         let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let app = runtime
@@ -102,10 +140,13 @@ pub fn run(args: ServeArgs) -> Result<()> {
         host.add_app(app)?;
     }
     let host = Arc::new(host);
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
     tokio.block_on(async move {
+        if host.registry().is_some() {
+            let served = livewasm_server::platform::load_active_apps(&host)
+                .await
+                .context("loading the platform's apps")?;
+            tracing::info!("serving {served} tenant app(s)");
+        }
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
@@ -113,6 +154,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         println!("livewasm listening on http://{addr}");
         for (app, path, view) in host.routes() {
             println!("  http://{addr}{path}  ({app}: {view})");
+        }
+        if host.registry().is_some() {
+            let base = &host.config().base_domain;
+            println!("  API: http://{base}:{}/api/v1", addr.port());
+            for (tenant, app, version) in host.sites() {
+                println!(
+                    "  http://{app}.{tenant}.{base}:{}/  (version {version})",
+                    addr.port()
+                );
+            }
         }
         livewasm_server::serve(listener, host, shutdown_signal()).await?;
         println!("livewasm stopped");

@@ -22,6 +22,9 @@ pub struct ServerConfig {
     pub check_origin: bool,
     /// How long session and static tokens stay valid.
     pub token_max_age: Duration,
+    /// The platform's domain: app `<app>` of tenant `<tenant>` is served at
+    /// `<app>.<tenant>.<base_domain>`, the API at `<base_domain>` itself (and `api.<base_domain>`).
+    pub base_domain: String,
 }
 
 impl Default for ServerConfig {
@@ -35,6 +38,7 @@ impl Default for ServerConfig {
             heartbeat_timeout: Duration::from_secs(60),
             check_origin: true,
             token_max_age: Duration::from_secs(14 * 24 * 3600),
+            base_domain: "localhost".to_string(),
         }
     }
 }

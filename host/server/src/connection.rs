@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::Host;
 use crate::form::decode_form;
 use crate::routes::query_params;
+use crate::sites::{InstanceSlot, SiteRef};
 use crate::tokens::{self, TokenError};
 
 /// The client version we speak; sent in join replies.
@@ -37,11 +38,14 @@ struct Channel {
     view: String,
     url: String,
     timers: Vec<Timer>,
+    /// Counts this view against its tenant's instance quota while it lives (platform sites).
+    _slot: Option<InstanceSlot>,
 }
 
 /// The channels of one socket.
 pub struct Connection {
     host: Arc<Host>,
+    site: SiteRef,
     session: Option<Value>,
     channels: HashMap<String, Channel>,
 }
@@ -63,9 +67,16 @@ fn path_and_query(url: &str) -> Option<(String, Option<String>)> {
 impl Connection {
     /// A connection whose views see `session` (None: the cookie or CSRF check failed, and every
     /// join is answered `stale`).
+    /// The connection serves the default site (the apps loaded with `--app`).
     pub fn new(host: Arc<Host>, session: Option<Value>) -> Connection {
+        Connection::for_site(host, SiteRef::Default, session)
+    }
+
+    /// A connection that only joins views of `site`.
+    pub(crate) fn for_site(host: Arc<Host>, site: SiteRef, session: Option<Value>) -> Connection {
         Connection {
             host,
+            site,
             session,
             channels: HashMap::new(),
         }
@@ -218,21 +229,38 @@ impl Connection {
         }
     }
 
-    fn verify(&self, token: &str, kind: &str) -> Result<Map<String, Value>, TokenError> {
-        let app = tokens::peek(token)?
+    /// Verifies a view token of this connection's site; the error is the join reply's
+    /// response: `unauthorized` for a token issued by another site, `stale` for one that
+    /// does not verify.
+    fn verify(&self, token: &str, kind: &str) -> Result<Map<String, Value>, Value> {
+        let claims = tokens::peek(token).map_err(|_| refuse("stale"))?;
+        let token_site = claims.get("site").and_then(Value::as_str);
+        if token_site != self.site.label().as_deref() {
+            tracing::debug!(
+                token_site,
+                "join refused: the token was issued by another site"
+            );
+            return Err(refuse("unauthorized"));
+        }
+        let app = claims
             .get("app")
             .and_then(Value::as_str)
-            .map(str::to_string)
-            .ok_or(TokenError::BadFormat)?;
-        let data = tokens::verify(
-            &self.host.token_key(&app),
-            token,
-            self.host.config().token_max_age,
-        )?;
-        if data.get("kind").and_then(Value::as_str) != Some(kind) {
-            return Err(TokenError::BadFormat);
-        }
-        Ok(data)
+            .ok_or_else(|| refuse("stale"))?;
+        let check = || -> Result<Map<String, Value>, TokenError> {
+            let data = tokens::verify(
+                &self.host.site_token_key(&self.site, app),
+                token,
+                self.host.config().token_max_age,
+            )?;
+            if data.get("kind").and_then(Value::as_str) != Some(kind) {
+                return Err(TokenError::BadFormat);
+            }
+            Ok(data)
+        };
+        check().map_err(|e| {
+            tracing::debug!("join refused: {kind} token: {e}");
+            refuse("stale")
+        })
     }
 
     /// Verifies a join and mounts its view; the error is the reply's response.
@@ -248,17 +276,12 @@ impl Connection {
             .get("session")
             .and_then(Value::as_str)
             .ok_or_else(|| refuse("stale"))?;
-        let data = self.verify(token, "session").map_err(|e| {
-            tracing::debug!("join refused: session token: {e}");
-            refuse("stale")
-        })?;
+        let data = self.verify(token, "session")?;
         if data.get("id").and_then(Value::as_str) != Some(id) {
             return Err(refuse("unauthorized"));
         }
         if let Some(static_token) = payload.get("static").and_then(Value::as_str) {
-            let static_data = self
-                .verify(static_token, "static")
-                .map_err(|_| refuse("stale"))?;
+            let static_data = self.verify(static_token, "static")?;
             if static_data.get("id").and_then(Value::as_str) != Some(id) {
                 return Err(refuse("unauthorized"));
             }
@@ -276,7 +299,7 @@ impl Connection {
         let (path, query) = path_and_query(&url).ok_or_else(|| refuse("unauthorized"))?;
         let matched = self
             .host
-            .route(&path)
+            .route_in(&self.site, &path)
             .ok_or_else(|| refuse("unauthorized"))?;
         if matched.app.manifest().name != app_name {
             return Err(refuse("unauthorized"));
@@ -285,7 +308,7 @@ impl Connection {
             // Live navigation stays inside one live session of the token's app.
             let original = self
                 .host
-                .route_of_view(app_name, token_view)
+                .route_of_view_in(&self.site, app_name, token_view)
                 .and_then(|r| r.live_session);
             if original.is_none() || original != matched.route.live_session {
                 return Err(refuse("unauthorized"));
@@ -293,6 +316,13 @@ impl Connection {
         } else if matched.route.view != token_view {
             return Err(refuse("unauthorized"));
         }
+        let slot = match &matched.site {
+            Some(site) => Some(site.usage.try_acquire().ok_or_else(|| {
+                tracing::info!(tenant = %site.tenant, app = %site.app, "join refused: tenant at its instance quota");
+                refuse("capacity")
+            })?),
+            None => None,
+        };
         let mut instance = matched.app.instantiate().map_err(|e| match e {
             RuntimeError::PoolExhausted(_) => refuse("capacity"),
             other => {
@@ -327,6 +357,7 @@ impl Connection {
             view: matched.route.view.clone(),
             url,
             timers: Vec::new(),
+            _slot: slot,
         };
         let rendered = render(&mut channel).map_err(|error| {
             tracing::warn!(app = app_name, "first render failed: {error}");
@@ -425,7 +456,7 @@ impl Connection {
             return;
         };
         let matched = path_and_query(&url)
-            .and_then(|(path, query)| self.host.route(&path).map(|m| (m, query)));
+            .and_then(|(path, query)| self.host.route_in(&self.site, &path).map(|m| (m, query)));
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };

@@ -1,11 +1,16 @@
-//! [`Host`]: the runtime, the loaded apps and their routes.
+//! [`Host`]: the runtime, the loaded apps and their routes, and (with a registry) the
+//! platform's sites, one per tenant app.
 
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 
+use axum::http::{HeaderMap, header};
+use livewasm_registry::Registry;
 use livewasm_runtime::{App, Route, Runtime};
 use serde_json::{Map, Value};
 
+use crate::origin::{self, Origin};
 use crate::routes::Pattern;
+use crate::sites::{Site, SiteRef, Sites};
 use crate::tokens;
 use crate::{ServerConfig, ServerError};
 
@@ -22,6 +27,57 @@ pub(crate) struct Matched {
     pub(crate) app: App,
     pub(crate) route: Route,
     pub(crate) path_params: Map<String, Value>,
+    /// The platform site it belongs to (`None` on the default site).
+    pub(crate) site: Option<Arc<Site>>,
+}
+
+/// Where a request goes, from its `Host` header.
+pub(crate) enum Resolved {
+    /// The platform API host (only when a registry is configured).
+    Api,
+    /// A site serving views.
+    Site(SiteRef),
+    /// An app origin no app is served at; holds the host name.
+    Unknown(String),
+}
+
+/// The routes of `app`, refusing patterns that are malformed or clash with `existing` or
+/// with each other.
+pub(crate) fn mount_routes(app: &App, existing: &[Mounted]) -> Result<Vec<Mounted>, ServerError> {
+    let name = app.manifest().name.clone();
+    let mut added: Vec<Mounted> = Vec::new();
+    for route in &app.manifest().routes {
+        let pattern =
+            Pattern::parse(&route.path).ok_or_else(|| ServerError::BadRoute(route.path.clone()))?;
+        if let Some(other) = existing
+            .iter()
+            .chain(added.iter())
+            .find(|m| m.pattern.same_shape(&pattern))
+        {
+            return Err(ServerError::RouteConflict {
+                path: route.path.clone(),
+                app: name,
+                other: other.app.manifest().name.clone(),
+            });
+        }
+        added.push(Mounted {
+            app: app.clone(),
+            route: route.clone(),
+            pattern,
+        });
+    }
+    Ok(added)
+}
+
+fn match_route(routes: &[Mounted], path: &str, site: Option<&Arc<Site>>) -> Option<Matched> {
+    routes.iter().find_map(|m| {
+        m.pattern.matches(path).map(|path_params| Matched {
+            app: m.app.clone(),
+            route: m.route.clone(),
+            path_params,
+            site: site.cloned(),
+        })
+    })
 }
 
 /// Shared server state.
@@ -29,6 +85,8 @@ pub struct Host {
     runtime: Runtime,
     config: ServerConfig,
     routes: RwLock<Vec<Mounted>>,
+    registry: Option<Registry>,
+    pub(crate) sites: Sites,
 }
 
 impl Host {
@@ -38,6 +96,19 @@ impl Host {
             runtime,
             config,
             routes: RwLock::new(Vec::new()),
+            registry: None,
+            sites: Sites::default(),
+        }
+    }
+
+    /// A multi-tenant host: serves each tenant app of `registry` on its own origin
+    /// (`<app>.<tenant>.<base-domain>`) and the platform API under `/api/v1` on the base
+    /// domain. Load the apps' active versions with
+    /// [`platform::load_active_apps`](crate::platform::load_active_apps).
+    pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
+        Host {
+            registry: Some(registry),
+            ..Host::new(runtime, config)
         }
     }
 
@@ -51,8 +122,13 @@ impl Host {
         &self.config
     }
 
-    /// Adds an app and its routes; refuses a second app of the same name or a path another
-    /// app already serves.
+    /// The registry, for a multi-tenant host.
+    pub fn registry(&self) -> Option<&Registry> {
+        self.registry.as_ref()
+    }
+
+    /// Adds an app and its routes to the default site; refuses a second app of the same
+    /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
         let mut routes = self
             .routes
@@ -62,32 +138,12 @@ impl Host {
         if routes.iter().any(|m| m.app.manifest().name == name) {
             return Err(ServerError::DuplicateApp(name));
         }
-        let mut added = Vec::new();
-        for route in &app.manifest().routes {
-            let pattern = Pattern::parse(&route.path)
-                .ok_or_else(|| ServerError::BadRoute(route.path.clone()))?;
-            if let Some(other) = routes
-                .iter()
-                .chain(added.iter())
-                .find(|m: &&Mounted| m.pattern.same_shape(&pattern))
-            {
-                return Err(ServerError::RouteConflict {
-                    path: route.path.clone(),
-                    app: name,
-                    other: other.app.manifest().name.clone(),
-                });
-            }
-            added.push(Mounted {
-                app: app.clone(),
-                route: route.clone(),
-                pattern,
-            });
-        }
+        let added = mount_routes(&app, &routes)?;
         routes.extend(added);
         Ok(())
     }
 
-    /// Every route served, as `(app, path, view)`.
+    /// Every route of the default site, as `(app, path, view)`.
     pub fn routes(&self) -> Vec<(String, String, String)> {
         self.routes
             .read()
@@ -106,29 +162,90 @@ impl Host {
             .unwrap_or_default()
     }
 
-    /// Routes a request path.
+    /// Every tenant app served, as `(tenant, app, version)`.
+    pub fn sites(&self) -> Vec<(String, String, u64)> {
+        self.sites.list()
+    }
+
+    /// Where a request with these headers goes. Without a registry every host is the
+    /// default site.
+    pub(crate) fn resolve(&self, headers: &HeaderMap) -> Resolved {
+        if self.registry.is_none() {
+            return Resolved::Site(SiteRef::Default);
+        }
+        let raw = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("");
+        let name = origin::host_name(raw);
+        match origin::classify(&name, &self.config.base_domain) {
+            Origin::Api => Resolved::Api,
+            Origin::Other => Resolved::Site(SiteRef::Default),
+            Origin::Unknown => Resolved::Unknown(name),
+            Origin::App { tenant, app } => {
+                if self.sites.get(&tenant, &app).is_some() {
+                    Resolved::Site(SiteRef::App { tenant, app })
+                } else {
+                    Resolved::Unknown(name)
+                }
+            }
+        }
+    }
+
+    /// Routes a request path on the default site.
     pub(crate) fn route(&self, path: &str) -> Option<Matched> {
         let routes = self.routes.read().ok()?;
-        routes.iter().find_map(|m| {
-            m.pattern.matches(path).map(|path_params| Matched {
-                app: m.app.clone(),
-                route: m.route.clone(),
-                path_params,
-            })
-        })
+        match_route(&routes, path, None)
     }
 
-    /// The route of `view` in app `app` (its first one).
-    pub(crate) fn route_of_view(&self, app: &str, view: &str) -> Option<Route> {
-        let routes = self.routes.read().ok()?;
-        routes
-            .iter()
-            .find(|m| m.app.manifest().name == app && m.route.view == view)
-            .map(|m| m.route.clone())
+    /// Routes a request path on `site` (its currently served version).
+    pub(crate) fn route_in(&self, site: &SiteRef, path: &str) -> Option<Matched> {
+        match site {
+            SiteRef::Default => self.route(path),
+            SiteRef::App { tenant, app } => {
+                let site = self.sites.get(tenant, app)?;
+                match_route(&site.routes, path, Some(&site))
+            }
+        }
     }
 
-    /// The key signing session and static tokens of `app`.
+    /// The route of `view` in app `app` (its first one) on `site`.
+    pub(crate) fn route_of_view_in(&self, site: &SiteRef, app: &str, view: &str) -> Option<Route> {
+        let find = |routes: &[Mounted]| {
+            routes
+                .iter()
+                .find(|m| m.app.manifest().name == app && m.route.view == view)
+                .map(|m| m.route.clone())
+        };
+        match site {
+            SiteRef::Default => find(&self.routes.read().ok()?),
+            SiteRef::App { tenant, app: name } => find(&self.sites.get(tenant, name)?.routes),
+        }
+    }
+
+    /// The key signing session and static tokens of `app` on the default site.
     pub(crate) fn token_key(&self, app: &str) -> Vec<u8> {
         tokens::derive_key(&self.config.secret_key, &format!("view-tokens:{app}"))
+    }
+
+    /// The key signing view tokens on `site`: per component on the default site, per
+    /// `tenant/app` on a platform site, so one app's tokens never verify on another.
+    pub(crate) fn site_token_key(&self, site: &SiteRef, app: &str) -> Vec<u8> {
+        match site.label() {
+            None => self.token_key(app),
+            Some(label) => {
+                tokens::derive_key(&self.config.secret_key, &format!("site-tokens:{label}"))
+            }
+        }
+    }
+
+    /// The key signing the session cookie on `site`.
+    pub(crate) fn cookie_key(&self, site: &SiteRef) -> Vec<u8> {
+        match site.label() {
+            None => tokens::derive_key(&self.config.secret_key, "cookie-session"),
+            Some(label) => {
+                tokens::derive_key(&self.config.secret_key, &format!("cookie-session:{label}"))
+            }
+        }
     }
 }

@@ -12,20 +12,24 @@ use axum::serve::ListenerExt;
 use livewasm_runtime::{CallError, MountRequest, RuntimeError};
 use serde_json::{Map, Value};
 
+use crate::host::Resolved;
 use crate::page::{PageParts, error_page, view_page};
 use crate::routes::query_params;
 use crate::session::{self, CSRF};
-use crate::{Host, tokens, ws};
+use crate::sites::SiteRef;
+use crate::{Host, api, tokens, ws};
 
 /// The client bundle (`client-js/dist/livewasm.js`), embedded in the binary.
 const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
 
-/// The server's routes.
+/// The server's routes: pages of the site the `Host` header names, the client bundle, the
+/// socket, and (with a registry, on the base domain) the platform API.
 pub fn router(host: Arc<Host>) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/assets/livewasm.js", get(client_js))
         .route("/live/websocket", get(ws::upgrade))
+        .merge(api::routes(host.clone()))
         .fallback(get(dead_render))
         .with_state(host)
 }
@@ -71,10 +75,21 @@ pub(crate) fn absolute_url(headers: &HeaderMap, path_and_query: &str) -> String 
     format!("http://{host}{path_and_query}")
 }
 
-async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Response {
+/// The dead render of the view routed at the request's site and path.
+pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Response {
     let uri = request.uri().clone();
     let headers = request.headers().clone();
-    let Some(matched) = host.route(uri.path()) else {
+    let site = match host.resolve(&headers) {
+        Resolved::Site(site) => site,
+        Resolved::Api => SiteRef::Default,
+        Resolved::Unknown(name) => {
+            return page_response(
+                StatusCode::NOT_FOUND,
+                error_page(404, "Not Found", &format!("No app is served at {name}.")),
+            );
+        }
+    };
+    let Some(matched) = host.route_in(&site, uri.path()) else {
         return page_response(
             StatusCode::NOT_FOUND,
             error_page(
@@ -85,11 +100,11 @@ async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Respons
         );
     };
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let (mut user_session, new_cookie) = match session::read(&host, cookie_header) {
+    let (mut user_session, new_cookie) = match session::read(&host, &site, cookie_header) {
         Some(existing) if existing.get(CSRF).is_some() => (existing, None),
         _ => {
             let fresh = session::fresh();
-            let cookie = session::set_cookie(&host, &fresh);
+            let cookie = session::set_cookie(&host, &site, &fresh);
             (fresh, Some(cookie))
         }
     };
@@ -149,17 +164,25 @@ async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Respons
     };
     let id = format!("phx-{}", &session::random_token()[..16]);
     let app_name = app.manifest().name.clone();
-    let key = host.token_key(&app_name);
+    let key = host.site_token_key(&site, &app_name);
+    // Tokens of a platform site name it, so a socket of another site refuses them.
+    let site_label = site.label();
     let mut data = Map::new();
     data.insert("kind".into(), Value::from("session"));
     data.insert("id".into(), Value::from(id.clone()));
     data.insert("app".into(), Value::from(app_name.clone()));
     data.insert("view".into(), Value::from(matched.route.view.clone()));
+    if let Some(label) = &site_label {
+        data.insert("site".into(), Value::from(label.clone()));
+    }
     let session_token = tokens::sign(&key, data);
     let mut data = Map::new();
     data.insert("kind".into(), Value::from("static"));
     data.insert("id".into(), Value::from(id.clone()));
     data.insert("app".into(), Value::from(app_name.clone()));
+    if let Some(label) = site_label {
+        data.insert("site".into(), Value::from(label));
+    }
     let static_token = tokens::sign(&key, data);
     let title = title.unwrap_or(app_name);
     let body = view_page(&PageParts {

@@ -4,16 +4,25 @@
 //! [`Host`] holds the runtime and the loaded apps with their routes. [`router`] serves pages,
 //! the client bundle and the socket; each socket runs a [`Connection`], the transport-free state
 //! machine of the channels protocol (also driven directly by the in-process test harness).
+//!
+//! With a [`livewasm_registry::Registry`] ([`Host::with_registry`]) the host is multi-tenant:
+//! app `<app>` of tenant `<tenant>` is served on its own origin, `<app>.<tenant>.<base-domain>`,
+//! with view tokens and the session cookie signed per app, and the platform API lives under
+//! `/api/v1` on the base domain ([`platform`] has the glue).
 
+mod api;
 mod config;
 mod connection;
 mod error;
 mod form;
 mod host;
 mod http;
+mod origin;
 mod page;
+pub mod platform;
 mod routes;
 mod session;
+mod sites;
 mod tokens;
 mod ws;
 

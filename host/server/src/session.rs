@@ -6,6 +6,7 @@ use rand::RngCore;
 use serde_json::{Map, Value};
 
 use crate::Host;
+use crate::sites::SiteRef;
 use crate::tokens;
 
 /// Name of the session cookie.
@@ -20,10 +21,6 @@ pub(crate) fn random_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn cookie_key(host: &Host) -> Vec<u8> {
-    tokens::derive_key(&host.config().secret_key, "cookie-session")
-}
-
 /// The value of cookie `name` in a `Cookie` header.
 pub(crate) fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
     header
@@ -33,10 +30,14 @@ pub(crate) fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
         .map(|(_, v)| v)
 }
 
-/// Reads and verifies the session cookie.
-pub(crate) fn read(host: &Host, cookie_header: Option<&str>) -> Option<Map<String, Value>> {
+/// Reads and verifies the session cookie of `site`.
+pub(crate) fn read(
+    host: &Host,
+    site: &SiteRef,
+    cookie_header: Option<&str>,
+) -> Option<Map<String, Value>> {
     let value = cookie_value(cookie_header?, COOKIE)?;
-    tokens::verify(&cookie_key(host), value, host.config().token_max_age).ok()
+    tokens::verify(&host.cookie_key(site), value, host.config().token_max_age).ok()
 }
 
 /// A new session with a fresh CSRF token.
@@ -46,12 +47,12 @@ pub(crate) fn fresh() -> Map<String, Value> {
     map
 }
 
-/// The `Set-Cookie` value for a session.
-pub(crate) fn set_cookie(host: &Host, session: &Map<String, Value>) -> String {
+/// The `Set-Cookie` value for a session of `site`.
+pub(crate) fn set_cookie(host: &Host, site: &SiteRef, session: &Map<String, Value>) -> String {
     let mut data = session.clone();
     data.remove("v");
     data.remove("iat");
-    let token = tokens::sign(&cookie_key(host), data);
+    let token = tokens::sign(&host.cookie_key(site), data);
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")
 }
 
@@ -63,7 +64,17 @@ pub fn socket_session(
     cookie_header: Option<&str>,
     csrf: Option<&str>,
 ) -> Option<Value> {
-    let mut session = read(host, cookie_header)?;
+    site_socket_session(host, &SiteRef::Default, cookie_header, csrf)
+}
+
+/// [`socket_session`] for the cookie of `site`.
+pub(crate) fn site_socket_session(
+    host: &Host,
+    site: &SiteRef,
+    cookie_header: Option<&str>,
+    csrf: Option<&str>,
+) -> Option<Value> {
+    let mut session = read(host, site, cookie_header)?;
     let expected = session.get(CSRF).and_then(Value::as_str)?;
     if Some(expected) != csrf {
         return None;

@@ -10,7 +10,10 @@ use livewasm_protocol::frame::Frame;
 use std::collections::HashMap;
 use tokio::time::Instant;
 
-use crate::{Connection, Host, socket_session};
+use crate::host::Resolved;
+use crate::session::site_socket_session;
+use crate::sites::SiteRef;
+use crate::{Connection, Host};
 
 /// Close code for "message too big".
 const TOO_BIG: u16 = 1009;
@@ -35,15 +38,28 @@ pub(crate) async fn upgrade(
     if host.config().check_origin && !origin_matches(&headers) {
         return (StatusCode::FORBIDDEN, "origin does not match host").into_response();
     }
+    // A socket belongs to the site its upgrade request was made on and joins only its views.
+    let site = match host.resolve(&headers) {
+        Resolved::Site(site) => site,
+        Resolved::Api => SiteRef::Default,
+        Resolved::Unknown(name) => {
+            return (StatusCode::NOT_FOUND, format!("No app is served at {name}")).into_response();
+        }
+    };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let session = socket_session(&host, cookie, query.get("_csrf_token").map(String::as_str));
+    let session = site_socket_session(
+        &host,
+        &site,
+        cookie,
+        query.get("_csrf_token").map(String::as_str),
+    );
     let limit = host.config().max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
         .read_buffer_size(host.config().ws_read_buffer_bytes)
         // Frames are flushed as they are written: no write buffer to keep per socket.
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(socket, host, session))
+        .on_upgrade(move |socket| run(socket, host, site, session))
 }
 
 /// True when there is no `Origin` or its host equals the `Host` header.
@@ -86,9 +102,14 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         .await;
 }
 
-async fn run(mut socket: WebSocket, host: Arc<Host>, session: Option<serde_json::Value>) {
+async fn run(
+    mut socket: WebSocket,
+    host: Arc<Host>,
+    site: SiteRef,
+    session: Option<serde_json::Value>,
+) {
     let timeout = host.config().heartbeat_timeout;
-    let mut connection = Connection::new(host, session);
+    let mut connection = Connection::for_site(host, site, session);
     let mut last_seen = Instant::now();
     loop {
         let deadline = connection.next_deadline();

@@ -1,0 +1,403 @@
+//! The API's endpoints.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use livewasm_registry::{App, Principal, Quotas, Registry, RegistryError, Scope, Tenant};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use super::error::ApiError;
+use crate::Host;
+use crate::origin;
+use crate::platform::{compile_blocking, serve_version};
+
+type ApiResult = Result<Response, ApiError>;
+
+/// The registry and the principal the request's bearer token authenticates as.
+async fn authenticate(host: &Host, headers: &HeaderMap) -> Result<(Registry, Principal), ApiError> {
+    let registry = host
+        .registry()
+        .ok_or_else(|| ApiError::not_found("the platform API"))?
+        .clone();
+    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized("An `Authorization: Bearer <token>` header is required.")
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")
+        })?;
+    let principal = registry
+        .authenticate(token)
+        .await?
+        .ok_or_else(|| ApiError::unauthorized("The token is unknown or revoked."))?;
+    Ok((registry, principal))
+}
+
+/// Parses a JSON body into `T`, with the API's error format.
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "invalid_body",
+            format!("The request body is not the expected JSON: {e}."),
+        )
+    })
+}
+
+fn reply(status: StatusCode, body: Value) -> ApiResult {
+    Ok((status, Json(body)).into_response())
+}
+
+/// Whether `principal` may see `tenant` at all (its own tenant, or any for operators).
+fn visible(principal: &Principal, tenant: &Tenant) -> bool {
+    principal.is_operator() || principal.scope().tenant_id() == Some(&tenant.id)
+}
+
+/// The tenant named `name`, as a 404 when it does not exist or is not the principal's.
+async fn tenant_for(
+    registry: &Registry,
+    principal: &Principal,
+    name: &str,
+) -> Result<Tenant, ApiError> {
+    let tenant = registry.tenant(name).await?;
+    if !visible(principal, &tenant) {
+        return Err(ApiError::not_found(&format!("tenant {name}")));
+    }
+    Ok(tenant)
+}
+
+/// The app `tenant/app`, as a 404 when either does not exist or is not the principal's.
+async fn app_for(
+    registry: &Registry,
+    principal: &Principal,
+    tenant: &str,
+    app: &str,
+) -> Result<App, ApiError> {
+    tenant_for(registry, principal, tenant).await?;
+    Ok(registry.app(tenant, app).await?)
+}
+
+/// Apps and instance figures of a tenant; refreshes the instance limit the host enforces.
+async fn usage(
+    host: &Host,
+    registry: &Registry,
+    tenant: &Tenant,
+    quotas: &Quotas,
+) -> Result<Value, ApiError> {
+    let apps = registry.apps(&tenant.id).await?.len();
+    host.sites
+        .usage(&tenant.name, quotas.max_concurrent_instances);
+    let instances = host.sites.instance_usage(&tenant.name);
+    Ok(json!({
+        "apps": apps,
+        "instances": instances.instances,
+        "refused_instances": instances.refused_instances,
+    }))
+}
+
+#[derive(Deserialize)]
+struct NameBody {
+    name: String,
+}
+
+/// `POST /api/v1/tenants` (operators).
+pub(crate) async fn create_tenant(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let body: NameBody = parse_body(&body)?;
+    let tenant = registry.create_tenant(&principal, &body.name).await?;
+    reply(StatusCode::CREATED, json!({ "tenant": tenant }))
+}
+
+/// `GET /api/v1/tenants/{tenant}`.
+pub(crate) async fn get_tenant(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let tenant = tenant_for(&registry, &principal, &name).await?;
+    let quotas = registry.quotas(&tenant.id).await?;
+    let usage = usage(&host, &registry, &tenant, &quotas).await?;
+    reply(
+        StatusCode::OK,
+        json!({ "tenant": tenant, "quotas": quotas, "usage": usage }),
+    )
+}
+
+/// `GET /api/v1/tenants/{tenant}/quotas`.
+pub(crate) async fn quotas(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let tenant = tenant_for(&registry, &principal, &name).await?;
+    let quotas = registry.quotas(&tenant.id).await?;
+    let usage = usage(&host, &registry, &tenant, &quotas).await?;
+    reply(StatusCode::OK, json!({ "quotas": quotas, "usage": usage }))
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum ScopeBody {
+    Operator,
+    Tenant { tenant: String },
+    Deploy { tenant: String, app: String },
+}
+
+#[derive(Deserialize)]
+struct TokenBody {
+    #[serde(default)]
+    label: String,
+    scope: ScopeBody,
+}
+
+/// `POST /api/v1/tokens`: the token's text is in this response only.
+pub(crate) async fn create_token(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let body: TokenBody = parse_body(&body)?;
+    let scope = match &body.scope {
+        ScopeBody::Operator => Scope::Operator,
+        ScopeBody::Tenant { tenant } => {
+            Scope::tenant(&tenant_for(&registry, &principal, tenant).await?)
+        }
+        ScopeBody::Deploy { tenant, app } => {
+            Scope::deploy(&app_for(&registry, &principal, tenant, app).await?)
+        }
+    };
+    let created = registry
+        .create_token(&principal, &body.label, scope)
+        .await?;
+    reply(
+        StatusCode::CREATED,
+        json!({ "token": created.token, "info": created.info }),
+    )
+}
+
+/// `GET /api/v1/tenants/{tenant}/apps`.
+pub(crate) async fn list_apps(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let tenant = tenant_for(&registry, &principal, &name).await?;
+    let apps = registry.apps(&tenant.id).await?;
+    reply(StatusCode::OK, json!({ "apps": apps }))
+}
+
+/// `POST /api/v1/tenants/{tenant}/apps`.
+pub(crate) async fn create_app(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let tenant = tenant_for(&registry, &principal, &name).await?;
+    let body: NameBody = parse_body(&body)?;
+    let app = registry
+        .create_app(&principal, &tenant.id, &body.name)
+        .await?;
+    reply(StatusCode::CREATED, json!({ "app": app }))
+}
+
+/// Where an app is served, from the API request's own scheme-less host (for its port).
+fn app_url(host: &Host, headers: &HeaderMap, app: &App) -> String {
+    let port = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .and_then(origin::port)
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
+    format!(
+        "http://{}.{}.{}{port}/",
+        app.name,
+        app.tenant_name,
+        host.config().base_domain
+    )
+}
+
+/// `GET /api/v1/tenants/{tenant}/apps/{app}`.
+pub(crate) async fn get_app(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    let active = registry.active_version(&app).await?;
+    let url = app_url(&host, &headers, &app);
+    reply(
+        StatusCode::OK,
+        json!({ "app": app, "active": active, "url": url }),
+    )
+}
+
+/// `GET /api/v1/tenants/{tenant}/apps/{app}/versions`.
+pub(crate) async fn list_versions(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    let versions = registry.versions(&app).await?;
+    let active = registry.active_version(&app).await?.map(|v| v.number);
+    reply(
+        StatusCode::OK,
+        json!({ "versions": versions, "active": active }),
+    )
+}
+
+/// Reads the request body, refusing it as soon as it passes `limit` bytes.
+async fn read_limited(body: Body, limit: u64) -> Result<Vec<u8>, ApiError> {
+    let cap = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    match axum::body::to_bytes(body, cap).await {
+        Ok(bytes) if bytes.len() as u64 > limit => Err(ApiError::too_large(limit)),
+        Ok(bytes) => Ok(bytes.to_vec()),
+        Err(e) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                text.push_str(&inner.to_string());
+                source = inner.source();
+            }
+            if text.contains("length limit") {
+                Err(ApiError::too_large(limit))
+            } else {
+                Err(ApiError::bad_request(
+                    "bad_body",
+                    format!("The request body could not be read: {e}."),
+                ))
+            }
+        }
+    }
+}
+
+/// `POST /api/v1/tenants/{tenant}/apps/{app}/versions?activate=true`: the body is the
+/// component. It is checked and compiled before anything is stored.
+pub(crate) async fn upload_version(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Body,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    if !principal.can_deploy(&app) {
+        return Err(ApiError::forbidden());
+    }
+    let activate = match query.get("activate").map(String::as_str) {
+        None | Some("true" | "1" | "") => true,
+        Some("false" | "0") => false,
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                format!("`activate` must be true or false, not {other:?}."),
+            ));
+        }
+    };
+    let limit = registry.quotas(&app.tenant_id).await?.max_component_bytes;
+    // A declared length over the quota is refused before reading anything (with
+    // `Expect: 100-continue` the client never even sends the body).
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::too_large(limit));
+    }
+    let bytes = read_limited(body, limit).await?;
+    let component = compile_blocking(&host, bytes.clone())
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|rejection| ApiError::invalid_component(rejection.code, rejection.message))?;
+    let version = registry.upload_version(&principal, &app, &bytes).await?;
+    host.sites.remember(&version.sha256, component);
+    if activate {
+        registry.activate(&principal, &app, version.number).await?;
+        serve_version(&host, &registry, &app, version.number, &version.sha256)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    reply(
+        StatusCode::CREATED,
+        json!({ "version": version, "active": activate }),
+    )
+}
+
+/// `POST /api/v1/tenants/{tenant}/apps/{app}/versions/{number}/activate`.
+pub(crate) async fn activate(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name, number)): Path<(String, String, String)>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    let number: u64 = number.parse().map_err(|_| {
+        ApiError::bad_request(
+            "bad_version",
+            format!("{number:?} is not a version number."),
+        )
+    })?;
+    if !principal.can_deploy(&app) {
+        return Err(ApiError::forbidden());
+    }
+    let version = registry.version(&app, number).await?;
+    let version = registry.activate(&principal, &app, version.number).await?;
+    serve_version(&host, &registry, &app, version.number, &version.sha256)
+        .await
+        .map_err(ApiError::internal)?;
+    reply(StatusCode::OK, json!({ "version": version }))
+}
+
+/// `POST /api/v1/tenants/{tenant}/apps/{app}/rollback`.
+pub(crate) async fn rollback(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    let version = match registry.rollback(&principal, &app).await {
+        Ok(version) => version,
+        Err(RegistryError::NotFound { what }) if what.starts_with("previous version") => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "nothing_to_roll_back",
+                format!(
+                    "App {} has no earlier activation to roll back to.",
+                    app.path()
+                ),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    serve_version(&host, &registry, &app, version.number, &version.sha256)
+        .await
+        .map_err(ApiError::internal)?;
+    reply(StatusCode::OK, json!({ "version": version }))
+}

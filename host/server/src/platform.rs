@@ -1,0 +1,183 @@
+//! The multi-tenant platform's glue between the registry and the serving host: checking an
+//! uploaded component, compiling it once, serving an app's active version, loading every
+//! active version at start, and the operator's first token.
+
+use livewasm_registry::{App as RegistryApp, NewToken, Principal, Registry, RegistryError, Scope};
+use livewasm_runtime::{App, RuntimeError};
+
+use crate::Host;
+use crate::sites::Sites;
+
+/// Why a component was refused, as the API reports it (422).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Rejection {
+    /// Stable snake_case code: `not_wasm`, `core_module`, `invalid_component`,
+    /// `incompatible_component` or `bad_manifest`.
+    pub code: &'static str,
+    /// What is wrong, in a sentence.
+    pub message: String,
+}
+
+/// Loading the platform's apps failed.
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    /// The host was built without a registry.
+    #[error("this host has no registry")]
+    NoRegistry,
+    /// The registry failed.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+}
+
+/// Creates an operator token acting as `system:cli`, for the first API calls of a new host
+/// (`livewasm token create --operator`). The token's text is shown only in the result.
+pub async fn bootstrap_operator_token(registry: &Registry) -> Result<NewToken, RegistryError> {
+    registry
+        .create_token(&Principal::system("cli"), "operator", Scope::Operator)
+        .await
+}
+
+/// What the first bytes say the upload is, before compiling it.
+fn check_header(bytes: &[u8]) -> Result<(), Rejection> {
+    const MAGIC: &[u8; 4] = b"\0asm";
+    if bytes.len() < 8 || &bytes[..4] != MAGIC {
+        return Err(Rejection {
+            code: "not_wasm",
+            message: "The upload is not WebAssembly (it does not start with the \\0asm header)."
+                .into(),
+        });
+    }
+    if bytes[4..8] == [1, 0, 0, 0] {
+        return Err(Rejection {
+            code: "core_module",
+            message: "The upload is a core WebAssembly module, not a component; turn it into a \
+                      component with `wit-component` (cargo xtask build does)."
+                .into(),
+        });
+    }
+    Ok(())
+}
+
+/// Checks and compiles an upload (CPU-heavy: call it off the async threads). Refuses what is
+/// not wasm, core modules, broken or truncated components, components that import anything
+/// but the `livewasm:view` capabilities (WASI included) or miss its exports, and apps whose
+/// manifest or routes are unusable.
+pub fn compile(host: &Host, bytes: &[u8]) -> Result<App, Rejection> {
+    check_header(bytes)?;
+    let app = host.runtime().load_app(bytes).map_err(|e| match e {
+        RuntimeError::Compile(reason) => Rejection {
+            code: "invalid_component",
+            message: format!("The component does not compile: {reason}"),
+        },
+        RuntimeError::Instantiate(reason) => Rejection {
+            code: "incompatible_component",
+            message: format!(
+                "The component does not fit the livewasm:view world (only its capabilities may \
+                 be imported; WASI is not available): {reason}"
+            ),
+        },
+        RuntimeError::Manifest(reason) => Rejection {
+            code: "bad_manifest",
+            message: format!("The app's manifest is unusable: {reason}"),
+        },
+        other => Rejection {
+            code: "invalid_component",
+            message: format!("The component could not be loaded: {other}"),
+        },
+    })?;
+    crate::host::mount_routes(&app, &[]).map_err(|e| Rejection {
+        code: "bad_manifest",
+        message: format!("The app's routes are unusable: {e}"),
+    })?;
+    Ok(app)
+}
+
+/// [`compile`] on a blocking thread.
+pub(crate) async fn compile_blocking(
+    host: &std::sync::Arc<Host>,
+    bytes: Vec<u8>,
+) -> Result<Result<App, Rejection>, tokio::task::JoinError> {
+    let host = host.clone();
+    tokio::task::spawn_blocking(move || compile(&host, &bytes)).await
+}
+
+/// Serves version `number` (with hex sha256 `sha256`) of `app` from now on, compiling its
+/// stored bytes unless this host compiled them before.
+pub(crate) async fn serve_version(
+    host: &std::sync::Arc<Host>,
+    registry: &Registry,
+    app: &RegistryApp,
+    number: u64,
+    sha256: &str,
+) -> Result<(), String> {
+    let component = match host.sites.compiled(sha256) {
+        Some(component) => component,
+        None => {
+            let bytes = registry
+                .component_bytes(sha256)
+                .await
+                .map_err(|e| e.to_string())?;
+            let component = compile_blocking(host, bytes)
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.message)?;
+            host.sites.remember(sha256, component.clone());
+            component
+        }
+    };
+    let limit = registry
+        .quotas(&app.tenant_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .max_concurrent_instances;
+    let usage = host.sites.usage(&app.tenant_name, limit);
+    let site = Sites::build(&app.tenant_name, &app.name, number, component, usage)
+        .map_err(|e| e.to_string())?;
+    host.sites.install(site);
+    tracing::info!(tenant = %app.tenant_name, app = %app.name, version = number, "serving");
+    Ok(())
+}
+
+/// Loads and serves the active version of every app in the registry; returns how many apps
+/// are served. An app whose stored component no longer loads is logged and skipped.
+pub async fn load_active_apps(host: &std::sync::Arc<Host>) -> Result<usize, PlatformError> {
+    let registry = host.registry().ok_or(PlatformError::NoRegistry)?.clone();
+    let mut served = 0;
+    for tenant in registry.tenants().await? {
+        for app in registry.apps(&tenant.id).await? {
+            let Some(version) = registry.active_version(&app).await? else {
+                continue;
+            };
+            match serve_version(host, &registry, &app, version.number, &version.sha256).await {
+                Ok(()) => served += 1,
+                Err(reason) => tracing::error!(
+                    tenant = %tenant.name,
+                    app = %app.name,
+                    version = version.number,
+                    "cannot serve the active version: {reason}"
+                ),
+            }
+        }
+    }
+    Ok(served)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers() {
+        assert_eq!(
+            check_header(b"hello world").map_err(|e| e.code),
+            Err("not_wasm")
+        );
+        assert_eq!(check_header(b"\0asm").map_err(|e| e.code), Err("not_wasm"));
+        assert_eq!(
+            check_header(b"\0asm\x01\0\0\0").map_err(|e| e.code),
+            Err("core_module")
+        );
+        assert!(check_header(b"\0asm\x0d\0\x01\0").is_ok());
+    }
+}
