@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use anyhow::Result;
 
 use crate::guest;
+use crate::platform::Cli;
 use crate::process::root;
 use crate::server::{self, Server};
 use crate::toolchain;
@@ -36,6 +37,27 @@ fn newest_source() -> SystemTime {
     newest
 }
 
+/// Deploys each example (a new version when its bytes changed) to tenant `dev` through the CLI.
+fn deploy(
+    binary: &std::path::Path,
+    server: &Server,
+    state: &std::path::Path,
+    examples: &[guest::Guest],
+    apps: &[PathBuf],
+) -> Result<()> {
+    let cli = Cli::kept_operator(
+        binary,
+        server,
+        &state.join("registry.db"),
+        &state.join("operator-token"),
+    )?;
+    cli.ensure_tenant("dev")?;
+    for (example, wasm) in examples.iter().zip(apps) {
+        cli.deploy("dev", &example.name, wasm)?;
+    }
+    Ok(())
+}
+
 /// Serves the examples on `listen` until interrupted.
 pub fn run(listen: &str) -> Result<()> {
     let toolchain = toolchain::resolve()?;
@@ -45,15 +67,36 @@ pub fn run(listen: &str) -> Result<()> {
         .collect();
     let apps = guest::build(&toolchain, &examples)?;
     let binary = server::build_host(false)?;
-    let mut server = Server::start(&binary, listen, &apps, &[])?;
+    let state = root().join("target/dev");
+    std::fs::create_dir_all(&state)?;
+    let database = state.join("registry.db");
+    if !database.exists() {
+        // A kept operator token belongs to the database it was made in.
+        let _ = std::fs::remove_file(state.join("operator-token"));
+    }
+    let start = |apps: &[PathBuf]| -> Result<Server> {
+        let database = database.to_string_lossy().to_string();
+        let server = Server::start(&binary, listen, apps, &["--database", &database])?;
+        deploy(&binary, &server, &state, &examples, apps)?;
+        Ok(server)
+    };
+    let mut server = start(&apps)?;
     println!(
-        "\nServing the examples on {} (embedded defaults):",
-        server.url
+        "\nServing the examples on {} (embedded SQLite registry {}):",
+        server.url,
+        database.display()
     );
     for example in &examples {
         println!("  {}/{}", server.url, example.name);
     }
     println!("  e.g. {}/thermostat?house=1", server.url);
+    let port = server.url.rsplit(':').next().unwrap_or("4000");
+    println!(
+        "The same views, deployed through the registry as tenant `dev`, on their own origins:"
+    );
+    for example in &examples {
+        println!("  http://{0}.dev.localhost:{port}/{0}", example.name);
+    }
     println!(
         "Watching examples/, guest-sdk/ and wit/: saving a file rebuilds and reloads. Ctrl-C stops."
     );
@@ -69,7 +112,7 @@ pub fn run(listen: &str) -> Result<()> {
         match guest::build(&toolchain, &examples) {
             Ok(apps) => {
                 drop(server);
-                server = Server::start(&binary, listen, &apps, &[])?;
+                server = start(&apps)?;
                 println!(
                     "reloaded: {} (open pages reconnect and remount)",
                     server.url

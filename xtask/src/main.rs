@@ -8,6 +8,7 @@
 mod bench;
 mod dev;
 mod guest;
+mod platform;
 mod process;
 mod server;
 mod test;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 
 use crate::guest;
+use crate::platform::{Cli, TempDir};
 use crate::process::{root, status, step};
 use crate::server::{self, Server};
 use crate::toolchain;
@@ -229,58 +230,20 @@ impl Platform {
     fn start(binary: &Path) -> Result<Platform> {
         let dir = TempDir::new("platform")?;
         let database = dir.0.join("registry.db");
-        let database = database.to_string_lossy().to_string();
-        let server = Server::start(binary, "127.0.0.1:0", &[], &["--database", &database])?;
-        let cli = |args: &[&str], token: &str| -> Result<String> {
-            crate::process::output(Command::new(binary).args(args).args([
-                "--server",
-                &server.url,
-                "--token",
-                token,
-            ]))
-        };
-        let operator = crate::process::output(Command::new(binary).args([
-            "token",
-            "create",
-            "--operator",
-            "--database",
-            &database,
-        ]))?;
-        let operator = operator.trim().to_string();
-        cli(&["tenant", "create", "acme"], &operator)?;
-        let token = cli(&["token", "create", "--tenant", "acme"], &operator)?
-            .trim()
-            .to_string();
-        cli(&["app", "create", "acme", "thermostat"], &token)?;
-        let wasm = guest::components_dir().join("thermostat.wasm");
-        cli(
-            &["deploy", "acme/thermostat", &wasm.to_string_lossy()],
-            &token,
+        let database_arg = database.to_string_lossy().to_string();
+        let server = Server::start(binary, "127.0.0.1:0", &[], &["--database", &database_arg])?;
+        let operator = Cli::operator(binary, &server, &database)?;
+        let tenant = operator.tenant("acme")?;
+        tenant.deploy(
+            "acme",
+            "thermostat",
+            &guest::components_dir().join("thermostat.wasm"),
         )?;
+        let token = tenant.token().to_string();
         Ok(Platform {
             server,
             token,
             _dir: dir,
         })
-    }
-}
-
-/// A directory under target/ removed when dropped.
-struct TempDir(std::path::PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Result<TempDir> {
-        let path = root()
-            .join("target/tmp")
-            .join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&path);
-        std::fs::create_dir_all(&path)?;
-        Ok(TempDir(path))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
