@@ -344,6 +344,45 @@ async fn malformed_frames_get_clear_errors_and_the_socket_survives() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_form_events_get_clear_errors_and_the_view_keeps_working() {
+    let server = TestServer::start(&["thermostat"]).await;
+    let (mut socket, page, join_ref, _) = joined_thermostat(&server).await;
+    let topic = page.topic();
+    let deep = format!("a{}=1", "%5Bx%5D".repeat(10_000));
+    let many = "a=1&".repeat(10_001);
+    for (value, expected) in [
+        (json!(deep), "nests deeper than 32 levels"),
+        (json!(many), "more than 10000 fields"),
+        (json!({"not": "urlencoded"}), "must be an urlencoded string"),
+    ] {
+        let reply = socket
+            .event(&join_ref, &topic, "form", "inc", value)
+            .await
+            .unwrap();
+        assert_eq!(status(&reply), "error", "{reply}");
+        assert!(reason(&reply).contains(expected), "{reply}");
+    }
+    // A well-formed form event still reaches the view, and so do clicks.
+    let reply = socket
+        .event(
+            &join_ref,
+            &topic,
+            "form",
+            "inc",
+            json!("user%5Bname%5D=x&tags%5B%5D=a"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(status(&reply), "ok", "{reply}");
+    let reply = socket
+        .event(&join_ref, &topic, "click", "inc", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(status(&reply), "ok", "{reply}");
+    assert!(server.is_running());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_oversized_frame_closes_only_that_socket() {
     let server = TestServer::start(&["thermostat"]).await;
     let (mut other, other_page, other_ref, _) = joined_thermostat(&server).await;

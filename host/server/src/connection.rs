@@ -14,7 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::time::Instant;
 
 use crate::Host;
-use crate::form::decode_form;
+use crate::form::{decode_form, target_path};
 use crate::routes::query_params;
 use crate::sites::{InstanceSlot, SiteRef};
 use crate::tokens::{self, TokenError};
@@ -405,9 +405,23 @@ impl Connection {
             payload.get("value"),
         ) {
             (Some("form"), Some(Value::String(encoded))) => {
-                let mut map = decode_form(encoded);
+                let mut map = match decode_form(encoded) {
+                    Ok(map) => map,
+                    Err(error) => {
+                        out.push(
+                            frame.reply("error", refuse(&format!("malformed form event: {error}"))),
+                        );
+                        return;
+                    }
+                };
                 if let Some(Value::Object(meta)) = payload.get("meta") {
-                    map.extend(meta.clone());
+                    for (key, value) in meta {
+                        let value = match (key.as_str(), value) {
+                            ("_target", Value::String(target)) => target_path(target),
+                            _ => value.clone(),
+                        };
+                        map.insert(key.clone(), value);
+                    }
                 }
                 Value::Object(map)
             }

@@ -29,7 +29,7 @@ mod ws;
 pub use config::ServerConfig;
 pub use connection::Connection;
 pub use error::ServerError;
-pub use form::decode_form;
+pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};
 pub use host::Host;
 pub use http::{router, serve};
 pub use session::socket_session;
