@@ -73,7 +73,11 @@ impl Instance {
         if self.dead {
             return Err(CallError::Dead);
         }
-        fence(&mut self.store, &self.app.inner.runtime.config);
+        fence(
+            &mut self.store,
+            self.app.limits.fuel_per_callback,
+            &self.app.inner.runtime.config,
+        );
         match f(&self.view, &mut self.store) {
             Ok(value) => Ok(value),
             Err(error) => {

@@ -17,4 +17,4 @@ pub use config::RuntimeConfig;
 pub use error::{CallError, RuntimeError, TrapKind};
 pub use host_state::{Effects, TimerCommand};
 pub use instance::{Instance, MountRequest};
-pub use runtime::{App, Manifest, Route, Runtime};
+pub use runtime::{App, InstanceLimits, Manifest, Route, Runtime};

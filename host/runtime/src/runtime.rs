@@ -132,6 +132,10 @@ impl Runtime {
                 digest,
                 templates: RwLock::new(HashMap::new()),
             }),
+            limits: InstanceLimits {
+                memory_bytes: self.inner.config.memory_limit,
+                fuel_per_callback: self.inner.config.fuel_per_callback,
+            },
         };
         let manifest = read_manifest(&app)?;
         if let Some(inner) = Arc::get_mut(&mut app.inner) {
@@ -208,13 +212,42 @@ pub(crate) struct AppInner {
     templates: RwLock<HashMap<u64, Arc<Statics>>>,
 }
 
+/// Limits of each instance of an app: within the runtime's own (the pool's slots are sized
+/// for the runtime's memory limit), lower for a tenant whose quota says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InstanceLimits {
+    /// Linear memory cap per instance, in bytes.
+    pub memory_bytes: usize,
+    /// Fuel given to each callback.
+    pub fuel_per_callback: u64,
+}
+
 /// A compiled component, shared by all its instances.
 #[derive(Clone)]
 pub struct App {
     pub(crate) inner: Arc<AppInner>,
+    pub(crate) limits: InstanceLimits,
 }
 
 impl App {
+    /// The same compiled component whose instances get `limits`, each capped at the runtime's
+    /// own (a quota above the runtime's memory limit or fuel gets the runtime's).
+    pub fn with_limits(&self, limits: InstanceLimits) -> App {
+        let config = &self.inner.runtime.config;
+        App {
+            inner: self.inner.clone(),
+            limits: InstanceLimits {
+                memory_bytes: limits.memory_bytes.min(config.memory_limit),
+                fuel_per_callback: limits.fuel_per_callback.min(config.fuel_per_callback),
+            },
+        }
+    }
+
+    /// The limits each new instance gets.
+    pub fn limits(&self) -> InstanceLimits {
+        self.limits
+    }
+
     /// The app's manifest.
     pub fn manifest(&self) -> &Manifest {
         &self.inner.manifest
@@ -229,7 +262,7 @@ impl App {
     pub fn instantiate(&self) -> Result<Instance, RuntimeError> {
         let runtime = &self.inner.runtime;
         let limits = StoreLimitsBuilder::new()
-            .memory_size(runtime.config.memory_limit)
+            .memory_size(self.limits.memory_bytes)
             .instances(8)
             .tables(8)
             .memories(4)
@@ -239,7 +272,7 @@ impl App {
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         store.epoch_deadline_trap();
-        fence(&mut store, &runtime.config);
+        fence(&mut store, self.limits.fuel_per_callback, &runtime.config);
         let view = self.inner.pre.instantiate(&mut store).map_err(|e| {
             let text = format!("{e:#}");
             if text.contains("concurrent") || text.contains("pooling") || text.contains("maximum") {
@@ -274,8 +307,8 @@ impl App {
 }
 
 /// Gives the next call its fuel and wall-clock deadline.
-pub(crate) fn fence(store: &mut Store<HostState>, config: &RuntimeConfig) {
-    let _ = store.set_fuel(config.fuel_per_callback);
+pub(crate) fn fence(store: &mut Store<HostState>, fuel: u64, config: &RuntimeConfig) {
+    let _ = store.set_fuel(fuel);
     let tick = config.epoch_tick.as_nanos().max(1);
     let ticks = (config.callback_deadline.as_nanos() / tick).max(1) as u64;
     store.set_epoch_deadline(ticks);

@@ -4,7 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use livewasm_runtime::{CallError, MountRequest, Runtime, RuntimeConfig, RuntimeError, TrapKind};
+use livewasm_runtime::{
+    CallError, InstanceLimits, MountRequest, Runtime, RuntimeConfig, RuntimeError, TrapKind,
+};
 use serde_json::json;
 
 fn load(runtime: &Runtime, name: &str) -> livewasm_runtime::App {
@@ -161,6 +163,48 @@ fn the_epoch_deadline_stops_a_loop_when_fuel_would_not() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn per_app_limits_apply_to_its_instances_within_the_runtime_caps() {
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 4,
+        ..Default::default()
+    })
+    .unwrap();
+    let app = load(&runtime, "hostile");
+    // A quota above the runtime's limits gets the runtime's.
+    let generous = app.with_limits(InstanceLimits {
+        memory_bytes: 1 << 40,
+        fuel_per_callback: u64::MAX,
+    });
+    assert_eq!(generous.limits(), app.limits());
+    // A tenant with a small fuel quota: its loop stops on fuel long before the runtime's budget
+    // would (or the 2 s epoch deadline) stop it.
+    let thrifty = app.with_limits(InstanceLimits {
+        memory_bytes: 4 << 20,
+        fuel_per_callback: 20_000_000,
+    });
+    assert_eq!(thrifty.limits().memory_bytes, 4 << 20);
+    let mut looping = hostile_instance(&thrifty);
+    let err = looping.handle_event("loop", &json!({})).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CallError::Trap {
+                kind: TrapKind::OutOfFuel,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    // The memory quota caps growth too.
+    let mut hog = hostile_instance(&thrifty);
+    let err = hog.handle_event("oom", &json!({})).unwrap_err();
+    assert!(matches!(err, CallError::Trap { .. }), "{err:?}");
+    // Instances of the app without the tenant's limits are unaffected.
+    let mut other = hostile_instance(&app);
+    other.handle_event("ok", &json!({})).unwrap();
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! active version at start, and the operator's first token.
 
 use livewasm_registry::{App as RegistryApp, NewToken, Principal, Registry, RegistryError, Scope};
-use livewasm_runtime::{App, RuntimeError};
+use livewasm_runtime::{App, InstanceLimits, RuntimeError};
 
 use crate::Host;
 use crate::sites::Sites;
@@ -126,12 +126,19 @@ pub(crate) async fn serve_version(
             component
         }
     };
-    let limit = registry
+    let quotas = registry
         .quotas(&app.tenant_id)
         .await
-        .map_err(|e| e.to_string())?
-        .max_concurrent_instances;
-    let usage = host.sites.usage(&app.tenant_name, limit);
+        .map_err(|e| e.to_string())?;
+    // The tenant's memory and fuel quotas become this app's instance limits.
+    let component = component.with_limits(InstanceLimits {
+        memory_bytes: usize::try_from(quotas.memory_mib_per_instance.saturating_mul(1 << 20))
+            .unwrap_or(usize::MAX),
+        fuel_per_callback: quotas.fuel_per_callback,
+    });
+    let usage = host
+        .sites
+        .usage(&app.tenant_name, quotas.max_concurrent_instances);
     let site = Sites::build(&app.tenant_name, &app.name, number, component, usage)
         .map_err(|e| e.to_string())?;
     host.sites.install(site);
