@@ -300,6 +300,11 @@ impl Api {
             .await
     }
 
+    /// `DELETE path`.
+    pub async fn delete(&self, path: &str) -> HttpResponse {
+        self.send("DELETE", path, "", None).await
+    }
+
     /// `POST path` with no body.
     pub async fn post_empty(&self, path: &str) -> HttpResponse {
         self.send("POST", path, "", None).await

@@ -587,6 +587,155 @@ async fn instance_quota_refuses_joins(db: &Database) {
     registry.close().await;
 }
 
+async fn delete_app_stops_serving_and_frees_the_name(db: &Database) {
+    let (server, registry, operator) = start(db).await;
+    let addr = server.addr;
+    let acme = tenant_with_token(&operator, "acme").await;
+    create_app(&acme, "acme", "thermostat").await;
+    create_app(&acme, "acme", "other").await;
+    let uploaded = acme
+        .post_wasm(
+            "/api/v1/tenants/acme/apps/thermostat/versions",
+            &component("thermostat"),
+        )
+        .await;
+    assert_status(&uploaded, 201, None);
+    let tenant = registry.tenant("acme").await.unwrap();
+    registry
+        .set_quota_overrides(
+            &Principal::system("test"),
+            &tenant.id,
+            QuotaOverrides {
+                max_apps: Some(2),
+                ..QuotaOverrides::default()
+            },
+        )
+        .await
+        .unwrap();
+    // At the quota: no third app.
+    assert_status(
+        &acme
+            .post_json("/api/v1/tenants/acme/apps", &json!({"name": "third"}))
+            .await,
+        429,
+        Some("quota_exceeded"),
+    );
+
+    let host = origin(addr, "acme", "thermostat");
+    let url = format!("http://{host}/thermostat");
+    let before = page(addr, &host, "/thermostat").await;
+    assert_eq!(before.status, 200, "{}", before.body);
+    // A page loaded before the delete, joined only afterwards.
+    let late = page(addr, &host, "/thermostat").await;
+    assert_eq!(late.status, 200, "{}", late.body);
+
+    // A view live before the delete, and a socket connected before it that joins only
+    // afterwards.
+    let mut live = socket_for(addr, &host, &before).await;
+    let (live_ref, reply) = live.join_page(&before, &url).await.unwrap();
+    assert_eq!(reply_status(&reply), "ok", "{reply}");
+    let mut early = socket_for(addr, &host, &late).await;
+    let path = "/api/v1/tenants/acme/apps/thermostat";
+    let deploy = acme
+        .post_json(
+            "/api/v1/tokens",
+            &json!({"label": "ci", "scope": {"kind": "deploy", "tenant": "acme", "app": "thermostat"}}),
+        )
+        .await;
+    assert_status(&deploy, 201, None);
+    let deploy = acme.with_token(deploy.json()["token"].as_str().unwrap());
+    assert_status(&deploy.delete(path).await, 403, Some("forbidden"));
+    assert_status(
+        &Api::new(addr, None).delete(path).await,
+        401,
+        Some("unauthorized"),
+    );
+    assert_status(
+        &acme.delete("/api/v1/tenants/acme/apps/nope").await,
+        404,
+        Some("not_found"),
+    );
+    assert_eq!(page(addr, &host, "/thermostat").await.status, 200);
+
+    let deleted = acme.delete(path).await;
+    assert_status(&deleted, 204, None);
+    assert!(deleted.body.is_empty());
+    assert_status(&acme.delete(path).await, 404, Some("not_found"));
+    assert_status(&acme.get(path).await, 404, Some("not_found"));
+
+    // No longer served: new page loads get the "no app" page, new joins are refused.
+    let after = page(addr, &host, "/thermostat").await;
+    assert_eq!(after.status, 404);
+    assert!(
+        after
+            .body
+            .contains("No app is served at thermostat.acme.localhost"),
+        "{}",
+        after.body
+    );
+    let joined = match PhxSocket::connect_to(
+        addr,
+        &host,
+        late.csrf.as_deref(),
+        Some(late.cookie_header().as_str()),
+    )
+    .await
+    {
+        Ok(mut socket) => socket
+            .join_page(&late, &url)
+            .await
+            .map(|(_, reply)| reply_status(&reply) == "ok")
+            .unwrap_or(false),
+        Err(_) => false,
+    };
+    assert!(!joined, "a join on a deleted app's origin was accepted");
+    let early_join = early.join_page(&late, &url).await;
+    assert!(
+        !matches!(&early_join, Ok((_, reply)) if reply_status(reply) == "ok"),
+        "a join on an open socket of a deleted app was accepted: {early_join:?}"
+    );
+    // The view already running may finish its session.
+    let clicked = live
+        .event(&live_ref, &before.topic(), "click", "inc", json!({}))
+        .await
+        .unwrap();
+    assert_eq!(reply_status(&clicked), "ok", "{clicked}");
+    // Its deploy token went with it.
+    assert_status(
+        &deploy.get("/api/v1/tenants/acme/apps").await,
+        401,
+        Some("unauthorized"),
+    );
+
+    let listed = acme.get("/api/v1/tenants/acme/apps").await;
+    assert_status(&listed, 200, None);
+    let names: Vec<String> = listed.json()["apps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["other"]);
+    let usage = acme.get("/api/v1/tenants/acme/quotas").await.json();
+    assert_eq!(usage["usage"]["apps"], 1, "{usage}");
+
+    // The name is free again, with no versions, and the quota has room for it.
+    create_app(&acme, "acme", "thermostat").await;
+    let versions = acme
+        .get("/api/v1/tenants/acme/apps/thermostat/versions")
+        .await;
+    assert_status(&versions, 200, None);
+    assert_eq!(
+        versions.json()["versions"],
+        json!([]),
+        "{}",
+        versions.text()
+    );
+    assert_eq!(versions.json()["active"], Value::Null);
+    assert_eq!(page(addr, &host, "/thermostat").await.status, 404);
+    registry.close().await;
+}
+
 /// One `#[tokio::test]` per backend for each scenario.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
@@ -621,4 +770,5 @@ on_every_backend!(
     tenants_and_apps_are_isolated,
     hostile_uploads_leave_nothing_behind,
     instance_quota_refuses_joins,
+    delete_app_stops_serving_and_frees_the_name,
 );

@@ -98,6 +98,16 @@ impl Client {
         read_response(response)
     }
 
+    /// `DELETE path`; a `204 No Content` answer gives `Value::Null`.
+    pub fn delete(&self, path: &str) -> Result<Value> {
+        let mut request = self.agent.delete(self.url(path));
+        if let Some(bearer) = self.bearer() {
+            request = request.header("authorization", bearer);
+        }
+        let response = request.call().map_err(|e| self.transport_error(e))?;
+        read_response(response)
+    }
+
     /// `POST path` with a JSON body.
     pub fn post_json(&self, path: &str, body: &Value) -> Result<Value> {
         let mut request = self.agent.post(self.url(path));

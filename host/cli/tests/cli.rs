@@ -376,6 +376,43 @@ fn app_create_and_list() {
 }
 
 #[test]
+fn app_delete_sends_delete_and_reports_refusals() {
+    let (url, log) = mock_server(vec![
+        (
+            Method::DELETE,
+            "/api/v1/tenants/acme/apps/shop",
+            204,
+            Value::Null,
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tenants/acme/apps/blog",
+            403,
+            json!({"error": {"code": "forbidden", "message": "This token may not do that."}}),
+        ),
+    ]);
+    let deleted = livewasm(&url, Some("lw_t"), &["app", "delete", "acme", "shop"]);
+    assert_ok(&deleted);
+    assert_eq!(stdout(&deleted), "deleted app acme/shop\n");
+    let refused = livewasm(&url, Some("lw_d"), &["app", "delete", "acme", "blog"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("This token may not do that."),
+        "{}",
+        stderr(&refused)
+    );
+
+    let requests = seen(&log);
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[0].method, Method::DELETE);
+    assert_eq!(requests[0].path, "/api/v1/tenants/acme/apps/shop");
+    assert_eq!(requests[0].authorization.as_deref(), Some("Bearer lw_t"));
+    assert!(requests[0].body.is_empty());
+    assert_eq!(requests[1].path, "/api/v1/tenants/acme/apps/blog");
+    assert_eq!(requests[1].authorization.as_deref(), Some("Bearer lw_d"));
+}
+
+#[test]
 fn deploy_uploads_the_wasm_bytes_and_prints_the_url() {
     let (url, log) = mock_server(vec![
         (

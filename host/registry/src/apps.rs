@@ -112,6 +112,79 @@ impl Registry {
         Ok(app)
     }
 
+    /// Deletes `app` with everything that belongs to it, in one transaction: its versions,
+    /// its activation history, the deploy tokens scoped to it (deleted, not revoked: a token
+    /// row must reference an existing app), the app itself, and every component blob no
+    /// other version still references. The name is free again afterwards and the app no
+    /// longer counts against `max_apps`. Needs a principal that manages the app's tenant
+    /// ([`Principal::can_manage_tenant`]); deploy tokens may not delete.
+    pub async fn delete_app(&self, by: &Principal, app: &App) -> Result<()> {
+        if !by.can_manage_tenant(&app.tenant_id) {
+            return Err(RegistryError::Forbidden);
+        }
+        let mut change = self.change().await?;
+        let app = app_by_id_on(&mut change.tx, &app.id).await?;
+        if !by.can_manage_tenant(&app.tenant_id) {
+            return Err(RegistryError::Forbidden);
+        }
+        let id = app.id.as_str();
+        let shas: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT sha256 FROM versions WHERE app_id = $1")
+                .bind(id)
+                .fetch_all(&mut *change.tx)
+                .await?;
+        let activations = sqlx::query("DELETE FROM activations WHERE app_id = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+        let versions = sqlx::query("DELETE FROM versions WHERE app_id = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+        let tokens = sqlx::query("DELETE FROM api_tokens WHERE app_id = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM apps WHERE id = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?;
+        let mut freed_blobs = Vec::new();
+        for sha in shas {
+            let deleted = sqlx::query(
+                "DELETE FROM blobs WHERE sha256 = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.sha256 = blobs.sha256)",
+            )
+            .bind(&sha)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+            if deleted > 0 {
+                freed_blobs.push(sha);
+            }
+        }
+        change
+            .commit(AuditRecord::new(
+                by,
+                "app.delete",
+                format!("app:{}", app.path()),
+                Some(&app.tenant_id),
+                json!({
+                    "app_id": app.id,
+                    "name": app.name,
+                    "versions": versions,
+                    "activations": activations,
+                    "deploy_tokens": tokens,
+                    "freed_blobs": freed_blobs,
+                }),
+            ))
+            .await?;
+        Ok(())
+    }
+
     /// The app `app` of the tenant named `tenant` (both names).
     pub async fn app(&self, tenant: &str, app: &str) -> Result<App> {
         let row = sqlx::query(&format!("{APP_COLUMNS} WHERE t.name = $1 AND a.name = $2"))

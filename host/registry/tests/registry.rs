@@ -195,6 +195,7 @@ suite!(
     fixture: [
         tokens_are_shown_once_and_stored_hashed,
         upload_dedupes_content,
+        delete_app_removes_everything_it_owns,
         reopen_keeps_data_and_migrations_are_idempotent,
     ]
 );
@@ -678,6 +679,144 @@ async fn upload_dedupes_content(fx: &Fixture) {
         .map(|e| e.detail["new_blob"].as_bool().unwrap())
         .collect();
     assert_eq!(uploads, [true, true, false]);
+    registry.close().await;
+}
+
+async fn delete_app_removes_everything_it_owns(fx: &Fixture) {
+    let registry = fx.open().await;
+    let acme = registry.create_tenant(&op(), "acme").await.unwrap();
+    let other = registry.create_tenant(&op(), "other").await.unwrap();
+    let blog = registry.create_app(&op(), &acme.id, "blog").await.unwrap();
+    let shop = registry.create_app(&op(), &acme.id, "shop").await.unwrap();
+    let shared: &[u8] = b"\0asm shared";
+    let own: &[u8] = b"\0asm blog only";
+    registry.upload_version(&op(), &blog, shared).await.unwrap();
+    let v2 = registry.upload_version(&op(), &blog, own).await.unwrap();
+    registry.upload_version(&op(), &shop, shared).await.unwrap();
+    registry.activate(&op(), &blog, 1).await.unwrap();
+    registry.activate(&op(), &blog, 2).await.unwrap();
+
+    let (tenant, _) = principal(&registry, "t", Scope::tenant(&acme)).await;
+    let (stranger, _) = principal(&registry, "o", Scope::tenant(&other)).await;
+    let (deployer, _) = principal(&registry, "d", Scope::deploy(&blog)).await;
+    let (shop_deployer, _) = principal(&registry, "sd", Scope::deploy(&shop)).await;
+    let blog_token = registry
+        .create_token(&op(), "d2", Scope::deploy(&blog))
+        .await
+        .unwrap();
+    let shop_token = registry
+        .create_token(&op(), "sd2", Scope::deploy(&shop))
+        .await
+        .unwrap();
+
+    // Deploy tokens (even the app's own) and other tenants may not delete.
+    registry.create_app(&op(), &acme.id, "third").await.unwrap();
+    assert!(matches!(
+        registry.create_app(&op(), &acme.id, "fourth").await,
+        Err(RegistryError::QuotaExceeded {
+            quota: Quota::MaxApps,
+            ..
+        })
+    ));
+    assert_forbidden(registry.delete_app(&deployer, &blog).await);
+    assert_forbidden(registry.delete_app(&shop_deployer, &blog).await);
+    assert_forbidden(registry.delete_app(&stranger, &blog).await);
+    assert_eq!(registry.app("acme", "blog").await.unwrap(), blog);
+
+    registry.delete_app(&tenant, &blog).await.unwrap();
+    assert_not_found(registry.app("acme", "blog").await);
+    assert_not_found(registry.app_by_id(&blog.id).await);
+    assert_not_found(registry.delete_app(&tenant, &blog).await);
+    assert_eq!(
+        registry
+            .apps(&acme.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect::<Vec<_>>(),
+        ["shop", "third"]
+    );
+    // The blog's deploy tokens are gone; the shop's still work.
+    assert!(
+        registry
+            .authenticate(&blog_token.token)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        registry
+            .authenticate(&shop_token.token)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    // A blob only the blog used is freed; the one the shop shares is kept.
+    assert_not_found(registry.component_bytes(&v2.sha256).await);
+    let shop_active = registry.versions(&shop).await.unwrap();
+    assert_eq!(
+        registry
+            .component_bytes(&shop_active[0].sha256)
+            .await
+            .unwrap(),
+        shared
+    );
+
+    let raw = fx.raw().await;
+    for (table, column) in [
+        ("versions", "app_id"),
+        ("activations", "app_id"),
+        ("api_tokens", "app_id"),
+    ] {
+        let left: i64 =
+            sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE {column} = $1"))
+                .bind(blog.id.as_str())
+                .fetch_one(&raw)
+                .await
+                .unwrap();
+        assert_eq!(left, 0, "{table} rows of the deleted app");
+    }
+    let blobs: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM blobs")
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(blobs, 1);
+    raw.close().await;
+
+    let entry = registry
+        .audit_log(&op(), &AuditQuery::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .next()
+        .unwrap();
+    assert_eq!(entry.action, "app.delete");
+    assert_eq!(entry.target, "app:acme/blog");
+    assert_eq!(entry.detail["versions"], 2);
+    assert_eq!(entry.detail["activations"], 2);
+    assert_eq!(entry.detail["deploy_tokens"], 2);
+    assert_eq!(entry.detail["freed_blobs"], serde_json::json!([v2.sha256]));
+
+    // The name is free again, with fresh numbering, and quota room is back.
+    let again = registry
+        .create_app(&tenant, &acme.id, "blog")
+        .await
+        .unwrap();
+    assert_ne!(again.id, blog.id);
+    assert!(registry.versions(&again).await.unwrap().is_empty());
+    assert_eq!(
+        registry
+            .upload_version(&tenant, &again, own)
+            .await
+            .unwrap()
+            .number,
+        1
+    );
+    assert!(matches!(
+        registry.create_app(&op(), &acme.id, "fourth").await,
+        Err(RegistryError::QuotaExceeded { .. })
+    ));
     registry.close().await;
 }
 

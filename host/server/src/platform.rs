@@ -126,6 +126,15 @@ pub(crate) async fn serve_version(
             component
         }
     };
+    // The app may have been deleted while its component compiled: serve nothing then.
+    match registry.app_by_id(&app.id).await {
+        Ok(_) => {}
+        Err(RegistryError::NotFound { .. }) => {
+            tracing::info!(tenant = %app.tenant_name, app = %app.name, "deleted meanwhile: not served");
+            return Ok(());
+        }
+        Err(error) => return Err(error.to_string()),
+    }
     let quotas = registry
         .quotas(&app.tenant_id)
         .await

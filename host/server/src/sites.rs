@@ -183,6 +183,17 @@ impl Sites {
         map.insert(key, Arc::new(site));
     }
 
+    /// Stops serving `tenant/app`: new page loads and joins on its origin find no site from
+    /// now on, while views already running keep their instance until they end. Returns the
+    /// site that was served, if any.
+    pub(crate) fn remove(&self, tenant: &str, app: &str) -> Option<Arc<Site>> {
+        let mut map = match self.sites.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        map.remove(&(tenant.to_string(), app.to_string()))
+    }
+
     /// The site served for `tenant/app`.
     pub(crate) fn get(&self, tenant: &str, app: &str) -> Option<Arc<Site>> {
         self.sites

@@ -14,6 +14,8 @@ pub enum AppCommand {
     Create(CreateArgs),
     /// List a tenant's apps.
     List(ListArgs),
+    /// Delete an app with all its versions and deploy tokens; it stops being served at once.
+    Delete(DeleteArgs),
 }
 
 /// Options of `livewasm app create`.
@@ -36,11 +38,23 @@ pub struct ListArgs {
     client: ClientOpts,
 }
 
+/// Options of `livewasm app delete`.
+#[derive(Args)]
+pub struct DeleteArgs {
+    /// The tenant's name.
+    tenant: String,
+    /// The app to delete.
+    app: String,
+    #[command(flatten)]
+    client: ClientOpts,
+}
+
 /// Runs an `app` subcommand.
 pub fn run(command: AppCommand) -> Result<()> {
     match command {
         AppCommand::Create(args) => create(args),
         AppCommand::List(args) => list(args),
+        AppCommand::Delete(args) => delete(args),
     }
 }
 
@@ -79,5 +93,16 @@ fn list(args: ListArgs) -> Result<()> {
     for app in apps {
         println!("{}", str_field(app, "name"));
     }
+    Ok(())
+}
+
+/// `DELETE /api/v1/tenants/{t}/apps/{a}`.
+fn delete(args: DeleteArgs) -> Result<()> {
+    let path = format!("{}/{}", apps_path(&args.tenant), segment(&args.app));
+    args.client.client()?.delete(&path)?;
+    if args.client.json {
+        return print_json(&json!({ "deleted": { "tenant": args.tenant, "app": args.app } }));
+    }
+    println!("deleted app {}/{}", args.tenant, args.app);
     Ok(())
 }

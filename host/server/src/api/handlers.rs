@@ -255,6 +255,24 @@ pub(crate) async fn get_app(
     )
 }
 
+/// `DELETE /api/v1/tenants/{tenant}/apps/{app}`: deletes the app, its versions and its
+/// deploy tokens, and stops serving it at once (views already connected may finish).
+pub(crate) async fn delete_app(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path((tenant, name)): Path<(String, String)>,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let app = app_for(&registry, &principal, &tenant, &name).await?;
+    if !principal.can_manage_tenant(&app.tenant_id) {
+        return Err(ApiError::forbidden());
+    }
+    registry.delete_app(&principal, &app).await?;
+    host.sites.remove(&app.tenant_name, &app.name);
+    tracing::info!(tenant = %app.tenant_name, app = %app.name, "app deleted, no longer served");
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
 /// `GET /api/v1/tenants/{tenant}/apps/{app}/versions`.
 pub(crate) async fn list_versions(
     State(host): State<Arc<Host>>,

@@ -30,7 +30,7 @@ pub(crate) fn routes(host: Arc<Host>) -> Router<Arc<Host>> {
         )
         .route(
             "/api/v1/tenants/{tenant}/apps/{app}",
-            get(handlers::get_app),
+            get(handlers::get_app).delete(handlers::delete_app),
         )
         .route(
             "/api/v1/tenants/{tenant}/apps/{app}/versions",
