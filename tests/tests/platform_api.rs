@@ -509,6 +509,9 @@ async fn hostile_uploads_leave_nothing_behind(db: &Database) {
             "{what} left a blob"
         );
     }
+    // The one refusal by the size quota is counted in the tenant's usage.
+    let usage = acme.get("/api/v1/tenants/acme").await.json();
+    assert_eq!(usage["usage"]["refused_over_quota"], 1, "{usage}");
     // The app is still served.
     let host = origin(server.addr, "acme", "thermostat");
     assert_eq!(page(server.addr, &host, "/thermostat").await.status, 200);
@@ -569,6 +572,8 @@ async fn instance_quota_refuses_joins(db: &Database) {
     let usage = acme.get("/api/v1/tenants/acme").await.json();
     assert_eq!(usage["usage"]["instances"], 1, "{usage}");
     assert_eq!(usage["usage"]["refused_instances"], 1, "{usage}");
+    // The 429 on a second app above was counted too.
+    assert_eq!(usage["usage"]["refused_over_quota"], 1, "{usage}");
 
     // Closing the first socket frees its slot.
     drop(first);

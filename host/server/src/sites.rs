@@ -40,6 +40,7 @@ impl SiteRef {
 pub(crate) struct TenantUsage {
     instances: AtomicU64,
     refused: AtomicU64,
+    refused_api: AtomicU64,
     limit: AtomicU64,
 }
 
@@ -50,6 +51,8 @@ pub(crate) struct InstanceUsage {
     pub(crate) instances: u64,
     /// Joins refused because the tenant was at its instance quota (since the host started).
     pub(crate) refused_instances: u64,
+    /// API requests refused by a quota (apps, component size) since the host started.
+    pub(crate) refused_over_quota: u64,
 }
 
 impl TenantUsage {
@@ -57,6 +60,7 @@ impl TenantUsage {
         TenantUsage {
             instances: AtomicU64::new(0),
             refused: AtomicU64::new(0),
+            refused_api: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
         }
     }
@@ -83,11 +87,17 @@ impl TenantUsage {
         }
     }
 
+    /// Counts one API request refused by a quota.
+    pub(crate) fn count_api_refusal(&self) {
+        self.refused_api.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Current figures.
     pub(crate) fn snapshot(&self) -> InstanceUsage {
         InstanceUsage {
             instances: self.instances.load(Ordering::Relaxed),
             refused_instances: self.refused.load(Ordering::Relaxed),
+            refused_over_quota: self.refused_api.load(Ordering::Relaxed),
         }
     }
 }
@@ -143,6 +153,11 @@ impl Sites {
         usage
     }
 
+    /// The usage counters of `tenant`, if it has any yet.
+    pub(crate) fn usage_of(&self, tenant: &str) -> Option<Arc<TenantUsage>> {
+        self.usage.read().ok().and_then(|m| m.get(tenant).cloned())
+    }
+
     /// Current instance figures of `tenant` (zero when it never ran anything).
     pub(crate) fn instance_usage(&self, tenant: &str) -> InstanceUsage {
         self.usage
@@ -152,6 +167,7 @@ impl Sites {
             .unwrap_or(InstanceUsage {
                 instances: 0,
                 refused_instances: 0,
+                refused_over_quota: 0,
             })
     }
 

@@ -105,6 +105,7 @@ async fn usage(
         "apps": apps,
         "instances": instances.instances,
         "refused_instances": instances.refused_instances,
+        "refused_over_quota": instances.refused_over_quota,
     }))
 }
 
@@ -219,8 +220,31 @@ pub(crate) async fn create_app(
     let body: NameBody = parse_body(&body)?;
     let app = registry
         .create_app(&principal, &tenant.id, &body.name)
-        .await?;
-    reply(StatusCode::CREATED, json!({ "app": app }))
+        .await
+        .map_err(ApiError::from)
+        .map_err(|e| count_quota_refusal(&host, &registry, &tenant.name, e));
+    reply(StatusCode::CREATED, json!({ "app": app? }))
+}
+
+/// Counts `error` against `tenant` when a quota caused it (413 or 429), and passes it on.
+fn count_quota_refusal(
+    host: &Host,
+    registry: &Registry,
+    tenant: &str,
+    error: ApiError,
+) -> ApiError {
+    if matches!(
+        error.status,
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::TOO_MANY_REQUESTS
+    ) {
+        let limit = registry.quota_defaults().max_concurrent_instances;
+        let usage = host
+            .sites
+            .usage_of(tenant)
+            .unwrap_or_else(|| host.sites.usage(tenant, limit));
+        usage.count_api_refusal();
+    }
+    error
 }
 
 /// Where an app is served, from the API request's own scheme-less host (for its port).
@@ -346,9 +370,17 @@ pub(crate) async fn upload_version(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::too_large(limit));
+        let error = ApiError::too_large(limit);
+        return Err(count_quota_refusal(
+            &host,
+            &registry,
+            &app.tenant_name,
+            error,
+        ));
     }
-    let bytes = read_limited(body, limit).await?;
+    let bytes = read_limited(body, limit)
+        .await
+        .map_err(|e| count_quota_refusal(&host, &registry, &app.tenant_name, e))?;
     let component = compile_blocking(&host, bytes.clone())
         .await
         .map_err(ApiError::internal)?
