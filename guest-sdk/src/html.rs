@@ -174,9 +174,78 @@ impl<T: AttrValue> AttrValue for Option<T> {
     }
 }
 
+/// One entry of a [`class_list`]: a class name, or nothing.
+pub trait ClassName {
+    /// The class names this entry adds (may be empty or hold several, space-separated).
+    fn class_name(&self) -> Option<&str>;
+}
+
+impl ClassName for &str {
+    fn class_name(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl ClassName for String {
+    fn class_name(&self) -> Option<&str> {
+        Some(self)
+    }
+}
+
+impl<T: ClassName> ClassName for Option<T> {
+    fn class_name(&self) -> Option<&str> {
+        self.as_ref().and_then(ClassName::class_name)
+    }
+}
+
+impl<T: ClassName> ClassName for (T, bool) {
+    fn class_name(&self) -> Option<&str> {
+        if self.1 { self.0.class_name() } else { None }
+    }
+}
+
+/// HEEx's `class={["btn", @active && "active"]}`: joins the names that are present, skipping
+/// `None`, `(name, false)` and blanks; `None` when nothing is left, so the attribute is omitted.
+/// The items share one type: `Option<&str>` (`cond.then_some("name")`) or `(&str, bool)`.
+///
+/// ```ignore
+/// html!(r#"<a class={class_list([Some("btn"), active.then_some("active")])}>…</a>"#)
+/// ```
+pub fn class_list<C: ClassName>(items: impl IntoIterator<Item = C>) -> Option<String> {
+    let mut out = String::new();
+    for item in items {
+        for name in item.class_name().unwrap_or("").split_ascii_whitespace() {
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            out.push_str(name);
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn class_lists_keep_what_is_present() {
+        assert_eq!(
+            class_list([Some("btn"), None, Some(" big  red "), Some("")]),
+            Some("btn big red".to_string())
+        );
+        assert_eq!(
+            class_list([("btn", true), ("active", false)]),
+            Some("btn".to_string())
+        );
+        assert_eq!(class_list([None::<&str>]), None);
+        let mut out = String::new();
+        class_list([("x\"><script>", true)]).write_attr("class", &mut out);
+        assert_eq!(out, " class=\"x&quot;&gt;&lt;script&gt;\"");
+        let mut out = String::new();
+        class_list(Vec::<&str>::new()).write_attr("class", &mut out);
+        assert_eq!(out, "");
+    }
 
     const HOSTILE: &str = "<script>alert('x')</script>\"&";
 

@@ -22,7 +22,7 @@ mod view;
 pub mod host;
 
 pub use error::{Error, Result};
-pub use html::{AttrValue, Raw, ToHtml, escape_into, raw};
+pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use livewasm_macros::{Assigns, html};
 pub use params::{Params, Session};
 #[doc(hidden)]
@@ -37,6 +37,6 @@ pub mod prelude {
     pub use crate::host::{log, timers};
     pub use crate::{
         Assigns, Error, LiveView, Params, Rendered, Result, Session, Socket, Tracked, Value, app,
-        assign, html, json, raw, update,
+        assign, class_list, html, json, raw, update,
     };
 }
