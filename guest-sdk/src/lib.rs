@@ -11,6 +11,9 @@ pub mod bindings;
 mod error;
 #[doc(hidden)]
 pub mod export;
+mod flash;
+/// Forms as templates render them.
+pub mod form;
 mod html;
 mod params;
 mod render;
@@ -22,6 +25,8 @@ mod view;
 pub mod host;
 
 pub use error::{Error, Result};
+pub use flash::Flash;
+pub use form::{Form, FormField};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use livewasm_macros::{Assigns, html};
 pub use params::{Params, Session};

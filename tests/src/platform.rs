@@ -300,6 +300,13 @@ impl Api {
             .await
     }
 
+    /// `PUT path` with a JSON body.
+    pub async fn put_json(&self, path: &str, body: &Value) -> HttpResponse {
+        let bytes = body.to_string().into_bytes();
+        self.send("PUT", path, "application/json", Some(&bytes))
+            .await
+    }
+
     /// `DELETE path`.
     pub async fn delete(&self, path: &str) -> HttpResponse {
         self.send("DELETE", path, "", None).await

@@ -531,21 +531,36 @@ async fn instance_quota_refuses_joins(db: &Database) {
         )
         .await;
     assert_status(&uploaded, 201, None);
-    let tenant = registry.tenant("acme").await.unwrap();
-    registry
-        .set_quota_overrides(
-            &Principal::system("test"),
-            &tenant.id,
-            QuotaOverrides {
-                max_concurrent_instances: Some(1),
-                max_apps: Some(1),
-                ..QuotaOverrides::default()
-            },
-        )
-        .await
-        .unwrap();
-    let quotas = acme.get("/api/v1/tenants/acme/quotas").await.json();
+    // Quotas are set over the API, by operators only, and typos are refused.
+    let quotas_path = "/api/v1/tenants/acme/quotas";
+    let limits = json!({"max_concurrent_instances": 1, "max_apps": 1});
+    assert_status(
+        &acme.put_json(quotas_path, &limits).await,
+        403,
+        Some("forbidden"),
+    );
+    assert_status(
+        &operator
+            .put_json(quotas_path, &json!({"max_apss": 1}))
+            .await,
+        400,
+        Some("invalid_body"),
+    );
+    assert_status(
+        &operator.delete(quotas_path).await,
+        405,
+        Some("method_not_allowed"),
+    );
+    let set = operator.put_json(quotas_path, &limits).await;
+    assert_status(&set, 200, None);
+    assert_eq!(set.json()["quotas"]["max_concurrent_instances"], 1);
+    let quotas = acme.get(quotas_path).await.json();
     assert_eq!(quotas["quotas"]["max_concurrent_instances"], 1, "{quotas}");
+    assert_eq!(
+        quotas["quotas"]["memory_mib_per_instance"],
+        defaults().memory_mib_per_instance,
+        "unset fields keep the host default: {quotas}"
+    );
     assert_status(
         &acme
             .post_json("/api/v1/tenants/acme/apps", &json!({"name": "second"}))

@@ -121,6 +121,19 @@ impl Client {
         read_response(response)
     }
 
+    /// `PUT path` with a JSON body.
+    pub fn put_json(&self, path: &str, body: &Value) -> Result<Value> {
+        let mut request = self.agent.put(self.url(path));
+        if let Some(bearer) = self.bearer() {
+            request = request.header("authorization", bearer);
+        }
+        let response = request
+            .content_type("application/json")
+            .send(serde_json::to_vec(body)?)
+            .map_err(|e| self.transport_error(e))?;
+        read_response(response)
+    }
+
     /// `POST path` with no body.
     pub fn post_empty(&self, path: &str) -> Result<Value> {
         let mut request = self.agent.post(self.url(path));

@@ -219,6 +219,47 @@ fn tenant_create_posts_the_name_with_the_bearer_token() {
 }
 
 #[test]
+fn tenant_quotas_puts_only_the_limits_given_and_prints_them() {
+    let quotas = json!({
+        "quotas": {"max_apps": 20, "max_component_bytes": 1024, "max_concurrent_instances": 5,
+                   "memory_mib_per_instance": 32, "fuel_per_callback": 7},
+        "usage": {"apps": 2, "instances": 1, "refused_instances": 0, "refused_over_quota": 0},
+    });
+    let (url, log) = mock_server(vec![(
+        Method::PUT,
+        "/api/v1/tenants/acme/quotas",
+        200,
+        quotas,
+    )]);
+    let output = livewasm(
+        &url,
+        Some("lw_operator"),
+        &[
+            "tenant",
+            "quotas",
+            "acme",
+            "--max-apps",
+            "20",
+            "--max-instances",
+            "5",
+        ],
+    );
+    assert_ok(&output);
+    let text = stdout(&output);
+    assert!(
+        text.contains("max_apps") && text.contains("20") && text.contains("in use: 2"),
+        "{text}"
+    );
+    let requests = seen(&log);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, Method::PUT);
+    assert_eq!(
+        requests[0].json(),
+        json!({"max_apps": 20, "max_concurrent_instances": 5})
+    );
+}
+
+#[test]
 fn server_and_token_flags_override_the_environment() {
     let (url, log) = mock_server(vec![(
         Method::POST,

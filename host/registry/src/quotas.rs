@@ -46,6 +46,7 @@ impl Default for Quotas {
 
 /// A tenant's overrides; `None` keeps the host default.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QuotaOverrides {
     /// Overrides [`Quotas::max_apps`].
     pub max_apps: Option<u64>,

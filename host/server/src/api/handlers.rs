@@ -8,7 +8,9 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use livewasm_registry::{App, Principal, Quotas, Registry, RegistryError, Scope, Tenant};
+use livewasm_registry::{
+    App, Principal, QuotaOverrides, Quotas, Registry, RegistryError, Scope, Tenant,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -153,6 +155,41 @@ pub(crate) async fn quotas(
     let quotas = registry.quotas(&tenant.id).await?;
     let usage = usage(&host, &registry, &tenant, &quotas).await?;
     reply(StatusCode::OK, json!({ "quotas": quotas, "usage": usage }))
+}
+
+/// `PUT /api/v1/tenants/{tenant}/quotas` (operators): replaces the tenant's overrides (a
+/// missing or null field means the host default) and serves its apps' active versions again,
+/// so instances started from now on get the new memory and fuel limits.
+pub(crate) async fn set_quotas(
+    State(host): State<Arc<Host>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let (registry, principal) = authenticate(&host, &headers).await?;
+    let tenant = tenant_for(&registry, &principal, &name).await?;
+    let overrides: QuotaOverrides = parse_body(&body)?;
+    let quotas = registry
+        .set_quota_overrides(&principal, &tenant.id, overrides)
+        .await?;
+    for app in registry.apps(&tenant.id).await? {
+        if let Some(version) = registry.active_version(&app).await? {
+            serve_version(&host, &registry, &app, version.number, &version.sha256)
+                .await
+                .map_err(ApiError::internal)?;
+        }
+    }
+    let usage = usage(&host, &registry, &tenant, &quotas).await?;
+    reply(StatusCode::OK, json!({ "quotas": quotas, "usage": usage }))
+}
+
+/// Any API path called with a method it does not have.
+pub(crate) async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "This API path does not take that HTTP method; see deploy/openapi.yaml.",
+    )
 }
 
 #[derive(Deserialize)]

@@ -44,7 +44,11 @@ pub(crate) fn routes(host: Arc<Host>) -> Router<Arc<Host>> {
             "/api/v1/tenants/{tenant}/apps/{app}/rollback",
             post(handlers::rollback),
         )
-        .route("/api/v1/tenants/{tenant}/quotas", get(handlers::quotas))
+        .route(
+            "/api/v1/tenants/{tenant}/quotas",
+            get(handlers::quotas).put(handlers::set_quotas),
+        )
+        .method_not_allowed_fallback(handlers::method_not_allowed)
         // Uploads are read against the tenant's own size quota instead.
         .layer(DefaultBodyLimit::disable())
         .route_layer(middleware::from_fn_with_state(host, api_host_only))

@@ -1,0 +1,64 @@
+//! Flash messages: short notices (`info`, `error` …) shown once, as Phoenix's `put_flash`.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// The flash of a view: one message per kind.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Flash(BTreeMap<String, String>);
+
+impl Flash {
+    /// An empty flash.
+    pub fn new() -> Flash {
+        Flash::default()
+    }
+
+    /// The message of `kind`, when there is one.
+    pub fn get(&self, kind: &str) -> Option<&str> {
+        self.0.get(kind).map(String::as_str)
+    }
+
+    /// Sets the message of `kind`.
+    pub fn put(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        self.0.insert(kind.into(), message.into());
+    }
+
+    /// Removes the message of `kind` (every kind with `None`).
+    pub fn clear(&mut self, kind: Option<&str>) {
+        match kind {
+            Some(kind) => {
+                self.0.remove(kind);
+            }
+            None => self.0.clear(),
+        }
+    }
+
+    /// True when there is no message.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `(kind, message)` pairs in kind order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Flash;
+
+    #[test]
+    fn put_get_clear() {
+        let mut flash = Flash::new();
+        flash.put("info", "Saved");
+        flash.put("error", "Oops");
+        assert_eq!(flash.get("info"), Some("Saved"));
+        assert_eq!(flash.iter().count(), 2);
+        flash.clear(Some("info"));
+        assert_eq!(flash.get("info"), None);
+        flash.clear(None);
+        assert!(flash.is_empty());
+    }
+}
