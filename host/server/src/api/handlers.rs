@@ -1,53 +1,24 @@
 //! The API's endpoints.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use livewasm_registry::{
-    App, Principal, QuotaOverrides, Quotas, Registry, RegistryError, Scope, Tenant,
-};
+use livewasm_registry::{App, QuotaOverrides, Quotas, Registry, RegistryError, Scope, Tenant};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
+use super::access::{AppAccess, Caller, TenantAccess};
 use super::error::ApiError;
 use crate::Host;
 use crate::origin;
 use crate::platform::{compile_blocking, serve_version};
 
 type ApiResult = Result<Response, ApiError>;
-
-/// The registry and the principal the request's bearer token authenticates as.
-async fn authenticate(host: &Host, headers: &HeaderMap) -> Result<(Registry, Principal), ApiError> {
-    let registry = host
-        .registry()
-        .ok_or_else(|| ApiError::not_found("the platform API"))?
-        .clone();
-    let value = headers.get(header::AUTHORIZATION).ok_or_else(|| {
-        ApiError::unauthorized("An `Authorization: Bearer <token>` header is required.")
-    })?;
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
-        .ok_or_else(|| {
-            ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")
-        })?;
-    let principal = registry
-        .authenticate(token)
-        .await?
-        .ok_or_else(|| ApiError::unauthorized("The token is unknown or revoked."))?;
-    Ok((registry, principal))
-}
 
 /// Parses a JSON body into `T`, with the API's error format.
 fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
@@ -61,35 +32,6 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
 
 fn reply(status: StatusCode, body: Value) -> ApiResult {
     Ok((status, Json(body)).into_response())
-}
-
-/// Whether `principal` may see `tenant` at all (its own tenant, or any for operators).
-fn visible(principal: &Principal, tenant: &Tenant) -> bool {
-    principal.is_operator() || principal.scope().tenant_id() == Some(&tenant.id)
-}
-
-/// The tenant named `name`, as a 404 when it does not exist or is not the principal's.
-async fn tenant_for(
-    registry: &Registry,
-    principal: &Principal,
-    name: &str,
-) -> Result<Tenant, ApiError> {
-    let tenant = registry.tenant(name).await?;
-    if !visible(principal, &tenant) {
-        return Err(ApiError::not_found(&format!("tenant {name}")));
-    }
-    Ok(tenant)
-}
-
-/// The app `tenant/app`, as a 404 when either does not exist or is not the principal's.
-async fn app_for(
-    registry: &Registry,
-    principal: &Principal,
-    tenant: &str,
-    app: &str,
-) -> Result<App, ApiError> {
-    tenant_for(registry, principal, tenant).await?;
-    Ok(registry.app(tenant, app).await?)
 }
 
 /// Apps and instance figures of a tenant; refreshes the instance limit the host enforces.
@@ -117,12 +59,12 @@ struct NameBody {
 }
 
 /// `POST /api/v1/tenants` (operators).
-pub(crate) async fn create_tenant(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
+pub(crate) async fn create_tenant(caller: Caller, body: Bytes) -> ApiResult {
+    let Caller {
+        registry,
+        principal,
+        ..
+    } = caller;
     let body: NameBody = parse_body(&body)?;
     let tenant = registry.create_tenant(&principal, &body.name).await?;
     reply(StatusCode::CREATED, json!({ "tenant": tenant }))
@@ -130,12 +72,13 @@ pub(crate) async fn create_tenant(
 
 /// `GET /api/v1/tenants/{tenant}`.
 pub(crate) async fn get_tenant(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
+    TenantAccess {
+        host,
+        registry,
+        tenant,
+        ..
+    }: TenantAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let tenant = tenant_for(&registry, &principal, &name).await?;
     let quotas = registry.quotas(&tenant.id).await?;
     let usage = usage(&host, &registry, &tenant, &quotas).await?;
     reply(
@@ -146,14 +89,25 @@ pub(crate) async fn get_tenant(
 
 /// `GET /api/v1/tenants/{tenant}/quotas`.
 pub(crate) async fn quotas(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
+    TenantAccess {
+        host,
+        registry,
+        tenant,
+        ..
+    }: TenantAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let tenant = tenant_for(&registry, &principal, &name).await?;
     let quotas = registry.quotas(&tenant.id).await?;
-    let usage = usage(&host, &registry, &tenant, &quotas).await?;
+    quotas_reply(&host, &registry, &tenant, &quotas).await
+}
+
+/// `200 {"quotas", "usage"}` for `tenant`.
+async fn quotas_reply(
+    host: &Host,
+    registry: &Registry,
+    tenant: &Tenant,
+    quotas: &Quotas,
+) -> ApiResult {
+    let usage = usage(host, registry, tenant, quotas).await?;
     reply(StatusCode::OK, json!({ "quotas": quotas, "usage": usage }))
 }
 
@@ -161,13 +115,14 @@ pub(crate) async fn quotas(
 /// missing or null field means the host default) and serves its apps' active versions again,
 /// so instances started from now on get the new memory and fuel limits.
 pub(crate) async fn set_quotas(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
+    TenantAccess {
+        host,
+        registry,
+        principal,
+        tenant,
+    }: TenantAccess,
     body: Bytes,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let tenant = tenant_for(&registry, &principal, &name).await?;
     let overrides: QuotaOverrides = parse_body(&body)?;
     let quotas = registry
         .set_quota_overrides(&principal, &tenant.id, overrides)
@@ -179,8 +134,7 @@ pub(crate) async fn set_quotas(
                 .map_err(ApiError::internal)?;
         }
     }
-    let usage = usage(&host, &registry, &tenant, &quotas).await?;
-    reply(StatusCode::OK, json!({ "quotas": quotas, "usage": usage }))
+    quotas_reply(&host, &registry, &tenant, &quotas).await
 }
 
 /// Any API path called with a method it does not have.
@@ -208,24 +162,16 @@ struct TokenBody {
 }
 
 /// `POST /api/v1/tokens`: the token's text is in this response only.
-pub(crate) async fn create_token(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
+pub(crate) async fn create_token(caller: Caller, body: Bytes) -> ApiResult {
     let body: TokenBody = parse_body(&body)?;
     let scope = match &body.scope {
         ScopeBody::Operator => Scope::Operator,
-        ScopeBody::Tenant { tenant } => {
-            Scope::tenant(&tenant_for(&registry, &principal, tenant).await?)
-        }
-        ScopeBody::Deploy { tenant, app } => {
-            Scope::deploy(&app_for(&registry, &principal, tenant, app).await?)
-        }
+        ScopeBody::Tenant { tenant } => Scope::tenant(&caller.tenant(tenant).await?),
+        ScopeBody::Deploy { tenant, app } => Scope::deploy(&caller.app(tenant, app).await?),
     };
-    let created = registry
-        .create_token(&principal, &body.label, scope)
+    let created = caller
+        .registry
+        .create_token(&caller.principal, &body.label, scope)
         .await?;
     reply(
         StatusCode::CREATED,
@@ -235,25 +181,24 @@ pub(crate) async fn create_token(
 
 /// `GET /api/v1/tenants/{tenant}/apps`.
 pub(crate) async fn list_apps(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
+    TenantAccess {
+        registry, tenant, ..
+    }: TenantAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let tenant = tenant_for(&registry, &principal, &name).await?;
     let apps = registry.apps(&tenant.id).await?;
     reply(StatusCode::OK, json!({ "apps": apps }))
 }
 
 /// `POST /api/v1/tenants/{tenant}/apps`.
 pub(crate) async fn create_app(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path(name): Path<String>,
+    TenantAccess {
+        host,
+        registry,
+        principal,
+        tenant,
+    }: TenantAccess,
     body: Bytes,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let tenant = tenant_for(&registry, &principal, &name).await?;
     let body: NameBody = parse_body(&body)?;
     let app = registry
         .create_app(&principal, &tenant.id, &body.name)
@@ -302,12 +247,14 @@ fn app_url(host: &Host, headers: &HeaderMap, app: &App) -> String {
 
 /// `GET /api/v1/tenants/{tenant}/apps/{app}`.
 pub(crate) async fn get_app(
-    State(host): State<Arc<Host>>,
     headers: HeaderMap,
-    Path((tenant, name)): Path<(String, String)>,
+    AppAccess {
+        host,
+        registry,
+        app,
+        ..
+    }: AppAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
     let active = registry.active_version(&app).await?;
     let url = app_url(&host, &headers, &app);
     reply(
@@ -319,12 +266,13 @@ pub(crate) async fn get_app(
 /// `DELETE /api/v1/tenants/{tenant}/apps/{app}`: deletes the app, its versions and its
 /// deploy tokens, and stops serving it at once (views already connected may finish).
 pub(crate) async fn delete_app(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path((tenant, name)): Path<(String, String)>,
+    AppAccess {
+        host,
+        registry,
+        principal,
+        app,
+    }: AppAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
     if !principal.can_manage_tenant(&app.tenant_id) {
         return Err(ApiError::forbidden());
     }
@@ -335,13 +283,7 @@ pub(crate) async fn delete_app(
 }
 
 /// `GET /api/v1/tenants/{tenant}/apps/{app}/versions`.
-pub(crate) async fn list_versions(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path((tenant, name)): Path<(String, String)>,
-) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
+pub(crate) async fn list_versions(AppAccess { registry, app, .. }: AppAccess) -> ApiResult {
     let versions = registry.versions(&app).await?;
     let active = registry.active_version(&app).await?.map(|v| v.number);
     reply(
@@ -378,14 +320,16 @@ async fn read_limited(body: Body, limit: u64) -> Result<Vec<u8>, ApiError> {
 /// `POST /api/v1/tenants/{tenant}/apps/{app}/versions?activate=true`: the body is the
 /// component. It is checked and compiled before anything is stored.
 pub(crate) async fn upload_version(
-    State(host): State<Arc<Host>>,
     headers: HeaderMap,
-    Path((tenant, name)): Path<(String, String)>,
+    AppAccess {
+        host,
+        registry,
+        principal,
+        app,
+    }: AppAccess,
     Query(query): Query<HashMap<String, String>>,
     body: Body,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
     if !principal.can_deploy(&app) {
         return Err(ApiError::forbidden());
     }
@@ -438,12 +382,14 @@ pub(crate) async fn upload_version(
 
 /// `POST /api/v1/tenants/{tenant}/apps/{app}/versions/{number}/activate`.
 pub(crate) async fn activate(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path((tenant, name, number)): Path<(String, String, String)>,
+    AppAccess {
+        host,
+        registry,
+        principal,
+        app,
+    }: AppAccess,
+    Path((_, _, number)): Path<(String, String, String)>,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
     let number: u64 = number.parse().map_err(|_| {
         ApiError::bad_request(
             "bad_version",
@@ -463,12 +409,13 @@ pub(crate) async fn activate(
 
 /// `POST /api/v1/tenants/{tenant}/apps/{app}/rollback`.
 pub(crate) async fn rollback(
-    State(host): State<Arc<Host>>,
-    headers: HeaderMap,
-    Path((tenant, name)): Path<(String, String)>,
+    AppAccess {
+        host,
+        registry,
+        principal,
+        app,
+    }: AppAccess,
 ) -> ApiResult {
-    let (registry, principal) = authenticate(&host, &headers).await?;
-    let app = app_for(&registry, &principal, &tenant, &name).await?;
     let version = match registry.rollback(&principal, &app).await {
         Ok(version) => version,
         Err(RegistryError::NotFound { what }) if what.starts_with("previous version") => {

@@ -3,6 +3,7 @@
 //! out, `Authorization: Bearer <token>`; every error is `{"error":{"code","message"}}`.
 //! `deploy/openapi.yaml` describes it.
 
+mod access;
 mod error;
 mod handlers;
 
