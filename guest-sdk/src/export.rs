@@ -5,26 +5,49 @@ use std::collections::HashMap;
 
 use serde_json::Value;
 
+use crate::attach_hook::{HookResult, SharedHook};
 use crate::bindings::livewasm::view::types as wit;
-use crate::{Dyn, LiveView, Params, Rendered, Session, Socket};
+use crate::http_handler::{HttpHandler, HttpRequest};
+use crate::layout::{LayoutAssigns, LayoutFn};
+use crate::on_mount::{MountSocket, OnMount, OnMountHook};
+use crate::{Dyn, Flash, LiveView, Params, Rendered, Session, Socket};
 
 /// A view with its type erased, so one component can host several views.
 pub trait ErasedView {
-    /// `mount`.
-    fn mount(&mut self, request: &wit::MountRequest) -> Result<(), String>;
+    /// `mount`, after the `on_mount` hooks assigned `shared` and left `flash`.
+    fn mount(
+        &mut self,
+        request: &wit::MountRequest,
+        shared: serde_json::Map<String, Value>,
+        flash: Flash,
+    ) -> Result<(), String>;
     /// `handle-params`.
-    fn handle_params(&mut self, params: &str, url: &str) -> Result<(), String>;
+    fn handle_params(
+        &mut self,
+        params: &str,
+        url: &str,
+        action: Option<String>,
+    ) -> Result<(), String>;
     /// `handle-event`.
     fn handle_event(&mut self, event: &str, value: &str) -> Result<Option<String>, String>;
     /// `handle-info`.
     fn handle_info(&mut self, message: &str) -> Result<(), String>;
+    /// `handle-async`: an `assign_async!` field's outcome, else the view's `handle_async`.
+    fn handle_async(&mut self, name: &str, outcome: crate::AsyncOutcome) -> Result<(), String>;
     /// `render`.
     fn render(&mut self) -> (Rendered, Option<String>);
+    /// Sends the navigation the last callback asked for, if any, with the flash.
+    fn flush_navigation(&mut self);
+    /// Wraps every render in the live session's layout.
+    fn set_layout(&mut self, layout: Option<LayoutFn>);
+    /// Attaches the hooks the `on_mount` hooks attached (before `mount`).
+    fn attach_shared_hooks(&mut self, hooks: Vec<(String, SharedHook)>) -> Result<(), String>;
 }
 
 /// Hosts one [`LiveView`] type.
 pub struct Holder<V: LiveView> {
     socket: Socket<V>,
+    layout: Option<LayoutFn>,
 }
 
 impl<V: LiveView> Holder<V> {
@@ -32,6 +55,7 @@ impl<V: LiveView> Holder<V> {
     pub fn boxed(request: &wit::MountRequest) -> Box<dyn ErasedView> {
         Box::new(Holder::<V> {
             socket: Socket::new(request.connected, request.action.clone()),
+            layout: None,
         })
     }
 }
@@ -41,34 +65,125 @@ fn parse_value(text: &str) -> Result<Value, String> {
 }
 
 impl<V: LiveView> ErasedView for Holder<V> {
-    fn mount(&mut self, request: &wit::MountRequest) -> Result<(), String> {
+    fn mount(
+        &mut self,
+        request: &wit::MountRequest,
+        shared: serde_json::Map<String, Value>,
+        flash: Flash,
+    ) -> Result<(), String> {
         let params = Params::from_json(&request.params);
         let session = Session::from_json(&request.session);
+        self.socket.__set_mount_assigns(shared);
+        self.socket.__set_flash(flash);
         V::mount(&mut self.socket, &params, &session).map_err(|e| e.to_string())
     }
 
-    fn handle_params(&mut self, params: &str, url: &str) -> Result<(), String> {
+    fn handle_params(
+        &mut self,
+        params: &str,
+        url: &str,
+        action: Option<String>,
+    ) -> Result<(), String> {
         let params = Params::from_json(params);
+        self.socket.__set_action(action);
+        if self
+            .socket
+            .run_params_hooks(&params, url)
+            .map_err(|e| e.to_string())?
+            == HookResult::Halt
+        {
+            return Ok(());
+        }
         V::handle_params(&mut self.socket, &params, url).map_err(|e| e.to_string())
     }
 
     fn handle_event(&mut self, event: &str, value: &str) -> Result<Option<String>, String> {
         let value = parse_value(value)?;
-        V::handle_event(&mut self.socket, event, &value).map_err(|e| e.to_string())?;
+        if event == "lv:clear-flash" {
+            // Built in, as in Phoenix: `value.key` names the kind, none clears them all.
+            let kind = value.get("key").and_then(Value::as_str);
+            self.socket.clear_flash(kind);
+            return Ok(None);
+        }
+        if let Some(result) = crate::upload::handle_host_event(&mut self.socket, event, &value) {
+            return result.map(|reply| reply.map(|r| r.to_string()));
+        }
+        let hooks = self
+            .socket
+            .run_event_hooks(event, &value)
+            .map_err(|e| e.to_string())?;
+        if hooks == HookResult::Cont {
+            V::handle_event(&mut self.socket, event, &value).map_err(|e| e.to_string())?;
+        }
         Ok(self.socket.__take_reply().map(|r| r.to_string()))
     }
 
     fn handle_info(&mut self, message: &str) -> Result<(), String> {
         let message = parse_value(message)?;
+        if self
+            .socket
+            .run_info_hooks(&message)
+            .map_err(|e| e.to_string())?
+            == HookResult::Halt
+        {
+            return Ok(());
+        }
         V::handle_info(&mut self.socket, &message).map_err(|e| e.to_string())
+    }
+
+    fn handle_async(&mut self, name: &str, outcome: crate::AsyncOutcome) -> Result<(), String> {
+        match crate::async_ops::take_assign_handler::<V>(name) {
+            Some(set) => {
+                set(&mut self.socket, outcome);
+                Ok(())
+            }
+            None => V::handle_async(&mut self.socket, name, outcome).map_err(|e| e.to_string()),
+        }
     }
 
     fn render(&mut self) -> (Rendered, Option<String>) {
         let title = self.socket.__take_title();
-        let tracked = self.socket.__begin_render();
-        (V::render(&tracked), title)
+        let inner = {
+            let tracked = self.socket.__begin_render();
+            V::render(&tracked)
+        };
+        let rendered = match self.layout {
+            Some(layout) => layout(
+                inner,
+                &LayoutAssigns::new(self.socket.flash(), self.socket.mount_assigns()),
+            ),
+            None => inner,
+        };
+        self.socket.run_after_render_hooks();
+        (rendered, title)
+    }
+
+    fn flush_navigation(&mut self) {
+        if let Some(navigation) = self.socket.__take_navigation() {
+            navigation.send(self.socket.flash());
+        }
+    }
+
+    fn set_layout(&mut self, layout: Option<LayoutFn>) {
+        self.layout = layout;
+    }
+
+    fn attach_shared_hooks(&mut self, hooks: Vec<(String, SharedHook)>) -> Result<(), String> {
+        for (name, hook) in hooks {
+            self.socket
+                .attach_shared_hook(&name, hook)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(())
     }
 }
+
+/// One live session: name, `on_mount` hooks (name and function), layout (name and function).
+pub type LiveSessionDecl = (
+    &'static str,
+    Vec<(&'static str, OnMountHook)>,
+    Option<(&'static str, LayoutFn)>,
+);
 
 /// What [`crate::app!`] declares: the app's name, routes and view constructors.
 pub trait App {
@@ -83,7 +198,34 @@ pub trait App {
     )>;
     /// A fresh view by name.
     fn view(name: &str, request: &wit::MountRequest) -> Option<Box<dyn ErasedView>>;
+    /// The app's live sessions.
+    fn live_sessions() -> Vec<LiveSessionDecl> {
+        Vec::new()
+    }
+    /// `(method, path, handler)` of each plain HTTP route.
+    fn http_routes() -> Vec<(&'static str, &'static str, HttpHandler)> {
+        Vec::new()
+    }
+    /// The app's background tasks (`tasks: [...]`).
+    fn tasks() -> Vec<TaskDecl> {
+        Vec::new()
+    }
+    /// `(route path, tag, attributes)` of each route with its own container element.
+    fn containers() -> Vec<ContainerDecl> {
+        Vec::new()
+    }
+    /// `(name, JavaScript source)` of each client hook the app ships.
+    fn client_hooks() -> Vec<(&'static str, &'static str)> {
+        Vec::new()
+    }
 }
+
+/// A route's container element: route path, tag, attributes.
+pub type ContainerDecl = (
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+);
 
 thread_local! {
     static CURRENT: RefCell<Option<Box<dyn ErasedView>>> = const { RefCell::new(None) };
@@ -99,6 +241,7 @@ fn with_view<T>(f: impl FnOnce(&mut dyn ErasedView) -> Result<T, String>) -> Res
 
 /// `app.manifest`.
 pub fn manifest<A: App>() -> wit::AppManifest {
+    let containers = A::containers();
     wit::AppManifest {
         name: A::name().into(),
         routes: A::routes()
@@ -108,48 +251,216 @@ pub fn manifest<A: App>() -> wit::AppManifest {
                 view: view.into(),
                 action: action.map(Into::into),
                 live_session: session.map(Into::into),
+                container: containers
+                    .iter()
+                    .find(|(p, _, _)| *p == path)
+                    .map(|(_, tag, attrs)| wit::RouteContainer {
+                        tag: (*tag).to_string(),
+                        attrs: attrs
+                            .iter()
+                            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                            .collect(),
+                    }),
+            })
+            .collect(),
+        live_sessions: A::live_sessions()
+            .into_iter()
+            .map(|(name, hooks, layout)| wit::LiveSessionInfo {
+                name: name.into(),
+                on_mount: hooks.iter().map(|(hook, _)| (*hook).to_string()).collect(),
+                layout: layout.map(|(name, _)| name.to_string()),
+            })
+            .collect(),
+        http_routes: A::http_routes()
+            .into_iter()
+            .map(|(method, path, _)| wit::HttpRoute {
+                method: method.to_ascii_uppercase(),
+                path: path.into(),
+            })
+            .collect(),
+        client_hooks: A::client_hooks()
+            .into_iter()
+            .map(|(name, source)| wit::ClientHook {
+                name: name.into(),
+                source: source.into(),
             })
             .collect(),
     }
 }
 
-/// `live.mount`.
+/// `live.mount`: runs the live session's `on_mount` hooks, then the view's `mount`. A hook
+/// that halts leaves no view mounted and its redirect for the host.
 pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
+    crate::live_component::set_connected(request.connected);
     let mut view = A::view(&request.view, &request)
         .ok_or_else(|| format!("this app has no view `{}`", request.view))?;
-    view.mount(&request)?;
+    let flash = serde_json::from_str(&request.flash)
+        .map(|v| Flash::from_json(&v))
+        .unwrap_or_default();
+    let mut hooks = MountSocket::new(
+        request.view.clone(),
+        request.action.clone(),
+        request.connected,
+        Params::from_json(&request.params),
+        Session::from_json(&request.session),
+        flash,
+    );
+    // A live session named only by routes has no hooks.
+    let sessions = A::live_sessions();
+    let hooks_of = request
+        .live_session
+        .as_deref()
+        .and_then(|name| sessions.iter().find(|(n, _, _)| *n == name));
+    view.set_layout(hooks_of.and_then(|(_, _, layout)| layout.map(|(_, f)| f)));
+    if let Some((_, list, _)) = hooks_of {
+        for (hook_name, hook) in list {
+            if hook(&mut hooks) == OnMount::Halt {
+                let (_, flash, navigation) = hooks.into_parts();
+                let navigation = navigation.ok_or_else(|| {
+                    format!("on_mount hook `{hook_name}` halted without a redirect")
+                })?;
+                navigation.send(&flash);
+                CURRENT.with(|current| *current.borrow_mut() = None);
+                return Ok(());
+            }
+        }
+    }
+    view.attach_shared_hooks(hooks.take_hooks())?;
+    let (shared, flash, _) = hooks.into_parts();
+    view.mount(&request, shared, flash)?;
+    view.flush_navigation();
     CURRENT.with(|current| *current.borrow_mut() = Some(view));
     Ok(())
 }
 
 /// `live.handle-params`.
-pub fn handle_params(params: String, url: String) -> Result<(), String> {
-    with_view(|view| view.handle_params(&params, &url))
+pub fn handle_params(params: String, url: String, action: Option<String>) -> Result<(), String> {
+    with_view(|view| {
+        let result = view.handle_params(&params, &url, action);
+        view.flush_navigation();
+        result
+    })
 }
 
 /// `live.handle-event`.
 pub fn handle_event(event: String, value: String) -> Result<Option<String>, String> {
-    with_view(|view| view.handle_event(&event, &value))
+    with_view(|view| {
+        let result = view.handle_event(&event, &value);
+        view.flush_navigation();
+        result
+    })
 }
 
 /// `live.handle-info`.
 pub fn handle_info(message: String) -> Result<(), String> {
-    with_view(|view| view.handle_info(&message))
+    if let Ok(value) = serde_json::from_str::<Value>(&message)
+        && crate::live_component::take_delayed_update(&value)
+    {
+        return Ok(());
+    }
+    with_view(|view| {
+        let result = view.handle_info(&message);
+        view.flush_navigation();
+        result
+    })
+}
+
+/// `live.handle-async`.
+pub fn handle_async(name: String, outcome: Result<String, String>) -> Result<(), String> {
+    let outcome = outcome.and_then(|text| parse_value(&text));
+    with_view(|view| {
+        let result = view.handle_async(&name, outcome);
+        view.flush_navigation();
+        result
+    })
+}
+
+/// One background task an app declares (`app!`'s `tasks: [...]`): its name (the function's
+/// path) and how to run it on JSON.
+pub type TaskDecl = (&'static str, fn(&str) -> Result<String, String>);
+
+/// `live.run-task`: runs a task the app declared (in a fresh instance, no view mounted).
+pub fn run_task<A: App>(task: String, args: String) -> Result<String, String> {
+    let (_, run) = A::tasks()
+        .into_iter()
+        .find(|(name, _)| *name == task)
+        .ok_or_else(|| format!("task `{task}` is not declared in `app!`'s `tasks: [...]`"))?;
+    run(&args)
+}
+
+/// `live.handle-component-event`: the component's `handle_event`, then the messages it sent
+/// to the parent view's `handle_info`.
+pub fn handle_component_event(
+    cid: u32,
+    event: String,
+    value: String,
+) -> Result<Option<String>, String> {
+    let value = parse_value(&value)?;
+    let reply = crate::live_component::handle_event(cid, &event, &value)?;
+    for message in crate::live_component::take_parent_messages() {
+        let message = message.to_string();
+        with_view(|view| {
+            let result = view.handle_info(&message);
+            view.flush_navigation();
+            result
+        })?;
+    }
+    Ok(reply.map(|r| r.to_string()))
+}
+
+/// `live.destroy-components`.
+pub fn destroy_components(cids: Vec<u32>) {
+    crate::live_component::destroy(&cids);
+}
+
+/// `http.handle`: dispatches to the app's handler of the matched route.
+pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
+    let session = Session::from_json(&request.session);
+    let req = HttpRequest {
+        method: request.method.clone(),
+        route: request.route.clone(),
+        params: Params::from_json(&request.params),
+        session: session.clone(),
+    };
+    let handler = A::http_routes()
+        .into_iter()
+        .find(|(method, path, _)| {
+            method.eq_ignore_ascii_case(&request.method) && *path == request.route
+        })
+        .map(|(_, _, handler)| handler);
+    let response = match handler {
+        Some(handler) => handler(&req),
+        None => crate::http_handler::not_found(),
+    };
+    response.into_wit(&session)
 }
 
 /// `live.render`: the view's tree flattened for the host.
 pub fn render() -> wit::Rendered {
+    crate::live_component::apply_pending_updates();
     let rendered = with_view(|view| Ok(view.render()));
     let mut out = wit::Rendered {
         nodes: Vec::new(),
         lists: Vec::new(),
         title: None,
+        components: Vec::new(),
     };
     if let Ok((root, title)) = rendered {
         out.title = title;
+        // Components render after the view (which places them), each into the same arrays.
+        let components = crate::live_component::render_dirty();
+        // Messages components sent to the parent while rendering (from `mount`/`update`) reach
+        // its `handle_info` right after this render, through the host's timers.
+        for message in crate::live_component::take_parent_messages() {
+            crate::host::timers::send_after(0, &message);
+        }
         TEMPLATES.with(|templates| {
             let mut templates = templates.borrow_mut();
             flatten_node(root, &mut out, &mut templates);
+            for (cid, tree) in components {
+                let node = flatten_node(tree, &mut out, &mut templates);
+                out.components.push(wit::ComponentRender { cid, node });
+            }
         });
     }
     out
@@ -194,12 +505,28 @@ fn flatten_dyn(
         Dyn::Unchanged => wit::Dynamic::Unchanged,
         Dyn::Html(text) => wit::Dynamic::Html(text),
         Dyn::Node(node) => wit::Dynamic::Node(flatten_node(node, out, templates)),
+        Dyn::Component(cid) => wit::Dynamic::Component(cid),
         Dyn::List(list) => {
             templates.entry(list.template.id).or_insert(list.template);
             let index = out.lists.len() as u32;
             out.lists.push(wit::Comprehension {
                 template: list.template.id,
                 entries: Vec::new(),
+                stream_ops: list.stream.map(|ops| wit::StreamOps {
+                    stream_ref: ops.stream_ref,
+                    inserts: ops
+                        .inserts
+                        .into_iter()
+                        .map(|i| wit::StreamInsert {
+                            dom_id: i.dom_id,
+                            at: i.at,
+                            limit: i.limit,
+                            update_only: i.update_only,
+                        })
+                        .collect(),
+                    deletes: ops.deletes,
+                    reset: ops.reset,
+                }),
             });
             let entries = list
                 .entries
@@ -239,8 +566,9 @@ macro_rules! __impl_guest {
             fn handle_params(
                 params: ::std::string::String,
                 url: ::std::string::String,
+                action: ::core::option::Option<::std::string::String>,
             ) -> ::core::result::Result<(), ::std::string::String> {
-                $crate::export::handle_params(params, url)
+                $crate::export::handle_params(params, url, action)
             }
             fn handle_event(
                 event: ::std::string::String,
@@ -254,6 +582,29 @@ macro_rules! __impl_guest {
             ) -> ::core::result::Result<(), ::std::string::String> {
                 $crate::export::handle_info(message)
             }
+            fn handle_component_event(
+                cid: u32,
+                event: ::std::string::String,
+                value: ::std::string::String,
+            ) -> ::core::result::Result<::core::option::Option<::std::string::String>, ::std::string::String>
+            {
+                $crate::export::handle_component_event(cid, event, value)
+            }
+            fn destroy_components(cids: ::std::vec::Vec<u32>) {
+                $crate::export::destroy_components(cids)
+            }
+            fn handle_async(
+                name: ::std::string::String,
+                outcome: ::core::result::Result<::std::string::String, ::std::string::String>,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                $crate::export::handle_async(name, outcome)
+            }
+            fn run_task(
+                task: ::std::string::String,
+                args: ::std::string::String,
+            ) -> ::core::result::Result<::std::string::String, ::std::string::String> {
+                $crate::export::run_task::<$app>(task, args)
+            }
             fn render() -> $crate::bindings::livewasm::view::types::Rendered {
                 $crate::export::render()
             }
@@ -264,30 +615,72 @@ macro_rules! __impl_guest {
             }
         }
 
+        impl $crate::bindings::exports::livewasm::view::http::Guest for $component {
+            fn handle(
+                request: $crate::bindings::livewasm::view::types::HttpRequest,
+            ) -> $crate::bindings::livewasm::view::types::HttpResponse {
+                $crate::export::handle_http::<$app>(request)
+            }
+        }
+
         // Exported symbols only exist in the wasm32 component; native builds (tests) skip them.
         #[cfg(target_arch = "wasm32")]
         $crate::bindings::__export_view!($component with_types_in $crate::bindings);
     };
 }
 
-/// Declares the app: its name and routes, and emits the component's exports.
+/// Declares the app: its name, live sessions (with `on_mount` hooks), routes and plain HTTP
+/// handlers, and emits the component's exports.
 ///
 /// ```ignore
 /// livewasm_sdk::app! {
-///     name: "thermostat",
+///     name: "auth",
+///     live_sessions: {
+///         "public" => [assign_user];
+///         "admin" => [require_admin], layout: admin_layout;
+///     },
 ///     routes: {
-///         "/thermostat" => Thermostat,
-///         "/thermostat/:house" => Thermostat, action: "show",
-///     }
+///         "/auth" => Home, live_session: "public";
+///         "/auth/admin" => Admin, action: "index", live_session: "admin",
+///             container: ("main", "class" = "admin");
+///     },
+///     http: {
+///         POST "/auth/log_in" => log_in;
+///         DELETE "/auth/log_out" => log_out;
+///     },
+///     hooks: {
+///         "Chart" => include_str!("../hooks/chart.js");
+///     },
+///     tasks: [fetch_org, fetch_metrics],
 /// }
 /// ```
+///
+/// `hooks` ships client hooks with the app: each is a name (`phx-hook="Chart"`) and a
+/// JavaScript expression evaluating to the hook object. The host serves them as one cacheable
+/// script that every page of the app loads before the LiveView client connects, so they work
+/// on the first page and after live navigation.
+///
+/// `tasks` lists the app's background task functions (`fn(A) -> Result<T, E>`, `A` and `T`
+/// serde types) that `assign_async!` and `Socket::start_async` may start; the host runs them in
+/// a fresh instance of the component, so a task is found by name, never by closure.
 #[macro_export]
 macro_rules! app {
     (
         name: $name:expr,
+        $(live_sessions: {
+            $( $sname:literal => [ $( $hook:ident ),* $(,)? ] $(, layout: $layout:ident)? );* $(;)?
+        }, )?
         routes: {
-            $( $path:literal => $view:ident $(, action: $action:literal)? $(, live_session: $session:literal)? );+ $(;)?
-        } $(,)?
+            $( $path:literal => $view:ident $(, action: $action:literal)? $(, live_session: $session:literal)?
+               $(, container: ($tag:literal $(, $aname:literal = $aval:literal)* $(,)?))? );+ $(;)?
+        }
+        $(, http: {
+            $( $method:ident $hpath:literal => $handler:path );* $(;)?
+        })?
+        $(, hooks: {
+            $( $hname:literal => $hsource:expr );* $(;)?
+        })?
+        $(, tasks: [ $( $task:path ),* $(,)? ])? $(,)?
     ) => {
         #[doc(hidden)]
         pub struct __LivewasmApp;
@@ -322,12 +715,60 @@ macro_rules! app {
                 )+
                 ::core::option::Option::None
             }
+            fn live_sessions() -> ::std::vec::Vec<$crate::export::LiveSessionDecl> {
+                ::std::vec![$($(
+                    (
+                        $sname,
+                        ::std::vec![$(
+                            (stringify!($hook), $hook as $crate::OnMountHook)
+                        ),*],
+                        $crate::__layout!($($layout)?),
+                    )
+                ),*)?]
+            }
+            fn http_routes() -> ::std::vec::Vec<(&'static str, &'static str, $crate::HttpHandler)> {
+                ::std::vec![$($(
+                    (stringify!($method), $hpath, $handler as $crate::HttpHandler)
+                ),*)?]
+            }
+            fn client_hooks() -> ::std::vec::Vec<(&'static str, &'static str)> {
+                ::std::vec![$($(($hname, $hsource)),*)?]
+            }
+            fn tasks() -> ::std::vec::Vec<$crate::export::TaskDecl> {
+                ::std::vec![$($(
+                    (
+                        $crate::async_ops::task_name(&$task),
+                        (|args: &str| $crate::async_ops::__run_task($task, args))
+                            as fn(&str) -> ::core::result::Result<::std::string::String, ::std::string::String>,
+                    )
+                ),*)?]
+            }
+            fn containers() -> ::std::vec::Vec<$crate::export::ContainerDecl> {
+                #[allow(unused_mut)]
+                let mut containers = ::std::vec::Vec::new();
+                $($(
+                    containers.push(($path, $tag, ::std::vec![$(($aname, $aval)),*]));
+                )?)+
+                containers
+            }
         }
 
         #[doc(hidden)]
         pub struct __LivewasmComponent;
 
         $crate::__impl_guest!(__LivewasmComponent, __LivewasmApp);
+    };
+}
+
+/// `Some((name, layout))` or `None` from an optional layout function.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __layout {
+    () => {
+        ::core::option::Option::None
+    };
+    ($layout:ident) => {
+        ::core::option::Option::Some((stringify!($layout), $layout as $crate::LayoutFn))
     };
 }
 

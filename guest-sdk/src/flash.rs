@@ -10,8 +10,31 @@ pub struct Flash(BTreeMap<String, String>);
 
 impl Flash {
     /// An empty flash.
-    pub fn new() -> Flash {
-        Flash::default()
+    pub const fn new() -> Flash {
+        Flash(BTreeMap::new())
+    }
+
+    /// The flash as a JSON object (kind → message).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::Value::Object(
+            self.0
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect(),
+        )
+    }
+
+    /// A flash from a JSON object of strings (anything else is skipped).
+    pub fn from_json(value: &serde_json::Value) -> Flash {
+        let mut flash = Flash::new();
+        if let Some(map) = value.as_object() {
+            for (kind, message) in map {
+                if let Some(message) = message.as_str() {
+                    flash.put(kind.clone(), message);
+                }
+            }
+        }
+        flash
     }
 
     /// The message of `kind`, when there is one.

@@ -224,6 +224,232 @@ pub fn class_list<C: ClassName>(items: impl IntoIterator<Item = C>) -> Option<St
     (!out.is_empty()).then_some(out)
 }
 
+/// One attribute of an [`Attrs`] bag: present without a value (`disabled`), or with a text value
+/// (kept unescaped; escaped when rendered).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrVal {
+    /// A bare attribute (`true`).
+    Present,
+    /// `name="value"`.
+    Text(String),
+}
+
+impl AttrVal {
+    /// The text value (`None` for a bare attribute).
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            AttrVal::Present => None,
+            AttrVal::Text(text) => Some(text),
+        }
+    }
+}
+
+/// A value that can go into an [`Attrs`] bag or a slot attribute: `None` omits the attribute.
+pub trait ToAttrVal {
+    /// The attribute's value, or `None` to leave the attribute out.
+    fn to_attr_val(&self) -> Option<AttrVal>;
+}
+
+impl ToAttrVal for AttrVal {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        Some(self.clone())
+    }
+}
+
+impl ToAttrVal for str {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        Some(AttrVal::Text(self.to_string()))
+    }
+}
+
+impl ToAttrVal for String {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        Some(AttrVal::Text(self.clone()))
+    }
+}
+
+impl ToAttrVal for char {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        Some(AttrVal::Text(self.to_string()))
+    }
+}
+
+impl ToAttrVal for bool {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        self.then_some(AttrVal::Present)
+    }
+}
+
+impl<T: ToAttrVal + ?Sized> ToAttrVal for &T {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        (**self).to_attr_val()
+    }
+}
+
+impl<T: ToAttrVal> ToAttrVal for Option<T> {
+    fn to_attr_val(&self) -> Option<AttrVal> {
+        self.as_ref().and_then(ToAttrVal::to_attr_val)
+    }
+}
+
+macro_rules! display_attr_val {
+    ($($t:ty),*) => {$(
+        impl ToAttrVal for $t {
+            fn to_attr_val(&self) -> Option<AttrVal> {
+                Some(AttrVal::Text(self.to_string()))
+            }
+        }
+    )*};
+}
+
+display_attr_val!(
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+);
+
+/// An attribute name that cannot be written into HTML safely.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidAttrName(pub String);
+
+impl std::fmt::Display for InvalidAttrName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "`{}` is not a valid attribute name (use ASCII letters, digits and - _ : . @)",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for InvalidAttrName {}
+
+/// True for the attribute names an [`Attrs`] bag accepts: ASCII letters, digits and `- _ : . @`,
+/// starting with a letter, `_`, `:` or `@`.
+pub fn valid_attr_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'_' | b':' | b'@'))
+        && bytes.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':' | b'.' | b'@'))
+}
+
+/// An ordered bag of attributes, spread onto an element with `<div {attrs}>` (HEEx's
+/// `{@rest}`): names are validated when added, values escaped when rendered, and `false`/`None`
+/// values leave the attribute out. A component's `#[attr(rest)]` parameter is one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Attrs {
+    entries: Vec<(String, AttrVal)>,
+}
+
+impl Attrs {
+    /// An empty bag.
+    pub fn new() -> Attrs {
+        Attrs::default()
+    }
+
+    /// Sets `name` (replacing an earlier value); a `false`/`None` value removes it.
+    pub fn set(&mut self, name: &str, value: impl ToAttrVal) -> Result<(), InvalidAttrName> {
+        if !valid_attr_name(name) {
+            return Err(InvalidAttrName(name.to_string()));
+        }
+        let value = value.to_attr_val();
+        let existing = self.entries.iter().position(|(n, _)| n == name);
+        match (existing, value) {
+            (Some(i), Some(value)) => self.entries[i].1 = value,
+            (Some(i), None) => {
+                self.entries.remove(i);
+            }
+            (None, Some(value)) => self.entries.push((name.to_string(), value)),
+            (None, None) => {}
+        }
+        Ok(())
+    }
+
+    /// The bag with `name` set; an invalid name is left out (use [`Attrs::set`] to see why).
+    pub fn with(mut self, name: &str, value: impl ToAttrVal) -> Attrs {
+        let _ = self.set(name, value);
+        self
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&AttrVal> {
+        self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// The text value of `name` (`None` when absent or bare).
+    pub fn text(&self, name: &str) -> Option<&str> {
+        self.get(name).and_then(AttrVal::as_text)
+    }
+
+    /// True when `name` is present (bare or with a value).
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// `(name, value)` pairs in insertion order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &AttrVal)> {
+        self.entries.iter().map(|(n, v)| (n.as_str(), v))
+    }
+
+    /// The number of attributes.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when there is no attribute.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Appends the attributes as HTML (` a="x" b`).
+    pub fn write_spread(&self, out: &mut String) {
+        for (name, value) in &self.entries {
+            out.push(' ');
+            out.push_str(name);
+            if let AttrVal::Text(text) = value {
+                out.push_str("=\"");
+                escape_into(out, text);
+                out.push('"');
+            }
+        }
+    }
+}
+
+impl<N: AsRef<str>, V: ToAttrVal> FromIterator<(N, V)> for Attrs {
+    fn from_iter<I: IntoIterator<Item = (N, V)>>(iter: I) -> Attrs {
+        let mut attrs = Attrs::new();
+        for (name, value) in iter {
+            let _ = attrs.set(name.as_ref(), value);
+        }
+        attrs
+    }
+}
+
+/// What `<div {expr}>` spreads: an [`Attrs`] bag (or an optional one).
+pub trait Spread {
+    /// Appends the attributes as HTML.
+    fn write_spread(&self, out: &mut String);
+}
+
+impl Spread for Attrs {
+    fn write_spread(&self, out: &mut String) {
+        Attrs::write_spread(self, out);
+    }
+}
+
+impl<T: Spread + ?Sized> Spread for &T {
+    fn write_spread(&self, out: &mut String) {
+        (**self).write_spread(out);
+    }
+}
+
+impl<T: Spread> Spread for Option<T> {
+    fn write_spread(&self, out: &mut String) {
+        if let Some(value) = self {
+            value.write_spread(out);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

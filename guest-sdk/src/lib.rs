@@ -6,8 +6,16 @@
 //! whose assigns changed are evaluated and sent. [`app!`] declares the app's routes and emits the
 //! component exports, so users never touch wit-bindgen.
 
+extern crate self as livewasm_sdk;
+
+/// Async operations: background tasks whose results reach `handle_async` or an assign.
+pub mod async_ops;
+mod async_result;
+mod attach_hook;
 #[doc(hidden)]
 pub mod bindings;
+/// Function components: slots, attribute conversion, and the core components.
+pub mod components;
 mod error;
 #[doc(hidden)]
 pub mod export;
@@ -15,33 +23,93 @@ mod flash;
 /// Forms as templates render them.
 pub mod form;
 mod html;
+mod http_handler;
+/// JS commands: client-side DOM operations encoded into event attributes.
+pub mod js;
+mod layout;
+mod live_component;
+mod navigation;
+mod on_mount;
 mod params;
+pub mod pubsub;
 mod render;
 mod socket;
+mod stream;
 pub mod time;
+mod upload;
 mod view;
 
 /// Capabilities granted by the host.
 pub mod host;
 
+pub use async_ops::AsyncOutcome;
+pub use async_result::AsyncResult;
+pub use attach_hook::{
+    AfterRenderHook, EventHook, Hook, HookResult, HookSocket, InfoHook, ParamsHook, SharedHook,
+    Stage,
+};
 pub use error::{Error, Result};
 pub use flash::Flash;
 pub use form::{Form, FormField};
+pub use html::{AttrVal, Attrs, InvalidAttrName, Spread, ToAttrVal, valid_attr_name};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
+pub use http_handler::{HttpHandler, HttpRequest, HttpResponse};
+pub use layout::{LayoutAssigns, LayoutFn};
+pub use live_component::{
+    ComponentSocket, LiveComponent, LiveComponentRef, Myself, live_component, send_update,
+    send_update_after,
+};
+pub use livewasm_macros::component;
 pub use livewasm_macros::{Assigns, html};
+#[doc(hidden)]
+pub use navigation::Navigation;
+pub use on_mount::{MountSocket, OnMount, OnMountHook};
 pub use params::{Params, Session};
 #[doc(hidden)]
+pub use render::__for_list;
+#[doc(hidden)]
 pub use render::__key;
+pub use render::ToDyn;
+#[doc(hidden)]
+pub use render::{__Val, __ViaMove, __ViaRef, __dyn};
 pub use render::{Dyn, Entry, List, Rendered, Template};
 pub use serde_json::{Value, json};
 pub use socket::{Socket, Tracked};
+#[doc(hidden)]
+pub use stream::{__ForSource, __PlainSource, __StreamSource};
+pub use stream::{Stream, StreamInsert, StreamItem, StreamOps, StreamOpts};
+pub use upload::{
+    NOT_ACCEPTED, TOO_LARGE, TOO_MANY_FILES, UploadOptions, UploadedFile, Uploads, allow_upload,
+    cancel_upload, consume_uploaded_entries, upload_entry_errors, upload_errors, uploaded_entries,
+};
 pub use view::{Assigns, LiveView};
 
 /// Everything a view module usually needs.
 pub mod prelude {
+    pub use crate::async_ops::decode as decode_async;
+    pub use crate::components::*;
+    pub use crate::form::{Changeset, Form, ParseValue};
     pub use crate::host::{log, timers};
+    pub use crate::js::{JS, JsChain};
+    pub use crate::pubsub;
     pub use crate::{
-        Assigns, Error, LiveView, Params, Rendered, Result, Session, Socket, Tracked, Value, app,
-        assign, class_list, html, json, raw, update,
+        Assigns, Error, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView, MountSocket,
+        OnMount, Params, Rendered, Result, Session, Socket, Tracked, Value, app, assign,
+        class_list, html, json, raw, update,
     };
+    pub use crate::{AsyncOutcome, assign_async};
+    pub use crate::{AsyncResult, Attrs, component};
+    pub use crate::{
+        ComponentSocket, LiveComponent, Myself, live_component, send_update, send_update_after,
+    };
+    pub use crate::{Hook, HookResult, HookSocket, SharedHook, Stage};
+    pub use crate::{
+        Stream, StreamItem, StreamOpts, stream, stream_configure, stream_delete,
+        stream_delete_by_dom_id, stream_insert,
+    };
+    pub use crate::{
+        UploadOptions, UploadedFile, allow_upload, cancel_upload, consume_uploaded_entries,
+        upload_entry_errors, upload_errors, uploaded_entries,
+    };
+    pub use crate::{assign_new, temporary_assigns, update_with};
 }

@@ -29,9 +29,10 @@ macro_rules! json_object {
                 self.0.get(key).and_then(Value::as_str)
             }
 
-            /// Deserializes the whole object into `T`.
+            /// Deserializes the whole object into `T`; text becomes numbers and booleans where
+            /// `T` asks for them (see [`crate::form::from_params`]), and an error names the field.
             pub fn parse<T: DeserializeOwned>(&self) -> crate::Result<T> {
-                Ok(serde_json::from_value(Value::Object(self.0.clone()))?)
+                Ok(crate::form::from_params(&Value::Object(self.0.clone()))?)
             }
 
             /// The underlying map.

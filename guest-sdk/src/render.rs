@@ -1,6 +1,6 @@
 //! What templates produce: template instances whose dynamics may be marked unchanged.
 
-use crate::html::{AttrValue, ToHtml};
+use crate::html::{AttrValue, Spread, ToHtml};
 
 /// A template's statics, emitted by [`crate::html!`] as a `static`.
 #[derive(Debug)]
@@ -24,6 +24,8 @@ pub enum Dyn {
     Node(Rendered),
     /// A comprehension.
     List(List),
+    /// A live component's spot, by component id (see `live_component`).
+    Component(u32),
 }
 
 impl Dyn {
@@ -45,7 +47,96 @@ impl Dyn {
     pub fn empty() -> Dyn {
         Dyn::Html(String::new())
     }
+
+    /// Spread attributes (`<div {attrs}>`).
+    pub fn spread<T: Spread + ?Sized>(value: &T) -> Dyn {
+        let mut out = String::new();
+        value.write_spread(&mut out);
+        Dyn::Html(out)
+    }
 }
+
+/// What a `{expr}` interpolation turns into: escaped text for [`ToHtml`] values, a nested
+/// template for a [`Rendered`] (a slot or a component's output).
+pub trait ToDyn {
+    /// The dynamic for this value.
+    fn to_dyn(&self) -> Dyn;
+}
+
+impl<T: ToHtml + ?Sized> ToDyn for T {
+    fn to_dyn(&self) -> Dyn {
+        Dyn::text(self)
+    }
+}
+
+impl ToDyn for Rendered {
+    fn to_dyn(&self) -> Dyn {
+        Dyn::Node(self.clone())
+    }
+}
+
+impl ToDyn for Option<Rendered> {
+    fn to_dyn(&self) -> Dyn {
+        match self {
+            Some(node) => Dyn::Node(node.clone()),
+            None => Dyn::empty(),
+        }
+    }
+}
+
+/// The dynamic of a `{place}` interpolation (`{@name}`, `{row.title}`; used by `html!`).
+#[doc(hidden)]
+pub fn __dyn<T: ToDyn + ?Sized>(value: &T) -> Dyn {
+    value.to_dyn()
+}
+
+/// A computed `{expr}` value (used by `html!`): a [`Rendered`] (a slot, a component's output)
+/// moves into the template through [`__ViaMove`]; anything else that is [`ToDyn`] goes
+/// through [`__ViaRef`] (method resolution tries the by-value impl first).
+#[doc(hidden)]
+pub struct __Val<T>(pub T);
+
+/// The by-value path of `__Val` (a `Rendered` moves).
+#[doc(hidden)]
+pub trait __ViaMove {
+    /// The dynamic for this value.
+    fn __lw_dyn(self) -> Dyn;
+}
+
+impl __ViaMove for __Val<Rendered> {
+    fn __lw_dyn(self) -> Dyn {
+        Dyn::Node(self.0)
+    }
+}
+
+impl __ViaMove for __Val<Option<Rendered>> {
+    fn __lw_dyn(self) -> Dyn {
+        match self.0 {
+            Some(node) => Dyn::Node(node),
+            None => Dyn::empty(),
+        }
+    }
+}
+
+/// The by-reference path of `__Val` (any [`ToDyn`] value).
+#[doc(hidden)]
+pub trait __ViaRef {
+    /// The dynamic for this value.
+    fn __lw_dyn(self) -> Dyn;
+}
+
+impl<T: ToDyn> __ViaRef for &__Val<T> {
+    fn __lw_dyn(self) -> Dyn {
+        self.0.to_dyn()
+    }
+}
+
+/// A template made of one dynamic and nothing else: holds fragments that are not one template.
+static FRAGMENT: Template = Template {
+    id: 0x4c57_f4a6_0000_0001,
+    statics: &["", ""],
+    root: false,
+};
 
 impl From<Rendered> for Dyn {
     fn from(node: Rendered) -> Dyn {
@@ -66,6 +157,29 @@ impl Rendered {
     /// A template instance.
     pub fn new(template: &'static Template, dynamics: Vec<Dyn>) -> Rendered {
         Rendered { template, dynamics }
+    }
+
+    /// A fragment holding one dynamic (nothing else around it).
+    pub fn fragment(dynamic: Dyn) -> Rendered {
+        Rendered::new(&FRAGMENT, vec![dynamic])
+    }
+
+    /// Nothing at all.
+    pub fn nothing() -> Rendered {
+        Rendered::fragment(Dyn::empty())
+    }
+
+    /// Several rendered parts one after the other (each keeps its own template).
+    pub fn join(parts: impl IntoIterator<Item = Rendered>) -> Rendered {
+        let entries = parts
+            .into_iter()
+            .map(|part| Entry::new(None, vec![Dyn::Node(part)]))
+            .collect();
+        Rendered::fragment(Dyn::List(List {
+            template: &FRAGMENT,
+            entries,
+            stream: None,
+        }))
     }
 
     /// The HTML this instance stands for (unchanged slots render as nothing): for tests.
@@ -95,7 +209,7 @@ fn write_node(out: &mut String, statics: &[&str], dynamics: &[Dyn]) {
                     write_node(out, list.template.statics, &entry.dynamics);
                 }
             }
-            Some(Dyn::Unchanged) | None => {}
+            Some(Dyn::Unchanged | Dyn::Component(_)) | None => {}
         }
     }
 }
@@ -107,6 +221,22 @@ pub struct List {
     pub template: &'static Template,
     /// The entries.
     pub entries: Vec<Entry>,
+    /// The stream operations when the comprehension iterates a [`crate::Stream`].
+    pub stream: Option<crate::StreamOps>,
+}
+
+/// The comprehension of a `:for` (used by `html!`): `stream` comes from its source.
+#[doc(hidden)]
+pub fn __for_list(
+    template: &'static Template,
+    entries: Vec<Entry>,
+    stream: Option<crate::StreamOps>,
+) -> Dyn {
+    Dyn::List(List {
+        template,
+        entries,
+        stream,
+    })
 }
 
 /// One comprehension entry.

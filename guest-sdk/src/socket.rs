@@ -3,9 +3,11 @@
 use std::ops::Deref;
 
 use serde::Serialize;
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 
-use crate::Assigns;
+use crate::navigation::Navigation;
+use crate::{Assigns, Flash};
 
 /// All bits set: everything changed.
 const ALL: u128 = u128::MAX;
@@ -18,6 +20,13 @@ pub struct Socket<V> {
     action: Option<String>,
     reply: Option<Value>,
     title: Option<String>,
+    flash: Flash,
+    navigation: Option<Navigation>,
+    mount_assigns: Map<String, Value>,
+    temporary: Vec<fn(&mut V)>,
+    uploads: crate::Uploads,
+    /// Hooks attached at runtime (`attach_hook`).
+    pub(crate) hooks: crate::attach_hook::Hooks<V>,
 }
 
 impl<V: Assigns + Default> Socket<V> {
@@ -30,6 +39,12 @@ impl<V: Assigns + Default> Socket<V> {
             action,
             reply: None,
             title: None,
+            flash: Flash::new(),
+            navigation: None,
+            mount_assigns: Map::new(),
+            temporary: Vec::new(),
+            uploads: crate::Uploads::new(),
+            hooks: crate::attach_hook::Hooks::default(),
         }
     }
 }
@@ -88,6 +103,107 @@ impl<V> Socket<V> {
         self.changed |= bit;
     }
 
+    /// The view's uploads (`allow_upload`), with their entries.
+    pub fn uploads(&self) -> &crate::Uploads {
+        &self.uploads
+    }
+
+    #[doc(hidden)]
+    pub fn __uploads_mut(&mut self) -> &mut crate::Uploads {
+        &mut self.uploads
+    }
+
+    /// The flash (messages shown once, carried across navigation).
+    pub fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// Sets the flash message of `kind` (`put_flash`).
+    pub fn put_flash(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        self.flash.put(kind, message);
+    }
+
+    /// Clears the flash message of `kind`, or every message with `None` (`clear_flash`).
+    pub fn clear_flash(&mut self, kind: Option<&str>) {
+        self.flash.clear(kind);
+    }
+
+    #[doc(hidden)]
+    pub fn __set_flash(&mut self, flash: Flash) {
+        self.flash = flash;
+    }
+
+    /// Patches the URL to `to` without remounting (`push_patch`): `handle_params` runs with
+    /// the new URL's params and live action, and the browser pushes a history entry.
+    pub fn push_patch(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::patch(to.into(), false));
+    }
+
+    /// [`Self::push_patch`] replacing the current history entry (`replace: true`).
+    pub fn push_patch_replace(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::patch(to.into(), true));
+    }
+
+    /// Navigates live to another view of the same live session (`push_navigate`); the flash
+    /// goes along.
+    pub fn push_navigate(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::navigate(to.into(), false));
+    }
+
+    /// [`Self::push_navigate`] replacing the current history entry.
+    pub fn push_navigate_replace(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::navigate(to.into(), true));
+    }
+
+    /// A full page load of `to` (`redirect(to: …)`), a path of this site or an external
+    /// `http(s)` URL (`redirect(external: …)`); the flash goes along.
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::redirect(to.into()));
+    }
+
+    #[doc(hidden)]
+    pub fn __take_navigation(&mut self) -> Option<Navigation> {
+        self.navigation.take()
+    }
+
+    /// A value an `on_mount` hook assigned under `key` (e.g. `current_user`), decoded.
+    pub fn mount_assign<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.mount_assigns
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// Everything the `on_mount` hooks assigned.
+    pub fn mount_assigns(&self) -> &Map<String, Value> {
+        &self.mount_assigns
+    }
+
+    #[doc(hidden)]
+    pub fn __set_mount_assigns(&mut self, assigns: Map<String, Value>) {
+        self.mount_assigns = assigns;
+    }
+
+    /// Computes a new value from the field's current value and all the assigns, and sets it if
+    /// it differs (used by [`crate::update_with!`]).
+    #[doc(hidden)]
+    pub fn __update_with<T: PartialEq>(
+        &mut self,
+        bit: u128,
+        field: impl FnOnce(&mut V) -> &mut T,
+        current: impl FnOnce(&V) -> &T,
+        f: impl FnOnce(&T, &V) -> T,
+    ) {
+        let value = f(current(&self.assigns), &self.assigns);
+        self.__assign(bit, field, value);
+    }
+
+    /// Registers a temporary assign: after every render, `reset` puts the field back to its
+    /// default without marking it changed (used by [`crate::temporary_assigns!`]).
+    #[doc(hidden)]
+    pub fn __temporary(&mut self, reset: fn(&mut V)) {
+        self.temporary.push(reset);
+    }
+
     /// Sets the page title (sent as `t`).
     pub fn page_title(&mut self, title: impl Into<String>) {
         let title = title.into();
@@ -122,30 +238,94 @@ impl<V> Socket<V> {
     pub fn __begin_render(&mut self) -> Tracked<'_, V> {
         let changed = std::mem::take(&mut self.changed);
         Tracked {
-            assigns: &self.assigns,
+            assigns: Held::Render(AfterRender {
+                assigns: &mut self.assigns,
+                temporary: &self.temporary,
+            }),
             changed,
+            flash: &self.flash,
+            uploads: &self.uploads,
+        }
+    }
+}
+
+/// The flash of a [`Tracked`] built outside a socket.
+static NO_FLASH: Flash = Flash::new();
+/// The uploads of a [`Tracked`] built outside a socket.
+static NO_UPLOADS: crate::Uploads = crate::Uploads::new();
+
+/// How a [`Tracked`] holds the assigns.
+enum Held<'a, V> {
+    /// Read-only (tests, nested templates).
+    Shared(&'a V),
+    /// A socket's render: its temporary assigns are reset when the render ends.
+    Render(AfterRender<'a, V>),
+}
+
+/// Resets a socket's temporary assigns when dropped, i.e. when its render ends.
+struct AfterRender<'a, V> {
+    assigns: &'a mut V,
+    temporary: &'a [fn(&mut V)],
+}
+
+impl<V> Drop for AfterRender<'_, V> {
+    fn drop(&mut self) {
+        for reset in self.temporary {
+            reset(self.assigns);
         }
     }
 }
 
 /// The assigns as a template sees them: the view's fields plus which of them changed.
+/// When a socket's render ends (its `Tracked` is dropped), temporary assigns are reset.
 pub struct Tracked<'a, V> {
-    assigns: &'a V,
+    assigns: Held<'a, V>,
     changed: u128,
+    flash: &'a Flash,
+    uploads: &'a crate::Uploads,
 }
 
 impl<'a, V> Tracked<'a, V> {
     /// Every field marked changed (a first render, or a test).
     pub fn all(assigns: &'a V) -> Tracked<'a, V> {
         Tracked {
-            assigns,
+            assigns: Held::Shared(assigns),
             changed: ALL,
+            flash: &NO_FLASH,
+            uploads: &NO_UPLOADS,
         }
     }
 
     /// Only the fields in `changed` marked changed.
     pub fn with_changes(assigns: &'a V, changed: u128) -> Tracked<'a, V> {
-        Tracked { assigns, changed }
+        Tracked {
+            assigns: Held::Shared(assigns),
+            changed,
+            flash: &NO_FLASH,
+            uploads: &NO_UPLOADS,
+        }
+    }
+
+    /// The same assigns seeing `flash` (for tests of templates that show it).
+    pub fn with_flash(self, flash: &'a Flash) -> Tracked<'a, V> {
+        Tracked { flash, ..self }
+    }
+
+    /// The view's flash (`@flash` in Phoenix). Template slots reading it read no assign, so
+    /// they are evaluated on every render and the host sends them only when they changed.
+    pub fn flash(&self) -> &'a Flash {
+        self.flash
+    }
+
+    /// The view's uploads (`@uploads`). Like the flash, slots reading them are evaluated on
+    /// every render and the host sends only what changed.
+    pub fn uploads(&self) -> &'a crate::Uploads {
+        self.uploads
+    }
+
+    /// The upload named `name` (`@uploads.avatar`); an empty one when never allowed.
+    pub fn upload(&self, name: &str) -> &'a crate::components::UploadConfig {
+        self.uploads.get(name)
     }
 
     /// The change set (one bit per field).
@@ -159,7 +339,10 @@ impl<V> Deref for Tracked<'_, V> {
     type Target = V;
 
     fn deref(&self) -> &V {
-        self.assigns
+        match &self.assigns {
+            Held::Shared(assigns) => assigns,
+            Held::Render(render) => render.assigns,
+        }
     }
 }
 
@@ -184,5 +367,48 @@ macro_rules! update {
         let __socket = &mut *$socket;
         let __bit = __socket.assigns().__lw_bit(stringify!($field));
         __socket.__update(__bit, |__a| &mut __a.$field, $f);
+    }};
+}
+
+/// Sets an `Option` assign only when it is absent (`None`), computing it then and only then:
+/// `assign_new!(socket, current_user, || fetch_current_user())`. A view's assigns struct starts
+/// from `Default`, so an `Option` field is absent until something sets it.
+#[macro_export]
+macro_rules! assign_new {
+    ($socket:expr, $field:ident, $f:expr) => {{
+        let __socket = &mut *$socket;
+        if __socket.assigns().$field.is_none() {
+            let __value = ($f)();
+            let __bit = __socket.assigns().__lw_bit(stringify!($field));
+            __socket.__assign(
+                __bit,
+                |__a| &mut __a.$field,
+                ::core::option::Option::Some(__value),
+            );
+        }
+    }};
+}
+
+/// Sets an assign from its current value and all the assigns, marking it only if it changed:
+/// `update_with!(socket, max_users, |max, assigns| (*max).max(assigns.users.len()))`.
+#[macro_export]
+macro_rules! update_with {
+    ($socket:expr, $field:ident, $f:expr) => {{
+        let __socket = &mut *$socket;
+        let __bit = __socket.assigns().__lw_bit(stringify!($field));
+        __socket.__update_with(__bit, |__a| &mut __a.$field, |__a| &__a.$field, $f);
+    }};
+}
+
+/// Declares temporary assigns: after each render these fields go back to their `Default`
+/// (without being marked changed), so a large value is sent once and not kept in memory:
+/// `temporary_assigns!(socket, messages)`. Call it in `mount`.
+#[macro_export]
+macro_rules! temporary_assigns {
+    ($socket:expr, $($field:ident),+ $(,)?) => {{
+        let __socket = &mut *$socket;
+        $(
+            __socket.__temporary(|__a| __a.$field = ::core::default::Default::default());
+        )+
     }};
 }

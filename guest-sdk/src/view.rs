@@ -30,10 +30,29 @@ pub trait LiveView: Assigns + Default + 'static {
         Err(format!("no handler for event `{event}`").into())
     }
 
+    /// An upload entry's progress changed (`progress:` of `allow_upload`); `entry.done` once
+    /// the host holds every byte.
+    fn handle_progress(
+        socket: &mut Socket<Self>,
+        name: &str,
+        entry: &crate::components::UploadEntry,
+    ) -> Result {
+        let _ = (socket, name, entry);
+        Ok(())
+    }
+
     /// A message from a timer or the host.
     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
         let _ = (socket, message);
         Ok(())
+    }
+
+    /// The outcome of the task started with [`Socket::start_async`] under `name`: its value
+    /// (decode it with [`crate::async_ops::decode`]) or why it failed (its error, a trap in
+    /// the task, `"cancelled"`). Phoenix's `handle_async`.
+    fn handle_async(socket: &mut Socket<Self>, name: &str, outcome: crate::AsyncOutcome) -> Result {
+        let _ = (socket, outcome);
+        Err(format!("no handle_async for task `{name}`").into())
     }
 
     /// Renders the view with [`crate::html!`]; `assigns` carries the change set.

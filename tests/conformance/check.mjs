@@ -45,32 +45,72 @@ function fail(message) {
   process.exit(1);
 }
 
+// The key of the components map in a rendered tree (phoenix_live_view's constants: "c").
+const COMPONENTS = "c";
+
 const path = process.argv[2];
 if (!path) fail("usage: node tests/conformance/check.mjs CASES.json");
 const cases = JSON.parse(readFileSync(path, "utf8"));
 const Rendered = await loadRendered();
 const version = JSON.parse(readFileSync(join(lvDir, "package.json"), "utf8")).version;
 
+// The client stamps every component's root element with these; our own HTML has none of them.
+const injected = / data-phx-(?:id|component|view)="[^"]*"/g;
+const componentIds = (html) =>
+  [...html.matchAll(/ data-phx-component="(\d+)"/g)].map((m) => Number(m[1]));
+
 let steps = 0;
 for (const { name, steps: sequence } of cases) {
   let rendered = null;
   sequence.forEach((step, i) => {
-    const { diff, title } = Rendered.extract(structuredClone(step.diff));
-    if (rendered === null) {
-      rendered = new Rendered("phx-conformance", diff);
+    if (step.destroy !== undefined) {
+      // The client got the reply to `cids_destroyed`: it prunes what the server removed.
+      rendered.pruneCIDs(step.removed);
+      const left = Object.keys(rendered.get()[COMPONENTS] ?? {}).map(Number);
+      const gone = step.removed.filter((cid) => left.includes(cid));
+      if (gone.length > 0) fail(`case "${name}", step ${i}: components ${gone} still held`);
     } else {
-      rendered.mergeDiff(diff);
+      const { diff, title } = Rendered.extract(structuredClone(step.diff));
+      if (rendered === null) {
+        rendered = new Rendered("phx-conformance", diff);
+      } else {
+        rendered.mergeDiff(diff);
+      }
+      if ((title ?? null) !== (step.title ?? null)) {
+        fail(`case "${name}", step ${i}: title ${title} != ${step.title}`);
+      }
     }
-    const html = rendered.toString().buffer;
+    const { buffer: full, streams } = rendered.toString();
+    // The streams the client hands to its DOM patch (inserts, deletes, reset) are exactly the
+    // operations the view made, in document order.
+    if (step.streams !== undefined) {
+      const got = JSON.stringify([...streams]);
+      if (got !== JSON.stringify(step.streams)) {
+        fail(`case "${name}", step ${i}: the client patches streams ${got}, expected ${JSON.stringify(step.streams)}`);
+      }
+    }
+    // Every component's root got its cid (the diff's `r: 1` is what makes the client do it).
+    const cids = componentIds(full);
+    if (step.cids !== undefined && JSON.stringify(cids) !== JSON.stringify(step.cids)) {
+      fail(
+        `case "${name}", step ${i}: the client stamped components ${JSON.stringify(cids)}, ` +
+          `the page shows ${JSON.stringify(step.cids)}\n  ${full}`,
+      );
+    }
+    const html = full.replace(injected, "");
     if (html !== step.html) {
       fail(
         `case "${name}", step ${i}: the official client renders\n  ${html}\n` +
           `but the server's tree is\n  ${step.html}\n` +
-          `after the diff\n  ${JSON.stringify(step.diff)}`,
+          `after the diff\n  ${JSON.stringify(step.diff ?? step)}`,
       );
     }
-    if ((title ?? null) !== (step.title ?? null)) {
-      fail(`case "${name}", step ${i}: title ${title} != ${step.title}`);
+    if (step.full !== undefined) {
+      // A join at this point (our complete render, components included) renders the same.
+      const joined = new Rendered("phx-conformance", structuredClone(step.full)).toString().buffer;
+      if (joined.replace(injected, "") !== step.html) {
+        fail(`case "${name}", step ${i}: a join renders\n  ${joined}\nnot\n  ${step.html}`);
+      }
     }
     steps += 1;
   });

@@ -104,6 +104,12 @@ impl PhxSocket {
         Ok(())
     }
 
+    /// Sends a binary frame (upload chunks, or hostile bytes).
+    pub async fn send_binary(&mut self, bytes: Vec<u8>) -> Result<(), SocketError> {
+        self.ws.send(Message::binary(bytes)).await?;
+        Ok(())
+    }
+
     /// Sends a frame `[join_ref, ref, topic, event, payload]` and returns its ref.
     pub async fn push(
         &mut self,

@@ -4,17 +4,44 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::expr::{expr, pattern};
+use std::cell::RefCell;
+
+use crate::expr::{bindings, expr, pattern, reads_unbound};
+
+thread_local! {
+    /// The names bound by the enclosing `:for` and `:let` patterns while generating their body.
+    static BOUND: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with the names of `pattern` bound.
+pub(crate) fn with_bound<R>(pattern: &TokenStream, f: impl FnOnce() -> R) -> R {
+    let names = bindings(pattern);
+    let count = names.len();
+    BOUND.with(|b| b.borrow_mut().extend(names));
+    let out = f();
+    BOUND.with(|b| {
+        let mut b = b.borrow_mut();
+        let keep = b.len() - count;
+        b.truncate(keep);
+    });
+    out
+}
+
+/// True when an expression reading no assign must still be re-evaluated every render: it
+/// reads a variable that is not bound by an enclosing `:for`/`:let` (a local of the caller).
+pub(crate) fn volatile(tokens: &TokenStream) -> bool {
+    BOUND.with(|b| reads_unbound(tokens, &b.borrow()))
+}
 use crate::parse::{Attr, Element, Node};
 
 /// One dynamic slot being generated.
-struct Slot {
+pub(crate) struct Slot {
     /// Expression producing a `::livewasm_sdk::Dyn`.
-    code: TokenStream,
+    pub(crate) code: TokenStream,
     /// Assigns read (through `@`) anywhere in the slot.
-    fields: Vec<String>,
+    pub(crate) fields: Vec<String>,
     /// True when something in the slot reads no assign at all and must always render.
-    always: bool,
+    pub(crate) always: bool,
 }
 
 /// Statics and dynamics of one template being generated.
@@ -37,20 +64,21 @@ impl Level {
     }
 }
 
-fn err(span: Span, message: impl std::fmt::Display) -> syn::Error {
+pub(crate) fn err(span: Span, message: impl std::fmt::Display) -> syn::Error {
     syn::Error::new(span, message.to_string())
 }
 
 /// The whole `html!` expansion.
 pub(crate) fn template(nodes: &[Node], span: Span) -> syn::Result<TokenStream> {
     let nodes = trim(nodes);
-    let root = matches!(nodes.as_slice(), [Node::Element(e)] if e.if_expr.is_none() && e.for_expr.is_none());
+    let root = matches!(nodes.as_slice(), [Node::Element(e)] if e.if_expr.is_none() && e.for_expr.is_none() && e.component().is_none() && e.slot().is_none());
     let mut level = Level::default();
     for node in &nodes {
         emit(&mut level, node, span)?;
     }
     let (statics, slots) = level.finish();
     let template = template_static(&statics, root);
+    let uses_assigns = slots.iter().any(|slot| !slot.fields.is_empty());
     let dynamics = slots.into_iter().map(|slot| {
         let code = slot.code;
         if slot.always || slot.fields.is_empty() {
@@ -62,15 +90,17 @@ pub(crate) fn template(nodes: &[Node], span: Span) -> syn::Result<TokenStream> {
             }
         }
     });
+    // Without `@`, the template needs no `assigns`: it renders in any function.
+    let changed = uses_assigns.then(|| quote!(let __lw_changed: u128 = assigns.__changed();));
     Ok(quote! {{
         #template
-        let __lw_changed: u128 = assigns.__changed();
+        #changed
         ::livewasm_sdk::Rendered::new(&__LW_TEMPLATE, ::std::vec![#(#dynamics),*])
     }})
 }
 
 /// Trims whitespace at the start and end of the template.
-fn trim(nodes: &[Node]) -> Vec<Node> {
+pub(crate) fn trim(nodes: &[Node]) -> Vec<Node> {
     let mut nodes = nodes.to_vec();
     if let Some(Node::Text(text)) = nodes.first_mut() {
         *text = text.trim_start().to_string();
@@ -118,10 +148,31 @@ fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
             let e = expr(text).map_err(|m| err(span, m))?;
             let tokens = e.tokens;
             level.push_slot(Slot {
-                code: quote!(::livewasm_sdk::Dyn::text(&(#tokens))),
-                always: e.fields.is_empty(),
+                always: e.fields.is_empty() && volatile(&tokens),
+                // A place is read by reference; a computed value (a slot's output …) moves.
+                code: if crate::call::is_place(&tokens) {
+                    quote!(::livewasm_sdk::__dyn(&(#tokens)))
+                } else {
+                    quote!({
+                        #[allow(unused_imports)]
+                        use ::livewasm_sdk::{__ViaMove as _, __ViaRef as _};
+                        (::livewasm_sdk::__Val(#tokens)).__lw_dyn()
+                    })
+                },
                 fields: e.fields,
             });
+        }
+        Node::Element(element) if element.component().is_some() => {
+            level.push_slot(crate::call::call(element, span)?);
+        }
+        Node::Element(element) if element.slot().is_some() => {
+            return Err(err(
+                span,
+                format!(
+                    "template line {}, column {}: <{}> must be directly inside a component call such as <.table>",
+                    element.line, element.column, element.name
+                ),
+            ));
         }
         Node::Element(element) if element.for_expr.is_some() => {
             level.push_slot(comprehension(element, span)?);
@@ -158,8 +209,17 @@ fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result
                 let e = expr(text).map_err(|m| err(span, format!("attribute {name}: {m}")))?;
                 let tokens = e.tokens;
                 level.push_slot(Slot {
+                    always: e.fields.is_empty() && volatile(&tokens),
                     code: quote!(::livewasm_sdk::Dyn::attr(#name, &(#tokens))),
-                    always: e.fields.is_empty(),
+                    fields: e.fields,
+                });
+            }
+            Attr::Spread { expr: text } => {
+                let e = expr(text).map_err(|m| err(span, format!("spread {{{text}}}: {m}")))?;
+                let tokens = e.tokens;
+                level.push_slot(Slot {
+                    always: e.fields.is_empty() && volatile(&tokens),
+                    code: quote!(::livewasm_sdk::Dyn::spread(&(#tokens))),
                     fields: e.fields,
                 });
             }
@@ -191,6 +251,7 @@ fn nested(
         if_expr: None,
         for_expr: None,
         key_expr: None,
+        let_pattern: None,
         ..element.clone()
     };
     let mut level = Level::default();
@@ -210,7 +271,7 @@ fn nested(
     Ok((template, quote!(::std::vec![#(#codes),*]), fields, always))
 }
 
-fn merge(into: &mut Vec<String>, from: Vec<String>) {
+pub(crate) fn merge(into: &mut Vec<String>, from: Vec<String>) {
     for f in from {
         if !into.contains(&f) {
             into.push(f);
@@ -242,7 +303,7 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     let (pattern_text, source_text) = element.for_expr.clone().unwrap_or_default();
     let pat = pattern(&pattern_text).map_err(|m| err(span, format!(":for: {m}")))?;
     let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
-    let (template, dynamics, mut fields, mut always) = nested(element, span)?;
+    let (template, dynamics, mut fields, mut always) = with_bound(&pat, || nested(element, span))?;
     merge(&mut fields, source.fields.clone());
     // A plain place (`@items`, `items`) is iterated by reference, like HEEx does.
     let parsed: Option<syn::Expr> = syn::parse2(source.tokens.clone()).ok();
@@ -274,18 +335,61 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     Ok(Slot {
         code: quote! {{
             #template
-            let mut __lw_entries = ::std::vec::Vec::new();
-            for #pat in #iter {
-                if #filter {
-                    __lw_entries.push(::livewasm_sdk::Entry::new(#key, #dynamics));
+            // Streams (S): a `:for` over a `Stream` carries the stream's operations, taken
+            // before iterating; any other source gives `None` (autoref specialization in
+            // guest-sdk/src/stream.rs). `match` keeps the source's temporaries alive.
+            match #iter {
+                __lw_source => {
+                    let __lw_stream = {
+                        #[allow(unused_imports)]
+                        use ::livewasm_sdk::{__PlainSource as _, __StreamSource as _};
+                        (&::livewasm_sdk::__ForSource(&__lw_source)).__lw_stream_ops()
+                    };
+                    let mut __lw_entries = ::std::vec::Vec::new();
+                    for #pat in __lw_source {
+                        if #filter {
+                            __lw_entries.push(::livewasm_sdk::Entry::new(#key, #dynamics));
+                        }
+                    }
+                    ::livewasm_sdk::__for_list(&__LW_TEMPLATE, __lw_entries, __lw_stream)
                 }
             }
-            ::livewasm_sdk::Dyn::List(::livewasm_sdk::List {
-                template: &__LW_TEMPLATE,
-                entries: __lw_entries,
-            })
         }},
         fields,
         always,
     })
+}
+
+/// A nested template for a list of nodes (a slot's content), rendered in full: an expression
+/// producing a `Rendered`, the assigns it reads, and whether it must always render.
+pub(crate) fn fragment(
+    nodes: &[Node],
+    span: Span,
+) -> syn::Result<(TokenStream, Vec<String>, bool)> {
+    let nodes = trim(nodes);
+    let root = matches!(nodes.as_slice(), [Node::Element(e)] if e.if_expr.is_none() && e.for_expr.is_none() && e.component().is_none());
+    let mut level = Level::default();
+    for node in &nodes {
+        emit(&mut level, node, span)?;
+    }
+    let (statics, slots) = level.finish();
+    let template = template_static(&statics, root);
+    let mut fields = Vec::new();
+    let mut always = false;
+    let codes: Vec<TokenStream> = slots
+        .into_iter()
+        .map(|slot| {
+            merge(&mut fields, slot.fields);
+            always |= slot.always;
+            slot.code
+        })
+        .collect();
+    Ok((
+        quote! {{
+            #template
+            ::livewasm_sdk::Rendered::new(&__LW_TEMPLATE, ::std::vec![#(#codes),*])
+        }},
+        fields,
+        always,
+    ))
 }

@@ -28,6 +28,82 @@ pub(crate) fn pattern(text: &str) -> Result<TokenStream, String> {
     Ok(quote::quote!(#parsed))
 }
 
+const KEYWORDS: &[&str] = &[
+    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "false", "fn",
+    "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
+    "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
+];
+
+/// SDK functions that only depend on their arguments (so calling them reads nothing else).
+const PURE: &[&str] = &[
+    "class_list",
+    "render_slot",
+    "row_fn",
+    "raw",
+    "safe_url",
+    "show_modal",
+    "hide_modal",
+];
+
+/// The names a pattern binds (`(i, x)` → i, x; `User { id, .. }` → id).
+pub(crate) fn bindings(pattern: &TokenStream) -> Vec<String> {
+    let mut out = Vec::new();
+    collect_idents(pattern.clone(), &mut out, false);
+    out
+}
+
+/// The lowercase identifiers of `tokens` that stand alone (not after `.` or `::`, not a macro,
+/// not a keyword): the variables an expression may read. With `calls`, the heads of function
+/// calls and paths (`now()`, `time::now()`) count too, except the [`PURE`] SDK helpers: a
+/// function may read state the template cannot see.
+fn collect_idents(tokens: TokenStream, out: &mut Vec<String>, calls: bool) {
+    use proc_macro2::{Delimiter, TokenTree};
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let punct =
+        |j: usize, c: char| matches!(trees.get(j), Some(TokenTree::Punct(p)) if p.as_char() == c);
+    for (i, tree) in trees.iter().enumerate() {
+        match tree {
+            TokenTree::Group(group) => collect_idents(group.stream(), out, calls),
+            TokenTree::Ident(ident) => {
+                let name = ident.to_string();
+                let after_dot = i > 0
+                    && (punct(i - 1, '.')
+                        || punct(i - 1, '\'')
+                        || (i > 1 && punct(i - 1, ':') && punct(i - 2, ':')));
+                let path_head = punct(i + 1, ':') && punct(i + 2, ':');
+                let label = punct(i + 1, ':') && !path_head;
+                let call = matches!(trees.get(i + 1), Some(TokenTree::Group(g)) if g.delimiter() == Delimiter::Parenthesis);
+                let upper = name.starts_with(|c: char| c.is_uppercase());
+                if after_dot
+                    || upper
+                    || punct(i + 1, '!')
+                    || label
+                    || name == "_"
+                    || KEYWORDS.contains(&name.as_str())
+                {
+                    continue;
+                }
+                if call || path_head {
+                    if calls && !PURE.contains(&name.as_str()) {
+                        out.push(name);
+                    }
+                } else {
+                    out.push(name);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// True when `tokens` may read a variable other than `bound` ones (a local of the render
+/// function): such an expression must be re-evaluated on every render.
+pub(crate) fn reads_unbound(tokens: &TokenStream, bound: &[String]) -> bool {
+    let mut names = Vec::new();
+    collect_idents(tokens.clone(), &mut names, true);
+    names.iter().any(|n| !bound.contains(n))
+}
+
 fn rewrite(text: &str) -> (String, Vec<String>) {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
@@ -89,7 +165,7 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
 
 #[cfg(test)]
 mod tests {
-    use super::rewrite;
+    use super::*;
 
     #[test]
     fn rewrites_fields_but_not_strings() {
@@ -101,5 +177,32 @@ mod tests {
         assert_eq!(fields, vec!["name".to_string(), "count".to_string()]);
         let (rust, _) = rewrite("x == '@'");
         assert_eq!(rust, "x == '@'");
+    }
+
+    #[test]
+    fn bound_names_and_locals() {
+        let pat: TokenStream = "(i, User { id, name: n })".parse().unwrap();
+        assert_eq!(bindings(&pat), vec!["i", "id", "n"]);
+        let bound = bindings(&pat);
+        let e: TokenStream = "format!(\"{}\", n.len()) + &i.to_string() + X::Y"
+            .parse()
+            .unwrap();
+        assert!(!reads_unbound(&e, &bound));
+        let e: TokenStream = "n + local".parse().unwrap();
+        assert!(reads_unbound(&e, &bound));
+        // Functions may read what the template cannot see; SDK helpers and methods do not.
+        for volatile in ["now()", "crate::time::now()", "format!(\"{}\", clock())"] {
+            let e: TokenStream = volatile.parse().unwrap();
+            assert!(reads_unbound(&e, &bound), "{volatile}");
+        }
+        for stable in [
+            "class_list([Some(\"a\"), n.then_some(\"b\")])",
+            "n.len().max(i)",
+            "JS::push(\"x\")",
+            "User { id: i }",
+        ] {
+            let e: TokenStream = stable.parse().unwrap();
+            assert!(!reads_unbound(&e, &bound), "{stable}");
+        }
     }
 }

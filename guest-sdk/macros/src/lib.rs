@@ -3,7 +3,9 @@
 //! time, with a change mask per dynamic).
 
 mod assigns;
+mod call;
 mod codegen;
+mod component;
 mod expr;
 mod parse;
 
@@ -23,9 +25,12 @@ pub fn derive_assigns(input: TokenStream) -> TokenStream {
 /// html!(r#"<h1 class={@class}>Hello {@name}</h1><li :for={item in @items} :key={item.id}>{item.name}</li>"#)
 /// ```
 ///
-/// `{expr}` interpolates escaped text, `name={expr}` a dynamic attribute, `@field` reads an
-/// assign (and makes the dynamic depend on it), `:if`, `:for` and `:key` shape blocks. Requires a
-/// variable `assigns` (a `Tracked` view) in scope.
+/// `{expr}` interpolates escaped text (or a nested `Rendered`), `name={expr}` a dynamic
+/// attribute, `<div {attrs}>` spreads an `Attrs` bag, `@field` reads an assign (and makes the
+/// dynamic depend on it), `:if`, `:for` and `:key` shape blocks. `<.name attr=…>…</.name>` calls a
+/// `#[component]` function, with `<:slot …>` entries and `:let={pattern}`. A template that uses
+/// `@` needs a variable `assigns` (a `Tracked` view) in scope; one without `@` works in any
+/// function.
 #[proc_macro]
 pub fn html(input: TokenStream) -> TokenStream {
     let literal = match syn::parse::<syn::LitStr>(input) {
@@ -47,4 +52,30 @@ pub fn html(input: TokenStream) -> TokenStream {
             .into_compile_error()
             .into(),
     }
+}
+
+/// A function component, called from templates as `<.name attr=…>…</.name>`.
+///
+/// Every parameter is an attribute or a slot, named as the parameter:
+/// * a plain parameter is a required attribute; an `Option<…>` one is optional (default `None`);
+///   `#[attr(default)]` defaults it with `Default::default()`, `#[attr(default = expr)]` with `expr`;
+/// * `#[attr(rest)] rest: Attrs` collects global attributes (`id`, `class`, `phx-*`, `data-*`,
+///   `aria-*` …, plus `#[attr(rest, include = "href method")]`) for `<root {rest}>`;
+/// * `#[slot]` marks a slot: `Slot<'a, A>` required, `Option<Slot<'a, A>>` optional,
+///   `Vec<Slot<'a, A>>` repeated; `inner_block` is the content between the tags; `A` is what
+///   `render_slot` passes to `:let`.
+///
+/// ```ignore
+/// #[component]
+/// pub fn card<'a>(title: String, #[slot] inner_block: Slot<'a>, #[slot] footer: Option<Slot<'a>>) -> Rendered {
+///     html!(r#"<div class="card"><h2>{title}</h2>{render_slot(&inner_block, ())}{render_slot(&footer, ())}</div>"#)
+/// }
+/// ```
+///
+/// A call with an unknown attribute or slot, or without a required one, does not compile.
+#[proc_macro_attribute]
+pub fn component(attr: TokenStream, item: TokenStream) -> TokenStream {
+    component::expand(attr.into(), item.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

@@ -44,6 +44,8 @@ pub(crate) enum Attr {
     Static { name: String, value: Option<String> },
     /// `name={expr}`.
     Dynamic { name: String, expr: String },
+    /// `{expr}` in a tag: spread attributes.
+    Spread { expr: String },
 }
 
 /// An element with its special attributes taken apart.
@@ -57,6 +59,23 @@ pub(crate) struct Element {
     pub(crate) if_expr: Option<String>,
     pub(crate) for_expr: Option<(String, String)>,
     pub(crate) key_expr: Option<String>,
+    /// `:let={pattern}` (component calls and slot entries).
+    pub(crate) let_pattern: Option<String>,
+    /// Where the tag starts in the template (1-based line and column).
+    pub(crate) line: usize,
+    pub(crate) column: usize,
+}
+
+impl Element {
+    /// `<.name>` / `<.module::name>`: a function component call (the path after the dot).
+    pub(crate) fn component(&self) -> Option<&str> {
+        self.name.strip_prefix('.')
+    }
+
+    /// `<:name>`: a slot entry of the enclosing component call.
+    pub(crate) fn slot(&self) -> Option<&str> {
+        self.name.strip_prefix(':')
+    }
 }
 
 struct Parser {
@@ -171,7 +190,7 @@ impl Parser {
                 && self
                     .chars
                     .get(self.pos + 1)
-                    .is_some_and(|c| c.is_ascii_alphabetic())
+                    .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '.' | ':'))
             {
                 if !text.is_empty() {
                     nodes.push(Node::Text(std::mem::take(&mut text)));
@@ -262,6 +281,16 @@ impl Parser {
         let at = self.pos;
         self.pos += 1;
         let name = self.name();
+        let (line, column) = {
+            let e = self.error_at(at, "");
+            (e.line, e.column)
+        };
+        if matches!(name.as_str(), "." | ":") {
+            return Err(self.error_at(
+                at,
+                format!("<{name} needs a name, e.g. <.button> or <:col>"),
+            ));
+        }
         let mut element = Element {
             void: VOID.contains(&name.to_ascii_lowercase().as_str()),
             name,
@@ -271,6 +300,9 @@ impl Parser {
             if_expr: None,
             for_expr: None,
             key_expr: None,
+            let_pattern: None,
+            line,
+            column,
         };
         loop {
             self.skip_ws();
@@ -320,6 +352,11 @@ impl Parser {
 
     fn attribute(&mut self, element: &mut Element) -> Result<(), ParseError> {
         let at = self.pos;
+        if self.peek() == Some('{') {
+            let expr = self.braced()?;
+            element.attrs.push(Attr::Spread { expr });
+            return Ok(());
+        }
         let mut name = String::new();
         while let Some(c) = self.peek() {
             if c.is_whitespace()
@@ -380,6 +417,7 @@ impl Parser {
                 match name.as_str() {
                     ":if" => element.if_expr = Some(expr),
                     ":key" => element.key_expr = Some(expr),
+                    ":let" => element.let_pattern = Some(expr),
                     ":for" => {
                         let Some((pattern, source)) = split_for(&expr) else {
                             return Err(self.error_at(
@@ -392,7 +430,9 @@ impl Parser {
                     other if other.starts_with(':') => {
                         return Err(self.error_at(
                             at,
-                            format!("unknown special attribute {other}: use :if, :for or :key"),
+                            format!(
+                                "unknown special attribute {other}: use :if, :for, :key or :let"
+                            ),
                         ));
                     }
                     _ => element.attrs.push(Attr::Dynamic { name, expr }),

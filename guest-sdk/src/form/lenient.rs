@@ -6,7 +6,7 @@
 //! else is read as plain JSON.
 
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, Unexpected, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, Unexpected, Visitor};
 use serde_json::{Map, Value};
 
 /// A borrowed JSON value, deserialized leniently (see the module docs).
@@ -109,7 +109,11 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
         }
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Error> {
         self.deserialize_seq(visitor)
     }
 
@@ -146,7 +150,7 @@ impl<'de> Deserializer<'de> for Lenient<'de> {
     ) -> Result<V::Value, Error> {
         match self.0 {
             Value::String(text) => {
-                let de: BorrowedStrDeserializer<'de, Error> = text.as_str().into_deserializer();
+                let de = BorrowedStrDeserializer::<'de, Error>::new(text);
                 de.deserialize_enum(name, variants, visitor)
             }
             other => other.deserialize_enum(name, variants, visitor),
@@ -197,11 +201,14 @@ impl<'a> Fields<'a> {
 impl<'de> de::MapAccess<'de> for Fields<'de> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
-                let key: BorrowedStrDeserializer<'de, Error> = key.as_str().into_deserializer();
+                let key = BorrowedStrDeserializer::<'de, Error>::new(key);
                 seed.deserialize(key).map(Some)
             }
             None => Ok(None),
@@ -211,7 +218,9 @@ impl<'de> de::MapAccess<'de> for Fields<'de> {
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Error> {
         match self.value.take() {
             Some(value) => seed.deserialize(Lenient(value)),
-            None => Err(de::Error::custom("a map value was asked for before its key")),
+            None => Err(de::Error::custom(
+                "a map value was asked for before its key",
+            )),
         }
     }
 

@@ -110,20 +110,20 @@ impl Client {
 
     /// `POST path` with a JSON body.
     pub fn post_json(&self, path: &str, body: &Value) -> Result<Value> {
-        let mut request = self.agent.post(self.url(path));
-        if let Some(bearer) = self.bearer() {
-            request = request.header("authorization", bearer);
-        }
-        let response = request
-            .content_type("application/json")
-            .send(serde_json::to_vec(body)?)
-            .map_err(|e| self.transport_error(e))?;
-        read_response(response)
+        self.send_json(self.agent.post(self.url(path)), body)
     }
 
     /// `PUT path` with a JSON body.
     pub fn put_json(&self, path: &str, body: &Value) -> Result<Value> {
-        let mut request = self.agent.put(self.url(path));
+        self.send_json(self.agent.put(self.url(path)), body)
+    }
+
+    /// Sends `request` with the bearer token and `body` as JSON.
+    fn send_json(
+        &self,
+        mut request: ureq::RequestBuilder<ureq::typestate::WithBody>,
+        body: &Value,
+    ) -> Result<Value> {
         if let Some(bearer) = self.bearer() {
             request = request.header("authorization", bearer);
         }

@@ -5,8 +5,17 @@
 //! Rules modelled: template tables `p` (integer `s`, nearest enclosing table), replace-on-`s`,
 //! recursive merge otherwise, keyed comprehensions (`k`, `kc`, integer and `[old, diff]` moves),
 //! components `c` (array, `+N` and `-N` statics), and the top-level `t`, `e`, `r` keys.
+//!
+//! Streams (`stream` on a comprehension) are modelled as the client's DOM patch applies them
+//! (see [`crate::stream_dom`]): their items live on in the model after the merge that carried
+//! them, while the merged tree forgets them as the client's does. The model assumes a stream's
+//! container holds nothing but the stream's items (as Phoenix recommends).
+
+use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
+
+use crate::stream_dom::{StreamChildren, StreamItem, StreamPatch, first_element_id};
 
 /// Why a diff could not be merged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +43,8 @@ pub struct ClientRendered {
     tree: Map<String, Value>,
     components: Map<String, Value>,
     title: Option<String>,
+    /// The items each stream shows, by stream ref.
+    streams: BTreeMap<String, StreamChildren>,
 }
 
 impl ClientRendered {
@@ -68,7 +79,53 @@ impl ClientRendered {
         if let Some(components) = components {
             self.merge_components(components)?;
         }
+        self.patch_streams()?;
         Ok(())
+    }
+
+    /// Applies the streams the last merge carried, in document order, and empties them in the
+    /// tree (the client renders a stream's entries once, then drops them).
+    fn patch_streams(&mut self) -> Result<(), ClientError> {
+        let mut patches = Vec::new();
+        collect_streams(&mut self.tree, &mut patches)?;
+        let mut components = std::mem::take(&mut self.components);
+        for node in components.values_mut() {
+            if let Value::Object(node) = node {
+                collect_streams(node, &mut patches)?;
+            }
+        }
+        self.components = components;
+        for patch in patches {
+            self.apply_stream(patch);
+        }
+        Ok(())
+    }
+
+    fn apply_stream(&mut self, mut patch: StreamPatch) {
+        for item in &mut patch.entries {
+            let mut html = String::new();
+            self.write_entry(&mut html, &item.statics, &item.entry);
+            item.dom_id = first_element_id(&html).unwrap_or_default();
+        }
+        // Deletes look the id up in the whole document, i.e. in every stream.
+        let mut removed = Vec::new();
+        for id in &patch.deletes {
+            for children in self.streams.values_mut() {
+                if let Some(item) = children.remove(id) {
+                    removed.push(item);
+                }
+            }
+        }
+        let children = self.streams.entry(patch.stream_ref.clone()).or_default();
+        children.apply(patch, removed);
+    }
+
+    /// The items stream `stream_ref` shows, as DOM ids in order.
+    pub fn stream_ids(&self, stream_ref: &str) -> Vec<String> {
+        self.streams
+            .get(stream_ref)
+            .map(StreamChildren::ids)
+            .unwrap_or_default()
     }
 
     fn merge_components(&mut self, components: Value) -> Result<(), ClientError> {
@@ -119,6 +176,24 @@ impl ClientRendered {
         Ok(())
     }
 
+    /// Forgets components the server confirmed destroyed (the reply to `cids_destroyed`).
+    pub fn prune(&mut self, cids: &[u32]) {
+        for cid in cids {
+            self.components.remove(&cid.to_string());
+        }
+    }
+
+    /// The cids of the components the client holds, ascending.
+    pub fn component_ids(&self) -> Vec<u32> {
+        let mut cids: Vec<u32> = self
+            .components
+            .keys()
+            .filter_map(|k| k.parse().ok())
+            .collect();
+        cids.sort_unstable();
+        cids
+    }
+
     /// The page title last set by `t`.
     pub fn title(&self) -> Option<&str> {
         self.title.as_deref()
@@ -155,6 +230,18 @@ impl ClientRendered {
     }
 
     fn write_comprehension(&self, out: &mut String, node: &Map<String, Value>) {
+        if let Some(stream_ref) = node
+            .get("stream")
+            .and_then(|s| s.get(0))
+            .and_then(Value::as_str)
+        {
+            if let Some(children) = self.streams.get(stream_ref) {
+                for item in children.items() {
+                    self.write_entry(out, &item.statics, &item.entry);
+                }
+            }
+            return;
+        }
         let Some(Value::Array(statics)) = node.get("s") else {
             return;
         };
@@ -166,13 +253,17 @@ impl ClientRendered {
             let Some(Value::Object(entry)) = k.get(&index.to_string()) else {
                 continue;
             };
-            for (i, part) in statics.iter().enumerate() {
-                out.push_str(part.as_str().unwrap_or_default());
-                if i + 1 < statics.len()
-                    && let Some(dynamic) = entry.get(&i.to_string())
-                {
-                    self.write_dynamic(out, dynamic);
-                }
+            self.write_entry(out, statics, entry);
+        }
+    }
+
+    fn write_entry(&self, out: &mut String, statics: &[Value], entry: &Map<String, Value>) {
+        for (i, part) in statics.iter().enumerate() {
+            out.push_str(part.as_str().unwrap_or_default());
+            if i + 1 < statics.len()
+                && let Some(dynamic) = entry.get(&i.to_string())
+            {
+                self.write_dynamic(out, dynamic);
             }
         }
     }
@@ -192,6 +283,122 @@ impl ClientRendered {
             _ => {}
         }
     }
+}
+
+/// Finds the comprehensions of `node` carrying stream operations (document order, not through
+/// components), takes their entries and operations out and leaves them empty.
+fn collect_streams(
+    node: &mut Map<String, Value>,
+    out: &mut Vec<StreamPatch>,
+) -> Result<(), ClientError> {
+    if node.contains_key("k") {
+        if node.contains_key("stream") {
+            return take_stream(node, out);
+        }
+        if let Some(Value::Object(k)) = node.get_mut("k") {
+            for (key, entry) in k.iter_mut() {
+                if let (true, Value::Object(entry)) = (key != "kc" && key != "km", entry) {
+                    collect_streams(entry, out)?;
+                }
+            }
+        }
+        return Ok(());
+    }
+    let mut keys: Vec<(usize, String)> = node
+        .keys()
+        .filter_map(|k| k.parse().ok().map(|i| (i, k.clone())))
+        .collect();
+    keys.sort();
+    for (_, key) in keys {
+        if let Some(Value::Object(child)) = node.get_mut(&key) {
+            collect_streams(child, out)?;
+        }
+    }
+    Ok(())
+}
+
+fn take_stream(
+    node: &mut Map<String, Value>,
+    out: &mut Vec<StreamPatch>,
+) -> Result<(), ClientError> {
+    let bad = |what: &str| ClientError::BadComprehension(format!("stream: {what}"));
+    let Some(Value::Array(stream)) = node.get("stream").cloned() else {
+        return Err(bad("not an array"));
+    };
+    let statics = match node.get("s") {
+        Some(Value::Array(statics)) => statics.clone(),
+        _ => return Err(bad("no statics")),
+    };
+    let stream_ref = stream
+        .first()
+        .and_then(Value::as_str)
+        .ok_or_else(|| bad("no ref"))?
+        .to_string();
+    let mut inserts = BTreeMap::new();
+    for insert in stream
+        .get(1)
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no inserts"))?
+    {
+        let id = insert
+            .get(0)
+            .and_then(Value::as_str)
+            .ok_or_else(|| bad("insert id"))?;
+        let at = insert
+            .get(1)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| bad("insert at"))?;
+        let limit = insert.get(2).and_then(Value::as_i64);
+        let update_only = insert.get(3).and_then(Value::as_bool).unwrap_or(false);
+        inserts.insert(id.to_string(), (at, limit, update_only));
+    }
+    let deletes = stream
+        .get(2)
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("no deletes"))?
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_string))
+        .collect::<Vec<_>>();
+    let reset = stream.get(3).is_some();
+    let count = node
+        .get("k")
+        .and_then(|k| k.get("kc"))
+        .and_then(Value::as_u64)
+        .unwrap_or(0);
+    let mut entries = Vec::new();
+    if let Some(Value::Object(k)) = node.get("k") {
+        for index in 0..count {
+            if let Some(Value::Object(entry)) = k.get(&index.to_string()) {
+                entries.push(StreamItem {
+                    dom_id: String::new(),
+                    statics: statics.clone(),
+                    entry: entry.clone(),
+                });
+            }
+        }
+    }
+    // As the official client: a stream with something to do is applied and emptied.
+    if count > 0 || !deletes.is_empty() || reset {
+        let mut k = Map::new();
+        k.insert("kc".into(), Value::from(0));
+        node.insert("k".into(), Value::Object(k));
+        node.insert(
+            "stream".into(),
+            Value::Array(vec![
+                Value::String(stream_ref.clone()),
+                Value::Array(Vec::new()),
+                Value::Array(Vec::new()),
+            ]),
+        );
+        out.push(StreamPatch {
+            stream_ref,
+            inserts,
+            deletes,
+            reset,
+            entries,
+        });
+    }
+    Ok(())
 }
 
 /// Copies statics (and the whole tree as a base) from `base`, then merges `node` over it.

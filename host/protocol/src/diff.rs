@@ -7,14 +7,14 @@
 //! integer or `[old, diff]` entries with `km`), by index otherwise. Leaves are always strings;
 //! integers are component ids.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-pub use crate::html::to_html;
-use crate::rendered::{Dynamic, Entry, List, Node, Statics};
-use crate::update::{Update, UpdateDynamic, UpdateEntry};
+pub use crate::html::{to_html, tree_html};
+use crate::rendered::{Dynamic, Entry, List, Node, Statics, Tree, collect_cids};
+use crate::update::{StreamOps, Update, UpdateDynamic, UpdateEntry};
 
 /// Why an update could not be applied.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,6 +47,23 @@ pub enum DiffError {
     /// `unchanged` where there is no previous value.
     #[error("`unchanged` in a slot that was never rendered")]
     UnchangedWithoutPrevious,
+    /// A dynamic refers to a component that was never rendered (or was destroyed).
+    #[error("no live component with cid {0}")]
+    UnknownComponent(u32),
+    /// The same component is rendered twice in one update.
+    #[error("live component {0} rendered twice in one update")]
+    DuplicateComponent(u32),
+    /// A component contains itself.
+    #[error("live component {0} contains itself")]
+    ComponentCycle(u32),
+    /// A component's template is not exactly one HTML element.
+    #[error("live component {cid}: template {template:#018x} must have exactly one root element")]
+    ComponentNotRoot {
+        /// The component.
+        cid: u32,
+        /// Its template.
+        template: u64,
+    },
 }
 
 /// A diff to send: a JSON object in the Rendered format.
@@ -106,6 +123,7 @@ impl Diff {
 }
 
 /// Merges `update` into `prev` (`None` for a first render) and returns the new tree and the diff.
+/// For views without live components; see [`apply_tree`].
 ///
 /// `statics` resolves template ids; the caller makes sure every id of the update is known.
 pub fn apply(
@@ -113,8 +131,35 @@ pub fn apply(
     update: Update,
     statics: &dyn Fn(u64) -> Option<Arc<Statics>>,
 ) -> Result<(Node, Diff), DiffError> {
+    let (tree, diff) = apply_tree(prev.map(Tree::new), update, statics)?;
+    Ok((tree.root, diff))
+}
+
+/// Merges `update` into the kept view `prev` (`None` for a first render), live components
+/// included, and returns the new tree and the diff.
+///
+/// Components listed in the update are diffed against their kept trees; a new one (or one whose
+/// template changed) is sent whole with `r: 1`, its root statics shared with a component of the
+/// same template sent in this diff (`s: +cid`) or already held by the client (`s: -cid`).
+/// Components not listed are unchanged and not sent. Every cid the tree refers to must exist.
+pub fn apply_tree(
+    prev: Option<Tree>,
+    update: Update,
+    statics: &dyn Fn(u64) -> Option<Arc<Statics>>,
+) -> Result<(Tree, Diff), DiffError> {
     let full = prev.is_none();
     let title = update.title;
+    let (prev_root, mut prev_components) = match prev {
+        Some(mut tree) => {
+            // The client dropped the items streams sent last time: so does the kept tree.
+            forget_stream_items(&mut tree.root.dynamics);
+            for node in tree.components.values_mut() {
+                forget_stream_items(&mut node.dynamics);
+            }
+            (Some(tree.root), tree.components)
+        }
+        None => (None, BTreeMap::new()),
+    };
     let mut builder = Builder {
         nodes: update.nodes.into_iter().map(Some).collect(),
         lists: update.lists.into_iter().map(Some).collect(),
@@ -125,19 +170,140 @@ pub fn apply(
     if builder.nodes.is_empty() {
         return Err(DiffError::Empty);
     }
-    let (node, diff) = builder.node(0, prev)?;
+    let (root, diff) = builder.node(0, prev_root)?;
     let mut map = match diff {
         Some(Value::Object(map)) => map,
         _ => Map::new(),
     };
     if !builder.templates.table.is_empty() {
-        map.insert("p".into(), builder.templates.into_value());
+        map.insert(
+            "p".into(),
+            std::mem::take(&mut builder.templates).into_value(),
+        );
+    }
+    // Component statics never go through the root `p`: the client resolves it for the view's
+    // tree only.
+    builder.share = false;
+    let held: HashMap<u64, u32> = prev_components
+        .iter()
+        .rev()
+        .map(|(cid, node)| (node.statics.id, *cid))
+        .collect();
+    let mut sent: HashMap<u64, u32> = HashMap::new();
+    let mut components = BTreeMap::new();
+    let mut c = Map::new();
+    for component in update.components {
+        let cid = component.cid;
+        if components.contains_key(&cid) {
+            return Err(DiffError::DuplicateComponent(cid));
+        }
+        if component.node == 0 {
+            return Err(DiffError::Reused(0));
+        }
+        let before = prev_components.remove(&cid);
+        let before_template = before.as_ref().map(|n| n.statics.id);
+        let (node, diff) = builder.node(component.node, before)?;
+        let template = node.statics.id;
+        if !node.statics.root {
+            return Err(DiffError::ComponentNotRoot { cid, template });
+        }
+        if before_template != Some(template) {
+            let Some(Value::Object(mut full)) = diff else {
+                return Err(DiffError::Empty);
+            };
+            full.insert("r".into(), Value::from(1));
+            if let Some(&base) = sent.get(&template) {
+                full.insert("s".into(), Value::from(i64::from(base)));
+            } else if let Some(&base) = held.get(&template) {
+                full.insert("s".into(), Value::from(-i64::from(base)));
+            } else {
+                sent.insert(template, cid);
+            }
+            c.insert(cid.to_string(), Value::Object(full));
+        } else if let Some(diff) = diff {
+            c.insert(cid.to_string(), diff);
+        }
+        components.insert(cid, node);
+    }
+    components.append(&mut prev_components);
+    let tree = Tree { root, components };
+    check_components(&tree)?;
+    if !c.is_empty() {
+        map.insert("c".into(), Value::Object(c));
     }
     let mut diff = Diff { map };
     if let Some(title) = title {
         diff.set_title(&title);
     }
-    Ok((node, diff))
+    Ok((tree, diff))
+}
+
+/// Empties every stream comprehension in `dynamics` (at any depth, not through components).
+fn forget_stream_items(dynamics: &mut [Dynamic]) {
+    for dynamic in dynamics {
+        match dynamic {
+            Dynamic::Html(_) | Dynamic::Component(_) => {}
+            Dynamic::Node(node) => forget_stream_items(&mut node.dynamics),
+            Dynamic::List(list) if list.stream.is_some() => list.entries.clear(),
+            Dynamic::List(list) => {
+                for entry in &mut list.entries {
+                    forget_stream_items(&mut entry.dynamics);
+                }
+            }
+        }
+    }
+}
+
+/// Every cid reachable from the root exists, and no component contains itself.
+fn check_components(tree: &Tree) -> Result<(), DiffError> {
+    let mut direct = Vec::new();
+    collect_cids(&tree.root.dynamics, &mut direct);
+    if direct.is_empty() && tree.components.is_empty() {
+        return Ok(());
+    }
+    // Depth-first walk with the path on a stack: a cid met again on its own path is a cycle.
+    let mut done: BTreeSet<u32> = BTreeSet::new();
+    let mut on_path: BTreeSet<u32> = BTreeSet::new();
+    // (cid, children still to visit)
+    let mut stack: Vec<(u32, Vec<u32>)> = Vec::new();
+    for start in direct {
+        if done.contains(&start) {
+            continue;
+        }
+        let children = component_children(tree, start)?;
+        on_path.insert(start);
+        stack.push((start, children));
+        while let Some((cid, children)) = stack.last_mut() {
+            let cid = *cid;
+            match children.pop() {
+                Some(child) if on_path.contains(&child) => {
+                    return Err(DiffError::ComponentCycle(child));
+                }
+                Some(child) if done.contains(&child) => {}
+                Some(child) => {
+                    let grandchildren = component_children(tree, child)?;
+                    on_path.insert(child);
+                    stack.push((child, grandchildren));
+                }
+                None => {
+                    on_path.remove(&cid);
+                    done.insert(cid);
+                    stack.pop();
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn component_children(tree: &Tree, cid: u32) -> Result<Vec<u32>, DiffError> {
+    let node = tree
+        .components
+        .get(&cid)
+        .ok_or(DiffError::UnknownComponent(cid))?;
+    let mut children = Vec::new();
+    collect_cids(&node.dynamics, &mut children);
+    Ok(children)
 }
 
 /// The complete Rendered JSON of a kept tree (what a join reply carries).
@@ -148,6 +314,35 @@ pub fn full(node: &Node) -> Value {
         map.insert("p".into(), templates.into_value());
     }
     Value::Object(map)
+}
+
+/// The complete Rendered JSON of a kept view with its components (`c`); components of the same
+/// template share the lowest cid's statics (`s: +cid`).
+pub fn full_tree(tree: &Tree) -> Value {
+    let mut value = full(&tree.root);
+    if tree.components.is_empty() {
+        return value;
+    }
+    let mut first: HashMap<u64, u32> = HashMap::new();
+    let mut c = Map::new();
+    for (cid, node) in &tree.components {
+        let mut templates = Templates::default();
+        let mut map = full_node(node, &mut templates, false);
+        map.insert("r".into(), Value::from(1));
+        match first.get(&node.statics.id) {
+            Some(&base) => {
+                map.insert("s".into(), Value::from(i64::from(base)));
+            }
+            None => {
+                first.insert(node.statics.id, *cid);
+            }
+        }
+        c.insert(cid.to_string(), Value::Object(map));
+    }
+    if let Value::Object(map) = &mut value {
+        map.insert("c".into(), Value::Object(c));
+    }
+    value
 }
 
 /// Statics shared through a root `p` table: identical templates get one index.
@@ -314,13 +509,58 @@ impl Builder<'_> {
                 });
             }
         }
+        if let Some(ops) = update.stream {
+            // A stream held by the client already has its statics.
+            let held = prev.is_some_and(|p| p.statics.id == update.template && p.stream.is_some());
+            return self.stream_list(statics, update.entries, ops, held);
+        }
         // An empty comprehension is sent as "" the first time, so the client holds no template
         // for it: anything after that must be sent whole, as must a changed template.
-        let prev = prev.filter(|p| p.statics.id == update.template && !p.entries.is_empty());
+        let prev = prev.filter(|p| {
+            p.statics.id == update.template && !p.entries.is_empty() && p.stream.is_none()
+        });
         match prev {
             None => self.full_list(statics, update.entries),
             Some(prev) => self.diff_list(statics, prev, update.entries),
         }
+    }
+
+    /// A stream: its entries are the items inserted now, always sent whole, with the
+    /// operations in `stream`; statics only when the client does not hold them yet. The kept
+    /// list holds this render's items until the next render (for the dead render's HTML).
+    fn stream_list(
+        &mut self,
+        statics: Arc<Statics>,
+        updates: Vec<UpdateEntry>,
+        ops: StreamOps,
+        held: bool,
+    ) -> Result<(List, Option<Value>), DiffError> {
+        let mut entries = Vec::with_capacity(updates.len());
+        let mut k = Map::new();
+        for (i, update) in updates.into_iter().enumerate() {
+            let (entry, map) = self.entry(update, None)?;
+            k.insert(i.to_string(), Value::Object(map));
+            entries.push(entry);
+        }
+        let list = List {
+            statics,
+            entries,
+            stream: Some(ops.stream_ref.clone().into_boxed_str()),
+        };
+        if held && list.entries.is_empty() && ops.is_empty() {
+            return Ok((list, None));
+        }
+        k.insert("kc".into(), Value::from(list.entries.len()));
+        let mut map = Map::new();
+        if !held {
+            map.insert(
+                "s".into(),
+                self.templates.reference(&list.statics, self.share),
+            );
+        }
+        map.insert("k".into(), Value::Object(k));
+        map.insert("stream".into(), ops.to_json());
+        Ok((list, Some(Value::Object(map))))
     }
 
     fn full_list(
@@ -335,7 +575,11 @@ impl Builder<'_> {
             k.insert(i.to_string(), Value::Object(map));
             entries.push(entry);
         }
-        let list = List { statics, entries };
+        let list = List {
+            statics,
+            entries,
+            stream: None,
+        };
         if list.entries.is_empty() {
             return Ok((list, Some(Value::String(String::new()))));
         }
@@ -401,7 +645,11 @@ impl Builder<'_> {
                 }
             }
         }
-        let list = List { statics, entries };
+        let list = List {
+            statics,
+            entries,
+            stream: None,
+        };
         if k.is_empty() && list.entries.len() == old_count {
             return Ok((list, None));
         }
@@ -457,7 +705,7 @@ fn full_dynamic(dynamic: &Dynamic, templates: &mut Templates, share: bool) -> Va
         Dynamic::Component(cid) => Value::from(*cid),
         Dynamic::Node(node) => Value::Object(full_node(node, templates, share)),
         Dynamic::List(list) => {
-            if list.entries.is_empty() {
+            if list.entries.is_empty() && list.stream.is_none() {
                 return Value::String(String::new());
             }
             let mut k = Map::new();
@@ -474,6 +722,15 @@ fn full_dynamic(dynamic: &Dynamic, templates: &mut Templates, share: bool) -> Va
             let mut map = Map::new();
             map.insert("s".into(), templates.reference(&list.statics, share));
             map.insert("k".into(), Value::Object(k));
+            if let Some(stream_ref) = &list.stream {
+                // The items of the latest render, without their insert options (a join always
+                // comes with a fresh mount, which inserts its items again).
+                let ops = StreamOps {
+                    stream_ref: stream_ref.to_string(),
+                    ..StreamOps::default()
+                };
+                map.insert("stream".into(), ops.to_json());
+            }
             Value::Object(map)
         }
     }

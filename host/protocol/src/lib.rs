@@ -5,10 +5,12 @@
 //! - [`diff`]: merges an update into the kept tree and emits the Phoenix LiveView 1.2 diff.
 //! - [`frame`]: Phoenix channels V2 JSON frames.
 //! - [`client`]: a model of the official client's merge of those diffs, for tests and harnesses.
+//! - [`stream_dom`]: what the client's DOM patch does with a stream's children.
 
 pub mod client;
 pub mod diff;
 pub mod frame;
 pub mod html;
 pub mod rendered;
+pub mod stream_dom;
 pub mod update;

@@ -40,6 +40,78 @@ pub struct UpdateList {
     pub template: u64,
     /// Entries in order.
     pub entries: Vec<UpdateEntry>,
+    /// Set when the comprehension is a stream: its entries are the items inserted now.
+    pub stream: Option<StreamOps>,
+}
+
+/// One stream insert: `[dom_id, at, limit, update_only]` on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamInsert {
+    /// The DOM id of the inserted element.
+    pub dom_id: String,
+    /// `-1` appends, `0` prepends, `n` inserts at index `n`.
+    pub at: i32,
+    /// Children kept after the insert: the first `n` (`n >= 0`) or the last `-n`.
+    pub limit: Option<i32>,
+    /// Only update an element the client already has.
+    pub update_only: bool,
+}
+
+/// What a stream changed since its last render.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamOps {
+    /// The stream's reference (the client tags its elements with it).
+    pub stream_ref: String,
+    /// Inserted items, in render order.
+    pub inserts: Vec<StreamInsert>,
+    /// DOM ids to remove.
+    pub deletes: Vec<String>,
+    /// Remove every element of the stream first.
+    pub reset: bool,
+}
+
+impl StreamOps {
+    /// True when there is nothing for the client to do.
+    pub fn is_empty(&self) -> bool {
+        self.inserts.is_empty() && self.deletes.is_empty() && !self.reset
+    }
+
+    /// The wire form, `[ref, inserts, deletes]` plus `true` when resetting (never `false`:
+    /// the client treats any fourth element as a reset).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        let inserts = self
+            .inserts
+            .iter()
+            .map(|i| {
+                Value::Array(vec![
+                    Value::String(i.dom_id.clone()),
+                    Value::from(i.at),
+                    i.limit.map_or(Value::Null, Value::from),
+                    Value::Bool(i.update_only),
+                ])
+            })
+            .collect();
+        let deletes = self.deletes.iter().cloned().map(Value::String).collect();
+        let mut out = vec![
+            Value::String(self.stream_ref.clone()),
+            Value::Array(inserts),
+            Value::Array(deletes),
+        ];
+        if self.reset {
+            out.push(Value::Bool(true));
+        }
+        Value::Array(out)
+    }
+}
+
+/// A live component rendered in this update: its cid and the index of its root node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UpdateComponent {
+    /// The component id the view's dynamics refer to.
+    pub cid: u32,
+    /// Its root node: an index into [`Update::nodes`] (never 0, the view's root).
+    pub node: u32,
 }
 
 /// A whole render result; `nodes[0]` is the root.
@@ -51,6 +123,8 @@ pub struct Update {
     pub lists: Vec<UpdateList>,
     /// A new page title, when it changed.
     pub title: Option<String>,
+    /// The live components that rendered (new or changed ones); the others are unchanged.
+    pub components: Vec<UpdateComponent>,
 }
 
 impl Update {

@@ -43,6 +43,35 @@ pub enum TimerCommand {
     },
 }
 
+/// How a view asked to navigate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NavigationKind {
+    /// `push_patch`: same view, new URL.
+    Patch,
+    /// `push_navigate`: live navigation to another view.
+    Navigate,
+    /// `redirect`: a full page load.
+    Redirect,
+}
+
+/// A navigation the view asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Navigation {
+    /// Patch, navigate or redirect.
+    pub kind: NavigationKind,
+    /// Target path (or external URL for a redirect).
+    pub to: String,
+    /// Replace the history entry instead of pushing one.
+    pub replace: bool,
+    /// Flash carried along (a JSON object kind → message; empty when none).
+    pub flash: Value,
+}
+
+/// Longest navigation target.
+const MAX_NAVIGATION_TARGET: usize = 8 * 1024;
+/// Largest flash payload, in bytes of JSON.
+const MAX_FLASH: usize = 16 * 1024;
+
 /// What the view asked for during callbacks, for the caller to carry out.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Effects {
@@ -50,6 +79,15 @@ pub struct Effects {
     pub timers: Vec<TimerCommand>,
     /// Push events (`phx:<name>` on the client), in order.
     pub events: Vec<(String, Value)>,
+    /// The navigation asked for (the last one wins).
+    pub navigation: Option<Navigation>,
+    /// Pub/sub subscriptions and broadcasts, in order.
+    pub pubsub: Vec<crate::PubSubCommand>,
+    /// Background tasks started or cancelled, in order.
+    pub tasks: Vec<crate::TaskCommand>,
+    /// Upload entries the view consumed or cancelled: `(upload ref, entry ref)`; their bytes
+    /// and upload channels are to be dropped.
+    pub released_uploads: Vec<(String, String)>,
 }
 
 /// Store data of one instance.
@@ -60,6 +98,10 @@ pub(crate) struct HostState {
     pub(crate) effects: Effects,
     live_timers: HashSet<u64>,
     next_timer: u64,
+    /// Subscriptions and running tasks (`messaging`).
+    pub(crate) messaging: crate::messaging::Messaging,
+    /// Where `uploads.read` finds the bytes (set by the server for connected views).
+    pub(crate) upload_source: Option<Arc<dyn crate::uploads::UploadSource>>,
 }
 
 impl HostState {
@@ -71,6 +113,8 @@ impl HostState {
             effects: Effects::default(),
             live_timers: HashSet::new(),
             next_timer: 0,
+            messaging: Default::default(),
+            upload_source: None,
         }
     }
 
@@ -176,5 +220,31 @@ impl effects::Host for HostState {
                 tracing::warn!(target: "livewasm::guest", app = %self.app_name, event, "push_event dropped: payload is not JSON: {e}")
             }
         }
+    }
+
+    fn navigate(&mut self, kind: types::NavigationKind, to: String, replace: bool, flash: String) {
+        if to.len() > MAX_NAVIGATION_TARGET || flash.len() > MAX_FLASH {
+            tracing::warn!(target: "livewasm::guest", app = %self.app_name, "navigation dropped: target or flash too large");
+            return;
+        }
+        let flash = match serde_json::from_str::<Value>(&flash) {
+            Ok(Value::Object(map)) => Value::Object(map),
+            Ok(_) => Value::Object(serde_json::Map::new()),
+            Err(e) => {
+                tracing::warn!(target: "livewasm::guest", app = %self.app_name, "navigation flash is not JSON: {e}");
+                Value::Object(serde_json::Map::new())
+            }
+        };
+        let kind = match kind {
+            types::NavigationKind::Patch => NavigationKind::Patch,
+            types::NavigationKind::Navigate => NavigationKind::Navigate,
+            types::NavigationKind::Redirect => NavigationKind::Redirect,
+        };
+        self.effects.navigation = Some(Navigation {
+            kind,
+            to,
+            replace,
+            flash,
+        });
     }
 }

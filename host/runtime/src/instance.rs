@@ -4,8 +4,11 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use livewasm_protocol::diff::{self, Diff};
-use livewasm_protocol::rendered::{Node, Statics};
-use livewasm_protocol::update::{Update, UpdateDynamic, UpdateEntry, UpdateList, UpdateNode};
+use livewasm_protocol::rendered::{Statics, Tree};
+use livewasm_protocol::update::{
+    StreamInsert, StreamOps, Update, UpdateComponent, UpdateDynamic, UpdateEntry, UpdateList,
+    UpdateNode,
+};
 use serde_json::Value;
 use wasmtime::{Store, Trap};
 
@@ -33,6 +36,40 @@ pub struct MountRequest {
     pub url: String,
     /// False for the dead render.
     pub connected: bool,
+    /// The live session of the matched route (its `on_mount` hooks run in the guest).
+    pub live_session: Option<String>,
+    /// Flash carried in (a JSON object kind → message).
+    pub flash: Value,
+}
+
+/// A plain HTTP request for the app's `http` export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpRequest {
+    /// Method, upper case.
+    pub method: String,
+    /// The matched route pattern.
+    pub route: String,
+    /// Path, query and form params (a JSON object).
+    pub params: Value,
+    /// The user session (a JSON object).
+    pub session: Value,
+}
+
+/// The app's answer to an HTTP request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Redirect target, if any.
+    pub redirect: Option<String>,
+    /// Body.
+    pub body: String,
+    /// The new session, when it changes (a JSON object; `{}` clears it).
+    pub session: Option<Value>,
+    /// Flash for the next page (a JSON object).
+    pub flash: Value,
 }
 
 /// One live instance of an app.
@@ -40,7 +77,7 @@ pub struct Instance {
     app: App,
     store: Store<HostState>,
     view: View,
-    tree: Option<Node>,
+    tree: Option<Tree>,
     dead: bool,
 }
 
@@ -78,6 +115,7 @@ impl Instance {
             self.app.limits.fuel_per_callback,
             &self.app.inner.runtime.config,
         );
+        self.store.data_mut().messaging.new_callback();
         match f(&self.view, &mut self.store) {
             Ok(value) => Ok(value),
             Err(error) => {
@@ -103,20 +141,65 @@ impl Instance {
             session: request.session.to_string(),
             url: request.url.clone(),
             connected: request.connected,
+            live_session: request.live_session.clone(),
+            flash: request.flash.to_string(),
         };
         let result =
             self.call(|view, store| view.livewasm_view_live().call_mount(store, &request))?;
         result.map_err(CallError::Guest)
     }
 
-    /// Calls `handle-params`.
-    pub fn handle_params(&mut self, params: &Value, url: &str) -> Result<(), CallError> {
+    /// Calls `handle-params` with the URL's params and its route's live action.
+    pub fn handle_params(
+        &mut self,
+        params: &Value,
+        url: &str,
+        action: Option<&str>,
+    ) -> Result<(), CallError> {
         let params = params.to_string();
+        let action = action.map(str::to_string);
         let result = self.call(|view, store| {
             view.livewasm_view_live()
-                .call_handle_params(store, &params, url)
+                .call_handle_params(store, &params, url, action.as_deref())
         })?;
         result.map_err(CallError::Guest)
+    }
+
+    /// Calls the `http` export with one request.
+    pub fn handle_http(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {
+        let request = types::HttpRequest {
+            method: request.method.clone(),
+            route: request.route.clone(),
+            params: request.params.to_string(),
+            session: request.session.to_string(),
+        };
+        let response =
+            self.call(|view, store| view.livewasm_view_http().call_handle(store, &request))?;
+        let parse = |text: &str, what: &str| -> Result<Value, CallError> {
+            match serde_json::from_str(text) {
+                Ok(Value::Object(map)) => Ok(Value::Object(map)),
+                Ok(_) => Err(CallError::Json(format!("{what} is not an object"))),
+                Err(e) => Err(CallError::Json(format!("{what}: {e}"))),
+            }
+        };
+        Ok(HttpResponse {
+            status: response.status,
+            headers: response.headers,
+            redirect: response.redirect,
+            body: response.body,
+            session: response
+                .session
+                .as_deref()
+                .map(|s| parse(s, "session"))
+                .transpose()?,
+            flash: parse(&response.flash, "flash")?,
+        })
+    }
+
+    /// The navigation the view asked for since the last call to this (or to
+    /// [`Self::take_effects`]), leaving timers and events in place.
+    pub fn take_navigation(&mut self) -> Option<crate::Navigation> {
+        self.store.data_mut().effects.navigation.take()
     }
 
     /// Calls `handle-event`; returns the view's reply, if any.
@@ -140,6 +223,46 @@ impl Instance {
         let result =
             self.call(|view, store| view.livewasm_view_live().call_handle_info(store, &message))?;
         result.map_err(CallError::Guest)
+    }
+
+    /// Calls `handle-async` with the result of the task started under `name`.
+    pub fn handle_async(
+        &mut self,
+        name: &str,
+        result: &Result<Value, String>,
+    ) -> Result<(), CallError> {
+        self.store.data_mut().messaging.task_done(name);
+        let result = match result {
+            Ok(value) => Ok(value.to_string()),
+            Err(reason) => Err(reason.clone()),
+        };
+        let result = self.call(|view, store| {
+            view.livewasm_view_live().call_handle_async(
+                store,
+                name,
+                result.as_ref().map_err(String::as_str),
+            )
+        })?;
+        result.map_err(CallError::Guest)
+    }
+
+    /// Calls `run-task` (on an instance with no view mounted): the task's value or its error.
+    pub fn run_task(
+        &mut self,
+        task: &str,
+        args: &Value,
+    ) -> Result<Result<Value, String>, CallError> {
+        let args = args.to_string();
+        let result =
+            self.call(|view, store| view.livewasm_view_live().call_run_task(store, task, &args))?;
+        Ok(result.and_then(|text| {
+            serde_json::from_str(&text).map_err(|e| format!("the task's value is not JSON: {e}"))
+        }))
+    }
+
+    /// Lets the view read its received uploads from `source` (`uploads.read`).
+    pub fn set_upload_source(&mut self, source: Arc<dyn crate::UploadSource>) {
+        self.store.data_mut().set_upload_source(source);
     }
 
     /// Tells the instance a one-shot timer fired.
@@ -169,7 +292,7 @@ impl Instance {
             statics.insert(id, known);
         }
         let lookup = |id: u64| statics.get(&id).cloned();
-        match diff::apply(self.tree.take(), update, &lookup) {
+        match diff::apply_tree(self.tree.take(), update, &lookup) {
             Ok((tree, diff)) => {
                 self.tree = Some(tree);
                 Ok(diff)
@@ -210,14 +333,59 @@ impl Instance {
         Ok(statics)
     }
 
+    /// True when live component `cid` is held (rendered, and not destroyed since).
+    pub fn has_component(&self, cid: u32) -> bool {
+        self.tree
+            .as_ref()
+            .is_some_and(|tree| tree.components.contains_key(&cid))
+    }
+
+    /// Calls `handle-component-event` for live component `cid` (check [`Self::has_component`]
+    /// first); returns the component's reply, if any.
+    pub fn handle_component_event(
+        &mut self,
+        cid: u32,
+        event: &str,
+        value: &Value,
+    ) -> Result<Option<Value>, CallError> {
+        let value = value.to_string();
+        let result = self.call(|view, store| {
+            view.livewasm_view_live()
+                .call_handle_component_event(store, cid, event, &value)
+        })?;
+        match result.map_err(CallError::Guest)? {
+            None => Ok(None),
+            Some(reply) => serde_json::from_str(&reply)
+                .map(Some)
+                .map_err(|e| CallError::Json(format!("reply: {e}"))),
+        }
+    }
+
+    /// The client removed live components `cids` from its page: forgets those nothing refers
+    /// to any more (here and in the guest) and returns them (the `cids_destroyed` reply).
+    pub fn destroy_components(&mut self, cids: &[u32]) -> Result<Vec<u32>, CallError> {
+        let removed = match self.tree.as_mut() {
+            Some(tree) => tree.destroy(cids),
+            None => Vec::new(),
+        };
+        if !removed.is_empty() {
+            let list = removed.clone();
+            self.call(|view, store| {
+                view.livewasm_view_live()
+                    .call_destroy_components(store, &list)
+            })?;
+        }
+        Ok(removed)
+    }
+
     /// The complete Rendered JSON of the kept tree.
     pub fn full_rendered(&self) -> Option<Value> {
-        self.tree.as_ref().map(diff::full)
+        self.tree.as_ref().map(diff::full_tree)
     }
 
     /// The HTML of the kept tree.
     pub fn html(&self) -> Option<String> {
-        self.tree.as_ref().map(diff::to_html)
+        self.tree.as_ref().map(diff::tree_html)
     }
 }
 
@@ -249,6 +417,24 @@ fn dynamic(d: types::Dynamic) -> UpdateDynamic {
     }
 }
 
+fn stream_ops(ops: types::StreamOps) -> StreamOps {
+    StreamOps {
+        stream_ref: ops.stream_ref,
+        inserts: ops
+            .inserts
+            .into_iter()
+            .map(|i| StreamInsert {
+                dom_id: i.dom_id,
+                at: i.at,
+                limit: i.limit,
+                update_only: i.update_only,
+            })
+            .collect(),
+        deletes: ops.deletes,
+        reset: ops.reset,
+    }
+}
+
 fn convert(rendered: types::Rendered) -> Update {
     Update {
         nodes: rendered
@@ -272,8 +458,17 @@ fn convert(rendered: types::Rendered) -> Update {
                         dynamics: e.dynamics.into_iter().map(dynamic).collect(),
                     })
                     .collect(),
+                stream: l.stream_ops.map(stream_ops),
             })
             .collect(),
         title: rendered.title,
+        components: rendered
+            .components
+            .into_iter()
+            .map(|c| UpdateComponent {
+                cid: c.cid,
+                node: c.node,
+            })
+            .collect(),
     }
 }

@@ -11,10 +11,19 @@ mod config;
 mod error;
 mod host_state;
 mod instance;
+mod messaging;
 mod runtime;
+mod uploads;
 
 pub use config::RuntimeConfig;
 pub use error::{CallError, RuntimeError, TrapKind};
-pub use host_state::{Effects, TimerCommand};
-pub use instance::{Instance, MountRequest};
-pub use runtime::{App, InstanceLimits, Manifest, Route, Runtime};
+pub use host_state::{Effects, Navigation, NavigationKind, TimerCommand};
+pub use instance::{HttpRequest, HttpResponse, Instance, MountRequest};
+pub use messaging::{
+    MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TASK_ARGS_BYTES, MAX_TASKS, MAX_TOPIC_BYTES,
+    MAX_TOPICS, PubSubCommand, TaskCommand,
+};
+pub use runtime::{
+    App, ClientHook, Container, HttpRoute, InstanceLimits, LiveSession, Manifest, Route, Runtime,
+};
+pub use uploads::{MAX_UPLOAD_READ, UploadSource};

@@ -12,6 +12,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
 };
 
+use crate::bindings::livewasm::view::types;
 use crate::bindings::{View, ViewPre};
 use crate::host_state::HostState;
 use crate::instance::Instance;
@@ -31,6 +32,58 @@ pub struct Route {
     pub action: Option<String>,
     /// Its live session.
     pub live_session: Option<String>,
+    /// The tag and attributes of its container element (`None`: a plain `div`).
+    pub container: Option<Container>,
+}
+
+/// A view's container element on the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// Tag name (ASCII letters, digits, `-`).
+    pub tag: String,
+    /// Attributes (names of ASCII letters, digits, `-`, `_`, `:`).
+    pub attrs: Vec<(String, String)>,
+}
+
+/// Tags a container may not be: they do not hold a view's HTML.
+const BAD_CONTAINER_TAGS: &[&str] = &["script", "style", "template", "textarea", "title", "iframe"];
+
+fn container_ok(container: &types::RouteContainer) -> bool {
+    let name_ok = |name: &str, extra: &[char]| {
+        !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(&c))
+    };
+    name_ok(&container.tag, &[])
+        && container.tag.starts_with(|c: char| c.is_ascii_alphabetic())
+        && !BAD_CONTAINER_TAGS.contains(&container.tag.to_ascii_lowercase().as_str())
+        && container.attrs.len() <= 32
+        && container
+            .attrs
+            .iter()
+            .all(|(name, _)| name_ok(name, &['_', ':']) && !name.starts_with('-'))
+}
+
+/// A live session: `on_mount` hooks and a layout shared by its routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    /// Its name.
+    pub name: String,
+    /// Names of its `on_mount` hooks, in order.
+    pub on_mount: Vec<String>,
+    /// Its layout, if any.
+    pub layout: Option<String>,
+}
+
+/// A plain HTTP route of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRoute {
+    /// Method, upper case.
+    pub method: String,
+    /// Path pattern.
+    pub path: String,
 }
 
 /// What an app declares about itself.
@@ -40,6 +93,72 @@ pub struct Manifest {
     pub name: String,
     /// Routes.
     pub routes: Vec<Route>,
+    /// Live sessions.
+    pub live_sessions: Vec<LiveSession>,
+    /// Plain HTTP routes.
+    pub http_routes: Vec<HttpRoute>,
+    /// Client hooks the app ships (`phx-hook`).
+    pub client_hooks: Vec<ClientHook>,
+}
+
+/// A client hook an app ships: its `phx-hook` name and a JavaScript expression evaluating to
+/// the hook object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientHook {
+    /// The name elements use in `phx-hook`.
+    pub name: String,
+    /// The hook object, as a JavaScript expression.
+    pub source: String,
+}
+
+/// Most client hooks one app may ship.
+const MAX_CLIENT_HOOKS: usize = 64;
+/// Most bytes of client hook source one app may ship.
+const MAX_CLIENT_HOOK_BYTES: usize = 256 * 1024;
+
+/// A hook name: ASCII letters, digits, `_`, `-`, `.`, starting with a letter, at most 64 bytes.
+fn hook_name_ok(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn check_client_hooks(hooks: &[types::ClientHook]) -> Result<(), RuntimeError> {
+    if hooks.len() > MAX_CLIENT_HOOKS {
+        return Err(RuntimeError::Manifest(format!(
+            "the app ships {} client hooks (at most {MAX_CLIENT_HOOKS})",
+            hooks.len()
+        )));
+    }
+    let bytes: usize = hooks.iter().map(|h| h.source.len()).sum();
+    if bytes > MAX_CLIENT_HOOK_BYTES {
+        return Err(RuntimeError::Manifest(format!(
+            "the app's client hooks are {bytes} bytes (at most {MAX_CLIENT_HOOK_BYTES})"
+        )));
+    }
+    for (i, hook) in hooks.iter().enumerate() {
+        if !hook_name_ok(&hook.name) {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook name `{}` is invalid (letters, digits, `_`, `-`, `.`)",
+                hook.name
+            )));
+        }
+        if hooks[..i].iter().any(|h| h.name == hook.name) {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook `{}` is declared twice",
+                hook.name
+            )));
+        }
+        if hook.source.trim().is_empty() {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook `{}` has no source",
+                hook.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) struct RuntimeInner {
@@ -127,6 +246,9 @@ impl Runtime {
                 manifest: Manifest {
                     name: String::new(),
                     routes: Vec::new(),
+                    live_sessions: Vec::new(),
+                    http_routes: Vec::new(),
+                    client_hooks: Vec::new(),
                 },
                 name: Arc::from("loading"),
                 digest,
@@ -188,8 +310,52 @@ fn read_manifest(app: &App) -> Result<Manifest, RuntimeError> {
             )));
         }
     }
+    for route in &raw.routes {
+        if let Some(container) = &route.container
+            && !container_ok(container)
+        {
+            return Err(RuntimeError::Manifest(format!(
+                "route `{}` has an invalid container tag or attribute name",
+                route.path
+            )));
+        }
+    }
+    for route in &raw.http_routes {
+        if !route.path.starts_with('/') {
+            return Err(RuntimeError::Manifest(format!(
+                "HTTP route `{}` must start with `/`",
+                route.path
+            )));
+        }
+    }
+    check_client_hooks(&raw.client_hooks)?;
     Ok(Manifest {
         name: raw.name,
+        client_hooks: raw
+            .client_hooks
+            .into_iter()
+            .map(|h| ClientHook {
+                name: h.name,
+                source: h.source,
+            })
+            .collect(),
+        live_sessions: raw
+            .live_sessions
+            .into_iter()
+            .map(|s| LiveSession {
+                name: s.name,
+                on_mount: s.on_mount,
+                layout: s.layout,
+            })
+            .collect(),
+        http_routes: raw
+            .http_routes
+            .into_iter()
+            .map(|r| HttpRoute {
+                method: r.method.to_ascii_uppercase(),
+                path: r.path,
+            })
+            .collect(),
         routes: raw
             .routes
             .into_iter()
@@ -198,6 +364,10 @@ fn read_manifest(app: &App) -> Result<Manifest, RuntimeError> {
                 view: r.view,
                 action: r.action,
                 live_session: r.live_session,
+                container: r.container.map(|c| Container {
+                    tag: c.tag.to_ascii_lowercase(),
+                    attrs: c.attrs,
+                }),
             })
             .collect(),
     })
@@ -312,4 +482,33 @@ pub(crate) fn fence(store: &mut Store<HostState>, fuel: u64, config: &RuntimeCon
     let tick = config.epoch_tick.as_nanos().max(1);
     let ticks = (config.callback_deadline.as_nanos() / tick).max(1) as u64;
     store.set_epoch_deadline(ticks);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(tag: &str, attrs: &[(&str, &str)]) -> types::RouteContainer {
+        types::RouteContainer {
+            tag: tag.into(),
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn container_tags_and_attribute_names_are_checked() {
+        assert!(container_ok(&container("main", &[("class", "a \" b")])));
+        assert!(container_ok(&container(
+            "my-el",
+            &[("aria-label", "x"), ("xml:lang", "en")]
+        )));
+        assert!(!container_ok(&container("script", &[])));
+        assert!(!container_ok(&container("div onload=x", &[])));
+        assert!(!container_ok(&container("1div", &[])));
+        assert!(!container_ok(&container("div", &[("on click", "x")])));
+        assert!(!container_ok(&container("div", &[("\"x", "y")])));
+    }
 }

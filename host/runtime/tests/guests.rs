@@ -28,6 +28,8 @@ fn request(view: &str, connected: bool) -> MountRequest {
         session: json!({}),
         url: "http://localhost/thermostat?house=3".into(),
         connected,
+        live_session: None,
+        flash: json!({}),
     }
 }
 
@@ -46,7 +48,7 @@ fn manifest_mount_render_and_change_tracking() {
     let mut instance = app.instantiate().unwrap();
     instance.mount(&request("Thermostat", true)).unwrap();
     instance
-        .handle_params(&json!({"house": "3"}), "http://localhost/thermostat")
+        .handle_params(&json!({"house": "3"}), "http://localhost/thermostat", None)
         .unwrap();
     let first = instance.render().unwrap().into_value();
     assert!(

@@ -87,6 +87,10 @@ pub struct Host {
     routes: RwLock<Vec<Mounted>>,
     registry: Option<Registry>,
     pub(crate) sites: Sites,
+    /// Pub/sub between the views of one app.
+    pub(crate) broker: Arc<crate::pubsub::Broker>,
+    /// The temp area and byte budgets of file uploads.
+    uploads: Arc<crate::uploads::UploadSpace>,
 }
 
 impl Host {
@@ -94,10 +98,12 @@ impl Host {
     pub fn new(runtime: Runtime, config: ServerConfig) -> Host {
         Host {
             runtime,
-            config,
             routes: RwLock::new(Vec::new()),
             registry: None,
             sites: Sites::default(),
+            broker: Arc::default(),
+            uploads: crate::uploads::UploadSpace::new(config.uploads.clone()),
+            config,
         }
     }
 
@@ -115,6 +121,21 @@ impl Host {
     /// The runtime.
     pub fn runtime(&self) -> &Runtime {
         &self.runtime
+    }
+
+    /// The temp area and byte budgets of file uploads.
+    pub(crate) fn upload_space(&self) -> &Arc<crate::uploads::UploadSpace> {
+        &self.uploads
+    }
+
+    /// Bytes the uploads in progress hold on this host (received or reserved).
+    pub fn upload_bytes_reserved(&self) -> u64 {
+        self.uploads.used()
+    }
+
+    /// The private directory holding upload chunks, once the first upload created it.
+    pub fn upload_dir(&self) -> Option<std::path::PathBuf> {
+        self.uploads.dir()
     }
 
     /// The configuration.
@@ -209,6 +230,31 @@ impl Host {
         }
     }
 
+    /// The apps served on `site` (each once).
+    pub(crate) fn apps_in(&self, site: &SiteRef) -> Vec<App> {
+        let collect = |routes: &[Mounted]| {
+            let mut apps: Vec<App> = Vec::new();
+            for mounted in routes {
+                if !apps.iter().any(|a| a.digest() == mounted.app.digest()) {
+                    apps.push(mounted.app.clone());
+                }
+            }
+            apps
+        };
+        match site {
+            SiteRef::Default => self
+                .routes
+                .read()
+                .map(|routes| collect(&routes))
+                .unwrap_or_default(),
+            SiteRef::App { tenant, app } => self
+                .sites
+                .get(tenant, app)
+                .map(|site| collect(&site.routes))
+                .unwrap_or_default(),
+        }
+    }
+
     /// The route of `view` in app `app` (its first one) on `site`.
     pub(crate) fn route_of_view_in(&self, site: &SiteRef, app: &str, view: &str) -> Option<Route> {
         let find = |routes: &[Mounted]| {
@@ -220,6 +266,40 @@ impl Host {
         match site {
             SiteRef::Default => find(&self.routes.read().ok()?),
             SiteRef::App { tenant, app: name } => find(&self.sites.get(tenant, name)?.routes),
+        }
+    }
+
+    /// The plain HTTP route (an app's `http-routes`) for `method` and `path` on `site`: the
+    /// app, the route's pattern and the path params.
+    pub(crate) fn http_route_in(
+        &self,
+        site: &SiteRef,
+        method: &str,
+        path: &str,
+    ) -> Option<(App, String, Map<String, Value>)> {
+        let find = |routes: &[Mounted]| {
+            let mut seen: Vec<&str> = Vec::new();
+            for mounted in routes {
+                let manifest = mounted.app.manifest();
+                if seen.contains(&manifest.name.as_str()) {
+                    continue;
+                }
+                seen.push(&manifest.name);
+                for route in &manifest.http_routes {
+                    if !route.method.eq_ignore_ascii_case(method) {
+                        continue;
+                    }
+                    if let Some(params) = Pattern::parse(&route.path).and_then(|p| p.matches(path))
+                    {
+                        return Some((mounted.app.clone(), route.path.clone(), params));
+                    }
+                }
+            }
+            None
+        };
+        match site {
+            SiteRef::Default => find(&self.routes.read().ok()?),
+            SiteRef::App { tenant, app } => find(&self.sites.get(tenant, app)?.routes),
         }
     }
 

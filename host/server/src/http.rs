@@ -13,9 +13,10 @@ use livewasm_runtime::{CallError, MountRequest, RuntimeError};
 use serde_json::{Map, Value};
 
 use crate::host::Resolved;
+use crate::navigate;
 use crate::page::{PageParts, error_page, view_page};
 use crate::routes::query_params;
-use crate::session::{self, CSRF};
+use crate::session::{self, CSRF, FLASH_COOKIE};
 use crate::sites::SiteRef;
 use crate::{Host, api, tokens, ws};
 
@@ -28,9 +29,16 @@ pub fn router(host: Arc<Host>) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
         .route("/assets/livewasm.js", get(client_js))
+        .route("/assets/hooks/{file}", get(crate::client_hooks::serve))
         .route("/live/websocket", get(ws::upgrade))
         .merge(api::routes(host.clone()))
-        .fallback(get(dead_render))
+        .fallback(
+            get(dead_render)
+                .post(crate::controller::handle)
+                .put(crate::controller::handle)
+                .patch(crate::controller::handle)
+                .delete(crate::controller::handle),
+        )
         .with_state(host)
 }
 
@@ -75,6 +83,34 @@ pub(crate) fn absolute_url(headers: &HeaderMap, path_and_query: &str) -> String 
     format!("http://{host}{path_and_query}")
 }
 
+/// What a dead render produced.
+enum Dead {
+    /// The container's HTML and the page title.
+    Page(String, Option<String>),
+    /// The view (or an `on_mount` hook) sent the browser elsewhere: target and flash.
+    Redirect(String, Value),
+}
+
+/// A `302 Found` to `to`, carrying `flash` in the flash cookie.
+pub(crate) fn redirect_response(
+    host: &Host,
+    site: &SiteRef,
+    to: &str,
+    flash: &Value,
+    status: StatusCode,
+) -> Response {
+    let mut response = status.into_response();
+    if let Ok(value) = HeaderValue::from_str(to) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    if let Some(token) = session::sign_flash(host, site, flash)
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}
+
 /// The dead render of the view routed at the request's site and path.
 pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Response {
     let uri = request.uri().clone();
@@ -90,6 +126,9 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         }
     };
     let Some(matched) = host.route_in(&site, uri.path()) else {
+        if host.http_route_in(&site, "GET", uri.path()).is_some() {
+            return crate::controller::handle(State(host), request).await;
+        }
         return page_response(
             StatusCode::NOT_FOUND,
             error_page(
@@ -113,9 +152,13 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    user_session.remove(CSRF);
     user_session.remove("v");
     user_session.remove("iat");
+    // The flash of a redirect arrives in a cookie the client set; it is read once.
+    let flash_token = cookie_header.and_then(|c| session::cookie_value(c, FLASH_COOKIE));
+    let flash = flash_token
+        .map(|t| session::verify_flash(&host, &site, t))
+        .unwrap_or_else(|| Value::Object(Map::new()));
 
     let mut params = matched.path_params.clone();
     params.extend(query_params(uri.query()));
@@ -129,26 +172,54 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         session: Value::Object(user_session),
         url: url.clone(),
         connected: false,
+        live_session: matched.route.live_session.clone(),
+        flash: flash.clone(),
     };
     let app = matched.app.clone();
-    let render = || -> Result<(String, Option<String>), String> {
+    let action = matched.route.action.clone();
+    let render = || -> Result<Dead, String> {
         let mut instance = app.instantiate().map_err(|e| match e {
             RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
             other => other.to_string(),
         })?;
         instance.mount(&request).map_err(describe)?;
-        instance.handle_params(&params, &url).map_err(describe)?;
+        // A redirect from an `on_mount` hook or `mount`, or any navigation from the first
+        // `handle_params` (a patch included), becomes an HTTP redirect, as in Phoenix.
+        let leave = |instance: &mut livewasm_runtime::Instance| {
+            instance
+                .take_navigation()
+                .and_then(navigate::checked)
+                .map(|n| Dead::Redirect(n.to, n.flash))
+        };
+        if let Some(redirect) = leave(&mut instance) {
+            return Ok(redirect);
+        }
+        instance
+            .handle_params(&params, &url, action.as_deref())
+            .map_err(describe)?;
+        if let Some(redirect) = leave(&mut instance) {
+            return Ok(redirect);
+        }
         let diff = instance.render().map_err(describe)?;
         let title = diff
             .as_map()
             .get("t")
             .and_then(Value::as_str)
             .map(str::to_string);
-        Ok((instance.html().unwrap_or_default(), title))
+        Ok(Dead::Page(instance.html().unwrap_or_default(), title))
     };
     // Guest calls are bounded by fuel and the epoch deadline, so they run inline.
     let (inner, title) = match render() {
-        Ok(ok) => ok,
+        Ok(Dead::Page(inner, title)) => (inner, title),
+        Ok(Dead::Redirect(to, flash)) => {
+            let mut response = redirect_response(&host, &site, &to, &flash, StatusCode::FOUND);
+            if let Some(cookie) = new_cookie
+                && let Ok(value) = HeaderValue::from_str(&cookie)
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            return response;
+        }
         Err(reason) => {
             tracing::warn!(app = %app.manifest().name, view = %matched.route.view, path = %uri.path(), "dead render failed: {reason}");
             let detail = if host.config().dev {
@@ -172,6 +243,13 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
     data.insert("id".into(), Value::from(id.clone()));
     data.insert("app".into(), Value::from(app_name.clone()));
     data.insert("view".into(), Value::from(matched.route.view.clone()));
+    if let Some(live_session) = &matched.route.live_session {
+        data.insert("live_session".into(), Value::from(live_session.clone()));
+    }
+    if let Some(container) = &matched.route.container {
+        // The page's container tag: live navigation can change its attributes, not its tag.
+        data.insert("container".into(), Value::from(container.tag.clone()));
+    }
     if let Some(label) = &site_label {
         data.insert("site".into(), Value::from(label.clone()));
     }
@@ -180,11 +258,16 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
     data.insert("kind".into(), Value::from("static"));
     data.insert("id".into(), Value::from(id.clone()));
     data.insert("app".into(), Value::from(app_name.clone()));
+    if flash.as_object().is_some_and(|m| !m.is_empty()) {
+        // The connected mount shows the flash the dead render showed.
+        data.insert("flash".into(), flash.clone());
+    }
     if let Some(label) = site_label {
         data.insert("site".into(), Value::from(label));
     }
     let static_token = tokens::sign(&key, data);
     let title = title.unwrap_or(app_name);
+    let hooks_script = crate::client_hooks::script(&app);
     let body = view_page(&PageParts {
         title: &title,
         csrf: &csrf,
@@ -192,12 +275,19 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         session: &session_token,
         static_token: &static_token,
         inner: &inner,
+        container: matched.route.container.as_ref(),
+        hooks_script: hooks_script.as_ref().map(|s| s.path.as_str()),
     });
     let mut response = page_response(StatusCode::OK, body);
     if let Some(cookie) = new_cookie
         && let Ok(value) = HeaderValue::from_str(&cookie)
     {
-        response.headers_mut().insert(header::SET_COOKIE, value);
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    if flash_token.is_some()
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(None))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
 }

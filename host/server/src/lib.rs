@@ -11,26 +11,35 @@
 //! `/api/v1` on the base domain ([`platform`] has the glue).
 
 mod api;
+mod client_hooks;
 mod config;
 mod connection;
+mod controller;
 mod error;
 mod form;
 mod host;
 mod http;
+mod navigate;
 mod origin;
 mod page;
 pub mod platform;
+mod pubsub;
 mod routes;
 mod session;
 mod sites;
 mod tokens;
+mod uploads;
 mod ws;
 
 pub use config::ServerConfig;
-pub use connection::Connection;
+pub use connection::{Connection, Inbound, PendingTask};
 pub use error::ServerError;
 pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};
 pub use host::Host;
 pub use http::{router, serve};
 pub use session::socket_session;
 pub use tokens::TokenError;
+pub use uploads::binary::{
+    BinaryFrameError, BinaryPush, decode as decode_binary, encode as encode_binary,
+};
+pub use uploads::{SpaceError, UploadLimits};

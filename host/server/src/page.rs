@@ -24,6 +24,31 @@ pub(crate) struct PageParts<'a> {
     pub(crate) session: &'a str,
     pub(crate) static_token: &'a str,
     pub(crate) inner: &'a str,
+    /// The container element: tag and attributes (checked when the app was loaded).
+    pub(crate) container: Option<&'a livewasm_runtime::Container>,
+    /// The app's client hook script (`/assets/hooks/<hash>.js`), if it ships hooks.
+    pub(crate) hooks_script: Option<&'a str>,
+}
+
+/// The container's tag and its extra attributes, rendered (`div` and none by default).
+/// Attributes the client owns (`id`, `data-phx-*`) are left out.
+fn container_parts(container: Option<&livewasm_runtime::Container>) -> (String, String) {
+    let Some(container) = container else {
+        return ("div".into(), String::new());
+    };
+    let attrs = container
+        .attrs
+        .iter()
+        .filter(|(name, _)| !reserved_attr(name))
+        .map(|(name, value)| format!(" {name}=\"{}\"", escape(value)))
+        .collect();
+    (container.tag.clone(), attrs)
+}
+
+/// Container attributes the page and the client own.
+pub(crate) fn reserved_attr(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name == "id" || name.starts_with("data-phx-")
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2rem;line-height:1.4}\
@@ -32,14 +57,20 @@ button{font-size:1rem;padding:.25rem .75rem;margin-right:.25rem}\
 
 /// The full page for a view.
 pub(crate) fn view_page(parts: &PageParts<'_>) -> String {
+    let (tag, attrs) = container_parts(parts.container);
+    // Deferred scripts run in document order: the hooks are registered before the bundle.
+    let hooks = parts
+        .hooks_script
+        .map(|src| format!("<script defer src=\"{}\"></script>\n", escape(src)))
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"csrf-token\" content=\"{csrf}\">\n\
 <title data-default=\"{title}\">{title}</title>\n\
 <style>{STYLE}</style>\n\
-<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body>\n\
-<div id=\"{id}\" data-phx-main data-phx-session=\"{session}\" data-phx-static=\"{static_token}\">{inner}</div>\n\
+{hooks}<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body>\n\
+<{tag} id=\"{id}\"{attrs} data-phx-main data-phx-session=\"{session}\" data-phx-static=\"{static_token}\">{inner}</{tag}>\n\
 </body>\n</html>\n",
         csrf = escape(parts.csrf),
         title = escape(parts.title),

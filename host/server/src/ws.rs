@@ -110,8 +110,23 @@ async fn run(
 ) {
     let timeout = host.config().heartbeat_timeout;
     let mut connection = Connection::for_site(host, site, session);
+    let Some(mut inbox) = connection.take_inbox() else {
+        return;
+    };
+    let results = connection.inbox_sender();
     let mut last_seen = Instant::now();
     loop {
+        // Tasks the views started run on the blocking pool; their results come back through
+        // the inbox.
+        for task in connection.take_tasks() {
+            let results = results.clone();
+            tokio::task::spawn_blocking(move || {
+                let done = task.run();
+                if results.blocking_send(done).is_err() {
+                    tracing::debug!("task result dropped: the socket is gone");
+                }
+            });
+        }
         let deadline = connection.next_deadline();
         let silence = last_seen + timeout;
         let wake = deadline.map_or(silence, |d| d.min(silence));
@@ -125,10 +140,9 @@ async fn run(
                             break;
                         }
                     }
-                    Some(Ok(Message::Binary(_))) => {
-                        let frame = Frame::push(None, "phoenix", "phx_error",
-                            serde_json::json!({"reason": "binary frames are not supported yet"}));
-                        if !send_all(&mut socket, vec![frame]).await {
+                    Some(Ok(Message::Binary(bytes))) => {
+                        let frames = connection.handle_binary(&bytes);
+                        if !send_all(&mut socket, frames).await {
                             break;
                         }
                     }
@@ -142,6 +156,12 @@ async fn run(
                         }
                         break;
                     }
+                }
+            }
+            Some(inbound) = inbox.recv() => {
+                let frames = connection.handle_inbound(inbound);
+                if !send_all(&mut socket, frames).await {
+                    break;
                 }
             }
             () = tokio::time::sleep_until(wake) => {

@@ -16,6 +16,8 @@ pub struct Element<'a> {
 struct Binding {
     event: String,
     value: Map<String, Value>,
+    /// The live component a `phx-target` holding a cid names.
+    cid: Option<u32>,
 }
 
 impl<'a> Element<'a> {
@@ -38,8 +40,33 @@ impl<'a> Element<'a> {
     }
 
     /// `render_click(element)`: sends the element's `phx-click` with its `phx-value-*` values.
+    /// A live link without `phx-click` follows its `href` as the client does: `patch` links
+    /// patch ([`LiveView::render_patch`]), `redirect` (navigate) links answer
+    /// [`HarnessError::Redirect`] (live) for the test to follow.
     pub fn render_click(self) -> Result<String, HarnessError> {
-        self.fire("phx-click", "click", Map::new())
+        let link = self.with_element(|el| {
+            Ok(
+                match (
+                    el.value().attr("phx-click"),
+                    el.value().attr("data-phx-link"),
+                ) {
+                    (None, Some(kind)) => el
+                        .value()
+                        .attr("href")
+                        .map(|href| (kind.to_string(), href.to_string())),
+                    _ => None,
+                },
+            )
+        })?;
+        match link {
+            Some((kind, href)) if kind == "patch" => self.view.render_patch(&href),
+            Some((_, href)) => Err(HarnessError::Redirect(crate::Redirect {
+                kind: crate::RedirectKind::Live,
+                to: href,
+                flash_token: None,
+            })),
+            None => self.fire("phx-click", "click", Map::new()),
+        }
     }
 
     /// `render_keyup(element, value)`: sends the element's `phx-keyup` (or `phx-window-keyup`).
@@ -66,6 +93,21 @@ impl<'a> Element<'a> {
         self.fire(attr, "keydown", meta)
     }
 
+    /// Sends the element's `phx-click-away` (what a click outside it sends) with its values.
+    pub fn render_click_away(self) -> Result<String, HarnessError> {
+        self.fire("phx-click-away", "click", Map::new())
+    }
+
+    /// `render_blur(element)`: sends the element's `phx-blur` with its values.
+    pub fn render_blur(self) -> Result<String, HarnessError> {
+        self.fire("phx-blur", "blur", Map::new())
+    }
+
+    /// `render_focus(element)`: sends the element's `phx-focus` with its values.
+    pub fn render_focus(self) -> Result<String, HarnessError> {
+        self.fire("phx-focus", "focus", Map::new())
+    }
+
     fn has_attr(&self, attr: &str) -> Result<bool, HarnessError> {
         self.with_element(|el| Ok(el.value().attr(attr).is_some()))
     }
@@ -78,8 +120,16 @@ impl<'a> Element<'a> {
         metadata: Map<String, Value>,
     ) -> Result<String, HarnessError> {
         let binding = self.with_element(|el| binding(el, attr, metadata))?;
-        self.view
-            .push_event(kind, &binding.event, Value::Object(binding.value))
+        let mut payload = serde_json::json!({
+            "type": kind,
+            "event": binding.event,
+            "value": Value::Object(binding.value),
+        });
+        // `phx-target={@myself}`: the event goes to that live component.
+        if let (Some(cid), Some(map)) = (binding.cid, payload.as_object_mut()) {
+            map.insert("cid".into(), Value::from(cid));
+        }
+        self.view.push_payload(payload)
     }
 
     fn with_element<T>(
@@ -161,7 +211,11 @@ fn binding(
     } else {
         raw.to_string()
     };
-    Ok(Binding { event, value })
+    let cid = el
+        .value()
+        .attr("phx-target")
+        .and_then(|t| t.trim().parse().ok());
+    Ok(Binding { event, value, cid })
 }
 
 /// The event of the first `push` op of a JS command, merging its `value` into `value`.

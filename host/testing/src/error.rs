@@ -70,6 +70,22 @@ pub enum HarnessError {
     /// A CSS selector did not parse.
     #[error("bad selector `{0}`")]
     Selector(String),
+    /// `form(view, selector, …)` matched an element that is not a `<form>`.
+    #[error("`{0}` is not a <form>")]
+    NotAForm(String),
+    /// Test data names a field the form does not have (a typo, or a disabled input).
+    #[error("form `{form}` has no enabled input, select or textarea named `{name}`")]
+    NoFormField {
+        /// The form's selector.
+        form: String,
+        /// The field name (`user[email]`).
+        name: String,
+    },
+    /// The server sent the client elsewhere (`redirect` or `live_redirect`), like Phoenix's
+    /// `{:error, {:redirect | :live_redirect, %{to, flash}}}`: follow it with
+    /// `Conn::follow_redirect` or `LiveView::follow_live_redirect`.
+    #[error("redirected ({:?}) to {}", .0.kind, .0.to)]
+    Redirect(crate::Redirect),
     /// The element has no binding for the event asked for.
     #[error("element has no `{0}` binding")]
     NoBinding(&'static str),

@@ -80,13 +80,45 @@ impl TestHost {
         path: &str,
         cookies: &[String],
     ) -> Result<Response, HarnessError> {
-        let mut request = Request::get(path).header(header::HOST, "localhost");
+        self.request("GET", path, cookies, None).await
+    }
+
+    /// `POST path` of a urlencoded form (`_method` in it overrides the method, as for a
+    /// form's log-out button), sending the given `name=value` cookies.
+    pub async fn post_form(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        cookies: &[String],
+    ) -> Result<Response, HarnessError> {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        self.request("POST", path, cookies, Some(body)).await
+    }
+
+    /// Any request through the server's router; a body is sent as a urlencoded form.
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        cookies: &[String],
+        form_body: Option<String>,
+    ) -> Result<Response, HarnessError> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, "localhost");
         if !cookies.is_empty() {
             request = request.header(header::COOKIE, cookies.join("; "));
         }
-        let request = request
-            .body(Body::empty())
-            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let request = match form_body {
+            Some(body) => request
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body)),
+            None => request.body(Body::empty()),
+        }
+        .map_err(|e| HarnessError::Server(e.to_string()))?;
         let response = self
             .router
             .clone()
@@ -121,7 +153,46 @@ impl TestHost {
     ///
     /// Returns the connected view and its HTML (the container's content) after the join.
     pub async fn live(&self, path: &str) -> Result<(LiveView, String), HarnessError> {
-        let page = self.get(path).await?;
+        self.live_with_cookies(path, &[]).await
+    }
+
+    /// [`Self::live`] sending the given `name=value` cookies with the page request (the
+    /// socket sees the session cookie the page ends up with). A redirect of the dead render
+    /// is [`HarnessError::Redirect`] (kind `Full`, with the flash token of its cookie).
+    pub async fn live_with_cookies(
+        &self,
+        path: &str,
+        cookies: &[String],
+    ) -> Result<(LiveView, String), HarnessError> {
+        let page = self.get_with_cookies(path, cookies).await?;
+        self.join_page(path, &page, cookies, None)
+    }
+
+    /// Joins the view of a dead-rendered `page` of `path` (fetched with `cookies`), the join
+    /// carrying `flash_token` if given.
+    pub(crate) fn join_page(
+        &self,
+        path: &str,
+        page: &Response,
+        cookies: &[String],
+        flash_token: Option<String>,
+    ) -> Result<(LiveView, String), HarnessError> {
+        let page = page.clone();
+        if (300..400).contains(&page.status)
+            && let Some(to) = &page.location
+        {
+            let flash_token = page
+                .cookies
+                .iter()
+                .find_map(|c| c.strip_prefix("__phoenix_flash__="))
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
+            return Err(HarnessError::Redirect(crate::Redirect {
+                kind: crate::RedirectKind::Full,
+                to: to.clone(),
+                flash_token,
+            }));
+        }
         if page.status != 200 {
             return Err(HarnessError::Http {
                 path: path.to_string(),
@@ -130,7 +201,15 @@ impl TestHost {
             });
         }
         let join = parse_page(&page.body)?;
-        let cookie_header = page.cookies.join("; ");
+        // The socket carries the cookies the browser holds after the page: the ones sent,
+        // updated by the page's own.
+        let mut jar: Vec<String> = cookies.to_vec();
+        for cookie in &page.cookies {
+            let name = cookie.split('=').next().unwrap_or_default();
+            jar.retain(|c| c.split('=').next() != Some(name));
+            jar.push(cookie.clone());
+        }
+        let cookie_header = jar.join("; ");
         let session = livewasm_server::socket_session(
             &self.host,
             Some(cookie_header.as_str()).filter(|c| !c.is_empty()),
@@ -138,14 +217,14 @@ impl TestHost {
         );
         let connection = livewasm_server::Connection::new(self.host.clone(), session);
         let url = format!("http://localhost{path}");
-        let mut view = LiveView::new(connection, url, join);
+        let mut view = LiveView::new(connection, url, join).with_join_flash(flash_token);
         let html = view.join()?;
         Ok((view, html))
     }
 }
 
 /// Reads the CSRF token and the LiveView container's tokens from a dead-rendered page.
-fn parse_page(body: &str) -> Result<JoinInfo, HarnessError> {
+pub(crate) fn parse_page(body: &str) -> Result<JoinInfo, HarnessError> {
     let doc = Html::parse_document(body);
     let meta = Selector::parse(r#"meta[name="csrf-token"]"#)
         .map_err(|_| HarnessError::Selector("meta".into()))?;

@@ -8,13 +8,19 @@
 //! exactly the HTML a browser would show.
 
 mod components;
+mod conn;
 mod element;
 mod error;
+mod form;
 mod host;
+mod navigation;
 mod view;
 
 pub use components::component_path;
+pub use conn::Conn;
 pub use element::Element;
 pub use error::HarnessError;
+pub use form::{Form, TriggeredPost};
 pub use host::{Response, TestHost};
-pub use view::LiveView;
+pub use navigation::{Redirect, RedirectKind};
+pub use view::{LiveView, Upload, UploadFile};

@@ -1,0 +1,29 @@
+//! ArticlesLive from the seed: one view serving four live actions (`index`, `new`, `edit`,
+//! `show`) switched by patches, a second view (`ArticleShow`) reached by live navigation, an
+//! edit modal, page titles, and flash carried across `push_patch` / `push_navigate`.
+//!
+//! There is no database: each mounted view starts from the same three articles, so a created
+//! or edited article lives as long as the view that made it (patches keep it; navigation
+//! mounts a fresh view).
+
+mod data;
+mod flash;
+mod index;
+mod show;
+
+pub use index::ArticlesLive;
+pub use show::{ArchiveLive, ArticleShow};
+
+livewasm_sdk::app! {
+    name: "articles",
+    routes: {
+        "/articles" => ArticlesLive, action: "index", live_session: "articles";
+        "/articles/new" => ArticlesLive, action: "new", live_session: "articles";
+        "/articles/:id/edit" => ArticlesLive, action: "edit", live_session: "articles";
+        "/articles/:id/show" => ArticleShow, action: "show", live_session: "articles",
+            container: ("div", "class" = "article-page");
+        "/articles/:id" => ArticlesLive, action: "show", live_session: "articles";
+        "/articles-archive" => ArchiveLive, live_session: "archive",
+            container: ("main", "class" = "archive", "data-kind" = "archive");
+    }
+}

@@ -1,0 +1,37 @@
+//! LiveAuth from the seed: `on_mount` hooks per live session (`assign_user` for every page,
+//! `require_user`, `require_admin`), a cookie session set by plain HTTP handlers
+//! (`POST /auth/log_in`, `DELETE /auth/log_out`), and flash messages across the redirects.
+//!
+//! Each live session wraps its pages in a layout (`layouts.rs`): navigation and flash.
+//!
+//! Users (no database): `alice` is an admin, `bob` is not; both have the password `secret`.
+
+mod hooks;
+mod layouts;
+mod pages;
+mod session;
+
+use hooks::{assign_user, require_admin, require_user};
+use layouts::{admin_layout, app_layout};
+use pages::{AdminLive, HomeLive, LoginLive, ProfileLive};
+use session::{log_in, log_out};
+
+livewasm_sdk::app! {
+    name: "auth",
+    live_sessions: {
+        "public" => [assign_user], layout: app_layout;
+        "authenticated" => [require_user], layout: app_layout;
+        "admin" => [require_user, require_admin], layout: admin_layout;
+    },
+    routes: {
+        "/auth" => HomeLive, action: "index", live_session: "public";
+        "/auth/login" => LoginLive, action: "new", live_session: "public";
+        "/auth/profile" => ProfileLive, action: "index", live_session: "authenticated";
+        "/auth/settings" => ProfileLive, action: "edit", live_session: "authenticated";
+        "/auth/admin" => AdminLive, action: "index", live_session: "admin";
+    },
+    http: {
+        POST "/auth/log_in" => log_in;
+        DELETE "/auth/log_out" => log_out;
+    }
+}

@@ -1,0 +1,72 @@
+//! The users, and the plain HTTP handlers that log them in and out through the cookie session.
+
+use livewasm_sdk::prelude::*;
+
+/// A user, as the hooks assign it (`current_user`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    /// Login name.
+    pub name: String,
+    /// May open `/auth/admin`.
+    pub admin: bool,
+}
+
+impl User {
+    /// As JSON, for `MountSocket::assign`.
+    pub fn to_json(&self) -> Value {
+        json!({"name": self.name, "admin": self.admin})
+    }
+
+    /// From the JSON a hook assigned.
+    pub fn from_json(value: &Value) -> Option<User> {
+        Some(User {
+            name: value.get("name")?.as_str()?.to_string(),
+            admin: value.get("admin")?.as_bool()?,
+        })
+    }
+}
+
+/// The known users: `(name, password, admin)`.
+const USERS: &[(&str, &str, bool)] = &[("alice", "secret", true), ("bob", "secret", false)];
+
+/// The user named in the session (`user_id`), if any (`get_user(session)` of the seed).
+pub fn get_user(session: &Session) -> Option<User> {
+    let name = session.str("user_id")?;
+    USERS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|(n, _, admin)| User {
+            name: (*n).to_string(),
+            admin: *admin,
+        })
+}
+
+/// `POST /auth/log_in`: checks the form's name and password; on success the session names
+/// the user and the browser goes to its profile.
+pub fn log_in(request: &HttpRequest) -> HttpResponse {
+    let field = |name: &str| {
+        request
+            .params
+            .get("user")
+            .and_then(|u| u.get(name))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let (name, password) = (field("name"), field("password"));
+    match USERS.iter().find(|(n, p, _)| *n == name && *p == password) {
+        Some((n, _, _)) => HttpResponse::redirect("/auth/profile")
+            .put_session("user_id", n)
+            .put_flash("info", format!("Welcome back, {n}!")),
+        None => {
+            HttpResponse::redirect("/auth/login").put_flash("error", "Invalid name or password")
+        }
+    }
+}
+
+/// `DELETE /auth/log_out`: drops the session.
+pub fn log_out(_request: &HttpRequest) -> HttpResponse {
+    HttpResponse::redirect("/auth")
+        .clear_session()
+        .put_flash("info", "Logged out successfully.")
+}

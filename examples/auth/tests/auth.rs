@@ -1,0 +1,187 @@
+//! The seed's LiveAuth through the in-process harness and the real component
+//! (`cargo xtask build auth`): `on_mount` hooks continuing or halting with a redirect and a
+//! flash, the cookie session set and cleared by plain HTTP handlers, CSRF checks.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use livewasm_test::{Conn, HarnessError, RedirectKind, TestHost};
+
+fn host() -> TestHost {
+    TestHost::new(&["auth"]).expect("auth component")
+}
+
+async fn redirected(conn: &mut Conn<'_>, path: &str) -> livewasm_test::Redirect {
+    match conn.live(path).await {
+        Err(HarnessError::Redirect(to)) => to,
+        other => panic!("expected a redirect, got {:?}", other.map(|(_, html)| html)),
+    }
+}
+
+async fn log_in(conn: &mut Conn<'_>, name: &str, password: &str) -> livewasm_test::Response {
+    conn.get("/auth/login").await.unwrap();
+    conn.post(
+        "/auth/log_in",
+        &[("user[name]", name), ("user[password]", password)],
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn default_hook_assigns_no_user_for_a_guest() {
+    let host = host();
+    let (view, html) = host.live("/auth").await.unwrap();
+    assert!(html.contains("Hello, guest!"), "{html}");
+    // The public live session's layout: navigation around the page.
+    assert!(
+        html.starts_with("<div id=\"layout\" class=\"layout-app\">"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"login-link\""));
+    assert!(!html.contains("admin-banner"));
+    assert_eq!(view.page_title().as_deref(), Some("Home"));
+}
+
+#[tokio::test]
+async fn require_user_halts_with_a_redirect_and_a_flash() {
+    let host = host();
+    let mut conn = host.conn();
+    let to = redirected(&mut conn, "/auth/profile").await;
+    assert_eq!(to.kind, RedirectKind::Full);
+    assert_eq!(to.to, "/auth/login");
+    assert_eq!(
+        to.flash_message("error").as_deref(),
+        Some("You must log in to access this page.")
+    );
+    let (_view, html) = conn.follow_redirect(&to).await.unwrap();
+    assert!(
+        html.contains("You must log in to access this page."),
+        "{html}"
+    );
+    assert!(html.contains("id=\"login-form\""));
+}
+
+#[tokio::test]
+async fn log_in_sets_the_session_and_log_out_clears_it() {
+    let host = host();
+    let mut conn = host.conn();
+    let response = log_in(&mut conn, "bob", "secret").await;
+    assert_eq!(response.status, 302, "{}", response.body);
+    assert_eq!(response.location.as_deref(), Some("/auth/profile"));
+    assert!(conn.cookie("__phoenix_flash__").is_some());
+
+    let (mut view, html) = conn.live("/auth/profile").await.unwrap();
+    assert!(html.contains("Signed in as bob"), "{html}");
+    assert!(
+        html.contains("Welcome back, bob!"),
+        "the flash of the redirect: {html}"
+    );
+    // The flash cookie is read once.
+    assert_eq!(conn.cookie("__phoenix_flash__"), None);
+
+    // A patch inside the live session switches the live action.
+    let html = view.render_patch("/auth/settings").unwrap();
+    assert!(html.contains("<h1>Settings</h1>"), "{html}");
+    assert_eq!(view.page_title().as_deref(), Some("Settings"));
+
+    let response = conn
+        .post("/auth/log_out", &[("_method", "delete")])
+        .await
+        .unwrap();
+    assert_eq!(response.status, 302, "{}", response.body);
+    assert_eq!(response.location.as_deref(), Some("/auth"));
+    let to = redirected(&mut conn, "/auth/profile").await;
+    assert_eq!(to.to, "/auth/login");
+    let (_view, html) = conn.live("/auth").await.unwrap();
+    assert!(html.contains("Logged out successfully."), "{html}");
+    assert!(html.contains("Hello, guest!"));
+}
+
+#[tokio::test]
+async fn a_wrong_password_goes_back_to_the_login_page_with_an_error() {
+    let host = host();
+    let mut conn = host.conn();
+    let response = log_in(&mut conn, "alice", "nope").await;
+    assert_eq!(response.location.as_deref(), Some("/auth/login"));
+    let (_view, html) = conn.live("/auth/login").await.unwrap();
+    assert!(html.contains("Invalid name or password"), "{html}");
+    assert!(!html.contains("Signed in as"));
+}
+
+#[tokio::test]
+async fn require_admin() {
+    let host = host();
+    let mut bob = host.conn();
+    log_in(&mut bob, "bob", "secret").await;
+    let to = redirected(&mut bob, "/auth/admin").await;
+    assert_eq!(to.to, "/auth");
+    assert_eq!(to.flash_message("error").as_deref(), Some("Admins only."));
+
+    let mut alice = host.conn();
+    log_in(&mut alice, "alice", "secret").await;
+    let (_view, html) = alice.live("/auth/admin").await.unwrap();
+    assert!(html.contains("Only admins see this, alice."), "{html}");
+    // The admin live session's layout wraps the app layout.
+    assert!(html.starts_with("<div id=\"admin-layout\""), "{html}");
+    assert!(html.contains("<p id=\"admin-banner\">Admin area</p>"));
+    assert!(
+        html.contains("Signed in as alice"),
+        "the nav of the app layout: {html}"
+    );
+}
+
+#[tokio::test]
+async fn posts_need_the_sessions_csrf_token() {
+    let host = host();
+    let page = host.get("/auth/login").await.unwrap();
+    let response = host
+        .post_form(
+            "/auth/log_in",
+            &[("user[name]", "alice"), ("user[password]", "secret")],
+            &page.cookies,
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status, 403);
+    assert!(response.cookies.is_empty(), "no session for a forged post");
+}
+
+#[tokio::test]
+async fn a_tampered_session_cookie_is_ignored() {
+    let host = host();
+    let mut conn = host.conn();
+    log_in(&mut conn, "alice", "secret").await;
+    let cookie = conn.cookie("_livewasm_session").unwrap().to_string();
+    let (payload, signature) = cookie.split_once('.').unwrap();
+    // Flip the payload: the signature no longer matches.
+    let forged = format!("{}x.{signature}", payload);
+    conn.put_cookie("_livewasm_session", &forged);
+    let to = redirected(&mut conn, "/auth/profile").await;
+    assert_eq!(to.to, "/auth/login");
+}
+
+#[tokio::test]
+async fn unknown_http_routes_are_404() {
+    let host = host();
+    let response = host.post_form("/auth/nope", &[], &[]).await.unwrap();
+    assert_eq!(response.status, 404);
+}
+
+#[tokio::test]
+async fn a_hook_halting_at_join_answers_the_join_with_a_redirect() {
+    let host = host();
+    let mut conn = host.conn();
+    log_in(&mut conn, "alice", "secret").await;
+    let page = conn.get("/auth/admin").await.unwrap();
+    assert_eq!(page.status, 200);
+    // Before the socket joins, the session switches to bob (no admin).
+    log_in(&mut conn, "bob", "secret").await;
+    match conn.join("/auth/admin", &page) {
+        Err(HarnessError::Redirect(to)) => {
+            assert_eq!(to.kind, RedirectKind::Full);
+            assert_eq!(to.to, "/auth");
+            assert_eq!(to.flash_message("error").as_deref(), Some("Admins only."));
+        }
+        other => panic!("expected a redirect, got {:?}", other.map(|(_, html)| html)),
+    }
+}

@@ -1,0 +1,122 @@
+//! The dashboard's data and the background tasks that load it. Tasks run in a fresh instance
+//! of the component (listed in `app!`'s `tasks: [...]`), so they take and return plain data.
+
+use serde::{Deserialize, Serialize};
+
+/// An organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    /// Display name.
+    pub name: String,
+    /// One line about it.
+    pub description: String,
+}
+
+/// The signed-in member's profile in an organization.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Profile {
+    /// The member's name.
+    pub name: String,
+    /// Their rank among the organization's members.
+    pub rank: u32,
+}
+
+/// The organization's figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Metrics {
+    /// Active users.
+    pub users: u64,
+    /// Revenue in dollars.
+    pub revenue: u64,
+}
+
+/// The organizations this demo knows: slug, name, description, member, rank.
+const ORGS: &[(&str, &str, &str, &str, u32)] = &[
+    (
+        "acme",
+        "Acme Corp",
+        "Rockets, anvils and portable holes.",
+        "Wile E. Coyote",
+        1,
+    ),
+    (
+        "globex",
+        "Globex Corporation",
+        "World-class widgets.",
+        "Hank Scorpio",
+        3,
+    ),
+    (
+        "crashy",
+        "Crashy Inc",
+        "Its metrics backend always explodes.",
+        "Murphy",
+        7,
+    ),
+];
+
+fn find(
+    slug: &str,
+) -> Result<&'static (&'static str, &'static str, &'static str, &'static str, u32), String> {
+    ORGS.iter()
+        .find(|org| org.0 == slug)
+        .ok_or_else(|| format!("no organization named `{slug}`"))
+}
+
+/// Loads an organization (`assign_async` of `org`).
+pub fn fetch_org(slug: String) -> Result<Org, String> {
+    let (_, name, description, _, _) = find(&slug)?;
+    Ok(Org {
+        name: (*name).to_string(),
+        description: (*description).to_string(),
+    })
+}
+
+/// Loads the member's profile (`assign_async` of `profile`).
+pub fn fetch_profile(slug: String) -> Result<Profile, String> {
+    let (_, _, _, member, rank) = find(&slug)?;
+    Ok(Profile {
+        name: (*member).to_string(),
+        rank: *rank,
+    })
+}
+
+/// Computes the organization's metrics (`start_async` of `metrics_task`): some real work over
+/// its ledger. Panics for `crashy` — a trap in the task instance, which the view sees as a
+/// failed result, not a crash.
+pub fn fetch_metrics(slug: String) -> Result<Metrics, String> {
+    find(&slug)?;
+    assert!(slug != "crashy", "the metrics backend exploded");
+    // A deterministic ledger: 64 users, each with a few purchases derived from the slug.
+    let seed = slug
+        .bytes()
+        .fold(7u64, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)));
+    let mut revenue = 0;
+    let mut users = 0;
+    for user in 0..64u64 {
+        let purchases = (seed ^ user.wrapping_mul(2_654_435_761)) % 5;
+        if purchases > 0 {
+            users += 1;
+            revenue += purchases * 25;
+        }
+    }
+    Ok(Metrics { users, revenue })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tasks_load_known_orgs_and_refuse_unknown_ones() {
+        assert_eq!(
+            fetch_org("acme".into()).map(|o| o.name),
+            Ok("Acme Corp".into())
+        );
+        assert_eq!(fetch_profile("globex".into()).map(|p| p.rank), Ok(3));
+        assert!(fetch_org("nope".into()).is_err());
+        let metrics = fetch_metrics("acme".into()).expect("metrics");
+        assert!(metrics.users > 0 && metrics.revenue >= metrics.users * 25);
+        assert_eq!(fetch_metrics("acme".into()), Ok(metrics));
+    }
+}

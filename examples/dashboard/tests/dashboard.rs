@@ -1,0 +1,157 @@
+//! The seed's DashboardLive through the in-process harness and the real dashboard component
+//! (`cargo xtask build dashboard`): async assigns, start/handle/cancel_async, and PubSub.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use livewasm_test::TestHost;
+use serde_json::json;
+
+fn host() -> TestHost {
+    TestHost::new(&["dashboard"]).expect("dashboard component")
+}
+
+#[tokio::test]
+async fn async_data_loading() {
+    let host = host();
+    // The dead render shows the loading states; nothing runs before the socket connects.
+    let page = host.get("/dashboard").await.unwrap();
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Loading organization..."),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<main"), "{}", page.body);
+    assert!(page.body.contains("dashboard-container"), "{}", page.body);
+
+    // The seed's test: initially shows loading, then render_async has the data.
+    let (mut view, html) = host.live("/dashboard").await.unwrap();
+    assert!(html.contains("Loading organization..."), "{html}");
+    assert!(html.contains("Loading profile..."), "{html}");
+    assert!(html.contains("Calculating metrics..."), "{html}");
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Dashboard Data"), "{html}");
+    assert!(html.contains("Acme Corp"), "{html}");
+    assert!(html.contains("Profile: Wile E. Coyote (rank #1)"), "{html}");
+    assert!(!html.contains("Loading"), "{html}");
+    assert!(!html.contains("Calculating"), "{html}");
+    let users = view.element("#users", None).render().unwrap();
+    assert!(users.contains("Users: "), "{users}");
+    // handle_async raised max_users from 0 to the loaded figure.
+    assert!(!view.render().contains("Max users: 0"), "{}", view.render());
+}
+
+#[tokio::test]
+async fn socket_assigns() {
+    let (view, html) = host().live("/dashboard/globex").await.unwrap();
+    assert!(html.contains("<h1>Dashboard</h1>"), "{html}");
+    assert!(html.contains("Count: 1"), "{html}");
+    assert!(html.contains("Current user: guest"), "{html}");
+    drop(view);
+}
+
+#[tokio::test]
+async fn a_failed_assign_shows_its_reason_and_retry_reloads() {
+    let (mut view, _) = host().live("/dashboard/nope").await.unwrap();
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains("Failed to load organization: no organization named `nope`"),
+        "{html}"
+    );
+    assert!(html.contains("Error loading profile"), "{html}");
+    assert!(
+        html.contains("Metrics failed: no organization named `nope`"),
+        "{html}"
+    );
+    assert!(html.contains("Failed to load metrics"), "the flash: {html}");
+    // Retry marks it loading again and runs the task again (it fails again here).
+    let html = view.element("#retry-org", None).render_click().unwrap();
+    assert!(html.contains("Loading organization..."), "{html}");
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Failed to load organization"), "{html}");
+}
+
+#[tokio::test]
+async fn a_crashing_task_fails_the_result_not_the_view() {
+    let (mut view, _) = host().live("/dashboard/crashy").await.unwrap();
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Crashy Inc"), "{html}");
+    assert!(html.contains("Metrics failed: the task crashed"), "{html}");
+    assert!(html.contains("Failed to load metrics"), "{html}");
+    assert!(view.crash_reason().is_none());
+    // The view still answers events.
+    let html = view.render_click("refresh", json!({})).unwrap();
+    assert!(html.contains("Calculating metrics..."), "{html}");
+}
+
+#[tokio::test]
+async fn cancel_async_fails_the_metrics_with_cancelled() {
+    let (mut view, _) = host().live("/dashboard").await.unwrap();
+    view.element("#cancel", None).render_click().unwrap();
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Metrics failed: cancelled"), "{html}");
+    // The other tasks were not affected.
+    assert!(html.contains("Acme Corp"), "{html}");
+    // Refreshing starts it again.
+    view.render_click("refresh", json!({})).unwrap();
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Revenue: $"), "{html}");
+    assert!(!html.contains("Metrics failed"), "{html}");
+}
+
+fn revenue(html: &str) -> u64 {
+    let start = html.find("Revenue: $").expect("revenue shown") + "Revenue: $".len();
+    html[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .expect("a number")
+}
+
+#[tokio::test]
+async fn a_sale_broadcast_from_another_view_updates_every_dashboard_of_the_org() {
+    let host = host();
+    let (mut a, _) = host.live("/dashboard/acme").await.unwrap();
+    let (mut b, _) = host.live("/dashboard/acme").await.unwrap();
+    let (mut other_org, _) = host.live("/dashboard/globex").await.unwrap();
+    let before = revenue(&a.render_async().unwrap());
+    b.render_async().unwrap();
+    let globex_before = other_org.render_async().unwrap();
+
+    let (mut sales, _) = host.live("/dashboard/acme/sales").await.unwrap();
+    let html = sales.element("#sale-250", None).render_click().unwrap();
+    assert!(html.contains("Recorded 1 sales"), "{html}");
+
+    for view in [&mut a, &mut b] {
+        let html = view.render_async().unwrap();
+        assert_eq!(revenue(&html), before + 250, "{html}");
+        assert!(html.contains("Sale: $250"), "{html}");
+        assert!(html.contains("Count: 2"), "{html}");
+    }
+    // Another org's dashboard heard nothing.
+    assert_eq!(other_org.render_async().unwrap(), globex_before);
+}
+
+#[tokio::test]
+async fn wave_reaches_the_other_viewers_but_not_the_sender() {
+    let host = host();
+    let (mut a, _) = host.live("/dashboard/acme").await.unwrap();
+    let (mut b, _) = host.live("/dashboard/acme").await.unwrap();
+    a.render_async().unwrap();
+    b.render_async().unwrap();
+    a.element("#wave", None).render_click().unwrap();
+    let html_b = b.render_async().unwrap();
+    assert!(html_b.contains("guest waved"), "{html_b}");
+    let html_a = a.render_async().unwrap();
+    assert!(!html_a.contains("waved"), "{html_a}");
+}
+
+#[tokio::test]
+async fn subscriptions_end_with_the_view() {
+    let host = host();
+    let (view, _) = host.live("/dashboard/acme").await.unwrap();
+    assert_eq!(host.host().pubsub_subscriptions(), 1);
+    drop(view);
+    assert_eq!(host.host().pubsub_subscriptions(), 0);
+}

@@ -1,0 +1,216 @@
+//! ProfileLive from the seed's "File Uploads": an avatar (one image, uploaded as soon as it is
+//! chosen, with a preview and a progress bar) and up to five documents (uploaded on submit),
+//! each with its errors (too large, not accepted, too many files), a cancel button, and a save
+//! that consumes the received files.
+//!
+//! A view has no file system: saving streams each file's bytes from the host
+//! ([`UploadedFile`] is `std::io::Read`) and keeps what the page shows: the name, the size and
+//! a checksum of the bytes received.
+
+use std::io::Read;
+
+use livewasm_sdk::prelude::*;
+use serde::Deserialize;
+
+/// A file saved by `save`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Saved {
+    /// `avatar` or `documents`.
+    pub kind: &'static str,
+    /// The name the file had on the client.
+    pub name: String,
+    /// Bytes received.
+    pub size: u64,
+    /// FNV-1a 64 of the bytes, in hex.
+    pub checksum: String,
+}
+
+/// The view's assigns.
+#[derive(Assigns, Default)]
+pub struct ProfileLive {
+    uploaded_files: Vec<Saved>,
+    uploading: bool,
+}
+
+/// `cancel-upload`'s `phx-value-ref`.
+#[derive(Deserialize)]
+struct CancelParams {
+    #[serde(rename = "ref")]
+    entry_ref: String,
+}
+
+/// Streams a received file through FNV-1a 64, counting its bytes.
+fn digest(file: &mut UploadedFile) -> std::io::Result<(u64, String)> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut size = 0u64;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        for byte in &buf[..n] {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        size += n as u64;
+    }
+    Ok((size, format!("{hash:016x}")))
+}
+
+/// A byte count for people, as the seed's `format_bytes`.
+pub fn format_bytes(bytes: u64) -> String {
+    if bytes < 1024 {
+        format!("{bytes} B")
+    } else if bytes < 1024 * 1024 {
+        format!("{:.2} KB", bytes as f64 / 1024.0)
+    } else {
+        format!("{:.2} MB", bytes as f64 / 1024.0 / 1024.0)
+    }
+}
+
+/// The message shown for an upload error.
+pub fn error_to_string(error: &str) -> &'static str {
+    match error {
+        "too_large" => "File is too large",
+        "not_accepted" => "File type not accepted",
+        "too_many_files" => "Too many files selected",
+        "external_client_failure" => "Upload failed",
+        "capacity" => "The server has no room for this file right now",
+        _ => "Upload failed",
+    }
+}
+
+fn save_all(socket: &mut Socket<ProfileLive>, kind: &'static str) -> Result<Vec<Saved>> {
+    consume_uploaded_entries(socket, kind, |entry, file| {
+        let (size, checksum) = digest(file).map_err(|e| Error::from(e.to_string()))?;
+        Ok(Saved {
+            kind,
+            name: entry.client_name.clone(),
+            size,
+            checksum,
+        })
+    })
+}
+
+impl LiveView for ProfileLive {
+    fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
+        allow_upload(
+            socket,
+            "avatar",
+            UploadOptions {
+                accept: [".jpg", ".jpeg", ".png", ".webp"]
+                    .map(String::from)
+                    .to_vec(),
+                max_entries: 1,
+                max_file_size: 5_000_000,
+                auto_upload: true,
+                chunk_size: 64_000,
+                ..UploadOptions::default()
+            },
+        );
+        allow_upload(
+            socket,
+            "documents",
+            UploadOptions {
+                accept: [".pdf", ".doc", ".docx"].map(String::from).to_vec(),
+                max_entries: 5,
+                max_file_size: 10_000_000,
+                ..UploadOptions::default()
+            },
+        );
+        socket.page_title("Uploads");
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "validate" => Ok(()),
+            "cancel-upload" => {
+                let params: CancelParams = serde_json::from_value(value.clone())
+                    .map_err(|e| Error::from(format!("cancel-upload: {e}")))?;
+                if !cancel_upload(socket, "avatar", &params.entry_ref) {
+                    cancel_upload(socket, "documents", &params.entry_ref);
+                }
+                Ok(())
+            }
+            "save" => {
+                let mut saved = save_all(socket, "avatar")?;
+                saved.extend(save_all(socket, "documents")?);
+                if !saved.is_empty() {
+                    update!(socket, uploaded_files, |files| files.extend(saved));
+                    socket.put_flash("info", "Files uploaded successfully!");
+                }
+                Ok(())
+            }
+            other => Err(format!("unknown event `{other}`").into()),
+        }
+    }
+
+    fn handle_progress(
+        socket: &mut Socket<Self>,
+        name: &str,
+        entry: &livewasm_sdk::components::UploadEntry,
+    ) -> Result {
+        if name == "avatar" {
+            assign!(socket, uploading = !entry.done);
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        let avatar = assigns.upload("avatar");
+        let documents = assigns.upload("documents");
+        html!(
+            r#"<div class="upload-container">
+  <.flash_group flash={assigns.flash()} />
+  <form id="upload-form" phx-submit="save" phx-change="validate">
+    <section class="avatar-upload" phx-drop-target={avatar.upload_ref.as_str()}>
+      <h3>Profile Picture</h3>
+      <.live_file_input upload={avatar} class="file-input" />
+      <article :for={entry in avatar.entries.iter()} :key={entry.entry_ref.clone()} class="upload-entry" id={format!("avatar-{}", entry.entry_ref)}>
+        <figure>
+          <.live_img_preview entry={entry} width="200" />
+          <figcaption>{entry.client_name.as_str()}</figcaption>
+        </figure>
+        <div class="progress-container">
+          <progress value={entry.progress} max="100">{entry.progress}%</progress>
+          <span class="percent">{entry.progress}%</span>
+        </div>
+        <button type="button" phx-click="cancel-upload" phx-value-ref={entry.entry_ref.as_str()} aria-label="cancel">Cancel</button>
+        <div :for={err in upload_entry_errors(avatar, entry).iter()} class="error">{error_to_string(err)}</div>
+      </article>
+      <div :for={err in upload_errors(avatar).iter()} class="error">{error_to_string(err)}</div>
+    </section>
+    <section class="documents-upload" phx-drop-target={documents.upload_ref.as_str()}>
+      <h3>Documents (up to 5 files)</h3>
+      <.live_file_input upload={documents} />
+      <ul>
+        <li :for={entry in documents.entries.iter()} :key={entry.entry_ref.clone()} class="document" id={format!("document-{}", entry.entry_ref)}>
+          <span class="name">{entry.client_name.as_str()}</span> - {format_bytes(entry.client_size)}
+          <span class="percent">{entry.progress}%</span>
+          <button type="button" phx-click="cancel-upload" phx-value-ref={entry.entry_ref.as_str()}>Remove</button>
+          <span :for={err in upload_entry_errors(documents, entry).iter()} class="error">{error_to_string(err)}</span>
+        </li>
+      </ul>
+      <div :for={err in upload_errors(documents).iter()} class="error">{error_to_string(err)}</div>
+    </section>
+    <button type="submit" disabled={@uploading}>Upload All</button>
+  </form>
+  <section :if={!@uploaded_files.is_empty()} class="uploaded-files">
+    <h3>Uploaded Files</h3>
+    <ul>
+      <li :for={file in @uploaded_files.iter()} class="saved" data-kind={file.kind} data-size={file.size} data-checksum={file.checksum.as_str()}>{file.name.as_str()} ({format_bytes(file.size)})</li>
+    </ul>
+  </section>
+</div>"#
+        )
+    }
+}
+
+livewasm_sdk::app! {
+    name: "uploads",
+    routes: {
+        "/uploads" => ProfileLive;
+    }
+}

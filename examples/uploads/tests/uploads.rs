@@ -1,0 +1,255 @@
+//! ProfileLive's uploads through the in-process harness and the real component
+//! (`cargo xtask build uploads`): files are chosen, preflighted, sent in binary chunks over
+//! `lvu:` channels and consumed, as the official client does it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use livewasm_test::{HarnessError, LiveView, TestHost, UploadFile};
+use serde_json::json;
+
+async fn live() -> (TestHost, LiveView) {
+    let host = TestHost::new(&["uploads"]).expect("uploads component");
+    let (view, _) = host.live("/uploads").await.unwrap();
+    (host, view)
+}
+
+fn bytes(n: usize) -> Vec<u8> {
+    (0..n).map(|i| (i * 7 % 251) as u8).collect()
+}
+
+fn fnv(data: &[u8]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in data {
+        hash ^= u64::from(*byte);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{hash:016x}")
+}
+
+#[tokio::test]
+async fn the_dead_render_has_both_inputs() {
+    let host = TestHost::new(&["uploads"]).expect("uploads component");
+    let page = host.get("/uploads").await.unwrap();
+    let body = &page.body;
+    assert!(body.contains(r#"name="avatar""#), "{body}");
+    assert!(body.contains(r#"accept=".jpg,.jpeg,.png,.webp""#), "{body}");
+    assert!(body.contains(r#"name="documents""#), "{body}");
+    assert!(body.contains("data-phx-auto-upload"), "{body}");
+}
+
+#[tokio::test]
+async fn an_avatar_uploads_with_progress_and_is_saved_intact() {
+    let (host, mut view) = live().await;
+    let content = bytes(150_000);
+    let mut avatar = view
+        .file_input(
+            "#upload-form",
+            "avatar",
+            vec![UploadFile::new("me.png", "image/png", content.clone())],
+        )
+        .unwrap();
+    let entry = avatar.entry_ref("me.png").unwrap().to_string();
+    let html = view.render_upload_change(&avatar, "validate").unwrap();
+    assert!(html.contains("me.png"), "{html}");
+    assert!(
+        html.contains(&format!(r#"data-phx-active-refs="{entry}""#)),
+        "{html}"
+    );
+
+    let html = view.render_upload(&mut avatar, "me.png", 50).unwrap();
+    assert!(
+        html.contains(r#"<span class="percent">50%</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"data-phx-preflighted-refs="{entry}""#)),
+        "{html}"
+    );
+    // handle_progress: the submit button waits for the avatar.
+    assert!(
+        view.has_element("button[type=submit][disabled]", None)
+            .unwrap()
+    );
+    assert!(host.host().upload_bytes_reserved() >= content.len() as u64);
+
+    let html = view.render_upload(&mut avatar, "me.png", 100).unwrap();
+    assert!(
+        html.contains(r#"<span class="percent">100%</span>"#),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(r#"data-phx-done-refs="{entry}""#)),
+        "{html}"
+    );
+    assert!(
+        !view
+            .has_element("button[type=submit][disabled]", None)
+            .unwrap()
+    );
+
+    let html = view.push_form("save", "", json!({})).unwrap();
+    assert!(html.contains("Files uploaded successfully!"), "{html}");
+    let saved = format!(
+        r#"data-kind="avatar" data-size="{}" data-checksum="{}""#,
+        content.len(),
+        fnv(&content)
+    );
+    assert!(html.contains(&saved), "{html}");
+    // Consumed: the entry is gone and the host freed its space and file.
+    assert!(!view.has_element(".upload-entry", None).unwrap());
+    assert_eq!(host.host().upload_bytes_reserved(), 0);
+    let dir = host.host().upload_dir().expect("the temp area was used");
+    assert_eq!(std::fs::read_dir(dir).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn documents_upload_on_submit_and_save_several() {
+    let (_host, mut view) = live().await;
+    let a = bytes(70_000);
+    let b = b"%PDF-1.4 tiny".to_vec();
+    let mut docs = view
+        .file_input(
+            "#upload-form",
+            "documents",
+            vec![
+                UploadFile::new("a.pdf", "application/pdf", a.clone()),
+                UploadFile::new("b.docx", "", b.clone()),
+            ],
+        )
+        .unwrap();
+    let html = view.render_upload_change(&docs, "validate").unwrap();
+    assert!(html.contains("a.pdf"), "{html}");
+    assert!(html.contains("68.36 KB"), "{html}");
+    view.render_upload(&mut docs, "a.pdf", 100).unwrap();
+    view.render_upload(&mut docs, "b.docx", 100).unwrap();
+    let html = view.push_form("save", "", json!({})).unwrap();
+    assert!(
+        html.contains(&format!(
+            r#"data-size="{}" data-checksum="{}""#,
+            a.len(),
+            fnv(&a)
+        )),
+        "{html}"
+    );
+    assert!(
+        html.contains(&format!(
+            r#"data-size="{}" data-checksum="{}""#,
+            b.len(),
+            fnv(&b)
+        )),
+        "{html}"
+    );
+    assert!(!view.has_element(".document", None).unwrap());
+}
+
+#[tokio::test]
+async fn errors_too_large_not_accepted_and_too_many_files() {
+    let (_host, mut view) = live().await;
+    let mut big = view
+        .file_input(
+            "#upload-form",
+            "avatar",
+            vec![UploadFile::new("big.png", "image/png", bytes(5_000_001))],
+        )
+        .unwrap();
+    let html = view.render_upload_change(&big, "validate").unwrap();
+    assert!(html.contains("File is too large"), "{html}");
+    let entry = big.entry_ref("big.png").unwrap().to_string();
+    assert!(
+        html.contains(&format!(r#"data-phx-error-refs="{entry}""#)),
+        "{html}"
+    );
+    // The preflight refuses it: no token, no bytes accepted.
+    let error = view
+        .render_upload(&mut big, "big.png", 100)
+        .expect_err("refused");
+    assert!(matches!(error, HarnessError::PushRefused(_)), "{error}");
+    view.render_click("cancel-upload", json!({"ref": entry}))
+        .unwrap();
+
+    let txt = view
+        .file_input(
+            "#upload-form",
+            "documents",
+            vec![UploadFile::new("notes.txt", "text/plain", b"hi".to_vec())],
+        )
+        .unwrap();
+    let html = view.render_upload_change(&txt, "validate").unwrap();
+    assert!(html.contains("File type not accepted"), "{html}");
+
+    let (_host, mut view) = live().await;
+    let six = (0..6)
+        .map(|i| UploadFile::new(&format!("{i}.pdf"), "application/pdf", b"x".to_vec()))
+        .collect();
+    let mut six = view.file_input("#upload-form", "documents", six).unwrap();
+    let html = view.render_upload_change(&six, "validate").unwrap();
+    assert!(html.contains("Too many files selected"), "{html}");
+    let response = view.preflight_upload(&mut six).unwrap();
+    assert_eq!(response["error"][0][1], "too_many_files", "{response}");
+    assert!(response.get("entries").is_none(), "{response}");
+}
+
+#[tokio::test]
+async fn cancel_drops_the_entry_and_its_bytes() {
+    let (host, mut view) = live().await;
+    let mut docs = view
+        .file_input(
+            "#upload-form",
+            "documents",
+            vec![UploadFile::new("a.pdf", "application/pdf", bytes(200_000))],
+        )
+        .unwrap();
+    view.render_upload_change(&docs, "validate").unwrap();
+    view.render_upload(&mut docs, "a.pdf", 40).unwrap();
+    assert!(host.host().upload_bytes_reserved() > 0);
+    let entry = docs.entry_ref("a.pdf").unwrap().to_string();
+    let html = view
+        .render_click("cancel-upload", json!({"ref": entry}))
+        .unwrap();
+    assert!(!html.contains("a.pdf"), "{html}");
+    assert!(
+        html.contains(r#"data-phx-active-refs="""#) || !html.contains("data-phx-active-refs=\"0")
+    );
+    assert_eq!(host.host().upload_bytes_reserved(), 0);
+    // The upload channel is closed: more chunks are refused.
+    let error = view
+        .render_upload(&mut docs, "a.pdf", 100)
+        .expect_err("cancelled");
+    assert!(matches!(error, HarnessError::PushRefused(_)), "{error}");
+}
+
+#[tokio::test]
+async fn progress_100_needs_every_byte() {
+    let (_host, mut view) = live().await;
+    let mut docs = view
+        .file_input(
+            "#upload-form",
+            "documents",
+            vec![UploadFile::new("a.pdf", "application/pdf", bytes(1000))],
+        )
+        .unwrap();
+    view.render_upload_change(&docs, "validate").unwrap();
+    view.render_upload(&mut docs, "a.pdf", 10).unwrap();
+    let entry = docs.entry_ref("a.pdf").unwrap().to_string();
+    // A client claiming 100% with 10% of the bytes sent is refused; the entry is not done.
+    let error = view
+        .push_raw(
+            "progress",
+            json!({"event": null, "ref": docs.upload_ref(), "entry_ref": entry, "progress": 100}),
+        )
+        .expect_err("not every byte arrived");
+    assert!(error.to_string().contains("before every byte"), "{error}");
+    let html = view.render();
+    assert!(
+        html.contains(r#"<span class="percent">10%</span>"#),
+        "{html}"
+    );
+    assert!(
+        !html.contains(&format!(r#"data-phx-done-refs="{entry}""#)),
+        "{html}"
+    );
+    // Nothing to consume yet.
+    let html = view.push_form("save", "", json!({})).unwrap();
+    assert!(!html.contains("uploaded-files"), "{html}");
+    assert!(html.contains("a.pdf"), "{html}");
+}

@@ -1,0 +1,271 @@
+//! The seed's users page: a list of users, each shown by a `UserCard` live component with its
+//! own state and events (`phx-target={@myself}`): expand/collapse (collapsing again by itself
+//! after 5 s, `send_update_after`), edit and save a name. Saving tells the parent view, which
+//! updates its list and re-renders the card with the new user; the parent also changes cards
+//! through `send_update` ("Mark VIP") and through their attributes ("Show emails").
+
+use livewasm_sdk::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// One user of the list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    /// Stable id.
+    pub id: u32,
+    /// Display name.
+    pub name: String,
+    /// Email address (shown when the parent says so).
+    pub email: String,
+    /// A line about the user.
+    pub bio: String,
+}
+
+fn seed_users() -> Vec<User> {
+    [
+        (1, "Alice", "alice@example.com", "Likes Rust."),
+        (2, "Bob", "bob@example.com", "Writes Elixir."),
+        (3, "Carol", "carol@example.com", "Ships WebAssembly."),
+    ]
+    .into_iter()
+    .map(|(id, name, email, bio)| User {
+        id,
+        name: name.into(),
+        email: email.into(),
+        bio: bio.into(),
+    })
+    .collect()
+}
+
+/// The `phx-value-id` of an event.
+fn user_id(value: &Value) -> Result<u32> {
+    value
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(|id| id.parse::<u32>().ok())
+        .ok_or_else(|| "the event needs a user id".into())
+}
+
+/// The component id a user's card is placed with.
+fn card_id(id: u32) -> String {
+    format!("user-{id}")
+}
+
+/// The users page.
+#[derive(Assigns, Default)]
+pub struct UsersLive {
+    users: Vec<User>,
+    next_id: u32,
+    show_email: bool,
+    notice: String,
+}
+
+impl LiveView for UsersLive {
+    fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
+        assign!(
+            socket,
+            users = seed_users(),
+            next_id = 4,
+            show_email = false,
+            notice = String::new()
+        );
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "toggle_emails" => {
+                let show = !socket.assigns().show_email;
+                assign!(socket, show_email = show);
+            }
+            "add" => {
+                let id = socket.assigns().next_id;
+                update!(socket, users, |users: &mut Vec<User>| users.push(User {
+                    id,
+                    name: format!("User {id}"),
+                    email: format!("user{id}@example.com"),
+                    bio: "New here.".into(),
+                }));
+                assign!(
+                    socket,
+                    next_id = id + 1,
+                    notice = format!("Added user {id}")
+                );
+            }
+            "delete" => {
+                // The card leaves the page; the client reports it destroyed, and its state goes.
+                let id = user_id(value)?;
+                update!(socket, users, |users: &mut Vec<User>| users
+                    .retain(|u| u.id != id));
+                assign!(socket, notice = format!("Deleted user {id}"));
+            }
+            "mark_vip" => {
+                let id = user_id(value)?;
+                // The card confirms through `handle_info` once it has applied the update.
+                send_update::<UserCard>(card_id(id), CardUpdate::Vip);
+            }
+            other => return Err(format!("unknown event `{other}`").into()),
+        }
+        Ok(())
+    }
+
+    /// Messages from the cards (`send_parent`).
+    fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+        if let Some(saved) = message.get("saved") {
+            let id = saved.get("id").and_then(Value::as_u64).unwrap_or_default();
+            let name = saved
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            update!(socket, users, |users: &mut Vec<User>| {
+                for user in users.iter_mut().filter(|u| u64::from(u.id) == id) {
+                    user.name = name.clone();
+                }
+            });
+            assign!(socket, notice = format!("Saved {name}"));
+        } else if let Some(id) = message.get("vip").and_then(Value::as_u64) {
+            assign!(socket, notice = format!("User {id} is a VIP"));
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"
+<div id="users">
+  <h1>Users</h1>
+  <p id="notice">{@notice}</p>
+  <button id="toggle-emails" phx-click="toggle_emails">Show emails</button>
+  <button id="add-user" phx-click="add">Add user</button>
+  <div class="users-grid">
+    <div :for={user in @users.iter()} :key={user.id} class="slot">
+      {live_component::<UserCard>(card_id(user.id), CardUpdate::Show { user: user.clone(), show_email: @show_email })}
+      <button class="vip" phx-click="mark_vip" phx-value-id={user.id}>Mark VIP</button>
+      <button class="delete" phx-click="delete" phx-value-id={user.id}>Delete</button>
+    </div>
+  </div>
+</div>
+"#
+        )
+    }
+}
+
+/// What a card receives: its parent's attributes, or an update sent to it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum CardUpdate {
+    /// The parent renders the card (`<.live_component … user={user} show_email={…}/>`).
+    Show {
+        /// The user to show.
+        user: User,
+        /// Whether to show the email.
+        show_email: bool,
+    },
+    /// `send_update` from the parent: mark the user as a VIP.
+    Vip,
+    /// `send_update_after` from the card itself: collapse the details.
+    Collapse,
+}
+
+/// How long the details stay open before they collapse on their own.
+const AUTO_COLLAPSE_MS: u32 = 5000;
+
+/// The seed's `UserCardComponent`.
+#[derive(Assigns, Default)]
+pub struct UserCard {
+    myself: Myself,
+    id: String,
+    user: Option<User>,
+    show_email: bool,
+    expanded: bool,
+    editing: bool,
+    vip: bool,
+    saves: u32,
+}
+
+impl LiveComponent for UserCard {
+    type Props = CardUpdate;
+
+    fn mount(socket: &mut ComponentSocket<Self>) -> Result {
+        let (myself, id) = (socket.myself(), socket.id().to_string());
+        assign!(socket, myself = myself, id = id, expanded = false);
+        Ok(())
+    }
+
+    fn update(socket: &mut ComponentSocket<Self>, props: CardUpdate) -> Result {
+        match props {
+            CardUpdate::Show { user, show_email } => {
+                assign!(socket, user = Some(user), show_email = show_email);
+            }
+            CardUpdate::Vip => {
+                assign!(socket, vip = true);
+                let id = socket.assigns().user.as_ref().map(|u| u.id);
+                socket.send_parent(json!({ "vip": id }));
+            }
+            CardUpdate::Collapse => assign!(socket, expanded = false),
+        }
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "toggle_expand" => {
+                let expanded = !socket.assigns().expanded;
+                assign!(socket, expanded = expanded);
+                if expanded {
+                    let id = socket.id().to_string();
+                    send_update_after::<UserCard>(id, CardUpdate::Collapse, AUTO_COLLAPSE_MS);
+                }
+            }
+            "edit" => assign!(socket, editing = true),
+            "cancel" => assign!(socket, editing = false),
+            "save" => {
+                let name = value
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .unwrap_or_default()
+                    .to_string();
+                if name.is_empty() {
+                    return Err("a name is required".into());
+                }
+                let id = socket.assigns().user.as_ref().map(|u| u.id);
+                let saves = socket.assigns().saves + 1;
+                assign!(socket, editing = false, saves = saves);
+                socket.send_parent(json!({"saved": {"id": id, "name": name}}));
+            }
+            other => return Err(format!("unknown event `{other}`").into()),
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"
+<div id={@id} class={class_list([Some("user-card"), @vip.then_some("vip")])}>
+  <h3>{@user.as_ref().map(|u| u.name.as_str()).unwrap_or("")}</h3>
+  <p :if={@show_email} class="email">{@user.as_ref().map(|u| u.email.as_str()).unwrap_or("")}</p>
+  <span :if={@vip} class="badge">VIP</span>
+  <button class="expand" phx-click="toggle_expand" phx-target={@myself}>{if @expanded { "Less" } else { "More" }}</button>
+  <div :if={@expanded} class="details">
+    <p>Bio: {@user.as_ref().map(|u| u.bio.as_str()).unwrap_or("")}</p>
+  </div>
+  <button :if={!@editing} class="edit" phx-click="edit" phx-target={@myself}>Edit</button>
+  <form :if={@editing} phx-submit="save" phx-target={@myself}>
+    <h4>Edit User</h4>
+    <input type="text" name="name" value={@user.as_ref().map(|u| u.name.clone()).unwrap_or_default()} />
+    <button type="submit">Save</button>
+    <button type="button" phx-click="cancel" phx-target={@myself}>Cancel</button>
+  </form>
+  <small class="saves">Saved {@saves} times</small>
+</div>
+"#
+        )
+    }
+}
+
+livewasm_sdk::app! {
+    name: "users",
+    routes: {
+        "/users" => UsersLive;
+    }
+}

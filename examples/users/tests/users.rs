@@ -1,0 +1,214 @@
+//! The seed's users page and `UserCardComponent` through the in-process harness and the real
+//! users component (`cargo xtask build users`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use livewasm_test::TestHost;
+use serde_json::json;
+
+fn host() -> TestHost {
+    TestHost::new(&["users"]).expect("users component")
+}
+
+#[tokio::test]
+async fn dead_and_connected_renders_show_every_card() {
+    let host = host();
+    let page = host.get("/users").await.unwrap();
+    assert_eq!(page.status, 200);
+    for name in ["Alice", "Bob", "Carol"] {
+        assert!(page.body.contains(name), "{name} in {}", page.body);
+    }
+    let (view, html) = host.live("/users").await.unwrap();
+    assert!(html.contains(r#"id="user-1""#), "{html}");
+    assert!(view.has_element("#user-3 h3", Some("Carol")).unwrap());
+    // The cards are live components: their root elements carry their cid as the target.
+    assert!(html.contains(r#"phx-target=""#), "{html}");
+}
+
+#[tokio::test]
+async fn live_component_interaction() {
+    // The seed's test: target a specific component.
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    let html = view
+        .element("#user-1 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    assert!(html.contains("Edit User"), "{html}");
+    // Only Alice's card is editing.
+    assert!(view.has_element("#user-1 form", None).unwrap());
+    assert!(!view.has_element("#user-2 form", None).unwrap());
+    // The reply carried only that component.
+    let diff = view.last_diff().cloned().expect("a diff");
+    assert_eq!(diff["c"].as_object().map(|c| c.len()), Some(1), "{diff}");
+    assert!(
+        diff.get("0").is_none(),
+        "the parent did not re-render: {diff}"
+    );
+}
+
+#[tokio::test]
+async fn component_state_is_its_own() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    let html = view
+        .element("#user-2 button.expand", Some("More"))
+        .render_click()
+        .unwrap();
+    assert!(html.contains("Bio: Writes Elixir."), "{html}");
+    assert!(!html.contains("Bio: Likes Rust."), "{html}");
+    assert!(
+        view.has_element("#user-2 button.expand", Some("Less"))
+            .unwrap()
+    );
+    assert!(
+        view.has_element("#user-1 button.expand", Some("More"))
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn saving_tells_the_parent_which_updates_the_card() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    view.element("#user-3 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    let cid: u32 = {
+        let html = view.element("#user-3 form", None).render().unwrap();
+        let start = html.find(r#"phx-target=""#).expect("target") + r#"phx-target=""#.len();
+        html[start..].split('"').next().unwrap().parse().unwrap()
+    };
+    let html = view
+        .push_event_to(cid, "form", "save", json!("name=Caroline"))
+        .unwrap();
+    // The card sent `{saved: …}` to the parent; the parent changed its list, re-rendered the
+    // card with the new user, and shows a notice.
+    assert!(html.contains("Saved Caroline"), "{html}");
+    assert!(view.has_element("#user-3 h3", Some("Caroline")).unwrap());
+    assert!(
+        view.has_element("#user-3 small", Some("Saved 1 times"))
+            .unwrap()
+    );
+    assert!(!view.has_element("#user-3 form", None).unwrap());
+}
+
+#[tokio::test]
+async fn the_parent_updates_components_by_props_and_send_update() {
+    let (mut view, html) = host().live("/users").await.unwrap();
+    assert!(!html.contains("alice@example.com"));
+    // New attributes from the parent reach every card's update.
+    let html = view.element("#toggle-emails", None).render_click().unwrap();
+    for email in ["alice@example.com", "bob@example.com", "carol@example.com"] {
+        assert!(html.contains(email), "{email} in {html}");
+    }
+    // send_update from the parent: only Bob's card becomes a VIP.
+    let html = view
+        .element(".slot:nth-child(2) button.vip", None)
+        .render_click()
+        .unwrap();
+    assert!(view.has_element("#user-2.vip .badge", Some("VIP")).unwrap());
+    // The card told the parent from its `update` (during the render): that message reaches the
+    // parent's handle_info just after the render.
+    assert!(!html.contains("User 2 is a VIP"), "{html}");
+    let html = view.advance(Duration::from_millis(50)).unwrap();
+    assert!(html.contains("User 2 is a VIP"), "{html}");
+    assert!(!view.has_element("#user-1.vip", None).unwrap());
+}
+
+#[tokio::test]
+async fn expanded_details_collapse_after_five_seconds() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    view.element("#user-1 button.expand", Some("More"))
+        .render_click()
+        .unwrap();
+    assert!(view.has_element("#user-1 .details", None).unwrap());
+    view.advance(Duration::from_millis(4000)).unwrap();
+    assert!(view.has_element("#user-1 .details", None).unwrap());
+    // send_update_after fires (`advance` counts from now): the card collapses by itself.
+    let html = view.advance(Duration::from_millis(5500)).unwrap();
+    assert!(!html.contains("Bio: Likes Rust."), "{html}");
+    assert!(
+        view.has_element("#user-1 button.expand", Some("More"))
+            .unwrap()
+    );
+}
+
+#[tokio::test]
+async fn bad_targets_are_refused_and_the_view_lives_on() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    let refused = view.push_event_to(4242, "click", "edit", json!({}));
+    assert!(refused.is_err(), "{refused:?}");
+    let message = format!("{:?}", refused.unwrap_err());
+    assert!(
+        message.contains("no live component with cid 4242"),
+        "{message}"
+    );
+    // Still alive.
+    let html = view
+        .element("#user-1 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    assert!(html.contains("Edit User"), "{html}");
+}
+
+#[tokio::test]
+async fn components_gone_from_the_page_are_destroyed_only_then() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    // Every card is on the page: the server keeps them all.
+    assert_eq!(
+        view.destroy_components(&[1, 2, 3]).unwrap(),
+        Vec::<u32>::new()
+    );
+    let html = view
+        .element("#user-1 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    assert!(html.contains("Edit User"), "{html}");
+}
+
+/// The cid on the `phx-target` of the first targeted element under `selector`.
+fn cid_in(view: &mut livewasm_test::LiveView, selector: &str) -> u32 {
+    let html = view.element(selector, None).render().unwrap();
+    let start = html.find(r#"phx-target=""#).expect("a target") + r#"phx-target=""#.len();
+    html[start..].split('"').next().unwrap().parse().unwrap()
+}
+
+#[tokio::test]
+async fn a_deleted_card_is_destroyed_and_a_new_one_mounts_fresh() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    let alice = cid_in(&mut view, "#user-1");
+    let bob = cid_in(&mut view, "#user-2");
+    view.element("#user-1 button.expand", None)
+        .render_click()
+        .unwrap();
+    // The parent drops Alice: her card leaves the page (the diff only changes the list).
+    let html = view
+        .element(".slot:nth-child(1) button.delete", None)
+        .render_click()
+        .unwrap();
+    assert!(!html.contains(r#"id="user-1""#), "{html}");
+    assert!(html.contains("Deleted user 1"), "{html}");
+    // Until the client reports it, the server keeps it; then only the card off the page goes.
+    assert_eq!(view.destroy_components(&[alice, bob]).unwrap(), vec![alice]);
+    let refused = view.push_event_to(alice, "click", "toggle_expand", json!({}));
+    assert!(
+        format!("{refused:?}").contains(&format!("no live component with cid {alice}")),
+        "{refused:?}"
+    );
+    // A new user gets a new card with a new cid; it shares statics with the cards the client
+    // holds (`s: -cid`) and starts from mount (collapsed, not editing).
+    let html = view.element("#add-user", None).render_click().unwrap();
+    assert!(html.contains("Added user 4"), "{html}");
+    let diff = view.last_diff().cloned().expect("a diff");
+    let (cid, card) = diff["c"]
+        .as_object()
+        .and_then(|c| c.iter().next())
+        .expect("the new card");
+    assert!(cid.parse::<u32>().unwrap() > bob, "{diff}");
+    assert!(card["s"].as_i64().is_some_and(|s| s < 0), "{diff}");
+    assert!(view.has_element("#user-4 h3", Some("User 4")).unwrap());
+    assert!(
+        view.has_element("#user-4 button.expand", Some("More"))
+            .unwrap()
+    );
+}

@@ -1,0 +1,172 @@
+//! Async operations: `assign_async!`, [`Socket::start_async`], [`Socket::cancel_async`].
+//!
+//! A view has no threads. Starting a task records it with the host and returns at once: the
+//! view renders its loading state, then the host runs the task in a fresh instance of the same
+//! component (its own fuel and memory; a trap there fails the task, not the view) and delivers
+//! the result to `handle_async` (or to the assign, for `assign_async!`). A task is a plain
+//! function `fn(A) -> Result<T, E>` listed in [`crate::app!`]'s `tasks: [...]`: its argument
+//! and value cross instances as JSON.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt::Display;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::bindings::livewasm::view::tasks;
+use crate::{AsyncResult, Socket};
+
+/// What `handle_async` receives: the task's value (JSON), or why it failed (its error, a trap,
+/// or `cancelled`). Decode the value with [`decode`].
+pub type AsyncOutcome = std::result::Result<Value, String>;
+
+/// Decodes a task's value into `T`.
+pub fn decode<T: DeserializeOwned>(value: Value) -> std::result::Result<T, String> {
+    serde_json::from_value(value).map_err(|e| format!("the task's value does not fit: {e}"))
+}
+
+/// The name a task function is known by: its Rust path (the same in every instance of a build).
+pub fn task_name<F>(_task: &F) -> &'static str {
+    std::any::type_name::<F>()
+}
+
+/// Runs task function `task` on the JSON `args` (what `run-task` does for a declared task).
+#[doc(hidden)]
+pub fn __run_task<A, T, E, F>(task: F, args: &str) -> std::result::Result<String, String>
+where
+    A: DeserializeOwned,
+    T: Serialize,
+    E: Display,
+    F: Fn(A) -> std::result::Result<T, E>,
+{
+    let args: A =
+        serde_json::from_str(args).map_err(|e| format!("the task's argument does not fit: {e}"))?;
+    let value = task(args).map_err(|e| e.to_string())?;
+    serde_json::to_string(&value).map_err(|e| format!("the task's value is not JSON: {e}"))
+}
+
+/// Sets an assign from a finished `assign_async!` task.
+type AssignHandler<V> = Box<dyn FnOnce(&mut Socket<V>, AsyncOutcome)>;
+
+thread_local! {
+    /// `assign_async!` handlers by task name (each an `AssignHandler<V>` of the mounted view).
+    static ASSIGNS: RefCell<HashMap<String, Box<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+/// Takes the `assign_async!` handler of `name`, if the running task under that name is one.
+pub(crate) fn take_assign_handler<V: 'static>(name: &str) -> Option<AssignHandler<V>> {
+    let handler = ASSIGNS.with(|assigns| assigns.borrow_mut().remove(name))?;
+    handler
+        .downcast::<AssignHandler<V>>()
+        .ok()
+        .map(|boxed| *boxed)
+}
+
+fn forget_assign(name: &str) {
+    ASSIGNS.with(|assigns| assigns.borrow_mut().remove(name));
+}
+
+fn start(name: &str, task: &'static str, args: &impl Serialize) -> std::result::Result<(), String> {
+    let args =
+        serde_json::to_string(args).map_err(|e| format!("the task's argument is not JSON: {e}"))?;
+    tasks::start(name, task, &args)
+}
+
+impl<V: 'static> Socket<V> {
+    /// Starts `task(args)` in the background under `name` (Phoenix's `start_async`); its
+    /// result reaches [`crate::LiveView::handle_async`] with the same `name`. A task already
+    /// running under `name` is replaced. `task` must be listed in `app!`'s `tasks: [...]`.
+    /// Nothing starts during the dead render (the view is not connected yet). An error means
+    /// the host refused the task (too many running, argument too large).
+    pub fn start_async<A, T, E, F>(&mut self, name: &str, task: F, args: A) -> crate::Result
+    where
+        A: Serialize,
+        F: Fn(A) -> std::result::Result<T, E>,
+    {
+        if !self.connected() {
+            return Ok(());
+        }
+        forget_assign(name);
+        start(name, task_name(&task), &args).map_err(crate::Error::new)
+    }
+
+    /// Cancels the task running under `name` (a `start_async` name, or the field of an
+    /// `assign_async!`): its outcome becomes the error `"cancelled"` (`handle_async` gets it;
+    /// an assign becomes failed). False when nothing runs under `name`.
+    pub fn cancel_async(&mut self, name: &str) -> bool {
+        tasks::cancel(name)
+    }
+
+    /// `assign_async!`: marks the field loading (keeping a previous value), starts the task,
+    /// and sets the field from its outcome.
+    #[doc(hidden)]
+    pub fn __assign_async<T, A, E, F>(
+        &mut self,
+        name: &'static str,
+        bit: u128,
+        field: fn(&mut V) -> &mut AsyncResult<T>,
+        task: F,
+        args: A,
+    ) where
+        T: DeserializeOwned + 'static,
+        A: Serialize,
+        F: Fn(A) -> std::result::Result<T, E>,
+    {
+        self.__update(bit, field, |slot| {
+            slot.loading = true;
+            slot.failed = None;
+        });
+        if !self.connected() {
+            return;
+        }
+        if let Err(reason) = start(name, task_name(&task), &args) {
+            self.__update(bit, field, |slot| {
+                slot.loading = false;
+                slot.failed = Some(reason);
+            });
+            return;
+        }
+        let handler: AssignHandler<V> = Box::new(move |socket, outcome| {
+            let outcome = outcome.and_then(decode::<T>);
+            socket.__update(bit, field, |slot| {
+                slot.loading = false;
+                match outcome {
+                    Ok(value) => {
+                        slot.result = Some(value);
+                        slot.failed = None;
+                    }
+                    Err(reason) => slot.failed = Some(reason),
+                }
+            });
+        });
+        ASSIGNS.with(|assigns| {
+            assigns
+                .borrow_mut()
+                .insert(name.to_string(), Box::new(handler) as Box<dyn Any>)
+        });
+    }
+}
+
+/// Loads an [`AsyncResult`] field in the background (Phoenix's `assign_async`):
+/// `assign_async!(socket, org, fetch_org, slug.clone())`. The field is loading (keeping any
+/// previous value) until the task `fetch_org(slug)` finishes in the background, then holds its
+/// value, or its error in `failed`. `fetch_org` is a `fn(A) -> Result<T, E>` listed in `app!`'s
+/// `tasks: [...]`; the field is an `AsyncResult<T>`. [`Socket::cancel_async`] with the field's
+/// name cancels it.
+#[macro_export]
+macro_rules! assign_async {
+    ($socket:expr, $field:ident, $task:expr, $args:expr $(,)?) => {{
+        let __socket = &mut *$socket;
+        let __bit = __socket.assigns().__lw_bit(stringify!($field));
+        __socket.__assign_async(
+            stringify!($field),
+            __bit,
+            |__a| &mut __a.$field,
+            $task,
+            $args,
+        );
+    }};
+}

@@ -1,0 +1,37 @@
+//! Layouts: a live session's page chrome (navigation, flash) around each of its views, as
+//! Phoenix's `live_session …, layout: …`. A layout is a Rust function wrapping the view's
+//! render; it sees the flash and what the `on_mount` hooks assigned.
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::{Flash, Rendered};
+
+/// What a layout sees besides the view's render.
+#[derive(Debug, Clone, Copy)]
+pub struct LayoutAssigns<'a> {
+    flash: &'a Flash,
+    assigns: &'a Map<String, Value>,
+}
+
+impl<'a> LayoutAssigns<'a> {
+    /// The flash and the hooks' assigns.
+    pub fn new(flash: &'a Flash, assigns: &'a Map<String, Value>) -> LayoutAssigns<'a> {
+        LayoutAssigns { flash, assigns }
+    }
+
+    /// The view's flash.
+    pub fn flash(&self) -> &'a Flash {
+        self.flash
+    }
+
+    /// A value an `on_mount` hook assigned, decoded.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.assigns
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+}
+
+/// A layout: wraps `inner` (the view's render).
+pub type LayoutFn = fn(Rendered, &LayoutAssigns<'_>) -> Rendered;

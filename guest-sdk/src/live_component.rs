@@ -1,0 +1,388 @@
+//! Live components: stateful parts of a view with their own assigns, events and render
+//! (Phoenix's `LiveComponent`).
+//!
+//! A component is placed in a template with `{live_component::<UserRow>("user-1", props)}`.
+//! The first time a `(type, id)` pair renders it is mounted and gets a component id (cid); every
+//! time the parent renders that spot again its [`LiveComponent::update`] receives the new props.
+//! Its state lives in the guest instance until the client reports the component gone
+//! (`cids_destroyed`). Events from elements with `phx-target={@myself}` go to its
+//! [`LiveComponent::handle_event`]; [`send_update`] changes it from the parent.
+
+use std::any::{Any, TypeId, type_name};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::{Deref, DerefMut};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::html::{AttrValue, ToHtml};
+use crate::render::{Dyn, ToDyn};
+use crate::{Assigns, Rendered, Result, Socket, Tracked};
+
+/// A stateful component living inside a view; its struct holds its assigns.
+pub trait LiveComponent: Assigns + Default + 'static {
+    /// What the parent passes each time it renders the component (and what [`send_update`]
+    /// sends): a struct of attributes, or an enum of kinds of updates.
+    type Props: 'static;
+
+    /// Called once, when the component first renders (before the first [`Self::update`]).
+    fn mount(socket: &mut ComponentSocket<Self>) -> Result {
+        let _ = socket;
+        Ok(())
+    }
+
+    /// Called with the parent's props on every render of its spot, and with [`send_update`]'s.
+    fn update(socket: &mut ComponentSocket<Self>, props: Self::Props) -> Result;
+
+    /// An event from an element with `phx-target={@myself}`.
+    fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: &Value) -> Result {
+        let _ = (socket, value);
+        Err(format!("no handler for event `{event}` in {}", type_name::<Self>()).into())
+    }
+
+    /// Renders the component: its template must be exactly one HTML element.
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered;
+}
+
+/// A component's own target, for `phx-target={@myself}`: its cid.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Myself(pub u32);
+
+impl ToHtml for Myself {
+    fn write_html(&self, out: &mut String) {
+        self.0.write_html(out);
+    }
+}
+
+impl AttrValue for Myself {
+    fn write_attr(&self, name: &str, out: &mut String) {
+        self.0.write_attr(name, out);
+    }
+}
+
+/// A component's socket: a [`Socket`] (assigns, `assign!`, `push_event` …) plus its identity.
+pub struct ComponentSocket<C> {
+    socket: Socket<C>,
+    cid: u32,
+    id: String,
+}
+
+impl<C> ComponentSocket<C> {
+    /// The component's target for `phx-target` (store it in an assign to use `@myself`).
+    pub fn myself(&self) -> Myself {
+        Myself(self.cid)
+    }
+
+    /// The component's cid.
+    pub fn cid(&self) -> u32 {
+        self.cid
+    }
+
+    /// The `id` the parent gave the component.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Sends `message` to the parent view's `handle_info` (Phoenix's `send(self(), message)`
+    /// from a component): right after the current event, or just after the render when sent
+    /// from `mount`/`update`.
+    pub fn send_parent(&mut self, message: impl Serialize) {
+        let message = serde_json::to_value(message).unwrap_or(Value::Null);
+        with_registry(|r| r.parent_messages.push(message));
+    }
+}
+
+impl<C> Deref for ComponentSocket<C> {
+    type Target = Socket<C>;
+
+    fn deref(&self) -> &Socket<C> {
+        &self.socket
+    }
+}
+
+impl<C> DerefMut for ComponentSocket<C> {
+    fn deref_mut(&mut self) -> &mut Socket<C> {
+        &mut self.socket
+    }
+}
+
+/// What `live_component` returns: a template interpolation of it becomes the component's spot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveComponentRef {
+    cid: u32,
+}
+
+impl LiveComponentRef {
+    /// The component's cid.
+    pub fn cid(&self) -> u32 {
+        self.cid
+    }
+}
+
+impl ToDyn for LiveComponentRef {
+    fn to_dyn(&self) -> Dyn {
+        Dyn::Component(self.cid)
+    }
+}
+
+/// A component with its type erased.
+trait ErasedComponent {
+    fn update(&mut self, props: Box<dyn Any>) -> std::result::Result<(), String>;
+    fn handle_event(
+        &mut self,
+        event: &str,
+        value: &Value,
+    ) -> std::result::Result<Option<Value>, String>;
+    fn render(&mut self) -> Rendered;
+}
+
+struct Holder<C: LiveComponent> {
+    socket: ComponentSocket<C>,
+}
+
+impl<C: LiveComponent> ErasedComponent for Holder<C> {
+    fn update(&mut self, props: Box<dyn Any>) -> std::result::Result<(), String> {
+        let props = props
+            .downcast::<C::Props>()
+            .map_err(|_| format!("props of the wrong type for {}", type_name::<C>()))?;
+        C::update(&mut self.socket, *props).map_err(|e| e.to_string())
+    }
+
+    fn handle_event(
+        &mut self,
+        event: &str,
+        value: &Value,
+    ) -> std::result::Result<Option<Value>, String> {
+        C::handle_event(&mut self.socket, event, value).map_err(|e| e.to_string())?;
+        Ok(self.socket.socket.__take_reply())
+    }
+
+    fn render(&mut self) -> Rendered {
+        let tracked = self.socket.socket.__begin_render();
+        C::render(&tracked)
+    }
+}
+
+/// Turns a JSON props value back into a component's props (for [`send_update_after`]).
+type Decoder = fn(Value) -> std::result::Result<Box<dyn Any>, String>;
+
+/// One live component: its key and its state (out while one of its callbacks runs).
+struct Slot {
+    key: (TypeId, String),
+    component: Option<Box<dyn ErasedComponent>>,
+}
+
+/// Every live component of the instance.
+#[derive(Default)]
+struct Registry {
+    next_cid: u32,
+    connected: bool,
+    by_key: HashMap<(TypeId, String), u32>,
+    slots: BTreeMap<u32, Slot>,
+    /// Components whose state may have changed since they last rendered.
+    dirty: BTreeSet<u32>,
+    /// `send_update`s waiting for the next render.
+    pending: Vec<(TypeId, String, Box<dyn Any>)>,
+    /// Messages from components to the parent's `handle_info`.
+    parent_messages: Vec<Value>,
+    /// Props decoders of components used with `send_update_after`, by type name.
+    decoders: HashMap<&'static str, (TypeId, Decoder)>,
+}
+
+thread_local! {
+    static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
+}
+
+fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
+    REGISTRY.with(|r| f(&mut r.borrow_mut()))
+}
+
+/// The key of a timer message carrying a delayed `send_update`.
+const DELAYED_UPDATE: &str = "$livewasm_send_update";
+
+fn log_error(message: &str) {
+    crate::host::log::error(message);
+}
+
+/// Runs `f` on the component `cid`, taken out of the registry so that it may itself place or
+/// update components.
+fn with_component<T>(
+    cid: u32,
+    f: impl FnOnce(&mut dyn ErasedComponent) -> T,
+) -> std::result::Result<T, String> {
+    let mut component = with_registry(|r| r.slots.get_mut(&cid).and_then(|s| s.component.take()))
+        .ok_or_else(|| format!("no live component with cid {cid}"))?;
+    let result = f(component.as_mut());
+    with_registry(|r| {
+        if let Some(slot) = r.slots.get_mut(&cid) {
+            slot.component = Some(component);
+        }
+        r.dirty.insert(cid);
+    });
+    Ok(result)
+}
+
+/// Places live component `C` with `id` here, passing it `props` (Phoenix's
+/// `<.live_component module={C} id={id} …/>`): mounts it the first time, then calls its
+/// `update`. Use it inside a template: `{live_component::<UserRow>("user-1", props)}`.
+pub fn live_component<C: LiveComponent>(
+    id: impl Into<String>,
+    props: C::Props,
+) -> LiveComponentRef {
+    let id = id.into();
+    let key = (TypeId::of::<C>(), id.clone());
+    let existing = with_registry(|r| r.by_key.get(&key).copied());
+    let cid = match existing {
+        Some(cid) => cid,
+        None => {
+            let (cid, connected) = with_registry(|r| {
+                r.next_cid += 1;
+                (r.next_cid, r.connected)
+            });
+            let mut socket = ComponentSocket {
+                socket: Socket::new(connected, None),
+                cid,
+                id,
+            };
+            if let Err(e) = C::mount(&mut socket) {
+                log_error(&format!("mount of {} failed: {e}", type_name::<C>()));
+            }
+            with_registry(|r| {
+                r.by_key.insert(key.clone(), cid);
+                r.slots.insert(
+                    cid,
+                    Slot {
+                        key,
+                        component: Some(Box::new(Holder::<C> { socket })),
+                    },
+                );
+            });
+            cid
+        }
+    };
+    let result = with_component(cid, |c| c.update(Box::new(props)));
+    if let Err(e) | Ok(Err(e)) = result {
+        log_error(&format!("update of {} failed: {e}", type_name::<C>()));
+    }
+    LiveComponentRef { cid }
+}
+
+/// Sends `props` to the live component `C` with `id`: its `update` runs before the next render
+/// (Phoenix's `send_update`). Unknown components are ignored (with a log line).
+pub fn send_update<C: LiveComponent>(id: impl Into<String>, props: C::Props) {
+    let id = id.into();
+    with_registry(|r| r.pending.push((TypeId::of::<C>(), id, Box::new(props))));
+}
+
+/// [`send_update`] after `ms` milliseconds (Phoenix's `send_update_after`); the props travel
+/// through a host timer as JSON.
+pub fn send_update_after<C>(id: impl Into<String>, props: C::Props, ms: u32)
+where
+    C: LiveComponent,
+    C::Props: Serialize + DeserializeOwned,
+{
+    let name = type_name::<C>();
+    let decode: Decoder = |value| {
+        serde_json::from_value::<C::Props>(value)
+            .map(|p| Box::new(p) as Box<dyn Any>)
+            .map_err(|e| e.to_string())
+    };
+    with_registry(|r| r.decoders.insert(name, (TypeId::of::<C>(), decode)));
+    let message = json!({ DELAYED_UPDATE: { "type": name, "id": id.into(), "props": props } });
+    crate::host::timers::send_after(ms, &message);
+}
+
+/// Records whether the view is connected (components' sockets report it). Called at mount.
+pub(crate) fn set_connected(connected: bool) {
+    with_registry(|r| r.connected = connected);
+}
+
+/// A timer message that is a delayed `send_update`: queues it and returns true.
+pub(crate) fn take_delayed_update(message: &Value) -> bool {
+    let Some(update) = message.get(DELAYED_UPDATE) else {
+        return false;
+    };
+    let name = update
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let id = update.get("id").and_then(Value::as_str).unwrap_or_default();
+    let props = update.get("props").cloned().unwrap_or(Value::Null);
+    let decoder = with_registry(|r| r.decoders.get(name).copied());
+    match decoder.map(|(type_id, decode)| (type_id, decode(props))) {
+        Some((type_id, Ok(props))) => {
+            with_registry(|r| r.pending.push((type_id, id.to_string(), props)));
+        }
+        Some((_, Err(e))) => log_error(&format!("send_update_after to {name}: {e}")),
+        None => log_error(&format!("send_update_after to unknown component {name}")),
+    }
+    true
+}
+
+/// Applies the queued `send_update`s (before a render).
+pub(crate) fn apply_pending_updates() {
+    let pending = with_registry(|r| std::mem::take(&mut r.pending));
+    for (type_id, id, props) in pending {
+        let cid = with_registry(|r| r.by_key.get(&(type_id, id.clone())).copied());
+        let Some(cid) = cid else {
+            log_error(&format!(
+                "send_update to a component that does not exist: id {id:?}"
+            ));
+            continue;
+        };
+        if let Err(e) | Ok(Err(e)) = with_component(cid, |c| c.update(props)) {
+            log_error(&format!("send_update to {id:?} failed: {e}"));
+        }
+    }
+}
+
+/// Messages components sent to the parent since the last call.
+pub(crate) fn take_parent_messages() -> Vec<Value> {
+    with_registry(|r| std::mem::take(&mut r.parent_messages))
+}
+
+/// An event for component `cid`; returns its reply.
+pub(crate) fn handle_event(
+    cid: u32,
+    event: &str,
+    value: &Value,
+) -> std::result::Result<Option<Value>, String> {
+    with_component(cid, |c| c.handle_event(event, value))?
+}
+
+/// Renders every component whose state may have changed (components placed while rendering
+/// are rendered too), each once: `(cid, tree)` in order.
+pub(crate) fn render_dirty() -> Vec<(u32, Rendered)> {
+    let mut done = BTreeSet::new();
+    let mut out = Vec::new();
+    loop {
+        let next = with_registry(|r| {
+            let next = r.dirty.iter().copied().find(|cid| !done.contains(cid));
+            if let Some(cid) = next {
+                r.dirty.remove(&cid);
+            }
+            next
+        });
+        let Some(cid) = next else { break };
+        done.insert(cid);
+        if let Ok(rendered) = with_component(cid, |c| c.render()) {
+            out.push((cid, rendered));
+        }
+        with_registry(|r| r.dirty.remove(&cid));
+    }
+    out
+}
+
+/// Drops the state of the components in `cids` (the client removed them).
+pub(crate) fn destroy(cids: &[u32]) {
+    with_registry(|r| {
+        for cid in cids {
+            if let Some(slot) = r.slots.remove(cid) {
+                r.by_key.remove(&slot.key);
+            }
+            r.dirty.remove(cid);
+        }
+    });
+}

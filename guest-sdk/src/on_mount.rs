@@ -1,0 +1,201 @@
+//! `on_mount` hooks: Rust functions a live session runs before each of its views mounts, to
+//! assign shared values (the current user …) or to halt the mount with a redirect.
+//!
+//! ```ignore
+//! fn require_user(socket: &mut MountSocket) -> OnMount {
+//!     match socket.session().str("user_id") {
+//!         Some(id) => { socket.assign("current_user", id); OnMount::Cont }
+//!         None => { socket.put_flash("error", "You must log in."); socket.redirect("/login"); OnMount::Halt }
+//!     }
+//! }
+//! ```
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::attach_hook::SharedHook;
+use crate::navigation::Navigation;
+use crate::{Flash, Params, Session};
+
+/// What a hook decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnMount {
+    /// Go on with the next hook, then the view's `mount`.
+    Cont,
+    /// Stop: the view does not mount. The hook must have asked for a redirect or a
+    /// `push_navigate` first.
+    Halt,
+}
+
+/// An `on_mount` hook.
+pub type OnMountHook = fn(&mut MountSocket) -> OnMount;
+
+/// What a hook sees and changes: the mount's params and session, values shared with the view
+/// ([`crate::Socket::mount_assign`]), the flash, and the redirect of a halt.
+#[derive(Debug, Clone)]
+pub struct MountSocket {
+    view: String,
+    action: Option<String>,
+    connected: bool,
+    params: Params,
+    session: Session,
+    assigns: Map<String, Value>,
+    flash: Flash,
+    navigation: Option<Navigation>,
+    hooks: Vec<(String, SharedHook)>,
+}
+
+impl MountSocket {
+    /// A socket for the hooks of one mount.
+    pub(crate) fn new(
+        view: String,
+        action: Option<String>,
+        connected: bool,
+        params: Params,
+        session: Session,
+        flash: Flash,
+    ) -> MountSocket {
+        MountSocket {
+            view,
+            action,
+            connected,
+            params,
+            session,
+            assigns: Map::new(),
+            flash,
+            navigation: None,
+            hooks: Vec::new(),
+        }
+    }
+
+    /// The view being mounted.
+    pub fn view(&self) -> &str {
+        &self.view
+    }
+
+    /// The live action of the route.
+    pub fn live_action(&self) -> Option<&str> {
+        self.action.as_deref()
+    }
+
+    /// False during the dead HTTP render.
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    /// Path and query params.
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// The signed cookie session.
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Shares `value` under `key` with the view (read with `socket.mount_assign(key)`).
+    pub fn assign(&mut self, key: &str, value: impl Serialize) {
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.assigns.insert(key.to_string(), value);
+    }
+
+    /// A value an earlier hook assigned.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
+        self.assigns
+            .get(key)
+            .and_then(|v| serde_json::from_value(v.clone()).ok())
+    }
+
+    /// The flash.
+    pub fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
+    /// Sets a flash message (it travels with a halt's redirect).
+    pub fn put_flash(&mut self, kind: impl Into<String>, message: impl Into<String>) {
+        self.flash.put(kind, message);
+    }
+
+    /// Halting, go to `to` with a full page load.
+    pub fn redirect(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::redirect(to.into()));
+    }
+
+    /// Halting, navigate live to `to` (same live session).
+    pub fn push_navigate(&mut self, to: impl Into<String>) {
+        self.navigation = Some(Navigation::navigate(to.into(), false));
+    }
+
+    /// Attaches `hook` under `name` to the view about to mount (`attach_hook` in an
+    /// `on_mount` hook); an error when that name is already attached to the same stage.
+    pub fn attach_hook(&mut self, name: &str, hook: SharedHook) -> crate::Result {
+        if self
+            .hooks
+            .iter()
+            .any(|(n, h)| n == name && h.stage() == hook.stage())
+        {
+            return Err(crate::Error::new(format!(
+                "a hook named `{name}` is already attached to {}",
+                hook.stage()
+            )));
+        }
+        self.hooks.push((name.to_string(), hook));
+        Ok(())
+    }
+
+    /// The hooks attached for the view, in order.
+    pub(crate) fn take_hooks(&mut self) -> Vec<(String, SharedHook)> {
+        std::mem::take(&mut self.hooks)
+    }
+
+    pub(crate) fn into_parts(self) -> (Map<String, Value>, Flash, Option<Navigation>) {
+        (self.assigns, self.flash, self.navigation)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn require_user(socket: &mut MountSocket) -> OnMount {
+        match socket.session().str("user_id").map(str::to_string) {
+            Some(id) => {
+                socket.assign("current_user", &id);
+                OnMount::Cont
+            }
+            None => {
+                socket.put_flash("error", "Log in first");
+                socket.redirect("/login");
+                OnMount::Halt
+            }
+        }
+    }
+
+    fn socket(session: &str) -> MountSocket {
+        MountSocket::new(
+            "Profile".into(),
+            Some("index".into()),
+            true,
+            Params::default(),
+            Session::from_json(session),
+            Flash::new(),
+        )
+    }
+
+    #[test]
+    fn a_hook_continues_with_assigns_or_halts_with_a_redirect_and_flash() {
+        let mut ok = socket(r#"{"user_id":"alice"}"#);
+        assert_eq!(require_user(&mut ok), OnMount::Cont);
+        assert_eq!(ok.get::<String>("current_user").as_deref(), Some("alice"));
+        let (assigns, _, navigation) = ok.into_parts();
+        assert_eq!(assigns["current_user"], "alice");
+        assert_eq!(navigation, None);
+
+        let mut guest = socket("{}");
+        assert_eq!(require_user(&mut guest), OnMount::Halt);
+        let (_, flash, navigation) = guest.into_parts();
+        assert_eq!(flash.get("error"), Some("Log in first"));
+        assert_eq!(navigation, Some(Navigation::redirect("/login".into())));
+    }
+}

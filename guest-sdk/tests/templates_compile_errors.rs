@@ -1,0 +1,9 @@
+//! Compile-fail golden tests: a component call with an unknown attribute or slot, or without a
+//! required attribute or slot, and a template parse error, each fail with a message naming the
+//! component, the attribute and what to do (and the template line and column).
+
+#[test]
+fn component_calls_are_checked_at_compile_time() {
+    let cases = trybuild::TestCases::new();
+    cases.compile_fail("tests/ui/*.rs");
+}

@@ -1,0 +1,13 @@
+use livewasm_sdk::prelude::*;
+
+#[component]
+pub fn card<'a>(title: String, #[slot] inner_block: Option<Slot<'a>>) -> Rendered {
+    html!(r#"<h2>{title}{render_slot(&inner_block, ())}</h2>"#)
+}
+
+fn main() {
+    let _ = html!(
+        r#"<div>
+  <.card title="x" titel="y" /></div>"#
+    );
+}

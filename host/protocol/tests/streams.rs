@@ -1,0 +1,177 @@
+//! Streams through the diff engine and the client model: the wire shape the 1.2 client
+//! expects, statics sent once, only inserted items sent and kept, and the DOM order the
+//! client's stream patch gives.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use livewasm_protocol::client::ClientRendered;
+use livewasm_protocol::diff::{apply_tree, tree_html};
+use livewasm_protocol::rendered::Tree;
+use livewasm_protocol::update::{Update, UpdateDynamic as D};
+use serde_json::{Value, json};
+
+mod support;
+use support::{
+    html, page, random_stream_sequence, stream_page, stream_scenarios, templates, update,
+};
+
+#[derive(Default)]
+struct Session {
+    tree: Option<Tree>,
+    client: Option<ClientRendered>,
+}
+
+impl Session {
+    fn step(&mut self, update: Update) -> Value {
+        let templates = templates();
+        let lookup = move |id: u64| templates.get(&id).cloned();
+        let (tree, diff) = apply_tree(self.tree.take(), update, &lookup).unwrap();
+        let diff = diff.into_value();
+        match &mut self.client {
+            None => self.client = Some(ClientRendered::new(diff.clone()).unwrap()),
+            Some(client) => client.merge(diff.clone()).unwrap(),
+        }
+        self.tree = Some(tree);
+        diff
+    }
+
+    fn ids(&self) -> Vec<String> {
+        self.client.as_ref().unwrap().stream_ids("0")
+    }
+
+    fn page(&self) -> String {
+        self.client.as_ref().unwrap().to_html()
+    }
+}
+
+#[test]
+fn the_first_render_carries_statics_entries_and_operations() {
+    let mut s = Session::default();
+    let diff = s.step(stream_page(
+        "t",
+        &[("a", -1, None, false), ("b", 0, Some(-5), true)],
+        &["old"],
+        false,
+    ));
+    assert_eq!(
+        diff,
+        json!({
+            "0": "t",
+            "1": {
+                "s": 1,
+                "k": {"0": {"0": "a", "1": "t"}, "1": {"0": "b", "1": "t"}, "kc": 2},
+                "stream": ["0", [["a", -1, null, false], ["b", 0, -5, true]], ["old"]]
+            },
+            "s": 0,
+            "p": {
+                "0": ["<div><h1>", "</h1><ul>", "</ul></div>"],
+                "1": ["<li id=\"", "\">", "</li>"]
+            }
+        })
+    );
+}
+
+#[test]
+fn later_renders_send_only_new_items_without_statics_and_reset_only_when_true() {
+    let mut s = Session::default();
+    s.step(stream_page("t1", &[("a", -1, None, false)], &[], false));
+    let diff = s.step(stream_page(
+        "t2",
+        &[("c", 0, Some(3), false)],
+        &["a"],
+        false,
+    ));
+    assert_eq!(
+        diff,
+        json!({"0": "t2", "1": {
+            "k": {"0": {"0": "c", "1": "t2"}, "kc": 1},
+            "stream": ["0", [["c", 0, 3, false]], ["a"]]
+        }})
+    );
+    let diff = s.step(stream_page("t3", &[], &[], true));
+    assert_eq!(
+        diff,
+        json!({"0": "t3", "1": {"k": {"kc": 0}, "stream": ["0", [], [], true]}})
+    );
+    // Re-rendered with nothing to do: the stream is not sent at all.
+    let diff = s.step(stream_page("t4", &[], &[], false));
+    assert_eq!(diff, json!({"0": "t4"}));
+    let diff = s.step(update(vec![page(html("t5"), D::Unchanged)], vec![]));
+    assert_eq!(diff, json!({"0": "t5"}));
+}
+
+#[test]
+fn the_kept_tree_holds_only_the_latest_items() {
+    let mut s = Session::default();
+    s.step(stream_page(
+        "t1",
+        &[("a", -1, None, false), ("b", -1, None, false)],
+        &[],
+        false,
+    ));
+    // The dead render's HTML shows the first batch.
+    assert_eq!(
+        tree_html(s.tree.as_ref().unwrap()),
+        "<div><h1>t1</h1><ul><li id=\"a\">t1</li><li id=\"b\">t1</li></ul></div>"
+    );
+    s.step(stream_page("t2", &[("c", -1, None, false)], &[], false));
+    assert_eq!(
+        tree_html(s.tree.as_ref().unwrap()),
+        "<div><h1>t2</h1><ul><li id=\"c\">t2</li></ul></div>"
+    );
+    s.step(update(vec![page(html("t3"), D::Unchanged)], vec![]));
+    assert_eq!(
+        tree_html(s.tree.as_ref().unwrap()),
+        "<div><h1>t3</h1><ul></ul></div>"
+    );
+    // The client model still shows every item, in DOM order.
+    assert_eq!(
+        s.page(),
+        "<div><h1>t3</h1><ul><li id=\"a\">t1</li><li id=\"b\">t1</li><li id=\"c\">t2</li></ul></div>"
+    );
+}
+
+#[test]
+fn the_client_model_orders_items_as_the_dom_patch_does() {
+    for (name, steps) in stream_scenarios() {
+        let mut s = Session::default();
+        for (i, (update, expected)) in steps.into_iter().enumerate() {
+            s.step(update);
+            assert_eq!(s.ids(), expected, "{name}, step {i}");
+        }
+    }
+}
+
+#[test]
+fn random_stream_sequences_keep_the_client_model_consistent() {
+    for seed in 1..=200 {
+        let mut s = Session::default();
+        for update in random_stream_sequence(seed, 30) {
+            let diff = s.step(update);
+            // Never a `false` reset, never statics after the first render.
+            if let Some(stream) = diff.get("1").and_then(|l| l.get("stream")) {
+                let stream = stream.as_array().unwrap();
+                assert!(stream.len() == 3 || stream[3] == json!(true), "{diff}");
+            }
+            let ids = s.ids();
+            let mut unique = ids.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                ids.len(),
+                "seed {seed}: duplicate ids {ids:?}"
+            );
+            // The page shows exactly the model's items, in order.
+            let shown: Vec<String> = s
+                .page()
+                .match_indices("<li id=\"")
+                .map(|(at, _)| {
+                    let rest = &s.page()[at + 8..];
+                    rest[..rest.find('"').unwrap()].to_string()
+                })
+                .collect();
+            assert_eq!(shown, ids, "seed {seed}");
+        }
+    }
+}

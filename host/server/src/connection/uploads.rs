@@ -1,0 +1,482 @@
+//! The upload side of a [`Connection`]: `allow_upload` preflights, `lvu:<entry ref>` upload
+//! channels joined with the token the preflight gave, binary `chunk` pushes, `progress`
+//! events, and the files chosen in a form event. The view keeps its upload state (the SDK's
+//! `Uploads`), told through built-in `lv:upload-*` events only the host sends.
+
+use std::sync::Arc;
+
+use livewasm_protocol::frame::Frame;
+use serde_json::{Map, Value, json};
+
+use super::{Channel, Connection, refuse, render};
+use crate::sites::SiteRef;
+use crate::uploads::binary;
+use crate::uploads::{SharedUploads, UploadChannel};
+
+/// Entries one preflight or form event may list.
+const MAX_LISTED: usize = 256;
+/// Uploads one form event may name.
+const MAX_FORM_UPLOADS: usize = 16;
+/// Longest ref (upload or entry) accepted from the client.
+const MAX_REF: usize = 64;
+/// Longest client-side error reason kept.
+const MAX_REASON: usize = 64;
+
+/// A reply to a binary push.
+fn binary_reply(push: &binary::BinaryPush<'_>, status: &str, response: Value) -> Frame {
+    Frame {
+        join_ref: Some(push.join_ref.clone()),
+        msg_ref: Some(push.msg_ref.clone()),
+        topic: push.topic.clone(),
+        event: "phx_reply".into(),
+        payload: json!({"status": status, "response": response}),
+    }
+}
+
+fn ref_ok(value: Option<&Value>) -> Option<&str> {
+    value
+        .and_then(Value::as_str)
+        .filter(|r| !r.is_empty() && r.len() <= MAX_REF)
+}
+
+/// The entries of a preflight or form event, checked: a list of objects with a short string
+/// `ref` and a numeric `size`.
+fn listed_entries(value: Option<&Value>) -> Result<Vec<Value>, String> {
+    let list = value
+        .and_then(Value::as_array)
+        .ok_or("`entries` must be a list")?;
+    if list.len() > MAX_LISTED {
+        return Err(format!("more than {MAX_LISTED} entries"));
+    }
+    for entry in list {
+        if ref_ok(entry.get("ref")).is_none() {
+            return Err(format!(
+                "every entry needs a `ref` string of 1 to {MAX_REF} bytes"
+            ));
+        }
+        if entry.get("size").and_then(Value::as_u64).is_none() {
+            return Err("every entry needs a numeric `size`".into());
+        }
+    }
+    Ok(list.clone())
+}
+
+/// True when a component id is given (uploads in live components are not supported).
+fn targets_component(payload: &Value) -> bool {
+    !matches!(payload.get("cid"), None | Some(Value::Null))
+}
+
+impl Connection {
+    /// The uploads of a view about to be mounted, readable by its instance.
+    pub(super) fn new_view_uploads(&self) -> SharedUploads {
+        let tenant = match &self.site {
+            SiteRef::Default => String::new(),
+            SiteRef::App { tenant, .. } => tenant.clone(),
+        };
+        SharedUploads::new(self.host.upload_space().clone(), tenant)
+    }
+
+    /// Handles one binary frame: an upload `chunk` on an `lvu:` channel.
+    pub fn handle_binary(&mut self, bytes: &[u8]) -> Vec<Frame> {
+        let mut out = Vec::new();
+        let push = match binary::decode(bytes) {
+            Ok(push) => push,
+            Err(error) => {
+                tracing::debug!("malformed binary frame: {error}");
+                out.push(Frame::push(
+                    None,
+                    "phoenix",
+                    "phx_error",
+                    json!({"reason": error.to_string()}),
+                ));
+                return out;
+            }
+        };
+        if !push.topic.starts_with("lvu:") {
+            out.push(binary_reply(
+                &push,
+                "error",
+                refuse("binary frames are only accepted on upload channels (lvu:*)"),
+            ));
+            return out;
+        }
+        if push.event != "chunk" {
+            let reason = format!("unknown upload event `{}`", push.event);
+            out.push(binary_reply(&push, "error", refuse(&reason)));
+            return out;
+        }
+        let holder = self.channels.iter().find_map(|(topic, channel)| {
+            channel
+                .uploads
+                .lock()
+                .channel_join_ref(&push.topic)
+                .map(|join_ref| (topic.clone(), join_ref))
+        });
+        let Some((lv_topic, join_ref)) = holder else {
+            out.push(binary_reply(&push, "error", refuse("unmatched topic")));
+            return out;
+        };
+        if join_ref.as_deref() != Some(push.join_ref.as_str()) {
+            out.push(binary_reply(&push, "error", refuse("unmatched topic")));
+            return out;
+        }
+        let Some(channel) = self.channels.get_mut(&lv_topic) else {
+            return out;
+        };
+        let written = channel.uploads.lock().chunk(&push.topic, push.data);
+        match written {
+            Ok(_) => out.push(binary_reply(&push, "ok", json!({}))),
+            Err(error) => {
+                let mut response = json!({"reason": error.reason});
+                if let (Some(limit), Some(map)) = (error.limit, response.as_object_mut()) {
+                    map.insert("limit".into(), json!(limit));
+                }
+                out.push(binary_reply(&push, "error", response));
+                if let Some((upload_ref, entry_ref)) = error.entry {
+                    self.tell_entry_error(
+                        &lv_topic,
+                        &upload_ref,
+                        &entry_ref,
+                        error.reason,
+                        &mut out,
+                    );
+                }
+            }
+        }
+        self.flush_upload_closes(&mut out);
+        out
+    }
+
+    /// Records an entry's failure in its view (`lv:upload-error`) and pushes the diff.
+    fn tell_entry_error(
+        &mut self,
+        lv_topic: &str,
+        upload_ref: &str,
+        entry_ref: &str,
+        reason: &str,
+        out: &mut Vec<Frame>,
+    ) {
+        let Some(channel) = self.channels.get_mut(lv_topic) else {
+            return;
+        };
+        let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
+        let result = channel
+            .instance
+            .handle_event("lv:upload-error", &value)
+            .and_then(|_| render(channel));
+        match result {
+            Ok(diff) => {
+                if !diff.as_object().is_some_and(Map::is_empty) {
+                    out.push(Frame::push(
+                        channel.join_ref.clone(),
+                        lv_topic,
+                        "diff",
+                        diff,
+                    ));
+                }
+            }
+            Err(error) => self.crash(lv_topic, &error, out),
+        }
+    }
+
+    /// `phx_join` on `lvu:<entry ref>` with the preflight's token.
+    pub(super) fn join_upload(&mut self, frame: &Frame, out: &mut Vec<Frame>) {
+        let token = frame
+            .payload
+            .get("token")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        for channel in self.channels.values() {
+            match channel
+                .uploads
+                .lock()
+                .join(&frame.topic, frame.join_ref.clone(), token)
+            {
+                Ok(()) => {
+                    out.push(frame.reply("ok", json!({})));
+                    return;
+                }
+                Err("invalid_token") => continue,
+                Err(reason) => {
+                    out.push(frame.reply("error", refuse(reason)));
+                    return;
+                }
+            }
+        }
+        out.push(frame.reply("error", refuse("invalid_token")));
+    }
+
+    /// `phx_leave` on an `lvu:` topic: the entry stays (until consumed or cancelled).
+    pub(super) fn leave_upload(&mut self, frame: &Frame, out: &mut Vec<Frame>) {
+        let mut left = None;
+        for channel in self.channels.values() {
+            let mut uploads = channel.uploads.lock();
+            if let Some(join_ref) = uploads.channel_join_ref(&frame.topic) {
+                uploads.leave(&frame.topic);
+                left = Some(join_ref);
+                break;
+            }
+        }
+        out.push(frame.reply("ok", json!({})));
+        if let Some(join_ref) = left {
+            out.push(Frame {
+                join_ref: join_ref.clone(),
+                msg_ref: join_ref,
+                topic: frame.topic.clone(),
+                event: "phx_close".into(),
+                payload: json!({}),
+            });
+        }
+    }
+
+    /// `phx_close` for every upload channel a view released (consumed, cancelled, failed).
+    pub(super) fn flush_upload_closes(&mut self, out: &mut Vec<Frame>) {
+        for channel in self.channels.values() {
+            for UploadChannel { topic, join_ref } in channel.uploads.lock().take_closing() {
+                out.push(Frame {
+                    join_ref: join_ref.clone(),
+                    msg_ref: join_ref,
+                    topic,
+                    event: "phx_close".into(),
+                    payload: json!({}),
+                });
+            }
+        }
+    }
+
+    /// `allow_upload`: the view validates the entries, the host registers those it allows
+    /// (within its own limits) and answers with a token per entry.
+    pub(super) fn allow_upload(&mut self, frame: Frame, out: &mut Vec<Frame>) {
+        let payload = &frame.payload;
+        if targets_component(payload) {
+            out.push(frame.reply(
+                "error",
+                refuse("uploads in live components are not supported"),
+            ));
+            return;
+        }
+        let Some(upload_ref) = ref_ok(payload.get("ref")).map(str::to_string) else {
+            out.push(frame.reply("error", refuse("allow_upload needs a `ref`")));
+            return;
+        };
+        let entries = match listed_entries(payload.get("entries")) {
+            Ok(entries) => entries,
+            Err(reason) => {
+                out.push(frame.reply(
+                    "error",
+                    refuse(&format!("malformed allow_upload: {reason}")),
+                ));
+                return;
+            }
+        };
+        let topic = frame.topic.clone();
+        let limits = self.host.upload_space().limits().clone();
+        let Some(channel) = self.channels.get_mut(&topic) else {
+            return;
+        };
+        let asked = json!({"ref": upload_ref, "entries": entries});
+        let answer = match channel.instance.handle_event("lv:upload-preflight", &asked) {
+            Ok(answer) => answer.unwrap_or_default(),
+            Err(error) => return self.crash(&topic, &error, out),
+        };
+        if answer.get("unknown_upload").is_some() {
+            out.push(frame.reply("error", refuse("no upload with this ref")));
+            return;
+        }
+        let config = answer.get("config").cloned().unwrap_or_else(|| json!({}));
+        let mut response = json!({"ref": upload_ref, "config": config});
+        let mut host_errors = Vec::new();
+        if let Some(refused) = answer.get("error") {
+            if let Some(map) = response.as_object_mut() {
+                map.insert("error".into(), refused.clone());
+            }
+        } else {
+            let mut errors = answer
+                .get("errors")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let mut tokens = Map::new();
+            let allowed = answer
+                .get("allowed")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for entry in allowed {
+                let (Some(entry_ref), Some(size)) = (
+                    entry.get("ref").and_then(Value::as_str),
+                    entry.get("size").and_then(Value::as_u64),
+                ) else {
+                    continue;
+                };
+                let mut uploads = channel.uploads.lock();
+                let outcome = if size > limits.max_file_bytes {
+                    Err("too_large")
+                } else if !uploads.contains(&upload_ref, entry_ref)
+                    && uploads.len() >= limits.max_entries_per_view
+                {
+                    Err("too_many_files")
+                } else {
+                    uploads.register(&upload_ref, entry_ref, size).map_err(|e| {
+                        tracing::info!("upload refused: {e}");
+                        "capacity"
+                    })
+                };
+                match outcome {
+                    Ok(token) => {
+                        tokens.insert(entry_ref.to_string(), Value::String(token));
+                    }
+                    Err(reason) => {
+                        errors.insert(entry_ref.to_string(), json!([reason]));
+                        host_errors.push((entry_ref.to_string(), reason));
+                    }
+                }
+            }
+            if let Some(map) = response.as_object_mut() {
+                map.insert("entries".into(), Value::Object(tokens));
+                map.insert("errors".into(), Value::Object(errors));
+            }
+        }
+        // The view shows the host's refusals like its own.
+        let mut told = Ok(None);
+        for (entry_ref, reason) in &host_errors {
+            let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
+            told = channel.instance.handle_event("lv:upload-error", &value);
+            if told.is_err() {
+                break;
+            }
+        }
+        match told.and_then(|_| render(channel)) {
+            Ok(diff) => {
+                if let (false, Some(map)) = (
+                    diff.as_object().is_some_and(Map::is_empty),
+                    response.as_object_mut(),
+                ) {
+                    map.insert("diff".into(), diff);
+                }
+                out.push(frame.reply("ok", response));
+            }
+            Err(error) => self.crash(&topic, &error, out),
+        }
+    }
+
+    /// `progress`: an entry's upload progress (an integer percent, or `{"error": reason}`).
+    /// 100 counts only once the host holds every byte.
+    pub(super) fn upload_progress(&mut self, frame: Frame, out: &mut Vec<Frame>) {
+        let payload = &frame.payload;
+        if targets_component(payload) {
+            out.push(frame.reply(
+                "error",
+                refuse("uploads in live components are not supported"),
+            ));
+            return;
+        }
+        let (Some(upload_ref), Some(entry_ref)) = (
+            ref_ok(payload.get("ref")).map(str::to_string),
+            ref_ok(payload.get("entry_ref")).map(str::to_string),
+        ) else {
+            out.push(frame.reply("error", refuse("progress needs `ref` and `entry_ref`")));
+            return;
+        };
+        let topic = frame.topic.clone();
+        let Some(channel) = self.channels.get_mut(&topic) else {
+            return;
+        };
+        let (event, value) = match payload.get("progress") {
+            Some(Value::Number(n)) => match n.as_u64().filter(|p| *p <= 100) {
+                Some(progress) => {
+                    let uploads = channel.uploads.lock();
+                    if !uploads.contains(&upload_ref, &entry_ref) {
+                        // Consumed, cancelled or never preflighted: nothing to track.
+                        drop(uploads);
+                        out.push(frame.reply("ok", json!({})));
+                        return;
+                    }
+                    if progress == 100 && !uploads.is_complete(&upload_ref, &entry_ref) {
+                        drop(uploads);
+                        out.push(
+                            frame.reply("error", refuse("progress 100 before every byte arrived")),
+                        );
+                        return;
+                    }
+                    (
+                        "lv:upload-progress",
+                        json!({"ref": upload_ref, "entry_ref": entry_ref, "progress": progress}),
+                    )
+                }
+                None => {
+                    out.push(frame.reply("error", refuse("progress must be 0 to 100")));
+                    return;
+                }
+            },
+            Some(Value::Object(failure)) => {
+                let mut reason = failure
+                    .get("error")
+                    .and_then(Value::as_str)
+                    .unwrap_or("failed")
+                    .to_string();
+                reason.truncate(
+                    (0..=MAX_REASON.min(reason.len()))
+                        .rev()
+                        .find(|i| reason.is_char_boundary(*i))
+                        .unwrap_or(0),
+                );
+                channel.uploads.lock().release(&upload_ref, &entry_ref);
+                (
+                    "lv:upload-error",
+                    json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason}),
+                )
+            }
+            _ => {
+                out.push(frame.reply("error", refuse("malformed progress")));
+                return;
+            }
+        };
+        let result = channel
+            .instance
+            .handle_event(event, &value)
+            .and_then(|_| render(channel));
+        match result {
+            Ok(diff) => {
+                let response = if diff.as_object().is_some_and(Map::is_empty) {
+                    json!({})
+                } else {
+                    json!({"diff": diff})
+                };
+                out.push(frame.reply("ok", response));
+            }
+            Err(error) => self.crash(&topic, &error, out),
+        }
+    }
+}
+
+/// The files a form event lists (`uploads`: upload ref → entries) reach the view before the
+/// event itself; malformed lists are skipped.
+pub(super) fn put_form_entries(
+    channel: &mut Channel,
+    payload: &Value,
+) -> Result<(), livewasm_runtime::CallError> {
+    let Some(uploads) = payload.get("uploads").and_then(Value::as_object) else {
+        return Ok(());
+    };
+    if targets_component(payload) {
+        return Ok(());
+    }
+    for (upload_ref, entries) in uploads.iter().take(MAX_FORM_UPLOADS) {
+        if upload_ref.is_empty() || upload_ref.len() > MAX_REF {
+            continue;
+        }
+        let Ok(entries) = listed_entries(Some(entries)) else {
+            tracing::debug!("form event: malformed uploads of `{upload_ref}` skipped");
+            continue;
+        };
+        let value = json!({"ref": upload_ref, "entries": entries});
+        channel.instance.handle_event("lv:upload-entries", &value)?;
+    }
+    Ok(())
+}
+
+/// The view's instance reads its uploads' bytes from `uploads`.
+pub(super) fn attach(instance: &mut livewasm_runtime::Instance, uploads: &SharedUploads) {
+    instance.set_upload_source(Arc::new(uploads.clone()));
+}

@@ -1,0 +1,190 @@
+//! Plain HTTP routes answered by an app's `http` export (`POST /auth/log_in` …): the form is
+//! decoded, the CSRF token checked, the handler runs in a fresh instance, and its answer may
+//! set the cookie session, a flash for the next page, and a redirect.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use livewasm_runtime::{HttpRequest, RuntimeError};
+use serde_json::{Map, Value};
+
+use crate::form::decode_form;
+use crate::host::Resolved;
+use crate::page::error_page;
+use crate::routes::query_params;
+use crate::session::{self, CSRF};
+use crate::sites::SiteRef;
+use crate::{Host, navigate};
+
+/// Largest request body read.
+const MAX_BODY: usize = 1024 * 1024;
+
+fn error(status: StatusCode, title: &str, detail: &str) -> Response {
+    (status, Html(error_page(status.as_u16(), title, detail))).into_response()
+}
+
+/// Answers a request routed to an app's HTTP handler.
+pub(crate) async fn handle(State(host): State<Arc<Host>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let site = match host.resolve(&parts.headers) {
+        Resolved::Site(site) => site,
+        Resolved::Api => SiteRef::Default,
+        Resolved::Unknown(name) => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "Not Found",
+                &format!("No app is served at {name}."),
+            );
+        }
+    };
+    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload Too Large",
+                "The request body is too large.",
+            );
+        }
+    };
+    let is_form = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+    let mut form = if is_form && !bytes.is_empty() {
+        match std::str::from_utf8(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(|text| decode_form(text).map_err(|e| e.to_string()))
+        {
+            Ok(form) => form,
+            Err(e) => return error(StatusCode::BAD_REQUEST, "Bad Request", &e),
+        }
+    } else {
+        Map::new()
+    };
+    // A form can only send GET or POST: `_method` says what it means (`DELETE` for log out).
+    let mut method = parts.method.as_str().to_ascii_uppercase();
+    if method == "POST"
+        && let Some(Value::String(wanted)) = form.remove("_method")
+    {
+        method = wanted.to_ascii_uppercase();
+    }
+    let path = parts.uri.path();
+    let Some((app, route, path_params)) = host.http_route_in(&site, &method, path) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            &format!("Nothing answers {method} {path}."),
+        );
+    };
+    let cookie_header = parts
+        .headers
+        .get(header::COOKIE)
+        .and_then(|v| v.to_str().ok());
+    let old_session = session::read(&host, &site, cookie_header).unwrap_or_default();
+    let csrf = old_session.get(CSRF).and_then(Value::as_str);
+    let sent = form
+        .remove(CSRF)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .or_else(|| {
+            parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
+    if method != "GET" && (csrf.is_none() || csrf != sent.as_deref()) {
+        tracing::info!(%method, path, "request refused: missing or wrong CSRF token");
+        return error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "The form's CSRF token does not match the session: reload the page and try again.",
+        );
+    }
+    let mut params = path_params;
+    params.extend(query_params(parts.uri.query()));
+    params.extend(form);
+    let mut user_session = old_session.clone();
+    user_session.remove("v");
+    user_session.remove("iat");
+    let request = HttpRequest {
+        method: method.clone(),
+        route,
+        params: Value::Object(params),
+        session: Value::Object(user_session),
+    };
+    let answer = app
+        .instantiate()
+        .map_err(|e| match e {
+            RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
+            other => other.to_string(),
+        })
+        .and_then(|mut instance| instance.handle_http(&request).map_err(|e| e.to_string()));
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(reason) => {
+            tracing::warn!(app = %app.manifest().name, %method, path, "HTTP handler failed: {reason}");
+            let detail = if host.config().dev {
+                reason
+            } else {
+                "The request could not be handled.".to_string()
+            };
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                &detail,
+            );
+        }
+    };
+    let mut status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut response = Html(answer.body).into_response();
+    if let Some(to) = &answer.redirect {
+        let local = navigate::is_local_path(to);
+        let external = url::Url::parse(to).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
+        if !local && !external {
+            tracing::warn!(app = %app.manifest().name, to, "HTTP handler redirect ignored: not a path or an http(s) URL");
+        } else {
+            if !status.is_redirection() {
+                status = StatusCode::FOUND;
+            }
+            if let Ok(value) = HeaderValue::from_str(to) {
+                response.headers_mut().insert(header::LOCATION, value);
+            }
+        }
+    }
+    *response.status_mut() = status;
+    for (name, value) in &answer.headers {
+        match (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            (Ok(name), Ok(value)) if name != header::SET_COOKIE => {
+                response.headers_mut().append(name, value);
+            }
+            _ => tracing::debug!(name, "HTTP handler header ignored"),
+        }
+    }
+    if let Some(Value::Object(mut new_session)) = answer.session {
+        // The CSRF token survives a session change; a cleared session gets a fresh one.
+        if new_session.is_empty() {
+            new_session = session::fresh();
+        } else if let Some(token) = old_session.get(CSRF) {
+            new_session.insert(CSRF.into(), token.clone());
+        } else {
+            new_session.insert(CSRF.into(), Value::String(session::random_token()));
+        }
+        let cookie = session::set_cookie(&host, &site, &new_session);
+        if let Ok(value) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    if let Some(token) = session::sign_flash(&host, &site, &answer.flash)
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
+}

@@ -1,0 +1,345 @@
+//! The upload entries of one view: their tokens, upload channels and received bytes.
+//!
+//! Owned by the view's channel: when the view leaves or crashes, or the socket closes, this is
+//! dropped, which deletes every file and returns every reservation.
+
+use std::collections::HashMap;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use livewasm_runtime::UploadSource;
+use rand::RngCore;
+use tempfile::NamedTempFile;
+
+use super::space::{Reservation, SpaceError, UploadSpace};
+
+/// The upload channel (`lvu:<entry ref>`) an entry's bytes arrive on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UploadChannel {
+    pub(crate) topic: String,
+    pub(crate) join_ref: Option<String>,
+}
+
+#[derive(Debug)]
+struct Stored {
+    token: String,
+    size: u64,
+    received: u64,
+    file: Option<NamedTempFile>,
+    channel: Option<UploadChannel>,
+    _reservation: Reservation,
+}
+
+/// Why a chunk was refused: the reply's `reason` (and `limit`), and the entry it was for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChunkError {
+    pub(crate) reason: &'static str,
+    pub(crate) limit: Option<u64>,
+    /// `(upload ref, entry ref)` when the chunk belonged to a known entry.
+    pub(crate) entry: Option<(String, String)>,
+}
+
+/// The upload entries of one view.
+#[derive(Debug)]
+pub(crate) struct ViewUploads {
+    space: Arc<UploadSpace>,
+    tenant: String,
+    entries: HashMap<(String, String), Stored>,
+    closing: Vec<UploadChannel>,
+}
+
+/// [`ViewUploads`] shared between the connection (writes) and the view's instance (reads).
+#[derive(Debug, Clone)]
+pub(crate) struct SharedUploads(pub(crate) Arc<Mutex<ViewUploads>>);
+
+impl SharedUploads {
+    /// No entries yet; `tenant`'s budget pays for them.
+    pub(crate) fn new(space: Arc<UploadSpace>, tenant: String) -> SharedUploads {
+        SharedUploads(Arc::new(Mutex::new(ViewUploads {
+            space,
+            tenant,
+            entries: HashMap::new(),
+            closing: Vec::new(),
+        })))
+    }
+
+    /// Exclusive access.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ViewUploads> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+fn token() -> String {
+    let mut bytes = [0u8; 24];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl ViewUploads {
+    /// Registers a preflighted entry of `size` bytes, reserving the space; returns the token
+    /// its upload channel must join with. An entry registered again starts over.
+    pub(crate) fn register(
+        &mut self,
+        upload_ref: &str,
+        entry_ref: &str,
+        size: u64,
+    ) -> Result<String, SpaceError> {
+        let key = (upload_ref.to_string(), entry_ref.to_string());
+        self.drop_entry(&key);
+        let reservation = self.space.reserve(&self.tenant, size)?;
+        let token = token();
+        self.entries.insert(
+            key,
+            Stored {
+                token: token.clone(),
+                size,
+                received: 0,
+                file: None,
+                channel: None,
+                _reservation: reservation,
+            },
+        );
+        Ok(token)
+    }
+
+    /// Entries held.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True when the entry is registered.
+    pub(crate) fn contains(&self, upload_ref: &str, entry_ref: &str) -> bool {
+        self.entries
+            .contains_key(&(upload_ref.to_string(), entry_ref.to_string()))
+    }
+
+    /// Opens the upload channel `topic` (`lvu:<entry ref>`) of the entry `token` names; the
+    /// error is the join reply's `reason`.
+    pub(crate) fn join(
+        &mut self,
+        topic: &str,
+        join_ref: Option<String>,
+        token: &str,
+    ) -> Result<(), &'static str> {
+        let entry_ref = topic.strip_prefix("lvu:").unwrap_or_default();
+        let space = self.space.clone();
+        let Some(((_, stored_ref), stored)) = self
+            .entries
+            .iter_mut()
+            .find(|(_, s)| !token.is_empty() && s.token == token)
+        else {
+            return Err("invalid_token");
+        };
+        if stored_ref != entry_ref {
+            return Err("invalid_token");
+        }
+        if stored.channel.is_some() {
+            return Err("already_registered");
+        }
+        if stored.file.is_none() {
+            match space.new_file() {
+                Ok(file) => stored.file = Some(file),
+                Err(error) => {
+                    tracing::error!("upload storage: {error}");
+                    return Err("writer_error");
+                }
+            }
+        }
+        stored.channel = Some(UploadChannel {
+            topic: topic.to_string(),
+            join_ref,
+        });
+        Ok(())
+    }
+
+    fn by_topic(&mut self, topic: &str) -> Option<(&(String, String), &mut Stored)> {
+        self.entries
+            .iter_mut()
+            .find(|(_, s)| s.channel.as_ref().is_some_and(|c| c.topic == topic))
+    }
+
+    /// The join ref of upload channel `topic`, when this view holds it.
+    pub(crate) fn channel_join_ref(&self, topic: &str) -> Option<Option<String>> {
+        self.entries.values().find_map(|s| {
+            s.channel
+                .as_ref()
+                .filter(|c| c.topic == topic)
+                .map(|c| c.join_ref.clone())
+        })
+    }
+
+    /// The client left upload channel `topic`: the entry stays, without a channel.
+    pub(crate) fn leave(&mut self, topic: &str) {
+        if let Some((_, stored)) = self.by_topic(topic) {
+            stored.channel = None;
+        }
+    }
+
+    /// Appends a chunk to the entry of upload channel `topic`; true once every byte arrived.
+    /// An entry that would grow past its announced size is dropped.
+    pub(crate) fn chunk(&mut self, topic: &str, data: &[u8]) -> Result<bool, ChunkError> {
+        let Some((key, stored)) = self.by_topic(topic) else {
+            return Err(ChunkError {
+                reason: "unknown_entry",
+                limit: None,
+                entry: None,
+            });
+        };
+        let key = key.clone();
+        let fail = |reason, limit| ChunkError {
+            reason,
+            limit,
+            entry: Some(key.clone()),
+        };
+        let total = stored.received.saturating_add(data.len() as u64);
+        if total > stored.size {
+            let limit = stored.size;
+            self.drop_entry(&key);
+            return Err(fail("file_size_limit_exceeded", Some(limit)));
+        }
+        let written = stored
+            .file
+            .as_mut()
+            .ok_or_else(|| std::io::Error::other("no file"))
+            .and_then(|f| f.as_file_mut().write_all(data));
+        if let Err(error) = written {
+            tracing::error!("upload storage: {error}");
+            self.drop_entry(&key);
+            return Err(fail("writer_error", None));
+        }
+        stored.received = total;
+        Ok(total == stored.size)
+    }
+
+    /// True when every announced byte of the entry arrived.
+    pub(crate) fn is_complete(&self, upload_ref: &str, entry_ref: &str) -> bool {
+        self.entries
+            .get(&(upload_ref.to_string(), entry_ref.to_string()))
+            .is_some_and(|s| s.file.is_some() && s.received == s.size)
+    }
+
+    /// Forgets an entry (consumed, cancelled or failed): deletes its file, returns its space
+    /// and closes its upload channel.
+    pub(crate) fn release(&mut self, upload_ref: &str, entry_ref: &str) {
+        self.drop_entry(&(upload_ref.to_string(), entry_ref.to_string()));
+    }
+
+    fn drop_entry(&mut self, key: &(String, String)) {
+        if let Some(stored) = self.entries.remove(key)
+            && let Some(channel) = stored.channel
+        {
+            self.closing.push(channel);
+        }
+    }
+
+    /// Upload channels to close (`phx_close`) since the last call.
+    pub(crate) fn take_closing(&mut self) -> Vec<UploadChannel> {
+        std::mem::take(&mut self.closing)
+    }
+}
+
+impl UploadSource for SharedUploads {
+    fn read(
+        &self,
+        upload_ref: &str,
+        entry_ref: &str,
+        offset: u64,
+        max: usize,
+    ) -> Result<Vec<u8>, String> {
+        let uploads = self.lock();
+        let stored = uploads
+            .entries
+            .get(&(upload_ref.to_string(), entry_ref.to_string()))
+            .ok_or_else(|| format!("no upload entry `{entry_ref}` in `{upload_ref}`"))?;
+        let file = match &stored.file {
+            Some(file) if stored.received == stored.size => file,
+            _ => {
+                return Err(format!(
+                    "upload entry `{entry_ref}` is not completely received"
+                ));
+            }
+        };
+        if offset >= stored.size {
+            return Ok(Vec::new());
+        }
+        let read = || -> std::io::Result<Vec<u8>> {
+            let mut f = file.reopen()?;
+            f.seek(SeekFrom::Start(offset))?;
+            let mut out = Vec::new();
+            f.take(max as u64).read_to_end(&mut out)?;
+            Ok(out)
+        };
+        read().map_err(|e| format!("reading upload entry `{entry_ref}`: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uploads::space::UploadLimits;
+
+    fn view() -> SharedUploads {
+        SharedUploads::new(UploadSpace::new(UploadLimits::default()), "t".into())
+    }
+
+    #[test]
+    fn an_entry_is_joined_written_read_and_released() {
+        let uploads = view();
+        let token = uploads.lock().register("phx-a", "0", 5).expect("space");
+        assert_eq!(
+            uploads.lock().join("lvu:1", None, &token),
+            Err("invalid_token")
+        );
+        assert_eq!(
+            uploads.lock().join("lvu:0", None, "nope"),
+            Err("invalid_token")
+        );
+        uploads
+            .lock()
+            .join("lvu:0", Some("9".into()), &token)
+            .expect("joins");
+        assert_eq!(
+            uploads.lock().join("lvu:0", None, &token),
+            Err("already_registered")
+        );
+        assert!(
+            uploads.read("phx-a", "0", 0, 10).is_err(),
+            "not complete yet"
+        );
+        assert_eq!(uploads.lock().chunk("lvu:0", b"hel"), Ok(false));
+        assert_eq!(uploads.lock().chunk("lvu:0", b"lo"), Ok(true));
+        assert_eq!(uploads.read("phx-a", "0", 0, 3).expect("read"), b"hel");
+        assert_eq!(uploads.read("phx-a", "0", 3, 10).expect("read"), b"lo");
+        assert_eq!(uploads.read("phx-a", "0", 5, 10).expect("read"), b"");
+        uploads.lock().release("phx-a", "0");
+        assert_eq!(
+            uploads.lock().take_closing(),
+            vec![UploadChannel {
+                topic: "lvu:0".into(),
+                join_ref: Some("9".into())
+            }]
+        );
+        assert!(uploads.read("phx-a", "0", 0, 3).is_err());
+    }
+
+    #[test]
+    fn a_chunk_past_the_announced_size_drops_the_entry() {
+        let uploads = view();
+        let token = uploads.lock().register("phx-a", "0", 2).expect("space");
+        uploads.lock().join("lvu:0", None, &token).expect("joins");
+        let error = uploads.lock().chunk("lvu:0", b"abc").expect_err("too big");
+        assert_eq!(error.reason, "file_size_limit_exceeded");
+        assert_eq!(error.limit, Some(2));
+        assert!(!uploads.lock().contains("phx-a", "0"));
+        assert_eq!(
+            uploads
+                .lock()
+                .chunk("lvu:0", b"a")
+                .expect_err("gone")
+                .reason,
+            "unknown_entry"
+        );
+    }
+}

@@ -1,0 +1,107 @@
+// The feed's stream in headless Chromium with the official LiveView client: the DOM order
+// after appending pages with a limit, prepending a new post, deleting, liking in place,
+// prepending a page with a leading limit, resetting, and loading pages by scrolling
+// (phx-viewport-bottom). The same sequences run through the harness in examples/feed/tests.
+import {test, before, after} from "node:test"
+import assert from "node:assert/strict"
+import {launch, openLive, screenshot} from "./browser.mjs"
+
+let browser
+before(async () => { browser = await launch() })
+after(async () => { await browser?.close() })
+
+// The post ids the stream container shows, in DOM order.
+const shown = (page) =>
+  page.$$eval("#posts > li", (lis) => lis.map((li) => Number(li.id.replace("posts-", ""))))
+
+async function expectShown(page, expected) {
+  await page.waitForFunction(
+    (want) => JSON.stringify([...document.querySelectorAll("#posts > li")].map((li) => Number(li.id.replace("posts-", "")))) === want,
+    JSON.stringify(expected),
+    {timeout: 5_000},
+  ).catch(() => {})
+  assert.deepEqual(await shown(page), expected)
+}
+
+async function run(name, path, body) {
+  const {page, errors} = await openLive(browser, path)
+  page.on("dialog", (dialog) => dialog.accept())
+  try {
+    await body(page)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, name)
+    throw e
+  } finally {
+    await page.close()
+  }
+}
+
+test("feed: append pages with a limit, prepend, delete, like in place, reset", async () => {
+  await run("feed-ops", "/feed?per_page=2&total=9", async (page) => {
+    await expectShown(page, [9, 8])
+    // The client tags stream children with the stream's ref.
+    assert.equal(await page.getAttribute("#posts-9", "data-phx-stream"), "0")
+
+    await page.click("#load-more")
+    await expectShown(page, [9, 8, 7, 6])
+    await page.click("#load-more")
+    await expectShown(page, [9, 8, 7, 6, 5, 4])
+    await page.click("#load-more")
+    // limit -6: the oldest page on screen was pruned.
+    await expectShown(page, [7, 6, 5, 4, 3, 2])
+    await page.waitForSelector("#page:text('Page 4')")
+
+    await page.click("#new-post")
+    await expectShown(page, [10, 7, 6, 5, 4, 3, 2])
+
+    await page.click("#posts-5 button.delete")
+    await expectShown(page, [10, 7, 6, 4, 3, 2])
+    await page.waitForSelector("#flash:text('Post deleted')")
+
+    await page.click("#posts-4 button.like")
+    await page.waitForSelector("#posts-4 button.like:text('♥ 1')")
+    await expectShown(page, [10, 7, 6, 4, 3, 2])
+
+    await page.click("#reset")
+    await expectShown(page, [10, 9])
+    await page.waitForSelector("#page:text('Page 1')")
+  })
+})
+
+test("feed: a page prepended at 0 keeps the first six (limit 6), newest first", async () => {
+  await run("feed-prev", "/feed?per_page=2&total=20", async (page) => {
+    for (let i = 0; i < 4; i++) {
+      await page.click("#load-more")
+      await page.waitForSelector(`#page:text('Page ${i + 2}')`)
+    }
+    await expectShown(page, [16, 15, 14, 13, 12, 11])
+    // As phx-viewport-top does when the user scrolled past the top.
+    await page.evaluate(() =>
+      window.liveSocket.execJS(
+        document.getElementById("posts"),
+        JSON.stringify([["push", {event: "prev-page", value: {_overran: true}}]]),
+      ))
+    await page.waitForSelector("#page:text('Page 1')")
+    await expectShown(page, [20, 19, 16, 15, 14, 13])
+  })
+})
+
+test("feed: scrolling to the bottom loads the next page (phx-viewport-bottom)", async () => {
+  await run("feed-scroll", "/feed?per_page=5&total=40", async (page) => {
+    await page.setViewportSize({width: 800, height: 300})
+    await expectShown(page, [40, 39, 38, 37, 36])
+    // The list keeps a screen-high gap below the loaded posts: bringing the last post into view
+    // while scrolling down is what fires `next-page`.
+    for (let i = 0; i < 10 && (await shown(page)).length < 10; i++) {
+      await page.evaluate(() => {
+        window.scrollTo(0, 0)
+        document.querySelector("#posts > li:last-child").scrollIntoView({block: "end"})
+      })
+      await page.waitForTimeout(300)
+    }
+    const ids = await shown(page)
+    assert.ok(ids.length >= 10, `scrolling loaded more posts: ${ids}`)
+    assert.deepEqual(ids.slice(0, 10), [40, 39, 38, 37, 36, 35, 34, 33, 32, 31])
+  })
+})
