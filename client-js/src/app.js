@@ -29,3 +29,16 @@ window.addEventListener("phx:js-exec", ({detail}) => {
 
 liveSocket.connect()
 window.liveSocket = liveSocket
+
+// Dev live reload (`livewasm serve --dev` only: other pages carry no such meta, and the host
+// refuses the topic). The page names its app and the generation it was rendered with; when
+// the host swaps in a new build of the app it pushes "reloaded" (at once if this page is
+// already out of date). A full reload, not a remount: it keeps the URL (live patches and
+// navigation are in it) and also picks up what only the dead render gives: the new build's
+// hook script, title and container, and routes or views that were renamed.
+const reloadMeta = document.querySelector("meta[name='livewasm-reload']")
+if (reloadMeta) {
+  const channel = liveSocket.getSocket().channel("livewasm:reload", {token: reloadMeta.content})
+  channel.on("reloaded", () => window.location.reload())
+  channel.join().receive("error", () => channel.leave())
+}

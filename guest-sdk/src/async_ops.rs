@@ -100,47 +100,49 @@ impl<V: 'static> Socket<V> {
         tasks::cancel(name)
     }
 
-    /// `assign_async!`: marks the field loading (keeping a previous value), starts the task,
-    /// and sets the field from its outcome.
+    /// `assign_async!`: marks the fields loading (keeping previous values), starts the task,
+    /// and sets the fields from its outcome (the whole value for one field; the value's member
+    /// of each field's name for several).
     #[doc(hidden)]
-    pub fn __assign_async<T, A, E, F>(
+    pub fn __assign_async<A, T, E, F>(
         &mut self,
         name: &'static str,
-        bit: u128,
-        field: fn(&mut V) -> &mut AsyncResult<T>,
+        fields: Vec<AsyncField<V>>,
         task: F,
         args: A,
     ) where
-        T: DeserializeOwned + 'static,
         A: Serialize,
         F: Fn(A) -> std::result::Result<T, E>,
     {
-        self.__update(bit, field, |slot| {
-            slot.loading = true;
-            slot.failed = None;
-        });
+        for field in &fields {
+            self.__update(field.bit, |v| v, |v| (field.set)(v, None));
+        }
         if !self.connected() {
             return;
         }
         if let Err(reason) = start(name, task_name(&task), &args) {
-            self.__update(bit, field, |slot| {
-                slot.loading = false;
-                slot.failed = Some(reason);
-            });
+            for field in &fields {
+                self.__update(
+                    field.bit,
+                    |v| v,
+                    |v| (field.set)(v, Some(Err(reason.clone()))),
+                );
+            }
             return;
         }
+        let single = fields.len() == 1;
         let handler: AssignHandler<V> = Box::new(move |socket, outcome| {
-            let outcome = outcome.and_then(decode::<T>);
-            socket.__update(bit, field, |slot| {
-                slot.loading = false;
-                match outcome {
-                    Ok(value) => {
-                        slot.result = Some(value);
-                        slot.failed = None;
-                    }
-                    Err(reason) => slot.failed = Some(reason),
-                }
-            });
+            for field in &fields {
+                let own = match &outcome {
+                    Ok(value) if single => Ok(value.clone()),
+                    Ok(value) => value
+                        .get(field.name)
+                        .cloned()
+                        .ok_or_else(|| format!("the task's value has no `{}`", field.name)),
+                    Err(reason) => Err(reason.clone()),
+                };
+                socket.__update(field.bit, |v| v, |v| (field.set)(v, Some(own)));
+            }
         });
         ASSIGNS.with(|assigns| {
             assigns
@@ -150,23 +152,101 @@ impl<V: 'static> Socket<V> {
     }
 }
 
-/// Loads an [`AsyncResult`] field in the background (Phoenix's `assign_async`):
+/// Marks an assigns struct's `AsyncResult` field loading (`None`) or sets it from an outcome.
+type FieldSet<V> = Box<dyn Fn(&mut V, Option<AsyncOutcome>)>;
+
+/// One `AsyncResult` field of an `assign_async!`: its name, change bit, and how to mark it
+/// loading (`None`) or set it from an outcome.
+#[doc(hidden)]
+pub struct AsyncField<V> {
+    name: &'static str,
+    bit: u128,
+    set: FieldSet<V>,
+}
+
+impl<V: 'static> Socket<V> {
+    /// An [`AsyncField`] for `field` (used by `assign_async!`; the socket only fixes `V`).
+    #[doc(hidden)]
+    pub fn __async_field<T>(
+        &self,
+        name: &'static str,
+        bit: u128,
+        field: fn(&mut V) -> &mut AsyncResult<T>,
+    ) -> AsyncField<V>
+    where
+        T: DeserializeOwned + 'static,
+    {
+        async_field(name, bit, field)
+    }
+}
+
+fn async_field<V: 'static, T>(
+    name: &'static str,
+    bit: u128,
+    field: fn(&mut V) -> &mut AsyncResult<T>,
+) -> AsyncField<V>
+where
+    T: DeserializeOwned + 'static,
+{
+    AsyncField {
+        name,
+        bit,
+        set: Box::new(move |assigns, outcome| {
+            let slot = field(assigns);
+            match outcome.map(|o| o.and_then(decode::<T>)) {
+                None => {
+                    slot.loading = true;
+                    slot.failed = None;
+                }
+                Some(Ok(value)) => {
+                    slot.loading = false;
+                    slot.failed = None;
+                    slot.result = Some(value);
+                }
+                Some(Err(reason)) => {
+                    slot.loading = false;
+                    slot.failed = Some(reason);
+                }
+            }
+        }),
+    }
+}
+
+/// Loads [`AsyncResult`] fields in the background (Phoenix's `assign_async`):
 /// `assign_async!(socket, org, fetch_org, slug.clone())`. The field is loading (keeping any
 /// previous value) until the task `fetch_org(slug)` finishes in the background, then holds its
 /// value, or its error in `failed`. `fetch_org` is a `fn(A) -> Result<T, E>` listed in `app!`'s
 /// `tasks: [...]`; the field is an `AsyncResult<T>`. [`Socket::cancel_async`] with the field's
 /// name cancels it.
+///
+/// Several fields from one task: `assign_async!(socket, [profile, rank], fetch_profile, slug)`;
+/// the task returns a struct (a JSON object) with a member per field, and the task's name (for
+/// `cancel_async`) is the field names with a comma after each: `"profile,rank,"`.
 #[macro_export]
 macro_rules! assign_async {
-    ($socket:expr, $field:ident, $task:expr, $args:expr $(,)?) => {{
+    ($socket:expr, [$($field:ident),+ $(,)?], $task:expr, $args:expr $(,)?) => {{
         let __socket = &mut *$socket;
-        let __bit = __socket.assigns().__lw_bit(stringify!($field));
+        let __fields = ::std::vec![$(
+            __socket.__async_field(
+                stringify!($field),
+                __socket.assigns().__lw_bit(stringify!($field)),
+                |__a| &mut __a.$field,
+            )
+        ),+];
         __socket.__assign_async(
-            stringify!($field),
-            __bit,
-            |__a| &mut __a.$field,
+            concat!($(stringify!($field), ","),+),
+            __fields,
             $task,
             $args,
         );
+    }};
+    ($socket:expr, $field:ident, $task:expr, $args:expr $(,)?) => {{
+        let __socket = &mut *$socket;
+        let __fields = ::std::vec![__socket.__async_field(
+            stringify!($field),
+            __socket.assigns().__lw_bit(stringify!($field)),
+            |__a| &mut __a.$field,
+        )];
+        __socket.__assign_async(stringify!($field), __fields, $task, $args);
     }};
 }

@@ -1,5 +1,6 @@
 //! `attach_hook`: functions attached to a view at runtime that run before its own
-//! `handle_params`, `handle_event` and `handle_info` (and after each render), and may handle
+//! `handle_params`, `handle_event`, `handle_info` and `handle_async` (and after each render),
+//! and may handle
 //! the callback themselves and halt it.
 //!
 //! ```ignore
@@ -25,7 +26,7 @@ use std::fmt;
 
 use serde_json::Value;
 
-use crate::{Error, Flash, Params, Result, Socket};
+use crate::{AsyncOutcome, Error, Flash, Params, Result, Socket};
 
 /// The callback a hook is attached to (Phoenix's `:handle_event`, `:after_render` …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -36,6 +37,8 @@ pub enum Stage {
     HandleEvent,
     /// Before the view's `handle_info`.
     HandleInfo,
+    /// Before the view's `handle_async` (results of `start_async` tasks).
+    HandleAsync,
     /// After each render of the view.
     AfterRender,
 }
@@ -46,6 +49,7 @@ impl fmt::Display for Stage {
             Stage::HandleParams => "handle_params",
             Stage::HandleEvent => "handle_event",
             Stage::HandleInfo => "handle_info",
+            Stage::HandleAsync => "handle_async",
             Stage::AfterRender => "after_render",
         })
     }
@@ -66,6 +70,8 @@ pub type EventHook<V> = fn(&mut Socket<V>, &str, &Value) -> Result<HookResult>;
 pub type ParamsHook<V> = fn(&mut Socket<V>, &Params, &str) -> Result<HookResult>;
 /// A hook on `handle_info`: the socket and the message.
 pub type InfoHook<V> = fn(&mut Socket<V>, &Value) -> Result<HookResult>;
+/// A hook on `handle_async`: the socket, the task's name and its outcome.
+pub type AsyncHook<V> = fn(&mut Socket<V>, &str, &AsyncOutcome) -> Result<HookResult>;
 /// A hook run after each render (e.g. to `push_event` what the page now shows).
 pub type AfterRenderHook<V> = fn(&mut Socket<V>);
 
@@ -77,6 +83,8 @@ pub enum Hook<V> {
     HandleEvent(EventHook<V>),
     /// See [`InfoHook`].
     HandleInfo(InfoHook<V>),
+    /// See [`AsyncHook`].
+    HandleAsync(AsyncHook<V>),
     /// See [`AfterRenderHook`].
     AfterRender(AfterRenderHook<V>),
 }
@@ -96,6 +104,7 @@ impl<V> Hook<V> {
             Hook::HandleParams(_) => Stage::HandleParams,
             Hook::HandleEvent(_) => Stage::HandleEvent,
             Hook::HandleInfo(_) => Stage::HandleInfo,
+            Hook::HandleAsync(_) => Stage::HandleAsync,
             Hook::AfterRender(_) => Stage::AfterRender,
         }
     }
@@ -167,6 +176,8 @@ pub enum SharedHook {
     HandleEvent(fn(&mut dyn HookSocket, &str, &Value) -> Result<HookResult>),
     /// Before `handle_info`.
     HandleInfo(fn(&mut dyn HookSocket, &Value) -> Result<HookResult>),
+    /// Before `handle_async`.
+    HandleAsync(fn(&mut dyn HookSocket, &str, &AsyncOutcome) -> Result<HookResult>),
     /// After each render.
     AfterRender(fn(&mut dyn HookSocket)),
 }
@@ -178,6 +189,7 @@ impl SharedHook {
             SharedHook::HandleParams(_) => Stage::HandleParams,
             SharedHook::HandleEvent(_) => Stage::HandleEvent,
             SharedHook::HandleInfo(_) => Stage::HandleInfo,
+            SharedHook::HandleAsync(_) => Stage::HandleAsync,
             SharedHook::AfterRender(_) => Stage::AfterRender,
         }
     }
@@ -316,6 +328,25 @@ impl<V> Socket<V> {
         Ok(HookResult::Cont)
     }
 
+    /// Runs the `handle_async` hooks; `Halt` when one handled the outcome.
+    pub(crate) fn run_async_hooks(
+        &mut self,
+        name: &str,
+        outcome: &AsyncOutcome,
+    ) -> Result<HookResult> {
+        for hook in self.hooks.of(Stage::HandleAsync) {
+            let result = match hook {
+                Attached::Typed(Hook::HandleAsync(f)) => f(self, name, outcome)?,
+                Attached::Shared(SharedHook::HandleAsync(f)) => f(self, name, outcome)?,
+                _ => HookResult::Cont,
+            };
+            if result == HookResult::Halt {
+                return Ok(HookResult::Halt);
+            }
+        }
+        Ok(HookResult::Cont)
+    }
+
     /// Runs the `after_render` hooks.
     pub(crate) fn run_after_render_hooks(&mut self) {
         for hook in self.hooks.of(Stage::AfterRender) {
@@ -426,5 +457,73 @@ mod tests {
             HookResult::Cont
         );
         assert_eq!(socket.assigns().items, ["b", "c", "a"], "detached");
+    }
+
+    fn on_fetch(
+        socket: &mut Socket<List>,
+        name: &str,
+        outcome: &AsyncOutcome,
+    ) -> Result<HookResult> {
+        if name != "fetch" {
+            return Ok(HookResult::Cont);
+        }
+        let label = outcome.clone().map_or_else(|e| e, |v| v.to_string());
+        socket.assigns_mut().seen.push(label);
+        Ok(HookResult::Halt)
+    }
+
+    fn shared_params(
+        socket: &mut dyn HookSocket,
+        params: &Params,
+        _url: &str,
+    ) -> Result<HookResult> {
+        if params.str("legacy").is_some() {
+            socket.push_patch("/new");
+            return Ok(HookResult::Halt);
+        }
+        Ok(HookResult::Cont)
+    }
+
+    #[test]
+    fn async_and_params_hooks_see_their_callbacks() {
+        let mut socket: Socket<List> = Socket::new(true, None);
+        socket
+            .attach_hook("fetch", Hook::HandleAsync(on_fetch))
+            .unwrap();
+        socket
+            .attach_shared_hook("legacy", SharedHook::HandleParams(shared_params))
+            .unwrap();
+        let ok: AsyncOutcome = Ok(serde_json::json!(3));
+        assert_eq!(
+            socket.run_async_hooks("fetch", &ok).unwrap(),
+            HookResult::Halt
+        );
+        assert_eq!(
+            socket.run_async_hooks("other", &ok).unwrap(),
+            HookResult::Cont
+        );
+        let failed: AsyncOutcome = Err("timeout".into());
+        assert_eq!(
+            socket.run_async_hooks("fetch", &failed).unwrap(),
+            HookResult::Halt
+        );
+        assert_eq!(socket.assigns().seen, ["3", "timeout"]);
+
+        let plain = Params::from_json(r#"{"page":"1"}"#);
+        assert_eq!(
+            socket.run_params_hooks(&plain, "/x").unwrap(),
+            HookResult::Cont
+        );
+        assert!(socket.__take_navigation().is_none());
+        let legacy = Params::from_json(r#"{"legacy":"1"}"#);
+        assert_eq!(
+            socket.run_params_hooks(&legacy, "/x").unwrap(),
+            HookResult::Halt
+        );
+        assert!(socket.__take_navigation().is_some());
+        assert_eq!(
+            socket.run_info_hooks(&serde_json::json!("tick")).unwrap(),
+            HookResult::Cont
+        );
     }
 }

@@ -36,6 +36,9 @@ pub trait ErasedView {
     fn handle_async(&mut self, name: &str, outcome: crate::AsyncOutcome) -> Result<(), String>;
     /// `render`.
     fn render(&mut self) -> (Rendered, Option<String>);
+    /// Renders the last render's changes again, keeping no comprehension entry (its check
+    /// against the host's tree failed, see `keep.rs`); no title, no hooks.
+    fn render_again(&mut self) -> Rendered;
     /// Sends the navigation the last callback asked for, if any, with the flash.
     fn flush_navigation(&mut self);
     /// Wraps every render in the live session's layout.
@@ -48,6 +51,8 @@ pub trait ErasedView {
 pub struct Holder<V: LiveView> {
     socket: Socket<V>,
     layout: Option<LayoutFn>,
+    /// The change set of the last render (for [`ErasedView::render_again`]).
+    last_changed: u128,
 }
 
 impl<V: LiveView> Holder<V> {
@@ -56,6 +61,7 @@ impl<V: LiveView> Holder<V> {
         Box::new(Holder::<V> {
             socket: Socket::new(request.connected, request.action.clone()),
             layout: None,
+            last_changed: 0,
         })
     }
 }
@@ -137,7 +143,17 @@ impl<V: LiveView> ErasedView for Holder<V> {
                 set(&mut self.socket, outcome);
                 Ok(())
             }
-            None => V::handle_async(&mut self.socket, name, outcome).map_err(|e| e.to_string()),
+            None => {
+                if self
+                    .socket
+                    .run_async_hooks(name, &outcome)
+                    .map_err(|e| e.to_string())?
+                    == HookResult::Halt
+                {
+                    return Ok(());
+                }
+                V::handle_async(&mut self.socket, name, outcome).map_err(|e| e.to_string())
+            }
         }
     }
 
@@ -145,7 +161,11 @@ impl<V: LiveView> ErasedView for Holder<V> {
         let title = self.socket.__take_title();
         let inner = {
             let tracked = self.socket.__begin_render();
-            V::render(&tracked)
+            self.last_changed = tracked.__changed();
+            crate::keep::begin_render(false);
+            let inner = V::render(&tracked);
+            crate::keep::end_render();
+            inner
         };
         let rendered = match self.layout {
             Some(layout) => layout(
@@ -156,6 +176,24 @@ impl<V: LiveView> ErasedView for Holder<V> {
         };
         self.socket.run_after_render_hooks();
         (rendered, title)
+    }
+
+    fn render_again(&mut self) -> Rendered {
+        self.socket.__mark_changed(self.last_changed);
+        let inner = {
+            let tracked = self.socket.__begin_render();
+            crate::keep::begin_render(true);
+            let inner = V::render(&tracked);
+            crate::keep::end_render();
+            inner
+        };
+        match self.layout {
+            Some(layout) => layout(
+                inner,
+                &LayoutAssigns::new(self.socket.flash(), self.socket.mount_assigns()),
+            ),
+            None => inner,
+        }
     }
 
     fn flush_navigation(&mut self) {
@@ -292,6 +330,8 @@ pub fn manifest<A: App>() -> wit::AppManifest {
 /// that halts leaves no view mounted and its redirect for the host.
 pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
     crate::live_component::set_connected(request.connected);
+    // The host diffs a new view's first render against nothing: keep nothing from before.
+    crate::keep::reset();
     let mut view = A::view(&request.view, &request)
         .ok_or_else(|| format!("this app has no view `{}`", request.view))?;
     let flash = serde_json::from_str(&request.flash)
@@ -438,7 +478,16 @@ pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
 /// `live.render`: the view's tree flattened for the host.
 pub fn render() -> wit::Rendered {
     crate::live_component::apply_pending_updates();
-    let rendered = with_view(|view| Ok(view.render()));
+    let rendered = with_view(|view| {
+        let (mut root, title) = view.render();
+        // Entries sent unchanged must be where the host keeps them; otherwise render again
+        // keeping none (see keep.rs).
+        if !crate::keep::commit(&mut root) {
+            root = view.render_again();
+            crate::keep::commit(&mut root);
+        }
+        Ok((root, title))
+    });
     let mut out = wit::Rendered {
         nodes: Vec::new(),
         lists: Vec::new(),

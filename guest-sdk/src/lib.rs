@@ -26,6 +26,7 @@ mod html;
 mod http_handler;
 /// JS commands: client-side DOM operations encoded into event attributes.
 pub mod js;
+mod keep;
 mod layout;
 mod live_component;
 mod navigation;
@@ -45,8 +46,8 @@ pub mod host;
 pub use async_ops::AsyncOutcome;
 pub use async_result::AsyncResult;
 pub use attach_hook::{
-    AfterRenderHook, EventHook, Hook, HookResult, HookSocket, InfoHook, ParamsHook, SharedHook,
-    Stage,
+    AfterRenderHook, AsyncHook, EventHook, Hook, HookResult, HookSocket, InfoHook, ParamsHook,
+    SharedHook, Stage,
 };
 pub use error::{Error, Result};
 pub use flash::Flash;
@@ -54,11 +55,15 @@ pub use form::{Form, FormField};
 pub use html::{AttrVal, Attrs, InvalidAttrName, Spread, ToAttrVal, valid_attr_name};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use http_handler::{HttpHandler, HttpRequest, HttpResponse};
+#[doc(hidden)]
+pub use keep::{__EntriesScope, __Fp, __FpNone, __FpSome, __Keep, __outer_unchanged};
+pub use keep::{Fingerprint, Tracking};
 pub use layout::{LayoutAssigns, LayoutFn};
 pub use live_component::{
     ComponentSocket, LiveComponent, LiveComponentRef, Myself, live_component, send_update,
     send_update_after,
 };
+pub use livewasm_macros::Fingerprint;
 pub use livewasm_macros::component;
 pub use livewasm_macros::{Assigns, html};
 #[doc(hidden)]
@@ -93,9 +98,9 @@ pub mod prelude {
     pub use crate::js::{JS, JsChain};
     pub use crate::pubsub;
     pub use crate::{
-        Assigns, Error, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView, MountSocket,
-        OnMount, Params, Rendered, Result, Session, Socket, Tracked, Value, app, assign,
-        class_list, html, json, raw, update,
+        Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,
+        MountSocket, OnMount, Params, Rendered, Result, Session, Socket, Tracked, Value, app,
+        assign, class_list, html, json, raw, update,
     };
     pub use crate::{AsyncOutcome, assign_async};
     pub use crate::{AsyncResult, Attrs, component};

@@ -179,6 +179,7 @@ impl Rendered {
             template: &FRAGMENT,
             entries,
             stream: None,
+            tracking: None,
         }))
     }
 
@@ -223,6 +224,9 @@ pub struct List {
     pub entries: Vec<Entry>,
     /// The stream operations when the comprehension iterates a [`crate::Stream`].
     pub stream: Option<crate::StreamOps>,
+    /// Set for a keyed comprehension of the view's render: how its entries were kept (see
+    /// [`crate::Fingerprint`]).
+    pub tracking: Option<crate::keep::Tracking>,
 }
 
 /// The comprehension of a `:for` (used by `html!`): `stream` comes from its source.
@@ -236,6 +240,7 @@ pub fn __for_list(
         template,
         entries,
         stream,
+        tracking: None,
     })
 }
 
@@ -246,12 +251,43 @@ pub struct Entry {
     pub key: Option<String>,
     /// The entry's dynamics.
     pub dynamics: Vec<Dyn>,
+    /// The loop item's [`crate::Fingerprint`], when it has one (keyed comprehensions).
+    pub fingerprint: Option<u64>,
 }
 
 impl Entry {
     /// An entry with an optional key.
     pub fn new(key: Option<String>, dynamics: Vec<Dyn>) -> Entry {
-        Entry { key, dynamics }
+        Entry {
+            key,
+            dynamics,
+            fingerprint: None,
+        }
+    }
+
+    /// An evaluated entry of a keyed comprehension, with its item's fingerprint.
+    #[doc(hidden)]
+    pub fn __tracked(key: Option<String>, dynamics: Vec<Dyn>, fingerprint: Option<u64>) -> Entry {
+        Entry {
+            key,
+            dynamics,
+            fingerprint,
+        }
+    }
+
+    /// An entry sent unchanged without evaluating it: `arity` unchanged dynamics.
+    #[doc(hidden)]
+    pub fn __kept(key: Option<String>, fingerprint: Option<u64>, arity: usize) -> Entry {
+        Entry {
+            key,
+            dynamics: vec![Dyn::Unchanged; arity],
+            fingerprint,
+        }
+    }
+
+    /// True when the entry was sent unchanged without being evaluated.
+    pub fn is_kept(&self) -> bool {
+        !self.dynamics.is_empty() && self.dynamics.iter().all(|d| *d == Dyn::Unchanged)
     }
 }
 

@@ -233,6 +233,12 @@ impl<V> Socket<V> {
         self.title.take()
     }
 
+    /// Marks the fields of `bits` changed again (a render that must be redone).
+    #[doc(hidden)]
+    pub fn __mark_changed(&mut self, bits: u128) {
+        self.changed |= bits;
+    }
+
     /// Starts a render: the assigns with the change set, which is then cleared.
     #[doc(hidden)]
     pub fn __begin_render(&mut self) -> Tracked<'_, V> {

@@ -439,6 +439,74 @@ mod tests {
         (&__ForSource(&stream)).__lw_stream_ops()
     }
 
+    #[derive(crate::Assigns, Default)]
+    struct Feed {
+        title: String,
+        streams: FeedStreams,
+    }
+
+    #[derive(Default)]
+    struct FeedStreams {
+        posts: Stream<Post>,
+    }
+
+    fn render(socket: &mut crate::Socket<Feed>) -> crate::Rendered {
+        let assigns = socket.__begin_render();
+        let assigns = &assigns;
+        crate::html!(
+            r#"<h1>{@title}</h1><ul id="posts" phx-update="stream"><li :for={(dom_id, post) in @streams.posts} id={dom_id}>{post.0}</li></ul>"#
+        )
+    }
+
+    fn list(rendered: &crate::Rendered) -> Option<&crate::List> {
+        rendered.dynamics.iter().find_map(|d| match d {
+            crate::Dyn::List(list) => Some(list),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn a_template_for_over_a_stream_carries_its_operations() {
+        let mut socket = crate::Socket::<Feed>::new(true, None);
+        crate::stream!(
+            &mut socket,
+            streams.posts,
+            [Post(1), Post(2)],
+            at = 0,
+            limit = 5
+        );
+        let first = render(&mut socket);
+        let comprehension = list(&first).expect("the stream's comprehension");
+        let ops = comprehension.stream.as_ref().expect("stream operations");
+        let inserts: Vec<_> = ops
+            .inserts
+            .iter()
+            .map(|i| (i.dom_id.as_str(), i.at, i.limit))
+            .collect();
+        assert_eq!(inserts, [("posts-1", 0, Some(5)), ("posts-2", 0, Some(5))]);
+        assert_eq!(
+            first.to_html(),
+            "<h1></h1><ul id=\"posts\" phx-update=\"stream\"><li id=\"posts-1\">1</li><li id=\"posts-2\">2</li></ul>"
+        );
+        // The items are gone from the view once rendered.
+        assert!(socket.assigns().streams.posts.is_idle());
+        // Nothing changed: the slot is not even evaluated.
+        crate::assign!(&mut socket, title = "t".to_string());
+        let second = render(&mut socket);
+        assert!(matches!(second.dynamics[1], crate::Dyn::Unchanged));
+        crate::stream_delete!(&mut socket, streams.posts, &Post(1));
+        crate::stream_delete_by_dom_id!(&mut socket, streams.posts, "posts-2");
+        let third = render(&mut socket);
+        let ops = list(&third).and_then(|l| l.stream.clone()).expect("ops");
+        assert_eq!(ops.deletes, ["posts-1", "posts-2"]);
+        assert!(list(&third).is_some_and(|l| l.entries.is_empty()));
+        crate::stream!(&mut socket, streams.posts, [Post(3)], reset = true);
+        let fourth = render(&mut socket);
+        let ops = list(&fourth).and_then(|l| l.stream.clone()).expect("ops");
+        assert!(ops.reset);
+        assert_eq!(ops.inserts.len(), 1);
+    }
+
     #[test]
     fn a_render_takes_the_pending_operations_and_forgets_the_items() {
         let mut stream = Stream::named("posts");

@@ -4,6 +4,10 @@
 // (phx-viewport-bottom). The same sequences run through the harness in examples/feed/tests.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
+import {execFile} from "node:child_process"
+import {existsSync} from "node:fs"
+import {fileURLToPath} from "node:url"
+import {promisify} from "node:util"
 import {launch, openLive, screenshot} from "./browser.mjs"
 
 let browser
@@ -38,7 +42,7 @@ async function run(name, path, body) {
 }
 
 test("feed: append pages with a limit, prepend, delete, like in place, reset", async () => {
-  await run("feed-ops", "/feed?per_page=2&total=9", async (page) => {
+  await run("feed-ops", "/feed?per_page=2&total=9&scroll=off", async (page) => {
     await expectShown(page, [9, 8])
     // The client tags stream children with the stream's ref.
     assert.equal(await page.getAttribute("#posts-9", "data-phx-stream"), "0")
@@ -70,7 +74,7 @@ test("feed: append pages with a limit, prepend, delete, like in place, reset", a
 })
 
 test("feed: a page prepended at 0 keeps the first six (limit 6), newest first", async () => {
-  await run("feed-prev", "/feed?per_page=2&total=20", async (page) => {
+  await run("feed-prev", "/feed?per_page=2&total=20&scroll=off", async (page) => {
     for (let i = 0; i < 4; i++) {
       await page.click("#load-more")
       await page.waitForSelector(`#page:text('Page ${i + 2}')`)
@@ -104,4 +108,17 @@ test("feed: scrolling to the bottom loads the next page (phx-viewport-bottom)", 
     assert.ok(ids.length >= 10, `scrolling loaded more posts: ${ids}`)
     assert.deepEqual(ids.slice(0, 10), [40, 39, 38, 37, 36, 35, 34, 33, 32, 31])
   })
+})
+
+// The diff conformance cases (written by `cargo xtask test`'s conformance step, or by
+// `cargo run -p livewasm-protocol --example conformance_cases -- target/conformance/cases.json`)
+// replayed through the official client's DOM patch: its stream children must match our model.
+const cases = fileURLToPath(new URL("../../target/conformance/cases.json", import.meta.url))
+const replay = fileURLToPath(new URL("../conformance/stream_dom.mjs", import.meta.url))
+
+test("streams: the official DOM patch agrees with our model on every stream case", {
+  skip: existsSync(cases) ? false : `no ${cases}: run the conformance step first`,
+}, async () => {
+  const {stdout} = await promisify(execFile)(process.execPath, [replay, cases], {timeout: 300_000})
+  assert.match(stdout, /agrees with our model on \d+ cases/)
 })

@@ -1,7 +1,8 @@
 // ProfileLive's uploads in headless Chromium with the official LiveView client: real files go
 // through `allow_upload`, `lvu:` channels and binary chunk frames; the avatar uploads as soon as
 // it is chosen (progress to 100 %, a preview), an oversized or unaccepted file shows its error,
-// cancel removes an entry, and the saved files have exactly the sizes sent.
+// cancel removes an entry, the saved files have exactly the sizes sent, a file dropped on the
+// drop zone uploads too, and too many files show the upload-level error.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
 import {launch, openLive, screenshot} from "./browser.mjs"
@@ -55,6 +56,21 @@ test("uploads: avatar, documents, errors, cancel and save", async () => {
     assert.deepEqual(saved, [["avatar", "me.png", "300000"], ["documents", "report.pdf", "200000"]])
     assert.equal(await page.locator(".upload-entry").count(), 0)
     assert.equal(await page.locator(".document").count(), 0)
+
+    // Drag and drop onto the avatar's drop zone (phx-drop-target) uploads it the same way.
+    const dropped = await page.evaluateHandle(() => {
+      const dt = new DataTransfer()
+      dt.items.add(new File([new Uint8Array(4321).fill(9)], "dropped.webp", {type: "image/webp"}))
+      return dt
+    })
+    await page.dispatchEvent("section.avatar-upload", "drop", {dataTransfer: dropped})
+    await page.waitForSelector(".upload-entry figcaption:text('dropped.webp')")
+    await page.waitForSelector(".upload-entry .percent:text('100%')", {timeout: 15_000})
+
+    // More documents than max_entries: the upload-level error.
+    await page.setInputFiles(documents, Array.from({length: 6}, (_, i) => (
+      {name: `d${i}.pdf`, mimeType: "application/pdf", buffer: bytes(10)})))
+    await page.waitForSelector(".documents-upload > .error:text('Too many files selected')")
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "uploads")

@@ -42,8 +42,17 @@ async fn joined(server: &TestServer) -> (PhxSocket, Page, String) {
     (socket, page, join_ref)
 }
 
-async fn call(socket: &mut PhxSocket, join_ref: &str, topic: &str, event: &str, payload: Value) -> Value {
-    let msg_ref = socket.push(Some(join_ref), topic, event, payload).await.unwrap();
+async fn call(
+    socket: &mut PhxSocket,
+    join_ref: &str,
+    topic: &str,
+    event: &str,
+    payload: Value,
+) -> Value {
+    let msg_ref = socket
+        .push(Some(join_ref), topic, event, payload)
+        .await
+        .unwrap();
     socket.reply_to(&msg_ref, WAIT).await.unwrap()
 }
 
@@ -58,7 +67,10 @@ async fn chunk(socket: &mut PhxSocket, join_ref: &str, topic: &str, data: &[u8])
 }
 
 fn reason(reply: &Value) -> String {
-    reply["response"]["reason"].as_str().unwrap_or("").to_string()
+    reply["response"]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
 }
 
 fn file(entry_ref: &str, name: &str, size: u64) -> Value {
@@ -66,7 +78,13 @@ fn file(entry_ref: &str, name: &str, size: u64) -> Value {
 }
 
 /// Preflights one document of `size` bytes; returns its token.
-async fn preflight(socket: &mut PhxSocket, join_ref: &str, topic: &str, entry_ref: &str, size: u64) -> Value {
+async fn preflight(
+    socket: &mut PhxSocket,
+    join_ref: &str,
+    topic: &str,
+    entry_ref: &str,
+    size: u64,
+) -> Value {
     call(
         socket,
         join_ref,
@@ -100,11 +118,18 @@ async fn forged_tokens_unknown_entries_and_stray_binary_frames_get_clear_errors(
 
     let reply = preflight(&mut socket, &join_ref, &topic, "0", 10).await;
     assert_eq!(reply["status"], "ok", "{reply}");
-    let token = reply["response"]["entries"]["0"].as_str().unwrap().to_string();
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(reply["response"]["config"]["chunk_size"], 64_000, "{reply}");
 
     // Bad tokens: forged, or a real one on another entry's topic.
-    for (t, tok) in [("lvu:0", "forged"), ("lvu:9", token.as_str()), ("lvu:0", "")] {
+    for (t, tok) in [
+        ("lvu:0", "forged"),
+        ("lvu:9", token.as_str()),
+        ("lvu:0", ""),
+    ] {
         let (_, reply) = socket.join(t, json!({"token": tok})).await.unwrap();
         assert_eq!(reply["status"], "error", "{reply}");
         assert_eq!(reason(&reply), "invalid_token", "{reply}");
@@ -120,10 +145,24 @@ async fn forged_tokens_unknown_entries_and_stray_binary_frames_get_clear_errors(
     let reply = chunk(&mut socket, &join_ref, &topic, b"abc").await;
     assert!(reason(&reply).contains("upload channels"), "{reply}");
     // Malformed binary frames: a phx_error on `phoenix`, the socket stays open.
-    for bytes in [vec![], vec![1, 0, 0, 0, 0], vec![0, 200, 1], vec![0, 1, 0, 0, 0, 0xff]] {
+    for bytes in [
+        vec![],
+        vec![1, 0, 0, 0, 0],
+        vec![0, 200, 1],
+        vec![0, 1, 0, 0, 0, 0xff],
+    ] {
         socket.send_binary(bytes).await.unwrap();
-        let frame = socket.wait_push("phoenix", "phx_error", WAIT).await.unwrap();
-        assert!(frame[4]["reason"].as_str().unwrap().contains("binary frame"), "{frame}");
+        let frame = socket
+            .wait_push("phoenix", "phx_error", WAIT)
+            .await
+            .unwrap();
+        assert!(
+            frame[4]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("binary frame"),
+            "{frame}"
+        );
     }
 
     // The real join works once; twice is refused.
@@ -169,7 +208,14 @@ async fn forged_tokens_unknown_entries_and_stray_binary_frames_get_clear_errors(
         json!({"ref": "phx-nope", "entries": [file("1", "a.pdf", 1)]}),
         json!({"entries": []}),
     ] {
-        let reply = call(&mut socket, &join_ref, &topic, "allow_upload", payload.clone()).await;
+        let reply = call(
+            &mut socket,
+            &join_ref,
+            &topic,
+            "allow_upload",
+            payload.clone(),
+        )
+        .await;
         assert_eq!(reply["status"], "error", "{payload}: {reply}");
     }
 
@@ -192,11 +238,18 @@ async fn a_complete_upload_is_consumed_and_space_comes_back_when_the_socket_clos
     // The host's budget refuses what does not fit, whatever the view allows.
     let reply = preflight(&mut socket, &join_ref, &topic, "5", 5000).await;
     assert_eq!(reply["status"], "ok", "{reply}");
-    assert_eq!(reply["response"]["errors"]["5"], json!(["capacity"]), "{reply}");
+    assert_eq!(
+        reply["response"]["errors"]["5"],
+        json!(["capacity"]),
+        "{reply}"
+    );
     assert!(reply["response"]["entries"].get("5").is_none(), "{reply}");
 
     let reply = preflight(&mut socket, &join_ref, &topic, "6", 600).await;
-    let token = reply["response"]["entries"]["6"].as_str().unwrap().to_string();
+    let token = reply["response"]["entries"]["6"]
+        .as_str()
+        .unwrap()
+        .to_string();
     assert_eq!(host.upload_bytes_reserved(), 600);
     let (upload_join, reply) = socket.join("lvu:6", json!({"token": token})).await.unwrap();
     assert_eq!(reply["status"], "ok", "{reply}");
@@ -214,11 +267,17 @@ async fn a_complete_upload_is_consumed_and_space_comes_back_when_the_socket_clos
     )
     .await;
     assert_eq!(reply["status"], "ok", "{reply}");
-    assert!(reply.to_string().contains("100%"), "{reply}");
+    assert!(
+        reply.to_string().contains(r#"data-phx-done-refs=\"6\""#),
+        "{reply}"
+    );
 
     // A second entry, left half-sent when the socket goes away.
     let reply = preflight(&mut socket, &join_ref, &topic, "7", 300).await;
-    let token = reply["response"]["entries"]["7"].as_str().unwrap().to_string();
+    let token = reply["response"]["entries"]["7"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let (join7, _) = socket.join("lvu:7", json!({"token": token})).await.unwrap();
     chunk(&mut socket, &join7, "lvu:7", &[1; 100]).await;
     assert_eq!(host.upload_bytes_reserved(), 900);
@@ -234,7 +293,10 @@ async fn a_complete_upload_is_consumed_and_space_comes_back_when_the_socket_clos
         json!({"type": "form", "event": "save", "value": "", "meta": {}}),
     )
     .await;
-    assert!(reply.to_string().contains(r#"data-size=\"600\""#), "{reply}");
+    assert!(
+        reply.to_string().contains(r#"data-size=\"600\""#),
+        "{reply}"
+    );
     socket.wait_push("lvu:6", "phx_close", WAIT).await.unwrap();
     assert_eq!(host.upload_bytes_reserved(), 300);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
@@ -247,4 +309,73 @@ async fn a_complete_upload_is_consumed_and_space_comes_back_when_the_socket_clos
     }
     assert_eq!(host.upload_bytes_reserved(), 0);
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_crashed_view_loses_its_uploads_and_rejoins_clean() {
+    let (server, host) = server(UploadLimits::default()).await;
+    let (mut socket, page, join_ref) = joined(&server).await;
+    let topic = page.topic();
+    let reply = preflight(&mut socket, &join_ref, &topic, "0", 100).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (upload_join, _) = socket.join("lvu:0", json!({"token": token})).await.unwrap();
+    chunk(&mut socket, &upload_join, "lvu:0", &[1; 40]).await;
+    assert_eq!(host.upload_bytes_reserved(), 100);
+    let dir = host.upload_dir().expect("temp area");
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+    // `cancel-upload` without a ref is a view error: the view crashes.
+    socket
+        .push(
+            Some(&join_ref),
+            &topic,
+            "event",
+            json!({"type": "click", "event": "cancel-upload", "value": {}}),
+        )
+        .await
+        .unwrap();
+    socket.wait_push(&topic, "phx_error", WAIT).await.unwrap();
+    assert_eq!(host.upload_bytes_reserved(), 0);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+    let reply = chunk(&mut socket, &upload_join, "lvu:0", &[1; 10]).await;
+    assert_eq!(reason(&reply), "unmatched topic", "{reply}");
+
+    // The client rejoins: a fresh view, uploads work again.
+    let (join_ref, reply) = socket
+        .join_page(&page, &server.url("/uploads"))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let reply = preflight(&mut socket, &join_ref, &topic, "1", 10).await;
+    assert!(reply["response"]["entries"]["1"].is_string(), "{reply}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_silent_past_its_chunk_timeout_is_dropped() {
+    let (server, host) = server(UploadLimits {
+        max_chunk_timeout: std::time::Duration::from_millis(200),
+        ..UploadLimits::default()
+    })
+    .await;
+    let (mut socket, page, join_ref) = joined(&server).await;
+    let topic = page.topic();
+    let reply = preflight(&mut socket, &join_ref, &topic, "0", 100).await;
+    let token = reply["response"]["entries"]["0"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (upload_join, _) = socket.join("lvu:0", json!({"token": token})).await.unwrap();
+    chunk(&mut socket, &upload_join, "lvu:0", &[1; 40]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // The next frame (here the heartbeat the client sends every 30 s) finds it expired.
+    assert_eq!(socket.heartbeat().await.unwrap()["status"], "ok");
+    socket.wait_push("lvu:0", "phx_close", WAIT).await.unwrap();
+    let diff = socket.wait_push(&topic, "diff", WAIT).await.unwrap();
+    assert!(diff.to_string().contains("Upload failed"), "{diff}");
+    assert_eq!(host.upload_bytes_reserved(), 0);
+    let reply = chunk(&mut socket, &upload_join, "lvu:0", &[1; 10]).await;
+    assert_eq!(reason(&reply), "unmatched topic", "{reply}");
 }

@@ -1,7 +1,8 @@
 //! PubSub over real WebSockets on a multi-tenant host: a broadcast reaches every socket of the
 //! same tenant app subscribed to the topic, never another app (same tenant) or another tenant
 //! (same app name, same component, same topic), and a closed socket's subscriptions are gone.
-//! Also: background tasks (`assign_async!`, `start_async`) reach the browser as pushed diffs.
+//! Also: background tasks (`assign_async!`, `start_async`) reach the browser as pushed diffs,
+//! count against the tenant's instance quota, and run only when declared.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -191,4 +192,78 @@ async fn broadcasts_stay_inside_their_app_and_tenant() {
     drop(server);
     registry.close().await;
     db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn task_instances_count_against_the_tenants_instance_quota() {
+    let db = Database::sqlite();
+    let (server, _host, registry, operator) = start(&db).await;
+    let addr = server.addr;
+    let wasm = std::fs::read(livewasm_test::component_path("dashboard").expect("built"))
+        .expect("dashboard.wasm");
+    deploy_dashboard(&operator, "tiny", "dashboard", &wasm).await;
+    let set = operator
+        .put_json(
+            "/api/v1/tenants/tiny/quotas",
+            &json!({"max_concurrent_instances": 1}),
+        )
+        .await;
+    assert_eq!(set.status, 200, "{}", set.text());
+
+    // The view takes the tenant's only instance; its tasks cannot get one and fail cleanly:
+    // the organization's and the metrics' failures arrive as diffs naming the reason.
+    let mut view = join(addr, "tiny", "dashboard", "/dashboard/acme").await;
+    let mut frames = Vec::new();
+    for _ in 0..2 {
+        let frame = diff_with(
+            &mut view,
+            "the tenant is at its instance quota",
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("a failed task's diff");
+        frames.push(frame.to_string());
+    }
+    // The metrics' failure came with the view's flash.
+    assert!(
+        frames.iter().any(|f| f.contains("Failed to load metrics")),
+        "{frames:?}"
+    );
+
+    drop(server);
+    registry.close().await;
+    db.cleanup().await;
+}
+
+#[test]
+fn run_task_runs_declared_tasks_only_and_turns_traps_into_errors() {
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 4,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
+    let wasm = std::fs::read(livewasm_test::component_path("dashboard").expect("built"))
+        .expect("dashboard.wasm");
+    let app = runtime.load_app(&wasm).expect("load");
+    // A task is known by its function's path.
+    let org = app
+        .run_task("dashboard::data::fetch_org", &json!("acme"))
+        .expect("org");
+    assert_eq!(org["name"], "Acme Corp");
+    let error = app
+        .run_task("dashboard::data::fetch_org", &json!(42))
+        .expect_err("bad argument");
+    assert!(error.contains("argument does not fit"), "{error}");
+    let error = app
+        .run_task("dashboard::data::fetch_org", &json!("nope"))
+        .expect_err("the task's own error");
+    assert_eq!(error, "no organization named `nope`");
+    let error = app
+        .run_task("std::process::exit", &json!(0))
+        .expect_err("undeclared");
+    assert!(error.contains("is not declared"), "{error}");
+    let error = app
+        .run_task("dashboard::data::fetch_metrics", &json!("crashy"))
+        .expect_err("a panic traps the task's own instance");
+    assert!(error.contains("crashed"), "{error}");
 }

@@ -1,6 +1,12 @@
-//! `cargo xtask dev`: build the examples, serve them, rebuild and restart on change.
+//! `cargo xtask dev`: build the examples, serve them, rebuild on change.
+//!
+//! The host runs `serve --dev` on the examples' component files, so it swaps a rebuilt file in
+//! by itself and open pages of that app reload (live reload): a change in one example rebuilds
+//! only that example, and the host keeps running. A change in `guest-sdk/` rebuilds every
+//! example. A change in the host's own sources (`host/`, `client-js/src/`) rebuilds the host and
+//! restarts it; pages reconnect and reload. `wit/` is both.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Result;
@@ -11,37 +17,76 @@ use crate::process::root;
 use crate::server::{self, Server};
 use crate::toolchain;
 
-/// Newest modification time under the guest sources.
-fn newest_source() -> SystemTime {
-    fn walk(dir: PathBuf, newest: &mut SystemTime) {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+/// Newest modification time of the files under `dirs` (skipping build and package output).
+fn newest_under(dirs: &[PathBuf]) -> SystemTime {
+    fn walk(dir: &Path, newest: &mut SystemTime) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name();
-            if name == "target" || name == "node_modules" {
+            if name == "target" || name == "node_modules" || name == "dist" {
                 continue;
             }
             if path.is_dir() {
-                walk(path, newest);
+                walk(&path, newest);
             } else if let Ok(modified) = entry.metadata().and_then(|m| m.modified()) {
                 *newest = (*newest).max(modified);
             }
         }
     }
     let mut newest = SystemTime::UNIX_EPOCH;
-    for dir in ["examples", "guest-sdk", "wit"] {
-        walk(root().join(dir), &mut newest);
+    for dir in dirs {
+        walk(dir, &mut newest);
     }
     newest
 }
 
+/// What the sources looked like at one moment.
+#[derive(Clone, PartialEq)]
+struct Stamps {
+    /// Each example's own crate, in the order of the examples.
+    examples: Vec<SystemTime>,
+    /// What every guest depends on: the SDK and the WIT world.
+    guests: SystemTime,
+    /// What the host binary is built from (the WIT world included).
+    host: SystemTime,
+}
+
+impl Stamps {
+    fn now(examples: &[guest::Guest]) -> Stamps {
+        let root = root();
+        Stamps {
+            examples: examples
+                .iter()
+                .map(|e| newest_under(&[root.join("examples").join(&e.name)]))
+                .collect(),
+            guests: newest_under(&[root.join("guest-sdk"), root.join("wit")]),
+            host: newest_under(&[
+                root.join("host"),
+                root.join("client-js/src"),
+                root.join("wit"),
+            ]),
+        }
+    }
+
+    /// The examples to rebuild since `before`: all when the SDK or WIT changed.
+    fn changed_examples(&self, before: &Stamps, examples: &[guest::Guest]) -> Vec<guest::Guest> {
+        examples
+            .iter()
+            .zip(self.examples.iter().zip(&before.examples))
+            .filter(|(_, (now, then))| self.guests != before.guests || now != then)
+            .map(|(example, _)| example.clone())
+            .collect()
+    }
+}
+
 /// Deploys each example (a new version when its bytes changed) to tenant `dev` through the CLI.
 fn deploy(
-    binary: &std::path::Path,
+    binary: &Path,
     server: &Server,
-    state: &std::path::Path,
+    state: &Path,
     examples: &[guest::Guest],
     apps: &[PathBuf],
 ) -> Result<()> {
@@ -65,8 +110,9 @@ pub fn run(listen: &str) -> Result<()> {
         .into_iter()
         .filter(|g| g.example)
         .collect();
+    let mut seen = Stamps::now(&examples);
     let apps = guest::build(&toolchain, &examples)?;
-    let binary = server::build_host(false)?;
+    let mut binary = server::build_host(false)?;
     let state = root().join("target/dev");
     std::fs::create_dir_all(&state)?;
     let database = state.join("registry.db");
@@ -74,13 +120,14 @@ pub fn run(listen: &str) -> Result<()> {
         // A kept operator token belongs to the database it was made in.
         let _ = std::fs::remove_file(state.join("operator-token"));
     }
-    let start = |apps: &[PathBuf]| -> Result<Server> {
-        let database = database.to_string_lossy().to_string();
-        let server = Server::start(&binary, listen, apps, &["--database", &database])?;
-        deploy(&binary, &server, &state, &examples, apps)?;
+    let database_arg = database.to_string_lossy().to_string();
+    let start = |binary: &Path| -> Result<Server> {
+        // `--dev` (Server::start passes it) watches these files and swaps rebuilt ones in.
+        let server = Server::start(binary, listen, &apps, &["--database", &database_arg])?;
+        deploy(binary, &server, &state, &examples, &apps)?;
         Ok(server)
     };
-    let mut server = start(&apps)?;
+    let mut server = start(&binary)?;
     println!(
         "\nServing the examples on {} (embedded SQLite registry {}):",
         server.url,
@@ -98,27 +145,59 @@ pub fn run(listen: &str) -> Result<()> {
         println!("  http://{0}.dev.localhost:{port}/{0}", example.name);
     }
     println!(
-        "Watching examples/, guest-sdk/ and wit/: saving a file rebuilds and reloads. Ctrl-C stops."
+        "Watching examples/, guest-sdk/, wit/, host/ and client-js/src/: saving a file rebuilds \
+         what changed and open pages reload by themselves. Ctrl-C stops."
     );
-    let mut seen = newest_source();
+    // A host rebuild waits while a guest build is broken (after a WIT change the old
+    // components would not load in the new host).
+    let mut host_pending = false;
+    let mut guests_broken = false;
     loop {
         std::thread::sleep(Duration::from_millis(700));
-        let newest = newest_source();
-        if newest <= seen {
+        let now = Stamps::now(&examples);
+        if now == seen {
             continue;
         }
-        seen = newest;
-        println!("\nchange detected: rebuilding the examples…");
-        match guest::build(&toolchain, &examples) {
-            Ok(apps) => {
-                drop(server);
-                server = start(&apps)?;
-                println!(
-                    "reloaded: {} (open pages reconnect and remount)",
-                    server.url
-                );
+        let changed = now.changed_examples(&seen, &examples);
+        host_pending |= now.host != seen.host;
+        seen = now;
+        if !changed.is_empty() {
+            let names: Vec<&str> = changed.iter().map(|g| g.name.as_str()).collect();
+            println!("\nchange detected: rebuilding {}…", names.join(", "));
+            match guest::build(&toolchain, &changed) {
+                Ok(paths) if !host_pending => {
+                    guests_broken = false;
+                    // The running host swaps the rebuilt files in; the registry gets new versions.
+                    match deploy(&binary, &server, &state, &changed, &paths) {
+                        Ok(()) => println!(
+                            "reloaded {}: open pages of it reload by themselves",
+                            names.join(", ")
+                        ),
+                        Err(e) => println!("deploying to tenant `dev` failed: {e:#}"),
+                    }
+                }
+                Ok(_) => guests_broken = false,
+                Err(e) => {
+                    guests_broken = true;
+                    println!("build failed, still serving the previous version: {e:#}");
+                }
             }
-            Err(e) => println!("build failed, still serving the previous version: {e:#}"),
+        }
+        if host_pending && !guests_broken {
+            host_pending = false;
+            println!("\nhost sources changed: rebuilding and restarting the host…");
+            match server::build_host(false) {
+                Ok(rebuilt) => {
+                    binary = rebuilt;
+                    drop(server);
+                    server = start(&binary)?;
+                    println!(
+                        "restarted: {} (open pages reconnect and reload)",
+                        server.url
+                    );
+                }
+                Err(e) => println!("host build failed, still running the previous host: {e:#}"),
+            }
         }
     }
 }

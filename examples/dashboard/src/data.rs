@@ -17,6 +17,13 @@ pub struct Org {
 pub struct Profile {
     /// The member's name.
     pub name: String,
+}
+
+/// What `fetch_profile` loads: one member per assign it fills (`[profile, rank]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileAndRank {
+    /// The member's profile.
+    pub profile: Profile,
     /// Their rank among the organization's members.
     pub rank: u32,
 }
@@ -72,11 +79,13 @@ pub fn fetch_org(slug: String) -> Result<Org, String> {
     })
 }
 
-/// Loads the member's profile (`assign_async` of `profile`).
-pub fn fetch_profile(slug: String) -> Result<Profile, String> {
+/// Loads the member's profile and rank (`assign_async` of `[profile, rank]`).
+pub fn fetch_profile(slug: String) -> Result<ProfileAndRank, String> {
     let (_, _, _, member, rank) = find(&slug)?;
-    Ok(Profile {
-        name: (*member).to_string(),
+    Ok(ProfileAndRank {
+        profile: Profile {
+            name: (*member).to_string(),
+        },
         rank: *rank,
     })
 }

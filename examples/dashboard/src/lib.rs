@@ -1,14 +1,14 @@
 //! The seed's DashboardLive, and a sales console feeding it over PubSub.
 //!
 //! `/dashboard/:org_slug` (and `/dashboard`, for `acme`) mounts the dashboard: socket assigns
-//! (`assign`, `assign_new`, `update`, `update_with`), the organization and the member's profile
-//! loaded with `assign_async!` (loading and failed states, a Retry button), metrics computed with
-//! `start_async` and received in `handle_async` (cancel with `cancel_async`; a crashing
-//! computation, org `crashy`, fails the metrics and flashes an error, the view lives on), and
-//! live updates: every dashboard of an org subscribes to `org:<slug>`, where the sales console
-//! (`/dashboard/:org_slug/sales`, any other socket) broadcasts each sale, and where "Wave"
-//! reaches the other viewers (`broadcast_from`). Both routes render in
-//! `<main class="dashboard-container">`.
+//! (`assign`, `assign_new`, `update`, `update_with`); the organization, and the member's
+//! profile and rank (one task for two assigns), loaded with `assign_async!` (loading and failed
+//! states, a Retry button); metrics computed with `start_async` and received in `handle_async`
+//! (cancel with `cancel_async`; a crashing computation, org `crashy`, fails the metrics and
+//! flashes an error, the view lives on); and live updates: every dashboard of an org subscribes
+//! to `org:<slug>`, where the sales console (`/dashboard/:org_slug/sales`, any other socket)
+//! broadcasts each sale, and where "Wave" reaches the other viewers (`broadcast_from`). Every
+//! route renders in `<main class="dashboard-container">`.
 
 pub mod data;
 
@@ -32,6 +32,7 @@ pub struct Dashboard {
     errors: Vec<String>,
     org: AsyncResult<Org>,
     profile: AsyncResult<Profile>,
+    rank: AsyncResult<u32>,
     metrics: AsyncResult<Metrics>,
     activity: Vec<String>,
 }
@@ -39,12 +40,12 @@ pub struct Dashboard {
 /// The `start_async` name of the metrics computation.
 const METRICS_TASK: &str = "metrics_task";
 
-fn profile_line(profile: &AsyncResult<Profile>) -> String {
-    profile
-        .result
-        .as_ref()
-        .map(|p| format!("{} (rank #{})", p.name, p.rank))
-        .unwrap_or_default()
+fn profile_line(profile: &AsyncResult<Profile>, rank: &AsyncResult<u32>) -> String {
+    let name = profile.result.as_ref().map_or("", |p| p.name.as_str());
+    match rank.result {
+        Some(rank) => format!("{name} (rank #{rank})"),
+        None => name.to_string(),
+    }
 }
 
 fn metric(metrics: &AsyncResult<Metrics>, pick: fn(&Metrics) -> u64) -> u64 {
@@ -79,7 +80,7 @@ impl LiveView for Dashboard {
             pubsub::subscribe(&topic(&slug))?;
         }
         assign_async!(socket, org, fetch_org, slug.clone());
-        assign_async!(socket, profile, fetch_profile, slug);
+        assign_async!(socket, [profile, rank], fetch_profile, slug);
         start_metrics(socket)
     }
 
@@ -173,7 +174,7 @@ impl LiveView for Dashboard {
   </section>
   <section id="profile">
     <div :if={@profile.loading}>Loading profile...</div>
-    <div :if={@profile.is_ok()}><p>Profile: {profile_line(&@profile)}</p></div>
+    <div :if={@profile.is_ok()}><p>Profile: {profile_line(&@profile, &@rank)}</p></div>
     <div :if={@profile.failed.is_some()} class="error">Error loading profile</div>
   </section>
   <section id="metrics">

@@ -4,7 +4,8 @@
 //! button or `phx-viewport-bottom`) or the top (`prev-page`), each keeping at most three pages
 //! on the client through the stream's `limit`; `reset` starts over from page 1.
 //!
-//! Query params: `per_page` (default 5) and `total` (posts in the timeline, default 40).
+//! Query params: `per_page` (default 5), `total` (posts in the timeline, default 40) and
+//! `scroll=off` (no viewport bindings: pages load from the buttons only).
 
 use livewasm_sdk::prelude::*;
 
@@ -18,9 +19,18 @@ pub struct Feed {
     page: usize,
     per_page: usize,
     end_of_timeline: bool,
-    posts: Stream<Post>,
+    /// Load pages when the user scrolls to an edge (`phx-viewport-top`/`-bottom`).
+    infinite: bool,
+    /// The view's streams (`@streams.posts`, as in HEEx).
+    streams: FeedStreams,
     /// The "database" the posts come from (not rendered).
     db: Posts,
+}
+
+/// The feed's streams: only operations not yet rendered live here, never the posts shown.
+#[derive(Default)]
+pub struct FeedStreams {
+    posts: Stream<Post>,
 }
 
 impl Feed {
@@ -44,7 +54,7 @@ impl Feed {
             assign!(socket, end_of_timeline = at == -1);
         } else {
             assign!(socket, end_of_timeline = false, page = new_page);
-            stream!(socket, posts, posts, at = at, limit = limit);
+            stream!(socket, streams.posts, posts, at = at, limit = limit);
         }
     }
 
@@ -69,11 +79,13 @@ impl LiveView for Feed {
         };
         let per_page = number("per_page", 5).clamp(1, 100);
         let total = u32::try_from(number("total", 40).min(10_000)).unwrap_or(40);
+        let infinite = params.str("scroll") != Some("off");
         assign!(
             socket,
             page = 1,
             per_page = per_page,
-            end_of_timeline = false
+            end_of_timeline = false,
+            infinite = infinite
         );
         update!(socket, db, |db| *db = Posts::new(total));
         socket.page_title("Live Feed");
@@ -106,7 +118,7 @@ impl LiveView for Feed {
                 update!(socket, db, |db: &mut Posts| post = db.delete(id));
                 match post {
                     Some(post) => {
-                        stream_delete!(socket, posts, &post);
+                        stream_delete!(socket, streams.posts, &post);
                         socket.put_flash("info", "Post deleted");
                     }
                     None => socket.put_flash("error", "Could not delete post"),
@@ -118,21 +130,21 @@ impl LiveView for Feed {
                 update!(socket, db, |db: &mut Posts| post = db.like(id));
                 if let Some(post) = post {
                     // Already on the page: updated where it stands.
-                    stream_insert!(socket, posts, post);
+                    stream_insert!(socket, streams.posts, post);
                 }
             }
             "new-post" => {
                 let mut post = None;
                 update!(socket, db, |db: &mut Posts| post = Some(db.create()));
                 if let Some(post) = post {
-                    stream_insert!(socket, posts, post, at = 0);
+                    stream_insert!(socket, streams.posts, post, at = 0);
                 }
             }
             "reset" => {
                 let per_page = socket.assigns().per_page;
                 let first = socket.assigns().db.list(0, per_page);
                 assign!(socket, page = 1, end_of_timeline = false);
-                stream!(socket, posts, first, reset = true);
+                stream!(socket, streams.posts, first, reset = true);
             }
             other => return Err(format!("unknown event `{other}`").into()),
         }
@@ -146,14 +158,14 @@ impl LiveView for Feed {
             let mut post = None;
             update!(socket, db, |db: &mut Posts| post = Some(db.create()));
             if let Some(post) = post {
-                stream_insert!(socket, posts, post, at = 0);
+                stream_insert!(socket, streams.posts, post, at = 0);
             }
         } else if let Some(id) = message.get("post_liked") {
             let id = Feed::post_id(&json!({ "id": id }))?;
             let mut post = None;
             update!(socket, db, |db: &mut Posts| post = db.like(id));
             if let Some(post) = post {
-                stream_insert!(socket, posts, post);
+                stream_insert!(socket, streams.posts, post);
             }
         }
         Ok(())
@@ -175,11 +187,11 @@ impl LiveView for Feed {
   <ul
     id="posts"
     phx-update="stream"
-    phx-viewport-top={(@page > 1).then_some("prev-page")}
-    phx-viewport-bottom={(!@end_of_timeline).then_some("next-page")}
+    phx-viewport-top={(@infinite && @page > 1).then_some("prev-page")}
+    phx-viewport-bottom={(@infinite && !@end_of_timeline).then_some("next-page")}
     style={padding(@page, @end_of_timeline)}
   >
-    <li :for={(dom_id, post) in @posts} id={dom_id} class="post">
+    <li :for={(dom_id, post) in @streams.posts} id={dom_id} class="post">
       <article>
         <header><h3>{post.author}</h3><time datetime={post.inserted_at.clone()}>{post.inserted_at}</time></header>
         <div class="content">{post.body}</div>

@@ -163,3 +163,30 @@ async fn prev_page_prepends_in_order_with_a_leading_limit() {
     // Page 1 is prepended, newest first, keeping the first six.
     assert_eq!(shown(&html), [20, 19, 16, 15, 14, 13]);
 }
+
+/// The sequence tests/browser/feed.test.mjs runs in Chromium with the official client: the
+/// harness's model of the stream patch must show the same DOM order at every step.
+#[tokio::test]
+async fn the_browser_sequence_gives_the_same_order() {
+    let (mut view, html) = feed("per_page=2&total=9&scroll=off").await;
+    assert_eq!(shown(&html), [9, 8]);
+    assert!(!html.contains("phx-viewport"), "{html}");
+    view.element("#load-more", None).render_click().unwrap();
+    view.element("#load-more", None).render_click().unwrap();
+    let html = view.element("#load-more", None).render_click().unwrap();
+    assert_eq!(shown(&html), [7, 6, 5, 4, 3, 2]);
+    let html = view.element("#new-post", None).render_click().unwrap();
+    assert_eq!(shown(&html), [10, 7, 6, 5, 4, 3, 2]);
+    let html = view
+        .element("#posts-5 button.delete", None)
+        .render_click()
+        .unwrap();
+    assert_eq!(shown(&html), [10, 7, 6, 4, 3, 2]);
+    let html = view
+        .element("#posts-4 button.like", None)
+        .render_click()
+        .unwrap();
+    assert_eq!(shown(&html), [10, 7, 6, 4, 3, 2]);
+    let html = view.element("#reset", None).render_click().unwrap();
+    assert_eq!(shown(&html), [10, 9]);
+}

@@ -106,12 +106,12 @@ async fn moves_push_positions_coins_score_and_game_over() {
     let html = view.element("#restart", None).render_click().unwrap();
     assert!(html.contains("Score: 0"), "{html}");
     assert!(!html.contains("Game Over"), "{html}");
-    let names: Vec<String> = view
-        .take_push_events()
-        .into_iter()
-        .map(|(e, _)| e)
-        .collect();
-    assert_eq!(names, ["player-moved", "score", "coin"]);
+    let pushed = view.take_push_events();
+    assert_eq!(pushed.len(), 1, "{pushed:?}");
+    assert_eq!(pushed[0].0, "new-game");
+    assert_eq!(pushed[0].1["players"]["you"], json!({"x": 0, "y": 0}));
+    assert_eq!(pushed[0].1["score"], json!(0));
+    assert_eq!(pushed[0].1["over"], json!(null));
 }
 
 #[tokio::test]

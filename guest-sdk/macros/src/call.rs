@@ -5,7 +5,7 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::codegen::{Slot, err, fragment, merge, volatile, with_bound};
+use crate::codegen::{Slot, err, fragment, merge, with_bound};
 use crate::expr::{expr, pattern};
 use crate::parse::{Attr, Element, Node};
 
@@ -92,7 +92,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
                 let e =
                     expr(text).map_err(|m| err(span, format!("{at}: attribute {name}: {m}")))?;
                 let tokens = e.tokens;
-                if e.fields.is_empty() && volatile(&tokens) {
+                if crate::codegen::always(&e.fields, &tokens) {
                     call.always = true;
                 }
                 merge(&mut call.fields, e.fields);
@@ -210,7 +210,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
 
 impl Call {
     fn note(&mut self, fields: Vec<String>, tokens: &TokenStream) {
-        if fields.is_empty() && volatile(tokens) {
+        if crate::codegen::always(&fields, tokens) {
             self.always = true;
         }
         merge(&mut self.fields, fields);

@@ -6,7 +6,7 @@ use quote::quote;
 
 use std::cell::RefCell;
 
-use crate::expr::{bindings, expr, pattern, reads_unbound};
+use crate::expr::{bindings, expr, pattern, reads_local, reads_unbound};
 
 thread_local! {
     /// The names bound by the enclosing `:for` and `:let` patterns while generating their body.
@@ -32,6 +32,13 @@ pub(crate) fn with_bound<R>(pattern: &TokenStream, f: impl FnOnce() -> R) -> R {
 pub(crate) fn volatile(tokens: &TokenStream) -> bool {
     BOUND.with(|b| reads_unbound(tokens, &b.borrow()))
 }
+/// True when an expression must be evaluated on every render: it reads no assign and may read
+/// something else (a local, a function), or it reads a local next to its assigns (`{f(@a, x)}`
+/// must follow `x` too). Function calls next to assigns are taken to depend on their arguments.
+pub(crate) fn always(fields: &[String], tokens: &TokenStream) -> bool {
+    (fields.is_empty() && volatile(tokens)) || BOUND.with(|b| reads_local(tokens, &b.borrow()))
+}
+
 use crate::parse::{Attr, Element, Node};
 
 /// One dynamic slot being generated.
@@ -123,6 +130,28 @@ fn template_static(statics: &[String], root: bool) -> TokenStream {
     }
 }
 
+/// A keyed comprehension's site: its template, entry code, pattern and key, plus a counter of
+/// the comprehensions this compilation expanded (two identical ones still differ).
+fn site_id(
+    template: &TokenStream,
+    dynamics: &TokenStream,
+    pattern: &str,
+    key: Option<&str>,
+) -> u64 {
+    static EXPANDED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let count = EXPANDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    fingerprint(
+        &[
+            template.to_string(),
+            dynamics.to_string(),
+            pattern.to_string(),
+            key.unwrap_or_default().to_string(),
+            count.to_string(),
+        ],
+        false,
+    )
+}
+
 /// FNV-1a over the statics, separated, with their count and the root flag.
 fn fingerprint(statics: &[String], root: bool) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -148,7 +177,7 @@ fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
             let e = expr(text).map_err(|m| err(span, m))?;
             let tokens = e.tokens;
             level.push_slot(Slot {
-                always: e.fields.is_empty() && volatile(&tokens),
+                always: always(&e.fields, &tokens),
                 // A place is read by reference; a computed value (a slot's output …) moves.
                 code: if crate::call::is_place(&tokens) {
                     quote!(::livewasm_sdk::__dyn(&(#tokens)))
@@ -209,7 +238,7 @@ fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result
                 let e = expr(text).map_err(|m| err(span, format!("attribute {name}: {m}")))?;
                 let tokens = e.tokens;
                 level.push_slot(Slot {
-                    always: e.fields.is_empty() && volatile(&tokens),
+                    always: always(&e.fields, &tokens),
                     code: quote!(::livewasm_sdk::Dyn::attr(#name, &(#tokens))),
                     fields: e.fields,
                 });
@@ -218,7 +247,7 @@ fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result
                 let e = expr(text).map_err(|m| err(span, format!("spread {{{text}}}: {m}")))?;
                 let tokens = e.tokens;
                 level.push_slot(Slot {
-                    always: e.fields.is_empty() && volatile(&tokens),
+                    always: always(&e.fields, &tokens),
                     code: quote!(::livewasm_sdk::Dyn::spread(&(#tokens))),
                     fields: e.fields,
                 });
@@ -243,10 +272,7 @@ fn emit_element(level: &mut Level, element: &Element, span: Span) -> syn::Result
 }
 
 /// A nested template for one element (without its special attributes), rendered in full.
-fn nested(
-    element: &Element,
-    span: Span,
-) -> syn::Result<(TokenStream, TokenStream, Vec<String>, bool)> {
+fn nested(element: &Element, span: Span) -> syn::Result<Nested> {
     let plain = Element {
         if_expr: None,
         for_expr: None,
@@ -268,7 +294,27 @@ fn nested(
             slot.code
         })
         .collect();
-    Ok((template, quote!(::std::vec![#(#codes),*]), fields, always))
+    Ok(Nested {
+        template,
+        arity: codes.len(),
+        dynamics: quote!(::std::vec![#(#codes),*]),
+        fields,
+        always,
+    })
+}
+
+/// A nested template being generated (see [`nested`]).
+struct Nested {
+    /// The `static` of its template.
+    template: TokenStream,
+    /// How many dynamics it has.
+    arity: usize,
+    /// An expression building its dynamics.
+    dynamics: TokenStream,
+    /// Assigns read anywhere in it.
+    fields: Vec<String>,
+    /// True when something in it must always render.
+    always: bool,
 }
 
 pub(crate) fn merge(into: &mut Vec<String>, from: Vec<String>) {
@@ -282,7 +328,13 @@ pub(crate) fn merge(into: &mut Vec<String>, from: Vec<String>) {
 fn conditional(element: &Element, span: Span) -> syn::Result<Slot> {
     let condition_text = element.if_expr.as_deref().unwrap_or("true");
     let condition = expr(condition_text).map_err(|m| err(span, format!(":if: {m}")))?;
-    let (template, dynamics, mut fields, always) = nested(element, span)?;
+    let Nested {
+        template,
+        dynamics,
+        mut fields,
+        always,
+        ..
+    } = nested(element, span)?;
     merge(&mut fields, condition.fields);
     let cond = condition.tokens;
     Ok(Slot {
@@ -303,7 +355,22 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     let (pattern_text, source_text) = element.for_expr.clone().unwrap_or_default();
     let pat = pattern(&pattern_text).map_err(|m| err(span, format!(":for: {m}")))?;
     let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
-    let (template, dynamics, mut fields, mut always) = with_bound(&pat, || nested(element, span))?;
+    let Nested {
+        template,
+        arity,
+        dynamics,
+        mut fields,
+        mut always,
+    } = with_bound(&pat, || nested(element, span))?;
+    // What the entries read, before the source, key and filter join in.
+    let entry_fields = fields.clone();
+    let entry_always = always;
+    let site = site_id(
+        &template,
+        &dynamics,
+        &pattern_text,
+        element.key_expr.as_deref(),
+    );
     merge(&mut fields, source.fields.clone());
     // A plain place (`@items`, `items`) is iterated by reference, like HEEx does.
     let parsed: Option<syn::Expr> = syn::parse2(source.tokens.clone()).ok();
@@ -324,6 +391,9 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
         }
         None => quote!(::core::option::Option::None),
     };
+    // A keyed comprehension whose entries read only their item and assigns may send an entry
+    // unchanged without evaluating it (guest-sdk/src/keep.rs).
+    let keyed = element.key_expr.is_some() && !entry_always;
     let filter = match &element.if_expr {
         Some(text) => {
             let c = expr(text).map_err(|m| err(span, format!(":if: {m}")))?;
@@ -331,6 +401,53 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
             c.tokens
         }
         None => quote!(true),
+    };
+    let body = if keyed {
+        let outer = if entry_fields.is_empty() {
+            quote!(true)
+        } else {
+            let bits = entry_fields.iter().map(|f| quote!(assigns.__lw_bit(#f)));
+            quote!(::livewasm_sdk::__outer_unchanged(assigns.__changed(), 0u128 #(| #bits)*))
+        };
+        quote! {
+            let mut __lw_keep = ::livewasm_sdk::__Keep::begin(#site, __lw_stream.is_none() && #outer);
+            let mut __lw_entries = ::std::vec::Vec::new();
+            {
+                let __lw_scope = ::livewasm_sdk::__EntriesScope::enter();
+                for __lw_item in __lw_source {
+                    let __lw_fp = {
+                        #[allow(unused_imports)]
+                        use ::livewasm_sdk::{__FpNone as _, __FpSome as _};
+                        (&::livewasm_sdk::__Fp(&__lw_item)).__lw_fp()
+                    };
+                    let #pat = __lw_item;
+                    if #filter {
+                        let __lw_key = #key;
+                        if __lw_keep.keeps(&__lw_key, __lw_fp) {
+                            __lw_entries.push(::livewasm_sdk::Entry::__kept(__lw_key, __lw_fp, #arity));
+                        } else {
+                            __lw_entries.push(::livewasm_sdk::Entry::__tracked(__lw_key, #dynamics, __lw_fp));
+                        }
+                    }
+                }
+                drop(__lw_scope);
+            }
+            __lw_keep.finish(&__LW_TEMPLATE, __lw_entries, __lw_stream)
+        }
+    } else {
+        quote! {
+            let mut __lw_entries = ::std::vec::Vec::new();
+            {
+                let __lw_scope = ::livewasm_sdk::__EntriesScope::enter();
+                for #pat in __lw_source {
+                    if #filter {
+                        __lw_entries.push(::livewasm_sdk::Entry::new(#key, #dynamics));
+                    }
+                }
+                drop(__lw_scope);
+            }
+            ::livewasm_sdk::__for_list(&__LW_TEMPLATE, __lw_entries, __lw_stream)
+        }
     };
     Ok(Slot {
         code: quote! {{
@@ -345,13 +462,7 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
                         use ::livewasm_sdk::{__PlainSource as _, __StreamSource as _};
                         (&::livewasm_sdk::__ForSource(&__lw_source)).__lw_stream_ops()
                     };
-                    let mut __lw_entries = ::std::vec::Vec::new();
-                    for #pat in __lw_source {
-                        if #filter {
-                            __lw_entries.push(::livewasm_sdk::Entry::new(#key, #dynamics));
-                        }
-                    }
-                    ::livewasm_sdk::__for_list(&__LW_TEMPLATE, __lw_entries, __lw_stream)
+                    #body
                 }
             }
         }},

@@ -32,6 +32,9 @@ const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "false", "fn",
     "for", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref",
     "return", "static", "struct", "trait", "true", "type", "unsafe", "use", "where", "while",
+    // Primitive types (`sum::<usize>()`, `as u32`): never variables.
+    "bool", "char", "str", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64",
+    "i128", "isize", "f32", "f64",
 ];
 
 /// SDK functions that only depend on their arguments (so calling them reads nothing else).
@@ -93,6 +96,78 @@ fn collect_idents(tokens: TokenStream, out: &mut Vec<String>, calls: bool) {
             }
             _ => {}
         }
+    }
+}
+
+/// True when `tokens` reads a variable (not a function) other than `bound` ones and the
+/// `assigns` that `@field` stands for: a local of the render function, which may change
+/// without any assign changing.
+pub(crate) fn reads_local(tokens: &TokenStream, bound: &[String]) -> bool {
+    let mut names = Vec::new();
+    collect_idents(tokens.clone(), &mut names, false);
+    let mut inner = Vec::new();
+    inner_bindings(tokens.clone(), &mut inner);
+    names
+        .iter()
+        .any(|n| n != "assigns" && !bound.contains(n) && !inner.contains(n))
+}
+
+/// The names an expression binds itself: closure parameters (`|x| …`), `let`/`for` patterns
+/// and match arms (`Some(v) => …`).
+fn inner_bindings(tokens: TokenStream, out: &mut Vec<String>) {
+    use proc_macro2::TokenTree;
+    let trees: Vec<TokenTree> = tokens.into_iter().collect();
+    let is =
+        |t: Option<&TokenTree>, c: char| matches!(t, Some(TokenTree::Punct(p)) if p.as_char() == c);
+    let word = |t: Option<&TokenTree>, w: &str| matches!(t, Some(TokenTree::Ident(i)) if i == w);
+    let pattern = |from: usize, to: usize, out: &mut Vec<String>| {
+        let slice: TokenStream = trees[from..to].iter().cloned().collect();
+        collect_idents(slice, out, false);
+    };
+    // Where the current match arm (or statement) started.
+    let mut arm_start = 0;
+    let mut i = 0;
+    while i < trees.len() {
+        let tree = &trees[i];
+        if let TokenTree::Group(group) = tree {
+            inner_bindings(group.stream(), out);
+        }
+        let closure_start = is(Some(tree), '|')
+            && (i == 0
+                || is(trees.get(i - 1), ',')
+                || is(trees.get(i - 1), '=')
+                || word(trees.get(i - 1), "move"));
+        if closure_start {
+            let end = (i + 1..trees.len()).find(|&j| is(trees.get(j), '|'));
+            if let Some(end) = end {
+                pattern(i + 1, end, out);
+                i = end + 1;
+                continue;
+            }
+        }
+        if word(Some(tree), "let") {
+            let end = (i + 1..trees.len()).find(|&j| {
+                is(trees.get(j), '=') && !is(trees.get(j + 1), '=') && !is(trees.get(j + 1), '>')
+            });
+            if let Some(end) = end {
+                pattern(i + 1, end, out);
+            }
+        }
+        if word(Some(tree), "for")
+            && let Some(end) = (i + 1..trees.len()).find(|&j| word(trees.get(j), "in"))
+        {
+            pattern(i + 1, end, out);
+        }
+        if is(Some(tree), '=') && is(trees.get(i + 1), '>') {
+            pattern(arm_start, i, out);
+        }
+        if is(Some(tree), ',') || is(Some(tree), ';') {
+            arm_start = i + 1;
+        }
+        if matches!(tree, TokenTree::Group(g) if g.delimiter() == proc_macro2::Delimiter::Brace) {
+            arm_start = i + 1;
+        }
+        i += 1;
     }
 }
 
@@ -177,6 +252,22 @@ mod tests {
         assert_eq!(fields, vec!["name".to_string(), "count".to_string()]);
         let (rust, _) = rewrite("x == '@'");
         assert_eq!(rust, "x == '@'");
+    }
+
+    #[test]
+    fn locals_next_to_assigns() {
+        let reads = |e: &str| reads_local(&e.parse().unwrap(), &["row".to_string()]);
+        assert!(reads("wrap(assigns.flip, list)"));
+        assert!(reads("assigns.a + offset"));
+        assert!(!reads("assigns.a + row.b"));
+        assert!(!reads("fmt(assigns.a)"));
+        assert!(!reads("match assigns.a { Some(v) => v, None => 0 }"));
+        assert!(!reads(
+            "assigns.items.iter().map(|i| i.len()).sum::<usize>()"
+        ));
+        assert!(!reads("if let Some(x) = assigns.a { x } else { 0 }"));
+        assert!(reads("match assigns.a { Some(v) => v + k, None => 0 }"));
+        assert!(reads("assigns.items.iter().map(|i| i.len() + k).count()"));
     }
 
     #[test]

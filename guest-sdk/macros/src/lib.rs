@@ -7,6 +7,7 @@ mod call;
 mod codegen;
 mod component;
 mod expr;
+mod fingerprint;
 mod parse;
 
 use proc_macro::TokenStream;
@@ -15,6 +16,16 @@ use proc_macro::TokenStream;
 #[proc_macro_derive(Assigns)]
 pub fn derive_assigns(input: TokenStream) -> TokenStream {
     assigns::derive(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Implements `Fingerprint` for a struct by hashing every field (through `Hash`): a keyed
+/// `:for` over such items renders again only the entries whose item changed. Every field's
+/// `Hash` must cover what the template shows (the standard types' do).
+#[proc_macro_derive(Fingerprint)]
+pub fn derive_fingerprint(input: TokenStream) -> TokenStream {
+    fingerprint::derive(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

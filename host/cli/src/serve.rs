@@ -7,7 +7,8 @@ use anyhow::{Context, Result, bail};
 use base64::Engine;
 use clap::Args;
 use livewasm_registry::{QuotaDefaults, Registry};
-use livewasm_runtime::{Runtime, RuntimeConfig};
+use livewasm_runtime::{ArtifactCache, Runtime, RuntimeConfig};
+use livewasm_server::dev_reload::{self, AppFile};
 use livewasm_server::{Host, ServerConfig};
 use rand::RngCore;
 
@@ -17,7 +18,9 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4000")]
     listen: String,
-    /// Development mode: error details in pages; a signing key is generated when none is given.
+    /// Development mode: error details in pages; a signing key is generated when none is given;
+    /// the `--app` files are watched and a changed one that loads replaces its app in place,
+    /// open pages of it reloading by themselves (live reload).
     #[arg(long)]
     dev: bool,
     /// A component to serve (repeatable).
@@ -52,6 +55,17 @@ pub struct ServeArgs {
     /// Default quota: connected views running at once per tenant.
     #[arg(long, default_value_t = 1000)]
     max_instances_per_tenant: u64,
+    /// Directory of compiled-component artifacts reused across restarts (must be private to
+    /// the host: its files are loaded as native code). Default: `$LIVEWASM_CACHE/artifacts`,
+    /// else `$XDG_CACHE_HOME/livewasm/artifacts`, else `~/.cache/livewasm/artifacts`.
+    #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+    cache_dir: Option<PathBuf>,
+    /// Compile every component at start, keeping no artifacts on disk.
+    #[arg(long)]
+    no_cache: bool,
+    /// Size cap of the artifact cache, MiB (least recently used artifacts go first).
+    #[arg(long, default_value_t = 1024)]
+    cache_max_mib: u64,
 }
 
 /// Decodes a key given as hex or base64.
@@ -97,6 +111,52 @@ fn secret_key(args: &ServeArgs) -> Result<Vec<u8>> {
     bail!("no signing key: pass --secret-key-file or set LIVEWASM_SECRET_KEY (or use --dev)")
 }
 
+/// The default artifact cache directory, if the environment names a cache or home directory.
+fn default_cache_dir() -> Option<PathBuf> {
+    let var = |name| {
+        std::env::var_os(name)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var("LIVEWASM_CACHE") {
+        return Some(dir.join("artifacts"));
+    }
+    let base = var("XDG_CACHE_HOME").or_else(|| var("HOME").map(|home| home.join(".cache")))?;
+    Some(base.join("livewasm").join("artifacts"))
+}
+
+/// Opens the artifact cache the flags ask for and gives it to `runtime`. A directory named with
+/// `--cache-dir` must open; a default one that does not is skipped with a warning.
+fn use_artifact_cache(args: &ServeArgs, runtime: &Runtime) -> Result<()> {
+    if args.no_cache {
+        return Ok(());
+    }
+    let max_bytes = args.cache_max_mib.saturating_mul(1 << 20);
+    let cache = match &args.cache_dir {
+        Some(dir) => ArtifactCache::open(dir, max_bytes).context("--cache-dir")?,
+        None => {
+            let Some(dir) = default_cache_dir() else {
+                tracing::warn!(
+                    "no cache directory known (set --cache-dir): compiling at every start"
+                );
+                return Ok(());
+            };
+            match ArtifactCache::open(&dir, max_bytes) {
+                Ok(cache) => cache,
+                Err(e) => {
+                    tracing::warn!("artifact cache off: {e}");
+                    return Ok(());
+                }
+            }
+        }
+    };
+    tracing::info!(dir = %cache.dir().display(), max_mib = args.cache_max_mib, "artifact cache");
+    if runtime.set_artifact_cache(cache).is_err() {
+        bail!("the runtime already has an artifact cache");
+    }
+    Ok(())
+}
+
 /// Runs the server until Ctrl-C or SIGTERM.
 pub fn run(args: ServeArgs) -> Result<()> {
     let runtime = Runtime::new(RuntimeConfig {
@@ -104,6 +164,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         memory_limit: args.memory_mib << 20,
         ..RuntimeConfig::default()
     })?;
+    use_artifact_cache(&args, &runtime)?;
     let config = ServerConfig {
         secret_key: secret_key(&args)?,
         dev: args.dev,
@@ -131,16 +192,25 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         None => Host::new(runtime.clone(), config),
     };
+    let mut watched = Vec::new();
     for path in &args.apps {
+        // Stamped before reading: a change made while the host starts is still picked up.
+        let mut file = AppFile::new(path, "");
         let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         let app = runtime
             .load_app(&wasm)
             .with_context(|| format!("loading {}", path.display()))?;
         tracing::info!(app = %app.manifest().name, digest = %&app.digest()[..12], "loaded {}", path.display());
+        file.set_app(app.manifest().name.clone());
+        watched.push(file);
         host.add_app(app)?;
     }
     let host = Arc::new(host);
     tokio.block_on(async move {
+        if args.dev && !watched.is_empty() {
+            // Dropped with the runtime when the server stops.
+            tokio::spawn(dev_reload::watch(host.clone(), watched));
+        }
         if host.registry().is_some() {
             let served = livewasm_server::platform::load_active_apps(&host)
                 .await
@@ -164,6 +234,9 @@ pub fn run(args: ServeArgs) -> Result<()> {
                     addr.port()
                 );
             }
+        }
+        if args.dev && !args.apps.is_empty() {
+            println!("  live reload: watching the --app files; open pages reload after a swap");
         }
         livewasm_server::serve(listener, host, shutdown_signal()).await?;
         println!("livewasm stopped");

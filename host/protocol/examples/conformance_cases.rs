@@ -6,6 +6,7 @@
 
 use std::error::Error;
 
+use livewasm_protocol::client::ClientRendered;
 use livewasm_protocol::diff::{apply_tree, full_tree, tree_html};
 use livewasm_protocol::rendered::{Dynamic, Tree};
 use livewasm_protocol::update::Update;
@@ -17,11 +18,14 @@ use support::Step;
 
 /// Runs one sequence through the engine: per render step `{diff, html, title, cids, full}`
 /// (`cids`: the components on the page, in document order; `full`: the complete render a join
-/// would carry); per destroy step `{destroy, removed, html}`.
+/// would carry; `streams`: the stream operations the client must apply; `stream_ids`: the DOM
+/// ids stream "0" shows according to our client model); per destroy step
+/// `{destroy, removed, html}`.
 fn steps(sequence: Vec<Step>) -> Result<Vec<Value>, Box<dyn Error>> {
     let templates = support::templates();
     let lookup = move |id: u64| templates.get(&id).cloned();
     let mut tree: Option<Tree> = None;
+    let mut client: Option<ClientRendered> = None;
     let mut out = Vec::new();
     for step in sequence {
         match step {
@@ -29,8 +33,15 @@ fn steps(sequence: Vec<Step>) -> Result<Vec<Value>, Box<dyn Error>> {
                 let title = update.title.clone();
                 let streams = stream_ops(&update);
                 let (next, diff) = apply_tree(tree.take(), update, &lookup)?;
+                let diff = diff.into_value();
+                match client.as_mut() {
+                    None => client = Some(ClientRendered::new(diff.clone())?),
+                    Some(client) => client.merge(diff.clone())?,
+                }
+                let stream_ids = client.as_ref().map(|c| c.stream_ids("0"));
                 out.push(json!({
-                    "diff": diff.into_value(),
+                    "diff": diff,
+                    "stream_ids": stream_ids,
                     "html": tree_html(&next),
                     "title": title,
                     "cids": page_cids(&next),
@@ -42,6 +53,9 @@ fn steps(sequence: Vec<Step>) -> Result<Vec<Value>, Box<dyn Error>> {
             Step::Destroy(cids) => {
                 let tree = tree.as_mut().ok_or("destroy before the first render")?;
                 let removed = tree.destroy(&cids);
+                if let Some(client) = client.as_mut() {
+                    client.prune(&removed);
+                }
                 out.push(json!({ "destroy": cids, "removed": removed, "html": tree_html(tree) }));
             }
         }
@@ -108,7 +122,12 @@ fn main() -> Result<(), Box<dyn Error>> {
     }
     for (name, sequence) in support::stream_scenarios() {
         let updates = sequence.into_iter().map(|(update, _)| update).collect();
-        cases.push(json!({ "name": name, "steps": steps(renders(updates))? }));
+        let steps = steps(renders(updates))?;
+        cases.push(json!({ "name": name, "steps": steps, "dom": true }));
+    }
+    for (name, sequence) in support::stream_component_scenarios() {
+        let sequence = sequence.into_iter().map(|(step, _)| step).collect();
+        cases.push(json!({ "name": name, "steps": steps(sequence)? }));
     }
     for seed in 1..=seeds {
         let name = format!("random seed {seed}");
@@ -119,7 +138,7 @@ fn main() -> Result<(), Box<dyn Error>> {
         cases.push(json!({ "name": name, "steps": steps(sequence)? }));
         let name = format!("random stream seed {seed}");
         let sequence = renders(support::random_stream_sequence(seed, 25));
-        cases.push(json!({ "name": name, "steps": steps(sequence)? }));
+        cases.push(json!({ "name": name, "steps": steps(sequence)?, "dom": true }));
     }
     std::fs::write(&path, serde_json::to_vec(&cases)?)?;
     println!("{} cases written to {path}", cases.len());

@@ -45,6 +45,8 @@ pub struct ClientRendered {
     title: Option<String>,
     /// The items each stream shows, by stream ref.
     streams: BTreeMap<String, StreamChildren>,
+    /// False until the join's render is merged.
+    joined: bool,
 }
 
 impl ClientRendered {
@@ -52,6 +54,7 @@ impl ClientRendered {
     pub fn new(full: Value) -> Result<ClientRendered, ClientError> {
         let mut client = ClientRendered::default();
         client.merge(full)?;
+        client.joined = true;
         Ok(client)
     }
 
@@ -109,6 +112,11 @@ impl ClientRendered {
         }
         // Deletes look the id up in the whole document, i.e. in every stream.
         let mut removed = Vec::new();
+        if !self.joined {
+            // The dead render showed the join's items: the join patch removes them and brings
+            // back those it inserts (`update_only` ones included).
+            removed.extend(patch.entries.iter().cloned());
+        }
         for id in &patch.deletes {
             for children in self.streams.values_mut() {
                 if let Some(item) = children.remove(id) {

@@ -5,7 +5,9 @@
 //! template table `p`; later renders carry only changed slots; a node whose template changed is
 //! sent whole with its statics; comprehensions are diffed by key when entries have keys (moves as
 //! integer or `[old, diff]` entries with `km`), by index otherwise. Leaves are always strings;
-//! integers are component ids.
+//! integers are component ids. A stream comprehension carries `stream: [ref, inserts, deletes]`
+//! (plus `true` when resetting), its statics only the first time and, as entries, only the items
+//! inserted now; the kept tree forgets them at the next render, as the client does.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;

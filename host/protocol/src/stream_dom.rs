@@ -2,8 +2,11 @@
 //! modelled on the stream's items alone: deletes and a reset remove elements first, then each
 //! inserted entry in order either updates the element with its id in place or is added at its
 //! `at` position (`-1` end, `0` start, `n` index `n`) and, when it has a `limit`, trims the
-//! children from the other end. `update_only` entries are added only if their element was
-//! removed by this same patch (the client restores it).
+//! children from the other end (an element present before the patch and trimmed that way is not
+//! brought back by its own entry later in the patch). `update_only` entries are added only if
+//! their element was removed by this same patch's deletes or reset (the client restores it).
+//! The stream's container is assumed to exist before the patch (as after a dead render) and
+//! to hold nothing but the stream's items.
 
 use std::collections::BTreeMap;
 
@@ -69,10 +72,14 @@ impl StreamChildren {
             .map(|item| item.dom_id)
             .filter(|id| patch.inserts.contains_key(id))
             .collect();
+        // The elements present when the morph starts are matched by id: they are patched where
+        // they stand, and one a limit removed earlier in this patch stays removed.
+        let present: Vec<String> = self.ids();
         for entry in patch.entries {
-            if let Some(existing) = self.items.iter_mut().find(|i| i.dom_id == entry.dom_id) {
-                // An element the client has is patched where it stands.
-                *existing = entry;
+            if present.contains(&entry.dom_id) {
+                if let Some(existing) = self.items.iter_mut().find(|i| i.dom_id == entry.dom_id) {
+                    *existing = entry;
+                }
                 continue;
             }
             let Some(&(at, limit, update_only)) = patch.inserts.get(&entry.dom_id) else {
@@ -274,6 +281,26 @@ mod tests {
             ["m", "x"],
             "update_only restores only what the reset removed"
         );
+    }
+
+    #[test]
+    fn an_element_trimmed_by_a_limit_is_not_brought_back_by_its_own_entry() {
+        let mut c = StreamChildren::default();
+        let three = [
+            ("a", -1, None, false),
+            ("b", -1, None, false),
+            ("c", -1, None, false),
+        ];
+        apply(&mut c, patch(&three, &[], false));
+        apply(
+            &mut c,
+            patch(
+                &[("z", 0, Some(2), false), ("c", -1, None, false)],
+                &[],
+                false,
+            ),
+        );
+        assert_eq!(c.ids(), ["z", "a"]);
     }
 
     #[test]

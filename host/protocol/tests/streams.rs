@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 mod support;
 use support::{
-    html, page, random_stream_sequence, stream_page, stream_scenarios, templates, update,
+    html, random_stream_sequence, stream_page, stream_scenarios, streamed, templates, update,
 };
 
 #[derive(Default)]
@@ -64,7 +64,7 @@ fn the_first_render_carries_statics_entries_and_operations() {
             },
             "s": 0,
             "p": {
-                "0": ["<div><h1>", "</h1><ul>", "</ul></div>"],
+                "0": ["<div><h1>", "</h1><ul id=\"items\" phx-update=\"stream\">", "</ul></div>"],
                 "1": ["<li id=\"", "\">", "</li>"]
             }
         })
@@ -96,7 +96,7 @@ fn later_renders_send_only_new_items_without_statics_and_reset_only_when_true() 
     // Re-rendered with nothing to do: the stream is not sent at all.
     let diff = s.step(stream_page("t4", &[], &[], false));
     assert_eq!(diff, json!({"0": "t4"}));
-    let diff = s.step(update(vec![page(html("t5"), D::Unchanged)], vec![]));
+    let diff = s.step(update(vec![streamed(html("t5"), D::Unchanged)], vec![]));
     assert_eq!(diff, json!({"0": "t5"}));
 }
 
@@ -112,22 +112,22 @@ fn the_kept_tree_holds_only_the_latest_items() {
     // The dead render's HTML shows the first batch.
     assert_eq!(
         tree_html(s.tree.as_ref().unwrap()),
-        "<div><h1>t1</h1><ul><li id=\"a\">t1</li><li id=\"b\">t1</li></ul></div>"
+        "<div><h1>t1</h1><ul id=\"items\" phx-update=\"stream\"><li id=\"a\">t1</li><li id=\"b\">t1</li></ul></div>"
     );
     s.step(stream_page("t2", &[("c", -1, None, false)], &[], false));
     assert_eq!(
         tree_html(s.tree.as_ref().unwrap()),
-        "<div><h1>t2</h1><ul><li id=\"c\">t2</li></ul></div>"
+        "<div><h1>t2</h1><ul id=\"items\" phx-update=\"stream\"><li id=\"c\">t2</li></ul></div>"
     );
-    s.step(update(vec![page(html("t3"), D::Unchanged)], vec![]));
+    s.step(update(vec![streamed(html("t3"), D::Unchanged)], vec![]));
     assert_eq!(
         tree_html(s.tree.as_ref().unwrap()),
-        "<div><h1>t3</h1><ul></ul></div>"
+        "<div><h1>t3</h1><ul id=\"items\" phx-update=\"stream\"></ul></div>"
     );
     // The client model still shows every item, in DOM order.
     assert_eq!(
         s.page(),
-        "<div><h1>t3</h1><ul><li id=\"a\">t1</li><li id=\"b\">t1</li><li id=\"c\">t2</li></ul></div>"
+        "<div><h1>t3</h1><ul id=\"items\" phx-update=\"stream\"><li id=\"a\">t1</li><li id=\"b\">t1</li><li id=\"c\">t2</li></ul></div>"
     );
 }
 
@@ -174,4 +174,44 @@ fn random_stream_sequences_keep_the_client_model_consistent() {
             assert_eq!(shown, ids, "seed {seed}");
         }
     }
+}
+
+#[test]
+fn streams_inside_live_components_keep_their_own_items() {
+    let mut s = Session::default();
+    for (i, (step, expected)) in support::stream_component_scenarios()
+        .into_iter()
+        .flat_map(|(_, steps)| steps)
+        .enumerate()
+    {
+        let support::Step::Render(update) = step else {
+            unreachable!("renders only")
+        };
+        let diff = s.step(update);
+        if i == 1 {
+            // A component-only diff: card 1's stream, without statics.
+            assert_eq!(
+                diff,
+                json!({"c": {"1": {"1": {
+                    "k": {"0": {"0": "c", "1": "one"}, "kc": 1},
+                    "stream": ["1-0", [["c", 0, 2, false]], []]
+                }}}})
+            );
+        }
+        let client = s.client.as_ref().unwrap();
+        for (stream_ref, ids) in expected {
+            assert_eq!(
+                client.stream_ids(stream_ref),
+                ids,
+                "step {i}, stream {stream_ref}"
+            );
+        }
+    }
+    assert_eq!(
+        s.page(),
+        "<div><h1>cards</h1><ul>\
+         <li id=\"c1\"><section><h2>first</h2><ul><li id=\"z\">one</li></ul></section></li>\
+         <li id=\"c2\"><section><h2>second!</h2><ul><li id=\"y\">two</li></ul></section></li>\
+         </ul></div>"
+    );
 }

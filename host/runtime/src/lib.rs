@@ -6,6 +6,7 @@
 //! instance. Rendering goes through [`livewasm_protocol::diff`], with template statics fetched
 //! from the guest once per app and shared by all its instances.
 
+mod artifact_cache;
 mod bindings;
 mod config;
 mod error;
@@ -15,6 +16,7 @@ mod messaging;
 mod runtime;
 mod uploads;
 
+pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
 pub use config::RuntimeConfig;
 pub use error::{CallError, RuntimeError, TrapKind};
 pub use host_state::{Effects, Navigation, NavigationKind, TimerCommand};

@@ -1,8 +1,8 @@
 //! [`Runtime`] (engine, linker, epoch ticker) and [`App`] (a compiled component).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Instant;
 
 use livewasm_protocol::rendered::Statics;
@@ -12,6 +12,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, StoreLimitsBuilder,
 };
 
+use crate::artifact_cache::ArtifactCache;
 use crate::bindings::livewasm::view::types;
 use crate::bindings::{View, ViewPre};
 use crate::host_state::HostState;
@@ -167,6 +168,10 @@ pub(crate) struct RuntimeInner {
     pub(crate) config: RuntimeConfig,
     pub(crate) started: Instant,
     stop: Arc<AtomicBool>,
+    /// Where compiled components are kept across restarts, when set.
+    artifacts: OnceLock<ArtifactCache>,
+    /// Components compiled (not loaded from an artifact) since the runtime started.
+    compilations: AtomicU64,
 }
 
 impl Drop for RuntimeInner {
@@ -216,6 +221,8 @@ impl Runtime {
                 config,
                 started: Instant::now(),
                 stop,
+                artifacts: OnceLock::new(),
+                compilations: AtomicU64::new(0),
             }),
         })
     }
@@ -225,14 +232,51 @@ impl Runtime {
         &self.inner.config
     }
 
-    /// Compiles a component, checks it against the `view` world, and reads its manifest.
+    /// Keeps compiled components in `cache` from now on and loads them from it instead of
+    /// compiling (see [`ArtifactCache`] for its trust model). Gives the cache back when one is
+    /// set already.
+    pub fn set_artifact_cache(&self, cache: ArtifactCache) -> Result<(), ArtifactCache> {
+        self.inner.artifacts.set(cache)
+    }
+
+    /// The artifact cache in use, if any.
+    pub fn artifact_cache(&self) -> Option<&ArtifactCache> {
+        self.inner.artifacts.get()
+    }
+
+    /// Components compiled by this runtime so far (those loaded from an artifact not counted).
+    pub fn compilations(&self) -> u64 {
+        self.inner.compilations.load(Ordering::Relaxed)
+    }
+
+    /// The component from the artifact cache, else compiled (and `true`: store it once it
+    /// proves loadable).
+    fn component(&self, wasm: &[u8], digest: &str) -> Result<(Component, bool), RuntimeError> {
+        let engine = &self.inner.engine;
+        if let Some(component) = self.artifact_cache().and_then(|c| c.load(engine, digest)) {
+            tracing::info!(digest = %&digest[..12], "component loaded from the artifact cache");
+            return Ok((component, false));
+        }
+        let started = Instant::now();
+        let component =
+            Component::new(engine, wasm).map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
+        self.inner.compilations.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            digest = %&digest[..12],
+            ms = started.elapsed().as_millis() as u64,
+            "component compiled"
+        );
+        Ok((component, true))
+    }
+
+    /// Compiles a component (or loads it from the artifact cache), checks it against the
+    /// `view` world, and reads its manifest.
     pub fn load_app(&self, wasm: &[u8]) -> Result<App, RuntimeError> {
         let digest = Sha256::digest(wasm)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect::<String>();
-        let component = Component::new(&self.inner.engine, wasm)
-            .map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
+        let (component, compiled) = self.component(wasm, &digest)?;
         let pre = self
             .inner
             .linker
@@ -263,6 +307,10 @@ impl Runtime {
         if let Some(inner) = Arc::get_mut(&mut app.inner) {
             inner.name = Arc::from(manifest.name.as_str());
             inner.manifest = manifest;
+        }
+        // Only components that load as apps are kept: a refused upload leaves nothing behind.
+        if compiled && let Some(cache) = self.artifact_cache() {
+            cache.store(&self.inner.engine, &app.inner.digest, &component);
         }
         Ok(app)
     }
@@ -428,6 +476,12 @@ impl App {
         &self.inner.digest
     }
 
+    /// How many handles share this compiled component (this one included): every running
+    /// instance, served site and cache entry holds one.
+    pub fn handles(&self) -> usize {
+        Arc::strong_count(&self.inner)
+    }
+
     /// A fresh instance with its own store, fuel and memory cap.
     pub fn instantiate(&self) -> Result<Instance, RuntimeError> {
         let runtime = &self.inner.runtime;
@@ -510,5 +564,28 @@ mod tests {
         assert!(!container_ok(&container("1div", &[])));
         assert!(!container_ok(&container("div", &[("on click", "x")])));
         assert!(!container_ok(&container("div", &[("\"x", "y")])));
+    }
+
+    fn hook(name: &str, source: &str) -> types::ClientHook {
+        types::ClientHook {
+            name: name.into(),
+            source: source.into(),
+        }
+    }
+
+    #[test]
+    fn client_hooks_are_checked() {
+        assert!(check_client_hooks(&[hook("Sortable", "{}"), hook("Game.Board-2", "{}")]).is_ok());
+        for bad in ["", "2d", "a b", "x\"];", "<script>"] {
+            assert!(check_client_hooks(&[hook(bad, "{}")]).is_err(), "{bad:?}");
+        }
+        assert!(check_client_hooks(&[hook("A", "{}"), hook("A", "{}")]).is_err());
+        assert!(check_client_hooks(&[hook("A", "  ")]).is_err());
+        let many: Vec<_> = (0..=MAX_CLIENT_HOOKS)
+            .map(|i| hook(&format!("H{i}"), "{}"))
+            .collect();
+        assert!(check_client_hooks(&many).is_err());
+        let big = "x".repeat(MAX_CLIENT_HOOK_BYTES + 1);
+        assert!(check_client_hooks(&[hook("Big", &big)]).is_err());
     }
 }

@@ -22,7 +22,7 @@ use crate::navigate::{self, Outcome};
 use crate::pubsub::{INBOX_CAPACITY, Subscriptions};
 use crate::routes::query_params;
 use crate::session;
-use crate::sites::{InstanceSlot, SiteRef};
+use crate::sites::{InstanceSlot, SiteRef, TenantUsage};
 use crate::tokens::{self, TokenError};
 
 mod uploads;
@@ -56,6 +56,8 @@ struct Channel {
     tasks: HashMap<String, u64>,
     /// Tasks started by the last callback, not yet handed to a runner.
     pending: Vec<PendingTask>,
+    /// The tenant's instance counter (platform sites): a task's instance counts too.
+    usage: Option<Arc<TenantUsage>>,
     /// The view's upload entries and their received bytes (deleted with the channel).
     uploads: crate::uploads::SharedUploads,
 }
@@ -92,12 +94,20 @@ pub struct PendingTask {
     app: livewasm_runtime::App,
     task: String,
     args: Value,
+    usage: Option<Arc<TenantUsage>>,
 }
 
 impl PendingTask {
     /// Runs the task in a fresh instance of its app (blocking: fuel and a deadline bound it).
+    /// On a platform site the instance counts against the tenant's instance quota while it
+    /// runs; a tenant at its quota gets a failed result.
     pub fn run(self) -> Inbound {
-        let result = self.app.run_task(&self.task, &self.args);
+        let slot = self.usage.as_ref().map(|usage| usage.try_acquire());
+        let result = match slot {
+            Some(None) => Err("the tenant is at its instance quota".to_string()),
+            _ => self.app.run_task(&self.task, &self.args),
+        };
+        drop(slot);
         Inbound::Task(TaskDone {
             channel: self.channel,
             name: self.name,
@@ -115,6 +125,8 @@ pub struct Connection {
     channels: HashMap<String, Channel>,
     inbox_tx: mpsc::Sender<Inbound>,
     inbox_rx: Option<mpsc::Receiver<Inbound>>,
+    /// The dev reload channel, once the page's glue joined it.
+    reload: Option<crate::dev_reload::Joined>,
 }
 
 /// Why a join was refused: the reply's `reason`.
@@ -149,6 +161,7 @@ impl Connection {
             channels: HashMap::new(),
             inbox_tx,
             inbox_rx: Some(inbox_rx),
+            reload: None,
         }
     }
 
@@ -174,6 +187,16 @@ impl Connection {
         let mut out = Vec::new();
         match (frame.topic.as_str(), frame.event.as_str()) {
             ("phoenix", "heartbeat") => out.push(frame.reply("ok", json!({}))),
+            (crate::dev_reload::TOPIC, "phx_join") => {
+                let default_site = self.site == SiteRef::Default;
+                let (frames, joined) = crate::dev_reload::join(&self.host, default_site, &frame);
+                out.extend(frames);
+                self.reload = joined;
+            }
+            (crate::dev_reload::TOPIC, "phx_leave") => {
+                self.reload = None;
+                out.push(frame.reply("ok", json!({})));
+            }
             (topic, "phx_join") if topic.starts_with("lvu:") => self.join_upload(&frame, &mut out),
             (topic, "phx_leave") if topic.starts_with("lvu:") => {
                 self.leave_upload(&frame, &mut out)
@@ -191,6 +214,11 @@ impl Connection {
         }
         self.flush_upload_closes(&mut out);
         out
+    }
+
+    /// Frames telling this socket's page that its app was replaced (dev live reload).
+    pub(crate) fn dev_reloaded(&self, reloaded: &crate::dev_reload::Reloaded) -> Vec<Frame> {
+        crate::dev_reload::on_reloaded(self.reload.as_ref(), reloaded)
     }
 
     /// The earliest timer deadline of any view.
@@ -590,6 +618,7 @@ impl Connection {
             bus,
             tasks: HashMap::new(),
             pending: Vec::new(),
+            usage: matched.site.as_ref().map(|site| site.usage.clone()),
             uploads: self.new_view_uploads(),
         };
         uploads::attach(&mut channel.instance, &channel.uploads);
@@ -1019,6 +1048,7 @@ fn apply_task(channel: &mut Channel, command: livewasm_runtime::TaskCommand) {
                 app: channel.instance.app().clone(),
                 task,
                 args,
+                usage: channel.usage.clone(),
             });
         }
         TaskCommand::Cancel { name } => {

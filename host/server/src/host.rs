@@ -91,6 +91,8 @@ pub struct Host {
     pub(crate) broker: Arc<crate::pubsub::Broker>,
     /// The temp area and byte budgets of file uploads.
     uploads: Arc<crate::uploads::UploadSpace>,
+    /// Live reload in dev: the generations of the default site's apps and their swaps.
+    dev_reload: crate::dev_reload::Reloads,
 }
 
 impl Host {
@@ -103,6 +105,7 @@ impl Host {
             sites: Sites::default(),
             broker: Arc::default(),
             uploads: crate::uploads::UploadSpace::new(config.uploads.clone()),
+            dev_reload: crate::dev_reload::Reloads::default(),
             config,
         }
     }
@@ -162,6 +165,44 @@ impl Host {
         let added = mount_routes(&app, &routes)?;
         routes.extend(added);
         Ok(())
+    }
+
+    /// Replaces app `old` of the default site with `app` (live reload in dev): new page loads
+    /// and joins use it from now on, views already running keep their instance, and dev pages
+    /// of either app are told to reload. Refused, `old` still served, when `app`'s routes clash
+    /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
+    /// component `old` already is (nothing changes).
+    pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
+        let mut routes = self
+            .routes
+            .write()
+            .map_err(|_| ServerError::DuplicateApp("route table poisoned".into()))?;
+        let is_old = |m: &Mounted| m.app.manifest().name == old;
+        if routes
+            .iter()
+            .any(|m| is_old(m) && m.app.digest() == app.digest())
+        {
+            return Ok(false);
+        }
+        let name = app.manifest().name.clone();
+        let at = routes.iter().position(is_old).unwrap_or(routes.len());
+        let mut kept: Vec<Mounted> = routes.iter().filter(|m| !is_old(m)).cloned().collect();
+        if name != old && kept.iter().any(|m| m.app.manifest().name == name) {
+            return Err(ServerError::DuplicateApp(name));
+        }
+        let added = mount_routes(&app, &kept)?;
+        // The new routes take the old ones' place: matching order is kept.
+        let at = at.min(kept.len());
+        kept.splice(at..at, added);
+        *routes = kept;
+        drop(routes);
+        self.dev_reload.swapped(old, &name);
+        Ok(true)
+    }
+
+    /// Live reload in dev: generations and swap notices of the default site's apps.
+    pub(crate) fn dev_reloads(&self) -> &crate::dev_reload::Reloads {
+        &self.dev_reload
     }
 
     /// Every route of the default site, as `(app, path, view)`.

@@ -125,6 +125,9 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
             );
         }
     };
+    // Dev live reload: the generations are read before routing (see `Reloads::snapshot`).
+    let reloads = (host.config().dev && site == SiteRef::Default)
+        .then(|| host.dev_reloads().snapshot());
     let Some(matched) = host.route_in(&site, uri.path()) else {
         if host.http_route_in(&site, "GET", uri.path()).is_some() {
             return crate::controller::handle(State(host), request).await;
@@ -266,6 +269,8 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         data.insert("site".into(), Value::from(label));
     }
     let static_token = tokens::sign(&key, data);
+    // Dev pages of the `--app` files learn of swaps (live reload); platform sites never do.
+    let reload_token = reloads.map(|generations| generations.token(&app_name));
     let title = title.unwrap_or(app_name);
     let hooks_script = crate::client_hooks::script(&app);
     let body = view_page(&PageParts {
@@ -277,6 +282,7 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         inner: &inner,
         container: matched.route.container.as_ref(),
         hooks_script: hooks_script.as_ref().map(|s| s.path.as_str()),
+        reload_token: reload_token.as_deref(),
     });
     let mut response = page_response(StatusCode::OK, body);
     if let Some(cookie) = new_cookie

@@ -15,6 +15,7 @@ mod client_hooks;
 mod config;
 mod connection;
 mod controller;
+pub mod dev_reload;
 mod error;
 mod form;
 mod host;

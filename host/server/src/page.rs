@@ -28,6 +28,8 @@ pub(crate) struct PageParts<'a> {
     pub(crate) container: Option<&'a livewasm_runtime::Container>,
     /// The app's client hook script (`/assets/hooks/<hash>.js`), if it ships hooks.
     pub(crate) hooks_script: Option<&'a str>,
+    /// Dev live reload: the page's app and generation, for the glue's reload channel.
+    pub(crate) reload_token: Option<&'a str>,
 }
 
 /// The container's tag and its extra attributes, rendered (`div` and none by default).
@@ -63,11 +65,20 @@ pub(crate) fn view_page(parts: &PageParts<'_>) -> String {
         .hooks_script
         .map(|src| format!("<script defer src=\"{}\"></script>\n", escape(src)))
         .unwrap_or_default();
+    let reload = parts
+        .reload_token
+        .map(|token| {
+            format!(
+                "<meta name=\"livewasm-reload\" content=\"{}\">\n",
+                escape(token)
+            )
+        })
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"csrf-token\" content=\"{csrf}\">\n\
-<title data-default=\"{title}\">{title}</title>\n\
+{reload}<title data-default=\"{title}\">{title}</title>\n\
 <style>{STYLE}</style>\n\
 {hooks}<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body>\n\
 <{tag} id=\"{id}\"{attrs} data-phx-main data-phx-session=\"{session}\" data-phx-static=\"{static_token}\">{inner}</{tag}>\n\

@@ -155,10 +155,18 @@ pub(crate) async fn serve_version(
     Ok(())
 }
 
+/// How many compiled versions `host` keeps in memory (served, used by running views, or idle
+/// within the cache's bounds).
+pub fn compiled_versions(host: &Host) -> usize {
+    host.sites.compiled_count()
+}
+
 /// Loads and serves the active version of every app in the registry; returns how many apps
 /// are served. An app whose stored component no longer loads is logged and skipped.
 pub async fn load_active_apps(host: &std::sync::Arc<Host>) -> Result<usize, PlatformError> {
     let registry = host.registry().ok_or(PlatformError::NoRegistry)?.clone();
+    let started = std::time::Instant::now();
+    let compiled_before = host.runtime().compilations();
     let mut served = 0;
     for tenant in registry.tenants().await? {
         for app in registry.apps(&tenant.id).await? {
@@ -176,6 +184,12 @@ pub async fn load_active_apps(host: &std::sync::Arc<Host>) -> Result<usize, Plat
             }
         }
     }
+    tracing::info!(
+        served,
+        compiled = host.runtime().compilations() - compiled_before,
+        ms = started.elapsed().as_millis() as u64,
+        "active versions loaded"
+    );
     Ok(served)
 }
 

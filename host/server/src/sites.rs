@@ -1,9 +1,17 @@
 //! Platform sites: one app of one tenant served on its own origin, the per-tenant instance
 //! accounting that enforces `max_concurrent_instances`, and the compiled-component cache.
+//!
+//! The compiled cache keeps a version compiled while anything uses it (a served site, a
+//! running view or task: each holds a handle on the compiled component) and, beyond that, only
+//! the [`MAX_IDLE_COMPILED`] most recently used idle versions, each for at most
+//! [`IDLE_COMPILED_TTL`]: a rollback or re-activation soon after a deploy needs no
+//! recompilation, while a long-lived host that sees many deploys does not keep every version
+//! it ever compiled (the on-disk artifact cache still makes a later recompilation cheap).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use livewasm_runtime::App;
 use serde::Serialize;
@@ -126,15 +134,73 @@ pub(crate) struct Site {
     pub(crate) usage: Arc<TenantUsage>,
 }
 
+/// Most compiled versions kept while nothing uses them.
+pub(crate) const MAX_IDLE_COMPILED: usize = 8;
+/// How long a compiled version nothing uses is kept.
+pub(crate) const IDLE_COMPILED_TTL: Duration = Duration::from_secs(15 * 60);
+
+/// A compiled component in the cache.
+struct Compiled {
+    app: App,
+    /// When it was last compiled, looked up or used by a site or instance.
+    last_used: Instant,
+}
+
+/// One cache entry as the trimming policy sees it.
+#[derive(Debug, Clone, Copy)]
+struct EntryUse {
+    /// Something besides the cache holds the component (a site, a view, a task).
+    in_use: bool,
+    last_used: Instant,
+}
+
+/// Which entries to drop: every entry in use stays; of the idle ones, those last used more
+/// than `ttl` ago go, and of the rest only the `max_idle` most recently used stay.
+fn to_evict<K: Clone>(
+    entries: &[(K, EntryUse)],
+    now: Instant,
+    max_idle: usize,
+    ttl: Duration,
+) -> Vec<K> {
+    let mut idle: Vec<&(K, EntryUse)> = entries.iter().filter(|(_, e)| !e.in_use).collect();
+    idle.sort_by_key(|(_, e)| std::cmp::Reverse(e.last_used));
+    idle.iter()
+        .enumerate()
+        .filter(|(rank, (_, e))| {
+            *rank >= max_idle || now.saturating_duration_since(e.last_used) > ttl
+        })
+        .map(|(_, (key, _))| key.clone())
+        .collect()
+}
+
 /// Every platform site, the per-tenant usage and the compiled components.
-#[derive(Default)]
 pub(crate) struct Sites {
     sites: RwLock<HashMap<(String, String), Arc<Site>>>,
     usage: RwLock<HashMap<String, Arc<TenantUsage>>>,
-    compiled: Mutex<HashMap<String, App>>,
+    compiled: Mutex<HashMap<String, Compiled>>,
+    max_idle_compiled: usize,
+    idle_compiled_ttl: Duration,
+}
+
+impl Default for Sites {
+    fn default() -> Self {
+        Sites::with_compiled_bounds(MAX_IDLE_COMPILED, IDLE_COMPILED_TTL)
+    }
 }
 
 impl Sites {
+    /// No sites yet; the compiled cache keeps at most `max_idle` unused versions, each for at
+    /// most `ttl`.
+    pub(crate) fn with_compiled_bounds(max_idle: usize, ttl: Duration) -> Sites {
+        Sites {
+            sites: RwLock::default(),
+            usage: RwLock::default(),
+            compiled: Mutex::default(),
+            max_idle_compiled: max_idle,
+            idle_compiled_ttl: ttl,
+        }
+    }
+
     /// The usage record of `tenant` (created on first use), with its limit updated.
     pub(crate) fn usage(&self, tenant: &str, limit: u64) -> Arc<TenantUsage> {
         if let Some(usage) = self.usage.read().ok().and_then(|m| m.get(tenant).cloned()) {
@@ -197,6 +263,8 @@ impl Sites {
             Err(poisoned) => poisoned.into_inner(),
         };
         map.insert(key, Arc::new(site));
+        drop(map);
+        self.trim_compiled();
     }
 
     /// Stops serving `tenant/app`: new page loads and joins on its origin find no site from
@@ -207,6 +275,7 @@ impl Sites {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
+        // Its compiled version is trimmed at the next deploy, once nothing uses it.
         map.remove(&(tenant.to_string(), app.to_string()))
     }
 
@@ -236,13 +305,57 @@ impl Sites {
 
     /// A component compiled earlier, by sha256.
     pub(crate) fn compiled(&self, sha256: &str) -> Option<App> {
-        self.compiled.lock().ok()?.get(sha256).cloned()
+        let mut map = self.compiled.lock().ok()?;
+        let entry = map.get_mut(sha256)?;
+        entry.last_used = Instant::now();
+        Some(entry.app.clone())
     }
 
-    /// Keeps a compiled component for later activations.
+    /// Keeps a compiled component for later activations (and trims the cache).
     pub(crate) fn remember(&self, sha256: &str, app: App) {
         if let Ok(mut map) = self.compiled.lock() {
-            map.insert(sha256.to_string(), app);
+            map.insert(
+                sha256.to_string(),
+                Compiled {
+                    app,
+                    last_used: Instant::now(),
+                },
+            );
+        }
+        self.trim_compiled();
+    }
+
+    /// How many compiled versions the cache holds.
+    pub(crate) fn compiled_count(&self) -> usize {
+        self.compiled.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    /// Drops the compiled versions nothing uses beyond the idle bounds (see the module doc).
+    pub(crate) fn trim_compiled(&self) {
+        let Ok(mut map) = self.compiled.lock() else {
+            return;
+        };
+        let now = Instant::now();
+        let entries: Vec<(String, EntryUse)> = map
+            .iter_mut()
+            .map(|(sha, entry)| {
+                // The cache's own handle is one; any other is a site, a view or a task.
+                let in_use = entry.app.handles() > 1;
+                if in_use {
+                    entry.last_used = now;
+                }
+                let last_used = entry.last_used;
+                (sha.clone(), EntryUse { in_use, last_used })
+            })
+            .collect();
+        for sha in to_evict(
+            &entries,
+            now,
+            self.max_idle_compiled,
+            self.idle_compiled_ttl,
+        ) {
+            map.remove(&sha);
+            tracing::debug!(sha256 = %sha, "compiled version dropped from memory");
         }
     }
 }
@@ -250,6 +363,100 @@ impl Sites {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn entry(in_use: bool, age_secs: u64, now: Instant) -> EntryUse {
+        EntryUse {
+            in_use,
+            last_used: now - Duration::from_secs(age_secs),
+        }
+    }
+
+    #[test]
+    fn trimming_keeps_what_is_used_and_the_most_recent_idle_versions() {
+        let now = Instant::now() + Duration::from_secs(10_000);
+        let ttl = Duration::from_secs(600);
+        let entries = vec![
+            ("served-old", entry(true, 5_000, now)),
+            ("idle-1", entry(false, 10, now)),
+            ("idle-2", entry(false, 20, now)),
+            ("idle-3", entry(false, 30, now)),
+            ("idle-expired", entry(false, 601, now)),
+            ("served", entry(true, 0, now)),
+        ];
+        let mut evicted = to_evict(&entries, now, 2, ttl);
+        evicted.sort();
+        assert_eq!(evicted, vec!["idle-3", "idle-expired"]);
+        assert!(to_evict(&entries, now, 10, Duration::from_secs(100_000)).is_empty());
+        let mut all_idle = to_evict(&entries, now, 0, ttl);
+        all_idle.sort();
+        assert_eq!(all_idle, vec!["idle-1", "idle-2", "idle-3", "idle-expired"]);
+    }
+
+    /// `n` separately loaded copies of the thermostat component (compiled once, then loaded
+    /// from an artifact cache in a temp dir: each copy is its own compiled component).
+    fn thermostats(n: usize) -> Vec<App> {
+        let dir = std::env::var_os("LIVEWASM_COMPONENTS").map_or_else(
+            || std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/components"),
+            std::path::PathBuf::from,
+        );
+        let wasm = std::fs::read(dir.join("thermostat.wasm"))
+            .expect("thermostat.wasm (run `cargo xtask build thermostat`)");
+        let runtime = livewasm_runtime::Runtime::new(livewasm_runtime::RuntimeConfig {
+            max_instances: 8,
+            ..livewasm_runtime::RuntimeConfig::default()
+        })
+        .expect("runtime");
+        let cache_dir = tempfile::tempdir().expect("tempdir");
+        let cache =
+            livewasm_runtime::ArtifactCache::open(cache_dir.path(), 1 << 30).expect("cache");
+        assert!(runtime.set_artifact_cache(cache).is_ok());
+        let apps: Vec<App> = (0..n)
+            .map(|_| runtime.load_app(&wasm).expect("load"))
+            .collect();
+        assert_eq!(runtime.compilations(), 1);
+        apps
+    }
+
+    #[test]
+    fn compiled_cache_keeps_used_versions_and_a_few_recent_idle_ones() {
+        let sites = Sites::with_compiled_bounds(2, Duration::from_secs(3600));
+        let mut apps = thermostats(5);
+        let running = apps[1].instantiate().expect("a running view");
+        let served = Sites::build(
+            "acme",
+            "thermostat",
+            1,
+            apps[0].clone(),
+            sites.usage("acme", 10),
+        )
+        .expect("site");
+        sites.install(served);
+        for (n, app) in apps.drain(..).enumerate() {
+            sites.remember(&format!("v{n}"), app);
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // v0 is served, v1 has a running view; of the idle v2, v3, v4 the two most recent stay.
+        assert_eq!(sites.compiled_count(), 4);
+        for kept in ["v0", "v1", "v3", "v4"] {
+            assert!(sites.compiled(kept).is_some(), "{kept}");
+        }
+        assert!(sites.compiled("v2").is_none());
+
+        // The view ends and the app is deleted: v0 and v1 are idle now, and only two stay.
+        drop(running);
+        assert!(sites.remove("acme", "thermostat").is_some());
+        sites.trim_compiled();
+        assert_eq!(sites.compiled_count(), 2);
+
+        // Idle versions past their time are dropped at the next trim.
+        let short = Sites::with_compiled_bounds(8, Duration::ZERO);
+        for (n, app) in thermostats(2).into_iter().enumerate() {
+            short.remember(&format!("v{n}"), app);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+        short.trim_compiled();
+        assert_eq!(short.compiled_count(), 0);
+    }
 
     #[test]
     fn instance_quota_counts_and_releases() {

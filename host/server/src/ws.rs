@@ -109,6 +109,7 @@ async fn run(
     session: Option<serde_json::Value>,
 ) {
     let timeout = host.config().heartbeat_timeout;
+    let mut reloads = crate::dev_reload::Listener::new(&host);
     let mut connection = Connection::for_site(host, site, session);
     let Some(mut inbox) = connection.take_inbox() else {
         return;
@@ -156,6 +157,11 @@ async fn run(
                         }
                         break;
                     }
+                }
+            }
+            reloaded = reloads.next() => {
+                if !send_all(&mut socket, connection.dev_reloaded(&reloaded)).await {
+                    break;
                 }
             }
             Some(inbound) = inbox.recv() => {

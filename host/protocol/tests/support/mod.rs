@@ -33,6 +33,14 @@ pub fn templates() -> HashMap<u64, Arc<Statics>> {
         t(ROW, &["<div class=\"row\" id=\"", "\">", "</div>"]),
         t(CARD, &["<section><h2>", "</h2><ul>", "</ul></section>"]),
         t(NOT_ROOT, &["<b>", "</b><i></i>"]),
+        t(
+            STREAM_PAGE,
+            &[
+                "<div><h1>",
+                "</h1><ul id=\"items\" phx-update=\"stream\">",
+                "</ul></div>",
+            ],
+        ),
     ]
     .into_iter()
     .collect()
@@ -44,6 +52,16 @@ pub const ROW: u64 = 10;
 pub const CARD: u64 = 11;
 /// A template that is not a single element (components may not use it).
 pub const NOT_ROOT: u64 = 12;
+/// The page of the stream cases: `<div><h1>…</h1><ul id="items" phx-update="stream">…</ul>`.
+pub const STREAM_PAGE: u64 = 13;
+
+/// A stream page node: title and list slot.
+pub fn streamed(title: D, list: D) -> UpdateNode {
+    UpdateNode {
+        template: STREAM_PAGE,
+        dynamics: vec![title, list],
+    }
+}
 
 pub fn html(s: &str) -> D {
     D::Html(s.to_string())
@@ -650,7 +668,7 @@ pub fn stream_page(
 ) -> Update {
     let entries: Vec<(&str, &str)> = inserts.iter().map(|(id, ..)| (*id, title)).collect();
     update(
-        vec![page(html(title), D::List(0))],
+        vec![streamed(html(title), D::List(0))],
         vec![stream_list("0", &entries, inserts, deletes, reset)],
     )
 }
@@ -687,7 +705,7 @@ pub fn stream_scenarios() -> Vec<(&'static str, Vec<(Update, Vec<&'static str>)>
                     vec!["c", "d", "a", "b"],
                 ),
                 (
-                    update(vec![page(html("t5"), D::Unchanged)], vec![]),
+                    update(vec![streamed(html("t5"), D::Unchanged)], vec![]),
                     vec!["c", "d", "a", "b"],
                 ),
             ],
@@ -753,7 +771,7 @@ pub fn random_stream_sequence(seed: u64, steps: usize) -> Vec<Update> {
     for step in 0..=steps {
         let title = format!("s{}", rng.below(3));
         if step > 0 && rng.below(5) == 0 {
-            out.push(update(vec![page(html(&title), D::Unchanged)], vec![]));
+            out.push(update(vec![streamed(html(&title), D::Unchanged)], vec![]));
             continue;
         }
         let mut ids: Vec<String> = Vec::new();
@@ -805,9 +823,81 @@ pub fn random_stream_sequence(seed: u64, steps: usize) -> Vec<Update> {
             .collect();
         let deletes: Vec<&str> = deletes.iter().map(String::as_str).collect();
         out.push(update(
-            vec![page(html(&title), D::List(0))],
+            vec![streamed(html(&title), D::List(0))],
             vec![stream_list("0", &entries, &inserts, &deletes, reset)],
         ));
     }
     out
+}
+
+impl Builder {
+    /// Appends a stream comprehension of template 2 inserting `inserts` (each entry shows its
+    /// id and `text`) and returns the dynamic pointing at it.
+    pub fn stream(
+        &mut self,
+        stream_ref: &str,
+        text: &str,
+        inserts: &[(&str, i32, Option<i32>, bool)],
+        deletes: &[&str],
+        reset: bool,
+    ) -> D {
+        let entries: Vec<(&str, &str)> = inserts.iter().map(|(id, ..)| (*id, text)).collect();
+        self.update
+            .lists
+            .push(stream_list(stream_ref, &entries, inserts, deletes, reset));
+        D::List(self.update.lists.len() as u32 - 1)
+    }
+}
+
+/// Streams inside live components (each card a component with its own stream), with the ids
+/// each stream shows after every step: both cards new (the second sharing the first's statics),
+/// one card re-rendered alone, a delete and an insert in the other, a reset.
+#[allow(clippy::type_complexity)]
+pub fn stream_component_scenarios() -> Vec<(
+    &'static str,
+    Vec<(Step, Vec<(&'static str, Vec<&'static str>)>)>,
+)> {
+    let page = |cids: &[u32]| {
+        let mut b = Builder::new(1, vec![html("cards"), D::Unchanged]);
+        let list = b.list(
+            cids.iter()
+                .map(|cid| (format!("c{cid}"), D::Component(*cid)))
+                .collect(),
+        );
+        b.root(1, list);
+        b
+    };
+    let only = || Builder::new(1, vec![D::Unchanged, D::Unchanged]);
+    let none = None;
+    let mut steps = Vec::new();
+
+    let mut b = page(&[1, 2]);
+    let s1 = b.stream(
+        "1-0",
+        "one",
+        &[("a", -1, none, false), ("b", -1, none, false)],
+        &[],
+        false,
+    );
+    b.component(1, CARD, vec![html("first"), s1]);
+    let s2 = b.stream("2-0", "two", &[("x", -1, none, false)], &[], false);
+    b.component(2, CARD, vec![html("second"), s2]);
+    steps.push((b.build(), vec![("1-0", vec!["a", "b"]), ("2-0", vec!["x"])]));
+
+    let mut b = only();
+    let s1 = b.stream("1-0", "one", &[("c", 0, Some(2), false)], &[], false);
+    b.component(1, CARD, vec![D::Unchanged, s1]);
+    steps.push((b.build(), vec![("1-0", vec!["c", "a"]), ("2-0", vec!["x"])]));
+
+    let mut b = only();
+    let s2 = b.stream("2-0", "two", &[("y", 0, none, false)], &["x"], false);
+    b.component(2, CARD, vec![html("second!"), s2]);
+    steps.push((b.build(), vec![("1-0", vec!["c", "a"]), ("2-0", vec!["y"])]));
+
+    let mut b = only();
+    let s1 = b.stream("1-0", "one", &[("z", -1, none, false)], &[], true);
+    b.component(1, CARD, vec![D::Unchanged, s1]);
+    steps.push((b.build(), vec![("1-0", vec!["z"]), ("2-0", vec!["y"])]));
+
+    vec![("streams in live components", steps)]
 }

@@ -4,6 +4,7 @@
 //! `Uploads`), told through built-in `lv:upload-*` events only the host sends.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use livewasm_protocol::frame::Frame;
 use serde_json::{Map, Value, json};
@@ -229,8 +230,27 @@ impl Connection {
         }
     }
 
-    /// `phx_close` for every upload channel a view released (consumed, cancelled, failed).
+    /// Drops entries silent past their chunk timeout (the view records a `timeout` error),
+    /// then sends `phx_close` for every upload channel a view released (consumed, cancelled,
+    /// failed, expired).
     pub(super) fn flush_upload_closes(&mut self, out: &mut Vec<Frame>) {
+        let now = Instant::now();
+        let expired: Vec<(String, String, String)> = self
+            .channels
+            .iter()
+            .flat_map(|(topic, channel)| {
+                channel
+                    .uploads
+                    .lock()
+                    .expire(now)
+                    .into_iter()
+                    .map(|(upload_ref, entry_ref)| (topic.clone(), upload_ref, entry_ref))
+            })
+            .collect();
+        for (topic, upload_ref, entry_ref) in expired {
+            tracing::debug!(topic, entry_ref, "upload entry timed out");
+            self.tell_entry_error(&topic, &upload_ref, &entry_ref, "timeout", out);
+        }
         for channel in self.channels.values() {
             for UploadChannel { topic, join_ref } in channel.uploads.lock().take_closing() {
                 out.push(Frame {
@@ -283,7 +303,28 @@ impl Connection {
             out.push(frame.reply("error", refuse("no upload with this ref")));
             return;
         }
-        let config = answer.get("config").cloned().unwrap_or_else(|| json!({}));
+        let mut config = answer.get("config").cloned().unwrap_or_else(|| json!({}));
+        // A chunk travels in one WebSocket message: keep it under the frame limit.
+        let max_chunk = self
+            .host
+            .config()
+            .max_frame_bytes
+            .saturating_sub(1024)
+            .max(1) as u64;
+        if let Some(map) = config.as_object_mut()
+            && map
+                .get("chunk_size")
+                .and_then(Value::as_u64)
+                .is_none_or(|size| size > max_chunk)
+        {
+            map.insert("chunk_size".into(), json!(max_chunk.min(64_000)));
+        }
+        let timeout = config
+            .get("chunk_timeout")
+            .and_then(Value::as_u64)
+            .map(Duration::from_millis)
+            .unwrap_or(limits.max_chunk_timeout)
+            .min(limits.max_chunk_timeout);
         let mut response = json!({"ref": upload_ref, "config": config});
         let mut host_errors = Vec::new();
         if let Some(refused) = answer.get("error") {
@@ -317,10 +358,12 @@ impl Connection {
                 {
                     Err("too_many_files")
                 } else {
-                    uploads.register(&upload_ref, entry_ref, size).map_err(|e| {
-                        tracing::info!("upload refused: {e}");
-                        "capacity"
-                    })
+                    uploads
+                        .register(&upload_ref, entry_ref, size, timeout)
+                        .map_err(|e| {
+                            tracing::info!("upload refused: {e}");
+                            "capacity"
+                        })
                 };
                 match outcome {
                     Ok(token) => {

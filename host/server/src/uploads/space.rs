@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tempfile::{NamedTempFile, TempDir};
 use thiserror::Error;
@@ -21,6 +22,9 @@ pub struct UploadLimits {
     pub max_entries_per_view: usize,
     /// Where the temp area is created (default: the system's temp directory).
     pub dir: Option<PathBuf>,
+    /// Longest wait for an entry's next chunk (a view's `chunk_timeout` is capped to it);
+    /// an entry silent for longer is dropped.
+    pub max_chunk_timeout: Duration,
 }
 
 impl Default for UploadLimits {
@@ -31,6 +35,7 @@ impl Default for UploadLimits {
             max_host_bytes: 1 << 30,
             max_entries_per_view: 32,
             dir: None,
+            max_chunk_timeout: Duration::from_secs(60),
         }
     }
 }

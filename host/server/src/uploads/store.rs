@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use livewasm_runtime::UploadSource;
 use rand::RngCore;
@@ -27,6 +28,10 @@ struct Stored {
     received: u64,
     file: Option<NamedTempFile>,
     channel: Option<UploadChannel>,
+    /// How long the entry may stay silent before it is complete.
+    timeout: Duration,
+    /// When it expires without news; `None` once complete.
+    deadline: Option<Instant>,
     _reservation: Reservation,
 }
 
@@ -79,12 +84,14 @@ fn token() -> String {
 
 impl ViewUploads {
     /// Registers a preflighted entry of `size` bytes, reserving the space; returns the token
-    /// its upload channel must join with. An entry registered again starts over.
+    /// its upload channel must join with. An entry registered again starts over. Until it is
+    /// complete, an entry silent for `timeout` (join, chunks) is dropped.
     pub(crate) fn register(
         &mut self,
         upload_ref: &str,
         entry_ref: &str,
         size: u64,
+        timeout: Duration,
     ) -> Result<String, SpaceError> {
         let key = (upload_ref.to_string(), entry_ref.to_string());
         self.drop_entry(&key);
@@ -98,6 +105,8 @@ impl ViewUploads {
                 received: 0,
                 file: None,
                 channel: None,
+                timeout,
+                deadline: Some(Instant::now() + timeout),
                 _reservation: reservation,
             },
         );
@@ -151,6 +160,7 @@ impl ViewUploads {
             topic: topic.to_string(),
             join_ref,
         });
+        stored.deadline = Some(Instant::now() + stored.timeout);
         Ok(())
     }
 
@@ -210,6 +220,7 @@ impl ViewUploads {
             return Err(fail("writer_error", None));
         }
         stored.received = total;
+        stored.deadline = (total < stored.size).then(|| Instant::now() + stored.timeout);
         Ok(total == stored.size)
     }
 
@@ -232,6 +243,21 @@ impl ViewUploads {
         {
             self.closing.push(channel);
         }
+    }
+
+    /// Drops the entries silent past their deadline at `now`; returns them as
+    /// `(upload ref, entry ref)`.
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, String)> {
+        let expired: Vec<(String, String)> = self
+            .entries
+            .iter()
+            .filter(|(_, s)| s.deadline.is_some_and(|d| d <= now))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in &expired {
+            self.drop_entry(key);
+        }
+        expired
     }
 
     /// Upload channels to close (`phx_close`) since the last call.
@@ -287,7 +313,10 @@ mod tests {
     #[test]
     fn an_entry_is_joined_written_read_and_released() {
         let uploads = view();
-        let token = uploads.lock().register("phx-a", "0", 5).expect("space");
+        let token = uploads
+            .lock()
+            .register("phx-a", "0", 5, Duration::from_secs(10))
+            .expect("space");
         assert_eq!(
             uploads.lock().join("lvu:1", None, &token),
             Err("invalid_token")
@@ -325,9 +354,35 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_entry_expires_and_a_complete_one_does_not() {
+        let uploads = view();
+        let second = Duration::from_secs(1);
+        let token = uploads
+            .lock()
+            .register("phx-a", "0", 2, second)
+            .expect("space");
+        uploads
+            .lock()
+            .register("phx-a", "1", 2, second)
+            .expect("space");
+        uploads.lock().join("lvu:0", None, &token).expect("joins");
+        assert_eq!(uploads.lock().chunk("lvu:0", b"ab"), Ok(true));
+        let later = Instant::now() + Duration::from_secs(5);
+        assert_eq!(
+            uploads.lock().expire(later),
+            vec![("phx-a".to_string(), "1".to_string())]
+        );
+        assert!(uploads.lock().is_complete("phx-a", "0"));
+        assert!(!uploads.lock().contains("phx-a", "1"));
+    }
+
+    #[test]
     fn a_chunk_past_the_announced_size_drops_the_entry() {
         let uploads = view();
-        let token = uploads.lock().register("phx-a", "0", 2).expect("space");
+        let token = uploads
+            .lock()
+            .register("phx-a", "0", 2, Duration::from_secs(10))
+            .expect("space");
         uploads.lock().join("lvu:0", None, &token).expect("joins");
         let error = uploads.lock().chunk("lvu:0", b"abc").expect_err("too big");
         assert_eq!(error.reason, "file_size_limit_exceeded");

@@ -235,11 +235,7 @@ impl LiveView {
             }
             picked.sent = end;
         }
-        let progress = if size == 0 {
-            100
-        } else {
-            picked.sent * 100 / size
-        };
+        let progress = (picked.sent * 100).checked_div(size).unwrap_or(100);
         let entry_ref = picked.entry_ref.clone();
         self.push_raw(
             "progress",

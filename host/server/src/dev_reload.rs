@@ -1,0 +1,316 @@
+//! Live reload in development (`livewasm serve --dev`): the component files given with `--app`
+//! are watched; a changed file that loads is swapped in place of the app it held (new page
+//! loads and joins get the new version), and the pages of that app are told to reload.
+//!
+//! The browser side is a channel on the page's own `/live` socket, [`TOPIC`]. A dev page carries
+//! a `<meta name="livewasm-reload">` naming its app and the generation it was rendered with; the
+//! client glue joins the topic with it and reloads the page when the host pushes `reloaded`
+//! (at once when the page is already out of date: it was rendered before a swap, or by an
+//! earlier run of the host). Outside dev mode pages carry no such meta and the join is refused.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use livewasm_protocol::frame::Frame;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use crate::Host;
+
+/// The topic of the dev reload channel.
+pub const TOPIC: &str = "livewasm:reload";
+
+/// The event pushed on [`TOPIC`] when the page's app was replaced.
+pub const RELOADED: &str = "reloaded";
+
+/// How often the watcher looks at the component files.
+pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+
+/// Reload notices buffered per socket; a socket further behind reloads anyway (see
+/// [`Listener`]).
+const BACKLOG: usize = 64;
+
+/// Apps replaced in place: their names before and after the swap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reloaded {
+    /// The names of the apps whose pages must reload (the old name and the new one).
+    pub apps: Vec<String>,
+}
+
+/// The generations of the default site's apps and the notices of their swaps.
+pub(crate) struct Reloads {
+    /// Differs between runs of the host, so a page of an earlier run reloads.
+    epoch: String,
+    generations: Mutex<HashMap<String, u64>>,
+    notices: broadcast::Sender<Reloaded>,
+}
+
+impl Default for Reloads {
+    fn default() -> Self {
+        Reloads {
+            epoch: crate::session::random_token().chars().take(12).collect(),
+            generations: Mutex::default(),
+            notices: broadcast::channel(BACKLOG).0,
+        }
+    }
+}
+
+/// The generations of the default site's apps at one moment.
+pub(crate) struct Snapshot {
+    epoch: String,
+    generations: HashMap<String, u64>,
+}
+
+impl Snapshot {
+    /// The token a dev page of `app` carries: the host's run, the app's generation, its name.
+    pub(crate) fn token(&self, app: &str) -> String {
+        let generation = self.generations.get(app).copied().unwrap_or(0);
+        format!("{}:{generation}:{app}", self.epoch)
+    }
+}
+
+impl Reloads {
+    /// The generations now. A dead render takes them *before* routing: a swap bumps them
+    /// after replacing the routes, so a page never carries a generation newer than its app.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            epoch: self.epoch.clone(),
+            generations: self
+                .generations
+                .lock()
+                .map(|g| g.clone())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The current token of `app` (see [`Snapshot::token`]).
+    pub(crate) fn token(&self, app: &str) -> String {
+        self.snapshot().token(app)
+    }
+
+    /// Records that `old` was replaced by `new` and tells every listening page.
+    pub(crate) fn swapped(&self, old: &str, new: &str) {
+        let mut apps = vec![old.to_string()];
+        if new != old {
+            apps.push(new.to_string());
+        }
+        if let Ok(mut generations) = self.generations.lock() {
+            for app in &apps {
+                *generations.entry(app.clone()).or_insert(0) += 1;
+            }
+        }
+        // Nobody listening is fine: no page is open.
+        let _ = self.notices.send(Reloaded { apps });
+    }
+
+    /// A receiver of the swaps from now on.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Reloaded> {
+        self.notices.subscribe()
+    }
+}
+
+/// One socket's membership of [`TOPIC`].
+#[derive(Debug, Clone)]
+pub(crate) struct Joined {
+    join_ref: Option<String>,
+    app: String,
+}
+
+/// Answers a `phx_join` on [`TOPIC`]: refused outside dev mode, on a platform site or without
+/// a well-formed token; else joined, followed by `reloaded` when the page is out of date.
+pub(crate) fn join(
+    host: &Host,
+    on_default_site: bool,
+    frame: &Frame,
+) -> (Vec<Frame>, Option<Joined>) {
+    if !host.config().dev || !on_default_site {
+        return (
+            vec![frame.reply("error", json!({"reason": "unmatched topic"}))],
+            None,
+        );
+    }
+    let token = frame
+        .payload
+        .get("token")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let Some(app) = token.splitn(3, ':').nth(2).filter(|a| !a.is_empty()) else {
+        return (
+            vec![frame.reply("error", json!({"reason": "bad token"}))],
+            None,
+        );
+    };
+    let joined = Joined {
+        join_ref: frame.join_ref.clone(),
+        app: app.to_string(),
+    };
+    let mut out = vec![frame.reply("ok", json!({}))];
+    if host.dev_reloads().token(app) != token {
+        out.push(notice(&joined));
+    }
+    (out, Some(joined))
+}
+
+/// The frames a socket sends for `reloaded`: a push when its page shows one of the apps.
+pub(crate) fn on_reloaded(joined: Option<&Joined>, reloaded: &Reloaded) -> Vec<Frame> {
+    match joined {
+        Some(joined) if reloaded.apps.contains(&joined.app) => vec![notice(joined)],
+        _ => Vec::new(),
+    }
+}
+
+fn notice(joined: &Joined) -> Frame {
+    Frame::push(
+        joined.join_ref.clone(),
+        TOPIC,
+        RELOADED,
+        json!({"app": joined.app}),
+    )
+}
+
+/// What a socket's transport waits on for swaps (in dev mode only).
+pub(crate) struct Listener(Option<broadcast::Receiver<Reloaded>>);
+
+impl Listener {
+    /// Listens on `host` when it runs in dev mode; else never yields.
+    pub(crate) fn new(host: &Host) -> Listener {
+        Listener(host.config().dev.then(|| host.dev_reloads().subscribe()))
+    }
+
+    /// The next swap. A socket that fell behind gets a notice naming no app, which reloads
+    /// nothing; the pages it missed reload when they next join.
+    pub(crate) async fn next(&mut self) -> Reloaded {
+        let Some(receiver) = self.0.as_mut() else {
+            return std::future::pending().await;
+        };
+        match receiver.recv().await {
+            Ok(reloaded) => reloaded,
+            Err(broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::debug!("dev reload: {missed} notice(s) missed");
+                Reloaded { apps: Vec::new() }
+            }
+            Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
+        }
+    }
+}
+
+/// A component file served with `--app`, watched for changes.
+#[derive(Debug)]
+pub struct AppFile {
+    path: PathBuf,
+    /// The name of the app loaded from it (the manifest's), replaced on a swap.
+    app: String,
+    /// Modification time and length when last loaded (or found broken).
+    seen: Option<(SystemTime, u64)>,
+    /// A changed stamp seen once; acted on when the next look finds it unchanged (the file is
+    /// no longer being written).
+    pending: Option<(SystemTime, u64)>,
+}
+
+impl AppFile {
+    /// `path`, which holds app `app`. Take it before reading the file, so a change made while
+    /// the host starts is still noticed.
+    pub fn new(path: impl Into<PathBuf>, app: impl Into<String>) -> AppFile {
+        let path = path.into();
+        let seen = stamp(&path);
+        AppFile {
+            path,
+            app: app.into(),
+            seen,
+            pending: None,
+        }
+    }
+
+    /// Records the app loaded from the file (its manifest's name).
+    pub fn set_app(&mut self, app: impl Into<String>) {
+        self.app = app.into();
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+fn stamp(path: &Path) -> Option<(SystemTime, u64)> {
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.modified().ok()?, meta.len()))
+}
+
+/// Why a changed component file was not swapped in.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The file could not be read.
+    #[error("reading the file: {0}")]
+    Read(#[from] std::io::Error),
+    /// It is not a loadable component of our world.
+    #[error("{0}")]
+    Load(#[from] livewasm_runtime::RuntimeError),
+    /// Its routes clash with another app's, or its name with another app's.
+    #[error("{0}")]
+    Routes(#[from] crate::ServerError),
+    /// Loading was interrupted.
+    #[error("the loader stopped: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+/// Loads `file` again and swaps it in for the app it held. `Ok(None)` when its bytes make the
+/// same component as the one served (nothing to reload); else the new app's name.
+pub async fn reload(host: &Arc<Host>, file: &AppFile) -> Result<Option<String>, ReloadError> {
+    let wasm = tokio::fs::read(&file.path).await?;
+    let runtime = host.runtime().clone();
+    let app = tokio::task::spawn_blocking(move || runtime.load_app(&wasm)).await??;
+    let name = app.manifest().name.clone();
+    if host.replace_app(&file.app, app)? {
+        Ok(Some(name))
+    } else {
+        Ok(None)
+    }
+}
+
+/// Watches `files` every [`POLL_INTERVAL`] until the task is dropped: a changed file (stable for
+/// one look) is swapped in with [`reload`]; one that does not load is logged and the previous
+/// version keeps serving.
+pub async fn watch(host: Arc<Host>, mut files: Vec<AppFile>) {
+    let mut ticks = tokio::time::interval(POLL_INTERVAL);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        for file in &mut files {
+            let now = stamp(&file.path);
+            if now.is_none() || now == file.seen {
+                file.pending = None;
+                continue;
+            }
+            if file.pending != now {
+                file.pending = now;
+                continue;
+            }
+            file.pending = None;
+            file.seen = now;
+            match reload(&host, file).await {
+                Ok(Some(name)) => {
+                    tracing::info!(
+                        app = %name,
+                        "reloaded {}: new page loads and joins use it; open pages reload",
+                        file.path.display()
+                    );
+                    file.app = name;
+                }
+                Ok(None) => {
+                    tracing::debug!(
+                        "{} changed but holds the same component",
+                        file.path.display()
+                    )
+                }
+                Err(e) => tracing::error!(
+                    "{} changed but was not loaded; still serving the previous version of {}: {e}",
+                    file.path.display(),
+                    file.app
+                ),
+            }
+        }
+    }
+}

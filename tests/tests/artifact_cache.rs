@@ -1,0 +1,160 @@
+//! The on-disk artifact cache across host restarts: a registry host compiles the apps it
+//! deploys once; a restarted host loads every active version from the cache without compiling
+//! (the runtime's compilation count stays at zero) and serves them; a corrupt artifact is
+//! refused and recompiled.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use livewasm_integration_tests::platform::{Api, Database};
+use livewasm_integration_tests::{TestServer, get_from};
+use livewasm_registry::{QuotaDefaults, Registry};
+use livewasm_runtime::{ArtifactCache, ArtifactStats, Runtime, RuntimeConfig};
+use livewasm_server::{Host, ServerConfig};
+use serde_json::json;
+
+const APPS: &[(&str, &str)] = &[("thermostat", "/thermostat"), ("rows", "/rows")];
+
+fn defaults() -> QuotaDefaults {
+    QuotaDefaults {
+        max_apps: 20,
+        max_component_bytes: 8 << 20,
+        max_concurrent_instances: 100,
+        memory_mib_per_instance: 16,
+        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+    }
+}
+
+/// A registry host whose runtime keeps its artifacts in `cache_dir`, after loading every
+/// active version; also how long loading took.
+async fn start(location: &str, cache_dir: &Path) -> (TestServer, Registry, Runtime, Duration) {
+    let registry = Registry::open(location, defaults())
+        .await
+        .expect("registry");
+    let runtime = Runtime::new(RuntimeConfig {
+        max_instances: 16,
+        ..RuntimeConfig::default()
+    })
+    .expect("runtime");
+    let cache = ArtifactCache::open(cache_dir, 256 << 20).expect("artifact cache");
+    assert!(runtime.set_artifact_cache(cache).is_ok());
+    let config = ServerConfig {
+        secret_key: b"artifact-cache-test-secret-key-0123456789".to_vec(),
+        ..ServerConfig::default()
+    };
+    let host = Arc::new(Host::with_registry(
+        runtime.clone(),
+        config,
+        registry.clone(),
+    ));
+    let started = Instant::now();
+    let served = livewasm_server::platform::load_active_apps(&host)
+        .await
+        .expect("load apps");
+    let took = started.elapsed();
+    assert!(livewasm_server::platform::compiled_versions(&host) >= served);
+    (TestServer::serve_host(host).await, registry, runtime, took)
+}
+
+fn stats(runtime: &Runtime) -> ArtifactStats {
+    runtime.artifact_cache().expect("cache").stats()
+}
+
+async fn assert_served(server: &TestServer) {
+    for (app, path) in APPS {
+        let host = format!("{app}.acme.localhost:{}", server.addr.port());
+        let page = get_from(server.addr, &host, path).await.expect("GET");
+        assert_eq!(page.status, 200, "{app}: {}", page.body);
+        assert!(page.body.contains("data-phx-main"), "{app}: {}", page.body);
+    }
+}
+
+#[tokio::test]
+async fn a_restarted_host_serves_its_apps_from_the_artifact_cache() {
+    let db = Database::sqlite();
+    let cache_dir = tempfile_dir();
+
+    // First host: deploy two apps through the API; each is compiled once and stored.
+    let (server, registry, runtime, _) = start(&db.location, &cache_dir).await;
+    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
+        .await
+        .expect("operator token");
+    let api = Api::new(server.addr, Some(&operator.token));
+    assert_eq!(
+        api.post_json("/api/v1/tenants", &json!({"name": "acme"}))
+            .await
+            .status,
+        201
+    );
+    for (app, _) in APPS {
+        let created = api
+            .post_json("/api/v1/tenants/acme/apps", &json!({"name": app}))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+        let wasm = std::fs::read(livewasm_test::component_path(app).expect("built component"))
+            .expect("read component");
+        let uploaded = api
+            .post_wasm(&format!("/api/v1/tenants/acme/apps/{app}/versions"), &wasm)
+            .await;
+        assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    }
+    assert_served(&server).await;
+    assert_eq!(runtime.compilations(), 2);
+    assert_eq!(stats(&runtime).stored, 2);
+    drop(server);
+    drop(runtime);
+
+    // Restart: every active version comes from the cache, nothing is compiled.
+    let (server, _, runtime, warm) = start(&db.location, &cache_dir).await;
+    assert_eq!(runtime.compilations(), 0, "a warm start compiles nothing");
+    assert_eq!(stats(&runtime).hits, 2);
+    assert_served(&server).await;
+    drop(server);
+    drop(runtime);
+
+    // A corrupt artifact is refused (and deleted), its component compiled and stored again.
+    let artifacts: Vec<_> = std::fs::read_dir(&cache_dir)
+        .expect("cache dir")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "cwasm"))
+        .collect();
+    assert_eq!(artifacts.len(), 2, "{artifacts:?}");
+    let mut bytes = std::fs::read(&artifacts[0]).expect("read artifact");
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0x55;
+    std::fs::write(&artifacts[0], &bytes).expect("corrupt artifact");
+    let (server, _, runtime, _) = start(&db.location, &cache_dir).await;
+    assert_eq!(runtime.compilations(), 1);
+    let after = stats(&runtime);
+    assert_eq!((after.hits, after.rejected, after.stored), (1, 1, 1));
+    assert_served(&server).await;
+    drop(server);
+    drop(runtime);
+
+    // Cold start, for comparison: an empty cache directory.
+    let cold_dir = cache_dir.join("cold");
+    let (server, _, runtime, cold) = start(&db.location, &cold_dir).await;
+    assert_eq!(runtime.compilations(), 2);
+    eprintln!(
+        "loading {} active versions: cold {cold:?}, warm {warm:?}",
+        APPS.len()
+    );
+    drop(server);
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    db.cleanup().await;
+}
+
+/// A fresh private directory under the system temp dir.
+fn tempfile_dir() -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    std::env::temp_dir().join(format!(
+        "livewasm-artifacts-{}-{nanos:x}",
+        std::process::id()
+    ))
+}
