@@ -577,16 +577,22 @@ fn flatten_dyn(
                     reset: ops.reset,
                 }),
             });
+            let arity = list.template.statics.len().saturating_sub(1);
             let entries = list
                 .entries
                 .into_iter()
                 .map(|entry| wit::Entry {
                     key: entry.key,
-                    dynamics: entry
-                        .dynamics
-                        .into_iter()
-                        .map(|d| flatten_dyn(d, out, templates))
-                        .collect(),
+                    // An entry kept by key (keep.rs): every dynamic unchanged.
+                    dynamics: if entry.kept {
+                        vec![wit::Dynamic::Unchanged; arity]
+                    } else {
+                        entry
+                            .dynamics
+                            .into_iter()
+                            .map(|d| flatten_dyn(d, out, templates))
+                            .collect()
+                    },
                 })
                 .collect();
             out.lists[index as usize].entries = entries;

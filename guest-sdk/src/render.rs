@@ -253,6 +253,9 @@ pub struct Entry {
     pub dynamics: Vec<Dyn>,
     /// The loop item's [`crate::Fingerprint`], when it has one (keyed comprehensions).
     pub fingerprint: Option<u64>,
+    /// True when the entry is sent unchanged without being evaluated (its `dynamics` are
+    /// empty; every one of them is unchanged).
+    pub kept: bool,
 }
 
 impl Entry {
@@ -262,6 +265,7 @@ impl Entry {
             key,
             dynamics,
             fingerprint: None,
+            kept: false,
         }
     }
 
@@ -272,22 +276,19 @@ impl Entry {
             key,
             dynamics,
             fingerprint,
+            kept: false,
         }
     }
 
-    /// An entry sent unchanged without evaluating it: `arity` unchanged dynamics.
+    /// An entry sent unchanged without evaluating it.
     #[doc(hidden)]
-    pub fn __kept(key: Option<String>, fingerprint: Option<u64>, arity: usize) -> Entry {
+    pub fn __kept(key: Option<String>, fingerprint: Option<u64>) -> Entry {
         Entry {
             key,
-            dynamics: vec![Dyn::Unchanged; arity],
+            dynamics: Vec::new(),
             fingerprint,
+            kept: true,
         }
-    }
-
-    /// True when the entry was sent unchanged without being evaluated.
-    pub fn is_kept(&self) -> bool {
-        !self.dynamics.is_empty() && self.dynamics.iter().all(|d| *d == Dyn::Unchanged)
     }
 }
 

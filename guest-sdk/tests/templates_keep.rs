@@ -139,11 +139,49 @@ fn wrap(flip: bool, list: Rendered) -> Rendered {
     }
 }
 
+/// Who owns the rows: read by the entries through a slot's `:let`, not through an assign.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Owner {
+    name: String,
+}
+
+/// A keyed comprehension inside a `:let` slot, whose entries read the slot's value.
+#[derive(Assigns, Default, Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Slotted {
+    rows: Vec<Row>,
+    owner: Owner,
+}
+
+/// Renders its inner block with `value`.
+#[component]
+pub fn boxed<'a, T>(value: &'a T, #[slot] inner_block: Slot<'a, &'a T>) -> Rendered {
+    html!(r#"<div>{render_slot(&inner_block, value)}</div>"#)
+}
+
+impl LiveView for Slotted {
+    fn mount(_socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, _event: &str, value: &Value) -> Result {
+        let next: Slotted = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        assign!(socket, rows = next.rows, owner = next.owner);
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"<.boxed value={&@owner} :let={o}><p :for={r in @rows} :key={r.id}>{&o.name}: {r.shown()}</p></.boxed>"#
+        )
+    }
+}
+
 livewasm_sdk::app! {
     name: "keep",
     routes: {
         "/keep" => Table;
         "/moving" => Moving;
+        "/slotted" => Slotted;
     }
 }
 
@@ -424,6 +462,20 @@ fn a_comprehension_that_moves_renders_again_in_full() {
     state.rows[5].name = "z".into();
     host.set(state.clone());
     assert_eq!(evaluated(), 1, "kept again at its new place");
+}
+
+#[test]
+fn entries_reading_a_slot_value_render_when_it_changes() {
+    let mut host = Host::mount_view("Slotted", Slotted::default());
+    let mut state = host.state.clone();
+    state.rows = rows(3);
+    host.set(state.clone());
+    assert_eq!(evaluated(), 3);
+    // Only the owner changes: the entries read it through `:let`, so they all render (the
+    // check in `Host::render` would see a stale name otherwise).
+    state.owner.name = "Ada".into();
+    host.set(state.clone());
+    assert_eq!(evaluated(), 3);
 }
 
 /// A small deterministic generator (xorshift).

@@ -296,7 +296,6 @@ fn nested(element: &Element, span: Span) -> syn::Result<Nested> {
         .collect();
     Ok(Nested {
         template,
-        arity: codes.len(),
         dynamics: quote!(::std::vec![#(#codes),*]),
         fields,
         always,
@@ -307,8 +306,6 @@ fn nested(element: &Element, span: Span) -> syn::Result<Nested> {
 struct Nested {
     /// The `static` of its template.
     template: TokenStream,
-    /// How many dynamics it has.
-    arity: usize,
     /// An expression building its dynamics.
     dynamics: TokenStream,
     /// Assigns read anywhere in it.
@@ -355,9 +352,11 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     let (pattern_text, source_text) = element.for_expr.clone().unwrap_or_default();
     let pat = pattern(&pattern_text).map_err(|m| err(span, format!(":for: {m}")))?;
     let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
+    // Inside a `:let` slot or another `:for`, entries may read names bound there, which are
+    // neither assigns nor the item: such a comprehension never keeps entries.
+    let nested_in_bindings = BOUND.with(|b| !b.borrow().is_empty());
     let Nested {
         template,
-        arity,
         dynamics,
         mut fields,
         mut always,
@@ -393,7 +392,7 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     };
     // A keyed comprehension whose entries read only their item and assigns may send an entry
     // unchanged without evaluating it (guest-sdk/src/keep.rs).
-    let keyed = element.key_expr.is_some() && !entry_always;
+    let keyed = element.key_expr.is_some() && !entry_always && !nested_in_bindings;
     let filter = match &element.if_expr {
         Some(text) => {
             let c = expr(text).map_err(|m| err(span, format!(":if: {m}")))?;
@@ -424,7 +423,7 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
                     if #filter {
                         let __lw_key = #key;
                         if __lw_keep.keeps(&__lw_key, __lw_fp) {
-                            __lw_entries.push(::livewasm_sdk::Entry::__kept(__lw_key, __lw_fp, #arity));
+                            __lw_entries.push(::livewasm_sdk::Entry::__kept(__lw_key, __lw_fp));
                         } else {
                             __lw_entries.push(::livewasm_sdk::Entry::__tracked(__lw_key, #dynamics, __lw_fp));
                         }

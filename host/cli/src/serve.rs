@@ -64,7 +64,7 @@ pub struct ServeArgs {
     #[arg(long)]
     no_cache: bool,
     /// Size cap of the artifact cache, MiB (least recently used artifacts go first).
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 512)]
     cache_max_mib: u64,
 }
 

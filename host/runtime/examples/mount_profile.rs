@@ -4,7 +4,8 @@
 //! `render` (guest call plus the host's diff), serializing the join reply's JSON, and dropping
 //! the instance (freeing its slot) — and prints the median and 90th percentile of each.
 //!
-//! `cargo run --release -p livewasm-runtime --example mount_profile -- [name] [count]`
+//! `cargo run --release -p livewasm-runtime --example mount_profile -- [name] [count]
+//! [keep-resident-KiB]` (the last one sets `RuntimeConfig::keep_resident_bytes`)
 //! (components from `$LIVEWASM_COMPONENTS`, else `target/components`).
 
 #![allow(clippy::expect_used)]
@@ -24,6 +25,11 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let name = args.next().unwrap_or_else(|| "thermostat".into());
     let count: usize = args.next().and_then(|c| c.parse().ok()).unwrap_or(5000);
+    let defaults = RuntimeConfig::default();
+    let keep_resident_bytes = args
+        .next()
+        .and_then(|k| k.parse::<usize>().ok())
+        .map_or(defaults.keep_resident_bytes, |kib| kib << 10);
     let dir = std::env::var_os("LIVEWASM_COMPONENTS").map_or_else(
         || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/components"),
         std::path::PathBuf::from,
@@ -31,7 +37,8 @@ fn main() {
     let wasm = std::fs::read(dir.join(format!("{name}.wasm"))).expect("built component");
     let runtime = Runtime::new(RuntimeConfig {
         max_instances: 64,
-        ..RuntimeConfig::default()
+        keep_resident_bytes,
+        ..defaults
     })
     .expect("runtime");
     let app = runtime.load_app(&wasm).expect("load");

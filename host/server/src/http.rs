@@ -126,8 +126,8 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
         }
     };
     // Dev live reload: the generations are read before routing (see `Reloads::snapshot`).
-    let reloads = (host.config().dev && site == SiteRef::Default)
-        .then(|| host.dev_reloads().snapshot());
+    let reloads =
+        (host.config().dev && site == SiteRef::Default).then(|| host.dev_reloads().snapshot());
     let Some(matched) = host.route_in(&site, uri.path()) else {
         if host.http_route_in(&site, "GET", uri.path()).is_some() {
             return crate::controller::handle(State(host), request).await;
