@@ -36,8 +36,9 @@ pub trait ErasedView {
     fn handle_async(&mut self, name: &str, outcome: crate::AsyncOutcome) -> Result<(), String>;
     /// `render`.
     fn render(&mut self) -> (Rendered, Option<String>);
-    /// Renders the last render's changes again, keeping no comprehension entry (its check
-    /// against the host's tree failed, see `keep.rs`); no title, no hooks.
+    /// Renders the view again with every assign marked changed, keeping no comprehension entry
+    /// (the last render's check against the host's tree failed, see `keep.rs`); no title, no
+    /// hooks.
     fn render_again(&mut self) -> Rendered;
     /// Sends the navigation the last callback asked for, if any, with the flash.
     fn flush_navigation(&mut self);
@@ -51,8 +52,6 @@ pub trait ErasedView {
 pub struct Holder<V: LiveView> {
     socket: Socket<V>,
     layout: Option<LayoutFn>,
-    /// The change set of the last render (for [`ErasedView::render_again`]).
-    last_changed: u128,
 }
 
 impl<V: LiveView> Holder<V> {
@@ -61,7 +60,6 @@ impl<V: LiveView> Holder<V> {
         Box::new(Holder::<V> {
             socket: Socket::new(request.connected, request.action.clone()),
             layout: None,
-            last_changed: 0,
         })
     }
 }
@@ -161,7 +159,6 @@ impl<V: LiveView> ErasedView for Holder<V> {
         let title = self.socket.__take_title();
         let inner = {
             let tracked = self.socket.__begin_render();
-            self.last_changed = tracked.__changed();
             crate::keep::begin_render(false);
             let inner = V::render(&tracked);
             crate::keep::end_render();
@@ -179,7 +176,8 @@ impl<V: LiveView> ErasedView for Holder<V> {
     }
 
     fn render_again(&mut self) -> Rendered {
-        self.socket.__mark_changed(self.last_changed);
+        // A full render: a template may have replaced another one anywhere (keep.rs).
+        self.socket.__mark_changed(u128::MAX);
         let inner = {
             let tracked = self.socket.__begin_render();
             crate::keep::begin_render(true);
@@ -482,8 +480,12 @@ pub fn render() -> wit::Rendered {
         let (mut root, title) = view.render();
         // Entries sent unchanged must be where the host keeps them; otherwise render again
         // keeping none (see keep.rs).
+        // A template that replaced another one must be complete; otherwise render again fully.
         if !crate::keep::commit(&mut root) {
+            // The first render took the streams' pending operations: the second one carries them.
+            let ops = root.take_stream_ops();
             root = view.render_again();
+            root.restore_stream_ops(ops);
             crate::keep::commit(&mut root);
         }
         Ok((root, title))

@@ -17,6 +17,16 @@
 //! nothing kept, so the host never has to fill an entry it does not hold. A new instance (first
 //! render, rejoin after a crash) starts with an empty shadow and renders everything; streams and
 //! live components never keep entries.
+//!
+//! The same check guards change tracking across templates: a dynamic may choose between
+//! templates (`if @editing { html!(…) } else { html!(…) }`, a `match`, a helper returning one of
+//! several templates), and a template rendered where the host holds another one (or nothing)
+//! must be complete, because the host has no previous value for its unchanged slots. The shadow
+//! records every node's template, so a node that carries an unchanged slot (at any depth) where
+//! the host holds another template fails the check. Inside comprehension entries the shadow
+//! does not reach, so a nested template carrying an unchanged slot there fails it too. A failed
+//! check renders the view again with every assign marked changed (the host's diff still sends
+//! only what differs). Live components keep a shadow of their own, by component id.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, HashSet};
@@ -193,11 +203,11 @@ struct Memo {
 /// What the host holds, outside comprehension entries.
 #[derive(Clone)]
 enum Shadow {
-    /// Text, a component, or a node holding nothing tracked.
+    /// Text or a component.
     Leaf,
     /// A comprehension without entries (sent as `""`).
     EmptyList,
-    /// A node of a template, with its slots.
+    /// A node of a template (its id), with its slots.
     Node(Rc<(u64, Vec<Shadow>)>),
     /// A tracked comprehension.
     List(Rc<Memo>),
@@ -221,6 +231,8 @@ struct State {
     shadow: Option<Shadow>,
     /// Sites that appear once in the shadow, with their memo.
     index: HashMap<u64, Rc<Memo>>,
+    /// The shadow of each live component's tree after its last render, by component id.
+    components: HashMap<u32, Shadow>,
     next_serial: u64,
 }
 
@@ -252,7 +264,45 @@ pub(crate) fn reset() {
         let mut s = s.borrow_mut();
         s.shadow = None;
         s.index.clear();
+        s.components.clear();
     });
+}
+
+/// Forgets the shadows of live components the client removed.
+pub(crate) fn forget_components(cids: &[u32]) {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        for cid in cids {
+            s.components.remove(cid);
+        }
+    });
+}
+
+/// Checks live component `cid`'s render against the shadow of what the host holds for it and,
+/// when it fits, makes it the new shadow. Returns false (and changes nothing) when a template
+/// carries an unchanged slot the host could not fill: the component must render again with
+/// every assign marked changed.
+pub(crate) fn commit_component(cid: u32, root: &mut Rendered) -> bool {
+    STATE.with(|s| {
+        let mut s = s.borrow_mut();
+        let prev = s.components.remove(&cid);
+        let mut check = Check {
+            verified: 0,
+            ok: true,
+            serial: s.next_serial,
+        };
+        let shadow = merge_node(root, prev.as_ref(), &mut check);
+        // Components never keep entries: nothing to verify beyond completeness.
+        if !check.ok {
+            if let Some(prev) = prev {
+                s.components.insert(cid, prev);
+            }
+            return false;
+        }
+        s.next_serial = check.serial;
+        s.components.insert(cid, shadow);
+        true
+    })
 }
 
 /// Marks the evaluation of comprehension entries; dropped when they are done.
@@ -366,7 +416,8 @@ pub struct Tracking {
 /// Checks the view's render against the shadow of the host's tree and, when it fits, makes it
 /// the new shadow. Also sends an empty comprehension that was empty before as unchanged.
 /// Returns false (and changes nothing) when a comprehension kept entries the host would not
-/// find: the view must render again with [`begin_render`]`(true)`.
+/// find, or a template carries an unchanged slot where the host holds another template or
+/// nothing: the view must render again fully, with [`begin_render`]`(true)`.
 pub(crate) fn commit(root: &mut Rendered) -> bool {
     STATE.with(|s| {
         let mut s = s.borrow_mut();
@@ -404,7 +455,14 @@ fn merge_node(node: &mut Rendered, prev: Option<&Shadow>, check: &mut Check) -> 
     let id = node.template.id;
     let before: &[Shadow] = match prev {
         Some(Shadow::Node(rc)) if rc.0 == id => &rc.1,
-        _ => &[],
+        _ => {
+            // The host holds another template here, or nothing: it diffs this node against
+            // nothing, so every slot must carry its value.
+            if !complete(&node.dynamics) {
+                check.ok = false;
+            }
+            &[]
+        }
     };
     let slots: Vec<Shadow> = node
         .dynamics
@@ -412,11 +470,30 @@ fn merge_node(node: &mut Rendered, prev: Option<&Shadow>, check: &mut Check) -> 
         .enumerate()
         .map(|(i, d)| merge_dyn(d, before.get(i), check))
         .collect();
-    if slots.iter().all(|s| matches!(s, Shadow::Leaf)) {
-        Shadow::Leaf
-    } else {
-        Shadow::Node(Rc::new((id, slots)))
-    }
+    Shadow::Node(Rc::new((id, slots)))
+}
+
+/// True when no dynamic is unchanged, at any depth (nested templates, comprehension entries;
+/// an entry kept by key counts as unchanged).
+fn complete(dynamics: &[Dyn]) -> bool {
+    dynamics.iter().all(|d| match d {
+        Dyn::Unchanged => false,
+        Dyn::Html(_) | Dyn::Component(_) => true,
+        Dyn::Node(node) => complete(&node.dynamics),
+        Dyn::List(list) => list
+            .entries
+            .iter()
+            .all(|e| !e.kept && complete(&e.dynamics)),
+    })
+}
+
+/// True when the host can fill every unchanged dynamic of comprehension entries: the guest
+/// does not know which entry the host pairs with which, so only entries kept by key (checked
+/// against their memo) may leave anything unchanged, and nested templates must be complete.
+fn entries_fillable(list: &List) -> bool {
+    list.entries
+        .iter()
+        .all(|entry| entry.kept || complete(&entry.dynamics))
 }
 
 fn merge_dyn(dynamic: &mut Dyn, prev: Option<&Shadow>, check: &mut Check) -> Shadow {
@@ -425,6 +502,9 @@ fn merge_dyn(dynamic: &mut Dyn, prev: Option<&Shadow>, check: &mut Check) -> Sha
         Dyn::Html(_) | Dyn::Component(_) => Shadow::Leaf,
         Dyn::Node(node) => merge_node(node, prev, check),
         Dyn::List(list) => {
+            if !entries_fillable(list) {
+                check.ok = false;
+            }
             if let Some(tracking) = &list.tracking
                 && tracking.kept > 0
             {

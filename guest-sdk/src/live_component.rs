@@ -160,8 +160,17 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
     }
 
     fn render(&mut self) -> Rendered {
-        let tracked = self.socket.socket.__begin_render();
-        C::render(&tracked)
+        let mut rendered = C::render(&self.socket.socket.__begin_render());
+        // A template that replaced another one must be complete; otherwise render again with
+        // every assign marked changed (guest-sdk/src/keep.rs).
+        if !crate::keep::commit_component(self.socket.cid(), &mut rendered) {
+            let ops = rendered.take_stream_ops();
+            self.socket.socket.__mark_changed(u128::MAX);
+            rendered = C::render(&self.socket.socket.__begin_render());
+            rendered.restore_stream_ops(ops);
+            crate::keep::commit_component(self.socket.cid(), &mut rendered);
+        }
+        rendered
     }
 }
 
@@ -377,6 +386,7 @@ pub(crate) fn render_dirty() -> Vec<(u32, Rendered)> {
 
 /// Drops the state of the components in `cids` (the client removed them).
 pub(crate) fn destroy(cids: &[u32]) {
+    crate::keep::forget_components(cids);
     with_registry(|r| {
         for cid in cids {
             if let Some(slot) = r.slots.remove(cid) {

@@ -1,5 +1,7 @@
 //! What templates produce: template instances whose dynamics may be marked unchanged.
 
+use std::collections::HashMap;
+
 use crate::html::{AttrValue, Spread, ToHtml};
 
 /// A template's statics, emitted by [`crate::html!`] as a `static`.
@@ -183,6 +185,30 @@ impl Rendered {
         }))
     }
 
+    /// Takes the pending operations of every stream comprehension in the tree, by stream
+    /// reference (a render that is thrown away gives them to the next one).
+    pub(crate) fn take_stream_ops(&mut self) -> HashMap<String, crate::StreamOps> {
+        let mut out = HashMap::new();
+        visit_lists(&mut self.dynamics, &mut |list| {
+            if let Some(ops) = list.stream.take() {
+                out.insert(ops.stream_ref.clone(), ops);
+            }
+        });
+        out
+    }
+
+    /// Gives stream comprehensions the operations [`Rendered::take_stream_ops`] took from a
+    /// render that was thrown away (the streams have none pending any more).
+    pub(crate) fn restore_stream_ops(&mut self, mut ops: HashMap<String, crate::StreamOps>) {
+        visit_lists(&mut self.dynamics, &mut |list| {
+            if let Some(current) = &mut list.stream
+                && let Some(taken) = ops.remove(&current.stream_ref)
+            {
+                *current = taken;
+            }
+        });
+    }
+
     /// The HTML this instance stands for (unchanged slots render as nothing): for tests.
     pub fn to_html(&self) -> String {
         let mut out = String::new();
@@ -198,6 +224,22 @@ impl PartialEq for Template {
 }
 
 impl Eq for Template {}
+
+/// Calls `f` on every comprehension in `dynamics`, at any depth.
+fn visit_lists(dynamics: &mut [Dyn], f: &mut dyn FnMut(&mut List)) {
+    for dynamic in dynamics {
+        match dynamic {
+            Dyn::Node(node) => visit_lists(&mut node.dynamics, f),
+            Dyn::List(list) => {
+                f(list);
+                for entry in &mut list.entries {
+                    visit_lists(&mut entry.dynamics, f);
+                }
+            }
+            Dyn::Unchanged | Dyn::Html(_) | Dyn::Component(_) => {}
+        }
+    }
+}
 
 fn write_node(out: &mut String, statics: &[&str], dynamics: &[Dyn]) {
     for (i, part) in statics.iter().enumerate() {

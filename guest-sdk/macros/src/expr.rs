@@ -179,6 +179,25 @@ pub(crate) fn reads_unbound(tokens: &TokenStream, bound: &[String]) -> bool {
     names.iter().any(|n| !bound.contains(n))
 }
 
+/// When the string literal `body` is the template of a nested `html!` (what precedes it,
+/// `before`, ends in `html!(`), adds the assigns it reads to `fields`: the nested template is
+/// evaluated with the slot, so the slot must follow them too.
+fn template_fields(before: &str, body: &str, fields: &mut Vec<String>) {
+    let head = before.trim_end();
+    let head = head
+        .strip_suffix(['(', '{', '['])
+        .unwrap_or(head)
+        .trim_end();
+    if !head.ends_with("html!") {
+        return;
+    }
+    for field in rewrite(body).1 {
+        if !fields.contains(&field) {
+            fields.push(field);
+        }
+    }
+}
+
 fn rewrite(text: &str) -> (String, Vec<String>) {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 16);
@@ -186,8 +205,26 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        // A raw string literal (`r"…"`, `r#"…"#`), copied untouched.
+        if c == 'r' && (i == 0 || !(chars[i - 1].is_alphanumeric() || chars[i - 1] == '_')) {
+            let hashes = chars[i + 1..].iter().take_while(|&&h| h == '#').count();
+            if chars.get(i + 1 + hashes) == Some(&'"') {
+                let open = i + 2 + hashes;
+                let close = (open..chars.len()).find(|&j| {
+                    chars[j] == '"' && (1..=hashes).all(|k| chars.get(j + k) == Some(&'#'))
+                });
+                let end = close.map_or(chars.len(), |j| j + 1 + hashes);
+                let body: String = chars[open..close.unwrap_or(chars.len())].iter().collect();
+                template_fields(&out, &body, &mut fields);
+                out.extend(&chars[i..end]);
+                i = end;
+                continue;
+            }
+        }
         if c == '"' {
             // Copy a string literal untouched.
+            let start = i + 1;
+            let prefix = out.clone();
             out.push(c);
             i += 1;
             while i < chars.len() {
@@ -202,6 +239,10 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
                     break;
                 }
             }
+            let body: String = chars[start..i.saturating_sub(1).max(start)]
+                .iter()
+                .collect();
+            template_fields(&prefix, &body, &mut fields);
             continue;
         }
         if c == '\'' && i + 2 < chars.len() && (chars[i + 2] == '\'' || chars[i + 1] == '\\') {
@@ -252,6 +293,20 @@ mod tests {
         assert_eq!(fields, vec!["name".to_string(), "count".to_string()]);
         let (rust, _) = rewrite("x == '@'");
         assert_eq!(rust, "x == '@'");
+    }
+
+    #[test]
+    fn nested_templates_count_their_assigns() {
+        let text = r##"if @editing { html!(r#"<input type="text" value={@name}>"#) } else { html!("<b>{@label}</b>") }"##;
+        let (rust, fields) = rewrite(text);
+        assert_eq!(
+            rust,
+            r##"if assigns.editing { html!(r#"<input type="text" value={@name}>"#) } else { html!("<b>{@label}</b>") }"##
+        );
+        assert_eq!(fields, vec!["editing", "name", "label"]);
+        // Other strings are not templates.
+        let (_, fields) = rewrite(r#"format!("{}@{}", @user, "x@host")"#);
+        assert_eq!(fields, vec!["user"]);
     }
 
     #[test]
