@@ -6,16 +6,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::sync::Arc;
 
-use livewasm_protocol::client::ClientRendered;
-use livewasm_protocol::diff::apply_tree;
-use livewasm_protocol::rendered::{Statics, Tree};
-use livewasm_protocol::update::{Update, UpdateDynamic, UpdateEntry, UpdateList, UpdateNode};
+mod support;
+
 use livewasm_sdk::bindings::livewasm::view::types as wit;
 use livewasm_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
+use support::HostSide;
 
 thread_local! {
     /// How many entry templates evaluated a row's name.
@@ -187,56 +184,10 @@ livewasm_sdk::app! {
 
 /// The host's side: the kept tree, the statics it fetched, and the client's copy.
 struct Host<V> {
-    tree: Option<Tree>,
-    statics: HashMap<u64, Arc<Statics>>,
-    client: Option<ClientRendered>,
+    side: HostSide,
     state: V,
     /// Every diff with the HTML it must produce (for the official client's check).
     steps: Vec<serde_json::Value>,
-}
-
-fn dynamic(d: wit::Dynamic) -> UpdateDynamic {
-    match d {
-        wit::Dynamic::Unchanged => UpdateDynamic::Unchanged,
-        wit::Dynamic::Html(text) => UpdateDynamic::Html(text),
-        wit::Dynamic::Node(i) => UpdateDynamic::Node(i),
-        wit::Dynamic::Comprehension(i) => UpdateDynamic::List(i),
-        wit::Dynamic::Component(cid) => UpdateDynamic::Component(cid),
-    }
-}
-
-fn convert(rendered: wit::Rendered) -> Update {
-    Update {
-        nodes: rendered
-            .nodes
-            .into_iter()
-            .map(|n| UpdateNode {
-                template: n.template,
-                dynamics: n.dynamics.into_iter().map(dynamic).collect(),
-            })
-            .collect(),
-        lists: rendered
-            .lists
-            .into_iter()
-            .map(|l| {
-                assert!(l.stream_ops.is_none());
-                UpdateList {
-                    template: l.template,
-                    entries: l
-                        .entries
-                        .into_iter()
-                        .map(|e| UpdateEntry {
-                            key: e.key,
-                            dynamics: e.dynamics.into_iter().map(dynamic).collect(),
-                        })
-                        .collect(),
-                    stream: None,
-                }
-            })
-            .collect(),
-        title: rendered.title,
-        components: Vec::new(),
-    }
 }
 
 impl Host<Table> {
@@ -265,9 +216,7 @@ impl<V: LiveView + Serialize + Clone + std::fmt::Debug> Host<V> {
         })
         .expect("mount");
         let mut host = Host {
-            tree: None,
-            statics: HashMap::new(),
-            client: None,
+            side: HostSide::default(),
             state,
             steps: Vec::new(),
         };
@@ -278,27 +227,8 @@ impl<V: LiveView + Serialize + Clone + std::fmt::Debug> Host<V> {
     /// Renders, diffs as the host does, merges as the client does, and checks the client shows
     /// a full render of the state. Returns the diff.
     fn render(&mut self) -> serde_json::Value {
-        let update = convert(livewasm_sdk::export::render());
-        for id in update.template_ids().collect::<Vec<_>>() {
-            self.statics.entry(id).or_insert_with(|| {
-                let t = livewasm_sdk::export::lookup_template(id).expect("template");
-                Arc::new(Statics {
-                    id,
-                    parts: t.statics.into_iter().map(String::into_boxed_str).collect(),
-                    root: t.root,
-                })
-            });
-        }
-        let statics = &self.statics;
-        let lookup = |id: u64| statics.get(&id).cloned();
-        let (tree, diff) = apply_tree(self.tree.take(), update, &lookup).expect("the host accepts");
-        self.tree = Some(tree);
-        let diff = diff.into_value();
-        match &mut self.client {
-            Some(client) => client.merge(diff.clone()).expect("client merges"),
-            None => self.client = Some(ClientRendered::new(diff.clone()).expect("client")),
-        }
-        let shown = self.client.as_ref().map(ClientRendered::to_html);
+        let (diff, shown) = self.side.render().expect("the host accepts");
+        let shown = Some(shown);
         let before = evaluated();
         let expected = V::render(&Tracked::all(&self.state)).to_html();
         EVALUATED.with(|c| c.set(before));

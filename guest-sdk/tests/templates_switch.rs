@@ -8,18 +8,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
-use std::sync::Arc;
+mod support;
 
-use livewasm_protocol::client::ClientRendered;
-use livewasm_protocol::diff::apply_tree;
-use livewasm_protocol::rendered::{Statics, Tree};
-use livewasm_protocol::update::{
-    Update, UpdateComponent, UpdateDynamic, UpdateEntry, UpdateList, UpdateNode,
-};
 use livewasm_sdk::bindings::livewasm::view::types as wit;
 use livewasm_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
+use support::HostSide;
 
 /// A row of the keyed comprehension.
 #[derive(Debug, Clone, PartialEq, Fingerprint, Serialize, Deserialize)]
@@ -153,61 +147,8 @@ livewasm_sdk::app! {
 
 /// The host's side: the kept tree, the statics it fetched, and the client's copy.
 struct Host {
-    tree: Option<Tree>,
-    statics: HashMap<u64, Arc<Statics>>,
-    client: Option<ClientRendered>,
+    side: HostSide,
     state: Switch,
-}
-
-fn dynamic(d: wit::Dynamic) -> UpdateDynamic {
-    match d {
-        wit::Dynamic::Unchanged => UpdateDynamic::Unchanged,
-        wit::Dynamic::Html(text) => UpdateDynamic::Html(text),
-        wit::Dynamic::Node(i) => UpdateDynamic::Node(i),
-        wit::Dynamic::Comprehension(i) => UpdateDynamic::List(i),
-        wit::Dynamic::Component(cid) => UpdateDynamic::Component(cid),
-    }
-}
-
-fn convert(rendered: wit::Rendered) -> Update {
-    Update {
-        nodes: rendered
-            .nodes
-            .into_iter()
-            .map(|n| UpdateNode {
-                template: n.template,
-                dynamics: n.dynamics.into_iter().map(dynamic).collect(),
-            })
-            .collect(),
-        lists: rendered
-            .lists
-            .into_iter()
-            .map(|l| {
-                assert!(l.stream_ops.is_none());
-                UpdateList {
-                    template: l.template,
-                    entries: l
-                        .entries
-                        .into_iter()
-                        .map(|e| UpdateEntry {
-                            key: e.key,
-                            dynamics: e.dynamics.into_iter().map(dynamic).collect(),
-                        })
-                        .collect(),
-                    stream: None,
-                }
-            })
-            .collect(),
-        title: rendered.title,
-        components: rendered
-            .components
-            .into_iter()
-            .map(|c| UpdateComponent {
-                cid: c.cid,
-                node: c.node,
-            })
-            .collect(),
-    }
 }
 
 /// What a full render of `state` shows, the live component inlined at its spot (at the end).
@@ -237,9 +178,7 @@ impl Host {
         })
         .expect("mount");
         let mut host = Host {
-            tree: None,
-            statics: HashMap::new(),
-            client: None,
+            side: HostSide::default(),
             state: Switch::default(),
         };
         host.render();
@@ -249,28 +188,11 @@ impl Host {
     /// Renders, diffs as the host does (which fails on an unchanged slot it cannot fill),
     /// merges as the client does, and checks what the client shows. Returns the diff.
     fn render(&mut self) -> serde_json::Value {
-        let update = convert(livewasm_sdk::export::render());
-        for id in update.template_ids().collect::<Vec<_>>() {
-            self.statics.entry(id).or_insert_with(|| {
-                let t = livewasm_sdk::export::lookup_template(id).expect("template");
-                Arc::new(Statics {
-                    id,
-                    parts: t.statics.into_iter().map(String::into_boxed_str).collect(),
-                    root: t.root,
-                })
-            });
-        }
-        let statics = &self.statics;
-        let lookup = |id: u64| statics.get(&id).cloned();
-        let (tree, diff) = apply_tree(self.tree.take(), update, &lookup)
+        let (diff, shown) = self
+            .side
+            .render()
             .unwrap_or_else(|e| panic!("the host rejects the render of {:?}: {e}", self.state));
-        self.tree = Some(tree);
-        let diff = diff.into_value();
-        match &mut self.client {
-            Some(client) => client.merge(diff.clone()).expect("client merges"),
-            None => self.client = Some(ClientRendered::new(diff.clone()).expect("client")),
-        }
-        let shown = self.client.as_ref().map(ClientRendered::to_html);
+        let shown = Some(shown);
         assert_eq!(
             shown.as_deref(),
             Some(expected(&self.state).as_str()),
