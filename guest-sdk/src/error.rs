@@ -44,5 +44,19 @@ impl From<serde_json::Error> for Error {
     }
 }
 
-/// The result of a view callback.
-pub type Result<T = ()> = std::result::Result<T, Error>;
+/// The result of a view callback: `Result` is `Result<(), Error>`, `Result<T>` is
+/// `Result<T, Error>`, and with a second parameter it is std's own `Result`, so the prelude's
+/// `Result` never shadows std's two-parameter form:
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// fn callback() -> Result { Ok(()) }
+/// fn parse(text: &str) -> Result<i64> { text.parse().map_err(|_| Error::from("not a number")) }
+/// fn task(n: i64) -> Result<i64, String> { Ok(n * 2) }
+///
+/// assert!(callback().is_ok());
+/// assert_eq!(parse("7").ok(), Some(7));
+/// assert_eq!(task(2), Ok(4));
+/// ```
+pub type Result<T = (), E = Error> = std::result::Result<T, E>;

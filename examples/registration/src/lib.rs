@@ -177,8 +177,7 @@ pub const SESSION_USER: &str = "user_email";
 /// `POST /users/log_in`: what `phx-trigger-action` posts after a registration (and what the log
 /// in form posts). Signs the user in through the cookie session and redirects to the log in page.
 pub fn log_in(request: &HttpRequest) -> HttpResponse {
-    let login: std::result::Result<Registration, _> =
-        request.params.get("user").unwrap_or(&Value::Null).parse();
+    let login: Result<Registration, _> = request.params.get("user").unwrap_or(&Value::Null).parse();
     match login {
         Ok(user) if looks_like_email(&user.email) && !user.password.is_empty() => {
             let registered = request.params.str("_action") == Some("registered");

@@ -81,7 +81,7 @@ pub fn error_to_string(error: &str) -> &'static str {
     }
 }
 
-fn save_all(socket: &mut Socket<ProfileLive>, kind: &'static str) -> Result<Vec<Saved>> {
+fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<Vec<Saved>> {
     consume_uploaded_entries(socket, kind, |entry, file| {
         let (size, checksum) = digest(file).map_err(|e| Error::from(e.to_string()))?;
         Ok(Saved {
@@ -208,9 +208,75 @@ impl LiveView for ProfileLive {
     }
 }
 
+/// A one-step avatar change: the avatar uploads as soon as it is chosen and, once every byte
+/// has arrived, `handle_progress` saves it and sends the browser back to the profile with a
+/// flash (`push_navigate` from `handle_progress`, as a Phoenix view may do).
+#[derive(Assigns, Default)]
+pub struct AvatarLive {
+    percent: u8,
+}
+
+impl LiveView for AvatarLive {
+    fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
+        allow_upload(
+            socket,
+            "avatar",
+            UploadOptions {
+                accept: [".jpg", ".jpeg", ".png", ".webp"]
+                    .map(String::from)
+                    .to_vec(),
+                max_entries: 1,
+                max_file_size: 5_000_000,
+                auto_upload: true,
+                chunk_size: 64_000,
+                ..UploadOptions::default()
+            },
+        );
+        socket.page_title("New avatar");
+        Ok(())
+    }
+
+    fn handle_event(_socket: &mut Socket<Self>, event: &str, _value: &Value) -> Result {
+        match event {
+            "validate" => Ok(()),
+            other => Err(format!("unknown event `{other}`").into()),
+        }
+    }
+
+    fn handle_progress(
+        socket: &mut Socket<Self>,
+        name: &str,
+        entry: &livewasm_sdk::components::UploadEntry,
+    ) -> Result {
+        assign!(socket, percent = entry.progress);
+        if name == "avatar" && entry.done {
+            let saved = save_all(socket, "avatar")?;
+            if let Some(file) = saved.first() {
+                socket.put_flash(
+                    "info",
+                    format!("Avatar {} saved ({})", file.name, format_bytes(file.size)),
+                );
+            }
+            socket.push_navigate("/uploads");
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        let avatar = assigns.upload("avatar");
+        html!(
+            r#"<form id="avatar-form" phx-change="validate">
+  <.live_file_input upload={avatar} class="file-input" />
+  <progress value={@percent} max="100">{@percent}%</progress>
+</form>"#
+        )
+    }
+}
+
 livewasm_sdk::app! {
     name: "uploads",
     routes: {
-        "/uploads" => ProfileLive;
+        "/uploads" => ProfileLive, live_session: "profile";
+        "/uploads/avatar" => AvatarLive, live_session: "profile";
     }
 }

@@ -253,3 +253,33 @@ async fn progress_100_needs_every_byte() {
     assert!(!html.contains("uploaded-files"), "{html}");
     assert!(html.contains("a.pdf"), "{html}");
 }
+
+#[tokio::test]
+async fn handle_progress_may_navigate_once_the_avatar_is_saved() {
+    let host = TestHost::new(&["uploads"]).expect("uploads component");
+    let (mut view, _) = host.live("/uploads/avatar").await.unwrap();
+    let content = bytes(100_000);
+    let mut avatar = view
+        .file_input(
+            "#avatar-form",
+            "avatar",
+            vec![UploadFile::new("me.png", "image/png", content.clone())],
+        )
+        .unwrap();
+    view.render_upload_change(&avatar, "validate").unwrap();
+    let html = view.render_upload(&mut avatar, "me.png", 40).unwrap();
+    assert!(html.contains(r#"<progress value="40""#), "{html}");
+
+    // The last progress event saves the file and `push_navigate`s: the reply carries the
+    // live redirect, with the flash the view put.
+    let redirect = match view.render_upload(&mut avatar, "me.png", 100) {
+        Err(HarnessError::Redirect(redirect)) => redirect,
+        other => panic!("expected a live redirect from handle_progress, got {other:?}"),
+    };
+    assert_eq!(redirect.to, "/uploads");
+    assert_eq!(redirect.kind, livewasm_test::RedirectKind::Live);
+    assert_eq!(host.host().upload_bytes_reserved(), 0);
+    let html = view.follow_live_redirect(&redirect).unwrap();
+    assert!(html.contains("Avatar me.png saved (97.66 KB)"), "{html}");
+    assert!(html.contains(r#"id="upload-form""#), "{html}");
+}

@@ -13,6 +13,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::keys::rendered::{
+    COMPONENTS, EVENTS, KEYED, KEYED_COUNT, KEYED_MOVES, REPLY, STATICS, STREAM, TEMPLATES, TITLE,
+};
 use serde_json::{Map, Value};
 
 use crate::stream_dom::{StreamChildren, StreamItem, StreamPatch, first_element_id};
@@ -63,12 +66,12 @@ impl ClientRendered {
         let Value::Object(mut diff) = diff else {
             return Err(ClientError::NotObject(diff.to_string()));
         };
-        if let Some(Value::String(title)) = diff.remove("t") {
+        if let Some(Value::String(title)) = diff.remove(TITLE) {
             self.title = Some(title);
         }
-        diff.remove("e");
-        diff.remove("r");
-        let components = diff.remove("c");
+        diff.remove(EVENTS);
+        diff.remove(REPLY);
+        let components = diff.remove(COMPONENTS);
         let mut diff = Value::Object(diff);
         resolve_templates(&mut diff, None)?;
         let Value::Object(diff) = diff else {
@@ -149,7 +152,7 @@ impl ClientRendered {
             let mut next = Vec::new();
             for (cid, mut node) in pending {
                 resolve_templates(&mut node, None)?;
-                let merged = match node.get("s").and_then(Value::as_i64) {
+                let merged = match node.get(STATICS).and_then(Value::as_i64) {
                     Some(n) if n > 0 => match resolved.get(&n.to_string()) {
                         Some(base) => share_statics(base.clone(), node)?,
                         None => {
@@ -220,11 +223,11 @@ impl ClientRendered {
     }
 
     fn write_node(&self, out: &mut String, node: &Map<String, Value>) {
-        if node.contains_key("k") {
+        if node.contains_key(KEYED) {
             self.write_comprehension(out, node);
             return;
         }
-        let Some(Value::Array(statics)) = node.get("s") else {
+        let Some(Value::Array(statics)) = node.get(STATICS) else {
             return;
         };
         for (i, part) in statics.iter().enumerate() {
@@ -239,7 +242,7 @@ impl ClientRendered {
 
     fn write_comprehension(&self, out: &mut String, node: &Map<String, Value>) {
         if let Some(stream_ref) = node
-            .get("stream")
+            .get(STREAM)
             .and_then(|s| s.get(0))
             .and_then(Value::as_str)
         {
@@ -250,13 +253,13 @@ impl ClientRendered {
             }
             return;
         }
-        let Some(Value::Array(statics)) = node.get("s") else {
+        let Some(Value::Array(statics)) = node.get(STATICS) else {
             return;
         };
-        let Some(Value::Object(k)) = node.get("k") else {
+        let Some(Value::Object(k)) = node.get(KEYED) else {
             return;
         };
-        let count = k.get("kc").and_then(Value::as_u64).unwrap_or(0);
+        let count = k.get(KEYED_COUNT).and_then(Value::as_u64).unwrap_or(0);
         for index in 0..count {
             let Some(Value::Object(entry)) = k.get(&index.to_string()) else {
                 continue;
@@ -299,13 +302,15 @@ fn collect_streams(
     node: &mut Map<String, Value>,
     out: &mut Vec<StreamPatch>,
 ) -> Result<(), ClientError> {
-    if node.contains_key("k") {
-        if node.contains_key("stream") {
+    if node.contains_key(KEYED) {
+        if node.contains_key(STREAM) {
             return take_stream(node, out);
         }
-        if let Some(Value::Object(k)) = node.get_mut("k") {
+        if let Some(Value::Object(k)) = node.get_mut(KEYED) {
             for (key, entry) in k.iter_mut() {
-                if let (true, Value::Object(entry)) = (key != "kc" && key != "km", entry) {
+                if let (true, Value::Object(entry)) =
+                    (key != KEYED_COUNT && key != KEYED_MOVES, entry)
+                {
                     collect_streams(entry, out)?;
                 }
             }
@@ -330,10 +335,10 @@ fn take_stream(
     out: &mut Vec<StreamPatch>,
 ) -> Result<(), ClientError> {
     let bad = |what: &str| ClientError::BadComprehension(format!("stream: {what}"));
-    let Some(Value::Array(stream)) = node.get("stream").cloned() else {
+    let Some(Value::Array(stream)) = node.get(STREAM).cloned() else {
         return Err(bad("not an array"));
     };
-    let statics = match node.get("s") {
+    let statics = match node.get(STATICS) {
         Some(Value::Array(statics)) => statics.clone(),
         _ => return Err(bad("no statics")),
     };
@@ -369,12 +374,12 @@ fn take_stream(
         .collect::<Vec<_>>();
     let reset = stream.get(3).is_some();
     let count = node
-        .get("k")
-        .and_then(|k| k.get("kc"))
+        .get(KEYED)
+        .and_then(|k| k.get(KEYED_COUNT))
         .and_then(Value::as_u64)
         .unwrap_or(0);
     let mut entries = Vec::new();
-    if let Some(Value::Object(k)) = node.get("k") {
+    if let Some(Value::Object(k)) = node.get(KEYED) {
         for index in 0..count {
             if let Some(Value::Object(entry)) = k.get(&index.to_string()) {
                 entries.push(StreamItem {
@@ -388,10 +393,10 @@ fn take_stream(
     // As the official client: a stream with something to do is applied and emptied.
     if count > 0 || !deletes.is_empty() || reset {
         let mut k = Map::new();
-        k.insert("kc".into(), Value::from(0));
-        node.insert("k".into(), Value::Object(k));
+        k.insert(KEYED_COUNT.into(), Value::from(0));
+        node.insert(KEYED.into(), Value::Object(k));
         node.insert(
-            "stream".into(),
+            STREAM.into(),
             Value::Array(vec![
                 Value::String(stream_ref.clone()),
                 Value::Array(Vec::new()),
@@ -411,20 +416,20 @@ fn take_stream(
 
 /// Copies statics (and the whole tree as a base) from `base`, then merges `node` over it.
 fn share_statics(base: Value, mut node: Value) -> Result<Value, ClientError> {
-    let statics = base.get("s").cloned();
+    let statics = base.get(STATICS).cloned();
     if let Value::Object(map) = &mut node {
-        map.remove("s");
+        map.remove(STATICS);
     }
     let mut merged = merge_node(strip_s(base), node)?;
     if let (Value::Object(map), Some(statics)) = (&mut merged, statics) {
-        map.insert("s".into(), statics);
+        map.insert(STATICS.into(), statics);
     }
     Ok(merged)
 }
 
 fn strip_s(mut value: Value) -> Value {
     if let Value::Object(map) = &mut value {
-        map.remove("s");
+        map.remove(STATICS);
     }
     value
 }
@@ -437,28 +442,28 @@ fn resolve_templates(
     let Value::Object(map) = value else {
         return Ok(());
     };
-    let own = match map.remove("p") {
+    let own = match map.remove(TEMPLATES) {
         Some(Value::Object(p)) => Some(p),
         _ => None,
     };
     let table = own.as_ref().or(table);
-    if let Some(Value::Number(n)) = map.get("s") {
+    if let Some(Value::Number(n)) = map.get(STATICS) {
         // Component statics (+N/-N) are resolved by the components pass, not here.
         if let (Some(index), Some(table)) = (n.as_u64(), table) {
             let statics = table
                 .get(&index.to_string())
                 .cloned()
                 .ok_or(ClientError::MissingTemplate(index))?;
-            map.insert("s".into(), statics);
+            map.insert(STATICS.into(), statics);
         }
     }
     for (key, child) in map.iter_mut() {
-        if key == "s" {
+        if key == STATICS {
             continue;
         }
         match child {
             Value::Object(_) => resolve_templates(child, table)?,
-            Value::Array(items) if key != "s" => {
+            Value::Array(items) if key != STATICS => {
                 // `[old, diff]` moves inside `k`.
                 for item in items.iter_mut() {
                     resolve_templates(item, table)?;
@@ -475,13 +480,13 @@ fn merge_node(target: Value, source: Value) -> Result<Value, ClientError> {
     let Value::Object(source) = source else {
         return Ok(source);
     };
-    if source.contains_key("s") {
+    if source.contains_key(STATICS) {
         return Ok(Value::Object(source));
     }
     let Value::Object(mut target) = target else {
         return Ok(Value::Object(source));
     };
-    if target.contains_key("k") && source.contains_key("k") {
+    if target.contains_key(KEYED) && source.contains_key(KEYED) {
         return merge_comprehension(target, source).map(Value::Object);
     }
     for (key, value) in source {
@@ -499,16 +504,16 @@ fn merge_comprehension(
     mut target: Map<String, Value>,
     mut source: Map<String, Value>,
 ) -> Result<Map<String, Value>, ClientError> {
-    let Some(Value::Object(new_k)) = source.remove("k") else {
+    let Some(Value::Object(new_k)) = source.remove(KEYED) else {
         return Err(ClientError::BadComprehension("`k` is not an object".into()));
     };
-    let Some(Value::Object(old_k)) = target.remove("k") else {
+    let Some(Value::Object(old_k)) = target.remove(KEYED) else {
         return Err(ClientError::BadComprehension(
             "held `k` is not an object".into(),
         ));
     };
     let count = new_k
-        .get("kc")
+        .get(KEYED_COUNT)
         .and_then(Value::as_u64)
         .ok_or_else(|| ClientError::BadComprehension("missing `kc`".into()))?;
     let mut merged = Map::new();
@@ -545,8 +550,8 @@ fn merge_comprehension(
         };
         merged.insert(key, entry);
     }
-    merged.insert("kc".into(), Value::from(count));
-    target.insert("k".into(), Value::Object(merged));
+    merged.insert(KEYED_COUNT.into(), Value::from(count));
+    target.insert(KEYED.into(), Value::Object(merged));
     for (key, value) in source {
         target.insert(key, value);
     }

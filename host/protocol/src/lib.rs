@@ -4,6 +4,7 @@
 //! - [`update`]: what a guest's `render` returns (only changed dynamics), free of wasmtime types.
 //! - [`diff`]: merges an update into the kept tree and emits the Phoenix LiveView 1.2 diff.
 //! - [`frame`]: Phoenix channels V2 JSON frames.
+//! - [`keys`]: every name of the wire (diff keys, topics, events) and the client's payloads.
 //! - [`client`]: a model of the official client's merge of those diffs, for tests and harnesses.
 //! - [`stream_dom`]: what the client's DOM patch does with a stream's children.
 
@@ -11,6 +12,7 @@ pub mod client;
 pub mod diff;
 pub mod frame;
 pub mod html;
+pub mod keys;
 pub mod rendered;
 pub mod stream_dom;
 pub mod update;

@@ -265,6 +265,8 @@ impl LiveView {
                 if let Some(diff) = response.get("diff") {
                     self.merge(diff.clone())?;
                 }
+                // A reply may send the client elsewhere, as after any event.
+                self.navigation(&response)?;
                 Ok(response)
             }
             (_, response) => Err(HarnessError::PushRefused(response.clone())),

@@ -1,0 +1,215 @@
+//! Every name of the Phoenix LiveView 1.2 wire, named once: the keys of a Rendered diff (as
+//! phoenix_live_view's `diff.ex` names them: `@static :s`, `@keyed :k`, `@components :c` …),
+//! the channels' topics and events, and the typed payloads a client sends.
+//!
+//! Code that reads or writes the wire uses these constants and types, never the bare strings.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+/// Keys of a Rendered diff.
+pub mod rendered {
+    /// A node's statics: a list of strings, or an integer naming shared statics.
+    pub const STATICS: &str = "s";
+    /// The template table of a diff: shared statics by id.
+    pub const TEMPLATES: &str = "p";
+    /// A comprehension's entries, keyed by position.
+    pub const KEYED: &str = "k";
+    /// The entry count inside [`KEYED`].
+    pub const KEYED_COUNT: &str = "kc";
+    /// Entry moves inside [`KEYED`] (`[[from, to], …]`).
+    pub const KEYED_MOVES: &str = "km";
+    /// Live components by cid.
+    pub const COMPONENTS: &str = "c";
+    /// A component's root flag (`r: 1`); at a diff's top level, a hook reply.
+    pub const REPLY: &str = "r";
+    /// The page title.
+    pub const TITLE: &str = "t";
+    /// Push events: `[[name, payload], …]`.
+    pub const EVENTS: &str = "e";
+    /// A stream's operations: `[ref, inserts, deletes(, reset)]`.
+    pub const STREAM: &str = "stream";
+}
+
+/// Phoenix channels topics and the prefixes of LiveView's.
+pub mod topics {
+    /// The socket's own topic (heartbeats, socket-wide errors).
+    pub const PHOENIX: &str = "phoenix";
+    /// Prefix of a view's topic: `lv:<container id>`.
+    pub const VIEW_PREFIX: &str = "lv:";
+    /// Prefix of an upload entry's topic: `lvu:<entry ref>`.
+    pub const UPLOAD_PREFIX: &str = "lvu:";
+}
+
+/// Channel events, both directions.
+pub mod events {
+    /// Join a topic.
+    pub const JOIN: &str = "phx_join";
+    /// Leave a topic.
+    pub const LEAVE: &str = "phx_leave";
+    /// The answer to a message with a ref.
+    pub const REPLY: &str = "phx_reply";
+    /// The channel crashed; the client rejoins.
+    pub const ERROR: &str = "phx_error";
+    /// The channel closed.
+    pub const CLOSE: &str = "phx_close";
+    /// Keep-alive on the `phoenix` topic.
+    pub const HEARTBEAT: &str = "heartbeat";
+    /// A user event (`phx-click`, a form, a hook's `pushEvent`).
+    pub const EVENT: &str = "event";
+    /// A client-side patch of the URL.
+    pub const LIVE_PATCH: &str = "live_patch";
+    /// A diff pushed by the server.
+    pub const DIFF: &str = "diff";
+    /// The server sends the client to another live view.
+    pub const LIVE_REDIRECT: &str = "live_redirect";
+    /// The server sends the client to another page (full load).
+    pub const REDIRECT: &str = "redirect";
+    /// The client is about to remove components.
+    pub const CIDS_WILL_DESTROY: &str = "cids_will_destroy";
+    /// The client removed components.
+    pub const CIDS_DESTROYED: &str = "cids_destroyed";
+    /// An upload preflight.
+    pub const ALLOW_UPLOAD: &str = "allow_upload";
+    /// An upload entry's progress.
+    pub const PROGRESS: &str = "progress";
+    /// A binary upload chunk on an `lvu:` topic.
+    pub const CHUNK: &str = "chunk";
+}
+
+/// Reply statuses.
+pub mod status {
+    /// Success.
+    pub const OK: &str = "ok";
+    /// Refused.
+    pub const ERROR: &str = "error";
+}
+
+/// The payload of a view's `phx_join`, as the official client sends it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct JoinPayload {
+    /// The signed session token of the view's container.
+    #[serde(default)]
+    pub session: Option<String>,
+    /// The signed static token (dead-rendered pages).
+    #[serde(rename = "static", default)]
+    pub static_token: Option<String>,
+    /// The page URL (first join, or rejoin).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The URL of a live navigation's join (instead of `url`).
+    #[serde(default)]
+    pub redirect: Option<String>,
+    /// A live navigation's signed flash.
+    #[serde(default)]
+    pub flash: Option<String>,
+    /// Connect params: `_csrf_token`, `_mounts`, `_mount_attempts`, the app's own.
+    #[serde(default)]
+    pub params: Map<String, Value>,
+}
+
+impl JoinPayload {
+    /// `_mounts` from the connect params: how often this page mounted before (0 the first time).
+    pub fn mounts(&self) -> u64 {
+        self.params
+            .get("_mounts")
+            .and_then(Value::as_u64)
+            .unwrap_or(0)
+    }
+
+    /// The URL to mount and whether it is a live navigation (`redirect`).
+    pub fn target_url(&self) -> Option<(&str, bool)> {
+        match (&self.url, &self.redirect) {
+            (Some(url), _) => Some((url, false)),
+            (None, Some(url)) => Some((url, true)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// The payload of an `event` push, as the official client sends it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventPayload {
+    /// The event name (`phx-click="inc"` → `inc`).
+    pub event: String,
+    /// `click`, `form`, `keyup`, `hook` …; `form` values are urlencoded strings.
+    #[serde(rename = "type", default)]
+    pub kind: Option<String>,
+    /// The event's value.
+    #[serde(default)]
+    pub value: Option<Value>,
+    /// Extra form fields (`_target`, submitter).
+    #[serde(default)]
+    pub meta: Option<Map<String, Value>>,
+    /// The targeted live component (`phx-target`), a number or digits in a string.
+    #[serde(default)]
+    pub cid: Option<Value>,
+    /// Files chosen in the form, by upload ref.
+    #[serde(default)]
+    pub uploads: Option<Value>,
+}
+
+impl EventPayload {
+    /// True for a form event (`value` is an urlencoded string).
+    pub fn is_form(&self) -> bool {
+        self.kind.as_deref() == Some("form")
+    }
+}
+
+/// A `cid` that is not a component id.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`cid` {0} is not a component id")]
+pub struct BadCid(pub String);
+
+/// A component id as the client sends it: a number, or digits in a string (`phx-target="3"`).
+/// `Ok(None)` for no target.
+pub fn cid_of(value: Option<&Value>) -> Result<Option<u32>, BadCid> {
+    let bad = |v: &Value| BadCid(v.to_string());
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Number(n)) => n
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| bad(v)),
+        Some(v @ Value::String(s)) => s.parse().map(Some).map_err(|_| bad(v)),
+        Some(v) => Err(bad(v)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_join_payload_reads_url_or_redirect_and_mounts() {
+        let first: JoinPayload = serde_json::from_value(json!({
+            "session": "s", "static": "t", "url": "http://x/a",
+            "params": {"_mounts": 0, "_csrf_token": "c"}
+        }))
+        .unwrap();
+        assert_eq!(first.target_url(), Some(("http://x/a", false)));
+        assert_eq!(first.static_token.as_deref(), Some("t"));
+        assert_eq!(first.mounts(), 0);
+        let nav: JoinPayload =
+            serde_json::from_value(json!({"redirect": "http://x/b", "params": {"_mounts": 2}}))
+                .unwrap();
+        assert_eq!(nav.target_url(), Some(("http://x/b", true)));
+        assert_eq!(nav.mounts(), 2);
+        let none: JoinPayload = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(none.target_url(), None);
+    }
+
+    #[test]
+    fn component_ids_are_numbers_or_digit_strings() {
+        assert_eq!(cid_of(None), Ok(None));
+        assert_eq!(cid_of(Some(&Value::Null)), Ok(None));
+        assert_eq!(cid_of(Some(&json!(3))), Ok(Some(3)));
+        assert_eq!(cid_of(Some(&json!("12"))), Ok(Some(12)));
+        assert!(cid_of(Some(&json!("x"))).is_err());
+        assert!(cid_of(Some(&json!(-1))).is_err());
+        assert!(cid_of(Some(&json!(1u64 << 40))).is_err());
+        assert_eq!(cid_of(Some(&json!([1]))), Err(BadCid("[1]".into())));
+    }
+}
