@@ -6,16 +6,14 @@
 //! inlined or evaluated from a string, so a strict `script-src 'self'` policy allows it.
 
 use std::fmt::Write as _;
-use std::sync::Arc;
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::Path;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use livewasm_runtime::App;
 use sha2::{Digest, Sha256};
 
-use crate::Host;
-use crate::host::Resolved;
+use crate::origin::CurrentSite;
 
 /// URL prefix of hook scripts.
 const PREFIX: &str = "/assets/hooks/";
@@ -63,17 +61,11 @@ pub(crate) fn script(app: &App) -> Option<HooksScript> {
 }
 
 /// `GET /assets/hooks/<hash>.js`: the hook script of an app of the request's site.
-pub(crate) async fn serve(
-    State(host): State<Arc<Host>>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let Resolved::Site(site) = host.resolve(&headers) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
+pub(crate) async fn serve(CurrentSite(site): CurrentSite, Path(file): Path<String>) -> Response {
     let wanted = format!("{PREFIX}{file}");
-    let found = host
-        .apps_in(&site)
+    let found = site
+        .routes()
+        .apps()
         .iter()
         .filter_map(script)
         .find(|s| s.path == wanted);

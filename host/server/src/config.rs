@@ -26,7 +26,7 @@ pub struct ServerConfig {
     /// `<app>.<tenant>.<base_domain>`, the API at `<base_domain>` itself (and `api.<base_domain>`).
     pub base_domain: String,
     /// File uploads: largest file, byte budgets per tenant and per host, temp area.
-    pub uploads: crate::UploadLimits,
+    pub uploads: crate::uploads::UploadLimits,
 }
 
 impl Default for ServerConfig {
@@ -41,7 +41,7 @@ impl Default for ServerConfig {
             check_origin: true,
             token_max_age: Duration::from_secs(14 * 24 * 3600),
             base_domain: "localhost".to_string(),
-            uploads: crate::UploadLimits::default(),
+            uploads: crate::uploads::UploadLimits::default(),
         }
     }
 }

@@ -16,14 +16,15 @@ use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-use crate::Host;
+use crate::claims::{TokenKind, ViewClaims};
 use crate::form::{decode_form, target_path};
+use crate::host::Host;
+use crate::inbox::{Inbound, TaskDone};
 use crate::navigate::{self, Outcome};
 use crate::pubsub::{INBOX_CAPACITY, Subscriptions};
 use crate::routes::query_params;
 use crate::session;
-use crate::sites::{InstanceSlot, SiteRef, TenantUsage};
-use crate::tokens::{self, TokenError};
+use crate::sites::{InstanceSlot, SiteId, TenantUsage};
 
 mod uploads;
 
@@ -62,29 +63,6 @@ struct Channel {
     uploads: crate::uploads::SharedUploads,
 }
 
-/// Something delivered to a socket from outside its own frames.
-#[derive(Debug)]
-pub enum Inbound {
-    /// A pub/sub message for the view channel `channel`'s `handle-info`.
-    Message {
-        /// The receiving view channel.
-        channel: u64,
-        /// The message.
-        message: Value,
-    },
-    /// A background task finished (or was cancelled).
-    Task(TaskDone),
-}
-
-/// The result of a background task, for the view that started it.
-#[derive(Debug)]
-pub struct TaskDone {
-    channel: u64,
-    name: String,
-    tag: u64,
-    result: Result<Value, String>,
-}
-
 /// A background task a view started: run it off the socket's task ([`PendingTask::run`]) and
 /// give the result to [`Connection::handle_inbound`].
 pub struct PendingTask {
@@ -120,7 +98,7 @@ impl PendingTask {
 /// The channels of one socket.
 pub struct Connection {
     host: Arc<Host>,
-    site: SiteRef,
+    site: SiteId,
     session: Option<Value>,
     channels: HashMap<String, Channel>,
     inbox_tx: mpsc::Sender<Inbound>,
@@ -148,11 +126,11 @@ impl Connection {
     /// join is answered `stale`).
     /// The connection serves the default site (the apps loaded with `--app`).
     pub fn new(host: Arc<Host>, session: Option<Value>) -> Connection {
-        Connection::for_site(host, SiteRef::Default, session)
+        Connection::for_site(host, SiteId::Default, session)
     }
 
     /// A connection that only joins views of `site`.
-    pub(crate) fn for_site(host: Arc<Host>, site: SiteRef, session: Option<Value>) -> Connection {
+    pub(crate) fn for_site(host: Arc<Host>, site: SiteId, session: Option<Value>) -> Connection {
         let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
         Connection {
             host,
@@ -188,7 +166,7 @@ impl Connection {
         match (frame.topic.as_str(), frame.event.as_str()) {
             ("phoenix", "heartbeat") => out.push(frame.reply("ok", json!({}))),
             (crate::dev_reload::TOPIC, "phx_join") => {
-                let default_site = self.site == SiteRef::Default;
+                let default_site = self.site == SiteId::Default;
                 let (frames, joined) = crate::dev_reload::join(&self.host, default_site, &frame);
                 out.extend(frames);
                 self.reload = joined;
@@ -444,33 +422,23 @@ impl Connection {
     /// Verifies a view token of this connection's site; the error is the join reply's
     /// response: `unauthorized` for a token issued by another site, `stale` for one that
     /// does not verify.
-    fn verify(&self, token: &str, kind: &str) -> Result<Map<String, Value>, Value> {
-        let claims = tokens::peek(token).map_err(|_| refuse("stale"))?;
-        let token_site = claims.get("site").and_then(Value::as_str);
-        if token_site != self.site.label().as_deref() {
+    fn verify(&self, token: &str, kind: TokenKind) -> Result<ViewClaims, Value> {
+        let claims = ViewClaims::peek(token).map_err(|_| refuse("stale"))?;
+        if claims.site != self.site.label() {
             tracing::debug!(
-                token_site,
+                token_site = claims.site,
                 "join refused: the token was issued by another site"
             );
             return Err(refuse("unauthorized"));
         }
-        let app = claims
-            .get("app")
-            .and_then(Value::as_str)
-            .ok_or_else(|| refuse("stale"))?;
-        let check = || -> Result<Map<String, Value>, TokenError> {
-            let data = tokens::verify(
-                &self.host.site_token_key(&self.site, app),
-                token,
-                self.host.config().token_max_age,
-            )?;
-            if data.get("kind").and_then(Value::as_str) != Some(kind) {
-                return Err(TokenError::BadFormat);
-            }
-            Ok(data)
-        };
-        check().map_err(|e| {
-            tracing::debug!("join refused: {kind} token: {e}");
+        ViewClaims::verify(
+            &self.host.keys(&self.site).view_tokens(&claims.app),
+            token,
+            self.host.config().token_max_age,
+            kind,
+        )
+        .map_err(|e| {
+            tracing::debug!("join refused: {kind:?} token: {e}");
             refuse("stale")
         })
     }
@@ -495,20 +463,20 @@ impl Connection {
             .get("session")
             .and_then(Value::as_str)
             .ok_or_else(|| refuse("stale"))?;
-        let data = self.verify(token, "session")?;
-        if data.get("id").and_then(Value::as_str) != Some(id) {
+        let data = self.verify(token, TokenKind::Session)?;
+        if data.id != id {
             return Err(refuse("unauthorized"));
         }
         let mut static_flash = None;
         if let Some(static_token) = payload.get("static").and_then(Value::as_str) {
-            let static_data = self.verify(static_token, "static")?;
-            if static_data.get("id").and_then(Value::as_str) != Some(id) {
+            let static_data = self.verify(static_token, TokenKind::Static)?;
+            if static_data.id != id {
                 return Err(refuse("unauthorized"));
             }
-            static_flash = static_data.get("flash").cloned();
+            static_flash = static_data.flash.map(Value::Object);
         }
-        let app_name = data.get("app").and_then(Value::as_str).unwrap_or_default();
-        let token_view = data.get("view").and_then(Value::as_str).unwrap_or_default();
+        let app_name = data.app.as_str();
+        let token_view = data.view.as_deref().unwrap_or_default();
         let (url, redirect) = match (
             payload.get("url").and_then(Value::as_str),
             payload.get("redirect").and_then(Value::as_str),
@@ -518,21 +486,23 @@ impl Connection {
             (None, None) => return Err(refuse("unauthorized")),
         };
         let (path, query) = path_and_query(&url).ok_or_else(|| refuse("unauthorized"))?;
-        let matched = self
+        // The site as served now: a socket joins the version deployed last.
+        let site = self
             .host
-            .route_in(&self.site, &path)
+            .site(&self.site)
             .ok_or_else(|| refuse("unauthorized"))?;
+        let matched = site.route(&path).ok_or_else(|| refuse("unauthorized"))?;
         if matched.app.manifest().name != app_name {
             return Err(refuse("unauthorized"));
         }
         if redirect {
             // Live navigation stays inside one live session of the token's app: the one the
             // page was rendered in (named in the token).
-            let original = match data.get("live_session") {
-                Some(name) => name.as_str().map(str::to_string),
-                None => self
-                    .host
-                    .route_of_view_in(&self.site, app_name, token_view)
+            let original = match &data.live_session {
+                Some(name) => Some(name.clone()),
+                None => site
+                    .routes()
+                    .route_of_view(app_name, token_view)
                     .and_then(|r| r.live_session),
             };
             if original.is_none() || original != matched.route.live_session {
@@ -554,13 +524,16 @@ impl Connection {
             .and_then(Value::as_u64)
             .unwrap_or(0);
         let flash = match payload.get("flash").and_then(Value::as_str) {
-            Some(token) => session::verify_flash(&self.host, &self.site, token),
+            Some(token) => session::verify_flash(&self.host.keys(&self.site), token),
             None if !redirect && mounts == 0 => static_flash.unwrap_or_else(|| json!({})),
             None => json!({}),
         };
-        let slot = match &matched.site {
-            Some(site) => Some(site.usage.try_acquire().ok_or_else(|| {
-                tracing::info!(tenant = %site.tenant, app = %site.app, "join refused: tenant at its instance quota");
+        let slot = match site.usage() {
+            Some(usage) => Some(usage.try_acquire().ok_or_else(|| {
+                tracing::info!(
+                    site = site.label(),
+                    "join refused: tenant at its instance quota"
+                );
                 refuse("capacity")
             })?),
             None => None,
@@ -596,10 +569,7 @@ impl Connection {
             let (key, value) = outcome.reply_entry();
             return Err(json!({ key: value }));
         }
-        let scope: Arc<str> = Arc::from(format!(
-            "{}#{app_name}",
-            self.site.label().unwrap_or_default()
-        ));
+        let scope: Arc<str> = Arc::from(format!("{}#{app_name}", site.label().unwrap_or_default()));
         let bus = Subscriptions::new(
             self.host.broker.clone(),
             scope,
@@ -618,8 +588,8 @@ impl Connection {
             bus,
             tasks: HashMap::new(),
             pending: Vec::new(),
-            usage: matched.site.as_ref().map(|site| site.usage.clone()),
-            uploads: self.new_view_uploads(),
+            usage: site.usage().cloned(),
+            uploads: self.new_view_uploads(&site),
         };
         uploads::attach(&mut channel.instance, &channel.uploads);
         let outcome = channel
@@ -643,10 +613,7 @@ impl Connection {
         // After live navigation the client takes the new route's container attributes; it
         // cannot change the element's tag (the official client keeps the page's element), so
         // a route with another tag keeps the page's container until a full page load.
-        let page_tag = data
-            .get("container")
-            .and_then(Value::as_str)
-            .unwrap_or("div");
+        let page_tag = data.container.as_deref().unwrap_or("div");
         let route_tag = matched
             .route
             .container
@@ -821,8 +788,10 @@ impl Connection {
             out.push(frame.reply("error", refuse("live_patch needs a `url`")));
             return;
         };
-        let matched = path_and_query(&url)
-            .and_then(|(path, query)| self.host.route_in(&self.site, &path).map(|m| (m, query)));
+        let matched = path_and_query(&url).and_then(|(path, query)| {
+            let site = self.host.site(&self.site)?;
+            site.route(&path).map(|m| (m, query))
+        });
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
@@ -875,7 +844,7 @@ const MAX_PATCHES: usize = 8;
 /// when the view asked for nothing.
 fn follow_navigation(
     host: &Host,
-    site: &crate::sites::SiteRef,
+    site: &SiteId,
     channel: &mut Channel,
 ) -> Result<Option<Outcome>, CallError> {
     let mut outcome = None;
@@ -892,7 +861,10 @@ fn follow_navigation(
         }
         let target = navigate::absolute(&channel.url, &navigation.to)
             .and_then(|url| path_and_query(&url).map(|pq| (url, pq)))
-            .and_then(|(url, (path, query))| host.route_in(site, &path).map(|m| (url, m, query)))
+            .and_then(|(url, (path, query))| {
+                let current = host.site(site)?;
+                current.route(&path).map(|m| (url, m, query))
+            })
             .filter(|(_, m, _)| {
                 m.app.manifest().name == channel.app
                     && m.route.view == channel.view
@@ -924,12 +896,8 @@ fn follow_navigation(
 }
 
 /// A navigation that leaves the view (or, at mount, never enters it), with its flash signed.
-fn leave_to(
-    host: &Host,
-    site: &crate::sites::SiteRef,
-    navigation: livewasm_runtime::Navigation,
-) -> Outcome {
-    let flash = session::sign_flash(host, site, &navigation.flash);
+fn leave_to(host: &Host, site: &SiteId, navigation: livewasm_runtime::Navigation) -> Outcome {
+    let flash = session::sign_flash(&host.keys(site), &navigation.flash);
     match navigation.kind {
         NavigationKind::Redirect => Outcome::Redirect {
             to: navigation.to,

@@ -11,12 +11,12 @@ use livewasm_runtime::{HttpRequest, RuntimeError};
 use serde_json::{Map, Value};
 
 use crate::form::decode_form;
-use crate::host::Resolved;
+use crate::host::Host;
+use crate::navigate;
+use crate::origin::CurrentSite;
 use crate::page::error_page;
-use crate::routes::query_params;
+use crate::routes::{HttpRouteMatch, query_params};
 use crate::session::{self, CSRF};
-use crate::sites::SiteRef;
-use crate::{Host, navigate};
 
 /// Largest request body read.
 const MAX_BODY: usize = 1024 * 1024;
@@ -26,19 +26,12 @@ fn error(status: StatusCode, title: &str, detail: &str) -> Response {
 }
 
 /// Answers a request routed to an app's HTTP handler.
-pub(crate) async fn handle(State(host): State<Arc<Host>>, request: Request) -> Response {
+pub(crate) async fn handle(
+    State(host): State<Arc<Host>>,
+    CurrentSite(site): CurrentSite,
+    request: Request,
+) -> Response {
     let (parts, body) = request.into_parts();
-    let site = match host.resolve(&parts.headers) {
-        Resolved::Site(site) => site,
-        Resolved::Api => SiteRef::Default,
-        Resolved::Unknown(name) => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "Not Found",
-                &format!("No app is served at {name}."),
-            );
-        }
-    };
     let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -73,7 +66,12 @@ pub(crate) async fn handle(State(host): State<Arc<Host>>, request: Request) -> R
         method = wanted.to_ascii_uppercase();
     }
     let path = parts.uri.path();
-    let Some((app, route, path_params)) = host.http_route_in(&site, &method, path) else {
+    let Some(HttpRouteMatch {
+        app,
+        route,
+        path_params,
+    }) = site.http_route(&method, path)
+    else {
         return error(
             StatusCode::NOT_FOUND,
             "Not Found",
@@ -84,7 +82,9 @@ pub(crate) async fn handle(State(host): State<Arc<Host>>, request: Request) -> R
         .headers
         .get(header::COOKIE)
         .and_then(|v| v.to_str().ok());
-    let old_session = session::read(&host, &site, cookie_header).unwrap_or_default();
+    let keys = host.keys(site.id());
+    let old_session =
+        session::read(&keys, host.config().token_max_age, cookie_header).unwrap_or_default();
     let csrf = old_session.get(CSRF).and_then(Value::as_str);
     let sent = form
         .remove(CSRF)
@@ -176,12 +176,12 @@ pub(crate) async fn handle(State(host): State<Arc<Host>>, request: Request) -> R
         } else {
             new_session.insert(CSRF.into(), Value::String(session::random_token()));
         }
-        let cookie = session::set_cookie(&host, &site, &new_session);
+        let cookie = session::set_cookie(&keys, &new_session);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    if let Some(token) = session::sign_flash(&host, &site, &answer.flash)
+    if let Some(token) = session::sign_flash(&keys, &answer.flash)
         && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
     {
         response.headers_mut().append(header::SET_COOKIE, value);

@@ -1,74 +1,24 @@
-//! HTTP: the dead render of views, the client bundle, health, and the socket route.
+//! The dead render of a view: the `GET` of a page of the request's site, rendered by a fresh
+//! instance (`mount(connected = false)`, `handle-params`, `render`) inside a page carrying the
+//! CSRF meta tag, the signed cookie session and the view's signed session and static tokens.
 
-use std::future::Future;
 use std::sync::Arc;
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::serve::ListenerExt;
 use livewasm_runtime::{CallError, MountRequest, RuntimeError};
 use serde_json::{Map, Value};
 
-use crate::host::Resolved;
+use crate::claims::{TokenKind, ViewClaims};
+use crate::host::Host;
+use crate::keys::SiteKeys;
 use crate::navigate;
+use crate::origin::CurrentSite;
 use crate::page::{PageParts, error_page, view_page};
 use crate::routes::query_params;
 use crate::session::{self, CSRF, FLASH_COOKIE};
-use crate::sites::SiteRef;
-use crate::{Host, api, tokens, ws};
-
-/// The client bundle (`client-js/dist/livewasm.js`), embedded in the binary.
-const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
-
-/// The server's routes: pages of the site the `Host` header names, the client bundle, the
-/// socket, and (with a registry, on the base domain) the platform API.
-pub fn router(host: Arc<Host>) -> Router {
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/assets/livewasm.js", get(client_js))
-        .route("/assets/hooks/{file}", get(crate::client_hooks::serve))
-        .route("/live/websocket", get(ws::upgrade))
-        .merge(api::routes(host.clone()))
-        .fallback(
-            get(dead_render)
-                .post(crate::controller::handle)
-                .put(crate::controller::handle)
-                .patch(crate::controller::handle)
-                .delete(crate::controller::handle),
-        )
-        .with_state(host)
-}
-
-/// Serves `router(host)` on `listener` until `shutdown` completes.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    host: Arc<Host>,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    // Small frames must leave at once: no Nagle delay on replies.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(listener, router(host))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
-
-async fn client_js() -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
-        ],
-        CLIENT_JS,
-    )
-        .into_response()
-}
+use crate::{client_hooks, controller};
 
 fn page_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
@@ -91,19 +41,13 @@ enum Dead {
     Redirect(String, Value),
 }
 
-/// A `302 Found` to `to`, carrying `flash` in the flash cookie.
-pub(crate) fn redirect_response(
-    host: &Host,
-    site: &SiteRef,
-    to: &str,
-    flash: &Value,
-    status: StatusCode,
-) -> Response {
+/// A `302 Found` to `to`, carrying `flash` in the flash cookie signed with `keys`.
+fn redirect_response(keys: &SiteKeys<'_>, to: &str, flash: &Value, status: StatusCode) -> Response {
     let mut response = status.into_response();
     if let Ok(value) = HeaderValue::from_str(to) {
         response.headers_mut().insert(header::LOCATION, value);
     }
-    if let Some(token) = session::sign_flash(host, site, flash)
+    if let Some(token) = session::sign_flash(keys, flash)
         && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
@@ -112,25 +56,24 @@ pub(crate) fn redirect_response(
 }
 
 /// The dead render of the view routed at the request's site and path.
-pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request) -> Response {
+pub(crate) async fn dead_render(
+    State(host): State<Arc<Host>>,
+    CurrentSite(site): CurrentSite,
+    request: Request,
+) -> Response {
     let uri = request.uri().clone();
     let headers = request.headers().clone();
-    let site = match host.resolve(&headers) {
-        Resolved::Site(site) => site,
-        Resolved::Api => SiteRef::Default,
-        Resolved::Unknown(name) => {
-            return page_response(
-                StatusCode::NOT_FOUND,
-                error_page(404, "Not Found", &format!("No app is served at {name}.")),
-            );
-        }
+    // Dev live reload: the generations are read before routing (see `Reloads::snapshot`), so
+    // the default site is looked up again after them.
+    let (reloads, site) = if host.config().dev && site.is_default() {
+        let reloads = host.dev_reloads().snapshot();
+        (Some(reloads), host.default_site())
+    } else {
+        (None, site)
     };
-    // Dev live reload: the generations are read before routing (see `Reloads::snapshot`).
-    let reloads =
-        (host.config().dev && site == SiteRef::Default).then(|| host.dev_reloads().snapshot());
-    let Some(matched) = host.route_in(&site, uri.path()) else {
-        if host.http_route_in(&site, "GET", uri.path()).is_some() {
-            return crate::controller::handle(State(host), request).await;
+    let Some(matched) = site.route(uri.path()) else {
+        if site.http_route("GET", uri.path()).is_some() {
+            return controller::handle(State(host), CurrentSite(site), request).await;
         }
         return page_response(
             StatusCode::NOT_FOUND,
@@ -141,12 +84,14 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
             ),
         );
     };
+    let keys = host.keys(site.id());
     let cookie_header = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let (mut user_session, new_cookie) = match session::read(&host, &site, cookie_header) {
+    let max_age = host.config().token_max_age;
+    let (mut user_session, new_cookie) = match session::read(&keys, max_age, cookie_header) {
         Some(existing) if existing.get(CSRF).is_some() => (existing, None),
         _ => {
             let fresh = session::fresh();
-            let cookie = session::set_cookie(&host, &site, &fresh);
+            let cookie = session::set_cookie(&keys, &fresh);
             (fresh, Some(cookie))
         }
     };
@@ -160,7 +105,7 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
     // The flash of a redirect arrives in a cookie the client set; it is read once.
     let flash_token = cookie_header.and_then(|c| session::cookie_value(c, FLASH_COOKIE));
     let flash = flash_token
-        .map(|t| session::verify_flash(&host, &site, t))
+        .map(|t| session::verify_flash(&keys, t))
         .unwrap_or_else(|| Value::Object(Map::new()));
 
     let mut params = matched.path_params.clone();
@@ -215,7 +160,7 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
     let (inner, title) = match render() {
         Ok(Dead::Page(inner, title)) => (inner, title),
         Ok(Dead::Redirect(to, flash)) => {
-            let mut response = redirect_response(&host, &site, &to, &flash, StatusCode::FOUND);
+            let mut response = redirect_response(&keys, &to, &flash, StatusCode::FOUND);
             if let Some(cookie) = new_cookie
                 && let Ok(value) = HeaderValue::from_str(&cookie)
             {
@@ -238,41 +183,37 @@ pub(crate) async fn dead_render(State(host): State<Arc<Host>>, request: Request)
     };
     let id = format!("phx-{}", &session::random_token()[..16]);
     let app_name = app.manifest().name.clone();
-    let key = host.site_token_key(&site, &app_name);
+    let key = keys.view_tokens(&app_name);
     // Tokens of a platform site name it, so a socket of another site refuses them.
-    let site_label = site.label();
-    let mut data = Map::new();
-    data.insert("kind".into(), Value::from("session"));
-    data.insert("id".into(), Value::from(id.clone()));
-    data.insert("app".into(), Value::from(app_name.clone()));
-    data.insert("view".into(), Value::from(matched.route.view.clone()));
-    if let Some(live_session) = &matched.route.live_session {
-        data.insert("live_session".into(), Value::from(live_session.clone()));
-    }
-    if let Some(container) = &matched.route.container {
+    let site_label = site.label().map(str::to_string);
+    let session_token = ViewClaims {
+        kind: TokenKind::Session,
+        id: id.clone(),
+        app: app_name.clone(),
+        view: Some(matched.route.view.clone()),
+        live_session: matched.route.live_session.clone(),
         // The page's container tag: live navigation can change its attributes, not its tag.
-        data.insert("container".into(), Value::from(container.tag.clone()));
+        container: matched.route.container.as_ref().map(|c| c.tag.clone()),
+        site: site_label.clone(),
+        flash: None,
     }
-    if let Some(label) = &site_label {
-        data.insert("site".into(), Value::from(label.clone()));
-    }
-    let session_token = tokens::sign(&key, data);
-    let mut data = Map::new();
-    data.insert("kind".into(), Value::from("static"));
-    data.insert("id".into(), Value::from(id.clone()));
-    data.insert("app".into(), Value::from(app_name.clone()));
-    if flash.as_object().is_some_and(|m| !m.is_empty()) {
+    .sign(&key);
+    let static_token = ViewClaims {
+        kind: TokenKind::Static,
+        id: id.clone(),
+        app: app_name.clone(),
+        view: None,
+        live_session: None,
+        container: None,
+        site: site_label,
         // The connected mount shows the flash the dead render showed.
-        data.insert("flash".into(), flash.clone());
+        flash: flash.as_object().filter(|m| !m.is_empty()).cloned(),
     }
-    if let Some(label) = site_label {
-        data.insert("site".into(), Value::from(label));
-    }
-    let static_token = tokens::sign(&key, data);
+    .sign(&key);
     // Dev pages of the `--app` files learn of swaps (live reload); platform sites never do.
     let reload_token = reloads.map(|generations| generations.token(&app_name));
     let title = title.unwrap_or(app_name);
-    let hooks_script = crate::client_hooks::script(&app);
+    let hooks_script = client_hooks::script(&app);
     let body = view_page(&PageParts {
         title: &title,
         csrf: &csrf,

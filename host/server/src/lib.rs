@@ -1,9 +1,10 @@
 //! Livewasm's server: the dead HTTP render of a view, and `/live/websocket` speaking Phoenix
 //! channels V2 so the official LiveView client drives our views unchanged.
 //!
-//! [`Host`] holds the runtime and the loaded apps with their routes. [`router`] serves pages,
-//! the client bundle and the socket; each socket runs a [`Connection`], the transport-free state
-//! machine of the channels protocol (also driven directly by the in-process test harness).
+//! [`Host`] holds the shared state: the runtime and the sites with their routes. [`router`]
+//! dispatches each request by origin, once, to the platform API or to a site's pages, HTTP
+//! handlers and socket; each socket runs a [`Connection`], the transport-free state machine of
+//! the channels protocol (also driven directly by the in-process test harness).
 //!
 //! With a [`livewasm_registry::Registry`] ([`Host::with_registry`]) the host is multi-tenant:
 //! app `<app>` of tenant `<tenant>` is served on its own origin, `<app>.<tenant>.<base-domain>`,
@@ -11,6 +12,7 @@
 //! `/api/v1` on the base domain ([`platform`] has the glue).
 
 mod api;
+mod claims;
 mod client_hooks;
 mod config;
 mod connection;
@@ -18,13 +20,17 @@ mod controller;
 pub mod dev_reload;
 mod error;
 mod form;
+mod generations;
 mod host;
 mod http;
+mod inbox;
+mod keys;
 mod navigate;
 mod origin;
 mod page;
 pub mod platform;
 mod pubsub;
+mod router;
 mod routes;
 mod session;
 mod sites;
@@ -33,12 +39,12 @@ mod uploads;
 mod ws;
 
 pub use config::ServerConfig;
-pub use connection::{Connection, Inbound, PendingTask};
+pub use connection::{Connection, PendingTask};
 pub use error::ServerError;
 pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};
-pub use host::Host;
-pub use http::{router, serve};
-pub use session::socket_session;
+pub use host::{Host, socket_session};
+pub use inbox::Inbound;
+pub use router::{router, serve};
 pub use tokens::TokenError;
 pub use uploads::binary::{
     BinaryFrameError, BinaryPush, decode as decode_binary, encode as encode_binary,

@@ -1,7 +1,41 @@
 //! Which site a request is for, read from its `Host` header: the platform API on the base
-//! domain, one app at `<app>.<tenant>.<base-domain>`, or anything else.
+//! domain, one app at `<app>.<tenant>.<base-domain>`, or anything else. The router decides it
+//! once per request ([`router`](crate::router)) and hands the site to the handlers as the
+//! [`CurrentSite`] extractor.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::page::error_page;
+use crate::sites::Site;
+
+/// The site the router dispatched a request to (its version served when the request came in).
+#[derive(Clone)]
+pub(crate) struct CurrentSite(pub(crate) Arc<Site>);
+
+/// A request that reached a site handler without going through the router's dispatch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NoSite;
+
+impl IntoResponse for NoSite {
+    fn into_response(self) -> Response {
+        let page = error_page(404, "Not Found", "No app is served here.");
+        (StatusCode::NOT_FOUND, Html(page)).into_response()
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentSite {
+    type Rejection = NoSite;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, NoSite> {
+        parts.extensions.get::<CurrentSite>().cloned().ok_or(NoSite)
+    }
+}
 
 /// What a `Host` header names.
 #[derive(Debug, Clone, PartialEq, Eq)]

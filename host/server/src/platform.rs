@@ -5,7 +5,8 @@
 use livewasm_registry::{App as RegistryApp, NewToken, Principal, Registry, RegistryError, Scope};
 use livewasm_runtime::{App, InstanceLimits, RuntimeError};
 
-use crate::Host;
+use crate::host::Host;
+use crate::routes::RouteTable;
 use crate::sites::Sites;
 
 /// Why a component was refused, as the API reports it (422).
@@ -86,7 +87,7 @@ pub fn compile(host: &Host, bytes: &[u8]) -> Result<App, Rejection> {
             message: format!("The component could not be loaded: {other}"),
         },
     })?;
-    crate::host::mount_routes(&app, &[]).map_err(|e| Rejection {
+    RouteTable::of_app(&app).map_err(|e| Rejection {
         code: "bad_manifest",
         message: format!("The app's routes are unusable: {e}"),
     })?;

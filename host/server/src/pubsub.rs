@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::connection::Inbound;
+use crate::inbox::Inbound;
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -102,14 +102,6 @@ impl Broker {
                 .map(|(_, subscribers)| subscribers.len())
                 .sum()
         })
-    }
-}
-
-impl crate::Host {
-    /// Pub/sub subscriptions held by the views connected to this host, all apps together (a
-    /// view subscribed to two topics counts twice).
-    pub fn pubsub_subscriptions(&self) -> usize {
-        self.broker.subscriber_count(None)
     }
 }
 

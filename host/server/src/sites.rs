@@ -1,5 +1,8 @@
-//! Platform sites: one app of one tenant served on its own origin, the per-tenant instance
-//! accounting that enforces `max_concurrent_instances`, and the compiled-component cache.
+//! Sites: the apps served on one origin. The default site holds the apps loaded with `--app`
+//! and is served on any host that is not an app origin; a platform site is one app of one
+//! tenant, served on `<app>.<tenant>.<base-domain>`, whose views count against the tenant's
+//! instance quota (`max_concurrent_instances`). [`Sites`] holds them all, the per-tenant
+//! accounting and the compiled-component cache.
 //!
 //! The compiled cache keeps a version compiled while anything uses it (a served site, a
 //! running view or task: each holds a handle on the compiled component) and, beyond that, only
@@ -16,30 +19,113 @@ use std::time::{Duration, Instant};
 use livewasm_runtime::App;
 use serde::Serialize;
 
-use crate::ServerError;
-use crate::host::{Mounted, mount_routes};
+use crate::error::ServerError;
+use crate::routes::{HttpRouteMatch, RouteMatch, RouteTable};
 
-/// Which site a request or socket belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SiteRef {
+/// Which site a request or socket belongs to: the key of the site table. A socket keeps it
+/// and looks its site up at each join, so it always routes on the version served now.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum SiteId {
     /// The apps loaded with `--app`, served on any host that is not an app origin.
     Default,
     /// App `app` of tenant `tenant`, on `<app>.<tenant>.<base-domain>`.
     App {
         /// The tenant's name.
         tenant: String,
-        /// The app's name.
+        /// The app's name (in the registry, not the component's manifest).
         app: String,
     },
 }
 
-impl SiteRef {
-    /// `tenant/app` for an app site, `None` for the default site.
-    pub(crate) fn label(&self) -> Option<String> {
-        match self {
-            SiteRef::Default => None,
-            SiteRef::App { tenant, app } => Some(format!("{tenant}/{app}")),
+impl SiteId {
+    /// The id of app `app` of tenant `tenant`.
+    pub(crate) fn app(tenant: &str, app: &str) -> SiteId {
+        SiteId::App {
+            tenant: tenant.to_string(),
+            app: app.to_string(),
         }
+    }
+
+    /// `tenant/app` of a platform site (named in its tokens, keys and pub/sub scope); `None`
+    /// for the default site.
+    pub(crate) fn label(&self) -> Option<String> {
+        self.tenant_app()
+            .map(|(tenant, app)| format!("{tenant}/{app}"))
+    }
+
+    /// `(tenant, app)` of a platform site; `None` for the default site.
+    pub(crate) fn tenant_app(&self) -> Option<(&str, &str)> {
+        match self {
+            SiteId::Default => None,
+            SiteId::App { tenant, app } => Some((tenant, app)),
+        }
+    }
+}
+
+/// One version of the apps served on one origin.
+pub(crate) struct Site {
+    id: SiteId,
+    /// `tenant/app` of a platform site (named in its tokens and keys); `None` by default.
+    label: Option<String>,
+    /// The registry version served (platform sites), or how many times the default site's
+    /// apps changed.
+    version: u64,
+    routes: RouteTable,
+    /// The tenant's instance accounting; `None` on the default site, which has no quota.
+    usage: Option<Arc<TenantUsage>>,
+}
+
+impl Site {
+    /// A site serving `routes`.
+    fn new(id: SiteId, version: u64, routes: RouteTable, usage: Option<Arc<TenantUsage>>) -> Site {
+        let label = id.label();
+        Site {
+            id,
+            label,
+            version,
+            routes,
+            usage,
+        }
+    }
+
+    /// Which site this is.
+    pub(crate) fn id(&self) -> &SiteId {
+        &self.id
+    }
+
+    /// True for the default (`--app`) site.
+    pub(crate) fn is_default(&self) -> bool {
+        self.id == SiteId::Default
+    }
+
+    /// `tenant/app` of a platform site; `None` for the default site.
+    pub(crate) fn label(&self) -> Option<&str> {
+        self.label.as_deref()
+    }
+
+    /// The tenant a platform site belongs to; `None` for the default site.
+    pub(crate) fn tenant(&self) -> Option<&str> {
+        self.id.tenant_app().map(|(tenant, _)| tenant)
+    }
+
+    /// The tenant's instance accounting; `None` on the default site.
+    pub(crate) fn usage(&self) -> Option<&Arc<TenantUsage>> {
+        self.usage.as_ref()
+    }
+
+    /// The site's routes.
+    pub(crate) fn routes(&self) -> &RouteTable {
+        &self.routes
+    }
+
+    /// The view route of `path`.
+    pub(crate) fn route(&self, path: &str) -> Option<RouteMatch> {
+        self.routes.route(path)
+    }
+
+    /// The plain HTTP route for `method` and `path`.
+    pub(crate) fn http_route(&self, method: &str, path: &str) -> Option<HttpRouteMatch> {
+        self.routes.http_route(method, path)
     }
 }
 
@@ -120,20 +206,6 @@ impl Drop for InstanceSlot {
     }
 }
 
-/// One app of one tenant at one version, ready to serve.
-pub(crate) struct Site {
-    /// The tenant's name.
-    pub(crate) tenant: String,
-    /// The app's name (in the registry, not the component's manifest).
-    pub(crate) app: String,
-    /// The version served.
-    pub(crate) version: u64,
-    /// Its routes.
-    pub(crate) routes: Vec<Mounted>,
-    /// Its tenant's instance accounting.
-    pub(crate) usage: Arc<TenantUsage>,
-}
-
 /// Most compiled versions kept while nothing uses them.
 pub(crate) const MAX_IDLE_COMPILED: usize = 8;
 /// How long a compiled version nothing uses is kept.
@@ -173,9 +245,9 @@ fn to_evict<K: Clone>(
         .collect()
 }
 
-/// Every platform site, the per-tenant usage and the compiled components.
+/// Every site (the default one included), the per-tenant usage and the compiled components.
 pub(crate) struct Sites {
-    sites: RwLock<HashMap<(String, String), Arc<Site>>>,
+    sites: RwLock<HashMap<SiteId, Arc<Site>>>,
     usage: RwLock<HashMap<String, Arc<TenantUsage>>>,
     compiled: Mutex<HashMap<String, Compiled>>,
     max_idle_compiled: usize,
@@ -189,16 +261,24 @@ impl Default for Sites {
 }
 
 impl Sites {
-    /// No sites yet; the compiled cache keeps at most `max_idle` unused versions, each for at
-    /// most `ttl`.
+    /// Only the default site, with no apps yet; the compiled cache keeps at most `max_idle`
+    /// unused versions, each for at most `ttl`.
     pub(crate) fn with_compiled_bounds(max_idle: usize, ttl: Duration) -> Sites {
         Sites {
-            sites: RwLock::default(),
+            sites: RwLock::new(HashMap::from([(
+                SiteId::Default,
+                Arc::new(Sites::default_site()),
+            )])),
             usage: RwLock::default(),
             compiled: Mutex::default(),
             max_idle_compiled: max_idle,
             idle_compiled_ttl: ttl,
         }
+    }
+
+    /// The default site with no apps.
+    pub(crate) fn default_site() -> Site {
+        Site::new(SiteId::Default, 0, RouteTable::default(), None)
     }
 
     /// The usage record of `tenant` (created on first use), with its limit updated.
@@ -237,7 +317,8 @@ impl Sites {
             })
     }
 
-    /// Builds a site from a compiled component (checking its routes) without serving it.
+    /// Builds the platform site of version `version` of `tenant/app` from a compiled
+    /// component (checking its routes) without serving it.
     pub(crate) fn build(
         tenant: &str,
         app: &str,
@@ -245,57 +326,81 @@ impl Sites {
         component: App,
         usage: Arc<TenantUsage>,
     ) -> Result<Site, ServerError> {
-        let routes = mount_routes(&component, &[])?;
-        Ok(Site {
-            tenant: tenant.to_string(),
-            app: app.to_string(),
+        let routes = RouteTable::of_app(&component)?;
+        Ok(Site::new(
+            SiteId::app(tenant, app),
             version,
             routes,
-            usage,
-        })
+            Some(usage),
+        ))
     }
 
     /// Serves `site` from now on (replacing the version served before).
     pub(crate) fn install(&self, site: Site) {
-        let key = (site.tenant.clone(), site.app.clone());
-        let mut map = match self.sites.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        map.insert(key, Arc::new(site));
+        let mut map = self.write();
+        map.insert(site.id.clone(), Arc::new(site));
         drop(map);
         self.trim_compiled();
+    }
+
+    /// Changes the routes of site `id` (the default site's, in practice) in one step: `change`
+    /// gets the routes served now and returns the new ones, or `None` to keep them. Returns
+    /// whether the site changed; an unknown site is left alone.
+    pub(crate) fn update_routes(
+        &self,
+        id: &SiteId,
+        change: impl FnOnce(&RouteTable) -> Result<Option<RouteTable>, ServerError>,
+    ) -> Result<bool, ServerError> {
+        let mut map = self.write();
+        let Some(current) = map.get(id) else {
+            return Ok(false);
+        };
+        let Some(routes) = change(&current.routes)? else {
+            return Ok(false);
+        };
+        let site = Site::new(
+            id.clone(),
+            current.version + 1,
+            routes,
+            current.usage.clone(),
+        );
+        map.insert(id.clone(), Arc::new(site));
+        drop(map);
+        self.trim_compiled();
+        Ok(true)
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<SiteId, Arc<Site>>> {
+        match self.sites.write() {
+            Ok(map) => map,
+            Err(poisoned) => poisoned.into_inner(),
+        }
     }
 
     /// Stops serving `tenant/app`: new page loads and joins on its origin find no site from
     /// now on, while views already running keep their instance until they end. Returns the
     /// site that was served, if any.
     pub(crate) fn remove(&self, tenant: &str, app: &str) -> Option<Arc<Site>> {
-        let mut map = match self.sites.write() {
-            Ok(map) => map,
-            Err(poisoned) => poisoned.into_inner(),
-        };
         // Its compiled version is trimmed at the next deploy, once nothing uses it.
-        map.remove(&(tenant.to_string(), app.to_string()))
+        self.write().remove(&SiteId::app(tenant, app))
     }
 
-    /// The site served for `tenant/app`.
-    pub(crate) fn get(&self, tenant: &str, app: &str) -> Option<Arc<Site>> {
-        self.sites
-            .read()
-            .ok()?
-            .get(&(tenant.to_string(), app.to_string()))
-            .cloned()
+    /// The site served as `id` now.
+    pub(crate) fn get(&self, id: &SiteId) -> Option<Arc<Site>> {
+        self.sites.read().ok()?.get(id).cloned()
     }
 
-    /// Every site served, as `(tenant, app, version)`.
+    /// Every platform site served, as `(tenant, app, version)`.
     pub(crate) fn list(&self) -> Vec<(String, String, u64)> {
         let mut list: Vec<_> = self
             .sites
             .read()
             .map(|m| {
                 m.values()
-                    .map(|s| (s.tenant.clone(), s.app.clone(), s.version))
+                    .filter_map(|s| {
+                        let (tenant, app) = s.id.tenant_app()?;
+                        Some((tenant.to_string(), app.to_string(), s.version))
+                    })
                     .collect()
             })
             .unwrap_or_default();

@@ -1,5 +1,6 @@
 //! Signed tokens: HMAC-SHA256 over a JSON payload, `base64url(payload).base64url(mac)`, with a
-//! purpose, a version and an issue time; keys are derived per purpose and app from the host secret.
+//! version and an issue time. The keys come from [`keys`](crate::keys); what a view token
+//! carries is typed in [`claims`](crate::claims).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -29,12 +30,8 @@ pub enum TokenError {
     WrongVersion,
 }
 
-/// Derives a key for `purpose` (e.g. `session:<app>`) from the host secret.
-pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> Vec<u8> {
-    mac(secret, purpose.as_bytes())
-}
-
-fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
+/// HMAC-SHA256 of `data` under `key`.
+pub(crate) fn mac(key: &[u8], data: &[u8]) -> Vec<u8> {
     match Hmac::<Sha256>::new_from_slice(key) {
         Ok(mut m) => {
             m.update(data);
@@ -106,6 +103,11 @@ pub(crate) fn verify(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A key for `purpose`, derived as [`crate::keys`] does.
+    fn derive_key(secret: &[u8], purpose: &str) -> Vec<u8> {
+        mac(secret, purpose.as_bytes())
+    }
 
     fn data() -> Map<String, Value> {
         json!({"id": "phx-1", "view": "Thermostat"})

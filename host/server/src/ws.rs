@@ -10,10 +10,11 @@ use livewasm_protocol::frame::Frame;
 use std::collections::HashMap;
 use tokio::time::Instant;
 
-use crate::host::Resolved;
-use crate::session::site_socket_session;
-use crate::sites::SiteRef;
-use crate::{Connection, Host};
+use crate::connection::Connection;
+use crate::host::Host;
+use crate::origin::CurrentSite;
+use crate::session;
+use crate::sites::SiteId;
 
 /// Close code for "message too big".
 const TOO_BIG: u16 = 1009;
@@ -23,6 +24,7 @@ const GOING_AWAY: u16 = 1001;
 /// `GET /live/websocket`: checks the version and origin, reads the session, upgrades.
 pub(crate) async fn upgrade(
     State(host): State<Arc<Host>>,
+    CurrentSite(site): CurrentSite,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     ws: WebSocketUpgrade,
@@ -38,21 +40,15 @@ pub(crate) async fn upgrade(
     if host.config().check_origin && !origin_matches(&headers) {
         return (StatusCode::FORBIDDEN, "origin does not match host").into_response();
     }
-    // A socket belongs to the site its upgrade request was made on and joins only its views.
-    let site = match host.resolve(&headers) {
-        Resolved::Site(site) => site,
-        Resolved::Api => SiteRef::Default,
-        Resolved::Unknown(name) => {
-            return (StatusCode::NOT_FOUND, format!("No app is served at {name}")).into_response();
-        }
-    };
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
-    let session = site_socket_session(
-        &host,
-        &site,
+    let session = session::socket_session(
+        &host.keys(site.id()),
+        host.config().token_max_age,
         cookie,
         query.get("_csrf_token").map(String::as_str),
     );
+    // A socket belongs to the site its upgrade request was made on and joins only its views.
+    let site = site.id().clone();
     let limit = host.config().max_frame_bytes;
     ws.max_message_size(limit)
         .max_frame_size(limit)
@@ -105,7 +101,7 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
 async fn run(
     mut socket: WebSocket,
     host: Arc<Host>,
-    site: SiteRef,
+    site: SiteId,
     session: Option<serde_json::Value>,
 ) {
     let timeout = host.config().heartbeat_timeout;

@@ -10,7 +10,7 @@ use axum::http::request::Parts;
 use livewasm_registry::{App, Principal, Registry, Tenant};
 
 use super::error::ApiError;
-use crate::Host;
+use crate::host::Host;
 
 /// An authenticated request: the registry and the principal its token stands for.
 pub(crate) struct Caller {

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::access::{AppAccess, Caller, TenantAccess};
 use super::error::ApiError;
-use crate::Host;
+use crate::host::Host;
 use crate::origin;
 use crate::platform::{compile_blocking, serve_version};
 
@@ -143,6 +143,15 @@ pub(crate) async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
         "This API path does not take that HTTP method; see deploy/openapi.yaml.",
+    )
+}
+
+/// Any path under `/api` that the API does not have.
+pub(crate) async fn unknown_path() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "The API has no such path; see deploy/openapi.yaml.",
     )
 }
 

@@ -10,17 +10,14 @@ mod handlers;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
-use crate::Host;
-use crate::host::Resolved;
+use crate::host::Host;
 
-/// The `/api/v1` routes. Requests on another host than the API's fall through to the
-/// site's own pages, and without a registry the API answers 404.
-pub(crate) fn routes(host: Arc<Host>) -> Router<Arc<Host>> {
+/// The `/api/v1` routes. The [router](crate::router) sends only `/api/…` paths on the API host
+/// of a host with a registry here; a path the API does not have answers a JSON 404.
+pub(crate) fn routes() -> Router<Arc<Host>> {
     Router::new()
         .route("/api/v1/tenants", post(handlers::create_tenant))
         .route("/api/v1/tenants/{tenant}", get(handlers::get_tenant))
@@ -50,17 +47,7 @@ pub(crate) fn routes(host: Arc<Host>) -> Router<Arc<Host>> {
             get(handlers::quotas).put(handlers::set_quotas),
         )
         .method_not_allowed_fallback(handlers::method_not_allowed)
+        .fallback(handlers::unknown_path)
         // Uploads are read against the tenant's own size quota instead.
         .layer(DefaultBodyLimit::disable())
-        .route_layer(middleware::from_fn_with_state(host, api_host_only))
-}
-
-/// Lets a request through only on the API host of a host with a registry.
-async fn api_host_only(State(host): State<Arc<Host>>, request: Request, next: Next) -> Response {
-    match host.resolve(request.headers()) {
-        Resolved::Api => next.run(request).await,
-        Resolved::Site(_) | Resolved::Unknown(_) => {
-            crate::http::dead_render(State(host), request).await
-        }
-    }
 }

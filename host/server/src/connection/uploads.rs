@@ -10,7 +10,7 @@ use livewasm_protocol::frame::Frame;
 use serde_json::{Map, Value, json};
 
 use super::{Channel, Connection, refuse, render};
-use crate::sites::SiteRef;
+use crate::sites::Site;
 use crate::uploads::binary;
 use crate::uploads::{SharedUploads, UploadChannel};
 
@@ -69,11 +69,8 @@ fn targets_component(payload: &Value) -> bool {
 
 impl Connection {
     /// The uploads of a view about to be mounted, readable by its instance.
-    pub(super) fn new_view_uploads(&self) -> SharedUploads {
-        let tenant = match &self.site {
-            SiteRef::Default => String::new(),
-            SiteRef::App { tenant, .. } => tenant.clone(),
-        };
+    pub(super) fn new_view_uploads(&self, site: &Site) -> SharedUploads {
+        let tenant = site.tenant().unwrap_or_default().to_string();
         SharedUploads::new(self.host.upload_space().clone(), tenant)
     }
 
