@@ -96,9 +96,8 @@ fn fetch(
     statics: &mut HashMap<u64, Arc<Statics>>,
 ) -> Result<(), CallError> {
     for id in update.template_ids() {
-        if !statics.contains_key(&id) {
-            let known = guest.statics(id)?;
-            statics.insert(id, known);
+        if let std::collections::hash_map::Entry::Vacant(slot) = statics.entry(id) {
+            slot.insert(guest.statics(id)?);
         }
     }
     Ok(())
