@@ -37,8 +37,8 @@ pub trait ErasedView {
     /// `render`.
     fn render(&mut self) -> (Rendered, Option<String>);
     /// Renders the view again with every assign marked changed, keeping no comprehension entry
-    /// (the last render's check against the host's tree failed, see `keep.rs`); no title, no
-    /// hooks.
+    /// (the last render's check against the host's tree failed, the guest's own in `keep.rs`
+    /// or the host's); no title, no hooks.
     fn render_again(&mut self) -> Rendered;
     /// Sends the navigation the last callback asked for, if any, with the flash.
     fn flush_navigation(&mut self);
@@ -473,19 +473,54 @@ pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
     response.into_wit(&session)
 }
 
+/// What the last render carried that its renderer cannot give again: its title and its
+/// streams' items and operations (the view's, and each live component's by cid). A full
+/// render, which replaces it, carries them again.
+#[derive(Default)]
+struct Sent {
+    title: Option<String>,
+    view: HashMap<String, crate::render::List>,
+    components: HashMap<u32, HashMap<String, crate::render::List>>,
+}
+
+thread_local! {
+    static SENT: RefCell<Sent> = RefCell::new(Sent::default());
+}
+
 /// `live.render`: the view's tree flattened for the host.
-pub fn render() -> wit::Rendered {
+///
+/// `full` is the host's answer to a render it could not apply (its check against the tree it
+/// keeps failed, `livewasm_protocol::check`): that render is thrown away, and this one
+/// evaluates every dynamic of the view and of every live component, keeps nothing, and carries
+/// what the thrown-away render took (title, streams). Without `full`, the view's render is
+/// first checked against the guest's own copy of the host's rules (`keep.rs`), a cheap fast
+/// path that saves the host that second call in the common cases.
+pub fn render(full: bool) -> wit::Rendered {
     crate::live_component::apply_pending_updates();
+    let carried = if full {
+        // What the guest believed the host holds is wrong: forget it and render everything.
+        crate::keep::reset();
+        crate::live_component::prepare_full_render();
+        SENT.with(|sent| std::mem::take(&mut *sent.borrow_mut()))
+    } else {
+        Sent::default()
+    };
     let rendered = with_view(|view| {
+        if full {
+            let mut root = view.render_again();
+            root.carry_streams(carried.view);
+            crate::keep::commit(&mut root);
+            return Ok((root, carried.title));
+        }
         let (mut root, title) = view.render();
         // Entries sent unchanged must be where the host keeps them; otherwise render again
         // keeping none (see keep.rs).
         // A template that replaced another one must be complete; otherwise render again fully.
         if !crate::keep::commit(&mut root) {
-            // The first render took the streams' pending operations: the second one carries them.
-            let ops = root.take_stream_ops();
+            // The first render took the streams' items and operations: the second carries them.
+            let streams = root.stream_lists();
             root = view.render_again();
-            root.restore_stream_ops(ops);
+            root.carry_streams(streams);
             crate::keep::commit(&mut root);
         }
         Ok((root, title))
@@ -496,10 +531,23 @@ pub fn render() -> wit::Rendered {
         title: None,
         components: Vec::new(),
     };
-    if let Ok((root, title)) = rendered {
+    if let Ok((mut root, title)) = rendered {
+        let mut sent = Sent {
+            title: title.clone(),
+            view: root.stream_lists(),
+            components: HashMap::new(),
+        };
         out.title = title;
         // Components render after the view (which places them), each into the same arrays.
-        let components = crate::live_component::render_dirty();
+        let mut components = crate::live_component::render_dirty();
+        let mut carried = carried.components;
+        for (cid, tree) in &mut components {
+            if let Some(streams) = carried.remove(cid) {
+                tree.carry_streams(streams);
+            }
+            sent.components.insert(*cid, tree.stream_lists());
+        }
+        SENT.with(|slot| *slot.borrow_mut() = sent);
         // Messages components sent to the parent while rendering (from `mount`/`update`) reach
         // its `handle_info` right after this render, through the host's timers.
         for message in crate::live_component::take_parent_messages() {
@@ -662,8 +710,8 @@ macro_rules! __impl_guest {
             ) -> ::core::result::Result<::std::string::String, ::std::string::String> {
                 $crate::export::run_task::<$app>(task, args)
             }
-            fn render() -> $crate::bindings::livewasm::view::types::Rendered {
-                $crate::export::render()
+            fn render(full: bool) -> $crate::bindings::livewasm::view::types::Rendered {
+                $crate::export::render(full)
             }
             fn lookup_template(
                 id: u64,

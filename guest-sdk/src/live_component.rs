@@ -136,6 +136,8 @@ trait ErasedComponent {
         value: &Value,
     ) -> std::result::Result<Option<Value>, String>;
     fn render(&mut self) -> Rendered;
+    /// Marks every assign changed: the next render evaluates everything.
+    fn mark_all_changed(&mut self);
 }
 
 struct Holder<C: LiveComponent> {
@@ -164,13 +166,17 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
         // A template that replaced another one must be complete; otherwise render again with
         // every assign marked changed (guest-sdk/src/keep.rs).
         if !crate::keep::commit_component(self.socket.cid(), &mut rendered) {
-            let ops = rendered.take_stream_ops();
+            let streams = rendered.stream_lists();
             self.socket.socket.__mark_changed(u128::MAX);
             rendered = C::render(&self.socket.socket.__begin_render());
-            rendered.restore_stream_ops(ops);
+            rendered.carry_streams(streams);
             crate::keep::commit_component(self.socket.cid(), &mut rendered);
         }
         rendered
+    }
+
+    fn mark_all_changed(&mut self) {
+        self.socket.socket.__mark_changed(u128::MAX);
     }
 }
 
@@ -382,6 +388,18 @@ pub(crate) fn render_dirty() -> Vec<(u32, Rendered)> {
         with_registry(|r| r.dirty.remove(&cid));
     }
     out
+}
+
+/// Prepares a full render (the host threw the last render away): every live component
+/// renders again with every assign marked changed.
+pub(crate) fn prepare_full_render() {
+    let cids: Vec<u32> = with_registry(|r| r.slots.keys().copied().collect());
+    for cid in cids {
+        // `with_component` also marks the component dirty: it renders with the view.
+        if let Err(e) = with_component(cid, |c| c.mark_all_changed()) {
+            log_error(&e);
+        }
+    }
 }
 
 /// Drops the state of the components in `cids` (the client removed them).

@@ -185,27 +185,34 @@ impl Rendered {
         }))
     }
 
-    /// Takes the pending operations of every stream comprehension in the tree, by stream
-    /// reference (a render that is thrown away gives them to the next one).
-    pub(crate) fn take_stream_ops(&mut self) -> HashMap<String, crate::StreamOps> {
+    /// Copies of this render's stream comprehensions (their inserted items and operations),
+    /// by stream reference: a render that replaces this one carries them again with
+    /// [`Rendered::carry_streams`], since the streams handed their items out already.
+    pub(crate) fn stream_lists(&mut self) -> HashMap<String, List> {
         let mut out = HashMap::new();
         visit_lists(&mut self.dynamics, &mut |list| {
-            if let Some(ops) = list.stream.take() {
-                out.insert(ops.stream_ref.clone(), ops);
+            if let Some(ops) = &list.stream {
+                out.insert(ops.stream_ref.clone(), list.clone());
             }
         });
         out
     }
 
-    /// Gives stream comprehensions the operations [`Rendered::take_stream_ops`] took from a
-    /// render that was thrown away (the streams have none pending any more).
-    pub(crate) fn restore_stream_ops(&mut self, mut ops: HashMap<String, crate::StreamOps>) {
+    /// Gives each stream comprehension what a thrown-away render of the same stream carried
+    /// ([`Rendered::stream_lists`]): its operations, and its inserted items when the template
+    /// is the same.
+    pub(crate) fn carry_streams(&mut self, mut lists: HashMap<String, List>) {
         visit_lists(&mut self.dynamics, &mut |list| {
-            if let Some(current) = &mut list.stream
-                && let Some(taken) = ops.remove(&current.stream_ref)
-            {
-                *current = taken;
+            let Some(current) = &list.stream else {
+                return;
+            };
+            let Some(carried) = lists.remove(&current.stream_ref) else {
+                return;
+            };
+            if carried.template.id == list.template.id {
+                list.entries = carried.entries;
             }
+            list.stream = carried.stream;
         });
     }
 

@@ -83,6 +83,31 @@ enum Command {
         #[arg(long, default_value_t = 2.0)]
         settle: f64,
     },
+    /// One app's closed-loop event rate and latency alone, then while sockets of another app
+    /// burn a whole fuel budget on every callback.
+    Isolation {
+        /// The victim's page.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        victim_path: String,
+        /// The victim's event.
+        #[arg(long, default_value = "inc")]
+        victim_event: String,
+        /// Victim sockets.
+        #[arg(long, default_value_t = 4)]
+        victims: usize,
+        /// The attacking app's page.
+        #[arg(long, default_value = "/hostile")]
+        attacker_path: String,
+        /// The attacking event (loops until its fuel is gone).
+        #[arg(long, default_value = "loop")]
+        attack_event: String,
+        /// Attacking sockets (at most 64).
+        #[arg(long, default_value_t = 4)]
+        attackers: usize,
+        /// Seconds per phase (at most 60).
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
+    },
     /// Bytes of the dead render, the join reply and one event reply.
     Bytes {
         /// Page to join.
@@ -162,6 +187,29 @@ async fn main() -> Result<()> {
             .await?;
             emit(&report)?;
             drop(conns);
+        }
+        Command::Isolation {
+            victim_path,
+            victim_event,
+            victims,
+            attacker_path,
+            attack_event,
+            attackers,
+            seconds,
+        } => {
+            emit(
+                &scenarios::isolation(
+                    server,
+                    &victim_path,
+                    &victim_event,
+                    victims.clamp(1, 64),
+                    &attacker_path,
+                    &attack_event,
+                    attackers.clamp(1, 64),
+                    seconds.clamp(0.2, 60.0),
+                )
+                .await?,
+            )?;
         }
         Command::Bytes {
             path,

@@ -26,6 +26,8 @@ pub struct Conn {
     sink: SplitSink<WebSocketStream<TcpStream>, Message>,
     waiters: Waiters,
     next_ref: u64,
+    /// Notified when the server pushes `phx_error` (a view crashed).
+    pub crashed: Arc<tokio::sync::Notify>,
 }
 
 /// A reply: when it arrived, its size on the wire, its payload.
@@ -66,11 +68,13 @@ impl Conn {
         let (ws, _) = tokio_tungstenite::client_async(request, stream).await?;
         let (sink, stream) = ws.split();
         let waiters: Waiters = Arc::default();
-        tokio::spawn(read_loop(stream, waiters.clone()));
+        let crashed = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(read_loop(stream, waiters.clone(), crashed.clone()));
         Ok(Conn {
             sink,
             waiters,
             next_ref: 0,
+            crashed,
         })
     }
 
@@ -129,7 +133,11 @@ impl Conn {
     }
 }
 
-async fn read_loop(mut stream: SplitStream<WebSocketStream<TcpStream>>, waiters: Waiters) {
+async fn read_loop(
+    mut stream: SplitStream<WebSocketStream<TcpStream>>,
+    waiters: Waiters,
+    crashed: Arc<tokio::sync::Notify>,
+) {
     while let Some(Ok(message)) = stream.next().await {
         let Message::Text(text) = message else {
             continue;
@@ -139,6 +147,10 @@ async fn read_loop(mut stream: SplitStream<WebSocketStream<TcpStream>>, waiters:
             continue;
         };
         if frame.len() != 5 {
+            continue;
+        }
+        if frame[3] == "phx_error" {
+            crashed.notify_one();
             continue;
         }
         if frame[3] == "phx_reply" {

@@ -330,3 +330,128 @@ pub async fn bytes(
         event_diff_bytes: diff.to_string().len(),
     })
 }
+
+/// A victim's closed-loop event rate and latency.
+#[derive(Debug, Serialize)]
+pub struct ClosedLoop {
+    /// Replies per second over all victim sockets.
+    pub events_per_s: f64,
+    /// Event → reply latency.
+    pub latency: Latency,
+}
+
+/// One tenant's view under another tenant's CPU attack.
+#[derive(Debug, Serialize)]
+pub struct IsolationReport {
+    /// The victim alone.
+    pub unloaded: ClosedLoop,
+    /// The victim while the attackers burn their fuel on every callback.
+    pub loaded: ClosedLoop,
+    /// Attack callbacks completed (each one a whole fuel budget, then a crash and a rejoin).
+    pub attacks: usize,
+    /// Loaded rate / unloaded rate.
+    pub rate_ratio: f64,
+}
+
+/// Each victim socket sends `event` and waits for its reply, again and again, for `seconds`.
+async fn closed_loop(fleet: &mut Fleet, event: &str, seconds: f64) -> Result<ClosedLoop> {
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+    let started = Instant::now();
+    let conns = std::mem::take(&mut fleet.conns);
+    let mut tasks = Vec::new();
+    for (mut conn, join_ref) in conns {
+        let topic = fleet.topic.clone();
+        let payload = json!({"type": "click", "event": event, "value": {}});
+        tasks.push(tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while Instant::now() < deadline {
+                let sent = Instant::now();
+                match conn
+                    .request(Some(&join_ref), &topic, "event", payload.clone())
+                    .await
+                {
+                    Ok(reply) if reply.payload["status"] == "ok" => samples.push(reply.at - sent),
+                    _ => break,
+                }
+            }
+            (conn, join_ref, samples)
+        }));
+    }
+    let mut samples = Vec::new();
+    for task in tasks {
+        let (conn, join_ref, mine) = task.await.context("victim task")?;
+        fleet.conns.push((conn, join_ref));
+        samples.extend(mine);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    Ok(ClosedLoop {
+        events_per_s: samples.len() as f64 / elapsed.max(1e-9),
+        latency: Latency::of(&mut samples),
+    })
+}
+
+/// The victim's closed-loop rate alone, then while `attackers` sockets of another app send
+/// `attack_event` (a callback that runs until its fuel is gone) as fast as the host answers,
+/// rejoining after every crash. Bounded by `seconds` per phase.
+#[allow(clippy::too_many_arguments)]
+pub async fn isolation(
+    server: SocketAddr,
+    victim_path: &str,
+    victim_event: &str,
+    victims: usize,
+    attacker_path: &str,
+    attack_event: &str,
+    attackers: usize,
+    seconds: f64,
+) -> Result<IsolationReport> {
+    let (mut fleet, _) = Fleet::join(server, victim_path, victims).await?;
+    // Warm up, then measure alone.
+    closed_loop(&mut fleet, victim_event, 0.5).await?;
+    let unloaded = closed_loop(&mut fleet, victim_event, seconds).await?;
+
+    let page = fetch(server, attacker_path).await?;
+    let url = format!("http://{server}{attacker_path}");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let attacks = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut attack_tasks = Vec::new();
+    for index in 0..attackers {
+        let mut conn = Conn::open(server, &page, victims + index).await?;
+        let (page, url) = (page.clone(), url.clone());
+        let (stop, attacks) = (stop.clone(), attacks.clone());
+        let event = attack_event.to_string();
+        attack_tasks.push(tokio::spawn(async move {
+            let topic = page.topic();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let Ok((join_ref, _)) = conn.join(&page, &url).await else {
+                    break;
+                };
+                let payload = json!({"type": "click", "event": event, "value": {}});
+                let Ok(rx) = conn.send(Some(&join_ref), &topic, "event", payload).await else {
+                    break;
+                };
+                let crashed = conn.crashed.clone();
+                tokio::select! {
+                    _ = rx => {}
+                    () = crashed.notified() => {}
+                    () = tokio::time::sleep(Duration::from_secs(10)) => {}
+                }
+                attacks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }));
+    }
+    // Let the attack reach its pace before measuring.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let loaded = closed_loop(&mut fleet, victim_event, seconds).await?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let attacks = attacks.load(std::sync::atomic::Ordering::Relaxed);
+    for task in attack_tasks {
+        task.abort();
+    }
+    let rate_ratio = loaded.events_per_s / unloaded.events_per_s.max(1e-9);
+    Ok(IsolationReport {
+        unloaded,
+        loaded,
+        attacks,
+        rate_ratio,
+    })
+}

@@ -68,6 +68,18 @@ pub enum DiffError {
     },
 }
 
+impl DiffError {
+    /// True when a full render of the same view can succeed where this update failed: the
+    /// guest left a slot `unchanged` that the host cannot fill, or referred to a live component
+    /// it did not render for a host that does not hold it.
+    pub fn needs_full_render(&self) -> bool {
+        matches!(
+            self,
+            DiffError::UnchangedWithoutPrevious | DiffError::UnknownComponent(_)
+        )
+    }
+}
+
 /// A diff to send: a JSON object in the Rendered format.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Diff {

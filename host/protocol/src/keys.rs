@@ -85,27 +85,44 @@ pub mod status {
     pub const ERROR: &str = "error";
 }
 
-/// The payload of a view's `phx_join`, as the official client sends it.
+/// The payload of a view's `phx_join`, as the official client sends it. Read leniently, as
+/// the server always did: a field of the wrong type counts as missing.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct JoinPayload {
     /// The signed session token of the view's container.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub session: Option<String>,
     /// The signed static token (dead-rendered pages).
-    #[serde(rename = "static", default)]
+    #[serde(rename = "static", default, deserialize_with = "lenient_string")]
     pub static_token: Option<String>,
     /// The page URL (first join, or rejoin).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub url: Option<String>,
     /// The URL of a live navigation's join (instead of `url`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub redirect: Option<String>,
     /// A live navigation's signed flash.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     pub flash: Option<String>,
     /// Connect params: `_csrf_token`, `_mounts`, `_mount_attempts`, the app's own.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_object")]
     pub params: Map<String, Value>,
+}
+
+/// A string, or `None` for anything else.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// An object, or empty for anything else.
+fn lenient_object<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Map<String, Value>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    })
 }
 
 impl JoinPayload {
@@ -127,26 +144,28 @@ impl JoinPayload {
     }
 }
 
-/// The payload of an `event` push, as the official client sends it.
+/// The payload of an `event` push, as the official client sends it. Only `event` must have
+/// its type; the other fields are read leniently.
 #[derive(Debug, Clone, Deserialize)]
 pub struct EventPayload {
     /// The event name (`phx-click="inc"` → `inc`).
     pub event: String,
     /// `click`, `form`, `keyup`, `hook` …; `form` values are urlencoded strings.
-    #[serde(rename = "type", default)]
+    #[serde(rename = "type", default, deserialize_with = "lenient_string")]
     pub kind: Option<String>,
-    /// The event's value.
-    #[serde(default)]
-    pub value: Option<Value>,
+    /// The event's value (`{}` when absent).
+    #[serde(default = "empty_object")]
+    pub value: Value,
     /// Extra form fields (`_target`, submitter).
-    #[serde(default)]
-    pub meta: Option<Map<String, Value>>,
+    #[serde(default, deserialize_with = "lenient_object")]
+    pub meta: Map<String, Value>,
     /// The targeted live component (`phx-target`), a number or digits in a string.
     #[serde(default)]
     pub cid: Option<Value>,
-    /// Files chosen in the form, by upload ref.
-    #[serde(default)]
-    pub uploads: Option<Value>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Map::new())
 }
 
 impl EventPayload {
@@ -199,6 +218,31 @@ mod tests {
         assert_eq!(nav.mounts(), 2);
         let none: JoinPayload = serde_json::from_value(json!({})).unwrap();
         assert_eq!(none.target_url(), None);
+        let odd: JoinPayload =
+            serde_json::from_value(json!({"url": 3, "session": ["x"], "params": "p"})).unwrap();
+        assert_eq!(odd.target_url(), None);
+        assert_eq!(odd.session, None);
+        assert_eq!(odd.mounts(), 0);
+    }
+
+    #[test]
+    fn an_event_payload_needs_a_string_event() {
+        let click: EventPayload =
+            serde_json::from_value(json!({"event": "inc", "type": "click", "value": null}))
+                .unwrap();
+        assert_eq!(click.event, "inc");
+        assert_eq!(click.value, Value::Null);
+        assert!(!click.is_form());
+        let form: EventPayload = serde_json::from_value(
+            json!({"event": "save", "type": "form", "value": "a=1", "meta": 3}),
+        )
+        .unwrap();
+        assert!(form.is_form());
+        assert!(form.meta.is_empty());
+        let bare: EventPayload = serde_json::from_value(json!({"event": "x"})).unwrap();
+        assert_eq!(bare.value, json!({}));
+        assert!(serde_json::from_value::<EventPayload>(json!({"event": 1})).is_err());
+        assert!(serde_json::from_value::<EventPayload>(json!({})).is_err());
     }
 
     #[test]

@@ -1,4 +1,9 @@
 //! A guest's render result: the tree flattened into arrays, with unchanged slots marked.
+//!
+//! [`Update`] is the binding-independent form of the WIT `rendered` record: the same arrays
+//! and indices, plain Rust types. Every binding of `wit/view.wit` (the host's wasmtime
+//! bindings, the guest SDK's wit-bindgen ones in its tests) converts with
+//! [`update_from_wit!`](crate::update_from_wit), the one field mapping there is.
 
 /// One dynamic slot as the guest reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,4 +140,79 @@ impl Update {
             .map(|n| n.template)
             .chain(self.lists.iter().map(|l| l.template))
     }
+}
+
+/// Converts a WIT `rendered` record into an [`Update`]: the one field mapping from any bindings
+/// generated from `wit/view.wit` (wasmtime's on the host, wit-bindgen's in the guest SDK's
+/// tests), which name the types and fields of the `types` interface alike.
+///
+/// `$wit` is a name in scope for the bindings' `types` module; `$rendered` is the record.
+///
+/// ```ignore
+/// use crate::bindings::livewasm::view::types;
+/// let update: Update = livewasm_protocol::update_from_wit!(types, rendered);
+/// ```
+#[macro_export]
+macro_rules! update_from_wit {
+    ($wit:ident, $rendered:expr) => {{
+        use $crate::update as __lw;
+        let rendered: $wit::Rendered = $rendered;
+        let dynamic = |d: $wit::Dynamic| match d {
+            $wit::Dynamic::Unchanged => __lw::UpdateDynamic::Unchanged,
+            $wit::Dynamic::Html(text) => __lw::UpdateDynamic::Html(text),
+            $wit::Dynamic::Node(i) => __lw::UpdateDynamic::Node(i),
+            $wit::Dynamic::Comprehension(i) => __lw::UpdateDynamic::List(i),
+            $wit::Dynamic::Component(cid) => __lw::UpdateDynamic::Component(cid),
+        };
+        let stream = |ops: $wit::StreamOps| __lw::StreamOps {
+            stream_ref: ops.stream_ref,
+            inserts: ops
+                .inserts
+                .into_iter()
+                .map(|i| __lw::StreamInsert {
+                    dom_id: i.dom_id,
+                    at: i.at,
+                    limit: i.limit,
+                    update_only: i.update_only,
+                })
+                .collect(),
+            deletes: ops.deletes,
+            reset: ops.reset,
+        };
+        __lw::Update {
+            nodes: rendered
+                .nodes
+                .into_iter()
+                .map(|n| __lw::UpdateNode {
+                    template: n.template,
+                    dynamics: n.dynamics.into_iter().map(dynamic).collect(),
+                })
+                .collect(),
+            lists: rendered
+                .lists
+                .into_iter()
+                .map(|l| __lw::UpdateList {
+                    template: l.template,
+                    entries: l
+                        .entries
+                        .into_iter()
+                        .map(|e| __lw::UpdateEntry {
+                            key: e.key,
+                            dynamics: e.dynamics.into_iter().map(dynamic).collect(),
+                        })
+                        .collect(),
+                    stream: l.stream_ops.map(stream),
+                })
+                .collect(),
+            title: rendered.title,
+            components: rendered
+                .components
+                .into_iter()
+                .map(|c| __lw::UpdateComponent {
+                    cid: c.cid,
+                    node: c.node,
+                })
+                .collect(),
+        }
+    }};
 }

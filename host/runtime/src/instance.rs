@@ -1,75 +1,76 @@
-//! [`Instance`]: one view's store and component instance, and its kept rendered tree.
+//! [`Instance`]: one view's store and component instance, and its kept rendered tree; every
+//! guest call goes through [`Instance::call`] (fuel, deadline, trap classification).
+//! [`App::instantiate`] and [`App::run_task`] make instances.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use livewasm_protocol::diff::{self, Diff};
 use livewasm_protocol::rendered::{Statics, Tree};
-use livewasm_protocol::update::{
-    StreamInsert, StreamOps, Update, UpdateComponent, UpdateDynamic, UpdateEntry, UpdateList,
-    UpdateNode,
-};
+use livewasm_protocol::update::Update;
 use serde_json::Value;
-use wasmtime::{Store, Trap};
+use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
+use crate::app::App;
 use crate::bindings::View;
-use crate::bindings::livewasm::view::types;
-use crate::host_state::{Effects, HostState};
-use crate::runtime::{App, fence};
-use crate::{CallError, TrapKind};
+use crate::capabilities::effects::Navigation;
+use crate::capabilities::uploads::UploadSource;
+use crate::engine::fence;
+use crate::error::{CallError, RuntimeError, TrapKind};
+use crate::manifest::Manifest;
+use crate::render;
+use crate::requests::{HttpRequest, HttpResponse, MountRequest};
+use crate::store::{Effects, HostState};
+use crate::wit;
 
 /// Largest total of statics bytes one template may have.
-const MAX_STATICS_BYTES: usize = 1 << 20;
+pub const MAX_STATICS_BYTES: usize = 1 << 20;
 
-/// What a view is mounted with.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MountRequest {
-    /// View name (from the matched route).
-    pub view: String,
-    /// Live action of the route.
-    pub action: Option<String>,
-    /// Path and query params (a JSON object).
-    pub params: Value,
-    /// The user session (a JSON object).
-    pub session: Value,
-    /// Absolute URL.
-    pub url: String,
-    /// False for the dead render.
-    pub connected: bool,
-    /// The live session of the matched route (its `on_mount` hooks run in the guest).
-    pub live_session: Option<String>,
-    /// Flash carried in (a JSON object kind → message).
-    pub flash: Value,
-}
+impl App {
+    /// A fresh instance with its own store, fuel and memory cap.
+    pub fn instantiate(&self) -> Result<Instance, RuntimeError> {
+        let runtime = &self.inner.runtime;
+        let limits = StoreLimitsBuilder::new()
+            .memory_size(self.limits.memory_bytes)
+            .instances(8)
+            .tables(8)
+            .memories(4)
+            .trap_on_grow_failure(true)
+            .build();
+        let state = HostState::new(limits, self.inner.name.clone(), runtime.started);
+        let mut store = Store::new(&runtime.engine, state);
+        store.limiter(|s| &mut s.limits);
+        store.epoch_deadline_trap();
+        fence(&mut store, self.limits.fuel_per_callback, &runtime.config);
+        let view = self.inner.pre.instantiate(&mut store).map_err(|e| {
+            let text = format!("{e:#}");
+            if text.contains("concurrent") || text.contains("pooling") || text.contains("maximum") {
+                RuntimeError::PoolExhausted(runtime.config.max_instances)
+            } else {
+                RuntimeError::Instantiate(text)
+            }
+        })?;
+        Ok(Instance {
+            app: self.clone(),
+            store,
+            view,
+            tree: None,
+            dead: false,
+        })
+    }
 
-/// A plain HTTP request for the app's `http` export.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HttpRequest {
-    /// Method, upper case.
-    pub method: String,
-    /// The matched route pattern.
-    pub route: String,
-    /// Path, query and form params (a JSON object).
-    pub params: Value,
-    /// The user session (a JSON object).
-    pub session: Value,
-}
-
-/// The app's answer to an HTTP request.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HttpResponse {
-    /// Status code.
-    pub status: u16,
-    /// Extra headers.
-    pub headers: Vec<(String, String)>,
-    /// Redirect target, if any.
-    pub redirect: Option<String>,
-    /// Body.
-    pub body: String,
-    /// The new session, when it changes (a JSON object; `{}` clears it).
-    pub session: Option<Value>,
-    /// Flash for the next page (a JSON object).
-    pub flash: Value,
+    /// Runs task `task` with `args` in a fresh instance of this app (its own fuel, deadline and
+    /// memory), then drops the instance. A trap, an exhausted pool or the task's own error all
+    /// become an `Err` naming the reason; the caller's view is never affected.
+    pub fn run_task(&self, task: &str, args: &Value) -> Result<Value, String> {
+        let mut instance = self
+            .instantiate()
+            .map_err(|e| format!("the task could not start: {e}"))?;
+        match instance.run_task(task, args) {
+            Ok(result) => result,
+            Err(CallError::Trap { kind, .. }) => Err(format!("the task crashed ({kind:?})")),
+            Err(other) => Err(format!("the task failed: {other}")),
+        }
+    }
 }
 
 /// One live instance of an app.
@@ -82,16 +83,6 @@ pub struct Instance {
 }
 
 impl Instance {
-    pub(crate) fn new(app: App, store: Store<HostState>, view: View) -> Instance {
-        Instance {
-            app,
-            store,
-            view,
-            tree: None,
-            dead: false,
-        }
-    }
-
     /// The app this instance belongs to.
     pub fn app(&self) -> &App {
         &self.app
@@ -115,7 +106,7 @@ impl Instance {
             self.app.limits.fuel_per_callback,
             &self.app.inner.runtime.config,
         );
-        self.store.data_mut().messaging.new_callback();
+        self.store.data_mut().new_callback();
         match f(&self.view, &mut self.store) {
             Ok(value) => Ok(value),
             Err(error) => {
@@ -128,22 +119,15 @@ impl Instance {
         }
     }
 
-    pub(crate) fn manifest(&mut self) -> Result<types::AppManifest, CallError> {
-        self.call(|view, store| view.livewasm_view_app().call_manifest(store))
+    /// Calls `app.manifest` (unchecked: see [`Manifest::check`]).
+    pub(crate) fn manifest(&mut self) -> Result<Manifest, CallError> {
+        let raw = self.call(|view, store| view.livewasm_view_app().call_manifest(store))?;
+        Ok(wit::manifest(raw))
     }
 
     /// Calls `mount`.
     pub fn mount(&mut self, request: &MountRequest) -> Result<(), CallError> {
-        let request = types::MountRequest {
-            view: request.view.clone(),
-            action: request.action.clone(),
-            params: request.params.to_string(),
-            session: request.session.to_string(),
-            url: request.url.clone(),
-            connected: request.connected,
-            live_session: request.live_session.clone(),
-            flash: request.flash.to_string(),
-        };
+        let request = wit::mount_request(request);
         let result =
             self.call(|view, store| view.livewasm_view_live().call_mount(store, &request))?;
         result.map_err(CallError::Guest)
@@ -167,39 +151,16 @@ impl Instance {
 
     /// Calls the `http` export with one request.
     pub fn handle_http(&mut self, request: &HttpRequest) -> Result<HttpResponse, CallError> {
-        let request = types::HttpRequest {
-            method: request.method.clone(),
-            route: request.route.clone(),
-            params: request.params.to_string(),
-            session: request.session.to_string(),
-        };
+        let request = wit::http_request(request);
         let response =
             self.call(|view, store| view.livewasm_view_http().call_handle(store, &request))?;
-        let parse = |text: &str, what: &str| -> Result<Value, CallError> {
-            match serde_json::from_str(text) {
-                Ok(Value::Object(map)) => Ok(Value::Object(map)),
-                Ok(_) => Err(CallError::Json(format!("{what} is not an object"))),
-                Err(e) => Err(CallError::Json(format!("{what}: {e}"))),
-            }
-        };
-        Ok(HttpResponse {
-            status: response.status,
-            headers: response.headers,
-            redirect: response.redirect,
-            body: response.body,
-            session: response
-                .session
-                .as_deref()
-                .map(|s| parse(s, "session"))
-                .transpose()?,
-            flash: parse(&response.flash, "flash")?,
-        })
+        wit::http_response(response)
     }
 
     /// The navigation the view asked for since the last call to this (or to
     /// [`Self::take_effects`]), leaving timers and events in place.
-    pub fn take_navigation(&mut self) -> Option<crate::Navigation> {
-        self.store.data_mut().effects.navigation.take()
+    pub fn take_navigation(&mut self) -> Option<Navigation> {
+        self.store.data_mut().effects.take_navigation()
     }
 
     /// Calls `handle-event`; returns the view's reply, if any.
@@ -209,12 +170,7 @@ impl Instance {
             view.livewasm_view_live()
                 .call_handle_event(store, event, &value)
         })?;
-        match result.map_err(CallError::Guest)? {
-            None => Ok(None),
-            Some(reply) => serde_json::from_str(&reply)
-                .map(Some)
-                .map_err(|e| CallError::Json(format!("reply: {e}"))),
-        }
+        parse_reply(result)
     }
 
     /// Calls `handle-info`.
@@ -231,7 +187,7 @@ impl Instance {
         name: &str,
         result: &Result<Value, String>,
     ) -> Result<(), CallError> {
-        self.store.data_mut().messaging.task_done(name);
+        self.store.data_mut().tasks.done(name);
         let result = match result {
             Ok(value) => Ok(value.to_string()),
             Err(reason) => Err(reason.clone()),
@@ -261,48 +217,36 @@ impl Instance {
     }
 
     /// Lets the view read its received uploads from `source` (`uploads.read`).
-    pub fn set_upload_source(&mut self, source: Arc<dyn crate::UploadSource>) {
-        self.store.data_mut().set_upload_source(source);
+    pub fn set_upload_source(&mut self, source: Arc<dyn UploadSource>) {
+        self.store.data_mut().uploads.set_source(source);
     }
 
     /// Tells the instance a one-shot timer fired.
     pub fn timer_fired(&mut self, id: u64) {
-        self.store.data_mut().timer_fired(id);
+        self.store.data_mut().timers.fired(id);
     }
 
     /// Effects recorded since the last call to this.
     pub fn take_effects(&mut self) -> Effects {
-        std::mem::take(&mut self.store.data_mut().effects)
+        self.store.data_mut().take_effects()
     }
 
-    /// Renders, fetches unknown statics, merges into the kept tree and returns the diff (the
-    /// complete render the first time).
+    /// Renders, fetches unknown statics, judges the render against the kept tree (asking the
+    /// guest for a full render when the host could not fill it), merges it and returns the
+    /// diff (the complete render the first time). See `render.rs`.
     pub fn render(&mut self) -> Result<Diff, CallError> {
-        let rendered = self.call(|view, store| view.livewasm_view_live().call_render(store))?;
-        let update = convert(rendered);
-        let mut statics: HashMap<u64, Arc<Statics>> = HashMap::new();
-        for id in update.template_ids() {
-            if statics.contains_key(&id) {
-                continue;
+        let mut tree = self.tree.take();
+        let result = render::render(&mut tree, self);
+        self.tree = tree;
+        result.map_err(|failure| {
+            // A render the host refused leaves the view's state unknown: as after a trap, the
+            // instance is done (the kept tree may be gone too).
+            self.dead = true;
+            if !failure.tree_kept {
+                tracing::warn!(app = %self.app.inner.name, "the kept tree is lost");
             }
-            let known = match self.app.template(id) {
-                Some(known) => known,
-                None => self.fetch_template(id)?,
-            };
-            statics.insert(id, known);
-        }
-        let lookup = |id: u64| statics.get(&id).cloned();
-        match diff::apply_tree(self.tree.take(), update, &lookup) {
-            Ok((tree, diff)) => {
-                self.tree = Some(tree);
-                Ok(diff)
-            }
-            Err(e) => {
-                // The kept tree is gone; the instance can no longer diff correctly.
-                self.dead = true;
-                Err(CallError::Render(e.to_string()))
-            }
-        }
+            failure.error
+        })
     }
 
     fn fetch_template(&mut self, id: u64) -> Result<Arc<Statics>, CallError> {
@@ -320,15 +264,7 @@ impl Instance {
                 "template {id:#x} has {bytes} bytes of statics"
             )));
         }
-        let statics = Arc::new(Statics {
-            id,
-            parts: template
-                .statics
-                .into_iter()
-                .map(String::into_boxed_str)
-                .collect(),
-            root: template.root,
-        });
+        let statics = Arc::new(wit::statics(id, template));
         self.app.remember(statics.clone())?;
         Ok(statics)
     }
@@ -353,12 +289,7 @@ impl Instance {
             view.livewasm_view_live()
                 .call_handle_component_event(store, cid, event, &value)
         })?;
-        match result.map_err(CallError::Guest)? {
-            None => Ok(None),
-            Some(reply) => serde_json::from_str(&reply)
-                .map(Some)
-                .map_err(|e| CallError::Json(format!("reply: {e}"))),
-        }
+        parse_reply(result)
     }
 
     /// The client removed live components `cids` from its page: forgets those nothing refers
@@ -389,6 +320,31 @@ impl Instance {
     }
 }
 
+impl render::Guest for Instance {
+    fn render(&mut self, full: bool) -> Result<Update, CallError> {
+        let rendered =
+            self.call(|view, store| view.livewasm_view_live().call_render(store, full))?;
+        Ok(wit::update(rendered))
+    }
+
+    fn statics(&mut self, id: u64) -> Result<Arc<Statics>, CallError> {
+        match self.app.template(id) {
+            Some(known) => Ok(known),
+            None => self.fetch_template(id),
+        }
+    }
+}
+
+/// A reply from `handle-event` or `handle-component-event`: the view's error, or its JSON.
+fn parse_reply(result: Result<Option<String>, String>) -> Result<Option<Value>, CallError> {
+    match result.map_err(CallError::Guest)? {
+        None => Ok(None),
+        Some(reply) => serde_json::from_str(&reply)
+            .map(Some)
+            .map_err(|e| CallError::Json(format!("reply: {e}"))),
+    }
+}
+
 fn classify(error: &wasmtime::Error) -> TrapKind {
     match error.downcast_ref::<Trap>() {
         Some(Trap::OutOfFuel) => TrapKind::OutOfFuel,
@@ -404,71 +360,5 @@ fn classify(error: &wasmtime::Error) -> TrapKind {
                 TrapKind::Other
             }
         }
-    }
-}
-
-fn dynamic(d: types::Dynamic) -> UpdateDynamic {
-    match d {
-        types::Dynamic::Unchanged => UpdateDynamic::Unchanged,
-        types::Dynamic::Html(text) => UpdateDynamic::Html(text),
-        types::Dynamic::Node(i) => UpdateDynamic::Node(i),
-        types::Dynamic::Comprehension(i) => UpdateDynamic::List(i),
-        types::Dynamic::Component(cid) => UpdateDynamic::Component(cid),
-    }
-}
-
-fn stream_ops(ops: types::StreamOps) -> StreamOps {
-    StreamOps {
-        stream_ref: ops.stream_ref,
-        inserts: ops
-            .inserts
-            .into_iter()
-            .map(|i| StreamInsert {
-                dom_id: i.dom_id,
-                at: i.at,
-                limit: i.limit,
-                update_only: i.update_only,
-            })
-            .collect(),
-        deletes: ops.deletes,
-        reset: ops.reset,
-    }
-}
-
-fn convert(rendered: types::Rendered) -> Update {
-    Update {
-        nodes: rendered
-            .nodes
-            .into_iter()
-            .map(|n| UpdateNode {
-                template: n.template,
-                dynamics: n.dynamics.into_iter().map(dynamic).collect(),
-            })
-            .collect(),
-        lists: rendered
-            .lists
-            .into_iter()
-            .map(|l| UpdateList {
-                template: l.template,
-                entries: l
-                    .entries
-                    .into_iter()
-                    .map(|e| UpdateEntry {
-                        key: e.key,
-                        dynamics: e.dynamics.into_iter().map(dynamic).collect(),
-                    })
-                    .collect(),
-                stream: l.stream_ops.map(stream_ops),
-            })
-            .collect(),
-        title: rendered.title,
-        components: rendered
-            .components
-            .into_iter()
-            .map(|c| UpdateComponent {
-                cid: c.cid,
-                node: c.node,
-            })
-            .collect(),
     }
 }

@@ -3,29 +3,43 @@
 //!
 //! Every guest call is fenced: fuel per callback, an epoch deadline for wall time, a memory cap
 //! per instance, a pooling allocator sized for many small instances. A trap kills only its own
-//! instance. Rendering goes through [`livewasm_protocol::diff`], with template statics fetched
-//! from the guest once per app and shared by all its instances.
+//! instance. Rendering goes through [`livewasm_protocol::check`] and
+//! [`livewasm_protocol::diff`], with template statics fetched from the guest once per app and
+//! shared by all its instances.
+//!
+//! By concern: `engine` (the engine, linker, epoch ticker, fencing), `loader` (component bytes
+//! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `render` (render → check → full
+//! render → diff), `store` (an instance's store data), `capabilities/` (one file per WIT
+//! import), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
 
+mod app;
 mod artifact_cache;
 mod bindings;
+mod capabilities;
 mod config;
+mod engine;
 mod error;
-mod host_state;
 mod instance;
-mod messaging;
-mod runtime;
-mod uploads;
+mod loader;
+mod manifest;
+mod render;
+mod requests;
+mod store;
+mod wit;
 
+pub use app::{App, InstanceLimits};
 pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
+pub use capabilities::effects::{Navigation, NavigationKind};
+pub use capabilities::pubsub::{
+    MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
+};
+pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASKS, TaskCommand};
+pub use capabilities::timers::TimerCommand;
+pub use capabilities::uploads::{MAX_UPLOAD_READ, UploadSource};
 pub use config::RuntimeConfig;
+pub use engine::Runtime;
 pub use error::{CallError, RuntimeError, TrapKind};
-pub use host_state::{Effects, Navigation, NavigationKind, TimerCommand};
-pub use instance::{HttpRequest, HttpResponse, Instance, MountRequest};
-pub use messaging::{
-    MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TASK_ARGS_BYTES, MAX_TASKS, MAX_TOPIC_BYTES,
-    MAX_TOPICS, PubSubCommand, TaskCommand,
-};
-pub use runtime::{
-    App, ClientHook, Container, HttpRoute, InstanceLimits, LiveSession, Manifest, Route, Runtime,
-};
-pub use uploads::{MAX_UPLOAD_READ, UploadSource};
+pub use instance::Instance;
+pub use manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
+pub use requests::{HttpRequest, HttpResponse, MountRequest};
+pub use store::Effects;

@@ -29,3 +29,13 @@ pub struct TaskDone {
     /// What the task returned, or why it failed.
     pub(crate) result: Result<Value, String>,
 }
+
+impl Inbound {
+    /// The view channel it is for.
+    pub(crate) fn channel(&self) -> u64 {
+        match self {
+            Inbound::Message { channel, .. } => *channel,
+            Inbound::Task(done) => done.channel,
+        }
+    }
+}

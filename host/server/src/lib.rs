@@ -17,6 +17,7 @@ mod client_hooks;
 mod config;
 mod connection;
 mod controller;
+mod guest_pool;
 pub mod dev_reload;
 mod error;
 mod form;

@@ -103,11 +103,6 @@ impl Site {
         self.label.as_deref()
     }
 
-    /// The tenant a platform site belongs to; `None` for the default site.
-    pub(crate) fn tenant(&self) -> Option<&str> {
-        self.id.tenant_app().map(|(tenant, _)| tenant)
-    }
-
     /// The tenant's instance accounting; `None` on the default site.
     pub(crate) fn usage(&self) -> Option<&Arc<TenantUsage>> {
         self.usage.as_ref()

@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use livewasm_protocol::frame::Frame;
 use serde_json::{Map, Value, json};
 
-use super::{Channel, Connection, refuse, render};
-use crate::sites::Site;
+use super::Connection;
+use super::channel::Channel;
+use super::outbound::{close, refuse};
 use crate::uploads::binary;
 use crate::uploads::{SharedUploads, UploadChannel};
 
@@ -69,9 +70,8 @@ fn targets_component(payload: &Value) -> bool {
 
 impl Connection {
     /// The uploads of a view about to be mounted, readable by its instance.
-    pub(super) fn new_view_uploads(&self, site: &Site) -> SharedUploads {
-        let tenant = site.tenant().unwrap_or_default().to_string();
-        SharedUploads::new(self.host.upload_space().clone(), tenant)
+    pub(super) fn new_view_uploads(&self) -> SharedUploads {
+        SharedUploads::new(self.host.upload_space().clone(), self.scope().tenant())
     }
 
     /// Handles one binary frame: an upload `chunk` on an `lvu:` channel.
@@ -154,26 +154,11 @@ impl Connection {
         reason: &str,
         out: &mut Vec<Frame>,
     ) {
-        let Some(channel) = self.channels.get_mut(lv_topic) else {
-            return;
-        };
         let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
-        let result = channel
-            .instance
-            .handle_event("lv:upload-error", &value)
-            .and_then(|_| render(channel));
-        match result {
-            Ok(diff) => {
-                if !diff.as_object().is_some_and(Map::is_empty) {
-                    out.push(Frame::push(
-                        channel.join_ref.clone(),
-                        lv_topic,
-                        "diff",
-                        diff,
-                    ));
-                }
-            }
-            Err(error) => self.crash(lv_topic, &error, out),
+        if let Some(step) = self.run(lv_topic, out, |instance| {
+            instance.handle_event("lv:upload-error", &value)
+        }) {
+            step.push_to(lv_topic, out);
         }
     }
 
@@ -217,13 +202,7 @@ impl Connection {
         }
         out.push(frame.reply("ok", json!({})));
         if let Some(join_ref) = left {
-            out.push(Frame {
-                join_ref: join_ref.clone(),
-                msg_ref: join_ref,
-                topic: frame.topic.clone(),
-                event: "phx_close".into(),
-                payload: json!({}),
-            });
+            out.push(close(join_ref, &frame.topic));
         }
     }
 
@@ -250,13 +229,7 @@ impl Connection {
         }
         for channel in self.channels.values() {
             for UploadChannel { topic, join_ref } in channel.uploads.lock().take_closing() {
-                out.push(Frame {
-                    join_ref: join_ref.clone(),
-                    msg_ref: join_ref,
-                    topic,
-                    event: "phx_close".into(),
-                    payload: json!({}),
-                });
+                out.push(close(join_ref, &topic));
             }
         }
     }
@@ -377,26 +350,18 @@ impl Connection {
                 map.insert("errors".into(), Value::Object(errors));
             }
         }
-        // The view shows the host's refusals like its own.
-        let mut told = Ok(None);
-        for (entry_ref, reason) in &host_errors {
-            let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
-            told = channel.instance.handle_event("lv:upload-error", &value);
-            if told.is_err() {
-                break;
+        // The view shows the host's refusals like its own; the preflight and those go
+        // through the pipeline together.
+        let step = self.run(&topic, out, |instance| {
+            for (entry_ref, reason) in &host_errors {
+                let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
+                instance.handle_event("lv:upload-error", &value)?;
             }
-        }
-        match told.and_then(|_| render(channel)) {
-            Ok(diff) => {
-                if let (false, Some(map)) = (
-                    diff.as_object().is_some_and(Map::is_empty),
-                    response.as_object_mut(),
-                ) {
-                    map.insert("diff".into(), diff);
-                }
-                out.push(frame.reply("ok", response));
-            }
-            Err(error) => self.crash(&topic, &error, out),
+            Ok(None)
+        });
+        if let (Some(step), Some(map)) = (step, response.as_object_mut()) {
+            map.extend(step.into_response());
+            out.push(frame.reply("ok", response));
         }
     }
 
@@ -472,20 +437,12 @@ impl Connection {
                 return;
             }
         };
-        let result = channel
-            .instance
-            .handle_event(event, &value)
-            .and_then(|_| render(channel));
-        match result {
-            Ok(diff) => {
-                let response = if diff.as_object().is_some_and(Map::is_empty) {
-                    json!({})
-                } else {
-                    json!({"diff": diff})
-                };
-                out.push(frame.reply("ok", response));
-            }
-            Err(error) => self.crash(&topic, &error, out),
+        // Through the pipeline like any callback: a `push_navigate` in `handle_progress`
+        // reaches the client in this reply.
+        if let Some(step) = self.run(&topic, out, |instance| {
+            instance.handle_event(event, &value)
+        }) {
+            out.push(step.reply_to(&frame));
         }
     }
 }

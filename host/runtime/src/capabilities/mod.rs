@@ -1,0 +1,16 @@
+//! The capabilities a view may call: one file per WIT import interface, each with the same
+//! inner shape (as wasmtime-wasi's `p2/host/*.rs` and Spin's factors): its limits (`pub const`),
+//! its own state struct, the commands it records for the server to carry out, the
+//! `impl <interface>::Host for <State>`, and its unit tests.
+//!
+//! A capability knows nothing of the store: the store's state (`crate::store`) holds one state
+//! struct per capability and the linker projects the store to each of them, interface by
+//! interface. A new capability (storage, HTTP) is one more file here and one more field there.
+
+pub(crate) mod clock;
+pub(crate) mod effects;
+pub(crate) mod log;
+pub(crate) mod pubsub;
+pub(crate) mod tasks;
+pub(crate) mod timers;
+pub(crate) mod uploads;

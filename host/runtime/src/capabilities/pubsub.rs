@@ -1,0 +1,187 @@
+//! The `pubsub` capability: subscriptions and broadcasts within one app, checked against the
+//! limits here and recorded as [`PubSubCommand`]s for the server's broker.
+
+use std::collections::HashSet;
+
+use serde_json::Value;
+
+use crate::bindings::livewasm::view::pubsub;
+
+/// Topics one view may be subscribed to at once.
+pub const MAX_TOPICS: usize = 32;
+/// Longest topic name, in bytes.
+pub const MAX_TOPIC_BYTES: usize = 256;
+/// Largest broadcast message, in bytes of JSON.
+pub const MAX_BROADCAST_BYTES: usize = 64 * 1024;
+/// Broadcasts one callback may send.
+pub const MAX_BROADCASTS: usize = 64;
+
+/// A pub/sub change requested by a view.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PubSubCommand {
+    /// Start receiving messages broadcast on the topic.
+    Subscribe(String),
+    /// Stop receiving them.
+    Unsubscribe(String),
+    /// Deliver `message` to the topic's subscribers of the same app.
+    Broadcast {
+        /// The topic.
+        topic: String,
+        /// The message for their `handle-info`.
+        message: Value,
+        /// False for `broadcast-from`: every subscriber but the sender.
+        include_self: bool,
+    },
+}
+
+/// One view's subscriptions, this callback's broadcast count, and the commands not yet taken.
+#[derive(Debug, Default)]
+pub(crate) struct PubSubState {
+    topics: HashSet<String>,
+    broadcasts: usize,
+    commands: Vec<PubSubCommand>,
+}
+
+impl PubSubState {
+    /// A new callback starts: its broadcast budget is whole again.
+    pub(crate) fn new_callback(&mut self) {
+        self.broadcasts = 0;
+    }
+
+    /// The commands recorded since the last call, in order.
+    pub(crate) fn take_commands(&mut self) -> Vec<PubSubCommand> {
+        std::mem::take(&mut self.commands)
+    }
+
+    fn broadcast_checked(
+        &mut self,
+        topic: String,
+        message: String,
+        include_self: bool,
+    ) -> Result<(), String> {
+        check_topic(&topic)?;
+        if self.broadcasts >= MAX_BROADCASTS {
+            return Err(format!(
+                "too many broadcasts: at most {MAX_BROADCASTS} per callback"
+            ));
+        }
+        if message.len() > MAX_BROADCAST_BYTES {
+            return Err(format!(
+                "broadcast message of {} bytes exceeds the limit of {MAX_BROADCAST_BYTES} bytes",
+                message.len()
+            ));
+        }
+        let message = serde_json::from_str(&message)
+            .map_err(|e| format!("broadcast message is not JSON: {e}"))?;
+        self.broadcasts += 1;
+        self.commands.push(PubSubCommand::Broadcast {
+            topic,
+            message,
+            include_self,
+        });
+        Ok(())
+    }
+}
+
+fn check_topic(topic: &str) -> Result<(), String> {
+    if topic.is_empty() {
+        return Err("the topic is empty".into());
+    }
+    if topic.len() > MAX_TOPIC_BYTES {
+        return Err(format!(
+            "topic of {} bytes exceeds the limit of {MAX_TOPIC_BYTES} bytes",
+            topic.len()
+        ));
+    }
+    Ok(())
+}
+
+impl pubsub::Host for PubSubState {
+    fn subscribe(&mut self, topic: String) -> Result<(), String> {
+        check_topic(&topic)?;
+        if self.topics.contains(&topic) {
+            return Ok(());
+        }
+        if self.topics.len() >= MAX_TOPICS {
+            return Err(format!(
+                "too many topics: a view may subscribe to at most {MAX_TOPICS}"
+            ));
+        }
+        self.topics.insert(topic.clone());
+        self.commands.push(PubSubCommand::Subscribe(topic));
+        Ok(())
+    }
+
+    fn unsubscribe(&mut self, topic: String) -> bool {
+        let known = self.topics.remove(&topic);
+        if known {
+            self.commands.push(PubSubCommand::Unsubscribe(topic));
+        }
+        known
+    }
+
+    fn broadcast(&mut self, topic: String, message: String) -> Result<(), String> {
+        self.broadcast_checked(topic, message, true)
+    }
+
+    fn broadcast_from(&mut self, topic: String, message: String) -> Result<(), String> {
+        self.broadcast_checked(topic, message, false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pubsub::Host as _;
+
+    #[test]
+    fn topics_per_view_are_capped_with_a_clear_error() {
+        let mut state = PubSubState::default();
+        for n in 0..MAX_TOPICS {
+            state.subscribe(format!("t{n}")).expect("within the cap");
+        }
+        // Subscribing again to a known topic is not a new one.
+        state.subscribe("t0".into()).expect("already subscribed");
+        let error = state
+            .subscribe("one-more".into())
+            .expect_err("over the cap");
+        assert!(error.contains("at most 32"), "{error}");
+        assert!(state.unsubscribe("t0".into()));
+        assert!(!state.unsubscribe("t0".into()));
+        state.subscribe("one-more".into()).expect("room again");
+        let long = "x".repeat(MAX_TOPIC_BYTES + 1);
+        assert!(state.subscribe(long).is_err());
+        assert!(state.subscribe(String::new()).is_err());
+        assert_eq!(state.take_commands().len(), MAX_TOPICS + 2);
+    }
+
+    #[test]
+    fn broadcasts_are_checked_for_size_json_and_count() {
+        let mut state = PubSubState::default();
+        let big = format!("\"{}\"", "a".repeat(MAX_BROADCAST_BYTES));
+        let error = state.broadcast("t".into(), big).expect_err("too large");
+        assert!(error.contains("exceeds the limit"), "{error}");
+        assert!(state.broadcast("t".into(), "{not json".into()).is_err());
+        state
+            .broadcast_from("t".into(), r#"{"n":1}"#.into())
+            .expect("fits");
+        assert_eq!(
+            state.take_commands(),
+            vec![PubSubCommand::Broadcast {
+                topic: "t".into(),
+                message: serde_json::json!({"n": 1}),
+                include_self: false,
+            }]
+        );
+        for _ in 1..MAX_BROADCASTS {
+            state
+                .broadcast("t".into(), "1".into())
+                .expect("within budget");
+        }
+        assert!(state.broadcast("t".into(), "1".into()).is_err());
+        state.new_callback();
+        state
+            .broadcast("t".into(), "1".into())
+            .expect("a new callback, a new budget");
+    }
+}

@@ -1,0 +1,82 @@
+//! [`Runtime::load_app`]: a component's bytes to an [`App`]: from the artifact cache or
+//! compiled, linked once into an `InstancePre`, its manifest read and checked.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+
+use crate::app::{App, AppInner, InstanceLimits};
+use crate::bindings::ViewPre;
+use crate::engine::Runtime;
+use crate::error::RuntimeError;
+use crate::manifest::Manifest;
+
+impl Runtime {
+    /// The component from the artifact cache, else compiled (and `true`: store it once it
+    /// proves loadable).
+    fn component(&self, wasm: &[u8], digest: &str) -> Result<(Component, bool), RuntimeError> {
+        let engine = &self.inner.engine;
+        if let Some(component) = self.artifact_cache().and_then(|c| c.load(engine, digest)) {
+            tracing::info!(digest = %&digest[..12], "component loaded from the artifact cache");
+            return Ok((component, false));
+        }
+        let started = Instant::now();
+        let component =
+            Component::new(engine, wasm).map_err(|e| RuntimeError::Compile(format!("{e:#}")))?;
+        self.inner.compilations.fetch_add(1, Ordering::Relaxed);
+        tracing::info!(
+            digest = %&digest[..12],
+            ms = started.elapsed().as_millis() as u64,
+            "component compiled"
+        );
+        Ok((component, true))
+    }
+
+    /// Compiles a component (or loads it from the artifact cache), checks it against the
+    /// `view` world, and reads its manifest.
+    pub fn load_app(&self, wasm: &[u8]) -> Result<App, RuntimeError> {
+        let digest = Sha256::digest(wasm)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>();
+        let (component, compiled) = self.component(wasm, &digest)?;
+        let pre = self
+            .inner
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
+        let pre = ViewPre::new(pre).map_err(|e| RuntimeError::Instantiate(format!("{e:#}")))?;
+        let mut app = App {
+            inner: Arc::new(AppInner {
+                runtime: self.inner.clone(),
+                pre,
+                manifest: Manifest::default(),
+                name: Arc::from("loading"),
+                digest,
+                templates: RwLock::new(HashMap::new()),
+            }),
+            limits: InstanceLimits {
+                memory_bytes: self.inner.config.memory_limit,
+                fuel_per_callback: self.inner.config.fuel_per_callback,
+            },
+        };
+        let manifest = app
+            .instantiate()?
+            .manifest()
+            .map_err(|e| RuntimeError::Manifest(e.to_string()))?;
+        manifest.check()?;
+        if let Some(inner) = Arc::get_mut(&mut app.inner) {
+            inner.name = Arc::from(manifest.name.as_str());
+            inner.manifest = manifest;
+        }
+        // Only components that load as apps are kept: a refused upload leaves nothing behind.
+        if compiled && let Some(cache) = self.artifact_cache() {
+            cache.store(&self.inner.engine, &app.inner.digest, &component);
+        }
+        Ok(app)
+    }
+}

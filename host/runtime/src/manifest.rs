@@ -1,0 +1,286 @@
+//! What an app declares about itself ([`Manifest`]: routes, live sessions, HTTP routes, client
+//! hooks) and the checks a manifest must pass before the app is served.
+
+use crate::error::RuntimeError;
+
+/// One route an app serves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Path pattern, e.g. `/articles/:id`.
+    pub path: String,
+    /// The view mounted there.
+    pub view: String,
+    /// Its live action.
+    pub action: Option<String>,
+    /// Its live session.
+    pub live_session: Option<String>,
+    /// The tag and attributes of its container element (`None`: a plain `div`).
+    pub container: Option<Container>,
+}
+
+/// A view's container element on the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    /// Tag name (ASCII letters, digits, `-`).
+    pub tag: String,
+    /// Attributes (names of ASCII letters, digits, `-`, `_`, `:`).
+    pub attrs: Vec<(String, String)>,
+}
+
+/// A live session: `on_mount` hooks and a layout shared by its routes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LiveSession {
+    /// Its name.
+    pub name: String,
+    /// Names of its `on_mount` hooks, in order.
+    pub on_mount: Vec<String>,
+    /// Its layout, if any.
+    pub layout: Option<String>,
+}
+
+/// A plain HTTP route of an app.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRoute {
+    /// Method, upper case.
+    pub method: String,
+    /// Path pattern.
+    pub path: String,
+}
+
+/// What an app declares about itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Manifest {
+    /// App name.
+    pub name: String,
+    /// Routes.
+    pub routes: Vec<Route>,
+    /// Live sessions.
+    pub live_sessions: Vec<LiveSession>,
+    /// Plain HTTP routes.
+    pub http_routes: Vec<HttpRoute>,
+    /// Client hooks the app ships (`phx-hook`).
+    pub client_hooks: Vec<ClientHook>,
+}
+
+/// A client hook an app ships: its `phx-hook` name and a JavaScript expression evaluating to
+/// the hook object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientHook {
+    /// The name elements use in `phx-hook`.
+    pub name: String,
+    /// The hook object, as a JavaScript expression.
+    pub source: String,
+}
+
+/// Tags a container may not be: they do not hold a view's HTML.
+const BAD_CONTAINER_TAGS: &[&str] = &["script", "style", "template", "textarea", "title", "iframe"];
+/// Most client hooks one app may ship.
+pub const MAX_CLIENT_HOOKS: usize = 64;
+/// Most bytes of client hook source one app may ship.
+pub const MAX_CLIENT_HOOK_BYTES: usize = 256 * 1024;
+
+impl Manifest {
+    /// Checks what the app declared: a name, routes with absolute paths naming views, valid
+    /// container elements, absolute HTTP route paths, and client hooks within the limits.
+    pub fn check(&self) -> Result<(), RuntimeError> {
+        if self.name.trim().is_empty() {
+            return Err(RuntimeError::Manifest("the app has no name".into()));
+        }
+        if self.routes.is_empty() {
+            return Err(RuntimeError::Manifest("the app declares no routes".into()));
+        }
+        for route in &self.routes {
+            if !route.path.starts_with('/') {
+                return Err(RuntimeError::Manifest(format!(
+                    "route `{}` must start with `/`",
+                    route.path
+                )));
+            }
+            if route.view.is_empty() {
+                return Err(RuntimeError::Manifest(format!(
+                    "route `{}` names no view",
+                    route.path
+                )));
+            }
+        }
+        for route in &self.routes {
+            if let Some(container) = &route.container
+                && !container.is_valid()
+            {
+                return Err(RuntimeError::Manifest(format!(
+                    "route `{}` has an invalid container tag or attribute name",
+                    route.path
+                )));
+            }
+        }
+        for route in &self.http_routes {
+            if !route.path.starts_with('/') {
+                return Err(RuntimeError::Manifest(format!(
+                    "HTTP route `{}` must start with `/`",
+                    route.path
+                )));
+            }
+        }
+        check_client_hooks(&self.client_hooks)
+    }
+}
+
+impl Container {
+    /// True when the tag and attribute names are safe to write into a page as they are.
+    fn is_valid(&self) -> bool {
+        let name_ok = |name: &str, extra: &[char]| {
+            !name.is_empty()
+                && name.len() <= 64
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || extra.contains(&c))
+        };
+        name_ok(&self.tag, &[])
+            && self.tag.starts_with(|c: char| c.is_ascii_alphabetic())
+            && !BAD_CONTAINER_TAGS.contains(&self.tag.to_ascii_lowercase().as_str())
+            && self.attrs.len() <= 32
+            && self
+                .attrs
+                .iter()
+                .all(|(name, _)| name_ok(name, &['_', ':']) && !name.starts_with('-'))
+    }
+}
+
+/// A hook name: ASCII letters, digits, `_`, `-`, `.`, starting with a letter, at most 64 bytes.
+fn hook_name_ok(name: &str) -> bool {
+    name.len() <= 64
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+fn check_client_hooks(hooks: &[ClientHook]) -> Result<(), RuntimeError> {
+    if hooks.len() > MAX_CLIENT_HOOKS {
+        return Err(RuntimeError::Manifest(format!(
+            "the app ships {} client hooks (at most {MAX_CLIENT_HOOKS})",
+            hooks.len()
+        )));
+    }
+    let bytes: usize = hooks.iter().map(|h| h.source.len()).sum();
+    if bytes > MAX_CLIENT_HOOK_BYTES {
+        return Err(RuntimeError::Manifest(format!(
+            "the app's client hooks are {bytes} bytes (at most {MAX_CLIENT_HOOK_BYTES})"
+        )));
+    }
+    for (i, hook) in hooks.iter().enumerate() {
+        if !hook_name_ok(&hook.name) {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook name `{}` is invalid (letters, digits, `_`, `-`, `.`)",
+                hook.name
+            )));
+        }
+        if hooks[..i].iter().any(|h| h.name == hook.name) {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook `{}` is declared twice",
+                hook.name
+            )));
+        }
+        if hook.source.trim().is_empty() {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook `{}` has no source",
+                hook.name
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container(tag: &str, attrs: &[(&str, &str)]) -> Container {
+        Container {
+            tag: tag.into(),
+            attrs: attrs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn container_tags_and_attribute_names_are_checked() {
+        assert!(container("main", &[("class", "a \" b")]).is_valid());
+        assert!(container("my-el", &[("aria-label", "x"), ("xml:lang", "en")]).is_valid());
+        assert!(!container("script", &[]).is_valid());
+        assert!(!container("SCRIPT", &[]).is_valid());
+        assert!(!container("div onload=x", &[]).is_valid());
+        assert!(!container("1div", &[]).is_valid());
+        assert!(!container("div", &[("on click", "x")]).is_valid());
+        assert!(!container("div", &[("\"x", "y")]).is_valid());
+    }
+
+    fn hook(name: &str, source: &str) -> ClientHook {
+        ClientHook {
+            name: name.into(),
+            source: source.into(),
+        }
+    }
+
+    #[test]
+    fn client_hooks_are_checked() {
+        assert!(check_client_hooks(&[hook("Sortable", "{}"), hook("Game.Board-2", "{}")]).is_ok());
+        for bad in ["", "2d", "a b", "x\"];", "<script>"] {
+            assert!(check_client_hooks(&[hook(bad, "{}")]).is_err(), "{bad:?}");
+        }
+        assert!(check_client_hooks(&[hook("A", "{}"), hook("A", "{}")]).is_err());
+        assert!(check_client_hooks(&[hook("A", "  ")]).is_err());
+        let many: Vec<_> = (0..=MAX_CLIENT_HOOKS)
+            .map(|i| hook(&format!("H{i}"), "{}"))
+            .collect();
+        assert!(check_client_hooks(&many).is_err());
+        let big = "x".repeat(MAX_CLIENT_HOOK_BYTES + 1);
+        assert!(check_client_hooks(&[hook("Big", &big)]).is_err());
+    }
+
+    #[test]
+    fn a_manifest_needs_a_name_and_absolute_routes() {
+        let route = |path: &str, view: &str| Route {
+            path: path.into(),
+            view: view.into(),
+            action: None,
+            live_session: None,
+            container: None,
+        };
+        let good = Manifest {
+            name: "app".into(),
+            routes: vec![route("/", "Home")],
+            ..Manifest::default()
+        };
+        assert!(good.check().is_ok());
+        for bad in [
+            Manifest {
+                name: " ".into(),
+                ..good.clone()
+            },
+            Manifest {
+                routes: vec![],
+                ..good.clone()
+            },
+            Manifest {
+                routes: vec![route("home", "Home")],
+                ..good.clone()
+            },
+            Manifest {
+                routes: vec![route("/", "")],
+                ..good.clone()
+            },
+            Manifest {
+                http_routes: vec![HttpRoute {
+                    method: "POST".into(),
+                    path: "x".into(),
+                }],
+                ..good.clone()
+            },
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The data of one instance's wasmtime `Store`: the memory limiter and one state struct per
+//! capability. The linker reaches each capability through its own field ([`add_to_linker`]),
+//! so no capability sees another's state or the store's.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::Value;
+use wasmtime::StoreLimits;
+use wasmtime::component::{HasSelf, Linker};
+
+use crate::bindings::livewasm::view::{clock, effects, log, pubsub, tasks, timers, types, uploads};
+use crate::capabilities::clock::ClockState;
+use crate::capabilities::effects::{EffectsState, Navigation};
+use crate::capabilities::log::LogState;
+use crate::capabilities::pubsub::{PubSubCommand, PubSubState};
+use crate::capabilities::tasks::{TaskCommand, TasksState};
+use crate::capabilities::timers::{TimerCommand, TimersState};
+use crate::capabilities::uploads::UploadsState;
+
+/// What the view asked for during callbacks, for the caller to carry out: every capability's
+/// recorded commands, gathered.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Effects {
+    /// Timer changes, in order.
+    pub timers: Vec<TimerCommand>,
+    /// Push events (`phx:<name>` on the client), in order.
+    pub events: Vec<(String, Value)>,
+    /// The navigation asked for (the last one wins).
+    pub navigation: Option<Navigation>,
+    /// Pub/sub subscriptions and broadcasts, in order.
+    pub pubsub: Vec<PubSubCommand>,
+    /// Background tasks started or cancelled, in order.
+    pub tasks: Vec<TaskCommand>,
+    /// Upload entries the view consumed or cancelled: `(upload ref, entry ref)`; their bytes
+    /// and upload channels are to be dropped.
+    pub released_uploads: Vec<(String, String)>,
+}
+
+/// Store data of one instance.
+pub(crate) struct HostState {
+    /// The instance's memory and table limits.
+    pub(crate) limits: StoreLimits,
+    pub(crate) log: LogState,
+    pub(crate) clock: ClockState,
+    pub(crate) timers: TimersState,
+    pub(crate) effects: EffectsState,
+    pub(crate) pubsub: PubSubState,
+    pub(crate) tasks: TasksState,
+    pub(crate) uploads: UploadsState,
+}
+
+impl HostState {
+    /// Fresh capability states for an instance of app `app_name`, with `limits`; monotonic
+    /// time counts from `started`.
+    pub(crate) fn new(limits: StoreLimits, app_name: Arc<str>, started: Instant) -> HostState {
+        HostState {
+            limits,
+            log: LogState::new(app_name.clone()),
+            clock: ClockState::new(started),
+            timers: TimersState::new(app_name.clone()),
+            effects: EffectsState::new(app_name.clone()),
+            pubsub: PubSubState::default(),
+            tasks: TasksState::default(),
+            uploads: UploadsState::new(app_name),
+        }
+    }
+
+    /// A new guest callback starts (per-callback budgets are whole again).
+    pub(crate) fn new_callback(&mut self) {
+        self.pubsub.new_callback();
+    }
+
+    /// Everything recorded since the last call.
+    pub(crate) fn take_effects(&mut self) -> Effects {
+        Effects {
+            timers: self.timers.take_commands(),
+            events: self.effects.take_events(),
+            navigation: self.effects.take_navigation(),
+            pubsub: self.pubsub.take_commands(),
+            tasks: self.tasks.take_commands(),
+            released_uploads: self.uploads.take_released(),
+        }
+    }
+}
+
+/// The `types` interface declares only types: nothing to implement.
+impl types::Host for HostState {}
+
+/// Grants every capability of the `view` world, each interface reaching its own state.
+pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    types::add_to_linker::<_, HasSelf<HostState>>(linker, |s| s)?;
+    log::add_to_linker::<_, HasSelf<LogState>>(linker, |s| &mut s.log)?;
+    clock::add_to_linker::<_, HasSelf<ClockState>>(linker, |s| &mut s.clock)?;
+    timers::add_to_linker::<_, HasSelf<TimersState>>(linker, |s| &mut s.timers)?;
+    effects::add_to_linker::<_, HasSelf<EffectsState>>(linker, |s| &mut s.effects)?;
+    pubsub::add_to_linker::<_, HasSelf<PubSubState>>(linker, |s| &mut s.pubsub)?;
+    tasks::add_to_linker::<_, HasSelf<TasksState>>(linker, |s| &mut s.tasks)?;
+    uploads::add_to_linker::<_, HasSelf<UploadsState>>(linker, |s| &mut s.uploads)?;
+    Ok(())
+}
