@@ -23,6 +23,8 @@ struct Plan {
     ramp: &'static str,
     seconds: &'static str,
     density: &'static [(usize, bool)],
+    /// Seconds of each phase of the tenant-isolation scenario.
+    isolation_seconds: &'static str,
 }
 
 const FULL: Plan = Plan {
@@ -33,6 +35,7 @@ const FULL: Plan = Plan {
     ramp: "5000,10000,15000,20000,30000,40000,50000,60000",
     seconds: "3",
     density: &[(1000, false), (1000, true), (10_000, false), (10_000, true)],
+    isolation_seconds: "5",
 };
 
 /// A page and the event whose wire bytes are measured.
@@ -57,7 +60,7 @@ const WIRE: &[Wire] = &[
 ];
 
 /// Guests that are not examples but that the benchmarks serve.
-const BENCH_FIXTURES: &[&str] = &["rows"];
+const BENCH_FIXTURES: &[&str] = &["rows", "hostile"];
 
 const SMOKE: Plan = Plan {
     joins: 50,
@@ -67,6 +70,7 @@ const SMOKE: Plan = Plan {
     ramp: "200,400",
     seconds: "0.5",
     density: &[(100, false)],
+    isolation_seconds: "0.5",
 };
 
 fn loadgen(binary: &Path, server: &Server, args: &[&str]) -> Result<Value> {
@@ -164,6 +168,34 @@ pub fn run(smoke: bool) -> Result<()> {
     }
     drop(server);
 
+    // Tenant isolation: the thermostat's closed-loop rate alone, then while four sockets of
+    // another app (the hostile fixture) burn a whole fuel budget on every callback.
+    let attacked: Vec<PathBuf> = apps
+        .iter()
+        .filter(|p| p.ends_with("thermostat.wasm") || p.ends_with("hostile.wasm"))
+        .cloned()
+        .collect();
+    let server = Server::start(&host, "127.0.0.1:0", &attacked, &["--max-instances", "200"])?;
+    let isolation = step(
+        "tenant isolation (4 sockets looping in another app)",
+        || {
+            loadgen(
+                &generator,
+                &server,
+                &[
+                    "isolation",
+                    "--attackers",
+                    "4",
+                    "--victims",
+                    "4",
+                    "--seconds",
+                    plan.isolation_seconds,
+                ],
+            )
+        },
+    )?;
+    drop(server);
+
     let mut density = Vec::new();
     for &(sockets, tick) in plan.density {
         let path = if tick {
@@ -206,6 +238,7 @@ pub fn run(smoke: bool) -> Result<()> {
     results.insert("events".into(), events.clone());
     results.insert("bytes".into(), Value::Array(bytes.clone()));
     results.insert("density".into(), Value::Array(density.clone()));
+    results.insert("isolation".into(), isolation.clone());
     results.insert("smoke".into(), Value::Bool(smoke));
 
     println!("\n{:<46} {:>14} {:>14}", "figure", "measured", "target");
@@ -287,6 +320,37 @@ pub fn run(smoke: bool) -> Result<()> {
             )
         );
     }
+    println!(
+        "{:<46} {:>14}",
+        "isolation: thermostat alone, events/s",
+        format!(
+            "{:.0}",
+            isolation["unloaded"]["events_per_s"]
+                .as_f64()
+                .unwrap_or(0.0)
+        )
+    );
+    println!(
+        "{:<46} {:>14}",
+        "isolation: thermostat alone, p99",
+        us(&isolation["unloaded"]["latency"]["p99_us"])
+    );
+    println!(
+        "{:<46} {:>14} {:>14}",
+        "isolation: thermostat under attack, p99",
+        us(&isolation["loaded"]["latency"]["p99_us"]),
+        "≤ 5000 µs"
+    );
+    println!(
+        "{:<46} {:>14} {:>14}",
+        "isolation: rate under attack / alone",
+        format!("{:.2}", isolation["rate_ratio"].as_f64().unwrap_or(0.0)),
+        "≥ 0.25"
+    );
+    println!(
+        "{:<46} {:>14}",
+        "  attacking callbacks completed (fuel burnt)", isolation["attacks"]
+    );
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let file = dir.join(if smoke { "smoke.json" } else { "results.json" });

@@ -27,6 +27,15 @@ pub struct ServerConfig {
     pub base_domain: String,
     /// File uploads: largest file, byte budgets per tenant and per host, temp area.
     pub uploads: crate::uploads::UploadLimits,
+    /// Threads running guest code (0: one per core, at least 2). Guest code never runs on the
+    /// async I/O workers.
+    pub guest_threads: usize,
+    /// Guest threads one tenant may hold at once (0: half of them, at least 1), so a tenant
+    /// burning its fuel on every callback never holds them all.
+    pub guest_threads_per_tenant: usize,
+    /// Guest calls one tenant may have waiting for a thread; past it, the socket that asked
+    /// is closed as overloaded (1013) and the dead render answers 503.
+    pub guest_backlog_per_tenant: usize,
 }
 
 impl Default for ServerConfig {
@@ -42,6 +51,9 @@ impl Default for ServerConfig {
             token_max_age: Duration::from_secs(14 * 24 * 3600),
             base_domain: "localhost".to_string(),
             uploads: crate::uploads::UploadLimits::default(),
+            guest_threads: 0,
+            guest_threads_per_tenant: 0,
+            guest_backlog_per_tenant: 4096,
         }
     }
 }

@@ -116,17 +116,25 @@ pub(crate) async fn handle(
         params: Value::Object(params),
         session: Value::Object(user_session),
     };
-    let answer = app
-        .instantiate()
-        .map_err(|e| match e {
-            RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
-            other => other.to_string(),
+    // Guest code runs on the guest pool, charged to the site's tenant (or the app).
+    let app_name = app.manifest().name.clone();
+    let tenant = site.id().charged_to(&app_name);
+    let answer = host
+        .guests()
+        .run(&tenant, move || {
+            app.instantiate()
+                .map_err(|e| match e {
+                    RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
+                    other => other.to_string(),
+                })
+                .and_then(|mut instance| instance.handle_http(&request).map_err(|e| e.to_string()))
         })
-        .and_then(|mut instance| instance.handle_http(&request).map_err(|e| e.to_string()));
+        .await
+        .unwrap_or_else(|error| Err(format!("the host is at capacity: {error}")));
     let answer = match answer {
         Ok(answer) => answer,
         Err(reason) => {
-            tracing::warn!(app = %app.manifest().name, %method, path, "HTTP handler failed: {reason}");
+            tracing::warn!(app = %app_name, %method, path, "HTTP handler failed: {reason}");
             let detail = if host.config().dev {
                 reason
             } else {
@@ -145,7 +153,7 @@ pub(crate) async fn handle(
         let local = navigate::is_local_path(to);
         let external = url::Url::parse(to).is_ok_and(|u| matches!(u.scheme(), "http" | "https"));
         if !local && !external {
-            tracing::warn!(app = %app.manifest().name, to, "HTTP handler redirect ignored: not a path or an http(s) URL");
+            tracing::warn!(app = %app_name, to, "HTTP handler redirect ignored: not a path or an http(s) URL");
         } else {
             if !status.is_redirection() {
                 status = StatusCode::FOUND;

@@ -99,17 +99,17 @@ impl GuestPool {
         GuestPool { shared, threads }
     }
 
-    /// A pool sized for this machine: one thread per core (at least 2), and a tenant may
-    /// hold half of them (at least 1).
-    pub fn for_machine() -> GuestPool {
+    /// A pool sized by `threads` (0: one per core, at least 2) of which a tenant may hold
+    /// `per_tenant` (0: half, at least 1), with at most `max_waiting` jobs queued per tenant.
+    pub fn sized(threads: usize, per_tenant: usize, max_waiting: usize) -> GuestPool {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let threads = cores.max(2);
-        GuestPool::new(threads, threads / 2, 4096)
-    }
-
-    /// Threads in the pool.
-    pub fn threads(&self) -> usize {
-        self.threads.len()
+        let threads = if threads == 0 { cores.max(2) } else { threads };
+        let per_tenant = if per_tenant == 0 {
+            threads / 2
+        } else {
+            per_tenant.min(threads)
+        };
+        GuestPool::new(threads, per_tenant, max_waiting)
     }
 
     /// Runs `job` on a pool thread, charged to `tenant`, and returns its result.
@@ -255,7 +255,11 @@ mod tests {
         for burner in burners {
             burner.await.unwrap();
         }
-        assert_eq!(peak.load(Ordering::SeqCst), 1, "the busy tenant held 2 threads");
+        assert_eq!(
+            peak.load(Ordering::SeqCst),
+            1,
+            "the busy tenant held 2 threads"
+        );
         assert!(
             busy_before_quiet_finished <= 2,
             "the quiet tenant waited for {busy_before_quiet_finished} busy jobs"

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::generations::Reloads;
+use crate::guest_pool::GuestPool;
 use crate::keys::SiteKeys;
 use crate::pubsub::Broker;
 use crate::session;
@@ -33,6 +34,8 @@ pub struct Host {
     uploads: Arc<UploadSpace>,
     /// Live reload in dev: the generations of the default site's apps and their swaps.
     dev_reload: Reloads,
+    /// The threads guest code runs on, fair between tenants.
+    guests: GuestPool,
 }
 
 impl Host {
@@ -45,6 +48,11 @@ impl Host {
             broker: Arc::default(),
             uploads: UploadSpace::new(config.uploads.clone()),
             dev_reload: Reloads::default(),
+            guests: GuestPool::sized(
+                config.guest_threads,
+                config.guest_threads_per_tenant,
+                config.guest_backlog_per_tenant,
+            ),
             config,
         }
     }
@@ -58,6 +66,11 @@ impl Host {
             registry: Some(registry),
             ..Host::new(runtime, config)
         }
+    }
+
+    /// The threads guest code runs on (sockets, dead renders, HTTP handlers, tasks).
+    pub(crate) fn guests(&self) -> &GuestPool {
+        &self.guests
     }
 
     /// The runtime.

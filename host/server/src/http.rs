@@ -124,9 +124,11 @@ pub(crate) async fn dead_render(
         flash: flash.clone(),
     };
     let app = matched.app.clone();
+    let app_name = app.manifest().name.clone();
     let action = matched.route.action.clone();
-    let render = || -> Result<Dead, String> {
-        let mut instance = app.instantiate().map_err(|e| match e {
+    let guest_app = app.clone();
+    let render = move || -> Result<Dead, String> {
+        let mut instance = guest_app.instantiate().map_err(|e| match e {
             RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
             other => other.to_string(),
         })?;
@@ -156,8 +158,15 @@ pub(crate) async fn dead_render(
             .map(str::to_string);
         Ok(Dead::Page(instance.html().unwrap_or_default(), title))
     };
-    // Guest calls are bounded by fuel and the epoch deadline, so they run inline.
-    let (inner, title) = match render() {
+    // Guest code runs on the guest pool, charged to the site's tenant (or the app, on the
+    // default site), bounded by fuel and the epoch deadline.
+    let tenant = site.id().charged_to(&app_name);
+    let rendered = host
+        .guests()
+        .run(&tenant, render)
+        .await
+        .unwrap_or_else(|error| Err(format!("the host is at capacity: {error}")));
+    let (inner, title) = match rendered {
         Ok(Dead::Page(inner, title)) => (inner, title),
         Ok(Dead::Redirect(to, flash)) => {
             let mut response = redirect_response(&keys, &to, &flash, StatusCode::FOUND);
@@ -169,7 +178,7 @@ pub(crate) async fn dead_render(
             return response;
         }
         Err(reason) => {
-            tracing::warn!(app = %app.manifest().name, view = %matched.route.view, path = %uri.path(), "dead render failed: {reason}");
+            tracing::warn!(app = %app_name, view = %matched.route.view, path = %uri.path(), "dead render failed: {reason}");
             let detail = if host.config().dev {
                 reason
             } else {
@@ -182,7 +191,6 @@ pub(crate) async fn dead_render(
         }
     };
     let id = format!("phx-{}", &session::random_token()[..16]);
-    let app_name = app.manifest().name.clone();
     let key = keys.view_tokens(&app_name);
     // Tokens of a platform site name it, so a socket of another site refuses them.
     let site_label = site.label().map(str::to_string);

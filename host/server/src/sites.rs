@@ -53,6 +53,16 @@ impl SiteId {
             .map(|(tenant, app)| format!("{tenant}/{app}"))
     }
 
+    /// Who guest work of app `app` on this site is charged to in the
+    /// [guest pool](crate::guest_pool): the tenant on a platform site, the app itself on the
+    /// default site (whose apps have no tenant).
+    pub(crate) fn charged_to(&self, app: &str) -> crate::guest_pool::Tenant {
+        match self {
+            SiteId::Default => std::sync::Arc::from(format!("app:{app}")),
+            SiteId::App { tenant, .. } => std::sync::Arc::from(format!("tenant:{tenant}")),
+        }
+    }
+
     /// `(tenant, app)` of a platform site; `None` for the default site.
     pub(crate) fn tenant_app(&self) -> Option<(&str, &str)> {
         match self {

@@ -98,6 +98,38 @@ async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
         .await;
 }
 
+/// Close code for "try again later": the tenant's guest calls are backed up.
+const OVERLOADED: u16 = 1013;
+
+/// Runs `op` on the socket's connection on a guest thread, charged to its tenant (guest code
+/// never runs on this async task). `None` when the connection is lost: the tenant's backlog
+/// is full, the pool is closing, or the host failed; the socket then closes.
+async fn on_guest<T: Send + 'static>(
+    host: &Host,
+    connection: &mut Option<Connection>,
+    op: impl FnOnce(&mut Connection) -> T + Send + 'static,
+) -> Option<T> {
+    let mut conn = connection.take()?;
+    let tenant = conn.charged_to();
+    let ran = host
+        .guests()
+        .run(&tenant, move || {
+            let out = op(&mut conn);
+            (conn, out)
+        })
+        .await;
+    match ran {
+        Ok((conn, out)) => {
+            *connection = Some(conn);
+            Some(out)
+        }
+        Err(error) => {
+            tracing::warn!(%tenant, "socket closed: {error}");
+            None
+        }
+    }
+}
+
 async fn run(
     mut socket: WebSocket,
     host: Arc<Host>,
@@ -106,44 +138,49 @@ async fn run(
 ) {
     let timeout = host.config().heartbeat_timeout;
     let mut reloads = crate::dev_reload::Listener::new(&host);
-    let mut connection = Connection::for_site(host, site, session);
-    let Some(mut inbox) = connection.take_inbox() else {
+    let mut slot = Some(Connection::for_site(host.clone(), site, session));
+    let Some(mut inbox) = slot.as_mut().and_then(Connection::take_inbox) else {
         return;
     };
-    let results = connection.inbox_sender();
+    let Some(results) = slot.as_ref().map(Connection::inbox_sender) else {
+        return;
+    };
     let mut last_seen = Instant::now();
     loop {
-        // Tasks the views started run on the blocking pool; their results come back through
-        // the inbox.
+        let Some(connection) = slot.as_mut() else {
+            close(&mut socket, OVERLOADED, "overloaded").await;
+            break;
+        };
+        // Tasks the views started run on the guest pool, charged to the socket's tenant; their
+        // results come back through the inbox.
+        let tenant = connection.charged_to();
         for task in connection.take_tasks() {
-            let results = results.clone();
-            tokio::task::spawn_blocking(move || {
-                let done = task.run();
-                if results.blocking_send(done).is_err() {
-                    tracing::debug!("task result dropped: the socket is gone");
+            let (host, results, tenant) = (host.clone(), results.clone(), tenant.clone());
+            tokio::spawn(async move {
+                match host.guests().run(&tenant, move || task.run()).await {
+                    Ok(done) => {
+                        if results.send(done).await.is_err() {
+                            tracing::debug!("task result dropped: the socket is gone");
+                        }
+                    }
+                    Err(error) => tracing::warn!(%tenant, "task dropped: {error}"),
                 }
             });
         }
         let deadline = connection.next_deadline();
         let silence = last_seen + timeout;
         let wake = deadline.map_or(silence, |d| d.min(silence));
-        tokio::select! {
+        let frames = tokio::select! {
             message = socket.recv() => {
                 last_seen = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        let frames = connection.handle_text(text.as_str());
-                        if !send_all(&mut socket, frames).await {
-                            break;
-                        }
+                        on_guest(&host, &mut slot, move |c| c.handle_text(text.as_str())).await
                     }
                     Some(Ok(Message::Binary(bytes))) => {
-                        let frames = connection.handle_binary(&bytes);
-                        if !send_all(&mut socket, frames).await {
-                            break;
-                        }
+                        on_guest(&host, &mut slot, move |c| c.handle_binary(&bytes)).await
                     }
-                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => Some(Vec::new()),
                     Some(Ok(Message::Close(_))) | None => break,
                     Some(Err(error)) => {
                         let text = error.to_string();
@@ -155,16 +192,9 @@ async fn run(
                     }
                 }
             }
-            reloaded = reloads.next() => {
-                if !send_all(&mut socket, connection.dev_reloaded(&reloaded)).await {
-                    break;
-                }
-            }
+            reloaded = reloads.next() => Some(connection.dev_reloaded(&reloaded)),
             Some(inbound) = inbox.recv() => {
-                let frames = connection.handle_inbound(inbound);
-                if !send_all(&mut socket, frames).await {
-                    break;
-                }
+                on_guest(&host, &mut slot, move |c| c.handle_inbound(inbound)).await
             }
             () = tokio::time::sleep_until(wake) => {
                 let now = Instant::now();
@@ -172,11 +202,15 @@ async fn run(
                     close(&mut socket, GOING_AWAY, "heartbeat timeout").await;
                     break;
                 }
-                let frames = connection.fire_due(now);
-                if !send_all(&mut socket, frames).await {
-                    break;
-                }
+                on_guest(&host, &mut slot, move |c| c.fire_due(now)).await
             }
+        };
+        let Some(frames) = frames else {
+            close(&mut socket, OVERLOADED, "overloaded").await;
+            break;
+        };
+        if !send_all(&mut socket, frames).await {
+            break;
         }
     }
 }

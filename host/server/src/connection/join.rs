@@ -44,6 +44,9 @@ impl Connection {
         }
         match self.mount(&frame, &id) {
             Ok(Mounted { channel, response }) => {
+                if self.charged.is_none() {
+                    self.charged = Some(self.site.charged_to(&channel.app));
+                }
                 self.channels.insert(frame.topic.clone(), channel);
                 out.push(frame.reply(status::OK, Value::Object(response)));
             }

@@ -22,6 +22,7 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
+use crate::guest_pool::Tenant;
 use crate::host::Host;
 use crate::inbox::Inbound;
 use crate::pubsub::INBOX_CAPACITY;
@@ -51,6 +52,9 @@ pub struct Connection {
     inbox_rx: Option<mpsc::Receiver<Inbound>>,
     /// The dev reload channel, once the page's glue joined it.
     reload: Option<crate::dev_reload::Joined>,
+    /// Who this socket's guest work is charged to, once its first view joined (its app, on
+    /// the default site); until then the site's tenant, or the default site as a whole.
+    charged: Option<Tenant>,
 }
 
 impl Connection {
@@ -72,6 +76,16 @@ impl Connection {
             inbox_tx,
             inbox_rx: Some(inbox_rx),
             reload: None,
+            charged: None,
+        }
+    }
+
+    /// Who this socket's guest work is charged to in the guest pool: its tenant on a
+    /// platform site; on the default site, the app of the first view it joined.
+    pub(crate) fn charged_to(&self) -> Tenant {
+        match &self.charged {
+            Some(tenant) => tenant.clone(),
+            None => self.site.charged_to(""),
         }
     }
 

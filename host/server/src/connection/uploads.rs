@@ -439,9 +439,7 @@ impl Connection {
         };
         // Through the pipeline like any callback: a `push_navigate` in `handle_progress`
         // reaches the client in this reply.
-        if let Some(step) = self.run(&topic, out, |instance| {
-            instance.handle_event(event, &value)
-        }) {
+        if let Some(step) = self.run(&topic, out, |instance| instance.handle_event(event, &value)) {
             out.push(step.reply_to(&frame));
         }
     }

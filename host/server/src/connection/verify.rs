@@ -41,13 +41,7 @@ fn verify(
         );
         return Err(refuse("unauthorized"));
     }
-    ViewClaims::verify(
-        &scope.keys().view_tokens(&claims.app),
-        token,
-        max_age,
-        kind,
-    )
-    .map_err(|e| {
+    ViewClaims::verify(&scope.keys().view_tokens(&claims.app), token, max_age, kind).map_err(|e| {
         tracing::debug!("join refused: {kind:?} token: {e}");
         refuse("stale")
     })
@@ -73,9 +67,7 @@ impl Connection {
         }
         let app_name = data.app.as_str();
         let token_view = data.view.as_deref().unwrap_or_default();
-        let (url, navigation) = payload
-            .target_url()
-            .ok_or_else(|| refuse("unauthorized"))?;
+        let (url, navigation) = payload.target_url().ok_or_else(|| refuse("unauthorized"))?;
         let routed = scope.route(url).ok_or_else(|| refuse("unauthorized"))?;
         if routed.route_app != app_name {
             return Err(refuse("unauthorized"));
@@ -120,10 +112,9 @@ pub(super) fn join_flash(
 ) -> Value {
     match payload.flash.as_deref() {
         Some(token) => scope.verify_flash(token),
-        None if !authorized.navigation && payload.mounts() == 0 => authorized
-            .static_flash
-            .clone()
-            .unwrap_or_else(|| json!({})),
+        None if !authorized.navigation && payload.mounts() == 0 => {
+            authorized.static_flash.clone().unwrap_or_else(|| json!({}))
+        }
         None => json!({}),
     }
 }
