@@ -5,13 +5,14 @@ use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::AuditRecord;
-use crate::db::{Registry, new_id};
+use crate::change::AuditRecord;
+use crate::db::Registry;
 use crate::error::{Quota, RegistryError, Result, unique_violation_as};
 use crate::ids::{AppId, TenantId};
 use crate::names::validate_name;
+use crate::principal::Principal;
 use crate::quotas::effective_quotas;
-use crate::tokens::Principal;
+use crate::sql::new_id;
 
 /// An app of a tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

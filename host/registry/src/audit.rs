@@ -1,12 +1,14 @@
 //! The audit log: one row per change (who, what, target, when, JSON detail), and reading it.
+//! Rows are written by `change.rs`, in the transaction of the change they record.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::db::{Registry, get_u64, to_i64};
+use crate::db::Registry;
 use crate::error::{RegistryError, Result};
 use crate::ids::TenantId;
-use crate::tokens::Principal;
+use crate::principal::Principal;
+use crate::sql::{get_u64, to_i64};
 
 /// One recorded change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,33 +38,6 @@ pub struct AuditQuery {
     pub before_seq: Option<u64>,
     /// At most this many entries; 0 means 100.
     pub limit: u32,
-}
-
-/// What a change writes into its audit row.
-pub(crate) struct AuditRecord {
-    pub(crate) actor: String,
-    pub(crate) action: &'static str,
-    pub(crate) target: String,
-    pub(crate) tenant_id: Option<String>,
-    pub(crate) detail: serde_json::Value,
-}
-
-impl AuditRecord {
-    pub(crate) fn new(
-        by: &Principal,
-        action: &'static str,
-        target: String,
-        tenant: Option<&TenantId>,
-        detail: serde_json::Value,
-    ) -> Self {
-        AuditRecord {
-            actor: by.actor(),
-            action,
-            target,
-            tenant_id: tenant.map(|t| t.as_str().to_owned()),
-            detail,
-        }
-    }
 }
 
 impl Registry {

@@ -1,18 +1,15 @@
-//! Opening the store, migrations, and the plumbing every module shares: one transaction per
-//! change with its audit row, ids, clocks and column decoding.
+//! Opening the store: the [`Registry`] handle, which backend it runs on, where its database
+//! lives, and the migrations. Transactions that change it are in `change.rs`; the helpers
+//! every table module shares (ids, clock, column decoding) in `sql.rs`.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row, Transaction};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 
-use crate::audit::AuditRecord;
 use crate::error::{RegistryError, Result};
-use crate::quotas::QuotaDefaults;
+use crate::limits::QuotaDefaults;
 
 /// The migrations in `host/registry/migrations`, the same set for both backends.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -115,54 +112,6 @@ impl Registry {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-
-    /// Starts a change: a transaction whose first statement takes the next audit sequence
-    /// number. Being a write, it takes the write lock up front (SQLite) or the counter's row
-    /// lock (Postgres), so changes are serialized and checks made inside them (quotas,
-    /// uniqueness, version numbers) hold until commit.
-    pub(crate) async fn change(&self) -> Result<Change> {
-        let mut tx = self.pool.begin().await?;
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE counters SET value = value + 1 WHERE name = 'audit' RETURNING value",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
-        Ok(Change {
-            tx,
-            seq,
-            at: now_ms(),
-        })
-    }
-}
-
-/// An open write transaction; [`Change::commit`] writes its audit row and commits. Dropping it
-/// rolls everything back.
-pub(crate) struct Change {
-    pub(crate) tx: Transaction<'static, Any>,
-    seq: i64,
-    /// The change's timestamp (unix ms), used for every row it writes.
-    pub(crate) at: i64,
-}
-
-impl Change {
-    pub(crate) async fn commit(mut self, record: AuditRecord) -> Result<()> {
-        let detail = record.detail.to_string();
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, action, target, tenant_id, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(self.seq)
-        .bind(self.at)
-        .bind(record.actor)
-        .bind(record.action)
-        .bind(record.target)
-        .bind(record.tenant_id)
-        .bind(detail)
-        .execute(&mut *self.tx)
-        .await?;
-        self.tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// Turns what the operator configured into a backend and a URL sqlx understands.
@@ -232,56 +181,6 @@ fn encode_path(path: &str) -> String {
     out
 }
 
-/// Milliseconds since the unix epoch.
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
-/// A fresh random id such as `app_3f9c…` (96 random bits).
-pub(crate) fn new_id(prefix: &str) -> String {
-    let mut bytes = [0u8; 12];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("{prefix}_{}", hex(&bytes))
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
-    }
-    out
-}
-
-/// Lowercase hex sha256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-/// Reads a non-negative BIGINT column as `u64`.
-pub(crate) fn get_u64(row: &sqlx::any::AnyRow, column: &str) -> Result<u64> {
-    let value: i64 = row.try_get(column)?;
-    u64::try_from(value).map_err(|e| {
-        RegistryError::Database(sqlx::Error::ColumnDecode {
-            index: column.to_owned(),
-            source: Box::new(e),
-        })
-    })
-}
-
-/// Converts a count or limit to the BIGINT the schema stores.
-pub(crate) fn to_i64(what: &'static str, value: u64) -> Result<i64> {
-    i64::try_from(value).map_err(|_| RegistryError::InvalidValue {
-        what,
-        reason: format!("{value} is larger than {}", i64::MAX),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -297,14 +196,5 @@ mod tests {
         assert!(resolve_location("mysql://h/db").is_err());
         assert!(resolve_location("sqlite::memory:").is_err());
         assert_eq!(encode_path("/a b/c?#%.db"), "/a%20b/c%3F%23%25.db");
-    }
-
-    #[test]
-    fn hex_and_sha() {
-        assert_eq!(hex(&[0, 0xab, 0xff]), "00abff");
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
     }
 }

@@ -11,13 +11,26 @@
 //!
 //! The registry stores component bytes and metadata only; it does not validate wasm.
 
+// Modules, from the top down; each imports only from the lines below it:
+//   versions, tokens   uploads and activation; API tokens
+//   apps               apps (checks quotas)
+//   quotas, tenants    quota overrides in the store; tenants
+//   change, audit      a transaction with its audit row; reading the log
+//   db                 opening the store (Registry, Backend, migrations)
+//   principal, sql,    who acts and what they may do; ids, clock and column helpers;
+//   names, limits,     name rules; quota values;
+//   error, ids         the error type; typed ids
 mod apps;
 mod audit;
+mod change;
 mod db;
 mod error;
 mod ids;
+mod limits;
 mod names;
+mod principal;
 mod quotas;
+mod sql;
 mod tenants;
 mod tokens;
 mod versions;
@@ -27,8 +40,9 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
 pub use ids::{AppId, TenantId, TokenId};
+pub use limits::{QuotaDefaults, QuotaOverrides, Quotas};
 pub use names::{MAX_NAME_LEN, validate_name};
-pub use quotas::{QuotaDefaults, QuotaOverrides, Quotas};
+pub use principal::{Principal, Scope};
 pub use tenants::Tenant;
-pub use tokens::{NewToken, Principal, Scope, TOKEN_PREFIX, TokenInfo, token_hash};
+pub use tokens::{NewToken, TOKEN_PREFIX, TokenInfo, token_hash};
 pub use versions::Version;

@@ -1,90 +1,28 @@
-//! Per-tenant quotas: host-wide defaults ([`QuotaDefaults`]) with optional per-tenant
-//! overrides. The registry enforces `max_apps` and `max_component_bytes` itself; the other
-//! limits are stored here and enforced by the runtime and server.
+//! Per-tenant quotas in the store: reading a tenant's overrides and effective quotas, and
+//! setting overrides. The values themselves ([`Quotas`], [`QuotaDefaults`],
+//! [`QuotaOverrides`]) are in `limits.rs`. The registry enforces `max_apps` and
+//! `max_component_bytes` itself; the other limits are stored here and enforced by the runtime
+//! and server.
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
-use crate::audit::AuditRecord;
-use crate::db::{Registry, to_i64};
+use crate::change::AuditRecord;
+use crate::db::Registry;
 use crate::error::{RegistryError, Result};
 use crate::ids::TenantId;
-use crate::tokens::Principal;
+use crate::limits::{QuotaDefaults, QuotaOverrides, Quotas};
+use crate::principal::Principal;
+use crate::sql::to_i64;
 
-/// A full set of limits: a tenant's effective quotas, or the host's defaults.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quotas {
-    /// Number of apps a tenant may have.
-    pub max_apps: u64,
-    /// Size in bytes of one uploaded component.
-    pub max_component_bytes: u64,
-    /// Component instances (connected sockets) running at once for the tenant.
-    pub max_concurrent_instances: u64,
-    /// Linear memory cap of one instance, in MiB.
-    pub memory_mib_per_instance: u64,
-    /// Fuel granted to one guest callback.
-    pub fuel_per_callback: u64,
-}
-
-/// The quotas a tenant gets where it has no override, configured by the operator.
-pub type QuotaDefaults = Quotas;
-
-impl Default for Quotas {
-    /// Modest limits for a laptop host: 10 apps, 16 MiB components, 1,000 instances,
-    /// 32 MiB per instance, 100 million fuel per callback.
-    fn default() -> Self {
-        Quotas {
-            max_apps: 10,
-            max_component_bytes: 16 * 1024 * 1024,
-            max_concurrent_instances: 1_000,
-            memory_mib_per_instance: 32,
-            fuel_per_callback: 100_000_000,
-        }
-    }
-}
-
-/// A tenant's overrides; `None` keeps the host default.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuotaOverrides {
-    /// Overrides [`Quotas::max_apps`].
-    pub max_apps: Option<u64>,
-    /// Overrides [`Quotas::max_component_bytes`].
-    pub max_component_bytes: Option<u64>,
-    /// Overrides [`Quotas::max_concurrent_instances`].
-    pub max_concurrent_instances: Option<u64>,
-    /// Overrides [`Quotas::memory_mib_per_instance`].
-    pub memory_mib_per_instance: Option<u64>,
-    /// Overrides [`Quotas::fuel_per_callback`].
-    pub fuel_per_callback: Option<u64>,
-}
-
-impl QuotaOverrides {
-    /// These overrides applied over `defaults`.
-    pub fn apply(&self, defaults: &Quotas) -> Quotas {
-        Quotas {
-            max_apps: self.max_apps.unwrap_or(defaults.max_apps),
-            max_component_bytes: self
-                .max_component_bytes
-                .unwrap_or(defaults.max_component_bytes),
-            max_concurrent_instances: self
-                .max_concurrent_instances
-                .unwrap_or(defaults.max_concurrent_instances),
-            memory_mib_per_instance: self
-                .memory_mib_per_instance
-                .unwrap_or(defaults.memory_mib_per_instance),
-            fuel_per_callback: self.fuel_per_callback.unwrap_or(defaults.fuel_per_callback),
-        }
-    }
-}
-
+/// Reads a nullable BIGINT limit column.
 fn opt_u64(row: &sqlx::any::AnyRow, column: &str) -> Result<Option<u64>> {
     let value: Option<i64> = row.try_get(column)?;
     // Stored values went through `to_i64`, so they are never negative.
     Ok(value.map(|v| u64::try_from(v).unwrap_or(0)))
 }
 
+/// Converts an optional limit to the nullable BIGINT the schema stores.
 fn opt_i64(what: &'static str, value: Option<u64>) -> Result<Option<i64>> {
     value.map(|v| to_i64(what, v)).transpose()
 }

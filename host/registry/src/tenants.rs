@@ -5,12 +5,13 @@ use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::AuditRecord;
-use crate::db::{Registry, new_id};
+use crate::change::AuditRecord;
+use crate::db::Registry;
 use crate::error::{RegistryError, Result, unique_violation_as};
 use crate::ids::TenantId;
 use crate::names::validate_name;
-use crate::tokens::Principal;
+use crate::principal::Principal;
+use crate::sql::new_id;
 
 /// A tenant.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

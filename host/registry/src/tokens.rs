@@ -2,7 +2,8 @@
 //!
 //! A token is 32 random bytes shown once as `lw_<base64url>`; only its sha256 is stored. Its
 //! scope decides what it may do: an operator token anything, a tenant token its tenant's apps
-//! and tokens, a deploy token uploads and activations of one app.
+//! and tokens, a deploy token uploads and activations of one app. [`Scope`] and [`Principal`]
+//! themselves are defined in `principal.rs`; this file adds what needs stored tenants and apps.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -13,10 +14,12 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::apps::{App, app_by_id_on};
-use crate::audit::AuditRecord;
-use crate::db::{Registry, new_id, sha256_hex};
+use crate::change::AuditRecord;
+use crate::db::Registry;
 use crate::error::{RegistryError, Result};
-use crate::ids::{AppId, TenantId, TokenId};
+use crate::ids::{TenantId, TokenId};
+use crate::principal::{Principal, Scope};
+use crate::sql::{new_id, now_ms, sha256_hex};
 use crate::tenants::Tenant;
 
 /// Prefix of every token's text.
@@ -25,26 +28,6 @@ pub const TOKEN_PREFIX: &str = "lw_";
 /// `last_used_at` is refreshed at most this often (ms), so authenticating is not a write on
 /// every request.
 const LAST_USED_RESOLUTION_MS: i64 = 60_000;
-
-/// What a token (or a system principal) may act on.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Scope {
-    /// The whole host.
-    Operator,
-    /// One tenant: its apps, versions, tokens and audit log.
-    Tenant {
-        /// The tenant.
-        tenant: TenantId,
-    },
-    /// Uploading and activating versions of one app.
-    Deploy {
-        /// The app's tenant.
-        tenant: TenantId,
-        /// The app.
-        app: AppId,
-    },
-}
 
 impl Scope {
     /// A tenant scope for `tenant`.
@@ -62,14 +45,7 @@ impl Scope {
         }
     }
 
-    /// The tenant the scope is confined to, if any.
-    pub fn tenant_id(&self) -> Option<&TenantId> {
-        match self {
-            Scope::Operator => None,
-            Scope::Tenant { tenant } | Scope::Deploy { tenant, .. } => Some(tenant),
-        }
-    }
-
+    /// The `scope` column's value.
     fn kind(&self) -> &'static str {
         match self {
             Scope::Operator => "operator",
@@ -78,6 +54,7 @@ impl Scope {
         }
     }
 
+    /// Reads a scope back from the `scope`, `tenant_id` and `app_id` columns.
     fn from_columns(kind: &str, tenant: Option<String>, app: Option<String>) -> Result<Self> {
         match (kind, tenant, app) {
             ("operator", None, None) => Ok(Scope::Operator),
@@ -96,81 +73,14 @@ impl Scope {
     }
 }
 
-/// Who is acting: an authenticated token, or the host itself (CLI, bootstrap).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Principal {
-    token_id: Option<TokenId>,
-    label: String,
-    scope: Scope,
-}
-
 impl Principal {
-    /// The host acting on its own behalf (the CLI, first-run bootstrap): operator rights,
-    /// recorded in the audit log as `system:<label>`. Never hand this to a network client.
-    pub fn system(label: &str) -> Self {
-        Principal {
-            token_id: None,
-            label: label.to_owned(),
-            scope: Scope::Operator,
-        }
-    }
-
-    /// The token this principal authenticated with (`None` for [`Principal::system`]).
-    pub fn token_id(&self) -> Option<&TokenId> {
-        self.token_id.as_ref()
-    }
-
-    /// The token's label, or the system principal's.
-    pub fn label(&self) -> &str {
-        &self.label
-    }
-
-    /// What it may act on.
-    pub fn scope(&self) -> &Scope {
-        &self.scope
-    }
-
-    /// How the audit log names it: `token:<id>` or `system:<label>`.
-    pub fn actor(&self) -> String {
-        match &self.token_id {
-            Some(id) => format!("token:{id}"),
-            None => format!("system:{}", self.label),
-        }
-    }
-
-    /// Whether it has operator scope.
-    pub fn is_operator(&self) -> bool {
-        self.scope == Scope::Operator
-    }
-
-    /// Whether it may manage `tenant`: create apps and tokens in it, read its audit log.
-    /// Operators and that tenant's own tenant tokens may; deploy tokens may not.
-    pub fn can_manage_tenant(&self, tenant: &TenantId) -> bool {
-        match &self.scope {
-            Scope::Operator => true,
-            Scope::Tenant { tenant: own } => own == tenant,
-            Scope::Deploy { .. } => false,
-        }
-    }
-
     /// Whether it may upload and activate versions of `app`: operators, the app's tenant's
     /// tenant tokens, and deploy tokens for exactly this app.
     pub fn can_deploy(&self, app: &App) -> bool {
-        match &self.scope {
+        match self.scope() {
             Scope::Operator => true,
             Scope::Tenant { tenant } => *tenant == app.tenant_id,
             Scope::Deploy { tenant, app: own } => *tenant == app.tenant_id && *own == app.id,
-        }
-    }
-
-    /// Whether it may create a token with `scope`: operators any; a tenant principal
-    /// tenant and deploy tokens of its own tenant; deploy tokens none.
-    pub fn can_grant(&self, scope: &Scope) -> bool {
-        match scope {
-            Scope::Operator => self.is_operator(),
-            Scope::Tenant { tenant } | Scope::Deploy { tenant, .. } => {
-                self.can_manage_tenant(tenant)
-            }
         }
     }
 }
@@ -331,7 +241,7 @@ impl Registry {
             return Ok(None);
         };
         let info = TokenInfo::from_row(&row)?;
-        let now = crate::db::now_ms();
+        let now = now_ms();
         if info
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS)
@@ -342,11 +252,7 @@ impl Registry {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(Principal {
-            token_id: Some(info.id),
-            label: info.label,
-            scope: info.scope,
-        }))
+        Ok(Some(Principal::for_token(info.id, info.label, info.scope)))
     }
 
     /// A token's record, revoked or not. Visible to operators, to managers of its tenant and

@@ -9,12 +9,13 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::apps::{App, app_by_id_on};
-use crate::audit::AuditRecord;
-use crate::db::{Registry, get_u64, sha256_hex, to_i64};
+use crate::change::AuditRecord;
+use crate::db::Registry;
 use crate::error::{Quota, RegistryError, Result};
 use crate::ids::AppId;
+use crate::principal::Principal;
 use crate::quotas::effective_quotas;
-use crate::tokens::Principal;
+use crate::sql::{get_u64, sha256_hex, to_i64};
 
 /// One uploaded version of an app's component.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
