@@ -77,31 +77,9 @@ impl StreamOpts {
     }
 }
 
-/// One insert as the client receives it: `[dom_id, at, limit, update_only]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamInsert {
-    /// The DOM id of the inserted element.
-    pub dom_id: String,
-    /// Position (`-1` append, `0` prepend, `n` index).
-    pub at: i32,
-    /// Children to keep after the insert, from the start (`>= 0`) or the end (`< 0`).
-    pub limit: Option<i32>,
-    /// Only update an existing element.
-    pub update_only: bool,
-}
-
-/// A stream's operations since the last render, carried by its comprehension.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StreamOps {
-    /// The stream's reference (unique within the view's instance).
-    pub stream_ref: String,
-    /// The inserted items, in the order they are rendered.
-    pub inserts: Vec<StreamInsert>,
-    /// DOM ids to remove.
-    pub deletes: Vec<String>,
-    /// True when the client must drop every item of the stream first.
-    pub reset: bool,
-}
+/// One insert as the client receives it, and a stream's operations since the last render:
+/// the very types the host diffs (one definition, in the protocol crate).
+pub use livewasm_protocol::update::{StreamInsert, StreamOps};
 
 thread_local! {
     /// Stream references handed out in this instance.
