@@ -97,7 +97,10 @@ async fn a_looping_app_does_not_stall_another_apps_events() {
             .await
             .unwrap();
         assert_eq!(reply["status"], "ok", "{reply}");
-        assert!(reply["response"]["diff"].is_object(), "{reply} ({expected})");
+        assert!(
+            reply["response"]["diff"].is_object(),
+            "{reply} ({expected})"
+        );
     }
     let attacks_done_meanwhile = crashed.load(Ordering::SeqCst);
     for attacker in waiting {

@@ -519,7 +519,7 @@ async fn hostile_uploads_leave_nothing_behind(db: &Database) {
     registry.close().await;
 }
 
-async fn instance_quota_refuses_joins(db: &Database) {
+async fn instance_quota_refuses_joins_and_dead_renders(db: &Database) {
     let (server, registry, operator) = start(db).await;
     let addr = server.addr;
     let acme = tenant_with_token(&operator, "acme").await;
@@ -571,12 +571,14 @@ async fn instance_quota_refuses_joins(db: &Database) {
 
     let host = origin(addr, "acme", "thermostat");
     let url = format!("http://{host}/thermostat");
+    // Two pages rendered while the tenant's one slot is free (each dead render holds it
+    // while it runs).
     let first_page = page(addr, &host, "/thermostat").await;
+    let second_page = page(addr, &host, "/thermostat").await;
     let mut first = socket_for(addr, &host, &first_page).await;
     let (_, reply) = first.join_page(&first_page, &url).await.unwrap();
     assert_eq!(reply_status(&reply), "ok", "{reply}");
 
-    let second_page = page(addr, &host, "/thermostat").await;
     let mut second = socket_for(addr, &host, &second_page).await;
     let (_, reply) = second.join_page(&second_page, &url).await.unwrap();
     assert_eq!(
@@ -584,9 +586,14 @@ async fn instance_quota_refuses_joins(db: &Database) {
         ("error", "capacity"),
         "{reply}"
     );
+    // A dead render counts against the tenant like a joined view: at its quota, the page is
+    // refused (503), no instance is made for it.
+    let refused_page = page(addr, &host, "/thermostat").await;
+    assert_eq!(refused_page.status, 503, "{}", refused_page.body);
+    assert!(refused_page.session.is_none());
     let usage = acme.get("/api/v1/tenants/acme").await.json();
     assert_eq!(usage["usage"]["instances"], 1, "{usage}");
-    assert_eq!(usage["usage"]["refused_instances"], 1, "{usage}");
+    assert_eq!(usage["usage"]["refused_instances"], 2, "{usage}");
     // The 429 on a second app above was counted too.
     assert_eq!(usage["usage"]["refused_over_quota"], 1, "{usage}");
 
@@ -602,6 +609,7 @@ async fn instance_quota_refuses_joins(db: &Database) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(freed, "the closed socket's instance was not released");
+    assert_eq!(page(addr, &host, "/thermostat").await.status, 200);
     let (_, reply) = second.join_page(&second_page, &url).await.unwrap();
     assert_eq!(reply_status(&reply), "ok", "{reply}");
     registry.close().await;
@@ -789,6 +797,6 @@ on_every_backend!(
     deploy_serve_activate_and_roll_back,
     tenants_and_apps_are_isolated,
     hostile_uploads_leave_nothing_behind,
-    instance_quota_refuses_joins,
+    instance_quota_refuses_joins_and_dead_renders,
     delete_app_stops_serving_and_frees_the_name,
 );

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use base64::Engine;
@@ -66,6 +67,40 @@ pub struct ServeArgs {
     /// Size cap of the artifact cache, MiB (least recently used artifacts go first).
     #[arg(long, default_value_t = 512)]
     cache_max_mib: u64,
+    /// Bytes of pub/sub messages one socket's inbox may hold; past it a message is dropped
+    /// for that socket only.
+    #[arg(long, default_value_t = ServerConfig::default().inbox_bytes_per_socket)]
+    inbox_bytes_per_socket: usize,
+    /// Frames one socket may have waiting to be written; past it the client is closed as
+    /// too slow (1008).
+    #[arg(long, default_value_t = ServerConfig::default().outbound_queue_frames)]
+    outbound_queue_frames: usize,
+    /// Bytes one socket may have waiting to be written; past it the client is closed as too
+    /// slow (1008).
+    #[arg(long, default_value_t = ServerConfig::default().outbound_queue_bytes)]
+    outbound_queue_bytes: usize,
+    /// Seconds one frame may take to be written before the client is closed as too slow.
+    #[arg(long, default_value_t = ServerConfig::default().write_timeout.as_secs())]
+    write_timeout_secs: u64,
+    /// Seconds between server pings on each socket (0: never).
+    #[arg(long, default_value_t = ServerConfig::default().ping_interval.as_secs())]
+    ping_interval_secs: u64,
+    /// WebSockets one client address may hold open (0: no limit); the next upgrade gets 429.
+    #[arg(long, default_value_t = ServerConfig::default().max_sockets_per_ip)]
+    max_sockets_per_ip: usize,
+    /// View joins one client address may make per second (0: no limit).
+    #[arg(long, default_value_t = ServerConfig::default().max_joins_per_ip_per_sec)]
+    max_joins_per_ip_per_sec: u32,
+    /// Seconds a client may take to send a request's headers (also ends idle keep-alive
+    /// connections).
+    #[arg(long, default_value_t = ServerConfig::default().http_header_timeout.as_secs())]
+    http_header_timeout_secs: u64,
+    /// Seconds a client may take to send a request body (408 past it).
+    #[arg(long, default_value_t = ServerConfig::default().http_body_timeout.as_secs())]
+    http_body_timeout_secs: u64,
+    /// HTTP connections served at once; further ones wait in the listen backlog.
+    #[arg(long, default_value_t = ServerConfig::default().max_connections)]
+    max_connections: usize,
 }
 
 /// Decodes a key given as hex or base64.
@@ -170,6 +205,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         dev: args.dev,
         check_origin: !args.no_check_origin,
         base_domain: args.base_domain.clone(),
+        inbox_bytes_per_socket: args.inbox_bytes_per_socket,
+        outbound_queue_frames: args.outbound_queue_frames,
+        outbound_queue_bytes: args.outbound_queue_bytes,
+        write_timeout: Duration::from_secs(args.write_timeout_secs),
+        ping_interval: Duration::from_secs(args.ping_interval_secs),
+        max_sockets_per_ip: args.max_sockets_per_ip,
+        max_joins_per_ip_per_sec: args.max_joins_per_ip_per_sec,
+        http_header_timeout: Duration::from_secs(args.http_header_timeout_secs),
+        http_body_timeout: Duration::from_secs(args.http_body_timeout_secs),
+        max_connections: args.max_connections,
         ..ServerConfig::default()
     };
     let tokio = tokio::runtime::Builder::new_multi_thread()

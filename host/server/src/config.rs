@@ -36,6 +36,39 @@ pub struct ServerConfig {
     /// Guest calls one tenant may have waiting for a thread; past it, the socket that asked
     /// is closed as overloaded (1013) and the dead render answers 503.
     pub guest_backlog_per_tenant: usize,
+    /// Bytes of pub/sub messages one socket's inbox may hold (1 MiB by default); a message
+    /// that would pass it is dropped for that socket only, counted and logged. The inbox also
+    /// holds at most 1024 messages.
+    pub inbox_bytes_per_socket: usize,
+    /// Frames one socket may have waiting to be written (256 by default); past it, or past
+    /// [`Self::outbound_queue_bytes`], the client is too slow and the socket is closed (1008).
+    pub outbound_queue_frames: usize,
+    /// Bytes of frames one socket may have waiting to be written (1 MiB by default; a single
+    /// larger frame is let into an empty queue).
+    pub outbound_queue_bytes: usize,
+    /// Longest time one frame may take to be written (10 s by default); a client that stops
+    /// reading is closed (1008) when it passes.
+    pub write_timeout: Duration,
+    /// The server pings each socket this often (25 s by default; zero: never). A peer that
+    /// answers nothing (no frame, no pong) for [`Self::heartbeat_timeout`] is closed.
+    pub ping_interval: Duration,
+    /// WebSockets one client address may hold open (256 by default; 0: no limit); the next
+    /// upgrade is refused with 429.
+    pub max_sockets_per_ip: usize,
+    /// View joins one client address may make per second, in bursts of as many (50 by
+    /// default; 0: no limit); a join past it is refused with the reason
+    /// "too many joins from this address …".
+    pub max_joins_per_ip_per_sec: u32,
+    /// Longest time a client may take to send a request's headers (10 s by default; this also
+    /// ends idle keep-alive connections); past it the connection is closed.
+    pub http_header_timeout: Duration,
+    /// Longest time a client may take to send a request body (30 s by default); past it the
+    /// request is answered 408.
+    pub http_body_timeout: Duration,
+    /// HTTP connections served at once (10,000 by default); further connections wait in the
+    /// listen backlog. A WebSocket stops counting once upgraded (sockets are capped per
+    /// address).
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +87,16 @@ impl Default for ServerConfig {
             guest_threads: 0,
             guest_threads_per_tenant: 0,
             guest_backlog_per_tenant: 4096,
+            inbox_bytes_per_socket: 1 << 20,
+            outbound_queue_frames: 256,
+            outbound_queue_bytes: 1 << 20,
+            write_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(25),
+            max_sockets_per_ip: 256,
+            max_joins_per_ip_per_sec: 50,
+            http_header_timeout: Duration::from_secs(10),
+            http_body_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
         }
     }
 }

@@ -1,17 +1,20 @@
 //! Plain HTTP routes answered by an app's `http` export (`POST /auth/log_in` …): the form is
 //! decoded, the CSRF token checked, the handler runs in a fresh instance, and its answer may
-//! set the cookie session, a flash for the next page, and a redirect.
+//! set the cookie session, a flash for the next page, and a redirect. On a platform site the
+//! handler's instance takes one of the tenant's instance slots while it runs (503 when the
+//! tenant is at its quota).
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use livewasm_runtime::{HttpRequest, RuntimeError};
+use livewasm_runtime::HttpRequest;
 use serde_json::{Map, Value};
 
 use crate::form::decode_form;
 use crate::host::Host;
+use crate::http::{GuestRunError, tenant_slot};
 use crate::navigate;
 use crate::origin::CurrentSite;
 use crate::page::error_page;
@@ -32,9 +35,18 @@ pub(crate) async fn handle(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
-        Ok(bytes) => bytes,
+    let body_timeout = host.config().http_body_timeout;
+    let read = tokio::time::timeout(body_timeout, axum::body::to_bytes(body, MAX_BODY)).await;
+    let bytes = match read {
+        Ok(Ok(bytes)) => bytes,
         Err(_) => {
+            return error(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request Timeout",
+                "The request body did not arrive in time.",
+            );
+        }
+        Ok(Err(_)) => {
             return error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "Payload Too Large",
@@ -119,32 +131,43 @@ pub(crate) async fn handle(
     // Guest code runs on the guest pool, charged to the site's tenant (or the app).
     let app_name = app.manifest().name.clone();
     let tenant = site.id().charged_to(&app_name);
+    // Counted against the tenant like a joined view while the handler runs.
+    let slot = match tenant_slot(&site) {
+        Ok(slot) => slot,
+        Err(refused) => {
+            let (status, title, detail) = refused.page();
+            return error(status, title, detail);
+        }
+    };
     let answer = host
         .guests()
         .run(&tenant, move || {
+            let _slot = slot;
             app.instantiate()
-                .map_err(|e| match e {
-                    RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
-                    other => other.to_string(),
+                .map_err(GuestRunError::instantiate)
+                .and_then(|mut instance| {
+                    instance
+                        .handle_http(&request)
+                        .map_err(|e| GuestRunError::Failed(e.to_string()))
                 })
-                .and_then(|mut instance| instance.handle_http(&request).map_err(|e| e.to_string()))
         })
         .await
-        .unwrap_or_else(|error| Err(format!("the host is at capacity: {error}")));
+        .unwrap_or_else(|error| {
+            Err(GuestRunError::Capacity(format!(
+                "the host is at capacity: {error}"
+            )))
+        });
     let answer = match answer {
         Ok(answer) => answer,
         Err(reason) => {
             tracing::warn!(app = %app_name, %method, path, "HTTP handler failed: {reason}");
-            let detail = if host.config().dev {
-                reason
-            } else {
-                "The request could not be handled.".to_string()
+            let (status, title, public) = reason.page();
+            let detail = match (&reason, host.config().dev) {
+                (_, true) => reason.to_string(),
+                (GuestRunError::Failed(_), false) => "The request could not be handled.".into(),
+                (GuestRunError::Capacity(_), false) => public.to_string(),
             };
-            return error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Internal Server Error",
-                &detail,
-            );
+            return error(status, title, &detail);
         }
     };
     let mut status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);

@@ -15,7 +15,9 @@ use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::generations::Reloads;
 use crate::guest_pool::GuestPool;
+use crate::inbox::InboxTotals;
 use crate::keys::SiteKeys;
+use crate::peers::Peers;
 use crate::pubsub::Broker;
 use crate::session;
 use crate::sites::{Site, SiteId, Sites};
@@ -36,6 +38,12 @@ pub struct Host {
     dev_reload: Reloads,
     /// The threads guest code runs on, fair between tenants.
     guests: GuestPool,
+    /// Pub/sub bytes waiting in the sockets' inboxes, and messages dropped.
+    inbox_totals: Arc<InboxTotals>,
+    /// Frames waiting to be written to the sockets, and the sockets open.
+    outbound: Arc<crate::ws::OutboundTotals>,
+    /// Sockets and joins per client address.
+    peers: Arc<Peers>,
 }
 
 impl Host {
@@ -53,6 +61,9 @@ impl Host {
                 config.guest_threads_per_tenant,
                 config.guest_backlog_per_tenant,
             ),
+            inbox_totals: Arc::default(),
+            outbound: Arc::default(),
+            peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
             config,
         }
     }
@@ -97,6 +108,45 @@ impl Host {
     /// view subscribed to two topics counts twice).
     pub fn pubsub_subscriptions(&self) -> usize {
         self.broker.subscriber_count(None)
+    }
+
+    /// Bytes of pub/sub messages waiting in the sockets' inboxes now, each inbox counting the
+    /// message it holds (the text itself is shared, so the memory used is at most this). Each
+    /// socket's share is capped by [`ServerConfig::inbox_bytes_per_socket`].
+    pub fn pending_inbox_bytes(&self) -> u64 {
+        self.inbox_totals.pending_bytes()
+    }
+
+    /// Pub/sub messages dropped for a socket whose inbox was full (by bytes or count) since
+    /// the host started.
+    pub fn pubsub_dropped_messages(&self) -> u64 {
+        self.inbox_totals.dropped()
+    }
+
+    /// Bytes of frames waiting to be written to the sockets now, all sockets together. Each
+    /// socket's share is capped by [`ServerConfig::outbound_queue_bytes`] (and one frame).
+    pub fn pending_outbound_bytes(&self) -> u64 {
+        self.outbound.pending_bytes()
+    }
+
+    /// WebSockets open now (a socket counts until its views' instances are freed).
+    pub fn open_sockets(&self) -> usize {
+        self.outbound.sockets()
+    }
+
+    /// The outbound counters of the sockets.
+    pub(crate) fn outbound_totals(&self) -> &Arc<crate::ws::OutboundTotals> {
+        &self.outbound
+    }
+
+    /// Sockets and joins per client address.
+    pub(crate) fn peers(&self) -> &Arc<Peers> {
+        &self.peers
+    }
+
+    /// The host-wide inbox counters, for new sockets' budgets.
+    pub(crate) fn inbox_totals(&self) -> &Arc<InboxTotals> {
+        &self.inbox_totals
     }
 
     /// The configuration.

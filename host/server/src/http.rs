@@ -1,6 +1,10 @@
 //! The dead render of a view: the `GET` of a page of the request's site, rendered by a fresh
 //! instance (`mount(connected = false)`, `handle-params`, `render`) inside a page carrying the
 //! CSRF meta tag, the signed cookie session and the view's signed session and static tokens.
+//!
+//! On a platform site the render's instance takes one of the tenant's instance slots while it
+//! runs, like a joined view: a tenant at its `max_concurrent_instances` gets 503 for the page,
+//! not one more instance. A host out of instances answers 503 too.
 
 use std::sync::Arc;
 
@@ -39,6 +43,63 @@ enum Dead {
     Page(String, Option<String>),
     /// The view (or an `on_mount` hook) sent the browser elsewhere: target and flash.
     Redirect(String, Value),
+}
+
+/// Why a dead render (or an HTTP handler) did not answer.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum GuestRunError {
+    /// No instance could be had: the tenant is at its instance quota, the host's pool is
+    /// exhausted, or the tenant's guest calls are backed up (503).
+    #[error("{0}")]
+    Capacity(String),
+    /// The guest failed (500).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl GuestRunError {
+    /// The error of instantiating a component.
+    pub(crate) fn instantiate(error: RuntimeError) -> GuestRunError {
+        match error {
+            RuntimeError::PoolExhausted(_) => {
+                GuestRunError::Capacity("the host is at capacity".into())
+            }
+            other => GuestRunError::Failed(other.to_string()),
+        }
+    }
+
+    /// The status, title and public detail of the error page.
+    pub(crate) fn page(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            GuestRunError::Capacity(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "The app is at capacity; try again in a moment.",
+            ),
+            GuestRunError::Failed(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Server Error",
+                "The page could not be rendered.",
+            ),
+        }
+    }
+}
+
+/// An instance slot of the site's tenant (platform sites), held while a dead render or an HTTP
+/// handler runs; `Err` when the tenant is at its instance quota.
+pub(crate) fn tenant_slot(
+    site: &crate::sites::Site,
+) -> Result<Option<crate::sites::InstanceSlot>, GuestRunError> {
+    match site.usage() {
+        None => Ok(None),
+        Some(usage) => usage.try_acquire().map(Some).ok_or_else(|| {
+            tracing::info!(
+                site = site.label(),
+                "request refused: tenant at its instance quota"
+            );
+            GuestRunError::Capacity("the tenant is at its instance quota".into())
+        }),
+    }
 }
 
 /// A `302 Found` to `to`, carrying `flash` in the flash cookie signed with `keys`.
@@ -127,11 +188,16 @@ pub(crate) async fn dead_render(
     let app_name = app.manifest().name.clone();
     let action = matched.route.action.clone();
     let guest_app = app.clone();
-    let render = move || -> Result<Dead, String> {
-        let mut instance = guest_app.instantiate().map_err(|e| match e {
-            RuntimeError::PoolExhausted(_) => "the host is at capacity".to_string(),
-            other => other.to_string(),
-        })?;
+    // Counted against the tenant like a joined view, from here until the render is done.
+    let slot = match tenant_slot(&site) {
+        Ok(slot) => slot,
+        Err(refused) => return failure_page(&host, &refused),
+    };
+    let render = move || -> Result<Dead, GuestRunError> {
+        let _slot = slot;
+        let mut instance = guest_app
+            .instantiate()
+            .map_err(GuestRunError::instantiate)?;
         instance.mount(&request).map_err(describe)?;
         // A redirect from an `on_mount` hook or `mount`, or any navigation from the first
         // `handle_params` (a patch included), becomes an HTTP redirect, as in Phoenix.
@@ -165,7 +231,11 @@ pub(crate) async fn dead_render(
         .guests()
         .run(&tenant, render)
         .await
-        .unwrap_or_else(|error| Err(format!("the host is at capacity: {error}")));
+        .unwrap_or_else(|error| {
+            Err(GuestRunError::Capacity(format!(
+                "the host is at capacity: {error}"
+            )))
+        });
     let (inner, title) = match rendered {
         Ok(Dead::Page(inner, title)) => (inner, title),
         Ok(Dead::Redirect(to, flash)) => {
@@ -179,15 +249,7 @@ pub(crate) async fn dead_render(
         }
         Err(reason) => {
             tracing::warn!(app = %app_name, view = %matched.route.view, path = %uri.path(), "dead render failed: {reason}");
-            let detail = if host.config().dev {
-                reason
-            } else {
-                "The page could not be rendered.".to_string()
-            };
-            return page_response(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                error_page(500, "Internal Server Error", &detail),
-            );
+            return failure_page(&host, &reason);
         }
     };
     let id = format!("phx-{}", &session::random_token()[..16]);
@@ -247,6 +309,17 @@ pub(crate) async fn dead_render(
     response
 }
 
-fn describe(error: CallError) -> String {
-    error.to_string()
+/// The error page of a dead render that did not answer (details only in dev).
+fn failure_page(host: &Host, reason: &GuestRunError) -> Response {
+    let (status, title, public) = reason.page();
+    let detail = if host.config().dev {
+        reason.to_string()
+    } else {
+        public.to_string()
+    };
+    page_response(status, error_page(status.as_u16(), title, &detail))
+}
+
+fn describe(error: CallError) -> GuestRunError {
+    GuestRunError::Failed(error.to_string())
 }

@@ -1,7 +1,20 @@
 //! What reaches a socket from outside its own frames: pub/sub messages for its views and the
 //! results of their background tasks, delivered through the socket's inbox.
+//!
+//! An inbox is bounded twice: by count (its channel's capacity) and, for pub/sub messages, by
+//! bytes. A message is kept as the JSON text the broker serialized once ([`SharedMessage`]),
+//! shared by every subscriber it went to; each inbox it waits in charges its length to that
+//! socket's [`InboxBudget`] until it is delivered or dropped, and a message that would take a
+//! socket past its budget is dropped for that socket only (and counted). The host-wide sum of
+//! the charges ([`InboxTotals::pending_bytes`]) is what [`Host::pending_inbox_bytes`] reports.
+//!
+//! [`Host::pending_inbox_bytes`]: crate::Host::pending_inbox_bytes
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use serde_json::Value;
+use tokio::sync::mpsc;
 
 /// Something delivered to a socket from outside its own frames.
 #[derive(Debug)]
@@ -10,8 +23,8 @@ pub enum Inbound {
     Message {
         /// The receiving view channel.
         channel: u64,
-        /// The message.
-        message: Value,
+        /// The message, as the JSON the broker serialized once for every subscriber.
+        message: SharedMessage,
     },
     /// A background task finished (or was cancelled).
     Task(TaskDone),
@@ -37,5 +50,176 @@ impl Inbound {
             Inbound::Message { channel, .. } => *channel,
             Inbound::Task(done) => done.channel,
         }
+    }
+}
+
+/// A pub/sub message waiting in one inbox: the shared JSON text and the charge it holds
+/// against that socket's byte budget (released when the message is delivered or dropped).
+#[derive(Debug)]
+pub struct SharedMessage {
+    json: Arc<str>,
+    _charge: Charge,
+}
+
+impl SharedMessage {
+    /// The message's JSON text (shared with every other subscriber it went to).
+    pub fn json(&self) -> &str {
+        &self.json
+    }
+
+    /// The message parsed, for the view's `handle-info`.
+    pub(crate) fn to_value(&self) -> Result<Value, serde_json::Error> {
+        serde_json::from_str(&self.json)
+    }
+}
+
+/// Pending inbox bytes and dropped messages of the whole host.
+#[derive(Debug, Default)]
+pub(crate) struct InboxTotals {
+    pending: AtomicU64,
+    dropped: AtomicU64,
+}
+
+impl InboxTotals {
+    /// Bytes of pub/sub messages waiting in inboxes now, each inbox counting its own copy.
+    pub(crate) fn pending_bytes(&self) -> u64 {
+        self.pending.load(Ordering::Relaxed)
+    }
+
+    /// Pub/sub messages dropped for a full inbox since the host started.
+    pub(crate) fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// One socket's inbox byte budget.
+#[derive(Debug)]
+pub(crate) struct InboxBudget {
+    used: AtomicUsize,
+    limit: usize,
+    dropped: AtomicU64,
+    totals: Arc<InboxTotals>,
+}
+
+impl InboxBudget {
+    /// A budget of `limit` bytes, counted into `totals` too.
+    pub(crate) fn new(limit: usize, totals: Arc<InboxTotals>) -> Arc<InboxBudget> {
+        Arc::new(InboxBudget {
+            used: AtomicUsize::new(0),
+            limit,
+            dropped: AtomicU64::new(0),
+            totals,
+        })
+    }
+
+    /// `json` as a message for this inbox, charged to its budget; `None` (and counted as
+    /// dropped) when it does not fit.
+    pub(crate) fn charge(self: &Arc<Self>, json: &Arc<str>) -> Option<SharedMessage> {
+        let len = json.len();
+        let taken = self
+            .used
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |used| {
+                used.checked_add(len).filter(|total| *total <= self.limit)
+            });
+        if taken.is_err() {
+            self.count_drop();
+            return None;
+        }
+        self.totals.pending.fetch_add(len as u64, Ordering::Relaxed);
+        Some(SharedMessage {
+            json: json.clone(),
+            _charge: Charge {
+                budget: self.clone(),
+                len,
+            },
+        })
+    }
+
+    /// Counts a message dropped for this inbox (over its budget, or its channel was full);
+    /// returns how many this inbox has dropped so far.
+    pub(crate) fn count_drop(&self) -> u64 {
+        self.totals.dropped.fetch_add(1, Ordering::Relaxed);
+        self.dropped.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Bytes charged now.
+    #[cfg(test)]
+    pub(crate) fn used(&self) -> usize {
+        self.used.load(Ordering::Acquire)
+    }
+}
+
+/// Where a socket's inbox is fed from: its channel and its byte budget.
+#[derive(Debug, Clone)]
+pub(crate) struct InboxSender {
+    /// The inbox channel (bounded by count).
+    pub(crate) tx: mpsc::Sender<Inbound>,
+    /// The inbox's byte budget for pub/sub messages.
+    pub(crate) budget: Arc<InboxBudget>,
+}
+
+/// What became of a message offered to an inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Offered {
+    /// It waits in the inbox.
+    Queued,
+    /// It was dropped: the inbox is over its byte budget or full. Holds how many messages the
+    /// inbox has dropped so far.
+    Dropped(u64),
+    /// The socket is gone.
+    Closed,
+}
+
+impl InboxSender {
+    /// Offers the shared message `json` to view channel `channel` of this inbox.
+    pub(crate) fn offer(&self, channel: u64, json: &Arc<str>) -> Offered {
+        let Some(message) = self.budget.charge(json) else {
+            return Offered::Dropped(self.budget.dropped.load(Ordering::Relaxed));
+        };
+        match self.tx.try_send(Inbound::Message { channel, message }) {
+            Ok(()) => Offered::Queued,
+            // The message (and its charge) is dropped with the error.
+            Err(mpsc::error::TrySendError::Full(_)) => Offered::Dropped(self.budget.count_drop()),
+            Err(mpsc::error::TrySendError::Closed(_)) => Offered::Closed,
+        }
+    }
+}
+
+/// Bytes one waiting message holds against its inbox's budget.
+#[derive(Debug)]
+struct Charge {
+    budget: Arc<InboxBudget>,
+    len: usize,
+}
+
+impl Drop for Charge {
+    fn drop(&mut self) {
+        self.budget.used.fetch_sub(self.len, Ordering::AcqRel);
+        self.budget
+            .totals
+            .pending
+            .fetch_sub(self.len as u64, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_charges_until_full_and_releases_on_drop() {
+        let totals = Arc::new(InboxTotals::default());
+        let budget = InboxBudget::new(10, totals.clone());
+        let json: Arc<str> = Arc::from("12345");
+        let a = budget.charge(&json).expect("fits");
+        let b = budget.charge(&json).expect("fits exactly");
+        assert!(budget.charge(&json).is_none(), "over the budget");
+        assert_eq!((budget.used(), totals.pending_bytes()), (10, 10));
+        assert_eq!(totals.dropped(), 1);
+        assert_eq!(a.json(), "12345");
+        drop(a);
+        assert_eq!((budget.used(), totals.pending_bytes()), (5, 5));
+        drop(b);
+        assert_eq!((budget.used(), totals.pending_bytes()), (0, 0));
     }
 }

@@ -29,6 +29,7 @@ mod keys;
 mod navigate;
 mod origin;
 mod page;
+mod peers;
 pub mod platform;
 mod pubsub;
 mod router;

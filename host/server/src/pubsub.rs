@@ -1,9 +1,12 @@
 //! The host's pub/sub broker: views of the same app (one scope per tenant app, or per app on
 //! the default site) subscribe to topics and broadcast messages to each other's `handle-info`.
 //!
-//! Deliveries go into each socket's inbox (a bounded channel); a full inbox drops the message
-//! for that socket only, with a warning. A view's subscriptions end when its channel does
-//! ([`Subscriptions`] unsubscribes on drop), so a closed socket holds none.
+//! A broadcast is serialized once, to JSON text shared by every subscriber (no copy or parse per
+//! subscriber until a view's `handle-info` runs). Deliveries go into each socket's inbox, bounded
+//! by count and by bytes (see [`inbox`](crate::inbox)); a message past either bound is dropped
+//! for that socket only, counted, and logged (at the first drop of a socket, then at every
+//! power of two). A view's subscriptions end when its channel does ([`Subscriptions`]
+//! unsubscribes on drop), so a closed socket holds none.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,13 +15,13 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::inbox::Inbound;
+use crate::inbox::{Inbound, InboxSender, Offered};
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
 
 /// Who receives a topic's messages: a view (by its channel id) and its socket's inbox.
-type Subscribers = HashMap<u64, mpsc::Sender<Inbound>>;
+type Subscribers = HashMap<u64, InboxSender>;
 
 /// The broker: `(scope, topic)` → subscribers.
 #[derive(Default)]
@@ -33,7 +36,7 @@ impl Broker {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
-    fn subscribe(&self, scope: &Arc<str>, topic: &str, id: u64, inbox: &mpsc::Sender<Inbound>) {
+    fn subscribe(&self, scope: &Arc<str>, topic: &str, id: u64, inbox: &InboxSender) {
         if let Ok(mut topics) = self.topics.lock() {
             topics
                 .entry((scope.clone(), topic.to_string()))
@@ -55,7 +58,7 @@ impl Broker {
     }
 
     /// Delivers `message` to the subscribers of `topic` in `scope` (but `except`); returns how
-    /// many inboxes took it.
+    /// many inboxes took it. The message is serialized once and shared between them.
     pub(crate) fn broadcast(
         &self,
         scope: &Arc<str>,
@@ -63,7 +66,7 @@ impl Broker {
         message: &Value,
         except: Option<u64>,
     ) -> usize {
-        let targets: Vec<(u64, mpsc::Sender<Inbound>)> = match self.topics.lock() {
+        let targets: Vec<(u64, InboxSender)> = match self.topics.lock() {
             Ok(topics) => topics
                 .get(&(scope.clone(), topic.to_string()))
                 .map(|subscribers| {
@@ -76,18 +79,24 @@ impl Broker {
                 .unwrap_or_default(),
             Err(_) => Vec::new(),
         };
+        if targets.is_empty() {
+            return 0;
+        }
+        let json: Arc<str> = Arc::from(message.to_string());
         let mut delivered = 0;
         for (channel, inbox) in targets {
-            let inbound = Inbound::Message {
-                channel,
-                message: message.clone(),
-            };
-            match inbox.try_send(inbound) {
-                Ok(()) => delivered += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    tracing::warn!(%scope, topic, "pubsub message dropped: the socket's inbox is full");
+            match inbox.offer(channel, &json) {
+                Offered::Queued => delivered += 1,
+                Offered::Dropped(dropped) if dropped.is_power_of_two() => {
+                    tracing::warn!(
+                        %scope,
+                        topic,
+                        bytes = json.len(),
+                        dropped,
+                        "pubsub message dropped: the socket's inbox is full (count or bytes)"
+                    );
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                Offered::Dropped(_) | Offered::Closed => {}
             }
         }
         delivered
@@ -111,7 +120,7 @@ pub(crate) struct Subscriptions {
     broker: Arc<Broker>,
     scope: Arc<str>,
     id: u64,
-    inbox: mpsc::Sender<Inbound>,
+    inbox: InboxSender,
     topics: HashSet<String>,
 }
 
@@ -121,7 +130,7 @@ impl Subscriptions {
         broker: Arc<Broker>,
         scope: Arc<str>,
         id: u64,
-        inbox: mpsc::Sender<Inbound>,
+        inbox: InboxSender,
     ) -> Subscriptions {
         Subscriptions {
             broker,
@@ -139,7 +148,7 @@ impl Subscriptions {
 
     /// The inbox of the view's socket.
     pub(crate) fn inbox(&self) -> &mpsc::Sender<Inbound> {
-        &self.inbox
+        &self.inbox.tx
     }
 
     /// Carries out one command of the view.
@@ -178,22 +187,32 @@ impl Drop for Subscriptions {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::inbox::{InboxBudget, InboxTotals};
     use livewasm_runtime::PubSubCommand;
     use serde_json::json;
 
-    fn view(broker: &Arc<Broker>, scope: &str) -> (Subscriptions, mpsc::Receiver<Inbound>) {
+    fn view_with(
+        broker: &Arc<Broker>,
+        scope: &str,
+        budget: Arc<InboxBudget>,
+    ) -> (Subscriptions, mpsc::Receiver<Inbound>) {
         let (tx, rx) = mpsc::channel(4);
         let id = broker.channel_id();
+        let inbox = InboxSender { tx, budget };
         (
-            Subscriptions::new(broker.clone(), Arc::from(scope), id, tx),
+            Subscriptions::new(broker.clone(), Arc::from(scope), id, inbox),
             rx,
         )
+    }
+
+    fn view(broker: &Arc<Broker>, scope: &str) -> (Subscriptions, mpsc::Receiver<Inbound>) {
+        view_with(broker, scope, InboxBudget::new(1 << 20, Arc::default()))
     }
 
     fn received(rx: &mut mpsc::Receiver<Inbound>) -> Vec<Value> {
         let mut out = Vec::new();
         while let Ok(Inbound::Message { message, .. }) = rx.try_recv() {
-            out.push(message);
+            out.push(message.to_value().expect("JSON"));
         }
         out
     }
@@ -249,5 +268,38 @@ mod tests {
         // Both inboxes (capacity 4) are full now; `a` drains and receives again, `b` does not.
         assert_eq!(received(&mut rx_a).len(), 4);
         assert_eq!(broker.broadcast(&scope, "t", &json!(4), None), 1);
+    }
+
+    #[test]
+    fn a_message_is_serialized_once_and_inboxes_are_capped_in_bytes() {
+        let broker = Arc::new(Broker::default());
+        let totals = Arc::new(InboxTotals::default());
+        let message = json!({"pad": "x".repeat(100)});
+        let len = message.to_string().len();
+        // Room for two messages per socket (the channels hold four).
+        let (mut a, mut rx_a) =
+            view_with(&broker, "app", InboxBudget::new(2 * len, totals.clone()));
+        let (mut b, mut rx_b) =
+            view_with(&broker, "app", InboxBudget::new(2 * len, totals.clone()));
+        a.apply(PubSubCommand::Subscribe("t".into()));
+        b.apply(PubSubCommand::Subscribe("t".into()));
+        let scope: Arc<str> = Arc::from("app");
+        assert_eq!(broker.broadcast(&scope, "t", &message, None), 2);
+        assert_eq!(broker.broadcast(&scope, "t", &message, None), 2);
+        assert_eq!(broker.broadcast(&scope, "t", &message, None), 0);
+        assert_eq!(totals.pending_bytes(), 4 * len as u64);
+        assert_eq!(totals.dropped(), 2);
+        // Both inboxes hold the very same text.
+        let (Ok(Inbound::Message { message: ma, .. }), Ok(Inbound::Message { message: mb, .. })) =
+            (rx_a.try_recv(), rx_b.try_recv())
+        else {
+            panic!("messages expected");
+        };
+        assert!(std::ptr::eq(ma.json(), mb.json()));
+        drop((ma, mb));
+        assert_eq!(totals.pending_bytes(), 2 * len as u64);
+        // Delivered (or dropped with the socket), the bytes are released.
+        drop((rx_a, rx_b));
+        assert_eq!(totals.pending_bytes(), 0);
     }
 }

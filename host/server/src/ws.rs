@@ -1,18 +1,33 @@
-//! The WebSocket transport: one task per socket driving a [`Connection`].
+//! The WebSocket transport: one task per socket driving a [`Connection`], and a writer task
+//! per socket draining its outbound queue.
+//!
+//! Limits on clients: an address may hold `max_sockets_per_ip` sockets (the next upgrade gets
+//! 429); the frames waiting to be written are capped in count and bytes, and one write may take
+//! at most `write_timeout`: a client that stops reading is closed (1008, "slow client: …") and
+//! its views' instances freed. The server pings every `ping_interval`, and a socket silent (no
+//! frame, no pong) for `heartbeat_timeout` is closed (1001), so dead peers are found.
 
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, FromRequestParts, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::stream::SplitSink;
+use futures_util::{SinkExt, StreamExt};
 use livewasm_protocol::frame::Frame;
-use std::collections::HashMap;
+use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::connection::Connection;
 use crate::host::Host;
 use crate::origin::CurrentSite;
+use crate::peers::PeerSocket;
 use crate::session;
 use crate::sites::SiteId;
 
@@ -20,6 +35,30 @@ use crate::sites::SiteId;
 const TOO_BIG: u16 = 1009;
 /// Close code for "going away" (the client reconnects).
 const GOING_AWAY: u16 = 1001;
+/// Close code for a client that does not read what it is sent ("policy violation").
+const SLOW_CLIENT: u16 = 1008;
+/// Longest wait for the close frame itself to be written.
+const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The client's IP address, when the server knows it (requests served by [`serve`]
+/// carry it; requests handed to the router directly, as in unit tests, do not).
+///
+/// [`serve`]: crate::router::serve
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PeerIp(pub(crate) Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for PeerIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(PeerIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|ConnectInfo(addr)| addr.ip()),
+        ))
+    }
+}
 
 /// `GET /live/websocket`: checks the version and origin, reads the session, upgrades.
 pub(crate) async fn upgrade(
@@ -27,6 +66,7 @@ pub(crate) async fn upgrade(
     CurrentSite(site): CurrentSite,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
+    PeerIp(ip): PeerIp,
     ws: WebSocketUpgrade,
 ) -> Response {
     let vsn = query.get("vsn").map(String::as_str).unwrap_or("");
@@ -47,6 +87,15 @@ pub(crate) async fn upgrade(
         cookie,
         query.get("_csrf_token").map(String::as_str),
     );
+    // The address's socket slot is held from here until the socket ends.
+    let peer = match ip.map(|ip| (ip, host.peers().open(ip))) {
+        Some((ip, Err(refusal))) => {
+            tracing::info!(%ip, "socket refused: {refusal}");
+            return (StatusCode::TOO_MANY_REQUESTS, refusal.to_string()).into_response();
+        }
+        Some((_, Ok(peer))) => Some(peer),
+        None => None,
+    };
     // A socket belongs to the site its upgrade request was made on and joins only its views.
     let site = site.id().clone();
     let limit = host.config().max_frame_bytes;
@@ -55,7 +104,7 @@ pub(crate) async fn upgrade(
         .read_buffer_size(host.config().ws_read_buffer_bytes)
         // Frames are flushed as they are written: no write buffer to keep per socket.
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(socket, host, site, session))
+        .on_upgrade(move |socket| run(socket, host, site, session, peer))
 }
 
 /// True when there is no `Origin` or its host equals the `Host` header.
@@ -74,28 +123,6 @@ fn origin_matches(headers: &HeaderMap) -> bool {
         };
         origin_host.eq_ignore_ascii_case(host)
     })
-}
-
-async fn send_all(socket: &mut WebSocket, frames: Vec<Frame>) -> bool {
-    for frame in frames {
-        if socket
-            .send(Message::Text(frame.encode().into()))
-            .await
-            .is_err()
-        {
-            return false;
-        }
-    }
-    true
-}
-
-async fn close(socket: &mut WebSocket, code: u16, reason: &str) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code,
-            reason: reason.into(),
-        })))
-        .await;
 }
 
 /// Close code for "try again later": the tenant's guest calls are backed up.
@@ -130,26 +157,238 @@ async fn on_guest<T: Send + 'static>(
     }
 }
 
+/// Frames and bytes waiting in one socket's outbound queue, and the host's total.
+#[derive(Debug, Default)]
+pub(crate) struct OutboundTotals {
+    bytes: AtomicU64,
+    sockets: AtomicUsize,
+}
+
+impl OutboundTotals {
+    /// Bytes of frames waiting to be written, all sockets together.
+    pub(crate) fn pending_bytes(&self) -> u64 {
+        self.bytes.load(Ordering::Relaxed)
+    }
+
+    /// Sockets whose task is running.
+    pub(crate) fn sockets(&self) -> usize {
+        self.sockets.load(Ordering::Relaxed)
+    }
+}
+
+/// One socket counted in [`OutboundTotals::sockets`] while it lives.
+struct OpenSocket(Arc<OutboundTotals>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// What the writer task is asked to do.
+enum Outgoing {
+    /// Write a frame of `len` bytes (counted in the queue).
+    Frame(Message, usize),
+    /// Write a close frame and stop.
+    Close(u16, String),
+}
+
+/// Why frames could not be queued: the client reads too slowly.
+#[derive(Debug, thiserror::Error)]
+enum QueueError {
+    /// The queue holds as many frames or bytes as it may.
+    #[error("slow client: {frames} frames ({bytes} bytes) waiting to be written")]
+    Full {
+        /// Frames waiting.
+        frames: usize,
+        /// Bytes waiting.
+        bytes: usize,
+    },
+    /// The writer stopped (a write failed or timed out).
+    #[error("the socket's writer stopped")]
+    WriterGone,
+}
+
+/// The sending side of a socket's outbound queue.
+struct Outbound {
+    tx: mpsc::UnboundedSender<Outgoing>,
+    queue: Arc<Queue>,
+    max_frames: usize,
+    max_bytes: usize,
+}
+
+/// What one socket's queue holds now.
+#[derive(Default)]
+struct Queue {
+    frames: AtomicUsize,
+    bytes: AtomicUsize,
+}
+
+impl Outbound {
+    /// Queues `message` (of `len` bytes), unless the queue is full. One frame is always let
+    /// into an empty queue, however large.
+    fn push(
+        &self,
+        message: Message,
+        len: usize,
+        totals: &OutboundTotals,
+    ) -> Result<(), QueueError> {
+        let frames = self.queue.frames.load(Ordering::Acquire);
+        let bytes = self.queue.bytes.load(Ordering::Acquire);
+        if frames > 0 && (frames >= self.max_frames || bytes.saturating_add(len) > self.max_bytes) {
+            return Err(QueueError::Full { frames, bytes });
+        }
+        self.queue.frames.fetch_add(1, Ordering::AcqRel);
+        self.queue.bytes.fetch_add(len, Ordering::AcqRel);
+        totals.bytes.fetch_add(len as u64, Ordering::Relaxed);
+        self.tx
+            .send(Outgoing::Frame(message, len))
+            .map_err(|_| QueueError::WriterGone)
+    }
+
+    /// Queues the frames of a callback, in order.
+    fn send_all(&self, frames: Vec<Frame>, totals: &OutboundTotals) -> Result<(), QueueError> {
+        for frame in frames {
+            let text = frame.encode();
+            let len = text.len();
+            self.push(Message::Text(text.into()), len, totals)?;
+        }
+        Ok(())
+    }
+
+    /// Asks the writer to close the socket with `code` and `reason` after what is queued.
+    fn close(&self, code: u16, reason: &str) {
+        let _ = self.tx.send(Outgoing::Close(code, reason.to_string()));
+    }
+}
+
+/// Writes what the socket's task queues, each write bounded by `write_timeout`. Returns when
+/// the queue closes, after a close frame, or when a write fails or times out (the socket then
+/// closes: the reader sees the queue's receiver gone).
+async fn write_frames(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    queue: Arc<Queue>,
+    totals: Arc<OutboundTotals>,
+    write_timeout: Duration,
+) {
+    let release = |len: usize| {
+        queue.frames.fetch_sub(1, Ordering::AcqRel);
+        queue.bytes.fetch_sub(len, Ordering::AcqRel);
+        totals.bytes.fetch_sub(len as u64, Ordering::Relaxed);
+    };
+    while let Some(outgoing) = rx.recv().await {
+        match outgoing {
+            Outgoing::Frame(message, len) => {
+                let written = tokio::time::timeout(write_timeout, sink.send(message)).await;
+                release(len);
+                match written {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        tracing::debug!("socket write failed: {error}");
+                        break;
+                    }
+                    Err(_) => {
+                        tracing::info!(
+                            timeout_ms = write_timeout.as_millis() as u64,
+                            "socket closed: slow client (a write timed out)"
+                        );
+                        let close = Message::Close(Some(CloseFrame {
+                            code: SLOW_CLIENT,
+                            reason: "slow client: write timed out".into(),
+                        }));
+                        let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.send(close)).await;
+                        break;
+                    }
+                }
+            }
+            Outgoing::Close(code, reason) => {
+                let close = Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }));
+                let _ = tokio::time::timeout(CLOSE_WRITE_TIMEOUT, sink.send(close)).await;
+                break;
+            }
+        }
+    }
+    // Whatever is left is dropped with the queue: release its count.
+    rx.close();
+    while let Ok(outgoing) = rx.try_recv() {
+        if let Outgoing::Frame(_, len) = outgoing {
+            release(len);
+        }
+    }
+}
+
 async fn run(
-    mut socket: WebSocket,
+    socket: WebSocket,
     host: Arc<Host>,
     site: SiteId,
     session: Option<serde_json::Value>,
+    peer: Option<PeerSocket>,
 ) {
-    let timeout = host.config().heartbeat_timeout;
-    let mut reloads = crate::dev_reload::Listener::new(&host);
-    let mut slot = Some(Connection::for_site(host.clone(), site, session));
-    let Some(mut inbox) = slot.as_mut().and_then(Connection::take_inbox) else {
-        return;
+    let config = host.config();
+    let totals = host.outbound_totals().clone();
+    totals.sockets.fetch_add(1, Ordering::Relaxed);
+    let _open = OpenSocket(totals.clone());
+    let (sink, mut stream) = socket.split();
+    let (tx, rx) = mpsc::unbounded_channel();
+    let queue = Arc::new(Queue::default());
+    let out = Outbound {
+        tx,
+        queue: queue.clone(),
+        max_frames: config.outbound_queue_frames.max(1),
+        max_bytes: config.outbound_queue_bytes,
     };
-    let Some(results) = slot.as_ref().map(Connection::inbox_sender) else {
-        return;
-    };
+    let write_timeout = config.write_timeout;
+    let writer = tokio::spawn(write_frames(sink, rx, queue, totals.clone(), write_timeout));
+
+    let mut connection = Connection::for_site(host.clone(), site, session);
+    if let Some(peer) = peer {
+        connection.set_peer(peer);
+    }
+    let mut slot = Some(connection);
+    if let Some(reason) = serve_frames(&host, &mut slot, &mut stream, &out).await {
+        tracing::debug!("socket closed: {reason}");
+    }
+    // The views' instances are freed now, before waiting for the last writes.
+    drop(slot);
+    drop(out);
+    drop(stream);
+    let mut writer = writer;
+    if tokio::time::timeout(write_timeout + CLOSE_WRITE_TIMEOUT, &mut writer)
+        .await
+        .is_err()
+    {
+        writer.abort();
+    }
+}
+
+/// Reads the socket's frames and everything else that wakes it until it ends; returns why.
+async fn serve_frames(
+    host: &Arc<Host>,
+    slot: &mut Option<Connection>,
+    stream: &mut futures_util::stream::SplitStream<WebSocket>,
+    out: &Outbound,
+) -> Option<String> {
+    let config = host.config();
+    let totals = host.outbound_totals().clone();
+    let timeout = config.heartbeat_timeout;
+    let mut reloads = crate::dev_reload::Listener::new(host);
+    let mut inbox = slot.as_mut().and_then(Connection::take_inbox)?;
+    let results = slot.as_ref().map(Connection::inbox_sender)?;
+    let ping_every = (!config.ping_interval.is_zero()).then_some(config.ping_interval);
+    let mut pings = tokio::time::interval_at(
+        Instant::now() + ping_every.unwrap_or(Duration::from_secs(3600)),
+        ping_every.unwrap_or(Duration::from_secs(3600)),
+    );
+    pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_seen = Instant::now();
     loop {
         let Some(connection) = slot.as_mut() else {
-            close(&mut socket, OVERLOADED, "overloaded").await;
-            break;
+            out.close(OVERLOADED, "overloaded");
+            return Some("overloaded".into());
         };
         // Tasks the views started run on the guest pool, charged to the socket's tenant; their
         // results come back through the inbox.
@@ -171,46 +410,58 @@ async fn run(
         let silence = last_seen + timeout;
         let wake = deadline.map_or(silence, |d| d.min(silence));
         let frames = tokio::select! {
-            message = socket.recv() => {
+            message = stream.next() => {
                 last_seen = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        on_guest(&host, &mut slot, move |c| c.handle_text(text.as_str())).await
+                        on_guest(host, slot, move |c| c.handle_text(text.as_str())).await
                     }
                     Some(Ok(Message::Binary(bytes))) => {
-                        on_guest(&host, &mut slot, move |c| c.handle_binary(&bytes)).await
+                        on_guest(host, slot, move |c| c.handle_binary(&bytes)).await
                     }
                     Some(Ok(Message::Ping(_) | Message::Pong(_))) => Some(Vec::new()),
-                    Some(Ok(Message::Close(_))) | None => break,
+                    Some(Ok(Message::Close(_))) | None => return Some("closed by the client".into()),
                     Some(Err(error)) => {
                         let text = error.to_string();
-                        tracing::debug!("socket read error: {text}");
                         if text.contains("too long") || text.contains("Space limit") || text.contains("size") {
-                            close(&mut socket, TOO_BIG, "message too big").await;
+                            out.close(TOO_BIG, "message too big");
                         }
-                        break;
+                        return Some(format!("read error: {text}"));
                     }
                 }
             }
             reloaded = reloads.next() => Some(connection.dev_reloaded(&reloaded)),
             Some(inbound) = inbox.recv() => {
-                on_guest(&host, &mut slot, move |c| c.handle_inbound(inbound)).await
+                on_guest(host, slot, move |c| c.handle_inbound(inbound)).await
             }
+            _ = pings.tick(), if ping_every.is_some() => {
+                if let Err(error) = out.push(Message::Ping(Default::default()), 0, &totals) {
+                    return Some(error.to_string());
+                }
+                Some(Vec::new())
+            }
+            () = out.tx.closed() => return Some("the writer stopped (write failed or timed out)".into()),
             () = tokio::time::sleep_until(wake) => {
                 let now = Instant::now();
                 if now >= silence {
-                    close(&mut socket, GOING_AWAY, "heartbeat timeout").await;
-                    break;
+                    out.close(GOING_AWAY, "heartbeat timeout");
+                    return Some("heartbeat timeout".into());
                 }
-                on_guest(&host, &mut slot, move |c| c.fire_due(now)).await
+                on_guest(host, slot, move |c| c.fire_due(now)).await
             }
         };
         let Some(frames) = frames else {
-            close(&mut socket, OVERLOADED, "overloaded").await;
-            break;
+            out.close(OVERLOADED, "overloaded");
+            return Some("overloaded".into());
         };
-        if !send_all(&mut socket, frames).await {
-            break;
+        match out.send_all(frames, &totals) {
+            Ok(()) => {}
+            Err(error @ QueueError::Full { .. }) => {
+                tracing::info!("socket closed: {error}");
+                out.close(SLOW_CLIENT, &error.to_string());
+                return Some(error.to_string());
+            }
+            Err(error) => return Some(error.to_string()),
         }
     }
 }

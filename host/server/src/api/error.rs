@@ -70,6 +70,18 @@ impl ApiError {
         )
     }
 
+    /// 408: the request body did not arrive within `timeout`.
+    pub(crate) fn body_timeout(timeout: std::time::Duration) -> Self {
+        ApiError::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "body_timeout",
+            format!(
+                "The request body did not arrive within {} s.",
+                timeout.as_secs_f64()
+            ),
+        )
+    }
+
     /// 413: a component larger than the tenant's quota.
     pub(crate) fn too_large(limit: u64) -> Self {
         ApiError::new(

@@ -368,9 +368,11 @@ pub(crate) async fn upload_version(
             error,
         ));
     }
-    let bytes = read_limited(body, limit)
-        .await
-        .map_err(|e| count_quota_refusal(&host, &registry, &app.tenant_name, e))?;
+    let body_timeout = host.config().http_body_timeout;
+    let Ok(read) = tokio::time::timeout(body_timeout, read_limited(body, limit)).await else {
+        return Err(ApiError::body_timeout(body_timeout));
+    };
+    let bytes = read.map_err(|e| count_quota_refusal(&host, &registry, &app.tenant_name, e))?;
     let component = compile_blocking(&host, bytes.clone())
         .await
         .map_err(ApiError::internal)?

@@ -38,6 +38,11 @@ impl Connection {
             out.push(frame.reply(status::ERROR, refuse("unmatched topic")));
             return;
         };
+        if let Some(Err(refusal)) = self.peer.as_ref().map(|peer| peer.join()) {
+            tracing::info!(topic = %frame.topic, "join refused: {refusal}");
+            out.push(frame.reply(status::ERROR, refuse(&refusal.to_string())));
+            return;
+        }
         // A second join on a joined topic closes the old channel first.
         if let Some(old) = self.channels.remove(&frame.topic) {
             out.push(close(old.join_ref.clone(), &frame.topic));

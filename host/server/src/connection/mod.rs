@@ -24,7 +24,7 @@ use tokio::time::Instant;
 
 use crate::guest_pool::Tenant;
 use crate::host::Host;
-use crate::inbox::Inbound;
+use crate::inbox::{Inbound, InboxBudget, InboxSender};
 use crate::pubsub::INBOX_CAPACITY;
 use crate::sites::SiteId;
 
@@ -48,13 +48,16 @@ pub struct Connection {
     site: SiteId,
     session: Option<Value>,
     channels: HashMap<String, Channel>,
-    inbox_tx: mpsc::Sender<Inbound>,
+    inbox_tx: InboxSender,
     inbox_rx: Option<mpsc::Receiver<Inbound>>,
     /// The dev reload channel, once the page's glue joined it.
     reload: Option<crate::dev_reload::Joined>,
     /// Who this socket's guest work is charged to, once its first view joined (its app, on
     /// the default site); until then the site's tenant, or the default site as a whole.
     charged: Option<Tenant>,
+    /// The client address's socket slot, which also pays for joins (sockets served by
+    /// [`serve`](crate::serve)).
+    peer: Option<crate::peers::PeerSocket>,
 }
 
 impl Connection {
@@ -67,17 +70,28 @@ impl Connection {
 
     /// A connection that only joins views of `site`.
     pub(crate) fn for_site(host: Arc<Host>, site: SiteId, session: Option<Value>) -> Connection {
-        let (inbox_tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
+        let (tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
+        let budget = InboxBudget::new(
+            host.config().inbox_bytes_per_socket,
+            host.inbox_totals().clone(),
+        );
         Connection {
             host,
             site,
             session,
             channels: HashMap::new(),
-            inbox_tx,
+            inbox_tx: InboxSender { tx, budget },
             inbox_rx: Some(inbox_rx),
             reload: None,
             charged: None,
+            peer: None,
         }
+    }
+
+    /// Counts this socket's joins against its client address's rate (and holds the address's
+    /// socket slot while the connection lives).
+    pub(crate) fn set_peer(&mut self, peer: crate::peers::PeerSocket) {
+        self.peer = Some(peer);
     }
 
     /// Who this socket's guest work is charged to in the guest pool: its tenant on a
@@ -264,7 +278,7 @@ impl Connection {
 
     /// Where task results go (the transport sends [`PendingTask::run`]'s result here).
     pub fn inbox_sender(&self) -> mpsc::Sender<Inbound> {
-        self.inbox_tx.clone()
+        self.inbox_tx.tx.clone()
     }
 
     /// Background tasks the views started since the last call, to run off this task.
@@ -290,7 +304,15 @@ impl Connection {
             return out;
         };
         match inbound {
-            Inbound::Message { message, .. } => self.info(&topic, &message, &mut out),
+            Inbound::Message { message, .. } => {
+                // Parsed only now, for this view; the shared text's charge ends here.
+                let parsed = message.to_value();
+                drop(message);
+                match parsed {
+                    Ok(value) => self.info(&topic, &value, &mut out),
+                    Err(error) => tracing::warn!(topic, "pubsub message dropped: {error}"),
+                }
+            }
             Inbound::Task(done) => {
                 let current = self
                     .channels
