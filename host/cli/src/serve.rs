@@ -88,6 +88,13 @@ pub struct ServeArgs {
     /// WebSockets one client address may hold open (0: no limit); the next upgrade gets 429.
     #[arg(long, default_value_t = ServerConfig::default().max_sockets_per_ip)]
     max_sockets_per_ip: usize,
+    /// Threads running guest code (0: one per core, at least 2); guest code never runs on
+    /// the async I/O workers.
+    #[arg(long, default_value_t = ServerConfig::default().guest_threads)]
+    guest_threads: usize,
+    /// Guest threads one tenant (on the default site: one app) may hold at once (0: half).
+    #[arg(long, default_value_t = ServerConfig::default().guest_threads_per_tenant)]
+    guest_threads_per_tenant: usize,
     /// View joins one client address may make per second (0: no limit).
     #[arg(long, default_value_t = ServerConfig::default().max_joins_per_ip_per_sec)]
     max_joins_per_ip_per_sec: u32,
@@ -211,6 +218,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         write_timeout: Duration::from_secs(args.write_timeout_secs),
         ping_interval: Duration::from_secs(args.ping_interval_secs),
         max_sockets_per_ip: args.max_sockets_per_ip,
+        guest_threads: args.guest_threads,
+        guest_threads_per_tenant: args.guest_threads_per_tenant,
         max_joins_per_ip_per_sec: args.max_joins_per_ip_per_sec,
         http_header_timeout: Duration::from_secs(args.http_header_timeout_secs),
         http_body_timeout: Duration::from_secs(args.http_body_timeout_secs),
