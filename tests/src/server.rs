@@ -26,33 +26,18 @@ impl TestServer {
 
     /// Starts a host with a custom runtime configuration.
     pub async fn start_with(components: &[&str], runtime_config: RuntimeConfig) -> TestServer {
-        let runtime = match Runtime::new(runtime_config) {
-            Ok(runtime) => runtime,
-            Err(e) => panic!("runtime: {e}"),
-        };
-        let config = ServerConfig {
-            secret_key: b"integration-test-secret-key-0123456789abcdef".to_vec(),
-            ..ServerConfig::default()
-        };
-        let host = Host::new(runtime.clone(), config);
-        for name in components {
-            let path = match livewasm_test::component_path(name) {
-                Ok(path) => path,
-                Err(e) => panic!("{e}"),
-            };
-            let wasm = match std::fs::read(&path) {
-                Ok(wasm) => wasm,
-                Err(e) => panic!("reading {path:?}: {e}"),
-            };
-            let app = match runtime.load_app(&wasm) {
-                Ok(app) => app,
-                Err(e) => panic!("loading {name}: {e}"),
-            };
-            if let Err(e) = host.add_app(app) {
-                panic!("adding {name}: {e}");
-            }
-        }
+        let host = host_with(components, runtime_config, ServerConfig::default());
         Self::serve_host(Arc::new(host)).await
+    }
+
+    /// Starts a host with the given components and server settings (the test signing key
+    /// is used when `config` has none); returns the host too, for inspection.
+    pub async fn start_configured(
+        components: &[&str],
+        config: ServerConfig,
+    ) -> (TestServer, Arc<Host>) {
+        let host = Arc::new(host_with(components, RuntimeConfig::default(), config));
+        (Self::serve_host(host.clone()).await, host)
     }
 
     /// Serves an already configured host on `127.0.0.1:<ephemeral port>`.
@@ -101,4 +86,41 @@ impl Drop for TestServer {
             task.abort();
         }
     }
+}
+
+/// A host serving the built components of `components`.
+///
+/// Panics with a clear message when a component is missing (build it with `cargo xtask build`).
+fn host_with(components: &[&str], runtime_config: RuntimeConfig, config: ServerConfig) -> Host {
+    let runtime = match Runtime::new(runtime_config) {
+        Ok(runtime) => runtime,
+        Err(e) => panic!("runtime: {e}"),
+    };
+    let config = if config.secret_key.is_empty() {
+        ServerConfig {
+            secret_key: b"integration-test-secret-key-0123456789abcdef".to_vec(),
+            ..config
+        }
+    } else {
+        config
+    };
+    let host = Host::new(runtime.clone(), config);
+    for name in components {
+        let path = match livewasm_test::component_path(name) {
+            Ok(path) => path,
+            Err(e) => panic!("{e}"),
+        };
+        let wasm = match std::fs::read(&path) {
+            Ok(wasm) => wasm,
+            Err(e) => panic!("reading {path:?}: {e}"),
+        };
+        let app = match runtime.load_app(&wasm) {
+            Ok(app) => app,
+            Err(e) => panic!("loading {name}: {e}"),
+        };
+        if let Err(e) = host.add_app(app) {
+            panic!("adding {name}: {e}");
+        }
+    }
+    host
 }

@@ -14,28 +14,20 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use livewasm_integration_tests::{PhxSocket, TestServer, WAIT, get};
-use livewasm_runtime::{Runtime, RuntimeConfig};
-use livewasm_server::{Host, ServerConfig};
+use livewasm_server::ServerConfig;
 use serde_json::json;
 
 /// A host serving the thermostat and the hostile fixture with two guest threads, one of which
 /// an app may hold.
 async fn start() -> TestServer {
-    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
     let config = ServerConfig {
-        secret_key: b"isolation-test-secret-key-0123456789abcdef".to_vec(),
         guest_threads: 2,
         guest_threads_per_tenant: 1,
         ..ServerConfig::default()
     };
-    let host = Host::new(runtime.clone(), config);
-    for name in ["thermostat", "hostile"] {
-        let path = livewasm_test::component_path(name).expect("built component");
-        let wasm = std::fs::read(&path).expect("component bytes");
-        host.add_app(runtime.load_app(&wasm).expect("loads"))
-            .expect("added");
-    }
-    TestServer::serve_host(Arc::new(host)).await
+    TestServer::start_configured(&["thermostat", "hostile"], config)
+        .await
+        .0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

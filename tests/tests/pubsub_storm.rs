@@ -12,8 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use livewasm_integration_tests::{PhxSocket, TestServer, WAIT, get};
-use livewasm_runtime::{Runtime, RuntimeConfig};
-use livewasm_server::{Host, ServerConfig};
+use livewasm_server::ServerConfig;
 use serde_json::json;
 
 /// Subscribers of the storm's topic.
@@ -23,21 +22,9 @@ const STORMS: usize = 12;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_broadcast_storm_keeps_inbox_bytes_under_the_bound_and_other_apps_work() {
-    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    let config = ServerConfig {
-        secret_key: b"storm-test-secret-key-0123456789abcdef".to_vec(),
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default();
     let budget = config.inbox_bytes_per_socket as u64;
-    let host = Host::new(runtime.clone(), config);
-    for name in ["thermostat", "hostile"] {
-        let path = livewasm_test::component_path(name).expect("built component");
-        let wasm = std::fs::read(&path).expect("component bytes");
-        host.add_app(runtime.load_app(&wasm).expect("loads"))
-            .expect("added");
-    }
-    let host = Arc::new(host);
-    let server = TestServer::serve_host(host.clone()).await;
+    let (server, host) = TestServer::start_configured(&["thermostat", "hostile"], config).await;
     let addr = server.addr;
 
     // Many subscribers, one of them the attacker (a broadcast reaches it too).

@@ -12,7 +12,6 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use livewasm_integration_tests::{PhxSocket, SocketError, TestServer, WAIT, get};
-use livewasm_runtime::{Runtime, RuntimeConfig};
 use livewasm_server::{Host, ServerConfig};
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -20,20 +19,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// A host serving the thermostat and the rows fixture with `config`'s limits.
 async fn start(config: ServerConfig) -> (TestServer, Arc<Host>) {
-    let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    let config = ServerConfig {
-        secret_key: b"slow-clients-test-secret-key-0123456789abcdef".to_vec(),
-        ..config
-    };
-    let host = Host::new(runtime.clone(), config);
-    for name in ["thermostat", "rows"] {
-        let path = livewasm_test::component_path(name).expect("built component");
-        let wasm = std::fs::read(&path).expect("component bytes");
-        host.add_app(runtime.load_app(&wasm).expect("loads"))
-            .expect("added");
-    }
-    let host = Arc::new(host);
-    (TestServer::serve_host(host.clone()).await, host)
+    TestServer::start_configured(&["thermostat", "rows"], config).await
 }
 
 /// Waits until `check` holds (or `wait` passes); returns whether it held.

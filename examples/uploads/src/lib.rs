@@ -81,6 +81,20 @@ pub fn error_to_string(error: &str) -> &'static str {
     }
 }
 
+/// The avatar upload: one image, uploaded as soon as it is chosen.
+fn avatar_options() -> UploadOptions {
+    UploadOptions {
+        accept: [".jpg", ".jpeg", ".png", ".webp"]
+            .map(String::from)
+            .to_vec(),
+        max_entries: 1,
+        max_file_size: 5_000_000,
+        auto_upload: true,
+        chunk_size: 64_000,
+        ..UploadOptions::default()
+    }
+}
+
 fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<Vec<Saved>> {
     consume_uploaded_entries(socket, kind, |entry, file| {
         let (size, checksum) = digest(file).map_err(|e| Error::from(e.to_string()))?;
@@ -95,20 +109,7 @@ fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<V
 
 impl LiveView for ProfileLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
-        allow_upload(
-            socket,
-            "avatar",
-            UploadOptions {
-                accept: [".jpg", ".jpeg", ".png", ".webp"]
-                    .map(String::from)
-                    .to_vec(),
-                max_entries: 1,
-                max_file_size: 5_000_000,
-                auto_upload: true,
-                chunk_size: 64_000,
-                ..UploadOptions::default()
-            },
-        );
+        allow_upload(socket, "avatar", avatar_options());
         allow_upload(
             socket,
             "documents",
@@ -218,20 +219,7 @@ pub struct AvatarLive {
 
 impl LiveView for AvatarLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
-        allow_upload(
-            socket,
-            "avatar",
-            UploadOptions {
-                accept: [".jpg", ".jpeg", ".png", ".webp"]
-                    .map(String::from)
-                    .to_vec(),
-                max_entries: 1,
-                max_file_size: 5_000_000,
-                auto_upload: true,
-                chunk_size: 64_000,
-                ..UploadOptions::default()
-            },
-        );
+        allow_upload(socket, "avatar", avatar_options());
         socket.page_title("New avatar");
         Ok(())
     }
