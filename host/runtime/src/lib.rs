@@ -27,8 +27,15 @@ mod requests;
 mod store;
 mod wit;
 
-pub use app::{App, InstanceLimits};
+pub use app::{
+    App, InstanceLimits, MAX_APP_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, MAX_TEMPLATE_PARTS,
+    MAX_TEMPLATES,
+};
 pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
+pub use capabilities::budget::{
+    FUEL_PER_IMPORT_BYTE, FUEL_PER_IMPORT_CALL, MAX_COMMANDS_PER_CALLBACK,
+    MAX_IMPORT_BYTES_PER_CALLBACK,
+};
 pub use capabilities::effects::{Navigation, NavigationKind};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
@@ -37,9 +44,12 @@ pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASKS, TaskCommand};
 pub use capabilities::timers::TimerCommand;
 pub use capabilities::uploads::{MAX_UPLOAD_READ, UploadSource};
 pub use config::RuntimeConfig;
-pub use engine::Runtime;
+pub use engine::{
+    MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, Runtime,
+};
 pub use error::{CallError, RuntimeError, TrapKind};
 pub use instance::Instance;
+pub use livewasm_protocol::limits::RenderLimits;
 pub use manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
 pub use requests::{HttpRequest, HttpResponse, MountRequest};
 pub use store::Effects;
