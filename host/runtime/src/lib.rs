@@ -36,7 +36,7 @@ pub use capabilities::budget::{
     FUEL_PER_IMPORT_BYTE, FUEL_PER_IMPORT_CALL, MAX_COMMANDS_PER_CALLBACK,
     MAX_IMPORT_BYTES_PER_CALLBACK,
 };
-pub use capabilities::effects::{Navigation, NavigationKind};
+pub use capabilities::effects::{MAX_EVENTS, Navigation, NavigationKind};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };
