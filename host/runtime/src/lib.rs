@@ -3,14 +3,16 @@
 //!
 //! Every guest call is fenced: fuel per callback, an epoch deadline for wall time, a memory cap
 //! per instance, a pooling allocator sized for many small instances. A trap kills only its own
-//! instance. Rendering goes through [`livewasm_protocol::check`] and
-//! [`livewasm_protocol::diff`], with template statics fetched from the guest once per app and
+//! instance, and every import charges a per-callback budget (commands, bytes, fuel). Rendering
+//! goes through [`livewasm_protocol::limits`] (depth, sizes, a tree, before anything else reads
+//! the render), [`livewasm_protocol::check`] and [`livewasm_protocol::diff`], with template
+//! statics fetched from the guest once per app, checked against their dynamics, capped, and
 //! shared by all its instances.
 //!
 //! By concern: `engine` (the engine, linker, epoch ticker, fencing), `loader` (component bytes
 //! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `render` (render → check → full
 //! render → diff), `store` (an instance's store data), `capabilities/` (one file per WIT
-//! import), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
+//! import, and `budget`), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
 
 mod app;
 mod artifact_cache;
