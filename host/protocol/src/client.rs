@@ -215,32 +215,34 @@ impl ClientRendered {
         &self.tree
     }
 
-    /// The HTML of the merged tree (components inlined where their cid appears).
+    /// The HTML of the merged tree (components inlined where their cid appears; a component met
+    /// again inside itself, or anything nested deeper than [`MAX_HTML_NESTING`], writes nothing).
     pub fn to_html(&self) -> String {
         let mut out = String::new();
-        self.write_node(&mut out, &self.tree);
+        self.write_node(&mut out, &self.tree, &mut Vec::new());
         out
     }
 
-    fn write_node(&self, out: &mut String, node: &Map<String, Value>) {
+    fn write_node(&self, out: &mut String, node: &Map<String, Value>, path: &mut Vec<u64>) {
+        if path.len() > MAX_HTML_NESTING {
+            return;
+        }
         if node.contains_key(KEYED) {
-            self.write_comprehension(out, node);
+            self.write_comprehension(out, node, path);
             return;
         }
         let Some(Value::Array(statics)) = node.get(STATICS) else {
             return;
         };
-        for (i, part) in statics.iter().enumerate() {
-            out.push_str(part.as_str().unwrap_or_default());
-            if i + 1 < statics.len()
-                && let Some(dynamic) = node.get(&i.to_string())
-            {
-                self.write_dynamic(out, dynamic);
-            }
-        }
+        self.write_parts(out, statics, node, path);
     }
 
-    fn write_comprehension(&self, out: &mut String, node: &Map<String, Value>) {
+    fn write_comprehension(
+        &self,
+        out: &mut String,
+        node: &Map<String, Value>,
+        path: &mut Vec<u64>,
+    ) {
         if let Some(stream_ref) = node
             .get(STREAM)
             .and_then(|s| s.get(0))
@@ -248,7 +250,7 @@ impl ClientRendered {
         {
             if let Some(children) = self.streams.get(stream_ref) {
                 for item in children.items() {
-                    self.write_entry(out, &item.statics, &item.entry);
+                    self.write_parts(out, &item.statics, &item.entry, path);
                 }
             }
             return;
@@ -264,37 +266,57 @@ impl ClientRendered {
             let Some(Value::Object(entry)) = k.get(&index.to_string()) else {
                 continue;
             };
-            self.write_entry(out, statics, entry);
+            self.write_parts(out, statics, entry, path);
         }
     }
 
     fn write_entry(&self, out: &mut String, statics: &[Value], entry: &Map<String, Value>) {
+        self.write_parts(out, statics, entry, &mut Vec::new());
+    }
+
+    /// Statics interleaved with the node's or entry's dynamics; `path` holds a marker per level
+    /// (`u64::MAX`) and the cid of each component being written.
+    fn write_parts(
+        &self,
+        out: &mut String,
+        statics: &[Value],
+        entry: &Map<String, Value>,
+        path: &mut Vec<u64>,
+    ) {
+        path.push(u64::MAX);
         for (i, part) in statics.iter().enumerate() {
             out.push_str(part.as_str().unwrap_or_default());
             if i + 1 < statics.len()
                 && let Some(dynamic) = entry.get(&i.to_string())
             {
-                self.write_dynamic(out, dynamic);
+                self.write_dynamic(out, dynamic, path);
             }
         }
+        path.pop();
     }
 
-    fn write_dynamic(&self, out: &mut String, dynamic: &Value) {
+    fn write_dynamic(&self, out: &mut String, dynamic: &Value, path: &mut Vec<u64>) {
         match dynamic {
             Value::String(text) => out.push_str(text),
             Value::Number(cid) => {
-                if let Some(Value::Object(component)) = cid
-                    .as_u64()
-                    .and_then(|cid| self.components.get(&cid.to_string()))
-                {
-                    self.write_node(out, component);
+                let Some(cid) = cid.as_u64().filter(|cid| !path.contains(cid)) else {
+                    return;
+                };
+                if let Some(Value::Object(component)) = self.components.get(&cid.to_string()) {
+                    path.push(cid);
+                    self.write_node(out, component, path);
+                    path.pop();
                 }
             }
-            Value::Object(node) => self.write_node(out, node),
+            Value::Object(node) => self.write_node(out, node, path),
             _ => {}
         }
     }
 }
+
+/// Deepest nesting [`ClientRendered::to_html`] writes (levels and components together): the
+/// host never sends deeper trees (see [`crate::limits::RenderLimits`]).
+pub const MAX_HTML_NESTING: usize = 4096;
 
 /// Finds the comprehensions of `node` carrying stream operations (document order, not through
 /// components), takes their entries and operations out and leaves them empty.

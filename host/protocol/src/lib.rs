@@ -2,6 +2,7 @@
 //!
 //! - [`rendered`]: the tree the host keeps for each view (statics shared by `Arc`).
 //! - [`update`]: what a guest's `render` returns (only changed dynamics), free of wasmtime types.
+//! - [`limits`]: how big and how deep a render may be, checked before anything else reads it.
 //! - [`check`]: whether the diff engine accepts an update against the kept tree, decided
 //!   without changing anything (the host's one judge of a guest render).
 //! - [`diff`]: merges an update into the kept tree and emits the Phoenix LiveView 1.2 diff.
@@ -16,6 +17,7 @@ pub mod diff;
 pub mod frame;
 pub mod html;
 pub mod keys;
+pub mod limits;
 pub mod rendered;
 pub mod stream_dom;
 pub mod update;

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use livewasm_protocol::limits::RenderLimits;
+
 /// How the runtime sizes its pool and fences guest calls.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
@@ -22,6 +24,10 @@ pub struct RuntimeConfig {
     /// no longer handed back to the kernel and faulted in again), and freeing the slot 4.7 µs
     /// instead of 6.9 µs; a freed slot keeps at most this much resident.
     pub keep_resident_bytes: usize,
+    /// How deep and how large a render may be ([`RenderLimits::default`] unless set): checked
+    /// on the guest's flat result before any diff or HTML work; a render over a limit fails its
+    /// view (`CallError::Render`), never the host.
+    pub render_limits: RenderLimits,
 }
 
 impl Default for RuntimeConfig {
@@ -33,6 +39,7 @@ impl Default for RuntimeConfig {
             callback_deadline: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(10),
             keep_resident_bytes: 256 << 10,
+            render_limits: RenderLimits::default(),
         }
     }
 }

@@ -7,12 +7,24 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use wasmtime::component::Linker;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    CallHook, Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+    StoreContextMut, Trap,
+};
 
 use crate::artifact_cache::ArtifactCache;
 use crate::config::RuntimeConfig;
 use crate::error::RuntimeError;
 use crate::store::{self, HostState};
+
+/// Linear memories one component instance may have: one, so an instance takes one memory slot
+/// of the pool and its memory cap is the whole of what it may use.
+pub const MAX_MEMORIES_PER_COMPONENT: u32 = 1;
+/// Core instances one component instance may create: its module, and the shim and fixup
+/// modules `wit-component` adds for imports that pass lists or strings.
+pub const MAX_CORE_INSTANCES_PER_COMPONENT: u32 = 3;
+/// Tables one component instance may have: its module's and the shim's.
+pub const MAX_TABLES_PER_COMPONENT: u32 = 2;
 
 pub(crate) struct RuntimeInner {
     pub(crate) engine: Engine,
@@ -43,10 +55,17 @@ impl Runtime {
     pub fn new(config: RuntimeConfig) -> Result<Runtime, RuntimeError> {
         let n = config.max_instances.max(1);
         let mut pool = PoolingAllocationConfig::default();
+        // Each component instance takes at most one slot's worth of everything: a component
+        // declaring more memories, core instances or tables than these is refused at load
+        // (wasmtime checks them when the component is created), so no instance can hold the
+        // pool's slots of another.
         pool.total_component_instances(n)
-            .total_core_instances(3 * n)
-            .total_memories(n)
-            .total_tables(2 * n)
+            .total_core_instances(MAX_CORE_INSTANCES_PER_COMPONENT * n)
+            .total_memories(MAX_MEMORIES_PER_COMPONENT * n)
+            .total_tables(MAX_TABLES_PER_COMPONENT * n)
+            .max_core_instances_per_component(MAX_CORE_INSTANCES_PER_COMPONENT)
+            .max_memories_per_component(MAX_MEMORIES_PER_COMPONENT)
+            .max_tables_per_component(MAX_TABLES_PER_COMPONENT)
             .max_memory_size(config.memory_limit)
             // A freed slot is wiped with memset up to these sizes instead of being handed back to
             // the kernel: the next mount reuses warm pages, no page faults, no TLB shootdowns.
@@ -112,6 +131,28 @@ fn spawn_ticker(engine: Engine, tick: Duration, stop: Arc<AtomicBool>) -> Result
         })
         .map(|_| ())
         .map_err(|e| RuntimeError::Engine(format!("epoch ticker: {e}")))
+}
+
+/// The call hook of every store: when an import returns to the guest, the fuel its work cost
+/// (`capabilities/budget.rs`) is taken from the callback's fuel; a callback that owes more than
+/// it has left traps as out of fuel.
+pub(crate) fn settle_import_fuel(
+    mut store: StoreContextMut<'_, HostState>,
+    hook: CallHook,
+) -> wasmtime::Result<()> {
+    if !matches!(hook, CallHook::ReturningFromHost) {
+        return Ok(());
+    }
+    let owed = store.data().budget.take_fuel_owed();
+    if owed == 0 {
+        return Ok(());
+    }
+    let fuel = store.get_fuel()?;
+    store.set_fuel(fuel.saturating_sub(owed))?;
+    if owed > fuel {
+        return Err(Trap::OutOfFuel.into());
+    }
+    Ok(())
 }
 
 /// Gives the next call its fuel and wall-clock deadline.

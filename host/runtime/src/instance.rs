@@ -10,11 +10,14 @@ use livewasm_protocol::update::Update;
 use serde_json::Value;
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
-use crate::app::App;
+use crate::app::{App, check_statics};
 use crate::bindings::View;
 use crate::capabilities::effects::Navigation;
 use crate::capabilities::uploads::UploadSource;
-use crate::engine::fence;
+use crate::engine::{
+    MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, fence,
+    settle_import_fuel,
+};
 use crate::error::{CallError, RuntimeError, TrapKind};
 use crate::manifest::Manifest;
 use crate::render;
@@ -22,23 +25,21 @@ use crate::requests::{HttpRequest, HttpResponse, MountRequest};
 use crate::store::{Effects, HostState};
 use crate::wit;
 
-/// Largest total of statics bytes one template may have.
-pub const MAX_STATICS_BYTES: usize = 1 << 20;
-
 impl App {
     /// A fresh instance with its own store, fuel and memory cap.
     pub fn instantiate(&self) -> Result<Instance, RuntimeError> {
         let runtime = &self.inner.runtime;
         let limits = StoreLimitsBuilder::new()
             .memory_size(self.limits.memory_bytes)
-            .instances(8)
-            .tables(8)
-            .memories(4)
+            .instances(MAX_CORE_INSTANCES_PER_COMPONENT as usize)
+            .tables(MAX_TABLES_PER_COMPONENT as usize)
+            .memories(MAX_MEMORIES_PER_COMPONENT as usize)
             .trap_on_grow_failure(true)
             .build();
         let state = HostState::new(limits, self.inner.name.clone(), runtime.started);
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
+        store.call_hook(settle_import_fuel);
         store.epoch_deadline_trap();
         fence(&mut store, self.limits.fuel_per_callback, &runtime.config);
         let view = self.inner.pre.instantiate(&mut store).map_err(|e| {
@@ -93,20 +94,33 @@ impl Instance {
         self.dead
     }
 
-    /// Runs one guest call with fresh fuel and deadline, classifying traps.
+    /// Runs one guest call with fresh fuel, deadline and import budget, classifying traps.
     fn call<T>(
         &mut self,
+        f: impl FnOnce(&View, &mut Store<HostState>) -> wasmtime::Result<T>,
+    ) -> Result<T, CallError> {
+        self.call_with(true, f)
+    }
+
+    /// Runs one guest call, with fresh fuel, deadline and budget when `fresh` is true, else
+    /// on what the previous call left (the `lookup-template` calls of a render share the
+    /// render's).
+    fn call_with<T>(
+        &mut self,
+        fresh: bool,
         f: impl FnOnce(&View, &mut Store<HostState>) -> wasmtime::Result<T>,
     ) -> Result<T, CallError> {
         if self.dead {
             return Err(CallError::Dead);
         }
-        fence(
-            &mut self.store,
-            self.app.limits.fuel_per_callback,
-            &self.app.inner.runtime.config,
-        );
-        self.store.data_mut().new_callback();
+        if fresh {
+            fence(
+                &mut self.store,
+                self.app.limits.fuel_per_callback,
+                &self.app.inner.runtime.config,
+            );
+            self.store.data_mut().new_callback();
+        }
         match f(&self.view, &mut self.store) {
             Ok(value) => Ok(value),
             Err(error) => {
@@ -236,7 +250,8 @@ impl Instance {
     /// diff (the complete render the first time). See `render.rs`.
     pub fn render(&mut self) -> Result<Diff, CallError> {
         let mut tree = self.tree.take();
-        let result = render::render(&mut tree, self);
+        let limits = self.app.inner.runtime.config.render_limits;
+        let result = render::render(&mut tree, self, &limits);
         self.tree = tree;
         result.map_err(|failure| {
             // A render the host refused leaves the view's state unknown: as after a trap, the
@@ -249,21 +264,15 @@ impl Instance {
         })
     }
 
-    fn fetch_template(&mut self, id: u64) -> Result<Arc<Statics>, CallError> {
+    /// Asks the guest for template `id`'s statics, checks them against the caps and the
+    /// `arity` the render uses the template with, and caches them for the app.
+    fn fetch_template(&mut self, id: u64, arity: Option<usize>) -> Result<Arc<Statics>, CallError> {
         let template = self
-            .call(|view, store| view.livewasm_view_live().call_lookup_template(store, id))?
+            .call_with(false, |view, store| {
+                view.livewasm_view_live().call_lookup_template(store, id)
+            })?
             .ok_or_else(|| CallError::Render(format!("guest does not know template {id:#x}")))?;
-        if template.statics.is_empty() {
-            return Err(CallError::Render(format!(
-                "template {id:#x} has no statics"
-            )));
-        }
-        let bytes: usize = template.statics.iter().map(String::len).sum();
-        if bytes > MAX_STATICS_BYTES {
-            return Err(CallError::Render(format!(
-                "template {id:#x} has {bytes} bytes of statics"
-            )));
-        }
+        check_statics(id, &template.statics, arity)?;
         let statics = Arc::new(wit::statics(id, template));
         self.app.remember(statics.clone())?;
         Ok(statics)
@@ -327,10 +336,10 @@ impl render::Guest for Instance {
         Ok(wit::update(rendered))
     }
 
-    fn statics(&mut self, id: u64) -> Result<Arc<Statics>, CallError> {
+    fn statics(&mut self, id: u64, arity: Option<usize>) -> Result<Arc<Statics>, CallError> {
         match self.app.template(id) {
             Some(known) => Ok(known),
-            None => self.fetch_template(id),
+            None => self.fetch_template(id, arity),
         }
     }
 }

@@ -3,14 +3,16 @@
 //!
 //! Every guest call is fenced: fuel per callback, an epoch deadline for wall time, a memory cap
 //! per instance, a pooling allocator sized for many small instances. A trap kills only its own
-//! instance. Rendering goes through [`livewasm_protocol::check`] and
-//! [`livewasm_protocol::diff`], with template statics fetched from the guest once per app and
+//! instance, and every import charges a per-callback budget (commands, bytes, fuel). Rendering
+//! goes through [`livewasm_protocol::limits`] (depth, sizes, a tree, before anything else reads
+//! the render), [`livewasm_protocol::check`] and [`livewasm_protocol::diff`], with template
+//! statics fetched from the guest once per app, checked against their dynamics, capped, and
 //! shared by all its instances.
 //!
 //! By concern: `engine` (the engine, linker, epoch ticker, fencing), `loader` (component bytes
 //! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `render` (render → check → full
 //! render → diff), `store` (an instance's store data), `capabilities/` (one file per WIT
-//! import), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
+//! import, and `budget`), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
 
 mod app;
 mod artifact_cache;
@@ -27,9 +29,16 @@ mod requests;
 mod store;
 mod wit;
 
-pub use app::{App, InstanceLimits};
+pub use app::{
+    App, InstanceLimits, MAX_APP_TEMPLATE_BYTES, MAX_TEMPLATE_BYTES, MAX_TEMPLATE_PARTS,
+    MAX_TEMPLATES,
+};
 pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
-pub use capabilities::effects::{Navigation, NavigationKind};
+pub use capabilities::budget::{
+    FUEL_PER_IMPORT_BYTE, FUEL_PER_IMPORT_CALL, MAX_COMMANDS_PER_CALLBACK,
+    MAX_IMPORT_BYTES_PER_CALLBACK,
+};
+pub use capabilities::effects::{MAX_EVENTS, Navigation, NavigationKind};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };
@@ -37,9 +46,12 @@ pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASKS, TaskCommand};
 pub use capabilities::timers::TimerCommand;
 pub use capabilities::uploads::{MAX_UPLOAD_READ, UploadSource};
 pub use config::RuntimeConfig;
-pub use engine::Runtime;
+pub use engine::{
+    MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, Runtime,
+};
 pub use error::{CallError, RuntimeError, TrapKind};
 pub use instance::Instance;
+pub use livewasm_protocol::limits::RenderLimits;
 pub use manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
 pub use requests::{HttpRequest, HttpResponse, MountRequest};
 pub use store::Effects;

@@ -1,7 +1,6 @@
 //! [`Runtime::load_app`]: a component's bytes to an [`App`]: from the artifact cache or
 //! compiled, linked once into an `InstancePre`, its manifest read and checked.
 
-use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, RwLock};
 use std::time::Instant;
@@ -9,7 +8,7 @@ use std::time::Instant;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use crate::app::{App, AppInner, InstanceLimits};
+use crate::app::{App, AppInner, InstanceLimits, Templates};
 use crate::bindings::ViewPre;
 use crate::engine::Runtime;
 use crate::error::RuntimeError;
@@ -57,7 +56,7 @@ impl Runtime {
                 manifest: Manifest::default(),
                 name: Arc::from("loading"),
                 digest,
-                templates: RwLock::new(HashMap::new()),
+                templates: RwLock::new(Templates::default()),
             }),
             limits: InstanceLimits {
                 memory_bytes: self.inner.config.memory_limit,

@@ -1,5 +1,7 @@
-//! One render of a view, from the guest's tree to the diff for the client: render, fetch the
-//! statics of templates met for the first time, judge the update against the kept tree
+//! One render of a view, from the guest's tree to the diff for the client: render, check the
+//! flat result against the [`RenderLimits`] (depth, sizes, a tree: before anything recursive
+//! reads it), fetch the statics of templates met for the first time (their part counts
+//! checked against the dynamics the render uses them with), judge the update against the kept tree
 //! ([`livewasm_protocol::check`]), and, when the judge finds an `unchanged` slot the host
 //! cannot fill, throw the update away and ask the guest for a full render; then diff.
 //!
@@ -12,6 +14,7 @@ use std::sync::Arc;
 
 use livewasm_protocol::check::check;
 use livewasm_protocol::diff::{self, Diff};
+use livewasm_protocol::limits::{RenderLimits, Shape, check_limits};
 use livewasm_protocol::rendered::{Statics, Tree};
 use livewasm_protocol::update::Update;
 
@@ -21,8 +24,9 @@ use crate::error::CallError;
 pub(crate) trait Guest {
     /// Calls `render(full)`.
     fn render(&mut self, full: bool) -> Result<Update, CallError>;
-    /// The statics of template `id` (from the app's cache, else from the guest).
-    fn statics(&mut self, id: u64) -> Result<Arc<Statics>, CallError>;
+    /// The statics of template `id` (from the app's cache, else from the guest, refused unless
+    /// they have one part more than `arity` when it is known).
+    fn statics(&mut self, id: u64, arity: Option<usize>) -> Result<Arc<Statics>, CallError>;
 }
 
 /// Why a render failed, and whether the kept tree survived it.
@@ -48,10 +52,12 @@ impl From<CallError> for RenderFailure {
 pub(crate) fn render(
     tree: &mut Option<Tree>,
     guest: &mut dyn Guest,
+    limits: &RenderLimits,
 ) -> Result<Diff, RenderFailure> {
     let first = guest.render(false)?;
+    let shape = within(&first, limits)?;
     let mut statics = HashMap::new();
-    fetch(guest, &first, &mut statics)?;
+    fetch(guest, &shape, &mut statics)?;
     let update = match judge(tree.as_ref(), &first, &statics) {
         Ok(()) => first,
         Err(error) if error.needs_full_render() => {
@@ -61,7 +67,8 @@ pub(crate) fn render(
             if full.title.is_none() {
                 full.title = first.title;
             }
-            fetch(guest, &full, &mut statics)?;
+            let shape = within(&full, limits)?;
+            fetch(guest, &shape, &mut statics)?;
             judge(tree.as_ref(), &full, &statics)
                 .map_err(|e| CallError::Render(format!("full render: {e}")))?;
             full
@@ -70,6 +77,14 @@ pub(crate) fn render(
     };
     let lookup = |id: u64| statics.get(&id).cloned();
     match diff::apply_tree(tree.take(), update, &lookup) {
+        Ok((next, _)) if next.components.len() > limits.max_components => Err(RenderFailure {
+            error: CallError::Render(format!(
+                "the view would hold {} live components, more than {}",
+                next.components.len(),
+                limits.max_components
+            )),
+            tree_kept: false,
+        }),
         Ok((next, diff)) => {
             *tree = Some(next);
             Ok(diff)
@@ -89,15 +104,20 @@ fn judge(
     check(tree, update, &|id: u64| statics.get(&id).cloned())
 }
 
-/// Adds the statics of every template `update` uses to `statics`.
+/// The update's shape when it is within `limits`; else the view's error.
+fn within(update: &Update, limits: &RenderLimits) -> Result<Shape, CallError> {
+    check_limits(update, limits).map_err(|e| CallError::Render(format!("render refused: {e}")))
+}
+
+/// Adds the statics of every template the update uses (`shape`) to `statics`.
 fn fetch(
     guest: &mut dyn Guest,
-    update: &Update,
+    shape: &Shape,
     statics: &mut HashMap<u64, Arc<Statics>>,
 ) -> Result<(), CallError> {
-    for id in update.template_ids() {
+    for (&id, &arity) in &shape.templates {
         if let std::collections::hash_map::Entry::Vacant(slot) = statics.entry(id) {
-            slot.insert(guest.statics(id)?);
+            slot.insert(guest.statics(id, arity)?);
         }
     }
     Ok(())
@@ -150,7 +170,7 @@ mod tests {
             })
         }
 
-        fn statics(&mut self, id: u64) -> Result<Arc<Statics>, CallError> {
+        fn statics(&mut self, id: u64, _arity: Option<usize>) -> Result<Arc<Statics>, CallError> {
             match id {
                 1 => Ok(statics(1, &["<div>", "</div>"])),
                 2 => Ok(statics(2, &["<b>", "</b>"])),
@@ -168,17 +188,17 @@ mod tests {
             renders: Vec::new(),
         };
         let mut tree = None;
-        render(&mut tree, &mut guest).expect("first render");
+        render(&mut tree, &mut guest, &RenderLimits::default()).expect("first render");
         assert_eq!(guest.renders, vec![false]);
 
         // The same template: `unchanged` is filled from the kept tree, one render.
-        render(&mut tree, &mut guest).expect("unchanged render");
+        render(&mut tree, &mut guest, &RenderLimits::default()).expect("unchanged render");
         assert_eq!(guest.renders, vec![false, false]);
 
         // The template switched but the guest says `unchanged`: the host asks for a full render
         // and sends a correct diff instead of failing the view.
         guest.bold = false;
-        let diff = render(&mut tree, &mut guest).expect("recovered");
+        let diff = render(&mut tree, &mut guest, &RenderLimits::default()).expect("recovered");
         assert_eq!(guest.renders, vec![false, false, false, true]);
         let diff = diff.into_value();
         assert_eq!(diff["0"]["0"], "hi");
@@ -203,12 +223,13 @@ mod tests {
                     ..Update::default()
                 })
             }
-            fn statics(&mut self, _id: u64) -> Result<Arc<Statics>, CallError> {
+            fn statics(&mut self, _id: u64, _: Option<usize>) -> Result<Arc<Statics>, CallError> {
                 Ok(statics(2, &["<b>", "</b>"]))
             }
         }
         let mut tree = None;
-        let failure = render(&mut tree, &mut Stubborn).expect_err("rejected");
+        let failure =
+            render(&mut tree, &mut Stubborn, &RenderLimits::default()).expect_err("rejected");
         assert!(failure.tree_kept);
         assert!(matches!(failure.error, CallError::Render(ref m) if m.starts_with("full render")));
     }

@@ -10,6 +10,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{clock, effects, log, pubsub, tasks, timers, types, uploads};
+use crate::capabilities::budget::Budget;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::effects::{EffectsState, Navigation};
 use crate::capabilities::log::LogState;
@@ -41,6 +42,8 @@ pub struct Effects {
 pub(crate) struct HostState {
     /// The instance's memory and table limits.
     pub(crate) limits: StoreLimits,
+    /// The per-callback budget every capability charges.
+    pub(crate) budget: Budget,
     pub(crate) log: LogState,
     pub(crate) clock: ClockState,
     pub(crate) timers: TimersState,
@@ -54,20 +57,24 @@ impl HostState {
     /// Fresh capability states for an instance of app `app_name`, with `limits`; monotonic
     /// time counts from `started`.
     pub(crate) fn new(limits: StoreLimits, app_name: Arc<str>, started: Instant) -> HostState {
+        let budget = Budget::default();
         HostState {
             limits,
-            log: LogState::new(app_name.clone()),
-            clock: ClockState::new(started),
-            timers: TimersState::new(app_name.clone()),
-            effects: EffectsState::new(app_name.clone()),
-            pubsub: PubSubState::default(),
-            tasks: TasksState::default(),
-            uploads: UploadsState::new(app_name),
+            log: LogState::new(app_name.clone(), budget.clone()),
+            clock: ClockState::new(started, budget.clone()),
+            timers: TimersState::new(app_name.clone(), budget.clone()),
+            effects: EffectsState::new(app_name.clone(), budget.clone()),
+            pubsub: PubSubState::new(budget.clone()),
+            tasks: TasksState::new(budget.clone()),
+            uploads: UploadsState::new(app_name, budget.clone()),
+            budget,
         }
     }
 
     /// A new guest callback starts (per-callback budgets are whole again).
     pub(crate) fn new_callback(&mut self) {
+        self.budget.reset();
+        self.log.new_callback();
         self.pubsub.new_callback();
     }
 

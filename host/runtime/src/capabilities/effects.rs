@@ -6,9 +6,12 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::bindings::livewasm::view::{effects, types};
+use crate::capabilities::budget::Budget;
 
 /// Push events one callback may queue.
 pub const MAX_EVENTS: usize = 256;
+/// Longest push-event name, in bytes.
+pub const MAX_EVENT_NAME: usize = 256;
 /// Largest push-event payload, in bytes of JSON.
 pub const MAX_EVENT_PAYLOAD: usize = 256 * 1024;
 /// Longest navigation target, in bytes.
@@ -43,15 +46,17 @@ pub struct Navigation {
 /// Push events and the navigation asked for, not yet taken.
 pub(crate) struct EffectsState {
     app: Arc<str>,
+    budget: Budget,
     events: Vec<(String, Value)>,
     navigation: Option<Navigation>,
 }
 
 impl EffectsState {
-    /// Nothing asked for yet; drops are logged under `app`.
-    pub(crate) fn new(app: Arc<str>) -> EffectsState {
+    /// Nothing asked for yet; drops are logged under `app`; calls charge `budget`.
+    pub(crate) fn new(app: Arc<str>, budget: Budget) -> EffectsState {
         EffectsState {
             app,
+            budget,
             events: Vec::new(),
             navigation: None,
         }
@@ -69,10 +74,15 @@ impl EffectsState {
 }
 
 impl effects::Host for EffectsState {
-    fn push_event(&mut self, event: String, payload: String) {
-        if self.events.len() >= MAX_EVENTS || payload.len() > MAX_EVENT_PAYLOAD {
-            tracing::warn!(target: "livewasm::guest", app = %self.app, event, "push_event dropped: too many or too large");
-            return;
+    fn push_event(&mut self, event: String, payload: String) -> wasmtime::Result<()> {
+        self.budget
+            .command("effects.push-event", event.len() + payload.len())?;
+        if self.events.len() >= MAX_EVENTS
+            || payload.len() > MAX_EVENT_PAYLOAD
+            || event.len() > MAX_EVENT_NAME
+        {
+            tracing::warn!(target: "livewasm::guest", app = %self.app, "push_event dropped: too many or too large");
+            return Ok(());
         }
         match serde_json::from_str(&payload) {
             Ok(payload) => self.events.push((event, payload)),
@@ -80,12 +90,21 @@ impl effects::Host for EffectsState {
                 tracing::warn!(target: "livewasm::guest", app = %self.app, event, "push_event dropped: payload is not JSON: {e}")
             }
         }
+        Ok(())
     }
 
-    fn navigate(&mut self, kind: types::NavigationKind, to: String, replace: bool, flash: String) {
+    fn navigate(
+        &mut self,
+        kind: types::NavigationKind,
+        to: String,
+        replace: bool,
+        flash: String,
+    ) -> wasmtime::Result<()> {
+        self.budget
+            .command("effects.navigate", to.len() + flash.len())?;
         if to.len() > MAX_NAVIGATION_TARGET || flash.len() > MAX_FLASH {
             tracing::warn!(target: "livewasm::guest", app = %self.app, "navigation dropped: target or flash too large");
-            return;
+            return Ok(());
         }
         let flash = match serde_json::from_str::<Value>(&flash) {
             Ok(Value::Object(map)) => Value::Object(map),
@@ -101,6 +120,7 @@ impl effects::Host for EffectsState {
             replace,
             flash,
         });
+        Ok(())
     }
 }
 
@@ -112,37 +132,51 @@ mod tests {
 
     #[test]
     fn events_are_bounded_and_navigation_keeps_the_last() {
-        let mut state = EffectsState::new(Arc::from("test"));
-        state.push_event("saved".into(), r#"{"id":1}"#.into());
-        state.push_event("bad".into(), "{".into());
-        state.push_event("big".into(), "1".repeat(MAX_EVENT_PAYLOAD + 1));
+        let mut state = EffectsState::new(Arc::from("test"), Budget::default());
+        state
+            .push_event("saved".into(), r#"{"id":1}"#.into())
+            .expect("within budget");
+        state
+            .push_event("bad".into(), "{".into())
+            .expect("within budget");
+        state
+            .push_event("big".into(), "1".repeat(MAX_EVENT_PAYLOAD + 1))
+            .expect("within budget");
         assert_eq!(
             state.take_events(),
             vec![("saved".into(), json!({"id": 1}))]
         );
         for _ in 0..MAX_EVENTS + 1 {
-            state.push_event("e".into(), "null".into());
+            state
+                .push_event("e".into(), "null".into())
+                .expect("within budget");
         }
         assert_eq!(state.take_events().len(), MAX_EVENTS);
 
-        state.navigate(
-            types::NavigationKind::Patch,
-            "/a".into(),
-            false,
-            "{}".into(),
-        );
-        state.navigate(
-            types::NavigationKind::Redirect,
-            "/b".into(),
-            true,
-            r#"{"info":"hi"}"#.into(),
-        );
-        state.navigate(
-            types::NavigationKind::Navigate,
-            "x".repeat(MAX_NAVIGATION_TARGET + 1),
-            false,
-            "{}".into(),
-        );
+        state
+            .navigate(
+                types::NavigationKind::Patch,
+                "/a".into(),
+                false,
+                "{}".into(),
+            )
+            .expect("within budget");
+        state
+            .navigate(
+                types::NavigationKind::Redirect,
+                "/b".into(),
+                true,
+                r#"{"info":"hi"}"#.into(),
+            )
+            .expect("within budget");
+        state
+            .navigate(
+                types::NavigationKind::Navigate,
+                "x".repeat(MAX_NAVIGATION_TARGET + 1),
+                false,
+                "{}".into(),
+            )
+            .expect("within budget");
         assert_eq!(
             state.take_navigation(),
             Some(Navigation {
@@ -154,12 +188,14 @@ mod tests {
         );
         assert_eq!(state.take_navigation(), None);
         // A flash that is not an object travels as an empty one.
-        state.navigate(
-            types::NavigationKind::Patch,
-            "/c".into(),
-            false,
-            "[1]".into(),
-        );
+        state
+            .navigate(
+                types::NavigationKind::Patch,
+                "/c".into(),
+                false,
+                "[1]".into(),
+            )
+            .expect("within budget");
         assert_eq!(state.take_navigation().map(|n| n.flash), Some(json!({})));
     }
 }

@@ -4,19 +4,35 @@
 use std::sync::Arc;
 
 use crate::bindings::livewasm::view::{log, types};
+use crate::capabilities::budget::Budget;
 
 /// Longest log line kept from a guest, in bytes (longer ones are cut and end with `…`).
 pub const MAX_LOG_LINE: usize = 4096;
+/// Log lines one callback may write to the host's logs; later ones are dropped (and still
+/// count against the callback's command budget).
+pub const MAX_LOG_LINES_PER_CALLBACK: usize = 100;
 
 /// What `log` needs: the app's name for the log lines.
 pub(crate) struct LogState {
     app: Arc<str>,
+    budget: Budget,
+    /// Lines written in this callback.
+    lines: usize,
 }
 
 impl LogState {
-    /// Log lines tagged with `app`.
-    pub(crate) fn new(app: Arc<str>) -> LogState {
-        LogState { app }
+    /// Log lines tagged with `app`; calls charge `budget`.
+    pub(crate) fn new(app: Arc<str>, budget: Budget) -> LogState {
+        LogState {
+            app,
+            budget,
+            lines: 0,
+        }
+    }
+
+    /// A new callback starts: its lines are counted from zero.
+    pub(crate) fn new_callback(&mut self) {
+        self.lines = 0;
     }
 }
 
@@ -34,7 +50,15 @@ fn clip(mut message: String) -> String {
 }
 
 impl log::Host for LogState {
-    fn log(&mut self, level: types::Level, message: String) {
+    fn log(&mut self, level: types::Level, message: String) -> wasmtime::Result<()> {
+        self.budget.command("log.log", message.len())?;
+        self.lines += 1;
+        if self.lines > MAX_LOG_LINES_PER_CALLBACK {
+            if self.lines == MAX_LOG_LINES_PER_CALLBACK + 1 {
+                tracing::warn!(target: "livewasm::guest", app = %self.app, "more than {MAX_LOG_LINES_PER_CALLBACK} log lines in one callback: the rest are dropped");
+            }
+            return Ok(());
+        }
         let message = clip(message);
         let app = &*self.app;
         match level {
@@ -44,6 +68,7 @@ impl log::Host for LogState {
             types::Level::Warn => tracing::warn!(target: "livewasm::guest", app, "{message}"),
             types::Level::Error => tracing::error!(target: "livewasm::guest", app, "{message}"),
         }
+        Ok(())
     }
 }
 
@@ -60,7 +85,15 @@ mod tests {
         assert!(cut.len() <= MAX_LOG_LINE + '…'.len_utf8());
         assert!(cut.ends_with('…'));
         // Logging never fails, whatever the level.
-        let mut state = LogState::new(Arc::from("test"));
-        state.log(types::Level::Error, "x".repeat(MAX_LOG_LINE * 2));
+        let mut state = LogState::new(Arc::from("test"), Budget::default());
+        state
+            .log(types::Level::Error, "x".repeat(MAX_LOG_LINE * 2))
+            .expect("within budget");
+        // Past the lines of a callback: dropped, not an error.
+        for _ in 0..MAX_LOG_LINES_PER_CALLBACK {
+            state.log(types::Level::Info, "x".into()).expect("dropped");
+        }
+        state.new_callback();
+        assert_eq!(state.lines, 0);
     }
 }

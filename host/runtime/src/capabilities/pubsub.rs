@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::bindings::livewasm::view::pubsub;
+use crate::capabilities::budget::Budget;
 
 /// Topics one view may be subscribed to at once.
 pub const MAX_TOPICS: usize = 32;
@@ -35,8 +36,9 @@ pub enum PubSubCommand {
 }
 
 /// One view's subscriptions, this callback's broadcast count, and the commands not yet taken.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct PubSubState {
+    budget: Budget,
     topics: HashSet<String>,
     broadcasts: usize,
     commands: Vec<PubSubCommand>,
@@ -51,6 +53,31 @@ impl PubSubState {
     /// The commands recorded since the last call, in order.
     pub(crate) fn take_commands(&mut self) -> Vec<PubSubCommand> {
         std::mem::take(&mut self.commands)
+    }
+
+    /// Calls charge `budget`.
+    pub(crate) fn new(budget: Budget) -> PubSubState {
+        PubSubState {
+            budget,
+            topics: HashSet::new(),
+            broadcasts: 0,
+            commands: Vec::new(),
+        }
+    }
+
+    fn subscribe_checked(&mut self, topic: String) -> Result<(), String> {
+        check_topic(&topic)?;
+        if self.topics.contains(&topic) {
+            return Ok(());
+        }
+        if self.topics.len() >= MAX_TOPICS {
+            return Err(format!(
+                "too many topics: a view may subscribe to at most {MAX_TOPICS}"
+            ));
+        }
+        self.topics.insert(topic.clone());
+        self.commands.push(PubSubCommand::Subscribe(topic));
+        Ok(())
     }
 
     fn broadcast_checked(
@@ -97,35 +124,38 @@ fn check_topic(topic: &str) -> Result<(), String> {
 }
 
 impl pubsub::Host for PubSubState {
-    fn subscribe(&mut self, topic: String) -> Result<(), String> {
-        check_topic(&topic)?;
-        if self.topics.contains(&topic) {
-            return Ok(());
-        }
-        if self.topics.len() >= MAX_TOPICS {
-            return Err(format!(
-                "too many topics: a view may subscribe to at most {MAX_TOPICS}"
-            ));
-        }
-        self.topics.insert(topic.clone());
-        self.commands.push(PubSubCommand::Subscribe(topic));
-        Ok(())
+    fn subscribe(&mut self, topic: String) -> wasmtime::Result<Result<(), String>> {
+        self.budget.command("pubsub.subscribe", topic.len())?;
+        Ok(self.subscribe_checked(topic))
     }
 
-    fn unsubscribe(&mut self, topic: String) -> bool {
+    fn unsubscribe(&mut self, topic: String) -> wasmtime::Result<bool> {
+        self.budget.command("pubsub.unsubscribe", topic.len())?;
         let known = self.topics.remove(&topic);
         if known {
             self.commands.push(PubSubCommand::Unsubscribe(topic));
         }
-        known
+        Ok(known)
     }
 
-    fn broadcast(&mut self, topic: String, message: String) -> Result<(), String> {
-        self.broadcast_checked(topic, message, true)
+    fn broadcast(
+        &mut self,
+        topic: String,
+        message: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        self.budget
+            .command("pubsub.broadcast", topic.len() + message.len())?;
+        Ok(self.broadcast_checked(topic, message, true))
     }
 
-    fn broadcast_from(&mut self, topic: String, message: String) -> Result<(), String> {
-        self.broadcast_checked(topic, message, false)
+    fn broadcast_from(
+        &mut self,
+        topic: String,
+        message: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        self.budget
+            .command("pubsub.broadcast-from", topic.len() + message.len())?;
+        Ok(self.broadcast_checked(topic, message, false))
     }
 }
 
@@ -136,34 +166,53 @@ mod tests {
 
     #[test]
     fn topics_per_view_are_capped_with_a_clear_error() {
-        let mut state = PubSubState::default();
+        let mut state = PubSubState::new(Budget::default());
         for n in 0..MAX_TOPICS {
-            state.subscribe(format!("t{n}")).expect("within the cap");
+            state
+                .subscribe(format!("t{n}"))
+                .expect("budget")
+                .expect("within the cap");
         }
         // Subscribing again to a known topic is not a new one.
-        state.subscribe("t0".into()).expect("already subscribed");
+        state
+            .subscribe("t0".into())
+            .expect("budget")
+            .expect("already subscribed");
         let error = state
             .subscribe("one-more".into())
+            .expect("budget")
             .expect_err("over the cap");
         assert!(error.contains("at most 32"), "{error}");
-        assert!(state.unsubscribe("t0".into()));
-        assert!(!state.unsubscribe("t0".into()));
-        state.subscribe("one-more".into()).expect("room again");
+        assert!(state.unsubscribe("t0".into()).expect("budget"));
+        assert!(!state.unsubscribe("t0".into()).expect("budget"));
+        state
+            .subscribe("one-more".into())
+            .expect("budget")
+            .expect("room again");
         let long = "x".repeat(MAX_TOPIC_BYTES + 1);
-        assert!(state.subscribe(long).is_err());
-        assert!(state.subscribe(String::new()).is_err());
+        assert!(state.subscribe(long).expect("budget").is_err());
+        assert!(state.subscribe(String::new()).expect("budget").is_err());
         assert_eq!(state.take_commands().len(), MAX_TOPICS + 2);
     }
 
     #[test]
     fn broadcasts_are_checked_for_size_json_and_count() {
-        let mut state = PubSubState::default();
+        let mut state = PubSubState::new(Budget::default());
         let big = format!("\"{}\"", "a".repeat(MAX_BROADCAST_BYTES));
-        let error = state.broadcast("t".into(), big).expect_err("too large");
+        let error = state
+            .broadcast("t".into(), big)
+            .expect("budget")
+            .expect_err("too large");
         assert!(error.contains("exceeds the limit"), "{error}");
-        assert!(state.broadcast("t".into(), "{not json".into()).is_err());
+        assert!(
+            state
+                .broadcast("t".into(), "{not json".into())
+                .expect("budget")
+                .is_err()
+        );
         state
             .broadcast_from("t".into(), r#"{"n":1}"#.into())
+            .expect("budget")
             .expect("fits");
         assert_eq!(
             state.take_commands(),
@@ -176,12 +225,19 @@ mod tests {
         for _ in 1..MAX_BROADCASTS {
             state
                 .broadcast("t".into(), "1".into())
+                .expect("budget")
                 .expect("within budget");
         }
-        assert!(state.broadcast("t".into(), "1".into()).is_err());
+        assert!(
+            state
+                .broadcast("t".into(), "1".into())
+                .expect("budget")
+                .is_err()
+        );
         state.new_callback();
         state
             .broadcast("t".into(), "1".into())
+            .expect("budget")
             .expect("a new callback, a new budget");
     }
 }

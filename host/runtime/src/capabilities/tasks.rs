@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::bindings::livewasm::view::tasks;
+use crate::capabilities::budget::Budget;
 
 /// Tasks one view may have running at once.
 pub const MAX_TASKS: usize = 16;
@@ -34,13 +35,23 @@ pub enum TaskCommand {
 }
 
 /// The names of one view's running tasks, and the commands not yet taken.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct TasksState {
+    budget: Budget,
     running: HashSet<String>,
     commands: Vec<TaskCommand>,
 }
 
 impl TasksState {
+    /// No tasks yet; calls charge `budget`.
+    pub(crate) fn new(budget: Budget) -> TasksState {
+        TasksState {
+            budget,
+            running: HashSet::new(),
+            commands: Vec::new(),
+        }
+    }
+
     /// The task under `name` finished (its result is being delivered).
     pub(crate) fn done(&mut self, name: &str) {
         self.running.remove(name);
@@ -53,7 +64,29 @@ impl TasksState {
 }
 
 impl tasks::Host for TasksState {
-    fn start(&mut self, name: String, task: String, args: String) -> Result<(), String> {
+    fn start(
+        &mut self,
+        name: String,
+        task: String,
+        args: String,
+    ) -> wasmtime::Result<Result<(), String>> {
+        self.budget
+            .command("tasks.start", name.len() + task.len() + args.len())?;
+        Ok(self.start_checked(name, task, args))
+    }
+
+    fn cancel(&mut self, name: String) -> wasmtime::Result<bool> {
+        self.budget.command("tasks.cancel", name.len())?;
+        let known = self.running.remove(&name);
+        if known {
+            self.commands.push(TaskCommand::Cancel { name });
+        }
+        Ok(known)
+    }
+}
+
+impl TasksState {
+    fn start_checked(&mut self, name: String, task: String, args: String) -> Result<(), String> {
         if name.is_empty() || name.len() > MAX_TASK_NAME_BYTES {
             return Err(format!(
                 "a task name must have 1 to {MAX_TASK_NAME_BYTES} bytes"
@@ -79,14 +112,6 @@ impl tasks::Host for TasksState {
         self.commands.push(TaskCommand::Start { name, task, args });
         Ok(())
     }
-
-    fn cancel(&mut self, name: String) -> bool {
-        let known = self.running.remove(&name);
-        if known {
-            self.commands.push(TaskCommand::Cancel { name });
-        }
-        known
-    }
 }
 
 #[cfg(test)]
@@ -96,26 +121,34 @@ mod tests {
 
     #[test]
     fn tasks_are_capped_and_cancel_knows_only_running_ones() {
-        let mut state = TasksState::default();
+        let mut state = TasksState::new(Budget::default());
         for n in 0..MAX_TASKS {
             state
                 .start(format!("job{n}"), "task".into(), "null".into())
+                .expect("budget")
                 .expect("within the cap");
         }
         // Restarting a running name does not count twice.
         state
             .start("job0".into(), "task".into(), "1".into())
+            .expect("budget")
             .expect("restart");
         let error = state
             .start("extra".into(), "task".into(), "null".into())
+            .expect("budget")
             .expect_err("over the cap");
         assert!(error.contains("at most 16"), "{error}");
-        assert!(state.cancel("job1".into()));
-        assert!(!state.cancel("job1".into()));
+        assert!(state.cancel("job1".into()).expect("budget"));
+        assert!(!state.cancel("job1".into()).expect("budget"));
         state.done("job2");
-        assert!(!state.cancel("job2".into()));
+        assert!(!state.cancel("job2".into()).expect("budget"));
         let args = format!("\"{}\"", "a".repeat(MAX_TASK_ARGS_BYTES));
-        assert!(state.start("big".into(), "task".into(), args).is_err());
+        assert!(
+            state
+                .start("big".into(), "task".into(), args)
+                .expect("budget")
+                .is_err()
+        );
         assert_eq!(state.take_commands().len(), MAX_TASKS + 2);
     }
 }

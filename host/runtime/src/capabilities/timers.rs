@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::bindings::livewasm::view::timers;
+use crate::capabilities::budget::Budget;
 
 /// Live timers per instance.
 pub const MAX_TIMERS: usize = 64;
@@ -40,16 +41,18 @@ pub enum TimerCommand {
 /// The timers of one instance: which are live, and the commands not yet taken.
 pub(crate) struct TimersState {
     app: Arc<str>,
+    budget: Budget,
     live: HashSet<u64>,
     next: u64,
     commands: Vec<TimerCommand>,
 }
 
 impl TimersState {
-    /// No timers yet; refusals are logged under `app`.
-    pub(crate) fn new(app: Arc<str>) -> TimersState {
+    /// No timers yet; refusals are logged under `app`; calls charge `budget`.
+    pub(crate) fn new(app: Arc<str>, budget: Budget) -> TimersState {
         TimersState {
             app,
+            budget,
             live: HashSet::new(),
             next: 0,
             commands: Vec::new(),
@@ -68,22 +71,28 @@ impl TimersState {
 
     /// Schedules a timer; a refused one still gets an id (the guest's API cannot fail), and a
     /// log line says why.
-    fn schedule(&mut self, ms: u32, message: String, repeat: bool) -> u64 {
+    fn schedule(&mut self, ms: u32, message: String, repeat: bool) -> wasmtime::Result<u64> {
+        let what = if repeat {
+            "timers.send-interval"
+        } else {
+            "timers.send-after"
+        };
+        self.budget.command(what, message.len())?;
         self.next += 1;
         let id = self.next;
         if self.live.len() >= MAX_TIMERS {
             tracing::warn!(target: "livewasm::guest", app = %self.app, "timer refused: {MAX_TIMERS} timers already live");
-            return id;
+            return Ok(id);
         }
         if message.len() > MAX_TIMER_MESSAGE {
             tracing::warn!(target: "livewasm::guest", app = %self.app, "timer refused: message of {} bytes", message.len());
-            return id;
+            return Ok(id);
         }
         let message = match serde_json::from_str(&message) {
             Ok(message) => message,
             Err(e) => {
                 tracing::warn!(target: "livewasm::guest", app = %self.app, "timer refused: message is not JSON: {e}");
-                return id;
+                return Ok(id);
             }
         };
         let period = Duration::from_millis(u64::from(ms)).max(MIN_INTERVAL);
@@ -94,25 +103,26 @@ impl TimersState {
             every: repeat.then_some(period),
             message,
         });
-        id
+        Ok(id)
     }
 }
 
 impl timers::Host for TimersState {
-    fn send_after(&mut self, ms: u32, message: String) -> u64 {
+    fn send_after(&mut self, ms: u32, message: String) -> wasmtime::Result<u64> {
         self.schedule(ms, message, false)
     }
 
-    fn send_interval(&mut self, ms: u32, message: String) -> u64 {
+    fn send_interval(&mut self, ms: u32, message: String) -> wasmtime::Result<u64> {
         self.schedule(ms, message, true)
     }
 
-    fn cancel(&mut self, id: u64) -> bool {
+    fn cancel(&mut self, id: u64) -> wasmtime::Result<bool> {
+        self.budget.command("timers.cancel", 0)?;
         let known = self.live.remove(&id);
         if known {
             self.commands.push(TimerCommand::Cancel { id });
         }
-        known
+        Ok(known)
     }
 }
 
@@ -123,9 +133,11 @@ mod tests {
 
     #[test]
     fn timers_are_scheduled_bounded_and_cancelled() {
-        let mut state = TimersState::new(Arc::from("test"));
-        let once = state.send_after(0, r#"{"tick":1}"#.into());
-        let every = state.send_interval(50, "2".into());
+        let mut state = TimersState::new(Arc::from("test"), Budget::default());
+        let once = state
+            .send_after(0, r#"{"tick":1}"#.into())
+            .expect("within budget");
+        let every = state.send_interval(50, "2".into()).expect("within budget");
         assert_eq!(
             state.take_commands(),
             vec![
@@ -144,19 +156,40 @@ mod tests {
             ]
         );
         // Not JSON, too large: refused, nothing recorded.
-        state.send_after(10, "{".into());
-        state.send_after(10, format!("\"{}\"", "a".repeat(MAX_TIMER_MESSAGE)));
+        state.send_after(10, "{".into()).expect("within budget");
+        state
+            .send_after(10, format!("\"{}\"", "a".repeat(MAX_TIMER_MESSAGE)))
+            .expect("within budget");
         assert!(state.take_commands().is_empty());
         state.fired(once);
-        assert!(!state.cancel(once));
-        assert!(state.cancel(every));
+        assert!(!state.cancel(once).expect("within budget"));
+        assert!(state.cancel(every).expect("within budget"));
         assert_eq!(
             state.take_commands(),
             vec![TimerCommand::Cancel { id: every }]
         );
         for _ in 0..MAX_TIMERS + 3 {
-            state.send_interval(10, "0".into());
+            state.send_interval(10, "0".into()).expect("within budget");
         }
         assert_eq!(state.take_commands().len(), MAX_TIMERS);
+    }
+
+    #[test]
+    fn schedule_and_cancel_churn_stops_at_the_callback_budget() {
+        use crate::capabilities::budget::MAX_COMMANDS_PER_CALLBACK;
+        let mut state = TimersState::new(Arc::from("test"), Budget::default());
+        let mut refused = None;
+        for _ in 0..MAX_COMMANDS_PER_CALLBACK {
+            let churn = state
+                .send_interval(10, "0".into())
+                .and_then(|id| state.cancel(id));
+            if let Err(error) = churn {
+                refused = Some(error.to_string());
+                break;
+            }
+        }
+        let refused = refused.expect("the budget stops the churn");
+        assert!(refused.contains("import budget exceeded"), "{refused}");
+        assert_eq!(state.take_commands().len(), MAX_COMMANDS_PER_CALLBACK);
     }
 }

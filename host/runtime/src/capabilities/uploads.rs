@@ -4,11 +4,12 @@
 use std::sync::Arc;
 
 use crate::bindings::livewasm::view::uploads;
+use crate::capabilities::budget::Budget;
 
 /// Most bytes one `uploads.read` call returns.
 pub const MAX_UPLOAD_READ: usize = 1 << 20;
-/// Most entries one callback may release.
-pub const MAX_RELEASES: usize = 1024;
+/// Most releases kept until the server takes them.
+pub const MAX_RELEASES: usize = 256;
 /// Longest upload or entry ref accepted from a guest, in bytes.
 pub const MAX_REF: usize = 256;
 
@@ -28,15 +29,17 @@ pub trait UploadSource: Send + Sync {
 /// since they were last taken.
 pub(crate) struct UploadsState {
     app: Arc<str>,
+    budget: Budget,
     source: Option<Arc<dyn UploadSource>>,
     released: Vec<(String, String)>,
 }
 
 impl UploadsState {
-    /// No uploads yet; drops are logged under `app`.
-    pub(crate) fn new(app: Arc<str>) -> UploadsState {
+    /// No uploads yet; drops are logged under `app`; calls charge `budget`.
+    pub(crate) fn new(app: Arc<str>, budget: Budget) -> UploadsState {
         UploadsState {
             app,
+            budget,
             source: None,
             released: Vec::new(),
         }
@@ -60,25 +63,34 @@ impl uploads::Host for UploadsState {
         entry_ref: String,
         offset: u64,
         max: u32,
-    ) -> Result<Vec<u8>, String> {
+    ) -> wasmtime::Result<Result<Vec<u8>, String>> {
+        self.budget
+            .call("uploads.read", upload_ref.len() + entry_ref.len())?;
         let Some(source) = &self.source else {
-            return Err("this view has no uploads".into());
+            return Ok(Err("this view has no uploads".into()));
         };
         let max = usize::try_from(max)
             .unwrap_or(MAX_UPLOAD_READ)
             .min(MAX_UPLOAD_READ);
-        source.read(&upload_ref, &entry_ref, offset, max)
+        let read = source.read(&upload_ref, &entry_ref, offset, max);
+        if let Ok(bytes) = &read {
+            self.budget.produced(bytes.len());
+        }
+        Ok(read)
     }
 
-    fn release(&mut self, upload_ref: String, entry_ref: String) {
+    fn release(&mut self, upload_ref: String, entry_ref: String) -> wasmtime::Result<()> {
+        self.budget
+            .command("uploads.release", upload_ref.len() + entry_ref.len())?;
         if upload_ref.len() > MAX_REF
             || entry_ref.len() > MAX_REF
             || self.released.len() >= MAX_RELEASES
         {
             tracing::warn!(target: "livewasm::guest", app = %self.app, "upload release dropped: ref too long or too many releases");
-            return;
+            return Ok(());
         }
         self.released.push((upload_ref, entry_ref));
+        Ok(())
     }
 }
 
@@ -101,18 +113,26 @@ mod tests {
 
     #[test]
     fn reads_are_capped_and_releases_bounded() {
-        let mut state = UploadsState::new(Arc::from("test"));
-        assert!(state.read("u".into(), "e".into(), 0, 10).is_err());
+        let mut state = UploadsState::new(Arc::from("test"), Budget::default());
+        assert!(
+            state
+                .read("u".into(), "e".into(), 0, 10)
+                .expect("budget")
+                .is_err()
+        );
         state.set_source(Arc::new(Counting(3 << 20)));
         let bytes = state
             .read("u".into(), "e".into(), 0, u32::MAX)
+            .expect("budget")
             .expect("read");
         assert_eq!(bytes.len(), MAX_UPLOAD_READ);
-        state.release("u".into(), "e".into());
-        state.release("x".repeat(MAX_REF + 1), "e".into());
+        state.release("u".into(), "e".into()).expect("budget");
+        state
+            .release("x".repeat(MAX_REF + 1), "e".into())
+            .expect("budget");
         assert_eq!(state.take_released(), vec![("u".into(), "e".into())]);
         for n in 0..MAX_RELEASES + 5 {
-            state.release("u".into(), n.to_string());
+            state.release("u".into(), n.to_string()).expect("budget");
         }
         assert_eq!(state.take_released().len(), MAX_RELEASES);
     }
