@@ -59,6 +59,23 @@ const WIRE: &[Wire] = &[
     },
 ];
 
+/// Every benchmark host takes these: the load generator is one client address opening
+/// thousands of sockets and joins, which the per-address limits (`--max-sockets-per-ip`,
+/// `--max-joins-per-ip-per-sec`) exist to refuse.
+const LOAD_FROM_ONE_ADDRESS: [&str; 4] = [
+    "--max-sockets-per-ip",
+    "0",
+    "--max-joins-per-ip-per-sec",
+    "0",
+];
+
+/// `--max-instances n` and [`LOAD_FROM_ONE_ADDRESS`].
+fn bench_args(instances: &str) -> Vec<&str> {
+    let mut args = vec!["--max-instances", instances];
+    args.extend(LOAD_FROM_ONE_ADDRESS);
+    args
+}
+
 /// Guests that are not examples but that the benchmarks serve.
 const BENCH_FIXTURES: &[&str] = &["rows", "hostile"];
 
@@ -127,7 +144,7 @@ pub fn run(smoke: bool) -> Result<()> {
         .collect();
     let mut results = serde_json::Map::new();
 
-    let server = Server::start(&host, "127.0.0.1:0", &apps, &["--max-instances", "2000"])?;
+    let server = Server::start(&host, "127.0.0.1:0", &apps, &bench_args("2000"))?;
     let mount = step("mount latency", || {
         loadgen(
             &generator,
@@ -175,7 +192,7 @@ pub fn run(smoke: bool) -> Result<()> {
         .filter(|p| p.ends_with("thermostat.wasm") || p.ends_with("hostile.wasm"))
         .cloned()
         .collect();
-    let server = Server::start(&host, "127.0.0.1:0", &attacked, &["--max-instances", "200"])?;
+    let server = Server::start(&host, "127.0.0.1:0", &attacked, &bench_args("200"))?;
     let isolation = step(
         "tenant isolation (4 sockets looping in another app)",
         || {
@@ -204,12 +221,7 @@ pub fn run(smoke: bool) -> Result<()> {
             "/thermostat?house=1&tick=off"
         };
         let slots = (sockets + 100).to_string();
-        let server = Server::start(
-            &host,
-            "127.0.0.1:0",
-            &thermostat,
-            &["--max-instances", &slots],
-        )?;
+        let server = Server::start(&host, "127.0.0.1:0", &thermostat, &bench_args(&slots))?;
         let report = step(
             &format!(
                 "density: {sockets} sockets, tick {}",
