@@ -9,6 +9,9 @@
 //! (plus `true` when resetting), its statics only the first time and, as entries, only the items
 //! inserted now; the kept tree forgets them at the next render, as the client does.
 
+use crate::keys::rendered::{
+    COMPONENTS, EVENTS, KEYED, KEYED_COUNT, KEYED_MOVES, REPLY, STATICS, STREAM, TEMPLATES, TITLE,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
@@ -109,7 +112,7 @@ impl Diff {
 
     /// Sets the page title (`t`).
     pub fn set_title(&mut self, title: &str) {
-        self.map.insert("t".into(), Value::String(title.into()));
+        self.map.insert(TITLE.into(), Value::String(title.into()));
     }
 
     /// Appends push events (`e`), in order.
@@ -119,7 +122,7 @@ impl Diff {
         }
         let list = self
             .map
-            .entry("e")
+            .entry(EVENTS)
             .or_insert_with(|| Value::Array(Vec::new()));
         if let Value::Array(list) = list {
             list.extend(
@@ -132,7 +135,7 @@ impl Diff {
 
     /// Sets the reply to the push that caused this diff (top-level `r`).
     pub fn set_reply(&mut self, reply: Value) {
-        self.map.insert("r".into(), reply);
+        self.map.insert(REPLY.into(), reply);
     }
 }
 
@@ -191,7 +194,7 @@ pub fn apply_tree(
     };
     if !builder.templates.table.is_empty() {
         map.insert(
-            "p".into(),
+            TEMPLATES.into(),
             std::mem::take(&mut builder.templates).into_value(),
         );
     }
@@ -225,11 +228,11 @@ pub fn apply_tree(
             let Some(Value::Object(mut full)) = diff else {
                 return Err(DiffError::Empty);
             };
-            full.insert("r".into(), Value::from(1));
+            full.insert(REPLY.into(), Value::from(1));
             if let Some(&base) = sent.get(&template) {
-                full.insert("s".into(), Value::from(i64::from(base)));
+                full.insert(STATICS.into(), Value::from(i64::from(base)));
             } else if let Some(&base) = held.get(&template) {
-                full.insert("s".into(), Value::from(-i64::from(base)));
+                full.insert(STATICS.into(), Value::from(-i64::from(base)));
             } else {
                 sent.insert(template, cid);
             }
@@ -243,7 +246,7 @@ pub fn apply_tree(
     let tree = Tree { root, components };
     check_components(&tree)?;
     if !c.is_empty() {
-        map.insert("c".into(), Value::Object(c));
+        map.insert(COMPONENTS.into(), Value::Object(c));
     }
     let mut diff = Diff { map };
     if let Some(title) = title {
@@ -325,7 +328,7 @@ pub fn full(node: &Node) -> Value {
     let mut templates = Templates::default();
     let mut map = full_node(node, &mut templates, true);
     if !templates.table.is_empty() {
-        map.insert("p".into(), templates.into_value());
+        map.insert(TEMPLATES.into(), templates.into_value());
     }
     Value::Object(map)
 }
@@ -342,10 +345,10 @@ pub fn full_tree(tree: &Tree) -> Value {
     for (cid, node) in &tree.components {
         let mut templates = Templates::default();
         let mut map = full_node(node, &mut templates, false);
-        map.insert("r".into(), Value::from(1));
+        map.insert(REPLY.into(), Value::from(1));
         match first.get(&node.statics.id) {
             Some(&base) => {
-                map.insert("s".into(), Value::from(i64::from(base)));
+                map.insert(STATICS.into(), Value::from(i64::from(base)));
             }
             None => {
                 first.insert(node.statics.id, *cid);
@@ -354,7 +357,7 @@ pub fn full_tree(tree: &Tree) -> Value {
         c.insert(cid.to_string(), Value::Object(map));
     }
     if let Value::Object(map) = &mut value {
-        map.insert("c".into(), Value::Object(c));
+        map.insert(COMPONENTS.into(), Value::Object(c));
     }
     value
 }
@@ -438,7 +441,10 @@ impl Builder<'_> {
         let mut dynamics = Vec::with_capacity(update.dynamics.len());
         let mut map = Map::new();
         if full {
-            map.insert("s".into(), self.templates.reference(&statics, self.share));
+            map.insert(
+                STATICS.into(),
+                self.templates.reference(&statics, self.share),
+            );
         }
         for (i, slot) in update.dynamics.into_iter().enumerate() {
             let before = prev_slots.as_mut().and_then(Iterator::next);
@@ -564,16 +570,16 @@ impl Builder<'_> {
         if held && list.entries.is_empty() && ops.is_empty() {
             return Ok((list, None));
         }
-        k.insert("kc".into(), Value::from(list.entries.len()));
+        k.insert(KEYED_COUNT.into(), Value::from(list.entries.len()));
         let mut map = Map::new();
         if !held {
             map.insert(
-                "s".into(),
+                STATICS.into(),
                 self.templates.reference(&list.statics, self.share),
             );
         }
-        map.insert("k".into(), Value::Object(k));
-        map.insert("stream".into(), ops.to_json());
+        map.insert(KEYED.into(), Value::Object(k));
+        map.insert(STREAM.into(), ops.to_json());
         Ok((list, Some(Value::Object(map))))
     }
 
@@ -597,13 +603,13 @@ impl Builder<'_> {
         if list.entries.is_empty() {
             return Ok((list, Some(Value::String(String::new()))));
         }
-        k.insert("kc".into(), Value::from(list.entries.len()));
+        k.insert(KEYED_COUNT.into(), Value::from(list.entries.len()));
         let mut map = Map::new();
         map.insert(
-            "s".into(),
+            STATICS.into(),
             self.templates.reference(&list.statics, self.share),
         );
-        map.insert("k".into(), Value::Object(k));
+        map.insert(KEYED.into(), Value::Object(k));
         Ok((list, Some(Value::Object(map))))
     }
 
@@ -667,12 +673,12 @@ impl Builder<'_> {
         if k.is_empty() && list.entries.len() == old_count {
             return Ok((list, None));
         }
-        k.insert("kc".into(), Value::from(list.entries.len()));
+        k.insert(KEYED_COUNT.into(), Value::from(list.entries.len()));
         if moved {
-            k.insert("km".into(), Value::Bool(true));
+            k.insert(KEYED_MOVES.into(), Value::Bool(true));
         }
         let mut map = Map::new();
-        map.insert("k".into(), Value::Object(k));
+        map.insert(KEYED.into(), Value::Object(k));
         Ok((list, Some(Value::Object(map))))
     }
 
@@ -706,7 +712,7 @@ impl Builder<'_> {
 
 fn full_node(node: &Node, templates: &mut Templates, share: bool) -> Map<String, Value> {
     let mut map = Map::new();
-    map.insert("s".into(), templates.reference(&node.statics, share));
+    map.insert(STATICS.into(), templates.reference(&node.statics, share));
     for (i, dynamic) in node.dynamics.iter().enumerate() {
         map.insert(i.to_string(), full_dynamic(dynamic, templates, share));
     }
@@ -732,10 +738,10 @@ fn full_dynamic(dynamic: &Dynamic, templates: &mut Templates, share: bool) -> Va
                     .collect();
                 k.insert(i.to_string(), Value::Object(entry_map));
             }
-            k.insert("kc".into(), Value::from(list.entries.len()));
+            k.insert(KEYED_COUNT.into(), Value::from(list.entries.len()));
             let mut map = Map::new();
-            map.insert("s".into(), templates.reference(&list.statics, share));
-            map.insert("k".into(), Value::Object(k));
+            map.insert(STATICS.into(), templates.reference(&list.statics, share));
+            map.insert(KEYED.into(), Value::Object(k));
             if let Some(stream_ref) = &list.stream {
                 // The items of the latest render, without their insert options (a join always
                 // comes with a fresh mount, which inserts its items again).
@@ -743,7 +749,7 @@ fn full_dynamic(dynamic: &Dynamic, templates: &mut Templates, share: bool) -> Va
                     stream_ref: stream_ref.to_string(),
                     ..StreamOps::default()
                 };
-                map.insert("stream".into(), ops.to_json());
+                map.insert(STREAM.into(), ops.to_json());
             }
             Value::Object(map)
         }

@@ -153,7 +153,7 @@ impl Frame {
             join_ref: self.join_ref.clone(),
             msg_ref: self.msg_ref.clone(),
             topic: self.topic.clone(),
-            event: "phx_reply".into(),
+            event: crate::keys::events::REPLY.into(),
             payload: json!({"status": status, "response": response}),
         }
     }

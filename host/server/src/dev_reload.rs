@@ -260,7 +260,7 @@ mod tests {
             join_ref: Some("4".into()),
             msg_ref: Some("4".into()),
             topic: TOPIC.into(),
-            event: "phx_join".into(),
+            event: livewasm_protocol::keys::events::JOIN.into(),
             payload: json!({"token": token}),
         }
     }

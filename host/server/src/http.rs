@@ -219,7 +219,7 @@ pub(crate) async fn dead_render(
         let diff = instance.render().map_err(describe)?;
         let title = diff
             .as_map()
-            .get("t")
+            .get(livewasm_protocol::keys::rendered::TITLE)
             .and_then(Value::as_str)
             .map(str::to_string);
         Ok(Dead::Page(instance.html().unwrap_or_default(), title))

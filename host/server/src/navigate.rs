@@ -1,6 +1,7 @@
 //! Navigation asked for by a view (`push_patch`, `push_navigate`, `redirect`): checking the
 //! target and shaping what the client is sent.
 
+use livewasm_protocol::keys::events;
 use livewasm_runtime::{Navigation, NavigationKind};
 use serde_json::{Map, Value, json};
 
@@ -36,9 +37,9 @@ impl Outcome {
     /// The event name (push) and the key of a reply carrying it.
     pub(crate) fn event(&self) -> &'static str {
         match self {
-            Outcome::Patch { .. } => "live_patch",
-            Outcome::LiveRedirect { .. } => "live_redirect",
-            Outcome::Redirect { .. } => "redirect",
+            Outcome::Patch { .. } => events::LIVE_PATCH,
+            Outcome::LiveRedirect { .. } => events::LIVE_REDIRECT,
+            Outcome::Redirect { .. } => events::REDIRECT,
         }
     }
 

@@ -30,7 +30,7 @@ fn binary_reply(push: &binary::BinaryPush<'_>, status: &str, response: Value) ->
         join_ref: Some(push.join_ref.clone()),
         msg_ref: Some(push.msg_ref.clone()),
         topic: push.topic.clone(),
-        event: "phx_reply".into(),
+        event: livewasm_protocol::keys::events::REPLY.into(),
         payload: json!({"status": status, "response": response}),
     }
 }
@@ -84,7 +84,7 @@ impl Connection {
                 out.push(Frame::push(
                     None,
                     "phoenix",
-                    "phx_error",
+                    livewasm_protocol::keys::events::ERROR,
                     json!({"reason": error.to_string()}),
                 ));
                 return out;
