@@ -13,8 +13,8 @@ use livewasm_runtime::HttpRequest;
 use serde_json::{Map, Value};
 
 use crate::form::decode_form;
+use crate::guest_calls::{GuestRunError, tenant_slot};
 use crate::host::Host;
-use crate::http::{GuestRunError, tenant_slot};
 use crate::navigate;
 use crate::origin::CurrentSite;
 use crate::page::error_page;

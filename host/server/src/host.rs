@@ -41,7 +41,7 @@ pub struct Host {
     /// Pub/sub bytes waiting in the sockets' inboxes, and messages dropped.
     inbox_totals: Arc<InboxTotals>,
     /// Frames waiting to be written to the sockets, and the sockets open.
-    outbound: Arc<crate::ws::OutboundTotals>,
+    outbound: Arc<crate::socket_totals::OutboundTotals>,
     /// Sockets and joins per client address.
     peers: Arc<Peers>,
 }
@@ -135,7 +135,7 @@ impl Host {
     }
 
     /// The outbound counters of the sockets.
-    pub(crate) fn outbound_totals(&self) -> &Arc<crate::ws::OutboundTotals> {
+    pub(crate) fn outbound_totals(&self) -> &Arc<crate::socket_totals::OutboundTotals> {
         &self.outbound
     }
 

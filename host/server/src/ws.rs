@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
@@ -30,6 +30,7 @@ use crate::origin::CurrentSite;
 use crate::peers::PeerSocket;
 use crate::session;
 use crate::sites::SiteId;
+use crate::socket_totals::{OpenSocket, OutboundTotals};
 
 /// Close code for "message too big".
 const TOO_BIG: u16 = 1009;
@@ -157,34 +158,6 @@ async fn on_guest<T: Send + 'static>(
     }
 }
 
-/// Frames and bytes waiting in one socket's outbound queue, and the host's total.
-#[derive(Debug, Default)]
-pub(crate) struct OutboundTotals {
-    bytes: AtomicU64,
-    sockets: AtomicUsize,
-}
-
-impl OutboundTotals {
-    /// Bytes of frames waiting to be written, all sockets together.
-    pub(crate) fn pending_bytes(&self) -> u64 {
-        self.bytes.load(Ordering::Relaxed)
-    }
-
-    /// Sockets whose task is running.
-    pub(crate) fn sockets(&self) -> usize {
-        self.sockets.load(Ordering::Relaxed)
-    }
-}
-
-/// One socket counted in [`OutboundTotals::sockets`] while it lives.
-struct OpenSocket(Arc<OutboundTotals>);
-
-impl Drop for OpenSocket {
-    fn drop(&mut self) {
-        self.0.sockets.fetch_sub(1, Ordering::Relaxed);
-    }
-}
-
 /// What the writer task is asked to do.
 enum Outgoing {
     /// Write a frame of `len` bytes (counted in the queue).
@@ -240,7 +213,7 @@ impl Outbound {
         }
         self.queue.frames.fetch_add(1, Ordering::AcqRel);
         self.queue.bytes.fetch_add(len, Ordering::AcqRel);
-        totals.bytes.fetch_add(len as u64, Ordering::Relaxed);
+        totals.queued(len);
         self.tx
             .send(Outgoing::Frame(message, len))
             .map_err(|_| QueueError::WriterGone)
@@ -275,7 +248,7 @@ async fn write_frames(
     let release = |len: usize| {
         queue.frames.fetch_sub(1, Ordering::AcqRel);
         queue.bytes.fetch_sub(len, Ordering::AcqRel);
-        totals.bytes.fetch_sub(len as u64, Ordering::Relaxed);
+        totals.written(len);
     };
     while let Some(outgoing) = rx.recv().await {
         match outgoing {
@@ -330,8 +303,7 @@ async fn run(
 ) {
     let config = host.config();
     let totals = host.outbound_totals().clone();
-    totals.sockets.fetch_add(1, Ordering::Relaxed);
-    let _open = OpenSocket(totals.clone());
+    let _open = OpenSocket::new(totals.clone());
     let (sink, mut stream) = socket.split();
     let (tx, rx) = mpsc::unbounded_channel();
     let queue = Arc::new(Queue::default());
