@@ -4,7 +4,7 @@
 // navigation, and a link into another live session falls back to a full page load.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
-import {launch, openLive, screenshot} from "./browser.mjs"
+import {launch, openLive, screenshot, waitTitle} from "./browser.mjs"
 
 let browser
 before(async () => { browser = await launch() })
@@ -20,14 +20,14 @@ const waitPath = (page, p) => page.waitForFunction((p) => location.pathname === 
 test("articles: patch, create with flash, back/forward, navigate, cross-session load", async () => {
   const {page, errors} = await openLive(browser, "/articles")
   try {
-    assert.equal(await page.title(), "Articles")
+    await waitTitle(page, "Articles")
     await mark(page)
 
     // Patch link: the modal of the `new` action, same view.
     await page.click("#new-article")
     await page.waitForSelector("#article-modal")
     assert.equal(path(page), "/articles/new")
-    assert.equal(await page.title(), "New Article")
+    await waitTitle(page, "New Article")
 
     // Create: flash + push_patch to the new article.
     await page.fill("input[name='article[title]']", "Mine")
@@ -37,7 +37,7 @@ test("articles: patch, create with flash, back/forward, navigate, cross-session 
     assert.equal(await page.textContent("#flash-info"), "Article created!")
     await waitPath(page, "/articles/4")
     assert.equal(await page.textContent("#current-article h2"), "Mine")
-    assert.equal(await page.title(), "Mine")
+    await waitTitle(page, "Mine")
 
     // lv:clear-flash
     await page.click("#flash-info")
@@ -59,7 +59,7 @@ test("articles: patch, create with flash, back/forward, navigate, cross-session 
     await page.click("a[href='/articles/1/show']")
     await page.waitForSelector("#article-show")
     assert.equal(path(page), "/articles/1/show")
-    assert.equal(await page.title(), "Hello, Livewasm")
+    await waitTitle(page, "Hello, Livewasm")
     assert.ok(await marked(page), "live navigation does not reload the page")
     // The show route's container attributes (`class="article-page"`) replaced the page's.
     await page.waitForSelector("div[data-phx-main].article-page.phx-connected")

@@ -4,7 +4,7 @@
 // the session.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
-import {launch, BASE, screenshot} from "./browser.mjs"
+import {launch, BASE, screenshot, waitTitle} from "./browser.mjs"
 
 let browser
 before(async () => { browser = await launch() })
@@ -41,7 +41,7 @@ test("auth: require_user redirects, log in over HTTP, admin check, log out", asy
     await page.click("#settings-link")
     await page.waitForFunction(() => document.querySelector("h1").textContent === "Settings")
     assert.equal(path(page), "/auth/settings")
-    assert.equal(await page.title(), "Settings")
+    await waitTitle(page, "Settings")
     assert.ok(await page.evaluate(() => window.__noReload === true))
 
     // Admin is another live session: full page load, require_admin lets alice in.

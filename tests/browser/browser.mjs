@@ -37,3 +37,10 @@ export async function screenshot(page, name) {
   mkdirSync(dir, {recursive: true})
   await page.screenshot({path: join(dir, `${name}.png`)}).catch(() => {})
 }
+
+// Waits for `document.title` to read `title`. The official client applies a title from a diff
+// in the next animation frame, after the DOM patch, so a test that saw the new DOM must still
+// wait for the title.
+export async function waitTitle(page, title) {
+  await page.waitForFunction((t) => document.title === t, title, {timeout: 10_000})
+}

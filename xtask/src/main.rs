@@ -3,10 +3,12 @@
 //! - `build [guest…]`: compile guest crates to wasm32 and make components of them;
 //! - `dev`: build the examples and serve them on 127.0.0.1:4000, rebuilding on change;
 //! - `test`: install what the tests need, build the guests, run every test suite;
-//! - `bench`: measure the host with the load generator.
+//! - `bench`: measure the host with the load generator;
+//! - `fuzz`: run the cargo-fuzz targets of `fuzz/` (stable toolchain, cargo-fuzz installed).
 
 mod bench;
 mod dev;
+mod fuzz;
 mod guest;
 mod platform;
 mod process;
@@ -49,6 +51,21 @@ enum Task {
         #[arg(long)]
         smoke: bool,
     },
+    /// Run the fuzz targets of `fuzz/` (all by default), each for a bounded time, and print
+    /// the inputs each executed and the total.
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Targets run at once (each is one process on one core).
+        #[arg(long, default_value_t = 1)]
+        jobs: usize,
+        /// `none` (default; the fuzzed code is safe Rust) or `address`.
+        #[arg(long, default_value = "none")]
+        sanitizer: String,
+        /// Targets to run (default: all).
+        targets: Vec<String>,
+    },
 }
 
 fn main() -> Result<()> {
@@ -62,5 +79,16 @@ fn main() -> Result<()> {
         Task::Dev { listen } => dev::run(&listen),
         Task::Test { no_browser } => test::run(!no_browser),
         Task::Bench { smoke } => bench::run(smoke),
+        Task::Fuzz {
+            seconds,
+            jobs,
+            sanitizer,
+            targets,
+        } => fuzz::run(&fuzz::Options {
+            seconds,
+            targets,
+            jobs,
+            sanitizer,
+        }),
     }
 }

@@ -51,6 +51,10 @@ pub fn run(browser: bool) -> Result<()> {
     drop(postgres);
     tested?;
     step(
+        &format!("fuzz targets ({FUZZ_SECONDS} s each, two at a time)"),
+        fuzz_briefly,
+    )?;
+    step(
         "diff conformance with the official client",
         diff_conformance,
     )?;
@@ -64,6 +68,20 @@ pub fn run(browser: bool) -> Result<()> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// How long `cargo xtask test` runs each fuzz target (`cargo xtask fuzz` runs them long).
+const FUZZ_SECONDS: u64 = 8;
+
+/// Every fuzz target for [`FUZZ_SECONDS`], two at a time (one per core): no crash on what they
+/// find in that time.
+fn fuzz_briefly() -> Result<()> {
+    crate::fuzz::run(&crate::fuzz::Options {
+        seconds: FUZZ_SECONDS,
+        targets: Vec::new(),
+        jobs: 2,
+        sanitizer: "none".into(),
+    })
 }
 
 /// A throwaway PostgreSQL server started by `tests/postgres.sh` (installed from apt when

@@ -51,6 +51,9 @@ pub fn check(
     let mut rendered = BTreeSet::new();
     for component in &update.components {
         let cid = component.cid;
+        if cid == 0 {
+            return Err(DiffError::ZeroCid);
+        }
         if !rendered.insert(cid) {
             return Err(DiffError::DuplicateComponent(cid));
         }
@@ -274,8 +277,8 @@ fn kept_cids(dynamics: &[Dynamic], out: &mut Vec<u32>) {
     }
 }
 
-/// Every cid reachable from the root exists and no component contains itself (the same walk
-/// as the diff engine's, on the cids collected above).
+/// Every cid reachable from the root exists, no component contains itself and none is placed
+/// twice (the same walk as the diff engine's, on the cids collected above).
 fn check_components(root: &[u32], children: &BTreeMap<u32, Vec<u32>>) -> Result<(), DiffError> {
     if root.is_empty() && children.is_empty() {
         return Ok(());
@@ -291,7 +294,7 @@ fn check_components(root: &[u32], children: &BTreeMap<u32, Vec<u32>>) -> Result<
     let mut stack: Vec<(u32, Vec<u32>)> = Vec::new();
     for &start in root {
         if done.contains(&start) {
-            continue;
+            return Err(DiffError::ComponentPlacedTwice(start));
         }
         let first = children_of(start)?;
         on_path.insert(start);
@@ -302,7 +305,9 @@ fn check_components(root: &[u32], children: &BTreeMap<u32, Vec<u32>>) -> Result<
                 Some(child) if on_path.contains(&child) => {
                     return Err(DiffError::ComponentCycle(child));
                 }
-                Some(child) if done.contains(&child) => {}
+                Some(child) if done.contains(&child) => {
+                    return Err(DiffError::ComponentPlacedTwice(child));
+                }
                 Some(child) => {
                     let grandchildren = children_of(child)?;
                     on_path.insert(child);

@@ -61,6 +61,15 @@ pub enum DiffError {
     /// A component contains itself.
     #[error("live component {0} contains itself")]
     ComponentCycle(u32),
+    /// A component is placed at more than one place of the page (Phoenix refuses a component
+    /// id rendered twice; each place would write it again, so a chain of components each placed
+    /// twice in the next would make a page exponential in their number).
+    #[error("live component {0} placed more than once in the page")]
+    ComponentPlacedTwice(u32),
+    /// A component was rendered with cid 0; cids start at 1 (a component sharing the statics of
+    /// cid 0 would be sent `s: 0`, which the client reads as its own statics).
+    #[error("live component ids start at 1, got 0")]
+    ZeroCid,
     /// A component's template is not exactly one HTML element.
     #[error("live component {cid}: template {template:#018x} must have exactly one root element")]
     ComponentNotRoot {
@@ -211,6 +220,9 @@ pub fn apply_tree(
     let mut c = Map::new();
     for component in update.components {
         let cid = component.cid;
+        if cid == 0 {
+            return Err(DiffError::ZeroCid);
+        }
         if components.contains_key(&cid) {
             return Err(DiffError::DuplicateComponent(cid));
         }
@@ -271,7 +283,8 @@ fn forget_stream_items(dynamics: &mut [Dynamic]) {
     }
 }
 
-/// Every cid reachable from the root exists, and no component contains itself.
+/// Every cid reachable from the root exists, no component contains itself, and none is placed
+/// twice.
 fn check_components(tree: &Tree) -> Result<(), DiffError> {
     let mut direct = Vec::new();
     collect_cids(&tree.root.dynamics, &mut direct);
@@ -285,7 +298,7 @@ fn check_components(tree: &Tree) -> Result<(), DiffError> {
     let mut stack: Vec<(u32, Vec<u32>)> = Vec::new();
     for start in direct {
         if done.contains(&start) {
-            continue;
+            return Err(DiffError::ComponentPlacedTwice(start));
         }
         let children = component_children(tree, start)?;
         on_path.insert(start);
@@ -296,7 +309,9 @@ fn check_components(tree: &Tree) -> Result<(), DiffError> {
                 Some(child) if on_path.contains(&child) => {
                     return Err(DiffError::ComponentCycle(child));
                 }
-                Some(child) if done.contains(&child) => {}
+                Some(child) if done.contains(&child) => {
+                    return Err(DiffError::ComponentPlacedTwice(child));
+                }
                 Some(child) => {
                     let grandchildren = component_children(tree, child)?;
                     on_path.insert(child);

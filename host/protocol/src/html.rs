@@ -13,8 +13,9 @@ pub fn to_html(node: &Node) -> String {
     out
 }
 
-/// The HTML of a view with its live components inlined where their cids appear (a component
-/// met again inside itself renders as nothing).
+/// The HTML of a view with its live components inlined where their cids appear. Each component
+/// is written once, at its first place: one met again (placed twice, or inside itself, which the
+/// diff engine refuses) renders as nothing, so the HTML stays linear in the tree's size.
 pub fn tree_html(tree: &Tree) -> String {
     let mut out = String::new();
     write(&mut out, Some(tree), &tree.root);
@@ -23,13 +24,11 @@ pub fn tree_html(tree: &Tree) -> String {
 
 /// What is left to write of one node, entry or comprehension.
 enum Frame<'a> {
-    /// Parts and dynamics of a node or an entry; `next` is the next part; `cid` the component
-    /// whose root this is, taken off the path when done.
+    /// Parts and dynamics of a node or an entry; `next` is the next part.
     Slots {
         parts: &'a [Box<str>],
         dynamics: &'a [Dynamic],
         next: usize,
-        cid: Option<u32>,
     },
     /// The entries of a comprehension still to write.
     Entries {
@@ -40,12 +39,11 @@ enum Frame<'a> {
 }
 
 fn write(out: &mut String, tree: Option<&Tree>, root: &Node) {
-    let mut path: HashSet<u32> = HashSet::new();
+    let mut written: HashSet<u32> = HashSet::new();
     let mut stack = vec![Frame::Slots {
         parts: &root.statics.parts,
         dynamics: &root.dynamics,
         next: 0,
-        cid: None,
     }];
     while let Some(frame) = stack.last_mut() {
         let child = match frame {
@@ -53,13 +51,9 @@ fn write(out: &mut String, tree: Option<&Tree>, root: &Node) {
                 parts,
                 dynamics,
                 next,
-                cid,
             } => {
                 let (parts, dynamics): (&[Box<str>], &[Dynamic]) = (parts, dynamics);
                 let Some(part) = parts.get(*next) else {
-                    if let Some(cid) = cid {
-                        path.remove(cid);
-                    }
                     stack.pop();
                     continue;
                 };
@@ -76,7 +70,6 @@ fn write(out: &mut String, tree: Option<&Tree>, root: &Node) {
                         parts: &node.statics.parts,
                         dynamics: &node.dynamics,
                         next: 0,
-                        cid: None,
                     }),
                     Some(Dynamic::List(list)) => Some(Frame::Entries {
                         parts: &list.statics.parts,
@@ -85,12 +78,11 @@ fn write(out: &mut String, tree: Option<&Tree>, root: &Node) {
                     }),
                     Some(Dynamic::Component(cid)) => tree
                         .and_then(|t| t.components.get(cid))
-                        .filter(|_| path.insert(*cid))
+                        .filter(|_| written.insert(*cid))
                         .map(|node| Frame::Slots {
                             parts: &node.statics.parts,
                             dynamics: &node.dynamics,
                             next: 0,
-                            cid: Some(*cid),
                         }),
                 }
             }
@@ -109,7 +101,6 @@ fn write(out: &mut String, tree: Option<&Tree>, root: &Node) {
                     parts,
                     dynamics: &entry.dynamics,
                     next: 0,
-                    cid: None,
                 })
             }
         };

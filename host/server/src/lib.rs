@@ -20,6 +20,7 @@ mod controller;
 pub mod dev_reload;
 mod error;
 mod form;
+pub mod fuzzing;
 mod generations;
 mod guest_calls;
 mod guest_pool;
