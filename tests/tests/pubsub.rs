@@ -13,7 +13,7 @@ use std::time::Duration;
 use livewasm_integration_tests::platform::{Api, Database};
 use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from};
 use livewasm_registry::{QuotaDefaults, Registry};
-use livewasm_runtime::{Runtime, RuntimeConfig};
+use livewasm_runtime::{JsonText, Runtime, RuntimeConfig};
 use livewasm_server::{Host, ServerConfig};
 use serde_json::{Value, json};
 
@@ -247,23 +247,35 @@ fn run_task_runs_declared_tasks_only_and_turns_traps_into_errors() {
     let app = runtime.load_app(&wasm).expect("load");
     // A task is known by its function's path.
     let org = app
-        .run_task("dashboard::data::fetch_org", &json!("acme"))
+        .run_task(
+            "dashboard::data::fetch_org",
+            &JsonText::from_value(&json!("acme")),
+        )
         .expect("org");
-    assert_eq!(org["name"], "Acme Corp");
+    assert_eq!(org.to_value()["name"], "Acme Corp");
     let error = app
-        .run_task("dashboard::data::fetch_org", &json!(42))
+        .run_task(
+            "dashboard::data::fetch_org",
+            &JsonText::from_value(&json!(42)),
+        )
         .expect_err("bad argument");
     assert!(error.contains("argument does not fit"), "{error}");
     let error = app
-        .run_task("dashboard::data::fetch_org", &json!("nope"))
+        .run_task(
+            "dashboard::data::fetch_org",
+            &JsonText::from_value(&json!("nope")),
+        )
         .expect_err("the task's own error");
     assert_eq!(error, "no organization named `nope`");
     let error = app
-        .run_task("std::process::exit", &json!(0))
+        .run_task("std::process::exit", &JsonText::from_value(&json!(0)))
         .expect_err("undeclared");
     assert!(error.contains("is not declared"), "{error}");
     let error = app
-        .run_task("dashboard::data::fetch_metrics", &json!("crashy"))
+        .run_task(
+            "dashboard::data::fetch_metrics",
+            &JsonText::from_value(&json!("crashy")),
+        )
         .expect_err("a panic traps the task's own instance");
     assert!(error.contains("crashed"), "{error}");
 }

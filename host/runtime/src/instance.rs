@@ -13,12 +13,14 @@ use wasmtime::{Store, StoreLimitsBuilder, Trap};
 use crate::app::{App, check_statics};
 use crate::bindings::View;
 use crate::capabilities::effects::Navigation;
+use crate::capabilities::tasks::MAX_TASK_RESULT_BYTES;
 use crate::capabilities::uploads::UploadSource;
 use crate::engine::{
     MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, fence,
     settle_import_fuel,
 };
 use crate::error::{CallError, RuntimeError, TrapKind};
+use crate::json_text::JsonText;
 use crate::manifest::Manifest;
 use crate::render;
 use crate::requests::{HttpRequest, HttpResponse, MountRequest};
@@ -61,8 +63,9 @@ impl App {
 
     /// Runs task `task` with `args` in a fresh instance of this app (its own fuel, deadline and
     /// memory), then drops the instance. A trap, an exhausted pool or the task's own error all
-    /// become an `Err` naming the reason; the caller's view is never affected.
-    pub fn run_task(&self, task: &str, args: &Value) -> Result<Value, String> {
+    /// become an `Err` naming the reason; the caller's view is never affected. The value is
+    /// the JSON text the task returned (checked, at most [`MAX_TASK_RESULT_BYTES`]).
+    pub fn run_task(&self, task: &str, args: &JsonText) -> Result<JsonText, String> {
         let mut instance = self
             .instantiate()
             .map_err(|e| format!("the task could not start: {e}"))?;
@@ -187,30 +190,29 @@ impl Instance {
         parse_reply(result)
     }
 
-    /// Calls `handle-info`.
-    pub fn handle_info(&mut self, message: &Value) -> Result<(), CallError> {
-        let message = message.to_string();
+    /// Calls `handle-info` with `message`, JSON text (passed on as it is).
+    pub fn handle_info(&mut self, message: &str) -> Result<(), CallError> {
+        // The bindings take the WIT `json` alias as `&String`: one copy, no parsing.
+        let message = message.to_owned();
         let result =
             self.call(|view, store| view.livewasm_view_live().call_handle_info(store, &message))?;
         result.map_err(CallError::Guest)
     }
 
-    /// Calls `handle-async` with the result of the task started under `name`.
+    /// Calls `handle-async` with the result of the task started under `name`: its value as
+    /// JSON text, or why it failed.
     pub fn handle_async(
         &mut self,
         name: &str,
-        result: &Result<Value, String>,
+        result: Result<&str, &str>,
     ) -> Result<(), CallError> {
         self.store.data_mut().tasks.done(name);
-        let result = match result {
-            Ok(value) => Ok(value.to_string()),
-            Err(reason) => Err(reason.clone()),
-        };
+        let result = result.map(str::to_owned);
         let result = self.call(|view, store| {
             view.livewasm_view_live().call_handle_async(
                 store,
                 name,
-                result.as_ref().map_err(String::as_str),
+                result.as_ref().map_err(|e| *e),
             )
         })?;
         result.map_err(CallError::Guest)
@@ -220,13 +222,19 @@ impl Instance {
     pub fn run_task(
         &mut self,
         task: &str,
-        args: &Value,
-    ) -> Result<Result<Value, String>, CallError> {
-        let args = args.to_string();
+        args: &JsonText,
+    ) -> Result<Result<JsonText, String>, CallError> {
+        let args = args.as_str().to_owned();
         let result =
             self.call(|view, store| view.livewasm_view_live().call_run_task(store, task, &args))?;
         Ok(result.and_then(|text| {
-            serde_json::from_str(&text).map_err(|e| format!("the task's value is not JSON: {e}"))
+            if text.len() > MAX_TASK_RESULT_BYTES {
+                return Err(format!(
+                    "the task's value of {} bytes exceeds the limit of {MAX_TASK_RESULT_BYTES} bytes",
+                    text.len()
+                ));
+            }
+            JsonText::parse(text).map_err(|e| format!("the task's value is not JSON: {e}"))
         }))
     }
 

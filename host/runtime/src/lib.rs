@@ -10,7 +10,7 @@
 //! shared by all its instances.
 //!
 //! By concern: `engine` (the engine, linker, epoch ticker, fencing), `loader` (component bytes
-//! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `render` (render → check → full
+//! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `json_text` (JSON kept as checked text), `render` (render → check → full
 //! render → diff), `store` (an instance's store data), `capabilities/` (one file per WIT
 //! import, and `budget`), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
 
@@ -22,6 +22,7 @@ mod config;
 mod engine;
 mod error;
 mod instance;
+mod json_text;
 mod loader;
 mod manifest;
 mod render;
@@ -42,7 +43,7 @@ pub use capabilities::effects::{MAX_EVENTS, Navigation, NavigationKind};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };
-pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASKS, TaskCommand};
+pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASK_RESULT_BYTES, MAX_TASKS, TaskCommand};
 pub use capabilities::timers::TimerCommand;
 pub use capabilities::uploads::{MAX_UPLOAD_READ, UploadSource};
 pub use config::RuntimeConfig;
@@ -51,6 +52,7 @@ pub use engine::{
 };
 pub use error::{CallError, RuntimeError, TrapKind};
 pub use instance::Instance;
+pub use json_text::JsonText;
 pub use livewasm_protocol::limits::RenderLimits;
 pub use manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
 pub use requests::{HttpRequest, HttpResponse, MountRequest};

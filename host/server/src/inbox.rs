@@ -1,11 +1,13 @@
 //! What reaches a socket from outside its own frames: pub/sub messages for its views and the
 //! results of their background tasks, delivered through the socket's inbox.
 //!
-//! An inbox is bounded twice: by count (its channel's capacity) and, for pub/sub messages, by
-//! bytes. A message is kept as the JSON text the broker serialized once ([`SharedMessage`]),
-//! shared by every subscriber it went to; each inbox it waits in charges its length to that
+//! An inbox is bounded twice: by count (its channel's capacity) and by bytes. A pub/sub message
+//! is kept as the JSON text the view broadcast ([`SharedMessage`]), shared by every subscriber
+//! it went to and never parsed by the host; each inbox it waits in charges its length to that
 //! socket's [`InboxBudget`] until it is delivered or dropped, and a message that would take a
-//! socket past its budget is dropped for that socket only (and counted). The host-wide sum of
+//! socket past its budget is dropped for that socket only (and counted). A task's value is
+//! charged the same way; one that does not fit reaches `handle-async` as a failed result, so a
+//! view always hears how its task ended. The host-wide sum of
 //! the charges ([`InboxTotals::pending_bytes`]) is what [`Host::pending_inbox_bytes`] reports.
 //!
 //! [`Host::pending_inbox_bytes`]: crate::Host::pending_inbox_bytes
@@ -13,7 +15,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 
 /// Something delivered to a socket from outside its own frames.
@@ -39,8 +40,8 @@ pub struct TaskDone {
     pub(crate) name: String,
     /// Which run of the task it is (an older run's result is stale).
     pub(crate) tag: u64,
-    /// What the task returned, or why it failed.
-    pub(crate) result: Result<Value, String>,
+    /// What the task returned (its JSON text, charged to the inbox), or why it failed.
+    pub(crate) result: Result<SharedMessage, String>,
 }
 
 impl Inbound {
@@ -66,11 +67,6 @@ impl SharedMessage {
     pub fn json(&self) -> &str {
         &self.json
     }
-
-    /// The message parsed, for the view's `handle-info`.
-    pub(crate) fn to_value(&self) -> Result<Value, serde_json::Error> {
-        serde_json::from_str(&self.json)
-    }
 }
 
 /// Pending inbox bytes and dropped messages of the whole host.
@@ -86,7 +82,7 @@ impl InboxTotals {
         self.pending.load(Ordering::Relaxed)
     }
 
-    /// Pub/sub messages dropped for a full inbox since the host started.
+    /// Pub/sub messages and task values dropped for a full inbox since the host started.
     pub(crate) fn dropped(&self) -> u64 {
         self.dropped.load(Ordering::Relaxed)
     }

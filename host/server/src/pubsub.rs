@@ -12,10 +12,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::inbox::{Inbound, InboxSender, Offered};
+use crate::inbox::{Inbound, InboxBudget, InboxSender, Offered};
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -58,12 +57,12 @@ impl Broker {
     }
 
     /// Delivers `message` to the subscribers of `topic` in `scope` (but `except`); returns how
-    /// many inboxes took it. The message is serialized once and shared between them.
+    /// many inboxes took it. The message is the JSON text the view sent, shared between them.
     pub(crate) fn broadcast(
         &self,
         scope: &Arc<str>,
         topic: &str,
-        message: &Value,
+        json: &Arc<str>,
         except: Option<u64>,
     ) -> usize {
         let targets: Vec<(u64, InboxSender)> = match self.topics.lock() {
@@ -82,10 +81,9 @@ impl Broker {
         if targets.is_empty() {
             return 0;
         }
-        let json: Arc<str> = Arc::from(message.to_string());
         let mut delivered = 0;
         for (channel, inbox) in targets {
-            match inbox.offer(channel, &json) {
+            match inbox.offer(channel, json) {
                 Offered::Queued => delivered += 1,
                 Offered::Dropped(dropped) if dropped.is_power_of_two() => {
                     tracing::warn!(
@@ -151,6 +149,11 @@ impl Subscriptions {
         &self.inbox.tx
     }
 
+    /// The byte budget of the view's socket's inbox (task values are charged to it too).
+    pub(crate) fn inbox_budget(&self) -> &Arc<InboxBudget> {
+        &self.inbox.budget
+    }
+
     /// Carries out one command of the view.
     pub(crate) fn apply(&mut self, command: livewasm_runtime::PubSubCommand) {
         use livewasm_runtime::PubSubCommand;
@@ -170,7 +173,8 @@ impl Subscriptions {
                 include_self,
             } => {
                 let except = (!include_self).then_some(self.id);
-                self.broker.broadcast(&self.scope, &topic, &message, except);
+                self.broker
+                    .broadcast(&self.scope, &topic, message.shared(), except);
             }
         }
     }
@@ -188,8 +192,8 @@ impl Drop for Subscriptions {
 mod tests {
     use super::*;
     use crate::inbox::{InboxBudget, InboxTotals};
-    use livewasm_runtime::PubSubCommand;
-    use serde_json::json;
+    use livewasm_runtime::{JsonText, PubSubCommand};
+    use serde_json::{Value, json};
 
     fn view_with(
         broker: &Arc<Broker>,
@@ -209,10 +213,14 @@ mod tests {
         view_with(broker, scope, InboxBudget::new(1 << 20, Arc::default()))
     }
 
+    fn text(value: Value) -> Arc<str> {
+        Arc::from(value.to_string())
+    }
+
     fn received(rx: &mut mpsc::Receiver<Inbound>) -> Vec<Value> {
         let mut out = Vec::new();
         while let Ok(Inbound::Message { message, .. }) = rx.try_recv() {
-            out.push(message.to_value().expect("JSON"));
+            out.push(serde_json::from_str(message.json()).expect("JSON"));
         }
         out
     }
@@ -228,12 +236,12 @@ mod tests {
         }
         a.apply(PubSubCommand::Broadcast {
             topic: "metrics".into(),
-            message: json!({"n": 1}),
+            message: JsonText::from_value(&json!({"n": 1})),
             include_self: true,
         });
         a.apply(PubSubCommand::Broadcast {
             topic: "metrics".into(),
-            message: json!({"n": 2}),
+            message: JsonText::from_value(&json!({"n": 2})),
             include_self: false,
         });
         assert_eq!(received(&mut rx_a), vec![json!({"n": 1})]);
@@ -263,19 +271,19 @@ mod tests {
         b.apply(PubSubCommand::Subscribe("t".into()));
         let scope: Arc<str> = Arc::from("app");
         for n in 0..4 {
-            assert_eq!(broker.broadcast(&scope, "t", &json!(n), None), 2);
+            assert_eq!(broker.broadcast(&scope, "t", &text(json!(n)), None), 2);
         }
         // Both inboxes (capacity 4) are full now; `a` drains and receives again, `b` does not.
         assert_eq!(received(&mut rx_a).len(), 4);
-        assert_eq!(broker.broadcast(&scope, "t", &json!(4), None), 1);
+        assert_eq!(broker.broadcast(&scope, "t", &text(json!(4)), None), 1);
     }
 
     #[test]
-    fn a_message_is_serialized_once_and_inboxes_are_capped_in_bytes() {
+    fn a_message_is_shared_as_text_and_inboxes_are_capped_in_bytes() {
         let broker = Arc::new(Broker::default());
         let totals = Arc::new(InboxTotals::default());
-        let message = json!({"pad": "x".repeat(100)});
-        let len = message.to_string().len();
+        let message = text(json!({"pad": "x".repeat(100)}));
+        let len = message.len();
         // Room for two messages per socket (the channels hold four).
         let (mut a, mut rx_a) =
             view_with(&broker, "app", InboxBudget::new(2 * len, totals.clone()));

@@ -3,10 +3,9 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use crate::bindings::livewasm::view::pubsub;
 use crate::capabilities::budget::Budget;
+use crate::json_text::JsonText;
 
 /// Topics one view may be subscribed to at once.
 pub const MAX_TOPICS: usize = 32;
@@ -28,8 +27,9 @@ pub enum PubSubCommand {
     Broadcast {
         /// The topic.
         topic: String,
-        /// The message for their `handle-info`.
-        message: Value,
+        /// The message for their `handle-info`, as the text the view sent (shared by every
+        /// subscriber).
+        message: JsonText,
         /// False for `broadcast-from`: every subscriber but the sender.
         include_self: bool,
     },
@@ -98,8 +98,8 @@ impl PubSubState {
                 message.len()
             ));
         }
-        let message = serde_json::from_str(&message)
-            .map_err(|e| format!("broadcast message is not JSON: {e}"))?;
+        let message =
+            JsonText::parse(message).map_err(|e| format!("broadcast message is not JSON: {e}"))?;
         self.broadcasts += 1;
         self.commands.push(PubSubCommand::Broadcast {
             topic,
@@ -218,7 +218,7 @@ mod tests {
             state.take_commands(),
             vec![PubSubCommand::Broadcast {
                 topic: "t".into(),
-                message: serde_json::json!({"n": 1}),
+                message: JsonText::from_value(&serde_json::json!({"n": 1})),
                 include_self: false,
             }]
         );

@@ -3,15 +3,16 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
-
 use crate::bindings::livewasm::view::tasks;
 use crate::capabilities::budget::Budget;
+use crate::json_text::JsonText;
 
 /// Tasks one view may have running at once.
 pub const MAX_TASKS: usize = 16;
 /// Largest task argument, in bytes of JSON.
 pub const MAX_TASK_ARGS_BYTES: usize = 64 * 1024;
+/// Largest value a task may return, in bytes of JSON; a larger one becomes a failed result.
+pub const MAX_TASK_RESULT_BYTES: usize = 1 << 20;
 /// Longest task or task-name string, in bytes.
 pub const MAX_TASK_NAME_BYTES: usize = 256;
 
@@ -25,7 +26,7 @@ pub enum TaskCommand {
         /// Which task of the app (`run-task`'s `task`).
         task: String,
         /// Its argument.
-        args: Value,
+        args: JsonText,
     },
     /// Cancel the task running under `name`: its result becomes the error `cancelled`.
     Cancel {
@@ -106,8 +107,7 @@ impl TasksState {
                 args.len()
             ));
         }
-        let args =
-            serde_json::from_str(&args).map_err(|e| format!("task argument is not JSON: {e}"))?;
+        let args = JsonText::parse(args).map_err(|e| format!("task argument is not JSON: {e}"))?;
         self.running.insert(name.clone());
         self.commands.push(TaskCommand::Start { name, task, args });
         Ok(())

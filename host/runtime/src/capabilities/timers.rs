@@ -5,10 +5,9 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::bindings::livewasm::view::timers;
 use crate::capabilities::budget::Budget;
+use crate::json_text::JsonText;
 
 /// Live timers per instance.
 pub const MAX_TIMERS: usize = 64;
@@ -28,8 +27,8 @@ pub enum TimerCommand {
         after: Duration,
         /// Repeat period.
         every: Option<Duration>,
-        /// The message for `handle-info`.
-        message: Value,
+        /// The message for `handle-info` (every tick of an interval shares its text).
+        message: JsonText,
     },
     /// Stop timer `id`.
     Cancel {
@@ -88,7 +87,7 @@ impl TimersState {
             tracing::warn!(target: "livewasm::guest", app = %self.app, "timer refused: message of {} bytes", message.len());
             return Ok(id);
         }
-        let message = match serde_json::from_str(&message) {
+        let message = match JsonText::parse(message) {
             Ok(message) => message,
             Err(e) => {
                 tracing::warn!(target: "livewasm::guest", app = %self.app, "timer refused: message is not JSON: {e}");
@@ -145,13 +144,13 @@ mod tests {
                     id: once,
                     after: MIN_INTERVAL,
                     every: None,
-                    message: serde_json::json!({"tick": 1}),
+                    message: JsonText::from_value(&serde_json::json!({"tick": 1})),
                 },
                 TimerCommand::Schedule {
                     id: every,
                     after: Duration::from_millis(50),
                     every: Some(Duration::from_millis(50)),
-                    message: serde_json::json!(2),
+                    message: JsonText::from_value(&serde_json::json!(2)),
                 },
             ]
         );

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use livewasm_runtime::{App, Effects, Instance, TaskCommand, TimerCommand};
+use livewasm_runtime::{App, Effects, Instance, JsonText, TaskCommand, TimerCommand};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::inbox::{Inbound, TaskDone};
+use crate::inbox::{Inbound, InboxBudget, TaskDone};
 use crate::pubsub::Subscriptions;
 use crate::sites::{InstanceSlot, TenantUsage};
 use crate::uploads::SharedUploads;
@@ -21,7 +21,7 @@ pub(super) struct Timer {
     pub(super) id: u64,
     pub(super) due: Instant,
     pub(super) every: Option<Duration>,
-    pub(super) message: Value,
+    pub(super) message: JsonText,
 }
 
 /// One joined view.
@@ -56,14 +56,17 @@ pub struct PendingTask {
     tag: u64,
     app: App,
     task: String,
-    args: Value,
+    args: JsonText,
     usage: Option<Arc<TenantUsage>>,
+    /// The socket's inbox budget, which the task's value is charged to.
+    inbox: Arc<InboxBudget>,
 }
 
 impl PendingTask {
     /// Runs the task in a fresh instance of its app (blocking: fuel and a deadline bound it).
     /// On a platform site the instance counts against the tenant's instance quota while it
-    /// runs; a tenant at its quota gets a failed result.
+    /// runs; a tenant at its quota gets a failed result. The value is charged to the socket's
+    /// inbox budget until it is delivered; one that does not fit becomes a failed result.
     pub fn run(self) -> Inbound {
         let slot = self.usage.as_ref().map(|usage| usage.try_acquire());
         let result = match slot {
@@ -71,6 +74,14 @@ impl PendingTask {
             _ => self.app.run_task(&self.task, &self.args),
         };
         drop(slot);
+        let result = result.and_then(|value| {
+            self.inbox.charge(value.shared()).ok_or_else(|| {
+                format!(
+                    "the task's value of {} bytes does not fit the socket's inbox",
+                    value.len()
+                )
+            })
+        });
         Inbound::Task(TaskDone {
             channel: self.channel,
             name: self.name,
@@ -131,6 +142,7 @@ impl Channel {
                     task,
                     args,
                     usage: self.usage.clone(),
+                    inbox: self.bus.inbox_budget().clone(),
                 });
             }
             TaskCommand::Cancel { name } => {
@@ -152,7 +164,7 @@ impl Channel {
     }
 
     /// The message of the first timer due at `now`, rescheduling or removing that timer.
-    pub(super) fn take_due(&mut self, now: Instant) -> Option<Value> {
+    pub(super) fn take_due(&mut self, now: Instant) -> Option<JsonText> {
         let index = self.timers.iter().position(|t| t.due <= now)?;
         let timer = &mut self.timers[index];
         let message = timer.message.clone();

@@ -156,7 +156,7 @@ impl Connection {
     }
 
     /// `handle-info` of the view on `topic` with `message`; its diff is pushed.
-    pub(super) fn info(&mut self, topic: &str, message: &Value, out: &mut Vec<Frame>) {
+    pub(super) fn info(&mut self, topic: &str, message: &str, out: &mut Vec<Frame>) {
         if let Some(step) = self.run(topic, out, |instance| {
             instance.handle_info(message).map(|()| None)
         }) {

@@ -252,7 +252,7 @@ impl Connection {
                 .get_mut(&topic)
                 .and_then(|channel| channel.take_due(now))
             {
-                self.info(&topic, &message, &mut out);
+                self.info(&topic, message.as_str(), &mut out);
             }
         }
         out
@@ -261,7 +261,7 @@ impl Connection {
     /// Delivers `message` to the view on `topic` (like `send(view.pid, message)`).
     pub fn deliver_info(&mut self, topic: &str, message: Value) -> Vec<Frame> {
         let mut out = Vec::new();
-        self.info(topic, &message, &mut out);
+        self.info(topic, &message.to_string(), &mut out);
         out
     }
 
@@ -305,13 +305,8 @@ impl Connection {
         };
         match inbound {
             Inbound::Message { message, .. } => {
-                // Parsed only now, for this view; the shared text's charge ends here.
-                let parsed = message.to_value();
-                drop(message);
-                match parsed {
-                    Ok(value) => self.info(&topic, &value, &mut out),
-                    Err(error) => tracing::warn!(topic, "pubsub message dropped: {error}"),
-                }
+                // The shared text goes to the guest as it is; its charge ends once delivered.
+                self.info(&topic, message.json(), &mut out);
             }
             Inbound::Task(done) => {
                 let current = self
@@ -323,7 +318,13 @@ impl Connection {
                 }
                 if let Some(step) = self.run(&topic, &mut out, |instance| {
                     instance
-                        .handle_async(&done.name, &done.result)
+                        .handle_async(
+                            &done.name,
+                            done.result
+                                .as_ref()
+                                .map(|value| value.json())
+                                .map_err(String::as_str),
+                        )
                         .map(|()| None)
                 }) {
                     step.push_to(&topic, &mut out);
