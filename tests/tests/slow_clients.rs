@@ -243,3 +243,76 @@ async fn a_slowloris_client_is_dropped_after_the_header_timeout() {
     let page = get(server.addr, "/thermostat?tick=off").await.unwrap();
     assert_eq!(page.status, 200);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_connection_cap_counts_websockets_and_later_connections_wait_their_turn() {
+    let config = ServerConfig {
+        max_connections: 2,
+        max_sockets_per_ip: 0,
+        ..ServerConfig::default()
+    };
+    let (server, _host) = start(config).await;
+    let page = get(server.addr, "/thermostat?tick=off").await.unwrap();
+    let url = server.url("/thermostat?tick=off");
+    // Two WebSockets hold both slots after their HTTP upgrades have ended.
+    let mut first = PhxSocket::connect_page(server.addr, &page).await.unwrap();
+    let (_, reply) = first.join_page(&page, &url).await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let mut second = PhxSocket::connect_page(server.addr, &page).await.unwrap();
+    let (_, reply) = second.join_page(&page, &url).await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+
+    // A third connection waits in the listen backlog: no answer while both sockets live.
+    let addr = server.addr;
+    let mut waiting = tokio::spawn(async move { get(addr, "/thermostat?tick=off").await });
+    let early = tokio::time::timeout(Duration::from_millis(700), &mut waiting).await;
+    assert!(early.is_err(), "served past the connection cap: {early:?}");
+
+    // One socket closes: its slot is free, and the waiting request is served.
+    drop(first);
+    let page = tokio::time::timeout(WAIT, waiting)
+        .await
+        .expect("served once a slot was free")
+        .unwrap()
+        .unwrap();
+    assert_eq!(page.status, 200);
+    // The other socket was never disturbed.
+    assert_eq!(second.heartbeat().await.unwrap()["status"], "ok");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_body_that_stalls_gets_408_and_frees_its_connection() {
+    let config = ServerConfig {
+        http_body_timeout: Duration::from_secs(1),
+        max_connections: 1,
+        ..ServerConfig::default()
+    };
+    let (server, _host) = TestServer::start_configured(&["auth"], config).await;
+    let mut stream = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    // Headers promise 1,000 bytes of form; 10 arrive, then nothing.
+    let head = format!(
+        "POST /auth/log_in HTTP/1.1\r\nHost: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nuser%5Bna",
+        server.addr
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = tokio::time::Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let read = tokio::time::timeout(Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("an answer before the test's own timeout")
+        .unwrap();
+    let elapsed = started.elapsed();
+    let answer = String::from_utf8_lossy(&buf[..read]);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        elapsed >= Duration::from_millis(900) && elapsed < Duration::from_secs(5),
+        "answered after {elapsed:?}"
+    );
+    drop(stream);
+    // The only connection slot is free again: the next request is served.
+    let page = tokio::time::timeout(WAIT, get(server.addr, "/auth"))
+        .await
+        .expect("served")
+        .unwrap();
+    assert_eq!(page.status, 200);
+}

@@ -54,8 +54,9 @@ pub fn router(host: Arc<Host>) -> Router {
 /// Serves `router(host)` on `listener` until `shutdown` completes, then lets the requests in
 /// progress finish.
 ///
-/// Against slow and abusive clients: at most `max_connections` HTTP connections are served at
-/// once (further ones wait in the listen backlog), a client gets `http_header_timeout` to send
+/// Against slow and abusive clients: at most `max_connections` connections are served at once,
+/// WebSockets included (a socket keeps its connection's slot until it closes; further
+/// connections wait in the listen backlog), a client gets `http_header_timeout` to send
 /// a request's headers (a connection sending them byte by byte is closed, and so is an idle
 /// keep-alive connection), and each request carries its client's address
 /// ([`ConnectInfo<SocketAddr>`]) for the per-address socket and join limits.
@@ -94,16 +95,23 @@ pub async fn serve(
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!("TCP_NODELAY: {e}");
         }
+        // Each request carries the connection's slot: a WebSocket upgrade keeps it (see
+        // `ws::upgrade`) after the HTTP connection itself has ended.
+        let slot = ConnectionSlot {
+            _permit: Arc::new(permit),
+        };
+        let request_slot = slot.clone();
         let service =
             app.clone()
                 .map_request(move |mut request: Request<hyper::body::Incoming>| {
                     request.extensions_mut().insert(ConnectInfo(remote));
+                    request.extensions_mut().insert(request_slot.clone());
                     request
                 });
         let stopping = stopping.clone();
         tokio::spawn(async move {
             serve_connection(tcp, remote, service, header_timeout, stopping).await;
-            drop(permit);
+            drop(slot);
         });
     }
     // Connections in progress finish their requests, then close.
@@ -112,6 +120,13 @@ pub async fn serve(
     let _ = stop.send(());
     stop.closed().await;
     Ok(())
+}
+
+/// One of the `max_connections` slots, held by the connection and by a WebSocket upgraded
+/// from it; the slot is free again when the last holder ends.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnectionSlot {
+    _permit: Arc<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// An accept error: a connection that failed before it was accepted is skipped; anything else

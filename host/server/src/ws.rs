@@ -28,6 +28,7 @@ use crate::connection::Connection;
 use crate::host::Host;
 use crate::origin::CurrentSite;
 use crate::peers::PeerSocket;
+use crate::router::ConnectionSlot;
 use crate::session;
 use crate::sites::SiteId;
 use crate::socket_totals::{OpenSocket, OutboundTotals};
@@ -68,6 +69,7 @@ pub(crate) async fn upgrade(
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     PeerIp(ip): PeerIp,
+    connection: Option<axum::Extension<ConnectionSlot>>,
     ws: WebSocketUpgrade,
 ) -> Response {
     let vsn = query.get("vsn").map(String::as_str).unwrap_or("");
@@ -105,7 +107,11 @@ pub(crate) async fn upgrade(
         .read_buffer_size(host.config().ws_read_buffer_bytes)
         // Frames are flushed as they are written: no write buffer to keep per socket.
         .write_buffer_size(0)
-        .on_upgrade(move |socket| run(socket, host, site, session, peer))
+        .on_upgrade(move |socket| async move {
+            // The socket counts against `max_connections` until it ends.
+            let _connection = connection;
+            run(socket, host, site, session, peer).await;
+        })
 }
 
 /// True when there is no `Origin` or its host equals the `Host` header.
