@@ -27,6 +27,8 @@ mod http_handler;
 /// JS commands: client-side DOM operations encoded into event attributes.
 pub mod js;
 mod keep;
+/// The app's key-value store, kept by the host.
+pub mod kv;
 mod layout;
 mod live_component;
 mod navigation;
@@ -96,6 +98,7 @@ pub mod prelude {
     pub use crate::form::{Changeset, Form, ParseValue};
     pub use crate::host::{log, timers};
     pub use crate::js::{JS, JsChain};
+    pub use crate::kv;
     pub use crate::pubsub;
     pub use crate::{
         Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,

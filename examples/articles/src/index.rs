@@ -35,9 +35,9 @@ fn id_of(value: &Value) -> Option<u32> {
 
 impl ArticlesLive {
     /// `apply_action` of the seed: what each live action shows.
-    fn apply_action(socket: &mut Socket<Self>, params: &Params) {
+    fn apply_action(socket: &mut Socket<Self>, params: &Params) -> Result {
         let action = socket.live_action().unwrap_or("index").to_string();
-        let found = data::find(&socket.assigns().articles, params.str("id"));
+        let found = data::find(params.str("id"))?;
         match (action.as_str(), found) {
             ("new", _) => {
                 socket.page_title("New Article");
@@ -73,18 +73,18 @@ impl ArticlesLive {
             }
         }
         assign!(socket, action = action, error = None);
+        Ok(())
     }
 }
 
 impl LiveView for ArticlesLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
-        assign!(socket, articles = data::seed());
+        assign!(socket, articles = data::all()?);
         Ok(())
     }
 
     fn handle_params(socket: &mut Socket<Self>, params: &Params, _url: &str) -> Result {
-        Self::apply_action(socket, params);
-        Ok(())
+        Self::apply_action(socket, params)
     }
 
     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
@@ -99,23 +99,22 @@ impl LiveView for ArticlesLive {
                     return Ok(());
                 }
                 let id = if editing.id == 0 {
-                    let id = socket
-                        .assigns()
-                        .articles
-                        .iter()
-                        .map(|a| a.id)
-                        .max()
-                        .unwrap_or(0)
-                        + 1;
+                    let article = data::create(title, body)?;
+                    let id = article.id;
                     update!(socket, articles, |list: &mut Vec<Article>| list
-                        .push(Article { id, title, body }));
+                        .push(article));
                     socket.put_flash("info", "Article created!");
                     id
                 } else {
+                    let article = Article {
+                        id: editing.id,
+                        title,
+                        body,
+                    };
+                    data::update(&article)?;
                     update!(socket, articles, |list: &mut Vec<Article>| {
-                        if let Some(a) = list.iter_mut().find(|a| a.id == editing.id) {
-                            a.title = title;
-                            a.body = body;
+                        if let Some(a) = list.iter_mut().find(|a| a.id == article.id) {
+                            *a = article;
                         }
                     });
                     socket.put_flash("info", "Article updated");
@@ -126,6 +125,7 @@ impl LiveView for ArticlesLive {
             }
             "delete" => {
                 let id = id_of(value).ok_or("delete needs an id")?;
+                data::delete(id)?;
                 update!(socket, articles, |list: &mut Vec<Article>| list
                     .retain(|a| a.id != id));
                 socket.put_flash("info", "Article deleted");

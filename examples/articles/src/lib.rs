@@ -2,9 +2,9 @@
 //! `show`) switched by patches, a second view (`ArticleShow`) reached by live navigation, an
 //! edit modal, page titles, and flash carried across `push_patch` / `push_navigate`.
 //!
-//! There is no database: each mounted view starts from the same three articles, so a created
-//! or edited article lives as long as the view that made it (patches keep it; navigation
-//! mounts a fresh view).
+//! The articles live in the app's key-value store (`livewasm_sdk::kv`): an article created or
+//! edited in one view is there for every other view and socket, and, on a host with a
+//! database, after the host restarts.
 
 mod data;
 mod flash;

@@ -18,7 +18,7 @@ impl LiveView for ArticleShow {
     }
 
     fn handle_params(socket: &mut Socket<Self>, params: &Params, _url: &str) -> Result {
-        match data::find(&data::seed(), params.str("id")) {
+        match data::find(params.str("id"))? {
             Some(article) => {
                 socket.page_title(article.title.clone());
                 assign!(socket, article = article);

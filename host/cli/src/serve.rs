@@ -108,6 +108,12 @@ pub struct ServeArgs {
     /// HTTP connections served at once; further ones wait in the listen backlog.
     #[arg(long, default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
+    /// Keys one app's key-value store may hold.
+    #[arg(long, default_value_t = ServerConfig::default().kv_max_keys)]
+    kv_max_keys: u64,
+    /// MiB of keys and values one app's key-value store may hold.
+    #[arg(long, default_value_t = ServerConfig::default().kv_max_bytes >> 20)]
+    kv_max_mib: u64,
 }
 
 /// Decodes a key given as hex or base64.
@@ -224,6 +230,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         http_header_timeout: Duration::from_secs(args.http_header_timeout_secs),
         http_body_timeout: Duration::from_secs(args.http_body_timeout_secs),
         max_connections: args.max_connections,
+        kv_max_keys: args.kv_max_keys,
+        kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         ..ServerConfig::default()
     };
     let tokio = tokio::runtime::Builder::new_multi_thread()
@@ -242,6 +250,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .block_on(Registry::open(location, defaults))
                 .context("opening the registry")?;
             tracing::info!(backend = ?registry.backend(), "registry open");
+            // Built inside the runtime: the apps' kv stores reach the registry through it.
+            let _entered = tokio.enter();
             Host::with_registry(runtime.clone(), config, registry)
         }
         None => Host::new(runtime.clone(), config),

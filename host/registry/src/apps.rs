@@ -115,7 +115,8 @@ impl Registry {
 
     /// Deletes `app` with everything that belongs to it, in one transaction: its versions,
     /// its activation history, the deploy tokens scoped to it (deleted, not revoked: a token
-    /// row must reference an existing app), the app itself, and every component blob no
+    /// row must reference an existing app), the app itself, its key-value data (the `kv`
+    /// scope named by its id), and every component blob no
     /// other version still references. The name is free again afterwards and the app no
     /// longer counts against `max_apps`. Needs a principal that manages the app's tenant
     /// ([`Principal::can_manage_tenant`]); deploy tokens may not delete.
@@ -153,6 +154,16 @@ impl Registry {
             .bind(id)
             .execute(&mut *change.tx)
             .await?;
+        // The app's key-value data (its `kv` scope is its id).
+        let kv_keys = sqlx::query("DELETE FROM kv_entries WHERE scope = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM kv_usage WHERE scope = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?;
         let mut freed_blobs = Vec::new();
         for sha in shas {
             let deleted = sqlx::query(
@@ -180,6 +191,7 @@ impl Registry {
                     "activations": activations,
                     "deploy_tokens": tokens,
                     "freed_blobs": freed_blobs,
+                    "kv_keys": kv_keys,
                 }),
             ))
             .await?;

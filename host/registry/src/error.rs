@@ -4,7 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-/// A per-tenant limit, as named in [`RegistryError::QuotaExceeded`].
+/// A limit, as named in [`RegistryError::QuotaExceeded`]: a per-tenant quota, or one of the
+/// limits a key-value scope is held to (`KvKeys`, `KvBytes`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Quota {
@@ -18,10 +19,16 @@ pub enum Quota {
     MemoryMibPerInstance,
     /// Fuel granted to one guest callback.
     FuelPerCallback,
+    /// Number of keys one key-value scope may hold
+    /// ([`KvLimits::max_keys`](crate::KvLimits::max_keys)).
+    KvKeys,
+    /// Bytes one key-value scope may hold, counting every key and value
+    /// ([`KvLimits::max_bytes`](crate::KvLimits::max_bytes)).
+    KvBytes,
 }
 
 impl Quota {
-    /// The quota's stable snake_case name (also its column name).
+    /// The quota's stable snake_case name (for the per-tenant quotas, also their column name).
     pub fn name(self) -> &'static str {
         match self {
             Quota::MaxApps => "max_apps",
@@ -29,6 +36,8 @@ impl Quota {
             Quota::MaxConcurrentInstances => "max_concurrent_instances",
             Quota::MemoryMibPerInstance => "memory_mib_per_instance",
             Quota::FuelPerCallback => "fuel_per_callback",
+            Quota::KvKeys => "kv_keys",
+            Quota::KvBytes => "kv_bytes",
         }
     }
 }
@@ -72,12 +81,12 @@ pub enum RegistryError {
         /// Why it was rejected.
         reason: String,
     },
-    /// The change would exceed one of the tenant's quotas.
+    /// The change would exceed one of the tenant's quotas, or a key-value scope's limits.
     #[error("quota {quota} exceeded (limit {limit})")]
     QuotaExceeded {
         /// Which quota.
         quota: Quota,
-        /// The tenant's effective limit.
+        /// The effective limit (the tenant's, or the one the key-value write was given).
         limit: u64,
     },
     /// The principal may not do this.

@@ -10,9 +10,15 @@
 //! decides what to show to whom with the `Principal::can_*` helpers.
 //!
 //! The registry stores component bytes and metadata only; it does not validate wasm.
+//!
+//! It also keeps a durable key-value store per scope (an opaque string the server chooses,
+//! e.g. an app id) for the views of tenant apps: [`Registry::kv_get`], [`Registry::kv_set`]
+//! and the other `kv_*` calls, held to [`KvLimits`]. Those are app data, not registry
+//! changes: they take no principal and write no audit row.
 
 // Modules, from the top down; each imports only from the lines below it:
 //   versions, tokens   uploads and activation; API tokens
+//   kv                 per-scope key-value store (app data; no audit rows)
 //   apps               apps (checks quotas)
 //   quotas, tenants    quota overrides in the store; tenants
 //   change, audit      a transaction with its audit row; reading the log
@@ -26,6 +32,7 @@ mod change;
 mod db;
 mod error;
 mod ids;
+mod kv;
 mod limits;
 mod names;
 mod principal;
@@ -40,6 +47,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
 pub use ids::{AppId, TenantId, TokenId};
+pub use kv::{KvLimits, KvUsage};
 pub use limits::{QuotaDefaults, QuotaOverrides, Quotas};
 pub use names::{MAX_NAME_LEN, validate_name};
 pub use principal::{Principal, Scope};

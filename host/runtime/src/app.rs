@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use livewasm_protocol::rendered::Statics;
 
 use crate::bindings::ViewPre;
+use crate::capabilities::kv::KvStore;
 use crate::engine::RuntimeInner;
 use crate::error::CallError;
 use crate::manifest::Manifest;
@@ -52,11 +53,13 @@ pub struct InstanceLimits {
     pub fuel_per_callback: u64,
 }
 
-/// A compiled component, shared by all its instances.
+/// A compiled component, shared by all its instances, with what each instance gets: its
+/// limits and its app's key-value store.
 #[derive(Clone)]
 pub struct App {
     pub(crate) inner: Arc<AppInner>,
     pub(crate) limits: InstanceLimits,
+    pub(crate) kv: Option<Arc<dyn KvStore>>,
 }
 
 impl App {
@@ -70,6 +73,17 @@ impl App {
                 memory_bytes: limits.memory_bytes.min(config.memory_limit),
                 fuel_per_callback: limits.fuel_per_callback.min(config.fuel_per_callback),
             },
+            kv: self.kv.clone(),
+        }
+    }
+
+    /// The same compiled component whose instances (views, dead renders, HTTP handlers and
+    /// tasks) use `store` for `kv`: one tenant app's keys. Without one, `kv` calls fail with
+    /// "kv is not available".
+    pub fn with_kv(&self, store: Arc<dyn KvStore>) -> App {
+        App {
+            kv: Some(store),
+            ..self.clone()
         }
     }
 

@@ -38,7 +38,10 @@ impl App {
             .memories(MAX_MEMORIES_PER_COMPONENT as usize)
             .trap_on_grow_failure(true)
             .build();
-        let state = HostState::new(limits, self.inner.name.clone(), runtime.started);
+        let mut state = HostState::new(limits, self.inner.name.clone(), runtime.started);
+        if let Some(kv) = &self.kv {
+            state.kv.set_store(kv.clone());
+        }
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         store.call_hook(settle_import_fuel);

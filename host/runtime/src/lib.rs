@@ -40,6 +40,10 @@ pub use capabilities::budget::{
     MAX_IMPORT_BYTES_PER_CALLBACK,
 };
 pub use capabilities::effects::{MAX_EVENTS, Navigation, NavigationKind};
+pub use capabilities::kv::{
+    KvError, KvStore, MAX_KV_KEY_BYTES, MAX_KV_LIST, MAX_KV_VALUE_BYTES, MemoryKv,
+    conformance as kv_conformance,
+};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };

@@ -62,6 +62,7 @@ impl Runtime {
                 memory_bytes: self.inner.config.memory_limit,
                 fuel_per_callback: self.inner.config.fuel_per_callback,
             },
+            kv: None,
         };
         let manifest = app
             .instantiate()?

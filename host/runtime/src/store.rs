@@ -9,10 +9,13 @@ use serde_json::Value;
 use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
-use crate::bindings::livewasm::view::{clock, effects, log, pubsub, tasks, timers, types, uploads};
+use crate::bindings::livewasm::view::{
+    clock, effects, kv, log, pubsub, tasks, timers, types, uploads,
+};
 use crate::capabilities::budget::Budget;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::effects::{EffectsState, Navigation};
+use crate::capabilities::kv::KvState;
 use crate::capabilities::log::LogState;
 use crate::capabilities::pubsub::{PubSubCommand, PubSubState};
 use crate::capabilities::tasks::{TaskCommand, TasksState};
@@ -51,6 +54,7 @@ pub(crate) struct HostState {
     pub(crate) pubsub: PubSubState,
     pub(crate) tasks: TasksState,
     pub(crate) uploads: UploadsState,
+    pub(crate) kv: KvState,
 }
 
 impl HostState {
@@ -67,6 +71,7 @@ impl HostState {
             pubsub: PubSubState::new(budget.clone()),
             tasks: TasksState::new(budget.clone()),
             uploads: UploadsState::new(app_name, budget.clone()),
+            kv: KvState::new(budget.clone()),
             budget,
         }
     }
@@ -104,5 +109,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     pubsub::add_to_linker::<_, HasSelf<PubSubState>>(linker, |s| &mut s.pubsub)?;
     tasks::add_to_linker::<_, HasSelf<TasksState>>(linker, |s| &mut s.tasks)?;
     uploads::add_to_linker::<_, HasSelf<UploadsState>>(linker, |s| &mut s.uploads)?;
+    kv::add_to_linker::<_, HasSelf<KvState>>(linker, |s| &mut s.kv)?;
     Ok(())
 }

@@ -69,6 +69,11 @@ pub struct ServerConfig {
     /// listen backlog. A WebSocket stops counting once upgraded (sockets are capped per
     /// address).
     pub max_connections: usize,
+    /// Keys one app's `kv` store may hold (100,000 by default); a write past it is refused
+    /// with an error naming the quota.
+    pub kv_max_keys: u64,
+    /// Bytes of keys and values one app's `kv` store may hold (64 MiB by default).
+    pub kv_max_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -97,6 +102,8 @@ impl Default for ServerConfig {
             http_header_timeout: Duration::from_secs(10),
             http_body_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            kv_max_keys: 100_000,
+            kv_max_bytes: 64 << 20,
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::generations::Reloads;
 use crate::guest_pool::GuestPool;
 use crate::inbox::InboxTotals;
 use crate::keys::SiteKeys;
+use crate::kv::KvStores;
 use crate::peers::Peers;
 use crate::pubsub::Broker;
 use crate::session;
@@ -44,6 +45,8 @@ pub struct Host {
     outbound: Arc<crate::socket_totals::OutboundTotals>,
     /// Sockets and joins per client address.
     peers: Arc<Peers>,
+    /// The apps' key-value stores.
+    kv: KvStores,
 }
 
 impl Host {
@@ -64,6 +67,7 @@ impl Host {
             inbox_totals: Arc::default(),
             outbound: Arc::default(),
             peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
+            kv: KvStores::memory(kv_limits(&config)),
             config,
         }
     }
@@ -72,11 +76,21 @@ impl Host {
     /// (`<app>.<tenant>.<base-domain>`) and the platform API under `/api/v1` on the base
     /// domain. Load the apps' active versions with
     /// [`platform::load_active_apps`](crate::platform::load_active_apps).
+    ///
+    /// The apps' `kv` stores live in the registry's database; build the host inside the tokio
+    /// runtime the registry was opened on (the guest threads reach the database through it).
     pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
+        let kv = KvStores::registry(registry.clone(), kv_limits(&config));
         Host {
             registry: Some(registry),
+            kv,
             ..Host::new(runtime, config)
         }
+    }
+
+    /// `app` with the key-value store of `scope` (a registry app id, or `local/<name>`).
+    pub(crate) fn with_kv(&self, app: &App, scope: &str) -> App {
+        app.with_kv(self.kv.store(scope))
     }
 
     /// The threads guest code runs on (sockets, dead renders, HTTP handlers, tasks).
@@ -162,6 +176,7 @@ impl Host {
     /// Adds an app and its routes to the default site; refuses a second app of the same
     /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
+        let app = self.with_kv(&app, &local_scope(&app));
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())
@@ -173,6 +188,7 @@ impl Host {
     /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
     /// component `old` already is (nothing changes).
     pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
+        let app = self.with_kv(&app, &local_scope(&app));
         let replaced = self
             .sites
             .update_routes(&SiteId::Default, |routes| routes.replacing(old, &app))?;
@@ -232,4 +248,17 @@ pub fn socket_session(
         cookie_header,
         csrf,
     )
+}
+
+/// The `kv` scope of an `--app` component: its name (a rebuilt component keeps its keys).
+fn local_scope(app: &App) -> String {
+    format!("local/{}", app.manifest().name)
+}
+
+/// Each app's `kv` quotas from the configuration.
+fn kv_limits(config: &ServerConfig) -> livewasm_registry::KvLimits {
+    livewasm_registry::KvLimits {
+        max_keys: config.kv_max_keys,
+        max_bytes: config.kv_max_bytes,
+    }
 }

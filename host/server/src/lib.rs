@@ -28,6 +28,7 @@ mod host;
 mod http;
 mod inbox;
 mod keys;
+mod kv;
 mod navigate;
 mod origin;
 mod page;

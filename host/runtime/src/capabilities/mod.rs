@@ -5,11 +5,12 @@
 //!
 //! A capability knows nothing of the store: the store's state (`crate::store`) holds one state
 //! struct per capability and the linker projects the store to each of them, interface by
-//! interface. A new capability (storage, HTTP) is one more file here and one more field there.
+//! interface. A new capability (`kv`, HTTP) is one more file here and one more field there.
 
 pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod effects;
+pub(crate) mod kv;
 pub(crate) mod log;
 pub(crate) mod pubsub;
 pub(crate) mod tasks;
