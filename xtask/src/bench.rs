@@ -25,6 +25,8 @@ struct Plan {
     density: &'static [(usize, bool)],
     /// Seconds of each phase of the tenant-isolation scenario.
     isolation_seconds: &'static str,
+    /// `kv` calls one timed event makes (`set`: half as many).
+    kv_calls: u64,
 }
 
 const FULL: Plan = Plan {
@@ -36,6 +38,7 @@ const FULL: Plan = Plan {
     seconds: "3",
     density: &[(1000, false), (1000, true), (10_000, false), (10_000, true)],
     isolation_seconds: "5",
+    kv_calls: 1000,
 };
 
 /// A page and the event whose wire bytes are measured.
@@ -88,6 +91,7 @@ const SMOKE: Plan = Plan {
     seconds: "0.5",
     density: &[(100, false)],
     isolation_seconds: "0.5",
+    kv_calls: 50,
 };
 
 fn loadgen(binary: &Path, server: &Server, args: &[&str]) -> Result<Value> {
@@ -213,6 +217,60 @@ pub fn run(smoke: bool) -> Result<()> {
     )?;
     drop(server);
 
+    // The cost of one `kv` call from a view, in memory and in the registry's SQLite: an event
+    // making `n` calls, timed against the same event making none.
+    let hostile: Vec<PathBuf> = apps
+        .iter()
+        .filter(|p| p.ends_with("hostile.wasm"))
+        .cloned()
+        .collect();
+    let mut kv = Vec::new();
+    let kv_dir = root().join("target/bench/kv");
+    let _ = std::fs::remove_dir_all(&kv_dir);
+    std::fs::create_dir_all(&kv_dir)?;
+    let database = kv_dir.join("registry.db").to_string_lossy().to_string();
+    for (store, extra) in [
+        ("memory", vec![]),
+        ("sqlite", vec!["--database", &database]),
+    ] {
+        let mut args = bench_args("200");
+        args.extend(extra);
+        let server = Server::start(&host, "127.0.0.1:0", &hostile, &args)?;
+        for (op, n) in [("get", plan.kv_calls), ("set", plan.kv_calls / 2)] {
+            let report = step(&format!("kv {op} calls ({store})"), || {
+                let time = |calls: u64| -> Result<f64> {
+                    let value = json!({"op": op, "n": calls}).to_string();
+                    let report = loadgen(
+                        &generator,
+                        &server,
+                        &[
+                            "bytes",
+                            "--path",
+                            "/hostile/kv-calls",
+                            "--event",
+                            "run",
+                            "--value",
+                            &value,
+                            "--repeat",
+                            &plan.repeat.min(50).to_string(),
+                        ],
+                    )?;
+                    report["event_round_trip"]["p50_us"]
+                        .as_f64()
+                        .context("no round trip measured")
+                };
+                let base = time(0)?;
+                let with = time(n)?;
+                Ok(
+                    json!({"store": store, "op": op, "calls": n, "event_p50_us": with,
+                    "baseline_p50_us": base, "per_call_us": (with - base) / n as f64}),
+                )
+            })?;
+            kv.push(report);
+        }
+        drop(server);
+    }
+
     let mut density = Vec::new();
     for &(sockets, tick) in plan.density {
         let path = if tick {
@@ -251,6 +309,7 @@ pub fn run(smoke: bool) -> Result<()> {
     results.insert("bytes".into(), Value::Array(bytes.clone()));
     results.insert("density".into(), Value::Array(density.clone()));
     results.insert("isolation".into(), isolation.clone());
+    results.insert("kv".into(), Value::Array(kv.clone()));
     results.insert("smoke".into(), Value::Bool(smoke));
 
     println!("\n{:<46} {:>14} {:>14}", "figure", "measured", "target");
@@ -363,6 +422,17 @@ pub fn run(smoke: bool) -> Result<()> {
         "{:<46} {:>14}",
         "  attacking callbacks completed (fuel burnt)", isolation["attacks"]
     );
+    for k in &kv {
+        println!(
+            "{:<46} {:>14}",
+            format!(
+                "kv {} per call ({}), p50",
+                k["op"].as_str().unwrap_or(""),
+                k["store"].as_str().unwrap_or("")
+            ),
+            format!("{:.1} µs", k["per_call_us"].as_f64().unwrap_or(0.0))
+        );
+    }
     let dir = root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
     let file = dir.join(if smoke { "smoke.json" } else { "results.json" });
