@@ -14,6 +14,8 @@ mod async_result;
 mod attach_hook;
 #[doc(hidden)]
 pub mod bindings;
+/// The app's files, kept and served by the host.
+pub mod blobs;
 /// Function components: slots, attribute conversion, and the core components.
 pub mod components;
 mod error;
@@ -94,6 +96,7 @@ pub use view::{Assigns, LiveView};
 /// Everything a view module usually needs.
 pub mod prelude {
     pub use crate::async_ops::decode as decode_async;
+    pub use crate::blobs;
     pub use crate::components::*;
     pub use crate::form::{Changeset, Form, ParseValue};
     pub use crate::host::{log, timers};

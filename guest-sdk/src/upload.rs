@@ -196,6 +196,16 @@ impl UploadedFile {
         self.size
     }
 
+    /// The upload this file came with (the `allow_upload` name's ref).
+    pub(crate) fn upload_ref(&self) -> &str {
+        &self.upload_ref
+    }
+
+    /// The file's entry in its upload.
+    pub(crate) fn entry_ref(&self) -> &str {
+        &self.entry_ref
+    }
+
     /// Reads the whole file, refusing files larger than `max` bytes.
     pub fn read_to_vec(&mut self, max: usize) -> std::io::Result<Vec<u8>> {
         if self.size > max as u64 {

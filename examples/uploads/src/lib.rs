@@ -5,7 +5,9 @@
 //!
 //! A view has no file system: saving streams each file's bytes from the host
 //! ([`UploadedFile`] is `std::io::Read`) and keeps what the page shows: the name, the size and
-//! a checksum of the bytes received.
+//! a checksum of the bytes received. The avatar is also kept in the app's blobs
+//! (`blobs::put_upload`, the host copies it) and shown on the profile at the path the host
+//! serves it at, across page loads and host restarts.
 
 use std::io::Read;
 
@@ -30,7 +32,12 @@ pub struct Saved {
 pub struct ProfileLive {
     uploaded_files: Vec<Saved>,
     uploading: bool,
+    /// Where the saved avatar is served, once there is one.
+    avatar_src: Option<String>,
 }
+
+/// The blob the avatar is kept in.
+const AVATAR_BLOB: &str = "avatar";
 
 /// `cancel-upload`'s `phx-value-ref`.
 #[derive(Deserialize)]
@@ -97,6 +104,13 @@ fn avatar_options() -> UploadOptions {
 
 fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<Vec<Saved>> {
     consume_uploaded_entries(socket, kind, |entry, file| {
+        if kind == "avatar" {
+            let content_type = match entry.client_type.as_str() {
+                "" => "application/octet-stream",
+                given => given,
+            };
+            blobs::put_upload(file, AVATAR_BLOB, content_type)?;
+        }
         let (size, checksum) = digest(file).map_err(|e| Error::from(e.to_string()))?;
         Ok(Saved {
             kind,
@@ -121,6 +135,7 @@ impl LiveView for ProfileLive {
             },
         );
         socket.page_title("Uploads");
+        assign!(socket, avatar_src = blobs::path(AVATAR_BLOB)?);
         Ok(())
     }
 
@@ -140,6 +155,7 @@ impl LiveView for ProfileLive {
                 saved.extend(save_all(socket, "documents")?);
                 if !saved.is_empty() {
                     update!(socket, uploaded_files, |files| files.extend(saved));
+                    assign!(socket, avatar_src = blobs::path(AVATAR_BLOB)?);
                     socket.put_flash("info", "Files uploaded successfully!");
                 }
                 Ok(())
@@ -168,6 +184,7 @@ impl LiveView for ProfileLive {
   <form id="upload-form" phx-submit="save" phx-change="validate">
     <section class="avatar-upload" phx-drop-target={avatar.upload_ref.as_str()}>
       <h3>Profile Picture</h3>
+      <img :if={@avatar_src.is_some()} id="current-avatar" src={@avatar_src.clone().unwrap_or_default()} width="96" alt="Your avatar">
       <.live_file_input upload={avatar} class="file-input" />
       <article :for={entry in avatar.entries.iter()} :key={entry.entry_ref.clone()} class="upload-entry" id={format!("avatar-{}", entry.entry_ref)}>
         <figure>

@@ -283,3 +283,41 @@ async fn handle_progress_may_navigate_once_the_avatar_is_saved() {
     assert!(html.contains("Avatar me.png saved (97.66 KB)"), "{html}");
     assert!(html.contains(r#"id="upload-form""#), "{html}");
 }
+
+/// The `src` of `#current-avatar` in `html`.
+fn avatar_src(html: &str) -> Option<String> {
+    let at = html.find(r#"id="current-avatar""#)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>')?];
+    let src = tag.split(r#"src=""#).nth(1)?;
+    Some(src[..src.find('"')?].to_string())
+}
+
+#[tokio::test]
+async fn a_saved_avatar_is_kept_in_the_apps_blobs_and_served_back() {
+    let (host, mut view) = live().await;
+    assert!(!view.has_element("#current-avatar", None).unwrap());
+    let content: Vec<u8> = (0..20_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+    let mut avatar = view
+        .file_input(
+            "#upload-form",
+            "avatar",
+            vec![UploadFile::new("me.png", "image/png", content.clone())],
+        )
+        .unwrap();
+    view.render_upload_change(&avatar, "validate").unwrap();
+    view.render_upload(&mut avatar, "me.png", 100).unwrap();
+    let html = view.push_form("save", "", json!({})).unwrap();
+    let src = avatar_src(&html).unwrap_or_else(|| panic!("no avatar shown: {html}"));
+    assert!(src.starts_with("/_blobs/uploads/avatar?v="), "{src}");
+
+    // Served back on the app's site, byte for byte.
+    let served = host.get(&src).await.unwrap();
+    assert_eq!(served.status, 200);
+    assert_eq!(served.body.as_bytes(), content.as_slice());
+    assert_eq!(host.get("/_blobs/uploads/nope").await.unwrap().status, 404);
+    assert_eq!(host.get("/_blobs/uploads/../x").await.unwrap().status, 404);
+    // A fresh page of the app shows it too.
+    let page = host.get("/uploads").await.unwrap();
+    assert_eq!(avatar_src(&page.body).as_deref(), Some(src.as_str()));
+}

@@ -114,6 +114,12 @@ pub struct ServeArgs {
     /// MiB of keys and values one app's key-value store may hold.
     #[arg(long, default_value_t = ServerConfig::default().kv_max_bytes >> 20)]
     kv_max_mib: u64,
+    /// Files one app's blob storage may hold.
+    #[arg(long, default_value_t = ServerConfig::default().blob_max_count)]
+    blob_max_count: u64,
+    /// MiB of files one app's blob storage may hold.
+    #[arg(long, default_value_t = ServerConfig::default().blob_max_bytes >> 20)]
+    blob_max_mib: u64,
 }
 
 /// Decodes a key given as hex or base64.
@@ -232,6 +238,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_connections: args.max_connections,
         kv_max_keys: args.kv_max_keys,
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
+        blob_max_count: args.blob_max_count,
+        blob_max_bytes: args.blob_max_mib.saturating_mul(1 << 20),
         ..ServerConfig::default()
     };
     let tokio = tokio::runtime::Builder::new_multi_thread()

@@ -115,8 +115,8 @@ impl Registry {
 
     /// Deletes `app` with everything that belongs to it, in one transaction: its versions,
     /// its activation history, the deploy tokens scoped to it (deleted, not revoked: a token
-    /// row must reference an existing app), the app itself, its key-value data (the `kv`
-    /// scope named by its id), and every component blob no
+    /// row must reference an existing app), the app itself, its key-value data and its own
+    /// blobs (the `kv` and blob scopes named by its id), and every component blob no
     /// other version still references. The name is free again afterwards and the app no
     /// longer counts against `max_apps`. Needs a principal that manages the app's tenant
     /// ([`Principal::can_manage_tenant`]); deploy tokens may not delete.
@@ -154,13 +154,40 @@ impl Registry {
             .bind(id)
             .execute(&mut *change.tx)
             .await?;
-        // The app's key-value data (its `kv` scope is its id).
+        // The app's key-value data (its `kv` scope is its id), the usage row locked first as
+        // every kv write does, so a write in flight is deleted here or starts afresh after.
+        sqlx::query(
+            "INSERT INTO kv_usage (scope, keys, bytes) VALUES ($1, 0, 0) \
+             ON CONFLICT (scope) DO UPDATE SET keys = kv_usage.keys",
+        )
+        .bind(id)
+        .execute(&mut *change.tx)
+        .await?;
         let kv_keys = sqlx::query("DELETE FROM kv_entries WHERE scope = $1")
             .bind(id)
             .execute(&mut *change.tx)
             .await?
             .rows_affected();
         sqlx::query("DELETE FROM kv_usage WHERE scope = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?;
+        // The app's own blobs (its blob scope is its id, too). Writing the scope's usage row
+        // first takes its lock, as every blob write does, so a put still in flight has
+        // committed (and is deleted here) or waits and then starts from an empty scope.
+        sqlx::query(
+            "INSERT INTO blob_usage (scope, blobs, bytes) VALUES ($1, 0, 0) \
+             ON CONFLICT (scope) DO UPDATE SET blobs = blob_usage.blobs",
+        )
+        .bind(id)
+        .execute(&mut *change.tx)
+        .await?;
+        let app_blobs = sqlx::query("DELETE FROM app_blobs WHERE scope = $1")
+            .bind(id)
+            .execute(&mut *change.tx)
+            .await?
+            .rows_affected();
+        sqlx::query("DELETE FROM blob_usage WHERE scope = $1")
             .bind(id)
             .execute(&mut *change.tx)
             .await?;
@@ -192,6 +219,7 @@ impl Registry {
                     "deploy_tokens": tokens,
                     "freed_blobs": freed_blobs,
                     "kv_keys": kv_keys,
+                    "app_blobs": app_blobs,
                 }),
             ))
             .await?;

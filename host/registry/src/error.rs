@@ -5,7 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A limit, as named in [`RegistryError::QuotaExceeded`]: a per-tenant quota, or one of the
-/// limits a key-value scope is held to (`KvKeys`, `KvBytes`).
+/// limits a key-value scope (`KvKeys`, `KvBytes`) or a blob scope (`BlobCount`, `BlobBytes`)
+/// is held to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Quota {
@@ -25,6 +26,12 @@ pub enum Quota {
     /// Bytes one key-value scope may hold, counting every key and value
     /// ([`KvLimits::max_bytes`](crate::KvLimits::max_bytes)).
     KvBytes,
+    /// Number of blobs one blob scope may hold
+    /// ([`BlobLimits::max_blobs`](crate::BlobLimits::max_blobs)).
+    BlobCount,
+    /// Bytes one blob scope may hold, summed over its blobs' sizes
+    /// ([`BlobLimits::max_bytes`](crate::BlobLimits::max_bytes)).
+    BlobBytes,
 }
 
 impl Quota {
@@ -38,6 +45,8 @@ impl Quota {
             Quota::FuelPerCallback => "fuel_per_callback",
             Quota::KvKeys => "kv_keys",
             Quota::KvBytes => "kv_bytes",
+            Quota::BlobCount => "blob_count",
+            Quota::BlobBytes => "blob_bytes",
         }
     }
 }
@@ -81,12 +90,14 @@ pub enum RegistryError {
         /// Why it was rejected.
         reason: String,
     },
-    /// The change would exceed one of the tenant's quotas, or a key-value scope's limits.
+    /// The change would exceed one of the tenant's quotas, or a key-value or blob scope's
+    /// limits.
     #[error("quota {quota} exceeded (limit {limit})")]
     QuotaExceeded {
         /// Which quota.
         quota: Quota,
-        /// The effective limit (the tenant's, or the one the key-value write was given).
+        /// The effective limit (the tenant's, or the one the key-value or blob write was
+        /// given).
         limit: u64,
     },
     /// The principal may not do this.

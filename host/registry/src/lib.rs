@@ -15,10 +15,14 @@
 //! e.g. an app id) for the views of tenant apps: [`Registry::kv_get`], [`Registry::kv_set`]
 //! and the other `kv_*` calls, held to [`KvLimits`]. Those are app data, not registry
 //! changes: they take no principal and write no audit row.
+//!
+//! Likewise it keeps named blobs per scope, files an app stores and the server serves back:
+//! [`Registry::blob_put`], [`Registry::blob_get`] and the other `blob_*` calls, held to
+//! [`BlobLimits`]; app data too, with no principal and no audit row.
 
 // Modules, from the top down; each imports only from the lines below it:
 //   versions, tokens   uploads and activation; API tokens
-//   kv                 per-scope key-value store (app data; no audit rows)
+//   kv, blobs          per-scope key-value store and blobs (app data; no audit rows)
 //   apps               apps (checks quotas)
 //   quotas, tenants    quota overrides in the store; tenants
 //   change, audit      a transaction with its audit row; reading the log
@@ -28,6 +32,7 @@
 //   error, ids         the error type; typed ids
 mod apps;
 mod audit;
+mod blobs;
 mod change;
 mod db;
 mod error;
@@ -44,6 +49,7 @@ mod versions;
 
 pub use apps::App;
 pub use audit::{AuditEntry, AuditQuery};
+pub use blobs::{BlobInfo, BlobLimits, BlobUsage};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
 pub use ids::{AppId, TenantId, TokenId};

@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use livewasm_protocol::rendered::Statics;
 
 use crate::bindings::ViewPre;
+use crate::capabilities::blobs::BlobStore;
 use crate::capabilities::kv::KvStore;
 use crate::engine::RuntimeInner;
 use crate::error::CallError;
@@ -54,12 +55,13 @@ pub struct InstanceLimits {
 }
 
 /// A compiled component, shared by all its instances, with what each instance gets: its
-/// limits and its app's key-value store.
+/// limits, its app's key-value store and its app's blobs.
 #[derive(Clone)]
 pub struct App {
     pub(crate) inner: Arc<AppInner>,
     pub(crate) limits: InstanceLimits,
     pub(crate) kv: Option<Arc<dyn KvStore>>,
+    pub(crate) blobs: Option<Arc<dyn BlobStore>>,
 }
 
 impl App {
@@ -74,6 +76,7 @@ impl App {
                 fuel_per_callback: limits.fuel_per_callback.min(config.fuel_per_callback),
             },
             kv: self.kv.clone(),
+            blobs: self.blobs.clone(),
         }
     }
 
@@ -85,6 +88,20 @@ impl App {
             kv: Some(store),
             ..self.clone()
         }
+    }
+
+    /// The same compiled component whose instances use `store` for `blobs`, the files
+    /// served at `/_blobs/<app>/…`. Without one, `blobs` calls fail.
+    pub fn with_blobs(&self, store: Arc<dyn BlobStore>) -> App {
+        App {
+            blobs: Some(store),
+            ..self.clone()
+        }
+    }
+
+    /// The app's blob store, for the route that serves its blobs.
+    pub fn blobs(&self) -> Option<&Arc<dyn BlobStore>> {
+        self.blobs.as_ref()
     }
 
     /// The limits each new instance gets.

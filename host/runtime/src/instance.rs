@@ -42,6 +42,9 @@ impl App {
         if let Some(kv) = &self.kv {
             state.kv.set_store(kv.clone());
         }
+        if let Some(blobs) = &self.blobs {
+            state.blobs.set_store(blobs.clone());
+        }
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         store.call_hook(settle_import_fuel);
@@ -241,9 +244,12 @@ impl Instance {
         }))
     }
 
-    /// Lets the view read its received uploads from `source` (`uploads.read`).
+    /// Lets the view read its received uploads from `source` (`uploads.read`, and
+    /// `blobs.put-upload`).
     pub fn set_upload_source(&mut self, source: Arc<dyn UploadSource>) {
-        self.store.data_mut().uploads.set_source(source);
+        let state = self.store.data_mut();
+        state.blobs.set_uploads(source.clone());
+        state.uploads.set_source(source);
     }
 
     /// Tells the instance a one-shot timer fired.

@@ -35,6 +35,10 @@ pub use app::{
     MAX_TEMPLATES,
 };
 pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
+pub use capabilities::blobs::{
+    Blob, BlobError, BlobStore, MAX_BLOB_BYTES, MAX_BLOB_NAME_BYTES, MAX_BLOB_PUT_BYTES,
+    MemoryBlobs, blob_path, valid_blob_name,
+};
 pub use capabilities::budget::{
     FUEL_PER_IMPORT_BYTE, FUEL_PER_IMPORT_CALL, MAX_COMMANDS_PER_CALLBACK,
     MAX_IMPORT_BYTES_PER_CALLBACK,

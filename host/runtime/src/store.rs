@@ -10,8 +10,9 @@ use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{
-    clock, effects, kv, log, pubsub, tasks, timers, types, uploads,
+    blobs, clock, effects, kv, log, pubsub, tasks, timers, types, uploads,
 };
+use crate::capabilities::blobs::BlobsState;
 use crate::capabilities::budget::Budget;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::effects::{EffectsState, Navigation};
@@ -55,6 +56,7 @@ pub(crate) struct HostState {
     pub(crate) tasks: TasksState,
     pub(crate) uploads: UploadsState,
     pub(crate) kv: KvState,
+    pub(crate) blobs: BlobsState,
 }
 
 impl HostState {
@@ -70,8 +72,9 @@ impl HostState {
             effects: EffectsState::new(app_name.clone(), budget.clone()),
             pubsub: PubSubState::new(budget.clone()),
             tasks: TasksState::new(budget.clone()),
-            uploads: UploadsState::new(app_name, budget.clone()),
+            uploads: UploadsState::new(app_name.clone(), budget.clone()),
             kv: KvState::new(budget.clone()),
+            blobs: BlobsState::new(app_name, budget.clone()),
             budget,
         }
     }
@@ -110,5 +113,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     tasks::add_to_linker::<_, HasSelf<TasksState>>(linker, |s| &mut s.tasks)?;
     uploads::add_to_linker::<_, HasSelf<UploadsState>>(linker, |s| &mut s.uploads)?;
     kv::add_to_linker::<_, HasSelf<KvState>>(linker, |s| &mut s.kv)?;
+    blobs::add_to_linker::<_, HasSelf<BlobsState>>(linker, |s| &mut s.blobs)?;
     Ok(())
 }

@@ -74,6 +74,10 @@ pub struct ServerConfig {
     pub kv_max_keys: u64,
     /// Bytes of keys and values one app's `kv` store may hold (64 MiB by default).
     pub kv_max_bytes: u64,
+    /// Files one app's `blobs` may hold (10,000 by default).
+    pub blob_max_count: u64,
+    /// Bytes of files one app's `blobs` may hold (256 MiB by default).
+    pub blob_max_bytes: u64,
 }
 
 impl Default for ServerConfig {
@@ -104,6 +108,8 @@ impl Default for ServerConfig {
             max_connections: 10_000,
             kv_max_keys: 100_000,
             kv_max_bytes: 64 << 20,
+            blob_max_count: 10_000,
+            blob_max_bytes: 256 << 20,
         }
     }
 }

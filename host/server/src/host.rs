@@ -11,6 +11,7 @@ use livewasm_registry::Registry;
 use livewasm_runtime::{App, Runtime};
 use serde_json::Value;
 
+use crate::blobs::BlobStores;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
 use crate::generations::Reloads;
@@ -47,6 +48,8 @@ pub struct Host {
     peers: Arc<Peers>,
     /// The apps' key-value stores.
     kv: KvStores,
+    /// The apps' files.
+    blobs: BlobStores,
 }
 
 impl Host {
@@ -68,6 +71,7 @@ impl Host {
             outbound: Arc::default(),
             peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
             kv: KvStores::memory(kv_limits(&config)),
+            blobs: BlobStores::memory(blob_limits(&config)),
             config,
         }
     }
@@ -81,16 +85,20 @@ impl Host {
     /// runtime the registry was opened on (the guest threads reach the database through it).
     pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
         let kv = KvStores::registry(registry.clone(), kv_limits(&config));
+        let blobs = BlobStores::registry(registry.clone(), blob_limits(&config));
         Host {
             registry: Some(registry),
             kv,
+            blobs,
             ..Host::new(runtime, config)
         }
     }
 
-    /// `app` with the key-value store of `scope` (a registry app id, or `local/<name>`).
-    pub(crate) fn with_kv(&self, app: &App, scope: &str) -> App {
+    /// `app` with the key-value store and the blobs of `scope` (a registry app id, or
+    /// `local/<name>`).
+    pub(crate) fn with_app_data(&self, app: &App, scope: &str) -> App {
         app.with_kv(self.kv.store(scope))
+            .with_blobs(self.blobs.store(scope))
     }
 
     /// The threads guest code runs on (sockets, dead renders, HTTP handlers, tasks).
@@ -176,7 +184,7 @@ impl Host {
     /// Adds an app and its routes to the default site; refuses a second app of the same
     /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
-        let app = self.with_kv(&app, &local_scope(&app));
+        let app = self.with_app_data(&app, &local_scope(&app));
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())
@@ -188,7 +196,7 @@ impl Host {
     /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
     /// component `old` already is (nothing changes).
     pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
-        let app = self.with_kv(&app, &local_scope(&app));
+        let app = self.with_app_data(&app, &local_scope(&app));
         let replaced = self
             .sites
             .update_routes(&SiteId::Default, |routes| routes.replacing(old, &app))?;
@@ -250,7 +258,7 @@ pub fn socket_session(
     )
 }
 
-/// The `kv` scope of an `--app` component: its name (a rebuilt component keeps its keys).
+/// The data scope of an `--app` component: its name (a rebuilt component keeps its data).
 fn local_scope(app: &App) -> String {
     format!("local/{}", app.manifest().name)
 }
@@ -260,5 +268,13 @@ fn kv_limits(config: &ServerConfig) -> livewasm_registry::KvLimits {
     livewasm_registry::KvLimits {
         max_keys: config.kv_max_keys,
         max_bytes: config.kv_max_bytes,
+    }
+}
+
+/// Each app's `blobs` quotas from the configuration.
+fn blob_limits(config: &ServerConfig) -> livewasm_registry::BlobLimits {
+    livewasm_registry::BlobLimits {
+        max_blobs: config.blob_max_count,
+        max_bytes: config.blob_max_bytes,
     }
 }

@@ -19,7 +19,7 @@ use livewasm_registry::{KvLimits, Quota, Registry, RegistryError};
 use livewasm_runtime::{KvError, KvStore, MemoryKv};
 use tokio::runtime::{Handle, RuntimeFlavor};
 
-/// Longest a store call may take before the guest gets an error.
+/// Longest a store call (`kv` or `blobs`) may take before the guest gets an error.
 const KV_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where the host's apps keep their keys.
@@ -86,6 +86,31 @@ impl KvStores {
     }
 }
 
+/// Runs `call` to completion on `runtime` (the registry's) within [`KV_TIMEOUT`], from a
+/// guest thread (no runtime: it blocks on the host's) or a worker of a multi-thread runtime
+/// (`block_in_place`). `Err` says why it could not run or did not finish in time.
+pub(crate) fn block_on_registry<T>(
+    runtime: Option<&Handle>,
+    call: impl Future<Output = T>,
+) -> Result<T, String> {
+    let Some(runtime) = runtime else {
+        return Err("the host was built outside an async runtime".into());
+    };
+    let timed = async {
+        tokio::time::timeout(KV_TIMEOUT, call)
+            .await
+            .map_err(|_| format!("no answer from the database in {} s", KV_TIMEOUT.as_secs()))
+    };
+    match Handle::try_current() {
+        // A guest thread: no runtime here, block on the host's.
+        Err(_) => runtime.block_on(timed),
+        Ok(here) if here.runtime_flavor() == RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(|| runtime.block_on(timed))
+        }
+        Ok(_) => Err("called on a single-threaded async runtime".into()),
+    }
+}
+
 /// One app's keys in the registry's database.
 struct SqlKv {
     registry: Registry,
@@ -95,32 +120,11 @@ struct SqlKv {
 }
 
 impl SqlKv {
-    /// Runs `call` to completion on the registry's runtime, within [`KV_TIMEOUT`].
+    /// Runs `call` on the registry's runtime (see [`block_on_registry`]).
     fn block<T>(&self, call: impl Future<Output = Result<T, RegistryError>>) -> Result<T, KvError> {
-        let Some(runtime) = &self.runtime else {
-            return Err(KvError::Unavailable(
-                "the host was built outside an async runtime".into(),
-            ));
-        };
-        let timed = async {
-            match tokio::time::timeout(KV_TIMEOUT, call).await {
-                Ok(result) => result.map_err(|e| self.error(e)),
-                Err(_) => Err(KvError::Unavailable(format!(
-                    "no answer from the database in {} s",
-                    KV_TIMEOUT.as_secs()
-                ))),
-            }
-        };
-        match Handle::try_current() {
-            // A guest thread: no runtime here, block on the host's.
-            Err(_) => runtime.block_on(timed),
-            Ok(here) if here.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(|| runtime.block_on(timed))
-            }
-            Ok(_) => Err(KvError::Unavailable(
-                "kv called on a single-threaded async runtime".into(),
-            )),
-        }
+        block_on_registry(self.runtime.as_ref(), call)
+            .map_err(KvError::Unavailable)?
+            .map_err(|e| self.error(e))
     }
 
     fn error(&self, error: RegistryError) -> KvError {

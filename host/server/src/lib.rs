@@ -12,6 +12,7 @@
 //! `/api/v1` on the base domain ([`platform`] has the glue).
 
 mod api;
+mod blobs;
 mod claims;
 mod client_hooks;
 mod config;

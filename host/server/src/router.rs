@@ -31,7 +31,7 @@ use crate::host::Host;
 use crate::origin::{self, CurrentSite, Origin};
 use crate::page::error_page;
 use crate::sites::{Site, SiteId};
-use crate::{api, client_hooks, controller, http, ws};
+use crate::{api, blobs, client_hooks, controller, http, ws};
 
 /// The client bundle (`client-js/dist/livewasm.js`), embedded in the binary.
 const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
@@ -189,6 +189,7 @@ async fn serve_connection<S>(
 fn site_routes() -> Router<Arc<Host>> {
     Router::new()
         .route("/assets/hooks/{file}", get(client_hooks::serve))
+        .route("/_blobs/{app}/{*name}", get(blobs::serve))
         .route("/live/websocket", get(ws::upgrade))
         .fallback(
             get(http::dead_render)

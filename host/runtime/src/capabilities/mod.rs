@@ -7,6 +7,7 @@
 //! struct per capability and the linker projects the store to each of them, interface by
 //! interface. A new capability (`kv`, HTTP) is one more file here and one more field there.
 
+pub(crate) mod blobs;
 pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod effects;
