@@ -1,0 +1,128 @@
+// Apps keep their data across a host restart, in headless Chromium: this test starts its own
+// host (the binary xtask built, LIVEWASM_BIN) on a fresh registry database with the articles
+// and uploads components, creates an article and uploads an avatar in the browser, stops the
+// host, starts a new one on the same database, and finds both again: the article listed, the
+// avatar shown (a real PNG the browser decodes, served from the app's blobs).
+import {test, before, after} from "node:test"
+import assert from "node:assert/strict"
+import {spawn} from "node:child_process"
+import {mkdtempSync, rmSync} from "node:fs"
+import {createServer} from "node:net"
+import {tmpdir} from "node:os"
+import {join} from "node:path"
+import {launch, screenshot} from "./browser.mjs"
+
+const BIN = process.env.LIVEWASM_BIN
+const COMPONENTS = process.env.LIVEWASM_COMPONENTS
+const skip = !(BIN && COMPONENTS) && "LIVEWASM_BIN / LIVEWASM_COMPONENTS are not set (cargo xtask test sets them)"
+
+// A 1×1 PNG.
+const PNG = Buffer.from(
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+  "base64")
+
+const freePort = () => new Promise((resolve, reject) => {
+  const server = createServer()
+  server.on("error", reject)
+  server.listen(0, "127.0.0.1", () => {
+    const {port} = server.address()
+    server.close(() => resolve(port))
+  })
+})
+
+let browser, dir, host, base, log = ""
+
+// Starts a host on the test's database; resolves once it answers.
+async function startHost() {
+  const port = await freePort()
+  base = `http://127.0.0.1:${port}`
+  host = spawn(BIN, [
+    "serve", "--listen", `127.0.0.1:${port}`,
+    "--database", join(dir, "registry.db"),
+    "--app", join(COMPONENTS, "articles.wasm"),
+    "--app", join(COMPONENTS, "uploads.wasm"),
+  ], {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, LIVEWASM_SECRET_KEY: "ab".repeat(32)}})
+  host.stdout.on("data", (d) => { log += d })
+  host.stderr.on("data", (d) => { log += d })
+  const started = Date.now()
+  for (;;) {
+    try {
+      if ((await fetch(base + "/health")).ok) return
+    } catch {}
+    if (Date.now() - started > 30_000) throw new Error(`the host did not start:\n${log}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+async function stopHost() {
+  const exited = new Promise((resolve) => host.once("exit", resolve))
+  host.kill("SIGTERM")
+  await exited
+}
+
+before(async () => {
+  if (skip) return
+  dir = mkdtempSync(join(tmpdir(), "livewasm-persistence-"))
+  await startHost()
+  browser = await launch()
+})
+after(async () => {
+  await browser?.close()
+  host?.kill()
+  if (dir) rmSync(dir, {recursive: true, force: true})
+})
+
+const connected = (page) => page.waitForSelector("[data-phx-main].phx-connected", {timeout: 10_000})
+const avatarShown = (page) => page.waitForFunction(() => {
+  const img = document.querySelector("#current-avatar")
+  return img && img.complete && img.naturalWidth === 1
+}, null, {timeout: 10_000})
+
+test("persistence: an article and an avatar outlive a host restart", {skip}, async () => {
+  const page = await browser.newPage()
+  const errors = []
+  page.on("pageerror", (e) => errors.push(e))
+  try {
+    // An article, created through the live form.
+    await page.goto(base + "/articles/new")
+    await connected(page)
+    await page.fill("input[name='article[title]']", "Kept across restarts")
+    await page.fill("textarea[name='article[body]']", "Stored in the app's kv")
+    await page.click("#article-form button[type=submit]")
+    await page.waitForSelector("#flash-info")
+    await page.waitForSelector("#article-list td.title:text-is('Kept across restarts')")
+
+    // An avatar: uploaded at once, saved by submitting the form, shown from the app's blobs.
+    await page.goto(base + "/uploads")
+    await connected(page)
+    await page.setInputFiles('input[type="file"][name="avatar"]', {name: "me.png", mimeType: "image/png", buffer: PNG})
+    await page.waitForSelector(".upload-entry .percent:text('100%')", {timeout: 15_000})
+    await page.click("button[type=submit]")
+    await page.getByText("Files uploaded successfully!").waitFor()
+    await avatarShown(page)
+    const src = await page.getAttribute("#current-avatar", "src")
+    assert.match(src, /^\/_blobs\/uploads\/avatar\?v=[0-9a-f]+$/)
+
+    // A new host on the same database.
+    await stopHost()
+    await startHost()
+    await page.goto(base + "/articles")
+    await connected(page)
+    assert.equal(await page.locator("#article-list td.title:text-is('Kept across restarts')").count(), 1)
+    await page.goto(base + "/uploads")
+    await connected(page)
+    await avatarShown(page)
+    assert.equal(await page.getAttribute("#current-avatar", "src"), src)
+    const served = await fetch(base + src)
+    assert.equal(served.status, 200)
+    assert.equal(served.headers.get("content-type"), "image/png")
+    assert.equal(served.headers.get("cache-control"), "public, max-age=31536000, immutable")
+    assert.deepEqual(Buffer.from(await served.arrayBuffer()), PNG)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "persistence")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
