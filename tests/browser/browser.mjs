@@ -1,7 +1,9 @@
 // Shared helpers for the browser tests: launch Debian's Chromium headless and open a page of the
 // host under test (LIVEWASM_URL), failing the test on any uncaught page error.
 import {chromium} from "playwright-core"
+import {spawn} from "node:child_process"
 import {mkdirSync} from "node:fs"
+import {createServer} from "node:net"
 import {join} from "node:path"
 
 export const BASE = process.env.LIVEWASM_URL || "http://127.0.0.1:4000"
@@ -43,4 +45,45 @@ export async function screenshot(page, name) {
 // wait for the title.
 export async function waitTitle(page, title) {
   await page.waitForFunction((t) => document.title === t, title, {timeout: 10_000})
+}
+
+// A free loopback port.
+export const freePort = () => new Promise((resolve, reject) => {
+  const server = createServer()
+  server.on("error", reject)
+  server.listen(0, "127.0.0.1", () => {
+    const {port} = server.address()
+    server.close(() => resolve(port))
+  })
+})
+
+// Starts a host of its own for a test: `livewasm serve --listen <free port> ...args` (the
+// binary xtask built, LIVEWASM_BIN), resolved once it answers /health. Returns
+// {base, process, log()}; `stop()` ends it and waits for the exit.
+export async function startHost(args, env = {}) {
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  let log = ""
+  const child = spawn(process.env.LIVEWASM_BIN, ["serve", "--listen", `127.0.0.1:${port}`, ...args],
+    {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, ...env}})
+  child.stdout.on("data", (d) => { log += d })
+  child.stderr.on("data", (d) => { log += d })
+  const started = Date.now()
+  for (;;) {
+    try {
+      if ((await fetch(base + "/health")).ok) break
+    } catch {}
+    if (Date.now() - started > 30_000) {
+      child.kill()
+      throw new Error(`the host did not start:\n${log}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const stop = async () => {
+    if (child.exitCode !== null) return
+    const exited = new Promise((resolve) => child.once("exit", resolve))
+    child.kill("SIGTERM")
+    await exited
+  }
+  return {base, process: child, log: () => log, stop}
 }

@@ -6,25 +6,14 @@
 // the thermostat's route is no longer served.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
-import {spawn} from "node:child_process"
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from "node:fs"
-import {createServer} from "node:net"
 import {tmpdir} from "node:os"
 import {join} from "node:path"
-import {launch, screenshot} from "./browser.mjs"
+import {launch, screenshot, startHost} from "./browser.mjs"
 
 const BIN = process.env.LIVEWASM_BIN
 const COMPONENTS = process.env.LIVEWASM_COMPONENTS
 const skip = !(BIN && COMPONENTS) && "LIVEWASM_BIN / LIVEWASM_COMPONENTS are not set (cargo xtask test sets them)"
-
-const freePort = () => new Promise((resolve, reject) => {
-  const server = createServer()
-  server.on("error", reject)
-  server.listen(0, "127.0.0.1", () => {
-    const {port} = server.address()
-    server.close(() => resolve(port))
-  })
-})
 
 // A WebAssembly custom section (id 0) named `name` holding `payload`, appended to a component:
 // still a valid component, with different bytes.
@@ -43,30 +32,18 @@ const withCustomSection = (wasm, name, payload) => {
   return Buffer.concat([wasm, Buffer.from([0]), leb(body.length), body])
 }
 
-let browser, host, dir, base, log = ""
+let browser, host, dir, base
 before(async () => {
   if (skip) return
   dir = mkdtempSync(join(tmpdir(), "livewasm-dev-reload-"))
   writeFileSync(join(dir, "app.wasm"), readFileSync(join(COMPONENTS, "thermostat.wasm")))
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  host = spawn(BIN, ["serve", "--dev", "--listen", `127.0.0.1:${port}`, "--app", join(dir, "app.wasm")],
-    {stdio: ["ignore", "pipe", "pipe"]})
-  host.stdout.on("data", (d) => { log += d })
-  host.stderr.on("data", (d) => { log += d })
-  const started = Date.now()
-  for (;;) {
-    try {
-      if ((await fetch(base + "/health")).ok) break
-    } catch {}
-    if (Date.now() - started > 30_000) throw new Error(`the --dev host did not start:\n${log}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  host = await startHost(["--dev", "--app", join(dir, "app.wasm")])
+  base = host.base
   browser = await launch()
 })
 after(async () => {
   await browser?.close()
-  host?.kill()
+  await host?.stop()
   if (dir) rmSync(dir, {recursive: true, force: true})
 })
 
@@ -108,7 +85,7 @@ test("dev reload: the page reloads by itself on the new build, at the same URL",
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "dev_reload")
-    console.error(log)
+    console.error(host?.log())
     throw e
   } finally {
     await page.close()

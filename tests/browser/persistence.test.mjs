@@ -5,12 +5,10 @@
 // avatar shown (a real PNG the browser decodes, served from the app's blobs).
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
-import {spawn} from "node:child_process"
 import {mkdtempSync, rmSync} from "node:fs"
-import {createServer} from "node:net"
 import {tmpdir} from "node:os"
 import {join} from "node:path"
-import {launch, screenshot} from "./browser.mjs"
+import {launch, screenshot, startHost} from "./browser.mjs"
 
 const BIN = process.env.LIVEWASM_BIN
 const COMPONENTS = process.env.LIVEWASM_COMPONENTS
@@ -21,54 +19,24 @@ const PNG = Buffer.from(
   "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
   "base64")
 
-const freePort = () => new Promise((resolve, reject) => {
-  const server = createServer()
-  server.on("error", reject)
-  server.listen(0, "127.0.0.1", () => {
-    const {port} = server.address()
-    server.close(() => resolve(port))
-  })
-})
+let browser, dir, host
 
-let browser, dir, host, base, log = ""
-
-// Starts a host on the test's database; resolves once it answers.
-async function startHost() {
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  host = spawn(BIN, [
-    "serve", "--listen", `127.0.0.1:${port}`,
-    "--database", join(dir, "registry.db"),
-    "--app", join(COMPONENTS, "articles.wasm"),
-    "--app", join(COMPONENTS, "uploads.wasm"),
-  ], {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, LIVEWASM_SECRET_KEY: "ab".repeat(32)}})
-  host.stdout.on("data", (d) => { log += d })
-  host.stderr.on("data", (d) => { log += d })
-  const started = Date.now()
-  for (;;) {
-    try {
-      if ((await fetch(base + "/health")).ok) return
-    } catch {}
-    if (Date.now() - started > 30_000) throw new Error(`the host did not start:\n${log}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
-async function stopHost() {
-  const exited = new Promise((resolve) => host.once("exit", resolve))
-  host.kill("SIGTERM")
-  await exited
-}
+// Starts a host on the test's database.
+const startOwnHost = () => startHost([
+  "--database", join(dir, "registry.db"),
+  "--app", join(COMPONENTS, "articles.wasm"),
+  "--app", join(COMPONENTS, "uploads.wasm"),
+], {LIVEWASM_SECRET_KEY: "ab".repeat(32)})
 
 before(async () => {
   if (skip) return
   dir = mkdtempSync(join(tmpdir(), "livewasm-persistence-"))
-  await startHost()
+  host = await startOwnHost()
   browser = await launch()
 })
 after(async () => {
   await browser?.close()
-  host?.kill()
+  await host?.stop()
   if (dir) rmSync(dir, {recursive: true, force: true})
 })
 
@@ -84,7 +52,7 @@ test("persistence: an article and an avatar outlive a host restart", {skip}, asy
   page.on("pageerror", (e) => errors.push(e))
   try {
     // An article, created through the live form.
-    await page.goto(base + "/articles/new")
+    await page.goto(host.base + "/articles/new")
     await connected(page)
     await page.fill("input[name='article[title]']", "Kept across restarts")
     await page.fill("textarea[name='article[body]']", "Stored in the app's kv")
@@ -93,7 +61,7 @@ test("persistence: an article and an avatar outlive a host restart", {skip}, asy
     await page.waitForSelector("#article-list td.title:text-is('Kept across restarts')")
 
     // An avatar: uploaded at once, saved by submitting the form, shown from the app's blobs.
-    await page.goto(base + "/uploads")
+    await page.goto(host.base + "/uploads")
     await connected(page)
     await page.setInputFiles('input[type="file"][name="avatar"]', {name: "me.png", mimeType: "image/png", buffer: PNG})
     await page.waitForSelector(".upload-entry .percent:text('100%')", {timeout: 15_000})
@@ -104,16 +72,16 @@ test("persistence: an article and an avatar outlive a host restart", {skip}, asy
     assert.match(src, /^\/_blobs\/uploads\/avatar\?v=[0-9a-f]+$/)
 
     // A new host on the same database.
-    await stopHost()
-    await startHost()
-    await page.goto(base + "/articles")
+    await host.stop()
+    host = await startOwnHost()
+    await page.goto(host.base + "/articles")
     await connected(page)
     assert.equal(await page.locator("#article-list td.title:text-is('Kept across restarts')").count(), 1)
-    await page.goto(base + "/uploads")
+    await page.goto(host.base + "/uploads")
     await connected(page)
     await avatarShown(page)
     assert.equal(await page.getAttribute("#current-avatar", "src"), src)
-    const served = await fetch(base + src)
+    const served = await fetch(host.base + src)
     assert.equal(served.status, 200)
     assert.equal(served.headers.get("content-type"), "image/png")
     assert.equal(served.headers.get("cache-control"), "public, max-age=31536000, immutable")

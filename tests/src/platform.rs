@@ -323,3 +323,35 @@ impl Api {
             .await
     }
 }
+
+/// One `#[tokio::test]` per backend for each scenario `async fn name(db: &Database)` named:
+/// `sqlite::name` always, `postgres::name` when [`PG_ENV`] is set (skipped otherwise). The
+/// test file must `use livewasm_integration_tests::platform::{Database, PG_ENV};`.
+#[macro_export]
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let db = super::Database::sqlite();
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let Some(db) = super::Database::postgres().await else {
+                        eprintln!("skipped: {} is not set", super::PG_ENV);
+                        return;
+                    };
+                    super::$name(&db).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}

@@ -154,36 +154,7 @@ async fn articles_survive_a_restart_and_stay_in_their_tenant(db: &Database) {
     registry.close().await;
 }
 
-/// One `#[tokio::test]` per backend for each scenario.
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::Database::sqlite();
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = super::Database::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_backend!(articles_survive_a_restart_and_stay_in_their_tenant);
+livewasm_integration_tests::on_every_backend!(articles_survive_a_restart_and_stay_in_their_tenant);
 
 /// Sends `fill` and returns `(written, refusal)` as the view shows them.
 async fn fill(

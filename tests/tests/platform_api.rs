@@ -764,36 +764,7 @@ async fn delete_app_stops_serving_and_frees_the_name(db: &Database) {
     registry.close().await;
 }
 
-/// One `#[tokio::test]` per backend for each scenario.
-macro_rules! on_every_backend {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let db = super::Database::sqlite();
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    let Some(db) = super::Database::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    super::$name(&db).await;
-                    db.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_backend!(
+livewasm_integration_tests::on_every_backend!(
     deploy_serve_activate_and_roll_back,
     tenants_and_apps_are_isolated,
     hostile_uploads_leave_nothing_behind,
