@@ -5,6 +5,11 @@
 //!
 //! Routes: `/users/register` (the form), `/users/log_in` (a view), and `POST /users/log_in` (a
 //! plain HTTP handler: signs the new user in through the cookie session and redirects back).
+//!
+//! Registered emails are kept in the app's key-value store (`kv`, one key per email, claimed
+//! with compare-and-set so two sign-ups racing for one email cannot both win): an email taken
+//! once stays taken, for every visitor and across host restarts. The password is checked, never
+//! stored.
 
 use livewasm_sdk::form::{Action, Changeset, Form, looks_like_email};
 use livewasm_sdk::prelude::*;
@@ -19,11 +24,42 @@ pub struct Registration {
     pub password: String,
 }
 
-/// An email this demo treats as registered already (there is no database in a view).
+/// An email registered from the start (the store is seeded with it).
 pub const TAKEN: &str = "taken@example.com";
 
-/// The registration changeset: what `Accounts.change_user_registration` does in the seed.
-pub fn change_registration(params: &Value) -> Changeset<Registration> {
+/// Where a registered email is kept (emails compare case-insensitively).
+fn user_key(email: &str) -> String {
+    format!("user/{}", email.trim().to_lowercase())
+}
+
+/// What the store keeps of a user: the email alone.
+fn user_record(email: &str) -> Vec<u8> {
+    json!({"email": email.trim()}).to_string().into_bytes()
+}
+
+/// Registers [`TAKEN`] once per store.
+fn seed() -> Result {
+    if kv::compare_and_set("seeded", None, Some(b"1"))? {
+        kv::set(&user_key(TAKEN), &user_record(TAKEN))?;
+    }
+    Ok(())
+}
+
+/// Whether the `email` of `params` is registered already.
+fn email_taken(params: &Value) -> Result<bool> {
+    let Some(email) = params.get("email").and_then(Value::as_str) else {
+        return Ok(false);
+    };
+    if email.trim().is_empty() || email.len() > 160 {
+        return Ok(false);
+    }
+    seed()?;
+    Ok(kv::get(&user_key(email))?.is_some())
+}
+
+/// The registration changeset (`Accounts.change_user_registration` in the seed), given whether
+/// the email is taken.
+pub fn change_registration(params: &Value, taken: bool) -> Changeset<Registration> {
     Changeset::new(&Registration::default())
         .cast(params, &["email", "password"])
         .validate_required(&["email", "password"])
@@ -33,8 +69,8 @@ pub fn change_registration(params: &Value) -> Changeset<Registration> {
             "must have the @ sign and no spaces",
         )
         .validate_length("email", ..=160)
-        .validate_change("email", |email| {
-            (email.as_str() == Some(TAKEN)).then(|| "has already been taken".to_string())
+        .validate_change("email", move |_| {
+            taken.then(|| "has already been taken".to_string())
         })
         .validate_length("password", 8..=72)
         .validate_confirmation("password")
@@ -75,29 +111,40 @@ impl LiveView for UserRegistration {
 
     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
         match event {
-            "validate" => {
-                let changeset =
-                    change_registration(&user_params(value)).with_action(Action::Validate);
+            "validate" | "recover_registration" => {
+                let params = user_params(value);
+                let taken = email_taken(&params)?;
+                let changeset = change_registration(&params, taken).with_action(Action::Validate);
                 assign_form(socket, &changeset);
-            }
-            "recover_registration" => {
-                let changeset =
-                    change_registration(&user_params(value)).with_action(Action::Validate);
-                assign_form(socket, &changeset);
-                assign!(socket, recovered = true);
-            }
-            "save" => match change_registration(&user_params(value)).apply_action(Action::Insert) {
-                Ok(registration) => {
-                    let saved = Changeset::new(&registration);
-                    assign_form(socket, &saved);
-                    assign!(
-                        socket,
-                        trigger_submit = true,
-                        registered = Some(registration.email)
-                    );
+                if event == "recover_registration" {
+                    assign!(socket, recovered = true);
                 }
-                Err(changeset) => assign_form(socket, &changeset),
-            },
+            }
+            "save" => {
+                let params = user_params(value);
+                let taken = email_taken(&params)?;
+                match change_registration(&params, taken).apply_action(Action::Insert) {
+                    Ok(registration) => {
+                        // The claim itself: only one sign-up gets an email.
+                        let record = user_record(&registration.email);
+                        if kv::compare_and_set(&user_key(&registration.email), None, Some(&record))?
+                        {
+                            let saved = Changeset::new(&registration);
+                            assign_form(socket, &saved);
+                            assign!(
+                                socket,
+                                trigger_submit = true,
+                                registered = Some(registration.email)
+                            );
+                        } else {
+                            let changeset =
+                                change_registration(&params, true).with_action(Action::Insert);
+                            assign_form(socket, &changeset);
+                        }
+                    }
+                    Err(changeset) => assign_form(socket, &changeset),
+                }
+            }
             other => return Err(format!("unknown event `{other}`").into()),
         }
         Ok(())

@@ -233,3 +233,39 @@ async fn trigger_action_posts_over_http_and_signs_in() {
         .unwrap();
     assert_eq!(refused.status, 403);
 }
+
+#[tokio::test]
+async fn a_registered_email_is_taken_for_every_later_visitor() {
+    let host = host();
+    let signup = json!({"user": {"email": "Grace@example.com", "password": "correct horse",
+                                 "password_confirmation": "correct horse", "terms": "true"}});
+    let (mut first, _) = host.live("/users/register").await.unwrap();
+    let html = first
+        .form("#registration_form", signup.clone())
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(
+        html.contains("Account created for Grace@example.com"),
+        "{html}"
+    );
+
+    // Another visitor, another view of the same app: the email (in any case) is taken, as they
+    // type and on submit.
+    let (mut second, _) = host.live("/users/register").await.unwrap();
+    let html = second
+        .form(
+            "#registration_form",
+            json!({"user": {"email": "grace@EXAMPLE.com"}}),
+        )
+        .render_change()
+        .unwrap();
+    assert!(html.contains("has already been taken"), "{html}");
+    let html = second
+        .form("#registration_form", signup)
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(html.contains("has already been taken"), "{html}");
+    assert!(!html.contains("Account created"), "{html}");
+}
