@@ -3,6 +3,10 @@
 //! after 5 s, `send_update_after`), edit and save a name. Saving tells the parent view, which
 //! updates its list and re-renders the card with the new user; the parent also changes cards
 //! through `send_update` ("Mark VIP") and through their attributes ("Show emails").
+//!
+//! The users are kept in the app's key-value store (`kv`): one JSON value per user under
+//! `user/<id>`, ids from the counter `user_id`; additions, renames and deletions are there for
+//! every visitor and outlive the host.
 
 use livewasm_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -20,20 +24,40 @@ pub struct User {
     pub bio: String,
 }
 
-fn seed_users() -> Vec<User> {
-    [
-        (1, "Alice", "alice@example.com", "Likes Rust."),
-        (2, "Bob", "bob@example.com", "Writes Elixir."),
-        (3, "Carol", "carol@example.com", "Ships WebAssembly."),
-    ]
-    .into_iter()
-    .map(|(id, name, email, bio)| User {
+/// Where user `id` is kept.
+fn user_key(id: u32) -> String {
+    format!("user/{id:010}")
+}
+
+/// Saves a new user under the next id.
+fn create_user(name: Option<&str>, email: Option<&str>, bio: &str) -> Result<User> {
+    let id = kv::increment("user_id", 1)?;
+    let id = u32::try_from(id).map_err(|_| Error::new("out of user ids"))?;
+    let user = User {
         id,
-        name: name.into(),
-        email: email.into(),
+        name: name.map_or_else(|| format!("User {id}"), str::to_string),
+        email: email.map_or_else(|| format!("user{id}@example.com"), str::to_string),
         bio: bio.into(),
-    })
-    .collect()
+    };
+    kv::set_json(&user_key(id), &user)?;
+    Ok(user)
+}
+
+/// Every user, by id; the store is seeded with three the first time.
+fn load_users() -> Result<Vec<User>> {
+    if kv::compare_and_set("seeded", None, Some(b"1"))? {
+        for (name, email, bio) in [
+            ("Alice", "alice@example.com", "Likes Rust."),
+            ("Bob", "bob@example.com", "Writes Elixir."),
+            ("Carol", "carol@example.com", "Ships WebAssembly."),
+        ] {
+            create_user(Some(name), Some(email), bio)?;
+        }
+    }
+    kv::keys("user/")?
+        .iter()
+        .filter_map(|key| kv::get_json::<User>(key).transpose())
+        .collect()
 }
 
 /// The `phx-value-id` of an event.
@@ -54,7 +78,6 @@ fn card_id(id: u32) -> String {
 #[derive(Assigns, Default)]
 pub struct UsersLive {
     users: Vec<User>,
-    next_id: u32,
     show_email: bool,
     notice: String,
 }
@@ -63,8 +86,7 @@ impl LiveView for UsersLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
         assign!(
             socket,
-            users = seed_users(),
-            next_id = 4,
+            users = load_users()?,
             show_email = false,
             notice = String::new()
         );
@@ -78,22 +100,15 @@ impl LiveView for UsersLive {
                 assign!(socket, show_email = show);
             }
             "add" => {
-                let id = socket.assigns().next_id;
-                update!(socket, users, |users: &mut Vec<User>| users.push(User {
-                    id,
-                    name: format!("User {id}"),
-                    email: format!("user{id}@example.com"),
-                    bio: "New here.".into(),
-                }));
-                assign!(
-                    socket,
-                    next_id = id + 1,
-                    notice = format!("Added user {id}")
-                );
+                let user = create_user(None, None, "New here.")?;
+                let id = user.id;
+                update!(socket, users, |users: &mut Vec<User>| users.push(user));
+                assign!(socket, notice = format!("Added user {id}"));
             }
             "delete" => {
                 // The card leaves the page; the client reports it destroyed, and its state goes.
                 let id = user_id(value)?;
+                kv::delete(&user_key(id))?;
                 update!(socket, users, |users: &mut Vec<User>| users
                     .retain(|u| u.id != id));
                 assign!(socket, notice = format!("Deleted user {id}"));
@@ -117,11 +132,16 @@ impl LiveView for UsersLive {
                 .and_then(Value::as_str)
                 .unwrap_or_default()
                 .to_string();
+            let mut renamed = None;
             update!(socket, users, |users: &mut Vec<User>| {
                 for user in users.iter_mut().filter(|u| u64::from(u.id) == id) {
                     user.name = name.clone();
+                    renamed = Some(user.clone());
                 }
             });
+            if let Some(user) = renamed {
+                kv::set_json(&user_key(user.id), &user)?;
+            }
             assign!(socket, notice = format!("Saved {name}"));
         } else if let Some(id) = message.get("vip").and_then(Value::as_u64) {
             assign!(socket, notice = format!("User {id} is a VIP"));

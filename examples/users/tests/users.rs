@@ -212,3 +212,28 @@ async fn a_deleted_card_is_destroyed_and_a_new_one_mounts_fresh() {
             .unwrap()
     );
 }
+
+#[tokio::test]
+async fn additions_renames_and_deletions_are_kept_for_the_next_visitor() {
+    let host = host();
+    let (mut view, _html) = host.live("/users").await.unwrap();
+    view.element("#add-user", None).render_click().unwrap();
+    view.element(".slot:nth-child(1) button.delete", None)
+        .render_click()
+        .unwrap();
+    view.element("#user-3 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    let cid = cid_in(&mut view, "#user-3");
+    view.push_event_to(cid, "form", "save", json!("name=Caroline"))
+        .unwrap();
+
+    // Another visitor's page (dead render and a new view) reads the same store.
+    let page = host.get("/users").await.unwrap();
+    assert!(!page.body.contains("Alice"), "{}", page.body);
+    assert!(page.body.contains("Caroline"), "{}", page.body);
+    let (other, _html) = host.live("/users").await.unwrap();
+    assert!(other.has_element("#user-4 h3", Some("User 4")).unwrap());
+    assert!(!other.has_element("#user-1", None).unwrap());
+    assert!(other.has_element("#user-3 h3", Some("Caroline")).unwrap());
+}
