@@ -764,7 +764,27 @@ async fn delete_app_stops_serving_and_frees_the_name(db: &Database) {
     registry.close().await;
 }
 
+/// A JSON body past 64 KiB is refused with 413 before it is parsed, whoever sends it; the API
+/// goes on answering.
+async fn oversized_json_bodies_get_413(db: &Database) {
+    let (server, registry, operator) = start(db).await;
+    let huge = json!({"name": "x".repeat(100 * 1024)});
+    let refused = operator.post_json("/api/v1/tenants", &huge).await;
+    assert_status(&refused, 413, Some("body_too_large"));
+    // Without a token the body is never read: the token is checked first.
+    let anonymous = Api::new(server.addr, None);
+    let refused = anonymous.post_json("/api/v1/tokens", &huge).await;
+    assert_status(&refused, 401, Some("unauthorized"));
+    // Under the limit, parsed as usual.
+    let created = operator
+        .post_json("/api/v1/tenants", &json!({"name": "acme"}))
+        .await;
+    assert_status(&created, 201, None);
+    registry.close().await;
+}
+
 livewasm_integration_tests::on_every_backend!(
+    oversized_json_bodies_get_413,
     deploy_serve_activate_and_roll_back,
     tenants_and_apps_are_isolated,
     hostile_uploads_leave_nothing_behind,

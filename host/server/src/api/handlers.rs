@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::access::{AppAccess, Caller, TenantAccess};
 use super::error::ApiError;
+use super::json_body::JsonBody;
 use crate::host::Host;
 use crate::origin;
 use crate::platform::{compile_blocking, serve_version};
@@ -59,7 +60,7 @@ struct NameBody {
 }
 
 /// `POST /api/v1/tenants` (operators).
-pub(crate) async fn create_tenant(caller: Caller, body: Bytes) -> ApiResult {
+pub(crate) async fn create_tenant(caller: Caller, JsonBody(body): JsonBody) -> ApiResult {
     let Caller {
         registry,
         principal,
@@ -121,7 +122,7 @@ pub(crate) async fn set_quotas(
         principal,
         tenant,
     }: TenantAccess,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult {
     let overrides: QuotaOverrides = parse_body(&body)?;
     let quotas = registry
@@ -171,7 +172,7 @@ struct TokenBody {
 }
 
 /// `POST /api/v1/tokens`: the token's text is in this response only.
-pub(crate) async fn create_token(caller: Caller, body: Bytes) -> ApiResult {
+pub(crate) async fn create_token(caller: Caller, JsonBody(body): JsonBody) -> ApiResult {
     let body: TokenBody = parse_body(&body)?;
     let scope = match &body.scope {
         ScopeBody::Operator => Scope::Operator,
@@ -206,7 +207,7 @@ pub(crate) async fn create_app(
         principal,
         tenant,
     }: TenantAccess,
-    body: Bytes,
+    JsonBody(body): JsonBody,
 ) -> ApiResult {
     let body: NameBody = parse_body(&body)?;
     let app = registry

@@ -6,6 +6,7 @@
 mod access;
 mod error;
 mod handlers;
+mod json_body;
 
 use std::sync::Arc;
 
@@ -48,6 +49,7 @@ pub(crate) fn routes() -> Router<Arc<Host>> {
         )
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::unknown_path)
-        // Uploads are read against the tenant's own size quota instead.
+        // Bodies are read by the handlers themselves: JSON at most 64 KiB (`json_body.rs`),
+        // uploads against the tenant's own size quota.
         .layer(DefaultBodyLimit::disable())
 }
