@@ -1,25 +1,23 @@
 //! Per-scope blob storage, written once as async functions and run on SQLite (a temp file,
 //! always) and on Postgres (a fresh schema per test, when `LIVEWASM_TEST_DATABASE_URL` is set;
 //! `tests/postgres.sh` at the workspace root starts a throwaway server and prints such a URL),
-//! the same way as `tests/kv.rs`.
+//! with the fixture in `tests/common`, the same way as `tests/kv.rs`.
 //!
 //! After writes, `check_usage` recomputes a scope's totals from `app_blobs` with raw SQL and
 //! compares them with what `blob_usage` reports, so the running totals are checked exact.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
 
+use common::{Setup, assert_quota};
 use livewasm_registry::{
     AuditQuery, Backend, BlobInfo, BlobLimits, BlobUsage, Principal, Quota, QuotaDefaults,
     Registry, RegistryError,
 };
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
-
-const PG_ENV: &str = "LIVEWASM_TEST_DATABASE_URL";
+use sqlx::Row;
 
 /// Limits that never get in the way.
 const ROOMY: BlobLimits = BlobLimits {
@@ -27,11 +25,12 @@ const ROOMY: BlobLimits = BlobLimits {
     max_bytes: 1 << 40,
 };
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
+const SETUP: Setup = Setup {
+    temp_dir_prefix: "livewasm-blobs-",
+    db_path: "registry.db",
+    schema_prefix: "lw_blobs_test_",
+    quota_defaults: QuotaDefaults::default,
+};
 
 fn sha_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
@@ -40,160 +39,24 @@ fn sha_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
-/// One empty database: a SQLite file in a fresh temp dir, or a fresh Postgres schema.
-struct Fixture {
-    /// What `Registry::open` gets; also a URL (or path) for raw inspection.
-    location: String,
-    backend: Backend,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Dir(PathBuf),
-    Schema { admin_url: String, schema: String },
-}
-
-impl Fixture {
-    fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "livewasm-blobs-{}-{}",
-            std::process::id(),
-            random_hex(6)
-        ));
-        let path = dir.join("registry.db");
-        Fixture {
-            location: path.to_str().expect("utf-8 temp path").to_owned(),
-            backend: Backend::Sqlite,
-            cleanup: Cleanup::Dir(dir),
-        }
-    }
-
-    async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
-        let schema = format!("lw_blobs_test_{}", random_hex(8));
-        let admin = raw_pool(&admin_url).await;
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create test schema");
-        admin.close().await;
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let location = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-        Some(Fixture {
-            location,
-            backend: Backend::Postgres,
-            cleanup: Cleanup::Schema { admin_url, schema },
-        })
-    }
-
-    async fn open(&self) -> Registry {
-        let registry = Registry::open(&self.location, QuotaDefaults::default())
-            .await
-            .expect("open registry");
-        assert_eq!(registry.backend(), self.backend);
-        registry
-    }
-
-    /// A raw pool on the same database (after `open` created it).
-    async fn raw(&self) -> AnyPool {
-        match self.backend {
-            Backend::Sqlite => raw_pool(&format!("sqlite://{}", self.location)).await,
-            Backend::Postgres => raw_pool(&self.location).await,
-        }
-    }
-
-    async fn cleanup(self) {
-        match self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Schema { admin_url, schema } => {
-                let admin = raw_pool(&admin_url).await;
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin)
-                    .await
-                    .expect("drop test schema");
-                admin.close().await;
-            }
-        }
-    }
-}
-
-async fn raw_pool(url: &str) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("raw connection")
-}
-
 /// What each suite function gets: a freshly opened registry and a raw pool on its database.
-struct Blobs {
-    registry: Registry,
-    raw: AnyPool,
-    /// Where the registry lives, to open it again.
-    location: String,
-}
+type Blobs = common::Session;
 
-/// Generates one `#[tokio::test]` per backend for each suite function.
-macro_rules! suite {
-    ($($t:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $t() {
-                    let fx = super::Fixture::sqlite();
-                    super::run(&fx, super::$t).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $t() {
-                    let Some(fx) = super::Fixture::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    super::run(&fx, super::$t).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-    };
+common::backend_tests! {
+    setup: SETUP,
+    with_session: [
+        put_get_info_replace_delete,
+        list_prefix_order_and_paging,
+        names_and_content_types_are_validated,
+        scopes_are_isolated,
+        quotas_count_and_bytes,
+        shrinking_allowed_when_over,
+        concurrent_puts_respect_quotas,
+        large_blob_round_trips,
+        delete_app_removes_its_blobs,
+        data_survives_reopen,
+    ],
 }
-
-async fn run<F, Fut>(fx: &Fixture, test: F)
-where
-    F: FnOnce(Blobs) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let registry = fx.open().await;
-    let raw = fx.raw().await;
-    test(Blobs {
-        registry: registry.clone(),
-        raw: raw.clone(),
-        location: fx.location.clone(),
-    })
-    .await;
-    raw.close().await;
-    registry.close().await;
-}
-
-suite!(
-    put_get_info_replace_delete,
-    list_prefix_order_and_paging,
-    names_and_content_types_are_validated,
-    scopes_are_isolated,
-    quotas_count_and_bytes,
-    shrinking_allowed_when_over,
-    concurrent_puts_respect_quotas,
-    large_blob_round_trips,
-    delete_app_removes_its_blobs,
-    data_survives_reopen,
-);
 
 fn usage(blobs: u64, bytes: u64) -> BlobUsage {
     BlobUsage { blobs, bytes }
@@ -203,13 +66,6 @@ fn limits(max_blobs: u64, max_bytes: u64) -> BlobLimits {
     BlobLimits {
         max_blobs,
         max_bytes,
-    }
-}
-
-fn assert_quota<T: std::fmt::Debug>(result: Result<T, RegistryError>, quota: Quota, limit: u64) {
-    match result {
-        Err(RegistryError::QuotaExceeded { quota: q, limit: l }) if q == quota && l == limit => {}
-        other => panic!("expected QuotaExceeded({quota}, {limit}), got {other:?}"),
     }
 }
 

@@ -1,23 +1,20 @@
 //! The per-scope key-value store, written once as async functions and run on SQLite (a temp
 //! file, always) and on Postgres (a fresh schema per test, when `LIVEWASM_TEST_DATABASE_URL`
 //! is set; `tests/postgres.sh` at the workspace root starts a throwaway server and prints such
-//! a URL), the same way as `tests/registry.rs`.
+//! a URL), with the fixture in `tests/common`, the same way as `tests/registry.rs`.
 //!
 //! After writes, `check_usage` recomputes a scope's totals from `kv_entries` with raw SQL and
 //! compares them with what `kv_usage` reports, so the running totals are checked exact.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
 
+use common::{Setup, assert_quota};
 use livewasm_registry::{
     Backend, KvLimits, KvUsage, Quota, QuotaDefaults, Registry, RegistryError,
 };
-use rand::RngCore;
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Row};
-
-const PG_ENV: &str = "LIVEWASM_TEST_DATABASE_URL";
+use sqlx::Row;
 
 /// Limits that never get in the way.
 const ROOMY: KvLimits = KvLimits {
@@ -25,167 +22,32 @@ const ROOMY: KvLimits = KvLimits {
     max_bytes: 1 << 40,
 };
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// One empty database: a SQLite file in a fresh temp dir, or a fresh Postgres schema.
-struct Fixture {
-    /// What `Registry::open` gets; also a URL (or path) for raw inspection.
-    location: String,
-    backend: Backend,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Dir(PathBuf),
-    Schema { admin_url: String, schema: String },
-}
-
-impl Fixture {
-    fn sqlite() -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "livewasm-kv-{}-{}",
-            std::process::id(),
-            random_hex(6)
-        ));
-        let path = dir.join("registry.db");
-        Fixture {
-            location: path.to_str().expect("utf-8 temp path").to_owned(),
-            backend: Backend::Sqlite,
-            cleanup: Cleanup::Dir(dir),
-        }
-    }
-
-    async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
-        let schema = format!("lw_kv_test_{}", random_hex(8));
-        let admin = raw_pool(&admin_url).await;
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create test schema");
-        admin.close().await;
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let location = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-        Some(Fixture {
-            location,
-            backend: Backend::Postgres,
-            cleanup: Cleanup::Schema { admin_url, schema },
-        })
-    }
-
-    async fn open(&self) -> Registry {
-        let registry = Registry::open(&self.location, QuotaDefaults::default())
-            .await
-            .expect("open registry");
-        assert_eq!(registry.backend(), self.backend);
-        registry
-    }
-
-    /// A raw pool on the same database (after `open` created it).
-    async fn raw(&self) -> AnyPool {
-        match self.backend {
-            Backend::Sqlite => raw_pool(&format!("sqlite://{}", self.location)).await,
-            Backend::Postgres => raw_pool(&self.location).await,
-        }
-    }
-
-    async fn cleanup(self) {
-        match self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Schema { admin_url, schema } => {
-                let admin = raw_pool(&admin_url).await;
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin)
-                    .await
-                    .expect("drop test schema");
-                admin.close().await;
-            }
-        }
-    }
-}
-
-async fn raw_pool(url: &str) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("raw connection")
-}
+const SETUP: Setup = Setup {
+    temp_dir_prefix: "livewasm-kv-",
+    db_path: "registry.db",
+    schema_prefix: "lw_kv_test_",
+    quota_defaults: QuotaDefaults::default,
+};
 
 /// What each suite function gets: a freshly opened registry and a raw pool on its database.
-struct Kv {
-    registry: Registry,
-    raw: AnyPool,
-    /// Where the registry lives, to open it again.
-    location: String,
-}
+type Kv = common::Session;
 
-/// Generates one `#[tokio::test]` per backend for each suite function.
-macro_rules! suite {
-    ($($t:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $t() {
-                    let fx = super::Fixture::sqlite();
-                    super::run(&fx, super::$t).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $t() {
-                    let Some(fx) = super::Fixture::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    super::run(&fx, super::$t).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-    };
+common::backend_tests! {
+    setup: SETUP,
+    with_session: [
+        get_set_overwrite_delete,
+        list_prefix_order_and_paging,
+        scopes_are_isolated,
+        increment,
+        compare_and_set,
+        quotas_keys_and_bytes,
+        shrinking_allowed_when_over,
+        clear,
+        concurrent_increments,
+        concurrent_writes_respect_quotas,
+        data_survives_reopen,
+    ],
 }
-
-async fn run<F, Fut>(fx: &Fixture, test: F)
-where
-    F: FnOnce(Kv) -> Fut,
-    Fut: Future<Output = ()>,
-{
-    let registry = fx.open().await;
-    let raw = fx.raw().await;
-    test(Kv {
-        registry: registry.clone(),
-        raw: raw.clone(),
-        location: fx.location.clone(),
-    })
-    .await;
-    raw.close().await;
-    registry.close().await;
-}
-
-suite!(
-    get_set_overwrite_delete,
-    list_prefix_order_and_paging,
-    scopes_are_isolated,
-    increment,
-    compare_and_set,
-    quotas_keys_and_bytes,
-    shrinking_allowed_when_over,
-    clear,
-    concurrent_increments,
-    concurrent_writes_respect_quotas,
-    data_survives_reopen,
-);
 
 fn usage(keys: u64, bytes: u64) -> KvUsage {
     KvUsage { keys, bytes }
@@ -195,13 +57,6 @@ fn limits(max_keys: u64, max_bytes: u64) -> KvLimits {
     KvLimits {
         max_keys,
         max_bytes,
-    }
-}
-
-fn assert_quota<T: std::fmt::Debug>(result: Result<T, RegistryError>, quota: Quota, limit: u64) {
-    match result {
-        Err(RegistryError::QuotaExceeded { quota: q, limit: l }) if q == quota && l == limit => {}
-        other => panic!("expected QuotaExceeded({quota}, {limit}), got {other:?}"),
     }
 }
 

@@ -1,22 +1,19 @@
 //! The registry's behaviour, written once as async functions and run on SQLite (a temp file,
 //! always) and on Postgres (a fresh schema per test, when `LIVEWASM_TEST_DATABASE_URL` is set;
-//! `tests/postgres.sh` at the workspace root starts a throwaway server and prints such a URL).
+//! `tests/postgres.sh` at the workspace root starts a throwaway server and prints such a URL),
+//! with the fixture in `tests/common`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
+mod common;
 
+use common::{Cleanup, Fixture, Setup};
 use livewasm_registry::{
     App, AuditQuery, Backend, Principal, Quota, QuotaDefaults, QuotaOverrides, Quotas, Registry,
     RegistryError, Scope, TenantId, TokenId, token_hash,
 };
-use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::any::AnyPoolOptions;
-use sqlx::sqlite::SqliteConnectOptions;
-use sqlx::{AnyPool, ConnectOptions, Row};
-
-const PG_ENV: &str = "LIVEWASM_TEST_DATABASE_URL";
+use sqlx::Row;
 
 /// Small defaults so the quota paths are cheap to reach.
 const DEFAULTS: QuotaDefaults = Quotas {
@@ -27,161 +24,20 @@ const DEFAULTS: QuotaDefaults = Quotas {
     fuel_per_callback: 1_000_000,
 };
 
-fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill_bytes(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
-}
+/// A space and a '#' in the temp path exercise the path → URL encoding; the file's parent
+/// does not exist yet, so opening must create it.
+const SETUP: Setup = Setup {
+    temp_dir_prefix: "livewasm registry#",
+    db_path: "state/registry.db",
+    schema_prefix: "lw_test_",
+    quota_defaults: || DEFAULTS,
+};
 
-/// One empty database: a SQLite file in a fresh temp dir, or a fresh Postgres schema.
-struct Fixture {
-    /// What `Registry::open` gets.
-    location: String,
-    /// A URL for raw inspection of the same database.
-    raw_url: String,
-    backend: Backend,
-    cleanup: Cleanup,
-}
-
-enum Cleanup {
-    Dir(PathBuf),
-    Schema { admin_url: String, schema: String },
-}
-
-impl Fixture {
-    fn sqlite() -> Self {
-        // A space and a '#' in the path exercise the path → URL encoding; the file's parent
-        // does not exist yet, so opening must create it.
-        let dir = std::env::temp_dir().join(format!(
-            "livewasm registry#{}-{}",
-            std::process::id(),
-            random_hex(6)
-        ));
-        let path = dir.join("state").join("registry.db");
-        let raw_url = SqliteConnectOptions::new()
-            .filename(&path)
-            .to_url_lossy()
-            .to_string();
-        Fixture {
-            location: path.to_str().expect("utf-8 temp path").to_owned(),
-            raw_url,
-            backend: Backend::Sqlite,
-            cleanup: Cleanup::Dir(dir),
-        }
-    }
-
-    async fn postgres() -> Option<Self> {
-        let admin_url = std::env::var(PG_ENV).ok().filter(|u| !u.is_empty())?;
-        let schema = format!("lw_test_{}", random_hex(8));
-        let admin = raw_pool(&admin_url).await;
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .expect("create test schema");
-        admin.close().await;
-        let sep = if admin_url.contains('?') { '&' } else { '?' };
-        let location = format!("{admin_url}{sep}options=-c%20search_path%3D{schema}");
-        Some(Fixture {
-            raw_url: location.clone(),
-            location,
-            backend: Backend::Postgres,
-            cleanup: Cleanup::Schema { admin_url, schema },
-        })
-    }
-
-    async fn open(&self) -> Registry {
-        let registry = Registry::open(&self.location, DEFAULTS)
-            .await
-            .expect("open registry");
-        assert_eq!(registry.backend(), self.backend);
-        registry
-    }
-
-    async fn raw(&self) -> AnyPool {
-        raw_pool(&self.raw_url).await
-    }
-
-    async fn cleanup(self) {
-        match self.cleanup {
-            Cleanup::Dir(dir) => {
-                let _ = std::fs::remove_dir_all(dir);
-            }
-            Cleanup::Schema { admin_url, schema } => {
-                let admin = raw_pool(&admin_url).await;
-                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                    .execute(&admin)
-                    .await
-                    .expect("drop test schema");
-                admin.close().await;
-            }
-        }
-    }
-}
-
-async fn raw_pool(url: &str) -> AnyPool {
-    sqlx::any::install_default_drivers();
-    AnyPoolOptions::new()
-        .max_connections(1)
-        .connect(url)
-        .await
-        .expect("raw connection")
-}
-
-/// Generates one `#[tokio::test]` per backend for each suite function. Functions in
-/// `registry` take a freshly opened `Registry`; those in `fixture` take the `&Fixture`.
-macro_rules! suite {
-    (registry: [$($r:ident),* $(,)?], fixture: [$($f:ident),* $(,)?]) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $r() {
-                    let fx = super::Fixture::sqlite();
-                    let registry = fx.open().await;
-                    super::$r(registry.clone()).await;
-                    registry.close().await;
-                    fx.cleanup().await;
-                }
-            )*
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $f() {
-                    let fx = super::Fixture::sqlite();
-                    super::$f(&fx).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $r() {
-                    let Some(fx) = super::Fixture::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    let registry = fx.open().await;
-                    super::$r(registry.clone()).await;
-                    registry.close().await;
-                    fx.cleanup().await;
-                }
-            )*
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $f() {
-                    let Some(fx) = super::Fixture::postgres().await else {
-                        eprintln!("skipped: {} is not set", super::PG_ENV);
-                        return;
-                    };
-                    super::$f(&fx).await;
-                    fx.cleanup().await;
-                }
-            )*
-        }
-    };
-}
-
-suite!(
-    registry: [
+// Functions run `with_registry` take a freshly opened `Registry`; those run `with_fixture`
+// take the `&Fixture`.
+common::backend_tests! {
+    setup: SETUP,
+    with_registry: [
         tenants_and_apps,
         duplicate_names,
         bad_names,
@@ -192,13 +48,13 @@ suite!(
         concurrent_changes_respect_quotas,
         audit_rows,
     ],
-    fixture: [
+    with_fixture: [
         tokens_are_shown_once_and_stored_hashed,
         upload_dedupes_content,
         delete_app_removes_everything_it_owns,
         reopen_keeps_data_and_migrations_are_idempotent,
-    ]
-);
+    ],
+}
 
 fn op() -> Principal {
     Principal::system("test")
