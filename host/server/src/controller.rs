@@ -108,7 +108,11 @@ pub(crate) async fn handle(
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         });
-    if method != "GET" && (csrf.is_none() || csrf != sent.as_deref()) {
+    let matches = match (csrf, sent.as_deref()) {
+        (Some(expected), Some(sent)) => crate::session::secrets_equal(expected, sent),
+        _ => false,
+    };
+    if method != "GET" && !matches {
         tracing::info!(%method, path, "request refused: missing or wrong CSRF token");
         return error(
             StatusCode::FORBIDDEN,

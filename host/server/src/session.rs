@@ -108,6 +108,13 @@ pub(crate) fn set_cookie(keys: &SiteKeys<'_>, session: &Map<String, Value>) -> S
     format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")
 }
 
+/// Whether two secrets (CSRF tokens, upload tokens) are equal, in time that does not depend on
+/// where they first differ (only on their lengths).
+pub(crate) fn secrets_equal(expected: &str, sent: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    expected.len() == sent.len() && bool::from(expected.as_bytes().ct_eq(sent.as_bytes()))
+}
+
 /// The session a socket's views see: present only when the cookie verifies and the socket's
 /// `_csrf_token` matches it (otherwise every join is answered `stale`, as Phoenix does).
 /// The CSRF token stays in it, as in Phoenix, so views can render forms that post over HTTP.
@@ -119,10 +126,24 @@ pub(crate) fn socket_session(
 ) -> Option<Value> {
     let mut session = read(keys, max_age, cookie_header)?;
     let expected = session.get(CSRF).and_then(Value::as_str)?;
-    if Some(expected) != csrf {
+    if !csrf.is_some_and(|sent| secrets_equal(expected, sent)) {
         return None;
     }
     session.remove("v");
     session.remove("iat");
     Some(Value::Object(session))
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::secrets_equal;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(secrets_equal("abc123", "abc123"));
+        assert!(!secrets_equal("abc123", "abc124"));
+        assert!(!secrets_equal("abc123", "abc12"));
+        assert!(!secrets_equal("abc123", ""));
+        assert!(!secrets_equal("", "x"));
+    }
 }

@@ -137,7 +137,7 @@ impl ViewUploads {
         let Some(((_, stored_ref), stored)) = self
             .entries
             .iter_mut()
-            .find(|(_, s)| !token.is_empty() && s.token == token)
+            .find(|(_, s)| !token.is_empty() && crate::session::secrets_equal(&s.token, token))
         else {
             return Err("invalid_token");
         };
