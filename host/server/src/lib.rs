@@ -38,6 +38,7 @@ pub mod platform;
 mod pubsub;
 mod router;
 mod routes;
+mod security_headers;
 mod session;
 mod sites;
 mod socket_totals;

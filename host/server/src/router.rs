@@ -49,6 +49,9 @@ pub fn router(host: Arc<Host>) -> Router {
         .route("/assets/livewasm.js", get(client_js))
         .fallback(dispatch_by_origin)
         .with_state(Arc::new(dispatch))
+        .layer(axum::middleware::map_response(
+            crate::security_headers::add_defaults,
+        ))
 }
 
 /// Serves `router(host)` on `listener` until `shutdown` completes, then lets the requests in
@@ -342,6 +345,38 @@ mod tests {
             content_type,
             String::from_utf8_lossy(&body).into_owned(),
         )
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_default_security_headers() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let router = router(platform(dir.path()).await);
+        for (host, path) in [
+            ("thermostat.acme.localhost:4000", "/thermostat"),
+            ("thermostat.acme.localhost:4000", "/nope"),
+            ("localhost:4000", "/api/v1/tenants/acme"),
+            ("localhost:4000", "/assets/livewasm.js"),
+        ] {
+            let request = Request::builder()
+                .uri(path)
+                .header(header::HOST, host)
+                .body(Body::empty())
+                .expect("request");
+            let response = router.clone().oneshot(request).await.expect("infallible");
+            let headers = response.headers();
+            assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");
+            assert_eq!(headers[header::X_FRAME_OPTIONS], "SAMEORIGIN", "{path}");
+            assert_eq!(
+                headers[header::CONTENT_SECURITY_POLICY],
+                "frame-ancestors 'self'",
+                "{path}"
+            );
+            assert_eq!(
+                headers[header::REFERRER_POLICY],
+                "strict-origin-when-cross-origin",
+                "{path}"
+            );
+        }
     }
 
     #[tokio::test]
