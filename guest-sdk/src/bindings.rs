@@ -6,4 +6,6 @@ wit_bindgen::generate!({
     pub_export_macro: true,
     export_macro_name: "__export_view",
     default_bindings_module: "livewasm_sdk::bindings",
+    // `sql::Value` is compared in user code and tests.
+    additional_derives: [PartialEq],
 });

@@ -254,6 +254,10 @@ pub trait App {
     fn client_hooks() -> Vec<(&'static str, &'static str)> {
         Vec::new()
     }
+    /// The app's SQL migrations, in order (`migrations: [...]`).
+    fn sql_migrations() -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// A route's container element: route path, tag, attributes.
@@ -321,6 +325,7 @@ pub fn manifest<A: App>() -> wit::AppManifest {
                 source: source.into(),
             })
             .collect(),
+        sql_migrations: A::sql_migrations().into_iter().map(Into::into).collect(),
     }
 }
 
@@ -737,7 +742,26 @@ macro_rules! __impl_guest {
 /// Declares the app: its name, live sessions (with `on_mount` hooks), routes and plain HTTP
 /// handlers, and emits the component's exports.
 ///
-/// ```ignore
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// # #[derive(Assigns, Default)] pub struct Home {}
+/// # impl LiveView for Home {
+/// #     fn mount(_: &mut Socket<Self>, _: &Params, _: &Session) -> Result { Ok(()) }
+/// #     fn render(_: &Tracked<'_, Self>) -> Rendered { html!("<p>Home</p>") }
+/// # }
+/// # #[derive(Assigns, Default)] pub struct Admin {}
+/// # impl LiveView for Admin {
+/// #     fn mount(_: &mut Socket<Self>, _: &Params, _: &Session) -> Result { Ok(()) }
+/// #     fn render(_: &Tracked<'_, Self>) -> Rendered { html!("<p>Admin</p>") }
+/// # }
+/// # fn assign_user(_: &mut MountSocket) -> OnMount { OnMount::Cont }
+/// # fn require_admin(_: &mut MountSocket) -> OnMount { OnMount::Cont }
+/// # fn admin_layout(inner: Rendered, _: &LayoutAssigns<'_>) -> Rendered { inner }
+/// # fn log_in(_: &HttpRequest) -> HttpResponse { HttpResponse::redirect("/auth") }
+/// # fn log_out(_: &HttpRequest) -> HttpResponse { HttpResponse::redirect("/auth").clear_session() }
+/// # fn fetch_org(slug: String) -> std::result::Result<String, String> { Ok(slug) }
+/// # fn fetch_metrics(slug: String) -> std::result::Result<u64, String> { Ok(slug.len() as u64) }
 /// livewasm_sdk::app! {
 ///     name: "auth",
 ///     live_sessions: {
@@ -754,9 +778,15 @@ macro_rules! __impl_guest {
 ///         DELETE "/auth/log_out" => log_out;
 ///     },
 ///     hooks: {
-///         "Chart" => include_str!("../hooks/chart.js");
+///         // Usually `include_str!("../hooks/chart.js")`.
+///         "Chart" => "{ mounted() { this.el.dataset.ready = 'yes' } }";
 ///     },
 ///     tasks: [fetch_org, fetch_metrics],
+///     migrations: [
+///         "CREATE TABLE notes (id INTEGER PRIMARY KEY, title TEXT NOT NULL)",
+///         // Usually `include_str!("../migrations/002_tags.sql")`.
+///         "CREATE TABLE tags (note_id INTEGER NOT NULL REFERENCES notes (id), tag TEXT NOT NULL)",
+///     ],
 /// }
 /// ```
 ///
@@ -768,6 +798,12 @@ macro_rules! __impl_guest {
 /// `tasks` lists the app's background task functions (`fn(A) -> Result<T, E>`, `A` and `T`
 /// serde types) that `assign_async!` and `Socket::start_async` may start; the host runs them in
 /// a fresh instance of the component, so a task is found by name, never by closure.
+///
+/// `migrations` (any list of `&'static str`: an array, a `const`) is the schema of the app's
+/// [`sql`](crate::sql) database: SQL scripts the host
+/// applies in order, each once and in its own transaction, when a version of the app loads
+/// (a deploy, a restart, a dev reload). Only append to the list: a migration changed after it
+/// was applied keeps the new version from loading.
 #[macro_export]
 macro_rules! app {
     (
@@ -785,7 +821,8 @@ macro_rules! app {
         $(, hooks: {
             $( $hname:literal => $hsource:expr );* $(;)?
         })?
-        $(, tasks: [ $( $task:path ),* $(,)? ])? $(,)?
+        $(, tasks: [ $( $task:path ),* $(,)? ])?
+        $(, migrations: $migrations:expr)? $(,)?
     ) => {
         #[doc(hidden)]
         pub struct __LivewasmApp;
@@ -838,6 +875,12 @@ macro_rules! app {
             }
             fn client_hooks() -> ::std::vec::Vec<(&'static str, &'static str)> {
                 ::std::vec![$($(($hname, $hsource)),*)?]
+            }
+            fn sql_migrations() -> ::std::vec::Vec<&'static str> {
+                #[allow(unused_mut)]
+                let mut migrations = ::std::vec::Vec::new();
+                $(migrations.extend($migrations);)?
+                migrations
             }
             fn tasks() -> ::std::vec::Vec<$crate::export::TaskDecl> {
                 ::std::vec![$($(

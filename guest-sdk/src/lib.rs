@@ -4,7 +4,61 @@
 //! A view is a struct of assigns (`#[derive(Assigns)]`) implementing [`LiveView`]; its
 //! [`html!`] template is split into statics and dynamics at compile time, and only the dynamics
 //! whose assigns changed are evaluated and sent. [`app!`] declares the app's routes and emits the
-//! component exports, so users never touch wit-bindgen.
+//! component exports, so users never touch wit-bindgen. [`LiveView`] shows a complete view.
+//!
+//! # Templates
+//!
+//! `html!` takes one string literal of HEEx-like HTML. `{expr}` interpolates a value as
+//! escaped text, `name={expr}` sets an attribute (`true` writes it bare, `false` and `None` leave
+//! it out), and `@field` reads an assign of the view (it needs the `assigns` of
+//! [`LiveView::render`] in scope). A template without `@` works in any function:
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! let name = "<Ada>";
+//! let admin = true;
+//! let greeting = html!(r#"<h1 class="title" data-admin={admin} hidden={false}>Hello {name}!</h1>"#);
+//! assert_eq!(greeting.to_html(), r#"<h1 class="title" data-admin>Hello &lt;Ada&gt;!</h1>"#);
+//! ```
+//!
+//! `:if={cond}` keeps an element only when `cond` holds; `:for={pattern in iterable}` repeats
+//! it, and `:key={expr}` gives each entry a stable key (the host then sends moves instead of
+//! rewrites, and unchanged rows are not rendered again, see [`Fingerprint`]):
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! pub struct Todo {
+//!     id: u32,
+//!     title: String,
+//!     done: bool,
+//! }
+//!
+//! let todos = vec![
+//!     Todo { id: 1, title: "Write docs".into(), done: true },
+//!     Todo { id: 2, title: "Ship".into(), done: false },
+//! ];
+//! let list = html!(r#"<ul><li :for={todo in todos.iter()} :key={todo.id} id={format!("todo-{}", todo.id)}>{todo.title}<b :if={todo.done}> (done)</b></li></ul><p :if={todos.is_empty()}>Nothing to do.</p>"#);
+//! assert_eq!(
+//!     list.to_html(),
+//!     r#"<ul><li id="todo-1">Write docs<b> (done)</b></li><li id="todo-2">Ship</li></ul>"#
+//! );
+//! ```
+//!
+//! `<div {attrs}>` spreads an [`Attrs`] bag onto an element, and `<.name …>` calls a
+//! function component (see [`component`] and the [`components`] module for slots):
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! let extra = Attrs::new().with("id", "go").with("phx-click", JS::push("go"));
+//! let html = html!(r#"<div {extra}><.button type="button">Go</.button></div>"#).to_html();
+//! assert_eq!(
+//!     html,
+//!     r#"<div id="go" phx-click="[[&quot;push&quot;,{&quot;event&quot;:&quot;go&quot;}]]"><button type="button" class="button">Go</button></div>"#
+//! );
+//! ```
 
 extern crate self as livewasm_sdk;
 
@@ -39,6 +93,8 @@ mod params;
 pub mod pubsub;
 mod render;
 mod socket;
+/// The app's SQL database, kept by the host.
+pub mod sql;
 mod stream;
 pub mod time;
 mod upload;
@@ -103,6 +159,7 @@ pub mod prelude {
     pub use crate::js::{JS, JsChain};
     pub use crate::kv;
     pub use crate::pubsub;
+    pub use crate::sql;
     pub use crate::{
         Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,
         MountSocket, OnMount, Params, Rendered, Result, Session, Socket, Tracked, Value, app,

@@ -80,8 +80,9 @@ impl Database {
         })
     }
 
-    /// Deletes the database.
+    /// Deletes the database (and the apps' SQL databases of hosts started on it).
     pub async fn cleanup(self) {
+        let _ = std::fs::remove_dir_all(sql_dir_for(&self.location));
         match self.cleanup {
             Cleanup::Dir(dir) => {
                 let _ = std::fs::remove_dir_all(dir);
@@ -96,6 +97,15 @@ impl Database {
             }
         }
     }
+}
+
+/// The directory of the apps' SQL databases of a host on the registry at `location`: the
+/// same for every host started on it, so they outlive a restart as they do in production.
+pub fn sql_dir_for(location: &str) -> PathBuf {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    location.hash(&mut hasher);
+    std::env::temp_dir().join(format!("livewasm-sql-{:016x}", hasher.finish()))
 }
 
 impl TestServer {
@@ -115,6 +125,7 @@ impl TestServer {
         };
         let config = ServerConfig {
             secret_key: b"platform-test-secret-key-0123456789abcdef".to_vec(),
+            sql_dir: Some(sql_dir_for(location)),
             ..ServerConfig::default()
         };
         let host = Arc::new(Host::with_registry(runtime, config, registry.clone()));

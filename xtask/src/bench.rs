@@ -217,7 +217,8 @@ pub fn run(smoke: bool) -> Result<()> {
     )?;
     drop(server);
 
-    // The cost of one `kv` call from a view, in memory and in the registry's SQLite: an event
+    // The cost of one `kv` call from a view, in memory and in the registry's SQLite, and of one
+    // `sql` call in the app's database (in memory; a file beside that registry): an event
     // making `n` calls, timed against the same event making none.
     let hostile: Vec<PathBuf> = apps
         .iter()
@@ -262,8 +263,57 @@ pub fn run(smoke: bool) -> Result<()> {
                 let base = time(0)?;
                 let with = time(n)?;
                 Ok(
-                    json!({"store": store, "op": op, "calls": n, "event_p50_us": with,
+                    json!({"store": store, "op": format!("kv {op}"), "calls": n, "event_p50_us": with,
                     "baseline_p50_us": base, "per_call_us": (with - base) / n as f64}),
+                )
+            })?;
+            kv.push(report);
+        }
+        // The same for `sql`: a one-row read by primary key, and a one-row insert.
+        for (op, statement, is_query, n) in [
+            (
+                "read",
+                "SELECT name FROM items WHERE id = ?",
+                true,
+                plan.kv_calls,
+            ),
+            (
+                "insert",
+                "INSERT INTO junk (b) VALUES (?)",
+                false,
+                plan.kv_calls / 2,
+            ),
+        ] {
+            let report = step(&format!("sql {op} calls ({store})"), || {
+                let time = |calls: u64| -> Result<f64> {
+                    let value = json!({"sql": statement, "params": [2], "repeat": calls,
+                        "query": is_query})
+                    .to_string();
+                    let report = loadgen(
+                        &generator,
+                        &server,
+                        &[
+                            "bytes",
+                            "--path",
+                            "/hostile/sql",
+                            "--event",
+                            "run",
+                            "--value",
+                            &value,
+                            "--repeat",
+                            &plan.repeat.min(50).to_string(),
+                        ],
+                    )?;
+                    report["event_round_trip"]["p50_us"]
+                        .as_f64()
+                        .context("no round trip measured")
+                };
+                let base = time(0)?;
+                let with = time(n)?;
+                Ok(
+                    json!({"store": store, "op": format!("sql {op}"), "calls": n,
+                    "event_p50_us": with, "baseline_p50_us": base,
+                    "per_call_us": (with - base) / n as f64}),
                 )
             })?;
             kv.push(report);
@@ -426,7 +476,7 @@ pub fn run(smoke: bool) -> Result<()> {
         println!(
             "{:<46} {:>14}",
             format!(
-                "kv {} per call ({}), p50",
+                "{} per call ({}), p50",
                 k["op"].as_str().unwrap_or(""),
                 k["store"].as_str().unwrap_or("")
             ),

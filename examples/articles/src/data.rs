@@ -1,13 +1,25 @@
-//! The articles, kept in the app's key-value store (`kv`): each article as JSON under
-//! `article/<id>` (ids zero-padded, so keys list in id order), ids from the atomic counter
-//! `article_id`. The store is seeded with three articles the first time any view asks.
+//! The articles, kept in the app's SQL database (`sql`): one table, its schema and three
+//! first articles declared as migrations in `app!` (`MIGRATIONS`), applied by the host before
+//! the app serves.
 
-use livewasm_sdk::kv;
+use livewasm_sdk::sql::{self, Row};
 use livewasm_sdk::{Error, Result};
-use serde::{Deserialize, Serialize};
+
+/// The app's schema, in order (only ever append).
+pub const MIGRATIONS: [&str; 2] = [
+    "CREATE TABLE articles (
+        id INTEGER PRIMARY KEY,
+        title TEXT NOT NULL,
+        body TEXT NOT NULL DEFAULT ''
+    )",
+    "INSERT INTO articles (title, body) VALUES
+        ('Hello, Livewasm', 'Views in Rust, run as WebAssembly.'),
+        ('Live navigation', 'Patch stays, navigate remounts.'),
+        ('Flash', 'Messages shown once, carried across redirects.')",
+];
 
 /// One article.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Article {
     /// Its id (`0` for a new one not yet saved).
     pub id: u32,
@@ -17,33 +29,21 @@ pub struct Article {
     pub body: String,
 }
 
-/// Where article `id` is kept.
-fn key(id: u32) -> String {
-    format!("article/{id:010}")
-}
-
-/// Writes the three first articles, once per store: the first view to claim `seeded` does.
-fn seed() -> Result {
-    if !kv::compare_and_set("seeded", None, Some(b"1"))? {
-        return Ok(());
+impl Article {
+    fn from_row(row: Row<'_>) -> Result<Article> {
+        Ok(Article {
+            id: row.get("id")?,
+            title: row.get("title")?,
+            body: row.get("body")?,
+        })
     }
-    let seeds = [
-        ("Hello, Livewasm", "Views in Rust, run as WebAssembly."),
-        ("Live navigation", "Patch stays, navigate remounts."),
-        ("Flash", "Messages shown once, carried across redirects."),
-    ];
-    for (title, body) in seeds {
-        create(title.into(), body.into())?;
-    }
-    Ok(())
 }
 
 /// Every article, by id.
 pub fn all() -> Result<Vec<Article>> {
-    seed()?;
-    kv::keys("article/")?
+    sql::query("SELECT id, title, body FROM articles ORDER BY id", &[])?
         .iter()
-        .filter_map(|key| kv::get_json::<Article>(key).transpose())
+        .map(Article::from_row)
         .collect()
 }
 
@@ -52,25 +52,40 @@ pub fn find(id: Option<&str>) -> Result<Option<Article>> {
     let Some(id) = id.and_then(|id| id.parse::<u32>().ok()) else {
         return Ok(None);
     };
-    seed()?;
-    kv::get_json(&key(id))
+    sql::query(
+        "SELECT id, title, body FROM articles WHERE id = ?",
+        &[id.into()],
+    )?
+    .first()
+    .map(Article::from_row)
+    .transpose()
 }
 
 /// Saves a new article under the next id.
 pub fn create(title: String, body: String) -> Result<Article> {
-    let id = kv::increment("article_id", 1)?;
-    let id = u32::try_from(id).map_err(|_| Error::new("out of article ids"))?;
-    let article = Article { id, title, body };
-    kv::set_json(&key(id), &article)?;
-    Ok(article)
+    let id = sql::query(
+        "INSERT INTO articles (title, body) VALUES (?, ?) RETURNING id",
+        &[(&title).into(), (&body).into()],
+    )?
+    .scalar::<u32>()
+    .map_err(|e| Error::new(format!("saving the article: {e}")))?;
+    Ok(Article { id, title, body })
 }
 
 /// Saves an edited article.
 pub fn update(article: &Article) -> Result {
-    kv::set_json(&key(article.id), article)
+    sql::execute(
+        "UPDATE articles SET title = ?, body = ? WHERE id = ?",
+        &[
+            (&article.title).into(),
+            (&article.body).into(),
+            article.id.into(),
+        ],
+    )?;
+    Ok(())
 }
 
 /// Deletes article `id`; false when it was not there.
 pub fn delete(id: u32) -> Result<bool> {
-    kv::delete(&key(id))
+    Ok(sql::execute("DELETE FROM articles WHERE id = ?", &[id.into()])? > 0)
 }

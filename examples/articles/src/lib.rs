@@ -2,9 +2,9 @@
 //! `show`) switched by patches, a second view (`ArticleShow`) reached by live navigation, an
 //! edit modal, page titles, and flash carried across `push_patch` / `push_navigate`.
 //!
-//! The articles live in the app's key-value store (`livewasm_sdk::kv`): an article created or
-//! edited in one view is there for every other view and socket, and, on a host with a
-//! database, after the host restarts.
+//! The articles live in the app's SQL database (`livewasm_sdk::sql`, schema in
+//! `data::MIGRATIONS`): an article created or edited in one view is there for every other view
+//! and socket, and, on a host that keeps its apps' databases, after the host restarts.
 
 mod data;
 mod flash;
@@ -25,5 +25,6 @@ livewasm_sdk::app! {
         "/articles/:id" => ArticlesLive, action: "show", live_session: "articles";
         "/articles-archive" => ArchiveLive, live_session: "archive",
             container: ("main", "class" = "archive", "data-kind" = "archive");
-    }
+    },
+    migrations: data::MIGRATIONS,
 }

@@ -120,6 +120,36 @@ pub struct ServeArgs {
     /// MiB of files one app's blob storage may hold.
     #[arg(long, default_value_t = ServerConfig::default().blob_max_bytes >> 20)]
     blob_max_mib: u64,
+    /// Directory of the apps' SQL databases (one SQLite file per app). Default: beside a
+    /// SQLite registry (`<registry>.sql/`), `./livewasm-sql` with a Postgres registry, and in
+    /// memory (lost on exit) without a registry.
+    #[arg(long, env = "LIVEWASM_SQL_DIR", value_name = "DIR")]
+    sql_dir: Option<PathBuf>,
+    /// MiB one app's SQL database may grow to.
+    #[arg(long, default_value_t = ServerConfig::default().sql_max_bytes >> 20)]
+    sql_max_mib: u64,
+    /// Milliseconds one SQL call (a statement, or a batch) may run before it is interrupted.
+    #[arg(long, default_value_t = ServerConfig::default().sql_statement_timeout.as_millis() as u64)]
+    sql_timeout_ms: u64,
+}
+
+/// Where the apps' SQL databases go when `--sql-dir` is not given (see its help).
+fn default_sql_dir(database: Option<&str>) -> Option<PathBuf> {
+    let location = database?;
+    if location.starts_with("postgres:") || location.starts_with("postgresql:") {
+        return Some(PathBuf::from("livewasm-sql"));
+    }
+    let path = location
+        .strip_prefix("sqlite://")
+        .or_else(|| location.strip_prefix("sqlite:"))
+        .unwrap_or(location);
+    let path = path.split('?').next().unwrap_or(path);
+    if path.is_empty() || path.contains(":memory:") {
+        return None;
+    }
+    let mut dir = PathBuf::from(path).into_os_string();
+    dir.push(".sql");
+    Some(PathBuf::from(dir))
 }
 
 /// Decodes a key given as hex or base64.
@@ -240,8 +270,18 @@ pub fn run(args: ServeArgs) -> Result<()> {
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         blob_max_count: args.blob_max_count,
         blob_max_bytes: args.blob_max_mib.saturating_mul(1 << 20),
+        sql_dir: args
+            .sql_dir
+            .clone()
+            .or_else(|| default_sql_dir(args.database.as_deref())),
+        sql_max_bytes: args.sql_max_mib.saturating_mul(1 << 20),
+        sql_statement_timeout: Duration::from_millis(args.sql_timeout_ms),
         ..ServerConfig::default()
     };
+    match &config.sql_dir {
+        Some(dir) => tracing::info!(dir = %dir.display(), "apps' sql databases"),
+        None => tracing::info!("apps' sql databases in memory (lost on exit; see --sql-dir)"),
+    }
     let tokio = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -336,5 +376,28 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     {
         let _ = ctrl_c.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sql_databases_default_beside_the_registry() {
+        assert_eq!(default_sql_dir(None), None);
+        assert_eq!(
+            default_sql_dir(Some("/var/lib/livewasm/registry.db")),
+            Some(PathBuf::from("/var/lib/livewasm/registry.db.sql"))
+        );
+        assert_eq!(
+            default_sql_dir(Some("sqlite:///data/r.db?mode=rwc")),
+            Some(PathBuf::from("/data/r.db.sql"))
+        );
+        assert_eq!(default_sql_dir(Some("sqlite::memory:")), None);
+        assert_eq!(
+            default_sql_dir(Some("postgres://u@127.0.0.1/db")),
+            Some(PathBuf::from("livewasm-sql"))
+        );
     }
 }

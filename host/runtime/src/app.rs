@@ -14,6 +14,7 @@ use livewasm_protocol::rendered::Statics;
 use crate::bindings::ViewPre;
 use crate::capabilities::blobs::BlobStore;
 use crate::capabilities::kv::KvStore;
+use crate::capabilities::sql::SqlStore;
 use crate::engine::RuntimeInner;
 use crate::error::CallError;
 use crate::manifest::Manifest;
@@ -62,6 +63,7 @@ pub struct App {
     pub(crate) limits: InstanceLimits,
     pub(crate) kv: Option<Arc<dyn KvStore>>,
     pub(crate) blobs: Option<Arc<dyn BlobStore>>,
+    pub(crate) sql: Option<Arc<dyn SqlStore>>,
 }
 
 impl App {
@@ -77,6 +79,7 @@ impl App {
             },
             kv: self.kv.clone(),
             blobs: self.blobs.clone(),
+            sql: self.sql.clone(),
         }
     }
 
@@ -95,6 +98,15 @@ impl App {
     pub fn with_blobs(&self, store: Arc<dyn BlobStore>) -> App {
         App {
             blobs: Some(store),
+            ..self.clone()
+        }
+    }
+
+    /// The same compiled component whose instances use `store` for `sql`: one tenant app's
+    /// database, its migrations already applied. Without one, `sql` calls fail.
+    pub fn with_sql(&self, store: Arc<dyn SqlStore>) -> App {
+        App {
+            sql: Some(store),
             ..self.clone()
         }
     }

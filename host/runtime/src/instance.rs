@@ -45,6 +45,9 @@ impl App {
         if let Some(blobs) = &self.blobs {
             state.blobs.set_store(blobs.clone());
         }
+        if let Some(sql) = &self.sql {
+            state.sql.set_store(sql.clone());
+        }
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
         store.call_hook(settle_import_fuel);

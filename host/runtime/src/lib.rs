@@ -51,6 +51,10 @@ pub use capabilities::kv::{
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };
+pub use capabilities::sql::{
+    MAX_SQL_BATCH, MAX_SQL_PARAM_BYTES, MAX_SQL_PARAMS, MAX_SQL_STATEMENT_BYTES, SqlError, SqlRows,
+    SqlStatement, SqlStore, SqlValue,
+};
 pub use capabilities::tasks::{MAX_TASK_ARGS_BYTES, MAX_TASK_RESULT_BYTES, MAX_TASKS, TaskCommand};
 pub use capabilities::timers::TimerCommand;
 pub use capabilities::uploads::{MAX_UPLOAD_READ, UploadSource};
@@ -62,6 +66,9 @@ pub use error::{CallError, RuntimeError, TrapKind};
 pub use instance::Instance;
 pub use json_text::JsonText;
 pub use livewasm_protocol::limits::RenderLimits;
-pub use manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
+pub use manifest::{
+    ClientHook, Container, HttpRoute, LiveSession, MAX_SQL_MIGRATION_BYTES, MAX_SQL_MIGRATIONS,
+    Manifest, Route,
+};
 pub use requests::{HttpRequest, HttpResponse, MountRequest};
 pub use store::Effects;

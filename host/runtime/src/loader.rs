@@ -63,6 +63,7 @@ impl Runtime {
                 fuel_per_callback: self.inner.config.fuel_per_callback,
             },
             kv: None,
+            sql: None,
             blobs: None,
         };
         let manifest = app

@@ -60,6 +60,8 @@ pub struct Manifest {
     pub http_routes: Vec<HttpRoute>,
     /// Client hooks the app ships (`phx-hook`).
     pub client_hooks: Vec<ClientHook>,
+    /// SQL migrations, in order (the `sql` capability's schema).
+    pub sql_migrations: Vec<String>,
 }
 
 /// A client hook an app ships: its `phx-hook` name and a JavaScript expression evaluating to
@@ -78,6 +80,10 @@ const BAD_CONTAINER_TAGS: &[&str] = &["script", "style", "template", "textarea",
 pub const MAX_CLIENT_HOOKS: usize = 64;
 /// Most bytes of client hook source one app may ship.
 pub const MAX_CLIENT_HOOK_BYTES: usize = 256 * 1024;
+/// Most SQL migrations one app may declare.
+pub const MAX_SQL_MIGRATIONS: usize = 1000;
+/// Most bytes of SQL migrations one app may declare, all together.
+pub const MAX_SQL_MIGRATION_BYTES: usize = 1 << 20;
 
 impl Manifest {
     /// Checks what the app declared: a name, routes with absolute paths naming views, valid
@@ -121,8 +127,31 @@ impl Manifest {
                 )));
             }
         }
-        check_client_hooks(&self.client_hooks)
+        check_client_hooks(&self.client_hooks)?;
+        check_sql_migrations(&self.sql_migrations)
     }
+}
+
+fn check_sql_migrations(migrations: &[String]) -> Result<(), RuntimeError> {
+    if migrations.len() > MAX_SQL_MIGRATIONS {
+        return Err(RuntimeError::Manifest(format!(
+            "the app declares {} SQL migrations; at most {MAX_SQL_MIGRATIONS} are allowed",
+            migrations.len()
+        )));
+    }
+    let bytes: usize = migrations.iter().map(String::len).sum();
+    if bytes > MAX_SQL_MIGRATION_BYTES {
+        return Err(RuntimeError::Manifest(format!(
+            "the app's SQL migrations take {bytes} bytes; at most {MAX_SQL_MIGRATION_BYTES} are allowed"
+        )));
+    }
+    if let Some(n) = migrations.iter().position(|m| m.trim().is_empty()) {
+        return Err(RuntimeError::Manifest(format!(
+            "SQL migration {} is empty",
+            n + 1
+        )));
+    }
+    Ok(())
 }
 
 impl Container {

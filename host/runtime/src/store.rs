@@ -10,7 +10,7 @@ use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{
-    blobs, clock, effects, kv, log, pubsub, tasks, timers, types, uploads,
+    blobs, clock, effects, kv, log, pubsub, sql, tasks, timers, types, uploads,
 };
 use crate::capabilities::blobs::BlobsState;
 use crate::capabilities::budget::Budget;
@@ -19,6 +19,7 @@ use crate::capabilities::effects::{EffectsState, Navigation};
 use crate::capabilities::kv::KvState;
 use crate::capabilities::log::LogState;
 use crate::capabilities::pubsub::{PubSubCommand, PubSubState};
+use crate::capabilities::sql::SqlState;
 use crate::capabilities::tasks::{TaskCommand, TasksState};
 use crate::capabilities::timers::{TimerCommand, TimersState};
 use crate::capabilities::uploads::UploadsState;
@@ -57,6 +58,7 @@ pub(crate) struct HostState {
     pub(crate) uploads: UploadsState,
     pub(crate) kv: KvState,
     pub(crate) blobs: BlobsState,
+    pub(crate) sql: SqlState,
 }
 
 impl HostState {
@@ -75,6 +77,7 @@ impl HostState {
             uploads: UploadsState::new(app_name.clone(), budget.clone()),
             kv: KvState::new(budget.clone()),
             blobs: BlobsState::new(app_name, budget.clone()),
+            sql: SqlState::new(budget.clone()),
             budget,
         }
     }
@@ -114,5 +117,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     uploads::add_to_linker::<_, HasSelf<UploadsState>>(linker, |s| &mut s.uploads)?;
     kv::add_to_linker::<_, HasSelf<KvState>>(linker, |s| &mut s.kv)?;
     blobs::add_to_linker::<_, HasSelf<BlobsState>>(linker, |s| &mut s.blobs)?;
+    sql::add_to_linker::<_, HasSelf<SqlState>>(linker, |s| &mut s.sql)?;
     Ok(())
 }

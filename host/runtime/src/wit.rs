@@ -37,6 +37,7 @@ pub(crate) fn statics(id: u64, template: types::Template) -> Statics {
 pub(crate) fn manifest(raw: types::AppManifest) -> Manifest {
     Manifest {
         name: raw.name,
+        sql_migrations: raw.sql_migrations,
         client_hooks: raw
             .client_hooks
             .into_iter()

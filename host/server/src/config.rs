@@ -7,7 +7,8 @@ use std::time::Duration;
 pub struct ServerConfig {
     /// Key that signs cookies and tokens (at least 32 bytes; the same on every host of a cluster).
     pub secret_key: Vec<u8>,
-    /// Development mode: more detail in error pages.
+    /// Development mode: more detail in error pages, the live reload channel, and a welcome
+    /// page listing the apps at `/` of the default site when no app serves `/`.
     pub dev: bool,
     /// Largest WebSocket message accepted; a larger one closes the socket (1009).
     pub max_frame_bytes: usize,
@@ -78,6 +79,17 @@ pub struct ServerConfig {
     pub blob_max_count: u64,
     /// Bytes of files one app's `blobs` may hold (256 MiB by default).
     pub blob_max_bytes: u64,
+    /// The directory of the apps' `sql` databases (one SQLite file per app). `None`: each
+    /// app's database lives in memory for as long as the host runs.
+    pub sql_dir: Option<std::path::PathBuf>,
+    /// Bytes one app's `sql` database may grow to (64 MiB by default); a write past it fails
+    /// with an error naming the quota.
+    pub sql_max_bytes: u64,
+    /// Longest one `sql` call may run (1 s by default; a batch counts as one call); past it the
+    /// statement is interrupted and a batch rolled back.
+    pub sql_statement_timeout: Duration,
+    /// Most rows one `sql.query` may return (1,000 by default).
+    pub sql_max_rows: usize,
 }
 
 impl Default for ServerConfig {
@@ -110,6 +122,10 @@ impl Default for ServerConfig {
             kv_max_bytes: 64 << 20,
             blob_max_count: 10_000,
             blob_max_bytes: 256 << 20,
+            sql_dir: None,
+            sql_max_bytes: 64 << 20,
+            sql_statement_timeout: Duration::from_secs(1),
+            sql_max_rows: 1000,
         }
     }
 }

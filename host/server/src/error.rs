@@ -19,4 +19,7 @@ pub enum ServerError {
     /// A route pattern is malformed.
     #[error("bad route pattern {0}")]
     BadRoute(String),
+    /// The app's SQL database refused its migrations (or could not be opened).
+    #[error("the app's sql database: {0}")]
+    Sql(#[from] livewasm_runtime::SqlError),
 }

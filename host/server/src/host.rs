@@ -23,6 +23,7 @@ use crate::peers::Peers;
 use crate::pubsub::Broker;
 use crate::session;
 use crate::sites::{Site, SiteId, Sites};
+use crate::sql::{SqlLimits, SqlStores};
 use crate::uploads::UploadSpace;
 
 /// Shared server state.
@@ -50,6 +51,8 @@ pub struct Host {
     kv: KvStores,
     /// The apps' files.
     blobs: BlobStores,
+    /// The apps' SQL databases.
+    sql: SqlStores,
 }
 
 impl Host {
@@ -72,6 +75,7 @@ impl Host {
             peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
             kv: KvStores::memory(kv_limits(&config)),
             blobs: BlobStores::memory(blob_limits(&config)),
+            sql: SqlStores::new(config.sql_dir.clone(), SqlLimits::of(&config)),
             config,
         }
     }
@@ -94,11 +98,26 @@ impl Host {
         }
     }
 
-    /// `app` with the key-value store and the blobs of `scope` (a registry app id, or
-    /// `local/<name>`).
-    pub(crate) fn with_app_data(&self, app: &App, scope: &str) -> App {
-        app.with_kv(self.kv.store(scope))
+    /// `app` with the key-value store, the blobs and the SQL database of `scope` (a registry
+    /// app id, or `local/<name>`), the migrations `app` declares applied. Refused when a
+    /// migration fails: that app is not to serve.
+    pub(crate) fn with_app_data(&self, app: &App, scope: &str) -> Result<App, ServerError> {
+        let migrations = &app.manifest().sql_migrations;
+        if !migrations.is_empty() {
+            let ran = self.sql.migrate(scope, migrations)?;
+            if ran > 0 {
+                tracing::info!(app = %app.manifest().name, scope, ran, "sql migrations applied");
+            }
+        }
+        Ok(app
+            .with_kv(self.kv.store(scope))
             .with_blobs(self.blobs.store(scope))
+            .with_sql(self.sql.store(scope)))
+    }
+
+    /// Deletes the SQL database of `scope` (its app was deleted).
+    pub(crate) fn remove_app_data(&self, scope: &str) {
+        self.sql.remove(scope);
     }
 
     /// The threads guest code runs on (sockets, dead renders, HTTP handlers, tasks).
@@ -184,7 +203,7 @@ impl Host {
     /// Adds an app and its routes to the default site; refuses a second app of the same
     /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app));
+        let app = self.with_app_data(&app, &local_scope(&app))?;
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())
@@ -196,7 +215,7 @@ impl Host {
     /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
     /// component `old` already is (nothing changes).
     pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app));
+        let app = self.with_app_data(&app, &local_scope(&app))?;
         let replaced = self
             .sites
             .update_routes(&SiteId::Default, |routes| routes.replacing(old, &app))?;

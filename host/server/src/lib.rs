@@ -42,6 +42,7 @@ mod security_headers;
 mod session;
 mod sites;
 mod socket_totals;
+mod sql;
 mod tokens;
 mod uploads;
 mod ws;

@@ -141,7 +141,9 @@ pub(crate) async fn serve_version(
         .await
         .map_err(|e| e.to_string())?;
     // The tenant's memory and fuel quotas become this app's instance limits.
-    let component = host.with_app_data(&component, app.id.as_str());
+    let component = host
+        .with_app_data(&component, app.id.as_str())
+        .map_err(|e| e.to_string())?;
     let component = component.with_limits(InstanceLimits {
         memory_bytes: usize::try_from(quotas.memory_mib_per_instance.saturating_mul(1 << 20))
             .unwrap_or(usize::MAX),

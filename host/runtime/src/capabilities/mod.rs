@@ -14,6 +14,7 @@ pub(crate) mod effects;
 pub(crate) mod kv;
 pub(crate) mod log;
 pub(crate) mod pubsub;
+pub(crate) mod sql;
 pub(crate) mod tasks;
 pub(crate) mod timers;
 pub(crate) mod uploads;

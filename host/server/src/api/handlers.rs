@@ -288,6 +288,7 @@ pub(crate) async fn delete_app(
     }
     registry.delete_app(&principal, &app).await?;
     host.sites.remove(&app.tenant_name, &app.name);
+    host.remove_app_data(app.id.as_str());
     tracing::info!(tenant = %app.tenant_name, app = %app.name, "app deleted, no longer served");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

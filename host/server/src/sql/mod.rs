@@ -1,0 +1,252 @@
+//! The SQL databases the host grants its apps (the `sql` capability): one SQLite database per
+//! tenant app, as a file under [`ServerConfig::sql_dir`] (durable) or in memory for as long
+//! as the host runs (no directory: the dev and test default). A platform app's database is
+//! scoped by its registry id, an `--app` component's by `local/<name>`; no app can name
+//! another's file (`ATTACH` is refused, see [`guard`]).
+//!
+//! A database opens on the app's first call, or when a version that declares migrations loads
+//! ([`SqlStores::migrate`]): a migration that fails keeps that version from serving. Deleting
+//! a platform app deletes its database ([`SqlStores::remove`]).
+//!
+//! [`ServerConfig::sql_dir`]: crate::ServerConfig::sql_dir
+
+mod database;
+mod guard;
+mod migrate;
+mod runner;
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::Duration;
+
+use livewasm_runtime::{SqlError, SqlRows, SqlStatement, SqlStore, SqlValue};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::ServerConfig;
+use database::AppDatabase;
+use runner::Runner;
+
+#[cfg(test)]
+use database::MAX_RESULT_BYTES;
+
+/// Longest the migrations of one version may run, all together.
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(30);
+/// SQLite page size of the apps' databases (the size quota counts pages).
+const PAGE_BYTES: u64 = 4096;
+/// Connections one app's file database may have open at once (readers run side by side).
+const FILE_CONNECTIONS: u32 = 4;
+
+/// Characters of a scope kept as they are in its database's file name.
+const FILE_NAME: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_');
+
+/// What each app's database is held to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SqlLimits {
+    /// Largest size of the database, in bytes.
+    pub(crate) max_bytes: u64,
+    /// Longest one call may run.
+    pub(crate) statement_timeout: Duration,
+    /// Most rows one query may return.
+    pub(crate) max_rows: usize,
+}
+
+impl SqlLimits {
+    /// The limits of `config`.
+    pub(crate) fn of(config: &ServerConfig) -> SqlLimits {
+        SqlLimits {
+            max_bytes: config.sql_max_bytes,
+            statement_timeout: config.sql_statement_timeout,
+            max_rows: config.sql_max_rows,
+        }
+    }
+}
+
+/// Every app's database, opened on first use.
+pub(crate) struct SqlStores {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Where the files go; `None`: in memory.
+    dir: Option<PathBuf>,
+    limits: SqlLimits,
+    /// Started on first use: a host whose apps never call `sql` runs no extra thread.
+    runner: OnceLock<Result<Arc<Runner>, String>>,
+    open: Mutex<HashMap<String, Arc<AppDatabase>>>,
+    /// Scopes of deleted apps: their views still running get an error, not a new database.
+    deleted: Mutex<HashSet<String>>,
+}
+
+impl SqlStores {
+    /// Databases under `dir` (in memory without one), each held to `limits`.
+    pub(crate) fn new(dir: Option<PathBuf>, limits: SqlLimits) -> SqlStores {
+        SqlStores {
+            inner: Arc::new(Inner {
+                dir,
+                limits,
+                runner: OnceLock::new(),
+                open: Mutex::default(),
+                deleted: Mutex::default(),
+            }),
+        }
+    }
+
+    /// The store of `scope` (a registry app id, or `local/<app>`); it opens the database on
+    /// its first call.
+    pub(crate) fn store(&self, scope: &str) -> Arc<dyn SqlStore> {
+        Arc::new(ScopedSql {
+            inner: self.inner.clone(),
+            scope: scope.to_string(),
+        })
+    }
+
+    /// Applies `migrations` to `scope`'s database (those it has not seen); how many ran.
+    pub(crate) fn migrate(&self, scope: &str, migrations: &[String]) -> Result<usize, SqlError> {
+        let database = self.inner.database(scope)?;
+        let migrations = migrations.to_vec();
+        database.call(MIGRATION_TIMEOUT, move |conn, limits| {
+            Box::pin(async move { migrate::migrate(conn, &limits, migrations).await })
+        })
+    }
+
+    /// Closes and deletes `scope`'s database (its app was deleted); later calls fail.
+    pub(crate) fn remove(&self, scope: &str) {
+        lock(&self.inner.deleted).insert(scope.to_string());
+        let database = lock(&self.inner.open).remove(scope);
+        if let Some(database) = database {
+            let pool = database.pool.clone();
+            let _ = database
+                .runner
+                .run(Duration::from_secs(5), async move { pool.close().await });
+        }
+        if let Some(path) = self.inner.path(scope) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut file = path.clone().into_os_string();
+                file.push(suffix);
+                if let Err(error) = std::fs::remove_file(&file)
+                    && error.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(%error, file = %Path::new(&file).display(), "could not delete an app's sql database");
+                }
+            }
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every change under these locks is one step: a panic leaves consistent data.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Inner {
+    fn runner(&self) -> Result<Arc<Runner>, SqlError> {
+        self.runner
+            .get_or_init(|| {
+                Runner::new()
+                    .map(Arc::new)
+                    .map_err(|e| format!("could not start the sql runtime: {e}"))
+            })
+            .clone()
+            .map_err(SqlError::Unavailable)
+    }
+
+    /// The file of `scope`'s database, when databases are files.
+    fn path(&self, scope: &str) -> Option<PathBuf> {
+        let name = utf8_percent_encode(scope, FILE_NAME).to_string();
+        self.dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{name}.sqlite3")))
+    }
+
+    /// `scope`'s database, opened now if it is not yet.
+    fn database(&self, scope: &str) -> Result<Arc<AppDatabase>, SqlError> {
+        if lock(&self.deleted).contains(scope) {
+            return Err(SqlError::Unavailable("the app was deleted".into()));
+        }
+        let mut open = lock(&self.open);
+        if let Some(database) = open.get(scope) {
+            return Ok(database.clone());
+        }
+        let runner = self.runner()?;
+        let pool = self.pool(scope, &runner)?;
+        let database = Arc::new(AppDatabase {
+            pool,
+            limits: self.limits,
+            runner,
+        });
+        open.insert(scope.to_string(), database.clone());
+        Ok(database)
+    }
+
+    /// A lazy pool on `scope`'s database (nothing is opened until the first call).
+    fn pool(&self, scope: &str, runner: &Runner) -> Result<SqlitePool, SqlError> {
+        let max_pages = (self.limits.max_bytes / PAGE_BYTES).max(1);
+        let (options, pool) = match self.path(scope) {
+            Some(path) => {
+                if let Some(dir) = &self.dir {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        SqlError::Unavailable(format!("creating {}: {e}", dir.display()))
+                    })?;
+                }
+                let options = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal);
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(FILE_CONNECTIONS)
+                    .idle_timeout(Some(Duration::from_secs(60)));
+                (options, pool)
+            }
+            None => {
+                // Each connection to `:memory:` is a database of its own: keep exactly one,
+                // open for as long as the host runs.
+                let options = SqliteConnectOptions::from_str("sqlite::memory:")
+                    .map_err(|e| SqlError::Unavailable(e.to_string()))?;
+                let pool = SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .min_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None);
+                (options, pool)
+            }
+        };
+        let options = options
+            .page_size(PAGE_BYTES as u32)
+            .foreign_keys(true)
+            .busy_timeout(self.limits.statement_timeout)
+            .pragma("max_page_count", max_pages.to_string());
+        let pool = pool
+            .acquire_timeout(self.limits.statement_timeout + Duration::from_secs(2))
+            .after_connect(|conn, _| Box::pin(guard::install(conn)));
+        Ok(runner.enter(|| pool.connect_lazy_with(options)))
+    }
+}
+
+/// One app's store as the runtime holds it: the database is looked up (and opened) per call.
+struct ScopedSql {
+    inner: Arc<Inner>,
+    scope: String,
+}
+
+impl SqlStore for ScopedSql {
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<SqlRows, SqlError> {
+        self.inner.database(&self.scope)?.query(sql, params)
+    }
+
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, SqlError> {
+        self.inner.database(&self.scope)?.execute(sql, params)
+    }
+
+    fn batch(&self, statements: &[SqlStatement]) -> Result<Vec<u64>, SqlError> {
+        self.inner.database(&self.scope)?.batch(statements)
+    }
+}
+
+#[cfg(test)]
+mod tests;
