@@ -6,6 +6,62 @@
 //! the result to `handle_async` (or to the assign, for `assign_async!`). A task is a plain
 //! function `fn(A) -> Result<T, E>` listed in [`crate::app!`]'s `tasks: [...]`: its argument
 //! and value cross instances as JSON.
+//!
+//! ```no_run
+//! use livewasm_sdk::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Clone, Serialize, Deserialize)]
+//! pub struct Org {
+//!     name: String,
+//! }
+//!
+//! /// A task: a plain function, run by the host in a fresh instance.
+//! pub fn fetch_org(slug: String) -> std::result::Result<Org, String> {
+//!     Ok(Org { name: slug.to_uppercase() })
+//! }
+//!
+//! /// Another task, whose result `handle_async` receives.
+//! pub fn count_sales(slug: String) -> std::result::Result<u64, String> {
+//!     Ok(slug.len() as u64 * 100)
+//! }
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Dashboard {
+//!     org: AsyncResult<Org>,
+//!     sales: Option<u64>,
+//! }
+//!
+//! impl LiveView for Dashboard {
+//!     fn mount(socket: &mut Socket<Self>, params: &Params, _: &Session) -> Result {
+//!         let slug = params.str("org").unwrap_or("acme").to_string();
+//!         assign_async!(socket, org, fetch_org, slug.clone()); // org: AsyncResult<Org>
+//!         socket.start_async("sales", count_sales, slug)       // result → handle_async
+//!     }
+//!
+//!     fn handle_async(socket: &mut Socket<Self>, name: &str, outcome: AsyncOutcome) -> Result {
+//!         match (name, outcome) {
+//!             ("sales", Ok(value)) => assign!(socket, sales = Some(decode_async::<u64>(value)?)),
+//!             ("sales", Err(reason)) => socket.put_flash("error", format!("No sales: {reason}")),
+//!             _ => {}
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<.async_result assign={@org} :let={org}><:loading>Loading…</:loading><h1>{org.name}</h1></.async_result><p :if={@sales.is_some()}>Sales: {@sales}</p>"#)
+//!     }
+//! }
+//!
+//! livewasm_sdk::app! {
+//!     name: "dashboard",
+//!     routes: { "/dashboard" => Dashboard; },
+//!     tasks: [fetch_org, count_sales],
+//! }
+//! # let mut socket = Socket::<Dashboard>::new(true, None);
+//! # Dashboard::mount(&mut socket, &Params::default(), &Session::default())?;
+//! # Ok::<(), livewasm_sdk::Error>(())
+//! ```
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -23,7 +79,18 @@ use crate::{AsyncResult, Socket};
 /// or `cancelled`). Decode the value with [`decode`].
 pub type AsyncOutcome = std::result::Result<Value, String>;
 
-/// Decodes a task's value into `T`.
+/// Decodes a task's value into `T` (in the prelude as `decode_async`).
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let outcome: AsyncOutcome = Ok(json!([1, 2, 3]));
+/// let value = outcome.map_err(Error::new)?;
+/// let numbers: Vec<u32> = decode_async(value)?;
+/// assert_eq!(numbers, [1, 2, 3]);
+/// assert!(decode_async::<u32>(json!("three")).is_err());
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 pub fn decode<T: DeserializeOwned>(value: Value) -> std::result::Result<T, String> {
     serde_json::from_value(value).map_err(|e| format!("the task's value does not fit: {e}"))
 }

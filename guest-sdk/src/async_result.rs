@@ -2,7 +2,29 @@
 //! as `<.async_result>` renders it.
 
 /// A value being loaded: loading, loaded, or failed. A reload keeps the previous value, so a
-/// page can keep showing it while `loading` is true again.
+/// page can keep showing it while `loading` is true again. [`assign_async!`](crate::assign_async)
+/// fills it; `<.async_result>` renders its states:
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// pub struct Org {
+///     name: String,
+/// }
+///
+/// fn show(org: &AsyncResult<Org>) -> String {
+///     html!(r#"<.async_result assign={org} :let={org}><:loading>Loading…</:loading><:failed :let={reason}>Failed: {reason}</:failed><b>{org.name}</b></.async_result>"#)
+///         .to_html()
+/// }
+///
+/// let org: AsyncResult<Org> = AsyncResult::loading();
+/// assert_eq!(show(&org), "Loading…");
+/// assert_eq!(show(&AsyncResult::failed("timeout")), "Failed: timeout");
+/// let org = AsyncResult::ok(Org { name: "Acme".into() });
+/// assert_eq!(show(&org), "<b>Acme</b>");
+/// // A reload keeps showing the previous value.
+/// assert_eq!(show(&org.reload()), "<b>Acme</b>");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AsyncResult<T> {
     /// True while a load is running.

@@ -3,17 +3,52 @@
 //! and may handle
 //! the callback themselves and halt it.
 //!
-//! ```ignore
-//! fn handle_sort(socket: &mut Socket<SortableList>, event: &str, value: &Value) -> Result<HookResult> {
-//!     if event != "reposition" { return Ok(HookResult::Cont); }
-//!     // … reorder the items …
-//!     Ok(HookResult::Halt)
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct SortableList {
+//!     items: Vec<String>,
 //! }
 //!
-//! fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+//! /// Handles `reposition` events (from a client hook) before the view sees them.
+//! fn handle_sort(
+//!     socket: &mut Socket<SortableList>,
+//!     event: &str,
+//!     value: &Value,
+//! ) -> Result<HookResult> {
+//!     if event != "reposition" {
+//!         return Ok(HookResult::Cont); // the view's handle_event runs
+//!     }
+//!     let (from, to) = (value["from"].as_u64(), value["to"].as_u64());
+//!     if let (Some(from), Some(to)) = (from, to) {
+//!         update!(socket, items, |items| {
+//!             let item = items.remove(from as usize);
+//!             items.insert(to as usize, item);
+//!         });
+//!     }
+//!     socket.reply(json!({"ok": true}));
+//!     Ok(HookResult::Halt) // handled: the view's handle_event does not run
+//! }
+//!
+//! fn mount(socket: &mut Socket<SortableList>, _: &Params, _: &Session) -> Result {
+//!     assign!(socket, items = vec!["a".into(), "b".into(), "c".into()]);
 //!     socket.attach_hook("sortable", Hook::HandleEvent(handle_sort))?;
 //!     Ok(())
 //! }
+//!
+//! let mut socket = Socket::<SortableList>::new(true, None);
+//! mount(&mut socket, &Params::default(), &Session::default())?;
+//! assert!(socket.has_hook("sortable", Stage::HandleEvent));
+//! // The same name cannot be attached twice to one stage.
+//! assert!(socket.attach_hook("sortable", Hook::HandleEvent(handle_sort)).is_err());
+//! assert!(socket.detach_hook("sortable", Stage::HandleEvent));
+//!
+//! // The host runs the hook before the view's `handle_event`; called directly here:
+//! let result = handle_sort(&mut socket, "reposition", &json!({"from": 0, "to": 2}))?;
+//! assert_eq!(result, HookResult::Halt);
+//! assert_eq!(socket.assigns().items, ["b", "c", "a"]);
+//! # Ok::<(), livewasm_sdk::Error>(())
 //! ```
 //!
 //! Hooks of one stage run in the order they were attached; the first that returns

@@ -3,12 +3,50 @@
 //! `href` (it changes when the file does, so browsers may cache it for good). Names are 1 to
 //! 200 bytes of ASCII letters, digits and `-_./`, not starting with `/` or `.`, no `..`.
 //!
-//! ```ignore
-//! // An uploaded avatar, copied by the host (up to 10 MiB), without passing through the view:
-//! consume_uploaded_entries(socket, "avatar", |entry, file| {
-//!     blobs::put_upload(file, "avatars/me.png", &entry.client_type)
-//! })?;
-//! let src = blobs::path("avatars/me.png")?; // Some("/_blobs/<app>/avatars/me.png?v=…")
+//! ```no_run
+//! use livewasm_sdk::prelude::*;
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Profile {
+//!     avatar: Option<String>,
+//! }
+//!
+//! fn handle_event(socket: &mut Socket<Profile>, event: &str, _: &Value) -> Result {
+//!     match event {
+//!         // An uploaded avatar, copied by the host (up to 10 MiB), not through the view:
+//!         "save" => {
+//!             let paths = consume_uploaded_entries(socket, "avatar", |entry, file| {
+//!                 blobs::put_upload(file, "avatars/me.png", &entry.client_type)
+//!             })?;
+//!             assign!(socket, avatar = paths.into_iter().next());
+//!         }
+//!         // Bytes the view made itself (at most 1 MiB):
+//!         "note" => {
+//!             blobs::put("notes/hello.txt", "text/plain", b"Hello")?;
+//!         }
+//!         "remove" => {
+//!             blobs::delete("avatars/me.png")?;
+//!             assign!(socket, avatar = None);
+//!         }
+//!         _ => {}
+//!     }
+//!     Ok(())
+//! }
+//!
+//! fn mount(socket: &mut Socket<Profile>, _: &Params, _: &Session) -> Result {
+//!     let src = blobs::path("avatars/me.png")?; // Some("/_blobs/<app>/avatars/me.png?v=…")
+//!     assign!(socket, avatar = src);
+//!     Ok(())
+//! }
+//!
+//! fn render(assigns: &Tracked<'_, Profile>) -> Rendered {
+//!     html!(r#"<img :if={@avatar.is_some()} src={@avatar} alt="Avatar">"#)
+//! }
+//! # let mut socket = Socket::<Profile>::new(true, None);
+//! # mount(&mut socket, &Params::default(), &Session::default())?;
+//! # handle_event(&mut socket, "save", &json!({}))?;
+//! # let _ = render(&Tracked::all(socket.assigns()));
+//! # Ok::<(), livewasm_sdk::Error>(())
 //! ```
 
 use crate::bindings::livewasm::view::blobs as wit;

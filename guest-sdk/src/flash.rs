@@ -4,7 +4,22 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The flash of a view: one message per kind.
+/// The flash of a view: one message per kind. Views set it with
+/// [`Socket::put_flash`](crate::Socket::put_flash) and show it with `<.flash_group>`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let mut flash = Flash::new();
+/// flash.put("info", "Saved.");
+/// flash.put("error", "But the mail was not sent.");
+/// assert_eq!(flash.get("info"), Some("Saved."));
+/// let kinds: Vec<&str> = flash.iter().map(|(kind, _)| kind).collect();
+/// assert_eq!(kinds, ["error", "info"]);
+///
+/// let html = html!(r#"<.flash_group flash={&flash} />"#).to_html();
+/// assert!(html.contains(r#"id="flash-info""#) && html.contains("<p>Saved.</p>"));
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Flash(BTreeMap<String, String>);
 

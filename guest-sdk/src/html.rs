@@ -1,6 +1,16 @@
 //! HTML escaping for template dynamics, in text and attribute context.
 
-/// Appends `text` to `out` with `& < > " '` escaped.
+/// Appends `text` to `out` with `& < > " '` escaped. Templates escape every interpolation
+/// this way; call it when building HTML by hand (e.g. for [`raw`]).
+///
+/// ```
+/// use livewasm_sdk::escape_into;
+///
+/// let mut out = String::from("<p>");
+/// escape_into(&mut out, r#"Tom & "Jerry" <script>"#);
+/// out.push_str("</p>");
+/// assert_eq!(out, "<p>Tom &amp; &quot;Jerry&quot; &lt;script&gt;</p>");
+/// ```
 pub fn escape_into(out: &mut String, text: &str) {
     let mut last = 0;
     for (i, byte) in text.bytes().enumerate() {
@@ -23,7 +33,21 @@ pub fn escape_into(out: &mut String, text: &str) {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Raw(pub String);
 
-/// Marks `html` as trusted: it is inserted as is.
+/// Marks `html` as trusted: it is inserted as is. Only wrap what you produced yourself, e.g.
+/// markup built with [`escape_into`]; user input must stay plain text.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let name = "<Ada>";
+/// let mut bold = String::from("<b>");
+/// livewasm_sdk::escape_into(&mut bold, name);
+/// bold.push_str("</b>");
+///
+/// let trusted = raw(bold);
+/// let page = html!(r#"<p>{trusted} and {name}</p>"#);
+/// assert_eq!(page.to_html(), "<p><b>&lt;Ada&gt;</b> and &lt;Ada&gt;</p>");
+/// ```
 pub fn raw(html: impl Into<String>) -> Raw {
     Raw(html.into())
 }
@@ -208,8 +232,17 @@ impl<T: ClassName> ClassName for (T, bool) {
 /// `None`, `(name, false)` and blanks; `None` when nothing is left, so the attribute is omitted.
 /// The items share one type: `Option<&str>` (`cond.then_some("name")`) or `(&str, bool)`.
 ///
-/// ```ignore
-/// html!(r#"<a class={class_list([Some("btn"), active.then_some("active")])}>…</a>"#)
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let active = true;
+/// let link = html!(r#"<a class={class_list([Some("btn"), active.then_some("active")])}>Home</a>"#);
+/// assert_eq!(link.to_html(), r#"<a class="btn active">Home</a>"#);
+///
+/// // Pairs of (name, condition); with nothing left the attribute is omitted.
+/// assert_eq!(class_list([("btn", false), ("big", false)]), None);
+/// let plain = html!(r#"<a class={class_list([("btn", false)])}>Home</a>"#);
+/// assert_eq!(plain.to_html(), "<a>Home</a>");
 /// ```
 pub fn class_list<C: ClassName>(items: impl IntoIterator<Item = C>) -> Option<String> {
     let mut out = String::new();
@@ -335,6 +368,29 @@ pub fn valid_attr_name(name: &str) -> bool {
 /// An ordered bag of attributes, spread onto an element with `<div {attrs}>` (HEEx's
 /// `{@rest}`): names are validated when added, values escaped when rendered, and `false`/`None`
 /// values leave the attribute out. A component's `#[attr(rest)]` parameter is one.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let attrs = Attrs::new()
+///     .with("id", "save")
+///     .with("disabled", true)
+///     .with("hidden", false)
+///     .with("data-count", 3)
+///     .with("title", "Say \"hi\"");
+/// assert_eq!(attrs.text("id"), Some("save"));
+/// assert!(attrs.has("disabled") && !attrs.has("hidden"));
+///
+/// let button = html!(r#"<button class="btn" {attrs}>Save</button>"#);
+/// assert_eq!(
+///     button.to_html(),
+///     r#"<button class="btn" id="save" disabled data-count="3" title="Say &quot;hi&quot;">Save</button>"#
+/// );
+///
+/// // Names are checked: nothing that could break out of the tag gets in.
+/// let mut attrs = Attrs::new();
+/// assert!(attrs.set("onclick=alert(1)", "x").is_err());
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Attrs {
     entries: Vec<(String, AttrVal)>,

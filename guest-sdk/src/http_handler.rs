@@ -31,7 +31,33 @@ pub struct HttpResponse {
     flash: Flash,
 }
 
-/// A handler of `http:` routes.
+/// A handler of `http:` routes, named in [`crate::app!`]'s `http: { POST "/log_in" => log_in; }`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// fn log_in(request: &HttpRequest) -> HttpResponse {
+///     match request.params.str("email") {
+///         Some(email) if email.contains('@') => HttpResponse::redirect("/account")
+///             .put_session("user_id", email)
+///             .put_flash("info", "Welcome back!"),
+///         _ => HttpResponse::redirect("/login").put_flash("error", "Invalid email."),
+///     }
+/// }
+///
+/// fn log_out(_: &HttpRequest) -> HttpResponse {
+///     HttpResponse::redirect("/").clear_session()
+/// }
+///
+/// let request = HttpRequest {
+///     method: "POST".into(),
+///     route: "/log_in".into(),
+///     params: Params::from_json(r#"{"email": "ada@example.com"}"#),
+///     session: Session::default(),
+/// };
+/// assert_eq!(log_in(&request).status(), 302);
+/// # let _ = log_out(&request);
+/// ```
 pub type HttpHandler = fn(&HttpRequest) -> HttpResponse;
 
 impl HttpResponse {

@@ -5,12 +5,48 @@
 //! Each command exists twice: as a constructor (`JS::show("#m")`) and, through [`JsChain`](crate::js::JsChain)
 //! (in the prelude), as a method appending to a chain (`….show("#m")`). The `with_*` methods
 //! set options of the last command.
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! // Hide the dialog with a fade, then tell the server.
+//! let close = JS::hide("#dialog")
+//!     .with_transition3("fade-out", "opacity-100", "opacity-0")
+//!     .push("closed")
+//!     .with_value(json!({"id": 7}));
+//! let button = html!(r#"<button phx-click={close}>Close</button>"#);
+//! assert!(button.to_html().starts_with(r#"<button phx-click="[[&quot;hide&quot;"#));
+//! ```
 
 use serde_json::{Map, Value, json};
 
 use crate::html::{AttrVal, AttrValue, ToAttrVal, escape_into};
 
-/// A chain of JS commands.
+/// A chain of JS commands, run by the client without a round trip to the server (unless it
+/// holds a `push`). Use it as the value of any `phx-*` event attribute.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// assert_eq!(JS::push("inc").to_json(), r#"[["push",{"event":"inc"}]]"#);
+/// assert_eq!(JS::toggle("#menu").to_json(), r##"[["toggle",{"to":"#menu"}]]"##);
+///
+/// // Commands chain in order; `with_*` sets options of the last one.
+/// let open = JS::show("#menu")
+///     .with_transition("fade-in")
+///     .with_time(150)
+///     .add_class("#burger", "open")
+///     .focus_first("#menu");
+/// assert_eq!(
+///     open.to_json(),
+///     r##"[["show",{"time":150,"to":"#menu","transition":[["fade-in"],[],[]]}],["add_class",{"names":["open"],"to":"#burger"}],["focus_first",{"to":"#menu"}]]"##
+/// );
+///
+/// // A transition on its own, and a live patch replacing the history entry.
+/// let shake = JS::transition("#form", "shake");
+/// assert_eq!(shake.to_json(), r##"[["transition",{"to":"#form","transition":[["shake"],[],[]]}]]"##);
+/// assert_eq!(JS::patch("/list?page=2").replace().to_json(), r#"[["patch",{"href":"/list?page=2","replace":true}]]"#);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct JS {
     ops: Vec<(&'static str, Map<String, Value>)>,

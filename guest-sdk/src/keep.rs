@@ -43,6 +43,30 @@ use crate::render::{Dyn, Entry, List, Rendered, Template};
 /// `#[derive(Fingerprint)]` feeds every field of a struct (through the fields' `Hash`); it is
 /// implemented for primitives, strings, references, `Option`, `Vec`, slices, `Box` and tuples.
 /// A hand-written implementation must feed everything the template may read.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Clone, PartialEq, Fingerprint)]
+/// pub struct Row {
+///     id: u32,
+///     name: String,
+/// }
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Users {
+///     rows: Vec<Row>,
+/// }
+///
+/// // In a view's render: with `:key`, a row whose fingerprint did not change is not rendered
+/// // again, so changing one row of a long table renders one row.
+/// fn render(assigns: &Tracked<'_, Users>) -> Rendered {
+///     html!(r#"<table><tr :for={row in @rows.iter()} :key={row.id}><td>{row.name}</td></tr></table>"#)
+/// }
+///
+/// let users = Users { rows: vec![Row { id: 1, name: "Ada".into() }] };
+/// assert_eq!(render(&Tracked::all(&users)).to_html(), "<table><tr><td>Ada</td></tr></table>");
+/// ```
 pub trait Fingerprint {
     /// Feeds the value to `state`.
     fn fingerprint<H: Hasher>(&self, state: &mut H);

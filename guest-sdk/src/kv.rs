@@ -4,15 +4,47 @@
 //! names the quota). Every call is a host call: read in `mount`/`handle_event`, not in
 //! `render`.
 //!
-//! ```ignore
-//! // Raw bytes, or any serde type as JSON:
-//! kv::set_json("article/4", &article)?;
-//! let article: Option<Article> = kv::get_json("article/4")?;
-//! // Atomic counters and compare-and-set:
-//! let id = kv::increment("next_article_id", 1)?;
-//! let claimed = kv::compare_and_set("lock", None, Some(b"me"))?;
-//! // Listing by prefix, in byte order, every page:
-//! for key in kv::keys("article/")? { /* … */ }
+//! ```no_run
+//! use livewasm_sdk::prelude::*;
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Serialize, Deserialize)]
+//! pub struct Article {
+//!     title: String,
+//! }
+//!
+//! fn create(title: &str) -> Result<i64> {
+//!     // Atomic counters: concurrent creates get distinct ids.
+//!     let id = kv::increment("next_article_id", 1)?;
+//!     // Any serde type, as JSON (or raw bytes with `kv::set`):
+//!     kv::set_json(&format!("article/{id:010}"), &Article { title: title.into() })?;
+//!     Ok(id)
+//! }
+//!
+//! fn titles() -> Result<Vec<String>> {
+//!     let mut out = Vec::new();
+//!     // Every key with the prefix, in byte order (paged for you):
+//!     for key in kv::keys("article/")? {
+//!         if let Some(article) = kv::get_json::<Article>(&key)? {
+//!             out.push(article.title);
+//!         }
+//!     }
+//!     Ok(out)
+//! }
+//!
+//! fn seed_once() -> Result {
+//!     // Compare-and-set: true for the one caller that wins.
+//!     if kv::compare_and_set("seeded", None, Some(b"1"))? {
+//!         create("Hello, world")?;
+//!     }
+//!     Ok(())
+//! }
+//!
+//! # seed_once()?;
+//! # let id = create("Second")?;
+//! # let _ = titles()?;
+//! # kv::delete(&format!("article/{id:010}"))?;
+//! # Ok::<(), livewasm_sdk::Error>(())
 //! ```
 
 use serde::Serialize;

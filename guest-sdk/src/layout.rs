@@ -33,5 +33,24 @@ impl<'a> LayoutAssigns<'a> {
     }
 }
 
-/// A layout: wraps `inner` (the view's render).
+/// A layout: wraps `inner` (the view's render). Name it in [`crate::app!`]'s `live_sessions`
+/// (`"admin" => [require_admin], layout: admin_layout;`).
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// fn app_layout(inner: Rendered, layout: &LayoutAssigns<'_>) -> Rendered {
+///     let user: Option<String> = layout.get("current_user");
+///     html!(r#"<nav><a href="/">Home</a><span :if={user.is_some()}>{user}</span></nav><.flash_group flash={layout.flash()} /><main>{inner}</main>"#)
+/// }
+///
+/// let mut flash = Flash::new();
+/// flash.put("info", "Saved");
+/// let assigns = json!({"current_user": "ada"}).as_object().cloned().unwrap_or_default();
+/// let page = app_layout(html!(r#"<p>Body</p>"#), &LayoutAssigns::new(&flash, &assigns));
+/// let html = page.to_html();
+/// assert!(html.starts_with(r#"<nav><a href="/">Home</a><span>ada</span></nav>"#));
+/// assert!(html.contains(r#"<p>Saved</p>"#));
+/// assert!(html.ends_with("<main><p>Body</p></main>"));
+/// ```
 pub type LayoutFn = fn(Rendered, &LayoutAssigns<'_>) -> Rendered;

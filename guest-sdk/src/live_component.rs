@@ -7,6 +7,78 @@
 //! Its state lives in the guest instance until the client reports the component gone
 //! (`cids_destroyed`). Events from elements with `phx-target={@myself}` go to its
 //! [`LiveComponent::handle_event`]; [`send_update`] changes it from the parent.
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//! use livewasm_sdk::Dyn;
+//!
+//! /// A star rating with its own state; tells the parent when it changes.
+//! #[derive(Assigns, Default)]
+//! pub struct Rating {
+//!     myself: Myself,
+//!     label: String,
+//!     stars: u8,
+//! }
+//!
+//! impl LiveComponent for Rating {
+//!     type Props = String; // the label
+//!
+//!     fn mount(socket: &mut ComponentSocket<Self>) -> Result {
+//!         let myself = socket.myself();
+//!         assign!(socket, myself = myself);
+//!         Ok(())
+//!     }
+//!
+//!     fn update(socket: &mut ComponentSocket<Self>, label: String) -> Result {
+//!         assign!(socket, label = label);
+//!         Ok(())
+//!     }
+//!
+//!     fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: &Value) -> Result {
+//!         if event == "rate" {
+//!             let stars = value["stars"].as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+//!             assign!(socket, stars = stars);
+//!             let id = socket.id().to_string();
+//!             socket.send_parent(json!({"rated": id, "stars": stars}));
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     // Exactly one root element; `phx-target={@myself}` sends its events here.
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<div class="rating">{@label}: {@stars}/5 <button phx-click="rate" phx-value-stars="5" phx-target={@myself}>5 stars</button></div>"#)
+//!     }
+//! }
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Product {
+//!     name: String,
+//! }
+//!
+//! impl LiveView for Product {
+//!     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+//!         assign!(socket, name = "Teapot".to_string());
+//!         Ok(())
+//!     }
+//!
+//!     // Messages from `send_parent` arrive here.
+//!     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+//!         if let Some(stars) = message["stars"].as_u64() {
+//!             socket.put_flash("info", format!("Thanks for the {stars} stars!"));
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<main>{live_component::<Rating>("rating", format!("Rate the {}", @name))}</main>"#)
+//!     }
+//! }
+//!
+//! let product = Product { name: "Teapot".into() };
+//! let page = Product::render(&Tracked::all(&product));
+//! // The parent holds the component's spot; the component renders on its own.
+//! assert!(matches!(page.dynamics.as_slice(), [Dyn::Component(_)]));
+//! ```
 
 use std::any::{Any, TypeId, type_name};
 use std::cell::RefCell;
@@ -286,6 +358,32 @@ pub fn live_component<C: LiveComponent>(
 
 /// Sends `props` to the live component `C` with `id`: its `update` runs before the next render
 /// (Phoenix's `send_update`). Unknown components are ignored (with a log line).
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Badge {
+///     count: u32,
+/// }
+///
+/// impl LiveComponent for Badge {
+///     type Props = u32;
+///
+///     fn update(socket: &mut ComponentSocket<Self>, count: u32) -> Result {
+///         assign!(socket, count = count);
+///         Ok(())
+///     }
+///
+///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+///         html!(r#"<span class="badge">{@count}</span>"#)
+///     }
+/// }
+///
+/// // In the parent's handle_info: a new message arrived, bump the badge without
+/// // rendering the whole page again.
+/// send_update::<Badge>("inbox-badge", 3);
+/// ```
 pub fn send_update<C: LiveComponent>(id: impl Into<String>, props: C::Props) {
     let id = id.into();
     with_registry(|r| r.pending.push((TypeId::of::<C>(), id, Box::new(props))));

@@ -1,11 +1,61 @@
 //! `on_mount` hooks: Rust functions a live session runs before each of its views mounts, to
 //! assign shared values (the current user …) or to halt the mount with a redirect.
 //!
-//! ```ignore
+//! Hooks are listed per live session in [`crate::app!`]; they run in order, and a view reads
+//! what they assigned with [`crate::Socket::mount_assign`]:
+//!
+//! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! /// Lets only logged-in users in, and shares who they are with the view.
 //! fn require_user(socket: &mut MountSocket) -> OnMount {
-//!     match socket.session().str("user_id") {
-//!         Some(id) => { socket.assign("current_user", id); OnMount::Cont }
-//!         None => { socket.put_flash("error", "You must log in."); socket.redirect("/login"); OnMount::Halt }
+//!     match socket.session().str("user_id").map(String::from) {
+//!         Some(id) => {
+//!             socket.assign("current_user", id);
+//!             // A hook for every view of the session, before its own handle_event:
+//!             let _ = socket.attach_hook("ping", SharedHook::HandleEvent(ping));
+//!             OnMount::Cont
+//!         }
+//!         None => {
+//!             socket.put_flash("error", "You must log in.");
+//!             socket.redirect("/login");
+//!             OnMount::Halt
+//!         }
+//!     }
+//! }
+//!
+//! fn ping(socket: &mut dyn HookSocket, event: &str, _: &Value) -> Result<HookResult> {
+//!     if event != "ping" {
+//!         return Ok(HookResult::Cont);
+//!     }
+//!     socket.reply_value(json!("pong"));
+//!     Ok(HookResult::Halt)
+//! }
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Account {
+//!     user: String,
+//! }
+//!
+//! impl LiveView for Account {
+//!     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+//!         let user: String = socket.mount_assign("current_user").unwrap_or_default();
+//!         assign!(socket, user = user);
+//!         Ok(())
+//!     }
+//!
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<p>Signed in as {@user}</p>"#)
+//!     }
+//! }
+//!
+//! livewasm_sdk::app! {
+//!     name: "accounts",
+//!     live_sessions: {
+//!         "users" => [require_user];
+//!     },
+//!     routes: {
+//!         "/account" => Account, live_session: "users";
 //!     }
 //! }
 //! ```

@@ -5,8 +5,9 @@ use serde_json::{Map, Value};
 
 /// A JSON object with string lookups.
 macro_rules! json_object {
-    ($name:ident, $what:literal) => {
+    ($(#[$doc:meta])* $name:ident, $what:literal) => {
         #[doc = concat!("The ", $what, " (a JSON object).")]
+        $(#[$doc])*
         #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name(Map<String, Value>);
 
@@ -43,5 +44,43 @@ macro_rules! json_object {
     };
 }
 
-json_object!(Params, "path and query params of the URL");
-json_object!(Session, "signed user session");
+json_object!(
+    ///
+    /// `mount` and `handle_params` get them: `/users/:id?tab=posts` gives `id` and `tab`, all as
+    /// text; [`Params::parse`] reads them into a struct, numbers and booleans included.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    /// use serde::Deserialize;
+    ///
+    /// #[derive(Deserialize)]
+    /// pub struct Page {
+    ///     page: u32,
+    ///     q: Option<String>,
+    /// }
+    ///
+    /// let params = Params::from_json(r#"{"id": "42", "page": "3", "q": ""}"#);
+    /// assert_eq!(params.str("id"), Some("42"));
+    /// assert_eq!(params.str("missing"), None);
+    /// let page: Page = params.parse()?;
+    /// assert_eq!((page.page, page.q), (3, None));
+    /// # Ok::<(), livewasm_sdk::Error>(())
+    /// ```
+    Params,
+    "path and query params of the URL"
+);
+json_object!(
+    ///
+    /// The host signs it into a cookie; an app's HTTP handlers change it
+    /// ([`HttpResponse::put_session`](crate::HttpResponse::put_session)), views read it:
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// let session = Session::from_json(r#"{"user_id": "ada"}"#);
+    /// let user = session.str("user_id").unwrap_or("guest");
+    /// assert_eq!(user, "ada");
+    /// ```
+    Session,
+    "signed user session"
+);

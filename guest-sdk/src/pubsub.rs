@@ -2,15 +2,49 @@
 //! on a topic reaches [`crate::LiveView::handle_info`] of every view of this app subscribed to
 //! it, on any socket of this host. Never across apps or tenants.
 //!
-//! ```ignore
-//! fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
-//!     if socket.connected() {
-//!         pubsub::subscribe("metrics")?;
-//!     }
-//!     Ok(())
+//! Every call is a host call, so the example is compiled but not run:
+//!
+//! ```no_run
+//! use livewasm_sdk::prelude::*;
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Metrics {
+//!     total: i64,
 //! }
-//! // elsewhere, in any view of the app:
-//! pubsub::broadcast("metrics", &json!({"event": "sale", "amount": 12}))?;
+//!
+//! impl LiveView for Metrics {
+//!     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+//!         // Subscribe once connected: the dead render has no socket to deliver to.
+//!         if socket.connected() {
+//!             pubsub::subscribe("metrics")?;
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn handle_event(_socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+//!         if event == "sell" {
+//!             let amount = value["amount"].as_i64().unwrap_or(1);
+//!             // Every subscribed view of this app gets it, this one included.
+//!             pubsub::broadcast("metrics", &json!({"event": "sale", "amount": amount}))?;
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+//!         if message["event"] == "sale" {
+//!             let amount = message["amount"].as_i64().unwrap_or(0);
+//!             update!(socket, total, |t| *t += amount);
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<p>Total sales: {@total}</p><button phx-click="sell" phx-value-amount="5">Sell</button>"#)
+//!     }
+//! }
+//! # let mut socket = Socket::<Metrics>::new(true, None);
+//! # Metrics::mount(&mut socket, &Params::default(), &Session::default())?;
+//! # Ok::<(), livewasm_sdk::Error>(())
 //! ```
 
 use serde::Serialize;

@@ -146,7 +146,28 @@ impl From<Rendered> for Dyn {
     }
 }
 
-/// A rendered template instance.
+/// A rendered template instance: what [`crate::html!`], a function component and
+/// [`crate::LiveView::render`] return. Templates nest: interpolating a `Rendered` (a helper's
+/// output, a slot) inserts it as a node of its own.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// fn badge(count: u32) -> Rendered {
+///     if count == 0 {
+///         Rendered::nothing()
+///     } else {
+///         html!(r#"<span class="badge">{count}</span>"#)
+///     }
+/// }
+///
+/// let inbox = html!(r#"<a href="/inbox">Inbox{badge(3)}</a>"#);
+/// assert_eq!(inbox.to_html(), r#"<a href="/inbox">Inbox<span class="badge">3</span></a>"#);
+/// assert_eq!(html!(r#"<a>Inbox{badge(0)}</a>"#).to_html(), "<a>Inbox</a>");
+///
+/// let both = Rendered::join([badge(1), badge(2)]);
+/// assert_eq!(both.to_html(), r#"<span class="badge">1</span><span class="badge">2</span>"#);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     /// The template.

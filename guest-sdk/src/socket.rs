@@ -12,7 +12,40 @@ use crate::{Assigns, Flash};
 /// All bits set: everything changed.
 const ALL: u128 = u128::MAX;
 
-/// The view's state as callbacks see it.
+/// The view's state as callbacks see it: the assigns (set them with [`crate::assign!`] and
+/// [`crate::update!`], which mark what changed), the flash, navigation, replies and events for
+/// the client.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Search {
+///     query: String,
+///     results: Vec<String>,
+/// }
+///
+/// fn search(socket: &mut Socket<Search>, query: &str) {
+///     let results: Vec<String> = ["apple", "apricot", "banana"]
+///         .into_iter()
+///         .filter(|fruit| fruit.starts_with(query))
+///         .map(String::from)
+///         .collect();
+///     if results.is_empty() {
+///         socket.put_flash("error", format!("Nothing matches `{query}`."));
+///     }
+///     assign!(socket, query = query.to_string(), results = results);
+///     socket.push_patch(format!("/search?q={query}"));
+/// }
+///
+/// // A socket as `mount` gets it over the WebSocket:
+/// let mut socket = Socket::<Search>::new(true, None);
+/// assert!(socket.connected());
+/// search(&mut socket, "ap");
+/// assert_eq!(socket.assigns().results, ["apple", "apricot"]);
+/// search(&mut socket, "kiwi");
+/// assert_eq!(socket.flash().get("error"), Some("Nothing matches `kiwi`."));
+/// ```
 pub struct Socket<V> {
     assigns: V,
     changed: u128,
@@ -118,7 +151,19 @@ impl<V> Socket<V> {
         &self.flash
     }
 
-    /// Sets the flash message of `kind` (`put_flash`).
+    /// Sets the flash message of `kind` (`put_flash`). The page shows it with
+    /// `<.flash_group flash={assigns.flash()} />`; it survives `push_navigate` and `redirect`.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// # #[derive(Assigns, Default)] pub struct Article { title: String }
+    /// let mut socket = Socket::<Article>::new(true, None);
+    /// socket.put_flash("info", "Article saved.");
+    /// assert_eq!(socket.flash().get("info"), Some("Article saved."));
+    /// socket.clear_flash(Some("info"));
+    /// assert!(socket.flash().is_empty());
+    /// ```
     pub fn put_flash(&mut self, kind: impl Into<String>, message: impl Into<String>) {
         self.flash.put(kind, message);
     }
@@ -135,6 +180,53 @@ impl<V> Socket<V> {
 
     /// Patches the URL to `to` without remounting (`push_patch`): `handle_params` runs with
     /// the new URL's params and live action, and the browser pushes a history entry.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// #[derive(Assigns, Default)]
+    /// pub struct Articles {
+    ///     page: u32,
+    /// }
+    ///
+    /// impl LiveView for Articles {
+    ///     fn mount(_: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+    ///         Ok(())
+    ///     }
+    ///
+    ///     // Reached on mount and after every patch: the URL is the source of truth.
+    ///     fn handle_params(socket: &mut Socket<Self>, params: &Params, _url: &str) -> Result {
+    ///         let page = params.str("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    ///         assign!(socket, page = page);
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+    ///         match event {
+    ///             "next" => {
+    ///                 let next = socket.assigns().page + 1;
+    ///                 socket.push_patch(format!("/articles?page={next}"));
+    ///             }
+    ///             // Another view of the same live session: the flash goes along.
+    ///             "open" => {
+    ///                 let id = value["id"].as_str().unwrap_or_default();
+    ///                 socket.push_navigate(format!("/articles/{id}"));
+    ///             }
+    ///             _ => {}
+    ///         }
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+    ///         html!(r#"<p>Page {@page}</p><button phx-click="next">Next</button>"#)
+    ///     }
+    /// }
+    /// # let mut socket = Socket::<Articles>::new(true, None);
+    /// # Articles::handle_params(&mut socket, &Params::from_json(r#"{"page": "2"}"#), "/articles?page=2")?;
+    /// # assert_eq!(socket.assigns().page, 2);
+    /// # Articles::handle_event(&mut socket, "next", &json!({}))?;
+    /// # Ok::<(), livewasm_sdk::Error>(())
+    /// ```
     pub fn push_patch(&mut self, to: impl Into<String>) {
         self.navigation = Some(Navigation::patch(to.into(), false));
     }
@@ -167,6 +259,26 @@ impl<V> Socket<V> {
     }
 
     /// A value an `on_mount` hook assigned under `key` (e.g. `current_user`), decoded.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// #[derive(Assigns, Default)]
+    /// pub struct Profile {
+    ///     user: String,
+    /// }
+    ///
+    /// // The live session's hook ran `socket.assign("current_user", "ada")` (see `OnMount`).
+    /// fn mount(socket: &mut Socket<Profile>, _: &Params, _: &Session) -> Result {
+    ///     let user: Option<String> = socket.mount_assign("current_user");
+    ///     assign!(socket, user = user.unwrap_or_else(|| "guest".into()));
+    ///     Ok(())
+    /// }
+    /// # let mut socket = Socket::<Profile>::new(false, None);
+    /// # mount(&mut socket, &Params::default(), &Session::default())?;
+    /// # assert_eq!(socket.assigns().user, "guest");
+    /// # Ok::<(), livewasm_sdk::Error>(())
+    /// ```
     pub fn mount_assign<T: DeserializeOwned>(&self, key: &str) -> Option<T> {
         self.mount_assigns
             .get(key)
@@ -204,7 +316,7 @@ impl<V> Socket<V> {
         self.temporary.push(reset);
     }
 
-    /// Sets the page title (sent as `t`).
+    /// Sets the page title (sent as `t`): `socket.page_title(format!("{} · Articles", title))`.
     pub fn page_title(&mut self, title: impl Into<String>) {
         let title = title.into();
         if self.title.as_deref() != Some(title.as_str()) {
@@ -217,7 +329,27 @@ impl<V> Socket<V> {
         self.reply = serde_json::to_value(value).ok();
     }
 
-    /// Dispatches `phx:<event>` on the client's window with `payload` (`push_event`).
+    /// Dispatches `phx:<event>` on the client's window with `payload` (`push_event`); a client
+    /// hook receives it in `this.handleEvent(event, …)`. A host call: it runs inside a view.
+    ///
+    /// ```no_run
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// # #[derive(Assigns, Default)] pub struct Game { score: u32 }
+    /// fn handle_event(socket: &mut Socket<Game>, event: &str, value: &Value) -> Result {
+    ///     if event == "hit" {
+    ///         update!(socket, score, |s| *s += 10);
+    ///         let score = socket.assigns().score;
+    ///         socket.push_event("score", json!({ "score": score }));
+    ///         // The hook's `pushEvent("hit", …, reply => …)` gets this:
+    ///         socket.reply(json!({ "ok": true, "at": value["at"] }));
+    ///     }
+    ///     Ok(())
+    /// }
+    /// # let mut socket = Socket::<Game>::new(true, None);
+    /// # handle_event(&mut socket, "hit", &json!({"at": 3}))?;
+    /// # Ok::<(), livewasm_sdk::Error>(())
+    /// ```
     pub fn push_event(&mut self, event: &str, payload: impl Serialize) {
         let payload = serde_json::to_string(&payload).unwrap_or_else(|_| "null".into());
         crate::bindings::livewasm::view::effects::push_event(event, &payload);
@@ -284,6 +416,31 @@ impl<V> Drop for AfterRender<'_, V> {
 
 /// The assigns as a template sees them: the view's fields plus which of them changed.
 /// When a socket's render ends (its `Tracked` is dropped), temporary assigns are reset.
+///
+/// A dynamic that reads only assigns which did not change is not evaluated: it renders as
+/// [`Dyn::Unchanged`](crate::Dyn::Unchanged) and the host keeps what the client shows.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+/// use livewasm_sdk::Dyn;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Clock {
+///     time: String,
+///     zone: String,
+/// }
+///
+/// fn render(assigns: &Tracked<'_, Clock>) -> Rendered {
+///     html!(r#"<p>{@time} <small>{@zone}</small></p>"#)
+/// }
+///
+/// let clock = Clock { time: "12:00".into(), zone: "UTC".into() };
+/// assert_eq!(render(&Tracked::all(&clock)).to_html(), "<p>12:00 <small>UTC</small></p>");
+///
+/// // Only `time` (the first field, bit 0) changed: `zone` is not evaluated again.
+/// let update = render(&Tracked::with_changes(&clock, 0b01));
+/// assert_eq!(update.dynamics, [Dyn::Html("12:00".into()), Dyn::Unchanged]);
+/// ```
 pub struct Tracked<'a, V> {
     assigns: Held<'a, V>,
     changed: u128,
@@ -354,6 +511,21 @@ impl<V> Deref for Tracked<'_, V> {
 
 /// Sets assigns, marking only the ones whose value changed:
 /// `assign!(socket, temperature = 71, last_update = now)`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Thermostat {
+///     temperature: i64,
+///     mode: String,
+/// }
+///
+/// let mut socket = Socket::<Thermostat>::new(true, None);
+/// assign!(&mut socket, temperature = 71, mode = "heat".to_string());
+/// assert_eq!(socket.assigns().temperature, 71);
+/// assert_eq!(socket.assigns().mode, "heat");
+/// ```
 #[macro_export]
 macro_rules! assign {
     ($socket:expr, $($field:ident = $value:expr),+ $(,)?) => {{
@@ -367,6 +539,23 @@ macro_rules! assign {
 }
 
 /// Changes an assign in place and marks it changed: `update!(socket, count, |c| *c += 1)`.
+/// Handy for collections, which `assign!` would have to clone.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Chat {
+///     messages: Vec<String>,
+///     unread: u32,
+/// }
+///
+/// let mut socket = Socket::<Chat>::new(true, None);
+/// update!(&mut socket, messages, |m| m.push("hello".into()));
+/// update!(&mut socket, unread, |n| *n += 1);
+/// assert_eq!(socket.assigns().messages, ["hello"]);
+/// assert_eq!(socket.assigns().unread, 1);
+/// ```
 #[macro_export]
 macro_rules! update {
     ($socket:expr, $field:ident, $f:expr) => {{
@@ -379,6 +568,20 @@ macro_rules! update {
 /// Sets an `Option` assign only when it is absent (`None`), computing it then and only then:
 /// `assign_new!(socket, current_user, || fetch_current_user())`. A view's assigns struct starts
 /// from `Default`, so an `Option` field is absent until something sets it.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Settings {
+///     theme: Option<String>,
+/// }
+///
+/// let mut socket = Socket::<Settings>::new(true, None);
+/// assign_new!(&mut socket, theme, || "dark".to_string());
+/// assign_new!(&mut socket, theme, || "light".to_string()); // already set: not computed
+/// assert_eq!(socket.assigns().theme.as_deref(), Some("dark"));
+/// ```
 #[macro_export]
 macro_rules! assign_new {
     ($socket:expr, $field:ident, $f:expr) => {{
@@ -397,6 +600,21 @@ macro_rules! assign_new {
 
 /// Sets an assign from its current value and all the assigns, marking it only if it changed:
 /// `update_with!(socket, max_users, |max, assigns| (*max).max(assigns.users.len()))`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Room {
+///     users: Vec<String>,
+///     max_users: usize,
+/// }
+///
+/// let mut socket = Socket::<Room>::new(true, None);
+/// assign!(&mut socket, users = vec!["ada".to_string(), "grace".to_string()]);
+/// update_with!(&mut socket, max_users, |max, assigns| (*max).max(assigns.users.len()));
+/// assert_eq!(socket.assigns().max_users, 2);
+/// ```
 #[macro_export]
 macro_rules! update_with {
     ($socket:expr, $field:ident, $f:expr) => {{
@@ -409,6 +627,24 @@ macro_rules! update_with {
 /// Declares temporary assigns: after each render these fields go back to their `Default`
 /// (without being marked changed), so a large value is sent once and not kept in memory:
 /// `temporary_assigns!(socket, messages)`. Call it in `mount`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Log {
+///     lines: Vec<String>,
+/// }
+///
+/// fn mount(socket: &mut Socket<Log>, _: &Params, _: &Session) -> Result {
+///     temporary_assigns!(socket, lines);
+///     assign!(socket, lines = vec!["booted".to_string()]); // sent once, then dropped
+///     Ok(())
+/// }
+/// # let mut socket = Socket::<Log>::new(true, None);
+/// # mount(&mut socket, &Params::default(), &Session::default())?;
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 #[macro_export]
 macro_rules! temporary_assigns {
     ($socket:expr, $($field:ident),+ $(,)?) => {{

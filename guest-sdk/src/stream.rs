@@ -2,20 +2,68 @@
 //! deletes from without keeping them. Pending operations live in the [`Stream`] assign until the
 //! next render sends them; the items themselves are dropped as soon as they are rendered.
 //!
-//! ```ignore
-//! #[derive(Assigns, Default)]
-//! struct Feed { posts: Stream<Post> }
-//!
-//! stream!(socket, posts, Posts::page(1));                  // append a batch
-//! stream_insert!(socket, posts, post, at = 0);               // prepend one
-//! stream_insert!(socket, posts, post, at = -1, limit = -60); // append, keep the last 60
-//! stream_delete!(socket, posts, &post);
-//! stream!(socket, posts, Posts::page(1), reset = true);     // replace everything
-//!
-//! html!(r#"<ul id="posts" phx-update="stream">
-//!   <li :for={(dom_id, post) in @posts} id={dom_id}>{post.body}</li>
-//! </ul>"#)
 //! ```
+//! use livewasm_sdk::prelude::*;
+//!
+//! #[derive(Clone)]
+//! pub struct Post {
+//!     id: u32,
+//!     body: String,
+//! }
+//!
+//! impl StreamItem for Post {
+//!     fn stream_id(&self) -> String {
+//!         self.id.to_string()
+//!     }
+//! }
+//!
+//! #[derive(Assigns, Default)]
+//! pub struct Feed {
+//!     posts: Stream<Post>,
+//! }
+//!
+//! impl LiveView for Feed {
+//!     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+//!         let first_page = (1..=2).map(|id| Post { id, body: format!("Post {id}") });
+//!         stream!(socket, posts, first_page); // append a batch
+//!         Ok(())
+//!     }
+//!
+//!     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+//!         let id = value["id"].as_u64().unwrap_or_default() as u32;
+//!         let post = Post { id, body: value["body"].as_str().unwrap_or_default().into() };
+//!         match event {
+//!             // Prepend, keeping the newest 60 on the client.
+//!             "new" => stream_insert!(socket, posts, post, at = 0, limit = 60),
+//!             "delete" => stream_delete!(socket, posts, &post),
+//!             _ => return Err(format!("unknown event `{event}`").into()),
+//!         }
+//!         Ok(())
+//!     }
+//!
+//!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+//!         html!(r#"<ul id="posts" phx-update="stream"><li :for={(dom_id, post) in @posts} id={dom_id}>{post.body}</li></ul>"#)
+//!     }
+//! }
+//!
+//! let mut socket = Socket::<Feed>::new(true, None);
+//! Feed::mount(&mut socket, &Params::default(), &Session::default())?;
+//! let html = Feed::render(&Tracked::all(socket.assigns())).to_html();
+//! assert_eq!(
+//!     html,
+//!     r#"<ul id="posts" phx-update="stream"><li id="posts-1">Post 1</li><li id="posts-2">Post 2</li></ul>"#
+//! );
+//! // Rendered items are gone from the view: the next render sends only what is new.
+//! assert!(socket.assigns().posts.is_idle());
+//! Feed::handle_event(&mut socket, "new", &json!({"id": 3, "body": "Fresh"}))?;
+//! let html = Feed::render(&Tracked::all(socket.assigns())).to_html();
+//! assert_eq!(html, r#"<ul id="posts" phx-update="stream"><li id="posts-3">Fresh</li></ul>"#);
+//! # Ok::<(), livewasm_sdk::Error>(())
+//! ```
+//!
+//! Other operations: `stream!(socket, posts, items, reset = true)` replaces everything on the
+//! client, [`stream_delete_by_dom_id!`](crate::stream_delete_by_dom_id) removes by DOM id, and
+//! [`stream_configure!`](crate::stream_configure) chooses the DOM ids.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -27,7 +75,28 @@ pub trait StreamItem {
     fn stream_id(&self) -> String;
 }
 
-/// Where and how items are inserted (`stream/4` and `stream_insert/4` options).
+/// Where and how items are inserted (`stream/4` and `stream_insert/4` options). The stream
+/// macros build it from `at = …`, `limit = …`, `reset = …`, `update_only = …`; a [`Stream`]'s own
+/// methods take it directly:
+///
+/// ```
+/// use livewasm_sdk::{Stream, StreamItem, StreamOpts};
+///
+/// struct Msg(u32);
+/// impl StreamItem for Msg {
+///     fn stream_id(&self) -> String {
+///         self.0.to_string()
+///     }
+/// }
+///
+/// let mut messages = Stream::named("messages");
+/// messages.insert_many([Msg(1), Msg(2)], StreamOpts::default());
+/// messages.insert(Msg(3), StreamOpts::default().at(0).limit(50));
+/// messages.delete(&Msg(1)); // not sent yet: simply dropped
+/// assert_eq!(messages.dom_id(&Msg(3)), "messages-3");
+/// let pending: Vec<String> = (&messages).into_iter().map(|(dom_id, _)| dom_id).collect();
+/// assert_eq!(pending, ["messages-2", "messages-3"]);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StreamOpts {
     /// Position: `-1` appends (the default), `0` prepends, `n` inserts at index `n`.
@@ -385,6 +454,44 @@ macro_rules! stream_delete_by_dom_id {
 
 /// Configures a stream assign (`stream_configure/3`); call it in `mount` before inserting:
 /// `stream_configure!(socket, posts, dom_id = |p: &Post| format!("post-{}", p.id))`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// pub struct Song {
+///     isrc: String,
+/// }
+///
+/// impl StreamItem for Song {
+///     fn stream_id(&self) -> String {
+///         self.isrc.clone()
+///     }
+/// }
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Playlist {
+///     songs: Stream<Song>,
+/// }
+///
+/// fn mount(socket: &mut Socket<Playlist>, _: &Params, _: &Session) -> Result {
+///     stream_configure!(socket, songs, dom_id = song_id);
+///     stream!(socket, songs, [Song { isrc: "GBAYE0601498".into() }]);
+///     Ok(())
+/// }
+///
+/// fn song_id(song: &Song) -> String {
+///     format!("song-{}", song.isrc.to_lowercase())
+/// }
+///
+/// let mut socket = Socket::<Playlist>::new(true, None);
+/// mount(&mut socket, &Params::default(), &Session::default())?;
+/// let song = Song { isrc: "X1".into() };
+/// assert_eq!(socket.assigns().songs.dom_id(&song), "song-x1");
+///
+/// // Remove an element by the DOM id the client reported (e.g. `phx-value-id`):
+/// stream_delete_by_dom_id!(&mut socket, songs, "song-gbaye0601498");
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 #[macro_export]
 macro_rules! stream_configure {
     ($socket:expr, $first:ident $(. $rest:ident)*, dom_id = $dom_id:expr $(,)?) => {{

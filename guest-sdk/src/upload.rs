@@ -107,6 +107,47 @@ impl Uploads {
 /// Declares an upload (`allow_upload`): templates render it with
 /// `<.live_file_input upload={assigns.upload("avatar")} />`. Allowing a name again replaces its
 /// options and keeps its entries.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Profile {}
+///
+/// impl LiveView for Profile {
+///     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+///         allow_upload(socket, "avatar", UploadOptions {
+///             accept: vec![".png".into(), "image/jpeg".into()],
+///             max_entries: 1,
+///             max_file_size: 5_000_000,
+///             auto_upload: true,
+///             ..UploadOptions::default()
+///         });
+///         Ok(())
+///     }
+///
+///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+///         let avatar = assigns.upload("avatar");
+///         html!(r#"<form id="avatar-form" phx-change="validate" phx-submit="save">
+///   <.live_file_input upload={avatar} />
+///   <div :for={entry in avatar.entries.iter()}>
+///     <.live_img_preview entry={entry} width="64" />
+///     {entry.client_name} {entry.progress}%
+///     <p :for={error in upload_entry_errors(avatar, entry).iter()} class="error">{error}</p>
+///   </div>
+///   <p :for={error in upload_errors(avatar).iter()} class="error">{error}</p>
+/// </form>"#)
+///     }
+/// }
+///
+/// let mut socket = Socket::<Profile>::new(true, None);
+/// Profile::mount(&mut socket, &Params::default(), &Session::default())?;
+/// let avatar = socket.uploads().get("avatar");
+/// assert_eq!(avatar.accept, [".png", "image/jpeg"]);
+/// let input = html!(r#"<.live_file_input upload={avatar} />"#).to_html();
+/// assert!(input.contains(r#"name="avatar" accept=".png,image/jpeg""#));
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 pub fn allow_upload<V>(socket: &mut Socket<V>, name: &str, options: UploadOptions) {
     let uploads = socket.__uploads_mut();
     let config = UploadConfig {
@@ -243,7 +284,45 @@ impl std::io::Read for UploadedFile {
 /// Consumes the completely received entries of upload `name` (`consume_uploaded_entries`):
 /// `f` gets each entry and its file, then the entry is removed and the host deletes its
 /// bytes. Entries still in progress or with errors stay. Stops at the first error (the entries
-/// consumed before it are gone).
+/// consumed before it are gone). Reading the files is a host call: it runs inside a view.
+///
+/// ```no_run
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Profile {
+///     avatar_url: Option<String>,
+///     notes: Vec<String>,
+/// }
+///
+/// fn handle_event(socket: &mut Socket<Profile>, event: &str, value: &Value) -> Result {
+///     match event {
+///         "validate" => {}
+///         "cancel" => {
+///             cancel_upload(socket, "avatar", value["ref"].as_str().unwrap_or_default());
+///         }
+///         "save" => {
+///             // Let the host copy the image into the app's files…
+///             let urls = consume_uploaded_entries(socket, "avatar", |entry, file| {
+///                 let name = format!("avatars/{}", entry.client_name);
+///                 blobs::put_upload(file, &name, &entry.client_type)
+///             })?;
+///             assign!(socket, avatar_url = urls.into_iter().next());
+///             // …or read small files into memory.
+///             let notes = consume_uploaded_entries(socket, "notes", |_entry, file| {
+///                 let bytes = file.read_to_vec(64 * 1024).map_err(|e| Error::new(e.to_string()))?;
+///                 Ok(String::from_utf8_lossy(&bytes).into_owned())
+///             })?;
+///             update!(socket, notes, |all| all.extend(notes));
+///         }
+///         _ => return Err(format!("unknown event `{event}`").into()),
+///     }
+///     Ok(())
+/// }
+/// # let mut socket = Socket::<Profile>::new(true, None);
+/// # handle_event(&mut socket, "save", &json!({}))?;
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 pub fn consume_uploaded_entries<V, T>(
     socket: &mut Socket<V>,
     name: &str,

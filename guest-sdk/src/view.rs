@@ -6,12 +6,73 @@ use crate::{Params, Rendered, Result, Session, Socket, Tracked};
 
 /// Change-tracking bookkeeping of a view's assigns struct; derive it with `#[derive(Assigns)]`,
 /// which gives every field a bit (at most 128 fields).
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Profile {
+///     name: String,
+///     visits: u32,
+/// }
+///
+/// assert_eq!(<Profile as livewasm_sdk::Assigns>::FIELDS, 2);
+/// ```
 pub trait Assigns {
     /// Number of tracked fields.
     const FIELDS: u32;
 }
 
 /// A Phoenix-LiveView-style view. The struct holds the view's assigns.
+///
+/// A complete view: its assigns, its callbacks, and the route [`crate::app!`] gives it. The
+/// host calls the callbacks; a test (or this example) can call them by hand and render the
+/// result to HTML:
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Counter {
+///     count: i64,
+/// }
+///
+/// impl LiveView for Counter {
+///     fn mount(socket: &mut Socket<Self>, params: &Params, _session: &Session) -> Result {
+///         let start = params.str("start").and_then(|s| s.parse::<i64>().ok());
+///         assign!(socket, count = start.unwrap_or(0));
+///         Ok(())
+///     }
+///
+///     fn handle_event(socket: &mut Socket<Self>, event: &str, _value: &Value) -> Result {
+///         match event {
+///             "inc" => update!(socket, count, |c| *c += 1),
+///             "dec" => update!(socket, count, |c| *c -= 1),
+///             other => return Err(format!("unknown event `{other}`").into()),
+///         }
+///         Ok(())
+///     }
+///
+///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+///         html!(r#"<p>Count: {@count}</p><button phx-click="inc">+</button>"#)
+///     }
+/// }
+///
+/// livewasm_sdk::app! {
+///     name: "counter",
+///     routes: { "/counter" => Counter; }
+/// }
+///
+/// let mut socket = Socket::<Counter>::new(true, None);
+/// Counter::mount(&mut socket, &Params::from_json(r#"{"start": "41"}"#), &Session::default())?;
+/// Counter::handle_event(&mut socket, "inc", &json!({}))?;
+/// assert_eq!(socket.assigns().count, 42);
+/// assert!(Counter::handle_event(&mut socket, "reset", &json!({})).is_err());
+///
+/// let html = Counter::render(&Tracked::all(socket.assigns())).to_html();
+/// assert_eq!(html, r#"<p>Count: 42</p><button phx-click="inc">+</button>"#);
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 pub trait LiveView: Assigns + Default + 'static {
     /// Called when the view mounts: once for the dead HTTP render (`socket.connected()` is
     /// false) and once over the WebSocket.

@@ -7,8 +7,15 @@ use crate::{Flash, class_list, component, html};
 
 /// A button (`type` defaults to the browser's `submit` inside forms).
 ///
-/// ```text
-/// <.button phx-click="save" disabled={@saving}>Save</.button>
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let saving = true;
+/// let button = html!(r#"<.button phx-click="save" disabled={saving} class="primary">Save</.button>"#);
+/// assert_eq!(
+///     button.to_html(),
+///     r#"<button class="button primary" phx-click="save" disabled>Save</button>"#
+/// );
 /// ```
 #[component]
 pub fn button<'a>(
@@ -26,8 +33,15 @@ pub fn button<'a>(
 /// `href` (a full page load); `replace` replaces the history entry instead of pushing one.
 /// A URL that would run script (`javascript:` …) becomes `#` (see [`safe_url`]).
 ///
-/// ```text
-/// <.link navigate="/users">Users</.link> <.link patch={format!("/users?page={}", @page + 1)} replace>Next</.link>
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// let page = 2;
+/// let links = html!(r#"<nav><.link navigate="/users">Users</.link><.link patch={format!("/users?page={}", page + 1)} replace>Next</.link><.link href="/logout" data-method="delete">Log out</.link></nav>"#);
+/// assert_eq!(
+///     links.to_html(),
+///     r#"<nav><a href="/users" data-phx-link="redirect" data-phx-link-state="push">Users</a><a href="/users?page=3" data-phx-link="patch" data-phx-link-state="replace">Next</a><a href="/logout" data-method="delete">Log out</a></nav>"#
+/// );
 /// ```
 #[component]
 pub fn link<'a>(
@@ -54,6 +68,14 @@ pub fn link<'a>(
 
 /// `url`, or `#` when it would run script (`javascript:`, `vbscript:`, `data:` — as a browser
 /// reads the scheme: ignoring case, ASCII whitespace and control characters).
+///
+/// ```
+/// use livewasm_sdk::components::safe_url;
+///
+/// assert_eq!(safe_url("/users?page=2".into()), "/users?page=2");
+/// assert_eq!(safe_url("https://example.com".into()), "https://example.com");
+/// assert_eq!(safe_url(" JavaScript:alert(1)".into()), "#");
+/// ```
 pub fn safe_url(url: String) -> String {
     let scheme: String = url
         .chars()

@@ -88,8 +88,27 @@ impl<A, S: RenderSlot<A> + ?Sized> RenderSlot<A> for &S {
 /// HEEx's `render_slot(@slot, arg)`: the slot's content rendered with `arg` (`()` for none);
 /// a repeated slot renders every entry in order, an absent optional slot renders nothing.
 ///
-/// ```ignore
-/// html!(r#"<h1>{render_slot(&inner_block, ())}</h1>"#)
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[component]
+/// pub fn panel<'a>(
+///     #[slot] inner_block: Slot<'a>,
+///     #[slot] footer: Option<Slot<'a>>,
+/// ) -> Rendered {
+///     html!(r#"<div class="panel">{render_slot(&inner_block, ())}{render_slot(&footer, ())}</div>"#)
+/// }
+///
+/// # fn main() {
+/// let with_footer = html!(r#"<.panel>Body<:footer><small>Footer</small></:footer></.panel>"#);
+/// assert_eq!(with_footer.to_html(), r#"<div class="panel">Body<small>Footer</small></div>"#);
+/// let without = html!(r#"<.panel>Body</.panel>"#);
+/// assert_eq!(without.to_html(), r#"<div class="panel">Body</div>"#);
+///
+/// // A slot built by hand, as a test of a component might:
+/// let shout = Slot::new(Attrs::new(), |word: &str| html!(r#"<b>{word}!</b>"#));
+/// assert_eq!(render_slot(&shout, "hey").to_html(), "<b>hey!</b>");
+/// # }
 /// ```
 pub fn render_slot<A, S: RenderSlot<A> + ?Sized>(slot: &S, arg: A) -> Rendered {
     slot.render_slot(arg)

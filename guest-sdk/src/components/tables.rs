@@ -8,11 +8,23 @@ use crate::{component, html};
 /// A table of `rows`: one `<:col :let={row} label="…">` slot per column and optional
 /// `<:action :let={row}>` slots; `row_id` gives each `<tr>` an id, `row_click` a `phx-click`.
 ///
-/// ```text
-/// <.table id="users" rows={@users} row_id={row_fn(|u: &User| format!("user-{}", u.id))}>
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// pub struct User {
+///     id: u32,
+///     name: String,
+/// }
+///
+/// let users = vec![User { id: 1, name: "Ada".into() }, User { id: 2, name: "Grace".into() }];
+/// let table = html!(r#"<.table id="users" rows={&users} row_id={row_fn(|u: &User| format!("user-{}", u.id))}>
 ///   <:col :let={u} label="Name">{u.name}</:col>
 ///   <:action :let={u}><.link navigate={format!("/users/{}", u.id)}>Show</.link></:action>
-/// </.table>
+/// </.table>"#);
+/// let html = table.to_html();
+/// assert!(html.starts_with(r#"<table class="table"><thead><tr><th>Name</th>"#));
+/// assert!(html.contains(r#"<tr id="user-2"><td>Grace</td>"#));
+/// assert!(html.contains(r#"<a href="/users/2" data-phx-link="redirect" data-phx-link-state="push">Show</a>"#));
 /// ```
 #[component]
 pub fn table<'a, T>(

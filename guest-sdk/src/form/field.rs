@@ -5,7 +5,74 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 /// A form ready to render: its params (as the last form event or the data gave them) and the
-/// errors to show, per field. Build it with [`Form::new`] or from a changeset.
+/// errors to show, per field. Build it with [`Form::new`] or from a changeset
+/// ([`Changeset::to_form`](crate::form::Changeset::to_form)), keep it in an assign, and render it
+/// with `<.form for={@form}>` and `<.input field={f.field("email")}>`.
+///
+/// ```
+/// use livewasm_sdk::form::{Action, Changeset, looks_like_email};
+/// use livewasm_sdk::prelude::*;
+/// use serde::{Deserialize, Serialize};
+///
+/// #[derive(Default, Serialize, Deserialize)]
+/// pub struct Signup {
+///     email: String,
+/// }
+///
+/// #[derive(Assigns, Default)]
+/// pub struct SignupLive {
+///     form: Form,
+/// }
+///
+/// fn changeset(params: &Value) -> Changeset<Signup> {
+///     Changeset::new(&Signup::default())
+///         .cast(params, &["email"])
+///         .validate_required(&["email"])
+///         .validate_format("email", looks_like_email, "must have the @ sign")
+/// }
+///
+/// impl LiveView for SignupLive {
+///     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+///         assign!(socket, form = changeset(&json!({})).to_form("signup"));
+///         Ok(())
+///     }
+///
+///     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+///         let params = &value["signup"];
+///         match event {
+///             "validate" => {
+///                 let form = changeset(params).with_action(Action::Validate).to_form("signup");
+///                 assign!(socket, form = form);
+///             }
+///             "save" => match changeset(params).apply_action(Action::Insert) {
+///                 Ok(signup) => socket.put_flash("info", format!("Welcome, {}!", signup.email)),
+///                 Err(invalid) => assign!(socket, form = invalid.to_form("signup")),
+///             },
+///             _ => {}
+///         }
+///         Ok(())
+///     }
+///
+///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+///         html!(r#"<.form for={@form} phx-change="validate" phx-submit="save" :let={f}><.input field={f.field("email")} type="email" label="Email" /></.form>"#)
+///     }
+/// }
+///
+/// let mut socket = Socket::<SignupLive>::new(true, None);
+/// SignupLive::mount(&mut socket, &Params::default(), &Session::default())?;
+/// SignupLive::handle_event(&mut socket, "validate", &json!({"signup": {"email": "ada"}}))?;
+/// let email = socket.assigns().form.field("email");
+/// assert_eq!(email.value.as_deref(), Some("ada"));
+/// assert_eq!(email.errors, ["must have the @ sign"]);
+///
+/// let html = SignupLive::render(&Tracked::all(socket.assigns())).to_html();
+/// assert!(html.contains(r#"<p class="error" data-for="email">must have the @ sign</p>"#));
+///
+/// let submit = json!({"signup": {"email": "ada@example.com"}});
+/// SignupLive::handle_event(&mut socket, "save", &submit)?;
+/// assert_eq!(socket.flash().get("info"), Some("Welcome, ada@example.com!"));
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Form {
     /// The params key the fields nest under (`user` gives `user[email]`); empty for none.
@@ -36,7 +103,26 @@ impl Form {
         self
     }
 
-    /// One field: its DOM id and name, its value as text, and its errors to show.
+    /// One field: its DOM id and name, its value as text, and its errors to show (what
+    /// Phoenix's `@form[:email]` gives).
+    ///
+    /// ```
+    /// use std::collections::BTreeMap;
+    ///
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// let params = json!({"email": "ada@example", "age": 36});
+    /// let errors = BTreeMap::from([("email".to_string(), vec!["is invalid".to_string()])]);
+    /// let params = params.as_object().cloned().unwrap_or_default();
+    /// let form = Form::new("user", params).with_errors(errors);
+    ///
+    /// let email = form.field("email");
+    /// assert_eq!((email.id.as_str(), email.name.as_str()), ("user_email", "user[email]"));
+    /// assert_eq!(email.value.as_deref(), Some("ada@example"));
+    /// assert_eq!(email.errors, ["is invalid"]);
+    /// assert_eq!(form.field("age").value.as_deref(), Some("36"));
+    /// assert!(form.field("age").errors.is_empty());
+    /// ```
     pub fn field(&self, field: &str) -> FormField {
         let (id, name) = if self.name.is_empty() {
             (field.to_string(), field.to_string())

@@ -1,6 +1,7 @@
 //! Forms: a [`Form`] (what Phoenix's `to_form` gives) and its [`FormField`]s (what
 //! `@form[:email]` gives), carrying values and the errors to show; typed access to event params
-//! ([`ParseValue`]); and [`Changeset`], which casts params onto a struct and validates them.
+//! ([`ParseValue`](crate::form::ParseValue)); and [`Changeset`](crate::form::Changeset), which
+//! casts params onto a struct and validates them.
 
 mod changeset;
 mod field;

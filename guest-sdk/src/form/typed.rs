@@ -45,6 +45,33 @@ pub fn from_params<T: DeserializeOwned>(value: &Value) -> Result<T, ParamsError>
 }
 
 /// Typed access to event params: `value.parse::<Signup>()?` or `value.parse_at::<User>("user")?`.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+/// use serde::Deserialize;
+///
+/// #[derive(Deserialize)]
+/// pub struct Signup {
+///     email: String,
+///     age: u32,
+///     terms: bool,
+///     nickname: Option<String>,
+/// }
+///
+/// // What a form's `phx-submit` sends: every value is text.
+/// let value = json!({
+///     "user": {"email": "ada@example.com", "age": "36", "terms": "on", "nickname": ""}
+/// });
+/// let signup: Signup = value.parse_at("user")?;
+/// assert_eq!((signup.email.as_str(), signup.age, signup.terms), ("ada@example.com", 36, true));
+/// assert_eq!(signup.nickname, None);
+///
+/// // An error names the field that did not fit (and converts into a view `Error` with `?`).
+/// let bad = json!({"user": {"email": "a@b.co", "age": "old", "terms": "on"}});
+/// let error = bad.parse_at::<Signup>("user").err().map(|e| e.path);
+/// assert_eq!(error.as_deref(), Some("user.age"));
+/// # Ok::<(), livewasm_sdk::Error>(())
+/// ```
 pub trait ParseValue {
     /// Deserializes the whole value into `T` (see [`from_params`]).
     fn parse<T: DeserializeOwned>(&self) -> Result<T, ParamsError>;
