@@ -75,6 +75,8 @@ pub mod components;
 mod error;
 #[doc(hidden)]
 pub mod export;
+/// Outgoing HTTP requests to the hosts the app is allowed.
+pub mod fetch;
 mod flash;
 /// Forms as templates render them.
 pub mod form;
@@ -154,6 +156,7 @@ pub mod prelude {
     pub use crate::async_ops::decode as decode_async;
     pub use crate::blobs;
     pub use crate::components::*;
+    pub use crate::fetch;
     pub use crate::form::{Changeset, Form, ParseValue};
     pub use crate::host::{log, timers};
     pub use crate::js::{JS, JsChain};

@@ -112,6 +112,16 @@ impl TestServer {
     /// Starts a multi-tenant host on the registry at `location` (base domain `localhost`),
     /// after loading every app's active version as `livewasm serve --database` does.
     pub async fn start_platform(location: &str, defaults: QuotaDefaults) -> (TestServer, Registry) {
+        TestServer::start_platform_configured(location, defaults, ServerConfig::default()).await
+    }
+
+    /// [`TestServer::start_platform`] with `config` (its secret key and SQL directory are the
+    /// test's own).
+    pub async fn start_platform_configured(
+        location: &str,
+        defaults: QuotaDefaults,
+        config: ServerConfig,
+    ) -> (TestServer, Registry) {
         let registry = match Registry::open(location, defaults).await {
             Ok(registry) => registry,
             Err(e) => panic!("opening the registry: {e}"),
@@ -126,7 +136,7 @@ impl TestServer {
         let config = ServerConfig {
             secret_key: b"platform-test-secret-key-0123456789abcdef".to_vec(),
             sql_dir: Some(sql_dir_for(location)),
-            ..ServerConfig::default()
+            ..config
         };
         let host = Arc::new(Host::with_registry(runtime, config, registry.clone()));
         if let Err(e) = livewasm_server::platform::load_active_apps(&host).await {

@@ -137,6 +137,7 @@ pub fn run(listen: &str) -> Result<()> {
         println!("  {}/{}", server.url, example.name);
     }
     println!("  e.g. {}/thermostat?house=1", server.url);
+    println!("  {}/ lists every app and route served", server.url);
     let port = server.url.rsplit(':').next().unwrap_or("4000");
     println!(
         "The same views, deployed through the registry as tenant `dev`, on their own origins:"

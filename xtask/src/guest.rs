@@ -39,15 +39,7 @@ pub fn discover() -> Result<Vec<Guest>> {
         found.sort();
         for path in found {
             let manifest = std::fs::read_to_string(path.join("Cargo.toml"))?;
-            let package = manifest
-                .lines()
-                .find_map(|l| {
-                    let l = l.trim();
-                    l.strip_prefix("name")
-                        .map(|rest| rest.trim_start())
-                        .and_then(|rest| rest.strip_prefix('='))
-                        .map(|v| v.trim().trim_matches('"').to_string())
-                })
+            let package = package_name(&manifest)
                 .with_context(|| format!("no package name in {}", path.display()))?;
             let name = path
                 .file_name()
@@ -61,6 +53,17 @@ pub fn discover() -> Result<Vec<Guest>> {
         }
     }
     Ok(guests)
+}
+
+/// The package name a crate's `Cargo.toml` text declares (its first `name = "…"` line).
+pub fn package_name(manifest: &str) -> Option<String> {
+    manifest.lines().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix("name")
+            .map(|rest| rest.trim_start())
+            .and_then(|rest| rest.strip_prefix('='))
+            .map(|v| v.trim().trim_matches('"').to_string())
+    })
 }
 
 /// Picks guests by name (component or package); all of them when `names` is empty.

@@ -2,6 +2,7 @@
 //!
 //! - `build [guest…]`: compile guest crates to wasm32 and make components of them;
 //! - `dev`: build the examples and serve them on 127.0.0.1:4000, rebuilding on change;
+//! - `new NAME`: make `examples/NAME`, a new view crate from the template, in the workspace;
 //! - `test`: install what the tests need, build the guests, run every test suite;
 //! - `bench`: measure the host with the load generator;
 //! - `fuzz`: run the cargo-fuzz targets of `fuzz/` (stable toolchain, cargo-fuzz installed).
@@ -10,6 +11,7 @@ mod bench;
 mod dev;
 mod fuzz;
 mod guest;
+mod new;
 mod platform;
 mod process;
 mod server;
@@ -38,6 +40,13 @@ enum Task {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:4000")]
         listen: String,
+    },
+    /// Make `examples/NAME`: a new view crate (a counter, its route `/NAME` and a test) in the
+    /// workspace, built and served by `build` and `dev` from then on.
+    New {
+        /// The crate's name, also its app's name and route: lowercase letters a-z, digits and
+        /// '-', starting with a letter.
+        name: String,
     },
     /// Run every test: Rust unit and integration tests, protocol tests, browser tests.
     Test {
@@ -77,6 +86,7 @@ fn main() -> Result<()> {
             Ok(())
         }
         Task::Dev { listen } => dev::run(&listen),
+        Task::New { name } => new::run(&name),
         Task::Test { no_browser } => test::run(!no_browser),
         Task::Bench { smoke } => bench::run(smoke),
         Task::Fuzz {

@@ -70,6 +70,30 @@ fn find(
         .ok_or_else(|| format!("no organization named `{slug}`"))
 }
 
+/// Where the service status comes from unless the page's `?status_url=` names another source
+/// (which must be on the app's HTTP allowlist, like this one).
+pub const STATUS_URL: &str = "https://status.example.com/api/v1/status";
+
+/// The service status a status API reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceStatus {
+    /// `ok`, `degraded` …
+    pub status: String,
+    /// One line for people.
+    pub message: String,
+}
+
+/// Fetches the service status from `url` over HTTP (`assign_async` of `service`): a JSON
+/// object `{"status", "message"}`. A host that does not allow the URL, a failed request or a
+/// non-200 answer fail the assign with the reason.
+pub fn fetch_status(url: String) -> Result<ServiceStatus, String> {
+    let response = livewasm_sdk::fetch::get(&url).map_err(|e| e.to_string())?;
+    if response.status != 200 {
+        return Err(format!("the status API answered HTTP {}", response.status));
+    }
+    response.json().map_err(|e| e.to_string())
+}
+
 /// Loads an organization (`assign_async` of `org`).
 pub fn fetch_org(slug: String) -> Result<Org, String> {
     let (_, name, description, _, _) = find(&slug)?;

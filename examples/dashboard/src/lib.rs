@@ -7,14 +7,19 @@
 //! (cancel with `cancel_async`; a crashing computation, org `crashy`, fails the metrics and
 //! flashes an error, the view lives on); and live updates: every dashboard of an org subscribes
 //! to `org:<slug>`, where the sales console (`/dashboard/:org_slug/sales`, any other socket)
-//! broadcasts each sale, and where "Wave" reaches the other viewers (`broadcast_from`). Every
-//! route renders in `<main class="dashboard-container">`.
+//! broadcasts each sale, and where "Wave" reaches the other viewers (`broadcast_from`). The
+//! service status comes from an HTTP API (`fetch`, in a task: `data::STATUS_URL`, or the page's
+//! `?status_url=`), which only works when the host allows the app that host. Every route
+//! renders in `<main class="dashboard-container">`.
 
 pub mod data;
 
 use livewasm_sdk::prelude::*;
 
-use data::{Metrics, Org, Profile, fetch_metrics, fetch_org, fetch_profile};
+use data::{
+    Metrics, Org, Profile, STATUS_URL, ServiceStatus, fetch_metrics, fetch_org, fetch_profile,
+    fetch_status,
+};
 
 /// The PubSub topic of an organization.
 pub fn topic(slug: &str) -> String {
@@ -34,6 +39,7 @@ pub struct Dashboard {
     profile: AsyncResult<Profile>,
     rank: AsyncResult<u32>,
     metrics: AsyncResult<Metrics>,
+    service: AsyncResult<ServiceStatus>,
     activity: Vec<String>,
 }
 
@@ -81,6 +87,8 @@ impl LiveView for Dashboard {
         }
         assign_async!(socket, org, fetch_org, slug.clone());
         assign_async!(socket, [profile, rank], fetch_profile, slug);
+        let status_url = params.str("status_url").unwrap_or(STATUS_URL).to_string();
+        assign_async!(socket, service, fetch_status, status_url);
         start_metrics(socket)
     }
 
@@ -189,6 +197,13 @@ impl LiveView for Dashboard {
     <button id="refresh" phx-click="refresh">Refresh metrics</button>
     <button id="wave" phx-click="wave">Wave to other viewers</button>
   </section>
+  <section id="service">
+    <.async_result assign={&@service} :let={service}>
+      <:loading><div class="loading">Checking service status...</div></:loading>
+      <:failed :let={reason}><div class="error">Service status unavailable: {reason}</div></:failed>
+      <p>Service: {service.status} ({service.message})</p>
+    </.async_result>
+  </section>
   <ul id="activity"><li :for={line in @activity.iter()}>{line}</li></ul>
 </div>
 "#
@@ -248,5 +263,5 @@ livewasm_sdk::app! {
         "/dashboard/:org_slug" => Dashboard, container: ("main", "class" = "dashboard-container");
         "/dashboard/:org_slug/sales" => Sales, container: ("main", "class" = "dashboard-container");
     },
-    tasks: [fetch_org, fetch_profile, fetch_metrics],
+    tasks: [fetch_org, fetch_profile, fetch_metrics, fetch_status],
 }

@@ -155,3 +155,52 @@ async fn subscriptions_end_with_the_view() {
     drop(view);
     assert_eq!(host.host().pubsub_subscriptions(), 0);
 }
+
+/// The service status comes over HTTP from the status API (the harness's mock here;
+/// `tests/tests/app_fetch.rs` does it against a real loopback server): its answer shows, and
+/// a failing API fails only that section.
+#[tokio::test]
+async fn service_status_comes_from_the_status_api() {
+    use livewasm_test::HttpMock;
+
+    let mock = HttpMock::new().on(
+        "GET",
+        dashboard::data::STATUS_URL,
+        200,
+        r#"{"status": "ok", "message": "all systems go"}"#,
+    );
+    let host = livewasm_test::TestHost::with_http_mock(&["dashboard"], mock.clone()).unwrap();
+    let (mut view, html) = host.live("/dashboard").await.unwrap();
+    assert!(html.contains("Checking service status..."), "{html}");
+    let html = view.render_async().unwrap();
+    assert!(html.contains("Service: ok (all systems go)"), "{html}");
+    let sent = mock.requests();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].method, "GET");
+
+    // An answer that is not 200 fails the section, not the view.
+    let mock = HttpMock::new().on("GET", "https://status.example.com/down", 503, "down");
+    let host = livewasm_test::TestHost::with_http_mock(&["dashboard"], mock).unwrap();
+    let (mut view, _) = host
+        .live("/dashboard?status_url=https://status.example.com/down")
+        .await
+        .unwrap();
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains("Service status unavailable: the status API answered HTTP 503"),
+        "{html}"
+    );
+    assert!(html.contains("Acme Corp"), "{html}");
+
+    // Without a mock nothing is allowed: the reason names the host.
+    let (mut view, _) = host_plain().live("/dashboard").await.unwrap();
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains("status.example.com is not on this app&#39;s allowlist"),
+        "{html}"
+    );
+}
+
+fn host_plain() -> TestHost {
+    TestHost::new(&["dashboard"]).expect("dashboard component")
+}

@@ -1,8 +1,8 @@
 //! `livewasm`: the Livewasm host's command line.
 //!
-//! `serve` runs the host; the other subcommands are clients of a running host's HTTP API
-//! (`--server`, `--token`), except `token create --operator --database`, which writes to the
-//! registry directly.
+//! `serve` runs the host; `new` makes a view crate from the template; the other subcommands
+//! are clients of a running host's HTTP API (`--server`, `--token`), except
+//! `token create --operator --database`, which writes to the registry directly.
 
 mod client;
 mod commands;
@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{app, deploy, tenant, token, versions};
+use commands::{app, deploy, new, tenant, token, versions};
 
 /// The Livewasm host.
 #[derive(Parser)]
@@ -27,7 +27,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve apps (components) over HTTP and WebSocket.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
+    /// Make a new view crate (a counter with its route and a test) outside any workspace.
+    New(new::NewArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -55,7 +57,8 @@ fn main() -> Result<ExitCode> {
         )
         .init();
     let outcome = match Cli::parse().command {
-        Command::Serve(args) => return serve::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => return serve::run(*args).map(|()| ExitCode::SUCCESS),
+        Command::New(args) => new::run(args),
         Command::Tenant(command) => tenant::run(command),
         Command::Token(command) => token::run(command),
         Command::App(command) => app::run(command),

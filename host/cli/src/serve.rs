@@ -131,6 +131,30 @@ pub struct ServeArgs {
     /// Milliseconds one SQL call (a statement, or a batch) may run before it is interrupted.
     #[arg(long, default_value_t = ServerConfig::default().sql_statement_timeout.as_millis() as u64)]
     sql_timeout_ms: u64,
+    /// Hosts the `--app` components may send HTTP requests to: `host`, `host:port` or
+    /// `*.domain`, repeated or comma-separated (platform apps use their tenant's allowlist,
+    /// `livewasm tenant http-allow`).
+    #[arg(
+        long,
+        env = "LIVEWASM_HTTP_ALLOW",
+        value_delimiter = ',',
+        value_name = "HOST[:PORT]"
+    )]
+    http_allow: Vec<String>,
+    /// Lets apps send plain-HTTP requests to loopback hosts on their allowlist (tests and local
+    /// fixtures only; by default apps reach public addresses over HTTPS only).
+    #[arg(long)]
+    http_allow_loopback: bool,
+    /// Milliseconds one outgoing request may take (never more than what is left of the
+    /// calling callback's deadline).
+    #[arg(long, default_value_t = ServerConfig::default().http_timeout.as_millis() as u64)]
+    http_timeout_ms: u64,
+    /// KiB of response body a view may receive.
+    #[arg(long, default_value_t = ServerConfig::default().http_max_response_bytes >> 10)]
+    http_max_response_kib: usize,
+    /// Outgoing requests one app may start per second (bursts of twice that).
+    #[arg(long, default_value_t = ServerConfig::default().http_requests_per_sec)]
+    http_requests_per_sec: u32,
 }
 
 /// Where the apps' SQL databases go when `--sql-dir` is not given (see its help).
@@ -276,6 +300,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .or_else(|| default_sql_dir(args.database.as_deref())),
         sql_max_bytes: args.sql_max_mib.saturating_mul(1 << 20),
         sql_statement_timeout: Duration::from_millis(args.sql_timeout_ms),
+        http_allow: args.http_allow.clone(),
+        http_allow_loopback: args.http_allow_loopback,
+        http_timeout: Duration::from_millis(args.http_timeout_ms),
+        http_max_response_bytes: args.http_max_response_kib.saturating_mul(1 << 10),
+        http_requests_per_sec: args.http_requests_per_sec,
         ..ServerConfig::default()
     };
     match &config.sql_dir {

@@ -260,6 +260,115 @@ fn tenant_quotas_puts_only_the_limits_given_and_prints_them() {
 }
 
 #[test]
+fn tenant_http_allow_puts_the_hosts_and_prints_the_list() {
+    let (url, log) = mock_server(vec![(
+        Method::PUT,
+        "/api/v1/tenants/acme/http-allowlist",
+        200,
+        json!({"hosts": ["*.cdn.example.net", "api.example.com:8443"]}),
+    )]);
+    let output = livewasm(
+        &url,
+        Some("lw_operator"),
+        &[
+            "tenant",
+            "http-allow",
+            "acme",
+            "API.example.com:8443",
+            "*.cdn.example.net",
+        ],
+    );
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "*.cdn.example.net\napi.example.com:8443\n");
+    let requests = seen(&log);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].method, Method::PUT);
+    assert_eq!(
+        requests[0].authorization.as_deref(),
+        Some("Bearer lw_operator")
+    );
+    // Sent as given: the server normalizes.
+    assert_eq!(
+        requests[0].json(),
+        json!({"hosts": ["API.example.com:8443", "*.cdn.example.net"]})
+    );
+}
+
+#[test]
+fn tenant_http_allow_without_hosts_clears_and_show_only_reads() {
+    let (url, log) = mock_server(vec![
+        (
+            Method::PUT,
+            "/api/v1/tenants/acme/http-allowlist",
+            200,
+            json!({"hosts": []}),
+        ),
+        (
+            Method::GET,
+            "/api/v1/tenants/acme/http-allowlist",
+            200,
+            json!({"hosts": ["api.example.com"]}),
+        ),
+    ]);
+    let cleared = livewasm(&url, Some("lw_op"), &["tenant", "http-allow", "acme"]);
+    assert_ok(&cleared);
+    assert_eq!(stdout(&cleared), "tenant acme: no hosts allowed\n");
+    let shown = livewasm(
+        &url,
+        Some("lw_op"),
+        &["tenant", "http-allow", "acme", "--show"],
+    );
+    assert_ok(&shown);
+    assert_eq!(stdout(&shown), "api.example.com\n");
+    let json_out = livewasm(
+        &url,
+        Some("lw_op"),
+        &["tenant", "http-allow", "acme", "--show", "--json"],
+    );
+    assert_ok(&json_out);
+    let printed: Value = serde_json::from_str(&stdout(&json_out)).expect("JSON output");
+    assert_eq!(printed, json!({"hosts": ["api.example.com"]}));
+    let requests = seen(&log);
+    assert_eq!(requests.len(), 3);
+    assert_eq!(requests[0].method, Method::PUT);
+    assert_eq!(requests[0].json(), json!({"hosts": []}));
+    assert_eq!(requests[1].method, Method::GET);
+    assert!(requests[1].body.is_empty());
+    assert_eq!(requests[2].method, Method::GET);
+
+    // `--show` with hosts is a usage error, and sends nothing.
+    let both = livewasm(
+        &url,
+        Some("lw_op"),
+        &["tenant", "http-allow", "acme", "a.example", "--show"],
+    );
+    assert!(!both.status.success());
+    assert_eq!(seen(&log).len(), 3);
+}
+
+#[test]
+fn tenant_http_allow_shows_the_servers_refusal() {
+    let (url, _log) = mock_server(vec![(
+        Method::PUT,
+        "/api/v1/tenants/acme/http-allowlist",
+        400,
+        json!({"error": {"code": "invalid_http_host",
+                         "message": "Invalid HTTP allowlist entry \"https://x\": must be a host name."}}),
+    )]);
+    let output = livewasm(
+        &url,
+        Some("lw_op"),
+        &["tenant", "http-allow", "acme", "https://x"],
+    );
+    assert!(!output.status.success());
+    let err = stderr(&output);
+    assert!(
+        err.contains("\"https://x\"") && err.contains("invalid_http_host, HTTP 400"),
+        "{err}"
+    );
+}
+
+#[test]
 fn server_and_token_flags_override_the_environment() {
     let (url, log) = mock_server(vec![(
         Method::POST,

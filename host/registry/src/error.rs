@@ -90,6 +90,24 @@ pub enum RegistryError {
         /// Why it was rejected.
         reason: String,
     },
+    /// An entry of a tenant's HTTP allowlist is not a host (or `host:port`) as
+    /// [`normalize_http_host`](crate::normalize_http_host) accepts it.
+    #[error("invalid HTTP allowlist entry {entry:?}: {reason}")]
+    InvalidHttpHost {
+        /// The rejected entry, as given.
+        entry: String,
+        /// Why it was rejected.
+        reason: &'static str,
+    },
+    /// A tenant's HTTP allowlist would have more entries (after removing duplicates) than
+    /// [`MAX_HTTP_ALLOWLIST_ENTRIES`](crate::MAX_HTTP_ALLOWLIST_ENTRIES).
+    #[error("too many HTTP allowlist entries: {given} given, at most {limit} allowed per tenant")]
+    TooManyHttpHosts {
+        /// How many distinct entries were given.
+        given: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// The change would exceed one of the tenant's quotas, or a key-value or blob scope's
     /// limits.
     #[error("quota {quota} exceeded (limit {limit})")]

@@ -19,12 +19,17 @@
 //! Likewise it keeps named blobs per scope, files an app stores and the server serves back:
 //! [`Registry::blob_put`], [`Registry::blob_get`] and the other `blob_*` calls, held to
 //! [`BlobLimits`]; app data too, with no principal and no audit row.
+//!
+//! And per tenant, the operator's allowlist of hosts the tenant's apps may send HTTP requests
+//! to: [`Registry::http_allowlist`] and [`Registry::set_http_allowlist`] (operators only,
+//! audited), each entry checked by [`normalize_http_host`].
 
 // Modules, from the top down; each imports only from the lines below it:
 //   versions, tokens   uploads and activation; API tokens
 //   kv, blobs          per-scope key-value store and blobs (app data; no audit rows)
 //   apps               apps (checks quotas)
-//   quotas, tenants    quota overrides in the store; tenants
+//   quotas, tenants,   quota overrides in the store; tenants;
+//   http_allow         per-tenant HTTP allowlists
 //   change, audit      a transaction with its audit row; reading the log
 //   db                 opening the store (Registry, Backend, migrations)
 //   principal, sql,    who acts and what they may do; ids, clock and column helpers;
@@ -36,6 +41,7 @@ mod blobs;
 mod change;
 mod db;
 mod error;
+mod http_allow;
 mod ids;
 mod kv;
 mod limits;
@@ -52,6 +58,7 @@ pub use audit::{AuditEntry, AuditQuery};
 pub use blobs::{BlobInfo, BlobLimits, BlobUsage};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
+pub use http_allow::{MAX_HTTP_ALLOWLIST_ENTRIES, normalize_http_host};
 pub use ids::{AppId, TenantId, TokenId};
 pub use kv::{KvLimits, KvUsage};
 pub use limits::{QuotaDefaults, QuotaOverrides, Quotas};

@@ -1055,7 +1055,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent(fx: &Fixture) {
             .fetch_all(&raw)
             .await
             .unwrap();
-    assert_eq!(migrations, [1, 2, 3]);
+    assert_eq!(migrations, [1, 2, 3, 4]);
     if fx.backend == Backend::Sqlite {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&raw)

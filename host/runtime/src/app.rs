@@ -13,6 +13,7 @@ use livewasm_protocol::rendered::Statics;
 
 use crate::bindings::ViewPre;
 use crate::capabilities::blobs::BlobStore;
+use crate::capabilities::fetch::HttpClient;
 use crate::capabilities::kv::KvStore;
 use crate::capabilities::sql::SqlStore;
 use crate::engine::RuntimeInner;
@@ -64,6 +65,7 @@ pub struct App {
     pub(crate) kv: Option<Arc<dyn KvStore>>,
     pub(crate) blobs: Option<Arc<dyn BlobStore>>,
     pub(crate) sql: Option<Arc<dyn SqlStore>>,
+    pub(crate) fetch: Option<Arc<dyn HttpClient>>,
 }
 
 impl App {
@@ -80,6 +82,7 @@ impl App {
             kv: self.kv.clone(),
             blobs: self.blobs.clone(),
             sql: self.sql.clone(),
+            fetch: self.fetch.clone(),
         }
     }
 
@@ -107,6 +110,15 @@ impl App {
     pub fn with_sql(&self, store: Arc<dyn SqlStore>) -> App {
         App {
             sql: Some(store),
+            ..self.clone()
+        }
+    }
+
+    /// The same compiled component whose instances send `fetch` requests through `client`
+    /// (which holds the app's allowlist and rate). Without one, `fetch` calls fail.
+    pub fn with_fetch(&self, client: Arc<dyn HttpClient>) -> App {
+        App {
+            fetch: Some(client),
             ..self.clone()
         }
     }

@@ -38,7 +38,12 @@ impl App {
             .memories(MAX_MEMORIES_PER_COMPONENT as usize)
             .trap_on_grow_failure(true)
             .build();
-        let mut state = HostState::new(limits, self.inner.name.clone(), runtime.started);
+        let mut state = HostState::new(
+            limits,
+            self.inner.name.clone(),
+            runtime.started,
+            runtime.config.callback_deadline,
+        );
         if let Some(kv) = &self.kv {
             state.kv.set_store(kv.clone());
         }
@@ -47,6 +52,9 @@ impl App {
         }
         if let Some(sql) = &self.sql {
             state.sql.set_store(sql.clone());
+        }
+        if let Some(fetch) = &self.fetch {
+            state.fetch.set_client(fetch.clone());
         }
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);

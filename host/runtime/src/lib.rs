@@ -44,6 +44,10 @@ pub use capabilities::budget::{
     MAX_IMPORT_BYTES_PER_CALLBACK,
 };
 pub use capabilities::effects::{MAX_EVENTS, Navigation, NavigationKind};
+pub use capabilities::fetch::{
+    FetchError, HttpClient, IncomingResponse, MAX_FETCH_BODY_BYTES, MAX_FETCH_HEADER_BYTES,
+    MAX_FETCH_HEADERS, MAX_FETCH_URL_BYTES, OutgoingRequest,
+};
 pub use capabilities::kv::{
     KvError, KvStore, MAX_KV_KEY_BYTES, MAX_KV_LIST, MAX_KV_VALUE_BYTES, MemoryKv,
     conformance as kv_conformance,

@@ -64,6 +64,7 @@ impl Runtime {
             },
             kv: None,
             sql: None,
+            fetch: None,
             blobs: None,
         };
         let manifest = app

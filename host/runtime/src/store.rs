@@ -3,19 +3,20 @@
 //! so no capability sees another's state or the store's.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{
-    blobs, clock, effects, kv, log, pubsub, sql, tasks, timers, types, uploads,
+    blobs, clock, effects, fetch, kv, log, pubsub, sql, tasks, timers, types, uploads,
 };
 use crate::capabilities::blobs::BlobsState;
 use crate::capabilities::budget::Budget;
 use crate::capabilities::clock::ClockState;
 use crate::capabilities::effects::{EffectsState, Navigation};
+use crate::capabilities::fetch::FetchState;
 use crate::capabilities::kv::KvState;
 use crate::capabilities::log::LogState;
 use crate::capabilities::pubsub::{PubSubCommand, PubSubState};
@@ -59,12 +60,18 @@ pub(crate) struct HostState {
     pub(crate) kv: KvState,
     pub(crate) blobs: BlobsState,
     pub(crate) sql: SqlState,
+    pub(crate) fetch: FetchState,
 }
 
 impl HostState {
     /// Fresh capability states for an instance of app `app_name`, with `limits`; monotonic
-    /// time counts from `started`.
-    pub(crate) fn new(limits: StoreLimits, app_name: Arc<str>, started: Instant) -> HostState {
+    /// time counts from `started`; a callback lasts at most `callback_deadline`.
+    pub(crate) fn new(
+        limits: StoreLimits,
+        app_name: Arc<str>,
+        started: Instant,
+        callback_deadline: Duration,
+    ) -> HostState {
         let budget = Budget::default();
         HostState {
             limits,
@@ -78,6 +85,7 @@ impl HostState {
             kv: KvState::new(budget.clone()),
             blobs: BlobsState::new(app_name, budget.clone()),
             sql: SqlState::new(budget.clone()),
+            fetch: FetchState::new(budget.clone(), callback_deadline),
             budget,
         }
     }
@@ -87,6 +95,7 @@ impl HostState {
         self.budget.reset();
         self.log.new_callback();
         self.pubsub.new_callback();
+        self.fetch.new_callback();
     }
 
     /// Everything recorded since the last call.
@@ -118,5 +127,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     kv::add_to_linker::<_, HasSelf<KvState>>(linker, |s| &mut s.kv)?;
     blobs::add_to_linker::<_, HasSelf<BlobsState>>(linker, |s| &mut s.blobs)?;
     sql::add_to_linker::<_, HasSelf<SqlState>>(linker, |s| &mut s.sql)?;
+    fetch::add_to_linker::<_, HasSelf<FetchState>>(linker, |s| &mut s.fetch)?;
     Ok(())
 }

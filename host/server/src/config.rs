@@ -90,6 +90,20 @@ pub struct ServerConfig {
     pub sql_statement_timeout: Duration,
     /// Most rows one `sql.query` may return (1,000 by default).
     pub sql_max_rows: usize,
+    /// Hosts the `--app` components may send HTTP requests to (`host`, `host:port`,
+    /// `*.domain`); platform apps use their tenant's allowlist in the registry. Empty (the
+    /// default): none.
+    pub http_allow: Vec<String>,
+    /// Lets apps send plain-HTTP requests to loopback addresses on their allowlist (tests and
+    /// local fixtures; off by default: HTTPS to public addresses only).
+    pub http_allow_loopback: bool,
+    /// Longest one outgoing request may take (10 s by default; never more than what is left
+    /// of the calling callback's deadline).
+    pub http_timeout: Duration,
+    /// Largest response body a view may receive (4 MiB by default).
+    pub http_max_response_bytes: usize,
+    /// Outgoing requests one app may start per second (20 by default; bursts of twice that).
+    pub http_requests_per_sec: u32,
 }
 
 impl Default for ServerConfig {
@@ -126,6 +140,11 @@ impl Default for ServerConfig {
             sql_max_bytes: 64 << 20,
             sql_statement_timeout: Duration::from_secs(1),
             sql_max_rows: 1000,
+            http_allow: Vec::new(),
+            http_allow_loopback: false,
+            http_timeout: Duration::from_secs(10),
+            http_max_response_bytes: 4 << 20,
+            http_requests_per_sec: 20,
         }
     }
 }

@@ -8,12 +8,13 @@
 use std::sync::Arc;
 
 use livewasm_registry::Registry;
-use livewasm_runtime::{App, Runtime};
+use livewasm_runtime::{App, HttpClient, Runtime};
 use serde_json::Value;
 
 use crate::blobs::BlobStores;
 use crate::config::ServerConfig;
 use crate::error::ServerError;
+use crate::fetch::{AllowedBy, FetchClients};
 use crate::generations::Reloads;
 use crate::guest_pool::GuestPool;
 use crate::inbox::InboxTotals;
@@ -53,6 +54,10 @@ pub struct Host {
     blobs: BlobStores,
     /// The apps' SQL databases.
     sql: SqlStores,
+    /// The apps' outgoing HTTP.
+    fetch: FetchClients,
+    /// Where every app's outgoing HTTP goes instead, when set (the test harness's mock).
+    http_client: Option<Arc<dyn HttpClient>>,
 }
 
 impl Host {
@@ -76,6 +81,8 @@ impl Host {
             kv: KvStores::memory(kv_limits(&config)),
             blobs: BlobStores::memory(blob_limits(&config)),
             sql: SqlStores::new(config.sql_dir.clone(), SqlLimits::of(&config)),
+            fetch: FetchClients::new(&config),
+            http_client: None,
             config,
         }
     }
@@ -98,10 +105,22 @@ impl Host {
         }
     }
 
+    /// Sends the outgoing HTTP of every app added from now on to `client` instead of the
+    /// network (the test harness's mock); allowlists and rates are then `client`'s business.
+    pub fn with_http_client(mut self, client: Arc<dyn HttpClient>) -> Host {
+        self.http_client = Some(client);
+        self
+    }
+
     /// `app` with the key-value store, the blobs and the SQL database of `scope` (a registry
-    /// app id, or `local/<name>`), the migrations `app` declares applied. Refused when a
-    /// migration fails: that app is not to serve.
-    pub(crate) fn with_app_data(&self, app: &App, scope: &str) -> Result<App, ServerError> {
+    /// app id, or `local/<name>`), the migrations `app` declares applied, and outgoing HTTP to
+    /// what `allowed` allows. Refused when a migration fails: that app is not to serve.
+    pub(crate) fn with_app_data(
+        &self,
+        app: &App,
+        scope: &str,
+        allowed: AllowedBy,
+    ) -> Result<App, ServerError> {
         let migrations = &app.manifest().sql_migrations;
         if !migrations.is_empty() {
             let ran = self.sql.migrate(scope, migrations)?;
@@ -112,7 +131,23 @@ impl Host {
         Ok(app
             .with_kv(self.kv.store(scope))
             .with_blobs(self.blobs.store(scope))
-            .with_sql(self.sql.store(scope)))
+            .with_sql(self.sql.store(scope))
+            .with_fetch(match &self.http_client {
+                Some(client) => client.clone(),
+                None => self.fetch.client(scope, allowed),
+            }))
+    }
+
+    /// Tenant `tenant`'s apps may now send HTTP requests to `hosts` only (`host` or
+    /// `host:port` entries, as the registry keeps them): the platform API calls this after
+    /// changing a tenant's allowlist, and apps already served see it on their next request.
+    pub fn set_http_allowlist(&self, tenant: &livewasm_registry::TenantId, hosts: Vec<String>) {
+        self.fetch.set_allowlist(tenant.as_str(), hosts);
+    }
+
+    /// True when tenant `tenant`'s HTTP allowlist is loaded on this host.
+    pub(crate) fn http_allowlist_known(&self, tenant: &livewasm_registry::TenantId) -> bool {
+        self.fetch.knows(tenant.as_str())
     }
 
     /// Deletes the SQL database of `scope` (its app was deleted).
@@ -203,7 +238,7 @@ impl Host {
     /// Adds an app and its routes to the default site; refuses a second app of the same
     /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app))?;
+        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local)?;
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())
@@ -215,7 +250,7 @@ impl Host {
     /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
     /// component `old` already is (nothing changes).
     pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app))?;
+        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local)?;
         let replaced = self
             .sites
             .update_routes(&SiteId::Default, |routes| routes.replacing(old, &app))?;

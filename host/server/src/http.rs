@@ -5,6 +5,9 @@
 //! On a platform site the render's instance takes one of the tenant's instance slots while it
 //! runs, like a joined view: a tenant at its `max_concurrent_instances` gets 503 for the page,
 //! not one more instance. A host out of instances answers 503 too.
+//!
+//! A path no route serves answers 404, except `/` on the default site of a dev host, which
+//! shows the [welcome page](crate::welcome).
 
 use std::sync::Arc;
 
@@ -23,7 +26,7 @@ use crate::origin::CurrentSite;
 use crate::page::{PageParts, error_page, view_page};
 use crate::routes::query_params;
 use crate::session::{self, CSRF, FLASH_COOKIE};
-use crate::{client_hooks, controller};
+use crate::{client_hooks, controller, welcome};
 
 fn page_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
@@ -79,6 +82,10 @@ pub(crate) async fn dead_render(
     let Some(matched) = site.route(uri.path()) else {
         if site.http_route("GET", uri.path()).is_some() {
             return controller::handle(State(host), CurrentSite(site), request).await;
+        }
+        // A dev host greets `/` on the default site with what it serves.
+        if host.config().dev && site.is_default() && uri.path() == "/" {
+            return page_response(StatusCode::OK, welcome::page(&host, &site, &headers));
         }
         return page_response(
             StatusCode::NOT_FOUND,

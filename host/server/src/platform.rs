@@ -5,6 +5,7 @@
 use livewasm_registry::{App as RegistryApp, NewToken, Principal, Registry, RegistryError, Scope};
 use livewasm_runtime::{App, InstanceLimits, RuntimeError};
 
+use crate::fetch::AllowedBy;
 use crate::host::Host;
 use crate::routes::RouteTable;
 use crate::sites::Sites;
@@ -140,9 +141,21 @@ pub(crate) async fn serve_version(
         .quotas(&app.tenant_id)
         .await
         .map_err(|e| e.to_string())?;
+    // The tenant's HTTP allowlist, read once per tenant (the API updates it after).
+    if !host.http_allowlist_known(&app.tenant_id) {
+        let hosts = registry
+            .http_allowlist(&app.tenant_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        host.set_http_allowlist(&app.tenant_id, hosts);
+    }
     // The tenant's memory and fuel quotas become this app's instance limits.
     let component = host
-        .with_app_data(&component, app.id.as_str())
+        .with_app_data(
+            &component,
+            app.id.as_str(),
+            AllowedBy::Tenant(app.tenant_id.as_str().to_string()),
+        )
         .map_err(|e| e.to_string())?;
     let component = component.with_limits(InstanceLimits {
         memory_bytes: usize::try_from(quotas.memory_mib_per_instance.saturating_mul(1 << 20))

@@ -10,7 +10,7 @@ use scraper::{Html, Selector};
 use tower::ServiceExt;
 
 use crate::view::{JoinInfo, LiveView};
-use crate::{HarnessError, component_path};
+use crate::{HarnessError, HttpMock, component_path};
 
 /// The largest HTTP body the harness reads.
 const MAX_BODY: usize = 16 * 1024 * 1024;
@@ -36,7 +36,18 @@ pub struct Response {
 
 impl TestHost {
     /// Loads the built components of the given guest crates (see [`crate::component_path`]).
+    /// Each test host has its own in-memory `kv`, `blobs` and `sql` stores; outgoing HTTP
+    /// (`fetch`) reaches nothing (see [`TestHost::with_http_mock`]).
     pub fn new(components: &[&str]) -> Result<TestHost, HarnessError> {
+        TestHost::build(components, None)
+    }
+
+    /// Like [`TestHost::new`], with the views' outgoing HTTP answered by `mock`.
+    pub fn with_http_mock(components: &[&str], mock: HttpMock) -> Result<TestHost, HarnessError> {
+        TestHost::build(components, Some(mock))
+    }
+
+    fn build(components: &[&str], mock: Option<HttpMock>) -> Result<TestHost, HarnessError> {
         let runtime = Runtime::new(RuntimeConfig {
             max_instances: 32,
             ..RuntimeConfig::default()
@@ -46,7 +57,10 @@ impl TestHost {
             secret_key: b"livewasm-test-harness-secret-key-0123456789".to_vec(),
             ..ServerConfig::default()
         };
-        let host = Host::new(runtime.clone(), config);
+        let mut host = Host::new(runtime.clone(), config);
+        if let Some(mock) = mock {
+            host = host.with_http_client(Arc::new(mock));
+        }
         for name in components {
             let path = component_path(name)?;
             let wasm = std::fs::read(&path).map_err(|source| HarnessError::Io {

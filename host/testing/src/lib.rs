@@ -13,6 +13,7 @@ mod element;
 mod error;
 mod form;
 mod host;
+mod http_mock;
 mod navigation;
 mod view;
 
@@ -22,5 +23,6 @@ pub use element::Element;
 pub use error::HarnessError;
 pub use form::{Form, TriggeredPost};
 pub use host::{Response, TestHost};
+pub use http_mock::HttpMock;
 pub use navigation::{Redirect, RedirectKind};
 pub use view::{LiveView, Upload, UploadFile};

@@ -1,7 +1,9 @@
-//! The subcommands that are clients of a host's HTTP API (`/api/v1`).
+//! The subcommands that are clients of a host's HTTP API (`/api/v1`), and `new`, which makes
+//! a view crate.
 
 pub mod app;
 pub mod deploy;
+pub mod new;
 pub mod tenant;
 pub mod token;
 pub mod versions;

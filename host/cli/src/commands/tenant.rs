@@ -14,6 +14,25 @@ pub enum TenantCommand {
     /// Show a tenant's quotas and usage; with any limit flag, replace its overrides (operator
     /// token; limits not given go back to the host defaults).
     Quotas(QuotasArgs),
+    /// Replace the hosts a tenant's apps may send HTTP requests to (operator token; no hosts
+    /// clears the list) and print the list; with `--show`, only print it.
+    HttpAllow(HttpAllowArgs),
+}
+
+/// Options of `livewasm tenant http-allow`.
+#[derive(Args)]
+pub struct HttpAllowArgs {
+    /// The tenant's name.
+    name: String,
+    /// The whole new list: `host`, `host:port`, `*.domain` (any subdomain), an IPv4 address or
+    /// `[IPv6]`. None clears the list.
+    #[arg(value_name = "HOST")]
+    hosts: Vec<String>,
+    /// Print the current list instead of replacing it.
+    #[arg(long, conflicts_with = "hosts")]
+    show: bool,
+    #[command(flatten)]
+    client: ClientOpts,
 }
 
 /// Options of `livewasm tenant quotas`.
@@ -54,6 +73,7 @@ pub fn run(command: TenantCommand) -> Result<()> {
     match command {
         TenantCommand::Create(args) => create(args),
         TenantCommand::Quotas(args) => quotas(args),
+        TenantCommand::HttpAllow(args) => http_allow(args),
     }
 }
 
@@ -107,6 +127,31 @@ fn quotas(args: QuotasArgs) -> Result<()> {
             response["quotas"][key],
             in_use(&response["usage"], key)
         );
+    }
+    Ok(())
+}
+
+/// `GET` or `PUT /api/v1/tenants/{name}/http-allowlist`; prints one host a line.
+fn http_allow(args: HttpAllowArgs) -> Result<()> {
+    let path = format!("/api/v1/tenants/{}/http-allowlist", segment(&args.name));
+    let client = args.client.client()?;
+    let response = if args.show {
+        client.get(&path)?
+    } else {
+        client.put_json(&path, &json!({ "hosts": args.hosts }))?
+    };
+    if args.client.json {
+        return print_json(&response);
+    }
+    let hosts: Vec<&str> = response["hosts"]
+        .as_array()
+        .map(|hosts| hosts.iter().filter_map(serde_json::Value::as_str).collect())
+        .unwrap_or_default();
+    if hosts.is_empty() {
+        println!("tenant {}: no hosts allowed", args.name);
+    }
+    for host in hosts {
+        println!("{host}");
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub(crate) mod blobs;
 pub(crate) mod budget;
 pub(crate) mod clock;
 pub(crate) mod effects;
+pub(crate) mod fetch;
 pub(crate) mod kv;
 pub(crate) mod log;
 pub(crate) mod pubsub;

@@ -115,6 +115,14 @@ impl From<RegistryError> for ApiError {
             e @ RegistryError::InvalidValue { .. } => {
                 ApiError::bad_request("invalid_value", format!("{}.", capitalize(&e.to_string())))
             }
+            e @ RegistryError::InvalidHttpHost { .. } => ApiError::bad_request(
+                "invalid_http_host",
+                format!("{}.", capitalize(&e.to_string())),
+            ),
+            e @ RegistryError::TooManyHttpHosts { .. } => ApiError::bad_request(
+                "too_many_http_hosts",
+                format!("{}.", capitalize(&e.to_string())),
+            ),
             RegistryError::QuotaExceeded {
                 quota: Quota::MaxComponentBytes,
                 limit,

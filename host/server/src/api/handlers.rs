@@ -138,6 +138,49 @@ pub(crate) async fn set_quotas(
     quotas_reply(&host, &registry, &tenant, &quotas).await
 }
 
+/// The body of `PUT /api/v1/tenants/{tenant}/http-allowlist`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HttpAllowlistBody {
+    /// The whole new list; empty clears it.
+    hosts: Vec<String>,
+}
+
+/// `GET /api/v1/tenants/{tenant}/http-allowlist`: `{"hosts": [...]}`, the hosts the tenant's
+/// apps may send HTTP requests to (sorted, as the registry normalized them).
+pub(crate) async fn http_allowlist(
+    TenantAccess {
+        registry, tenant, ..
+    }: TenantAccess,
+) -> ApiResult {
+    let hosts = registry.http_allowlist(&tenant.id).await?;
+    reply(StatusCode::OK, json!({ "hosts": hosts }))
+}
+
+/// `PUT /api/v1/tenants/{tenant}/http-allowlist` (operators): replaces the tenant's list with
+/// `{"hosts": [...]}` (an invalid entry refuses the whole request), tells the host, and
+/// answers with the list as stored.
+pub(crate) async fn set_http_allowlist(
+    TenantAccess {
+        host,
+        registry,
+        principal,
+        tenant,
+    }: TenantAccess,
+    JsonBody(body): JsonBody,
+) -> ApiResult {
+    // The registry checks this too; refusing first keeps a tenant's body unparsed.
+    if !principal.is_operator() {
+        return Err(ApiError::forbidden());
+    }
+    let body: HttpAllowlistBody = parse_body(&body)?;
+    let hosts = registry
+        .set_http_allowlist(&principal, &tenant.id, &body.hosts)
+        .await?;
+    host.set_http_allowlist(&tenant.id, hosts.clone());
+    reply(StatusCode::OK, json!({ "hosts": hosts }))
+}
+
 /// Any API path called with a method it does not have.
 pub(crate) async fn method_not_allowed() -> ApiError {
     ApiError::new(

@@ -1,6 +1,7 @@
 //! The platform's HTTP API under `/api/v1`, on the base domain only (never on app origins):
-//! tenants, tokens, apps, component versions, activation, rollback and quotas. JSON in and
-//! out, `Authorization: Bearer <token>`; every error is `{"error":{"code","message"}}`.
+//! tenants, tokens, apps, component versions, activation, rollback, quotas and HTTP
+//! allowlists. JSON in and out, `Authorization: Bearer <token>`; every error is
+//! `{"error":{"code","message"}}`.
 //! `deploy/openapi.yaml` describes it.
 
 mod access;
@@ -46,6 +47,10 @@ pub(crate) fn routes() -> Router<Arc<Host>> {
         .route(
             "/api/v1/tenants/{tenant}/quotas",
             get(handlers::quotas).put(handlers::set_quotas),
+        )
+        .route(
+            "/api/v1/tenants/{tenant}/http-allowlist",
+            get(handlers::http_allowlist).put(handlers::set_http_allowlist),
         )
         .method_not_allowed_fallback(handlers::method_not_allowed)
         .fallback(handlers::unknown_path)

@@ -15,7 +15,7 @@ use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection, SqlitePool};
 use sqlx::{Column, Connection, Decode, Executor, Row, Statement, TypeInfo, ValueRef};
 
 use super::SqlLimits;
-use super::runner::Runner;
+use crate::runner::Runner;
 
 /// SQLite virtual-machine steps between two checks of the deadline.
 const STEPS_PER_CHECK: i32 = 1000;
@@ -43,7 +43,7 @@ impl AppDatabase {
     ) -> Result<T, SqlError> {
         let pool = self.pool.clone();
         let limits = self.limits;
-        self.runner.run(limit, async move {
+        let answer = self.runner.run(limit, async move {
             let mut conn = pool.acquire().await.map_err(unavailable)?;
             let deadline = arm(&mut conn, limit).await?;
             let result = call(&mut conn, limits).await;
@@ -54,7 +54,8 @@ impl AppDatabase {
                 },
                 other => other,
             })
-        })?
+        });
+        answer.map_err(|e| SqlError::Unavailable(format!("the database: {e}")))?
     }
 }
 

@@ -13,7 +13,6 @@
 mod database;
 mod guard;
 mod migrate;
-mod runner;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,8 +27,8 @@ use sqlx::sqlite::{
 };
 
 use crate::ServerConfig;
+use crate::runner::Runner;
 use database::AppDatabase;
-use runner::Runner;
 
 #[cfg(test)]
 use database::MAX_RESULT_BYTES;
@@ -147,7 +146,7 @@ impl Inner {
     fn runner(&self) -> Result<Arc<Runner>, SqlError> {
         self.runner
             .get_or_init(|| {
-                Runner::new()
+                Runner::new("livewasm-sql")
                     .map(Arc::new)
                     .map_err(|e| format!("could not start the sql runtime: {e}"))
             })

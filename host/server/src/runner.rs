@@ -1,29 +1,29 @@
-//! The runtime the apps' SQL runs on: one small tokio runtime of the host's own, so a guest
-//! thread (no runtime), a worker of the host's runtime or a test's single-threaded runtime can
-//! all wait for a database call the same way, without blocking the runtime the call needs.
+//! The runtime the apps' SQL and outgoing HTTP run on: one small tokio runtime of the host's
+//! own, so a guest thread (no runtime), a worker of the host's runtime or a test's
+//! single-threaded runtime can all wait for a call the same way, without blocking the runtime
+//! the call needs.
 
 use std::future::Future;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use livewasm_runtime::SqlError;
 use tokio::runtime::{Handle, RuntimeFlavor};
 
 /// Extra time a caller waits past a call's own limit before giving up on it (acquiring a
 /// connection, a slow disk).
 const GRACE: Duration = Duration::from_secs(5);
 
-/// A one-thread tokio runtime for database calls; shut down in the background when dropped.
+/// A one-thread tokio runtime for capability calls; shut down in the background when dropped.
 pub(crate) struct Runner {
     runtime: Option<tokio::runtime::Runtime>,
 }
 
 impl Runner {
-    /// Starts the runtime's thread.
-    pub(crate) fn new() -> std::io::Result<Runner> {
+    /// Starts the runtime's thread, named `name`.
+    pub(crate) fn new(name: &str) -> std::io::Result<Runner> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
-            .thread_name("livewasm-sql")
+            .thread_name(name)
             .enable_all()
             .build()?;
         Ok(Runner {
@@ -42,26 +42,24 @@ impl Runner {
         }
     }
 
-    /// Runs `call` on the runtime and waits for it, at most `limit` and a grace period.
+    /// Runs `call` on the runtime and waits for it, at most `limit` and a grace period; `Err`
+    /// says why there is no answer.
     pub(crate) fn run<T: Send + 'static>(
         &self,
         limit: Duration,
         call: impl Future<Output = T> + Send + 'static,
-    ) -> Result<T, SqlError> {
+    ) -> Result<T, String> {
         let Some(runtime) = &self.runtime else {
-            return Err(SqlError::Unavailable("the host is stopping".into()));
+            return Err("the host is stopping".into());
         };
         let (done, result) = mpsc::sync_channel(1);
         runtime.spawn(async move {
             let _ = done.send(call.await);
         });
         let wait = || {
-            result.recv_timeout(limit + GRACE).map_err(|_| {
-                SqlError::Unavailable(format!(
-                    "no answer from the database in {} s",
-                    (limit + GRACE).as_secs()
-                ))
-            })
+            result
+                .recv_timeout(limit + GRACE)
+                .map_err(|_| format!("no answer in {} s", (limit + GRACE).as_secs()))
         };
         match Handle::try_current() {
             Ok(here) if here.runtime_flavor() == RuntimeFlavor::MultiThread => {
