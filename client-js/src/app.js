@@ -36,9 +36,46 @@ window.liveSocket = liveSocket
 // already out of date). A full reload, not a remount: it keeps the URL (live patches and
 // navigation are in it) and also picks up what only the dead render gives: the new build's
 // hook script, title and container, and routes or views that were renamed.
+//
+// On the same channel, a build of the page's app that failed shows the compiler's message over
+// the page ("build_error") until the source builds again ("build_fixed", or the reload that
+// follows a good build), and a view that crashed shows its trap and panic message
+// ("guest_error") until dismissed. Dev pages only: production pages never join the channel.
 const reloadMeta = document.querySelector("meta[name='livewasm-reload']")
 if (reloadMeta) {
   const channel = liveSocket.getSocket().channel("livewasm:reload", {token: reloadMeta.content})
   channel.on("reloaded", () => window.location.reload())
+  channel.on("build_error", ({app, message}) =>
+    showOverlay(`${app}: the build failed (the previous version is still serving)`, message))
+  channel.on("build_fixed", () => hideOverlay())
+  channel.on("guest_error", ({app, view, message}) =>
+    showOverlay(`${app}: ${view} crashed (it mounts again)`, message))
   channel.join().receive("error", () => channel.leave())
+}
+
+const OVERLAY_ID = "livewasm-dev-overlay"
+
+function showOverlay(heading, message) {
+  hideOverlay()
+  const overlay = document.createElement("div")
+  overlay.id = OVERLAY_ID
+  overlay.setAttribute("role", "alert")
+  overlay.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
+    "background:rgba(20,20,24,.94);color:#f8f8f2;font:13px/1.5 ui-monospace,monospace;padding:24px"
+  const title = document.createElement("h2")
+  title.style.cssText = "margin:0 0 12px;color:#ff6b6b;font:600 16px/1.4 system-ui,sans-serif"
+  title.textContent = heading
+  const text = document.createElement("pre")
+  text.style.cssText = "white-space:pre-wrap;margin:0"
+  text.textContent = message
+  const close = document.createElement("button")
+  close.textContent = "Dismiss"
+  close.style.cssText = "position:absolute;top:16px;right:16px"
+  close.addEventListener("click", hideOverlay)
+  overlay.append(title, text, close)
+  document.body.append(overlay)
+}
+
+function hideOverlay() {
+  document.getElementById(OVERLAY_ID)?.remove()
 }

@@ -279,6 +279,34 @@ fn with_view<T>(f: impl FnOnce(&mut dyn ErasedView) -> Result<T, String>) -> Res
     })
 }
 
+/// Sends a panic's message and place to the host's log (at error level, as `panicked at
+/// <file:line:col>: <message>`) before the instance traps, so the host can name it (in its logs
+/// and, in dev, over the page). Installed once per instance, by its first callback.
+fn install_panic_hook() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    // Only in the component: native builds (the SDK's own tests) keep the default hook.
+    if cfg!(target_arch = "wasm32") {
+        INSTALLED.call_once(|| {
+            std::panic::set_hook(Box::new(|info| {
+                let place = info
+                    .location()
+                    .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()))
+                    .unwrap_or_else(|| "an unknown place".into());
+                let message = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".into());
+                crate::bindings::livewasm::view::log::log(
+                    crate::bindings::livewasm::view::types::Level::Error,
+                    &format!("panicked at {place}: {message}"),
+                );
+            }));
+        });
+    }
+}
+
 /// `app.manifest`.
 pub fn manifest<A: App>() -> wit::AppManifest {
     let containers = A::containers();
@@ -332,6 +360,7 @@ pub fn manifest<A: App>() -> wit::AppManifest {
 /// `live.mount`: runs the live session's `on_mount` hooks, then the view's `mount`. A hook
 /// that halts leaves no view mounted and its redirect for the host.
 pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
+    install_panic_hook();
     crate::live_component::set_connected(request.connected);
     // The host diffs a new view's first render against nothing: keep nothing from before.
     crate::keep::reset();
@@ -424,6 +453,7 @@ pub type TaskDecl = (&'static str, fn(&str) -> Result<String, String>);
 
 /// `live.run-task`: runs a task the app declared (in a fresh instance, no view mounted).
 pub fn run_task<A: App>(task: String, args: String) -> Result<String, String> {
+    install_panic_hook();
     let (_, run) = A::tasks()
         .into_iter()
         .find(|(name, _)| *name == task)
@@ -458,6 +488,7 @@ pub fn destroy_components(cids: Vec<u32>) {
 
 /// `http.handle`: dispatches to the app's handler of the matched route.
 pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
+    install_panic_hook();
     let session = Session::from_json(&request.session);
     let req = HttpRequest {
         method: request.method.clone(),

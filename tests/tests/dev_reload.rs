@@ -1,8 +1,9 @@
 //! Dev live reload end to end: a `dev` host serving a temp copy of a component, its watcher
 //! (`dev_reload::watch`, what `livewasm serve --dev` runs), a page, and a real WebSocket on the
 //! `livewasm:reload` topic. Replacing the file swaps the served app in place and pushes
-//! `reloaded`; a broken file is refused and the previous version keeps serving; outside dev
-//! mode the topic does not exist.
+//! `reloaded`; a broken file is refused and the previous version keeps serving; a build error
+//! left beside the file reaches the pages until it goes; outside dev mode the topic does not
+//! exist.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -182,6 +183,75 @@ async fn a_broken_file_keeps_the_previous_version_serving() {
         .await
         .expect("reloaded after the fix");
     assert_eq!(get(server.addr, "/rows").await.expect("rows").status, 200);
+}
+
+/// A failed build (its message left beside the component, as `cargo xtask dev` does) reaches
+/// the open page and a page opened meanwhile; a good build clears it.
+#[tokio::test]
+async fn a_build_error_reaches_the_open_pages_until_fixed() {
+    let dir = TempDir::new("build-error");
+    let file = dir.0.join("app.wasm");
+    let (server, _watcher) = start(true, &file, "thermostat").await;
+    let (mut socket, reply, _) = open(&server, "/thermostat?house=1").await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+
+    let message = "error: expected `}`, found `<`\n --> examples/thermostat/src/lib.rs:42:17";
+    std::fs::write(dir.0.join("app.build-error"), message).unwrap();
+    let push = socket
+        .wait_push(TOPIC, "build_error", Duration::from_secs(10))
+        .await
+        .expect("build_error pushed");
+    assert_eq!(push[4]["message"], message, "{push}");
+    assert_eq!(push[4]["app"], "thermostat", "{push}");
+    // The previous version still serves, and a page opened now hears the error at once.
+    let (mut late, _, _) = open(&server, "/thermostat?house=2").await;
+    late.wait_push(TOPIC, "build_error", Duration::from_secs(5))
+        .await
+        .expect("told at join");
+
+    std::fs::remove_file(dir.0.join("app.build-error")).unwrap();
+    socket
+        .wait_push(TOPIC, "build_fixed", Duration::from_secs(10))
+        .await
+        .expect("build_fixed pushed");
+    assert_no_reload(&mut socket, Duration::from_millis(500)).await;
+}
+
+/// A view of a dev page that panics: the page hears why (the panic's message and place, which
+/// the SDK's hook logs before the trap), and the client rejoins as usual.
+#[tokio::test]
+async fn a_guest_panic_reaches_the_dev_page() {
+    let dir = TempDir::new("panic");
+    let file = dir.0.join("app.wasm");
+    let (server, _watcher) = start(true, &file, "hostile").await;
+    let page = get(server.addr, "/hostile").await.expect("page");
+    let token = reload_token(&page).expect("reload meta");
+    let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
+    let (join_ref, reply) = socket
+        .join_page(&page, &server.url("/hostile"))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    socket.join(TOPIC, json!({"token": token})).await.unwrap();
+    let _ = socket
+        .push(
+            Some(&join_ref),
+            &page.topic(),
+            "event",
+            json!({"type": "click", "event": "trap", "value": {}}),
+        )
+        .await;
+    let push = socket
+        .wait_push(TOPIC, "guest_error", Duration::from_secs(10))
+        .await
+        .expect("guest_error pushed");
+    let message = push[4]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("panicked at tests/fixtures/hostile/src/lib.rs:")
+            && message.contains("hostile guest panics on request"),
+        "{push}"
+    );
+    assert_eq!(push[4]["view"], "Hostile", "{push}");
 }
 
 #[tokio::test]

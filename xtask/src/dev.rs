@@ -103,6 +103,47 @@ fn deploy(
     Ok(())
 }
 
+/// The compiler's messages in a failed build's stderr: from the first `error` or `warning`
+/// line on, without cargo's progress lines.
+fn compiler_messages(stderr: &str) -> String {
+    let progress = [
+        "Compiling ",
+        "Checking ",
+        "Finished ",
+        "Blocking ",
+        "Building ",
+        "Downloaded ",
+        "Downloading ",
+    ];
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| !progress.iter().any(|p| line.trim_start().starts_with(p)))
+        .collect();
+    let start = lines
+        .iter()
+        .position(|l| l.starts_with("error") || l.starts_with("warning"))
+        .unwrap_or(0);
+    lines[start..].join("\n").trim().to_string()
+}
+
+/// Leaves the message of a failed build beside each of `examples`' components (the dev host
+/// shows it on their open pages, see `livewasm_server::dev_reload`), or, with `None`, removes it.
+fn report_build(examples: &[guest::Guest], message: Option<&str>) {
+    for example in examples {
+        let path = guest::components_dir().join(format!("{}.build-error", example.name));
+        let done = match message {
+            Some(message) => std::fs::write(&path, message),
+            None => match std::fs::remove_file(&path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                other => other,
+            },
+        };
+        if let Err(e) = done {
+            println!("could not update {}: {e}", path.display());
+        }
+    }
+}
+
 /// Serves the examples on `listen` until interrupted.
 pub fn run(listen: &str) -> Result<()> {
     let toolchain = toolchain::resolve()?;
@@ -165,7 +206,19 @@ pub fn run(listen: &str) -> Result<()> {
         if !changed.is_empty() {
             let names: Vec<&str> = changed.iter().map(|g| g.name.as_str()).collect();
             println!("\nchange detected: rebuilding {}…", names.join(", "));
-            match guest::build(&toolchain, &changed) {
+            let built = guest::build(&toolchain, &changed);
+            match &built {
+                Ok(_) => report_build(&changed, None),
+                Err(e) => {
+                    let message = e
+                        .downcast_ref::<crate::process::Failed>()
+                        .map(|failed| compiler_messages(&failed.stderr))
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or_else(|| format!("{e:#}"));
+                    report_build(&changed, Some(&message));
+                }
+            }
+            match built {
                 Ok(paths) if !host_pending => {
                     guests_broken = false;
                     // The running host swaps the rebuilt files in; the registry gets new versions.
@@ -200,5 +253,19 @@ pub fn run(listen: &str) -> Result<()> {
                 Err(e) => println!("host build failed, still running the previous host: {e:#}"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_messages_keep_the_compiler_and_drop_progress() {
+        let stderr = "   Compiling serde v1\n   Compiling counter v0.1.0\nerror: expected `}`\n  --> examples/counter/src/lib.rs:12:7\n   |\n12 |     html!(r#\"<p>\"#)\n\nerror: could not compile `counter`\n";
+        let message = compiler_messages(stderr);
+        assert!(message.starts_with("error: expected `}`"), "{message}");
+        assert!(message.contains("lib.rs:12:7"), "{message}");
+        assert!(!message.contains("Compiling"), "{message}");
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
-use crate::process::{root, status};
+use crate::process::{root, status_teeing_stderr};
 use crate::toolchain::Toolchain;
 
 /// A guest crate.
@@ -108,7 +108,7 @@ pub fn build(toolchain: &Toolchain, guests: &[Guest]) -> Result<Vec<PathBuf>> {
         cmd.args(["-p", &guest.package]);
     }
     toolchain.configure(&mut cmd)?;
-    status(&mut cmd).context("building guests for wasm32")?;
+    status_teeing_stderr(&mut cmd).context("building guests for wasm32")?;
     let compiled = started.elapsed();
     let out_dir = components_dir();
     std::fs::create_dir_all(&out_dir)?;

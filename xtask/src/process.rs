@@ -31,6 +31,58 @@ pub fn status(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// A command that exited with an error, with what it wrote on stderr.
+#[derive(Debug)]
+pub struct Failed {
+    /// The command line.
+    pub what: String,
+    /// Its exit status.
+    pub status: std::process::ExitStatus,
+    /// Everything it wrote on stderr.
+    pub stderr: String,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "`{}` failed ({})", self.what, self.status)
+    }
+}
+
+impl std::error::Error for Failed {}
+
+/// Runs `cmd`, passing its stderr through as it comes and keeping a copy: a failure is a
+/// [`Failed`] carrying it (for the dev error overlay).
+pub fn status_teeing_stderr(cmd: &mut Command) -> Result<()> {
+    use std::io::{BufRead, BufReader, Write};
+    let what = describe(cmd);
+    let mut child = cmd
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("starting `{what}`"))?;
+    let mut kept = String::new();
+    if let Some(stderr) = child.stderr.take() {
+        let mut out = std::io::stderr();
+        for line in BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            let _ = writeln!(out, "{line}");
+            kept.push_str(&line);
+            kept.push('\n');
+        }
+    }
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for `{what}`"))?;
+    if !status.success() {
+        return Err(Failed {
+            what,
+            status,
+            stderr: kept,
+        }
+        .into());
+    }
+    Ok(())
+}
+
 /// Runs `cmd` and returns its standard output, failing unless it exits 0.
 pub fn output(cmd: &mut Command) -> Result<String> {
     let what = describe(cmd);

@@ -146,7 +146,12 @@ impl Instance {
             Err(error) => {
                 self.dead = true;
                 let kind = classify(&error);
-                let message = format!("{error:#}");
+                // A Rust guest's panic message (logged by the SDK's hook) says more than the
+                // `unreachable` it ends in.
+                let message = match self.store.data().log.panic() {
+                    Some(panic) => format!("{panic}\n{error:#}"),
+                    None => format!("{error:#}"),
+                };
                 tracing::warn!(app = %self.app.inner.name, ?kind, "guest trapped: {message}");
                 Err(CallError::Trap { kind, message })
             }

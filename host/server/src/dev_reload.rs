@@ -7,6 +7,15 @@
 //! client glue joins the topic with it and reloads the page when the host pushes `reloaded`
 //! (at once when the page is already out of date: it was rendered before a swap, or by an
 //! earlier run of the host). Outside dev mode pages carry no such meta and the join is refused.
+//!
+//! Build errors reach the open pages the same way: whoever builds the components (`cargo xtask
+//! dev`) writes the compiler's message beside a component that failed to rebuild, as
+//! `<name>.build-error`, and deletes it after a good build. The watcher pushes `build_error`
+//! (with the message) to the pages of that app when the file appears or changes, and
+//! `build_fixed` when it goes; the client glue shows the message over the page until then. A
+//! page that joins while its app's source is broken gets `build_error` at once. A view of a dev
+//! page that crashes sends `guest_error` with the trap (and a Rust guest's panic message and
+//! place, which the SDK's panic hook logs just before the trap) for the overlay too.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +25,7 @@ use livewasm_protocol::frame::Frame;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
-pub use crate::generations::Reloaded;
+pub use crate::generations::{Notice, Reloaded};
 use crate::host::Host;
 
 /// The topic of the dev reload channel.
@@ -24,6 +33,16 @@ pub const TOPIC: &str = "livewasm:reload";
 
 /// The event pushed on [`TOPIC`] when the page's app was replaced.
 pub const RELOADED: &str = "reloaded";
+
+/// The event pushed on [`TOPIC`] when the page's app no longer builds (payload: `app`,
+/// `message`).
+pub const BUILD_ERROR: &str = "build_error";
+
+/// The event pushed on [`TOPIC`] when the page's app builds again.
+pub const BUILD_FIXED: &str = "build_fixed";
+
+/// The longest build message sent to pages (the rest is cut).
+const MAX_BUILD_MESSAGE: usize = 64 * 1024;
 
 /// How often the watcher looks at the component files.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
@@ -66,15 +85,62 @@ pub(crate) fn join(
     let mut out = vec![frame.reply("ok", json!({}))];
     if host.dev_reloads().token(app) != token {
         out.push(notice(&joined));
+    } else if let Some(message) = host.dev_reloads().build_error(app) {
+        out.push(build_notice(&joined, Some(&message)));
     }
     (out, Some(joined))
 }
 
-/// The frames a socket sends for `reloaded`: a push when its page shows one of the apps.
+/// The frames a socket sends for a notice: a push when its page shows one of the apps.
 pub(crate) fn on_reloaded(joined: Option<&Joined>, reloaded: &Reloaded) -> Vec<Frame> {
     match joined {
-        Some(joined) if reloaded.apps.contains(&joined.app) => vec![notice(joined)],
+        Some(joined) if reloaded.apps.contains(&joined.app) => match &reloaded.kind {
+            Notice::Swapped => vec![notice(joined)],
+            Notice::BuildFailed(message) => vec![build_notice(joined, Some(message))],
+            Notice::BuildFixed => vec![build_notice(joined, None)],
+        },
         _ => Vec::new(),
+    }
+}
+
+/// The event pushed on [`TOPIC`] when a view of the page crashed (payload: `app`, `view`,
+/// `message`: the trap, and a Rust guest's panic message and place).
+pub const GUEST_ERROR: &str = "guest_error";
+
+/// The frames a dev page's socket sends when one of its views crashed: why, for the overlay.
+/// Nothing when the page did not join [`TOPIC`] (production pages never do).
+pub(crate) fn on_crash(
+    joined: Option<&Joined>,
+    app: &str,
+    view: &str,
+    error: &livewasm_runtime::CallError,
+) -> Vec<Frame> {
+    match joined {
+        Some(joined) => vec![Frame::push(
+            joined.join_ref.clone(),
+            TOPIC,
+            GUEST_ERROR,
+            json!({"app": app, "view": view, "message": error.to_string()}),
+        )],
+        None => Vec::new(),
+    }
+}
+
+/// `build_error` with `message`, or `build_fixed` without.
+fn build_notice(joined: &Joined, message: Option<&str>) -> Frame {
+    match message {
+        Some(message) => Frame::push(
+            joined.join_ref.clone(),
+            TOPIC,
+            BUILD_ERROR,
+            json!({"app": joined.app, "message": message}),
+        ),
+        None => Frame::push(
+            joined.join_ref.clone(),
+            TOPIC,
+            BUILD_FIXED,
+            json!({"app": joined.app}),
+        ),
     }
 }
 
@@ -106,7 +172,10 @@ impl Listener {
             Ok(reloaded) => reloaded,
             Err(broadcast::error::RecvError::Lagged(missed)) => {
                 tracing::debug!("dev reload: {missed} notice(s) missed");
-                Reloaded { apps: Vec::new() }
+                Reloaded {
+                    apps: Vec::new(),
+                    kind: Notice::Swapped,
+                }
             }
             Err(broadcast::error::RecvError::Closed) => std::future::pending().await,
         }
@@ -124,6 +193,8 @@ pub struct AppFile {
     /// A changed stamp seen once; acted on when the next look finds it unchanged (the file is
     /// no longer being written).
     pending: Option<(SystemTime, u64)>,
+    /// The build error last read beside the file.
+    build_error: Option<String>,
 }
 
 impl AppFile {
@@ -137,7 +208,28 @@ impl AppFile {
             app: app.into(),
             seen,
             pending: None,
+            build_error: None,
         }
+    }
+
+    /// Where a builder leaves the message of a failed build of this component:
+    /// `<name>.build-error` beside it.
+    pub fn build_error_path(&self) -> PathBuf {
+        self.path.with_extension("build-error")
+    }
+
+    /// The message of the failed build now beside the file, if any (cut to a size pages take).
+    fn read_build_error(&self) -> Option<String> {
+        let mut text = std::fs::read_to_string(self.build_error_path()).ok()?;
+        if text.len() > MAX_BUILD_MESSAGE {
+            let mut end = MAX_BUILD_MESSAGE;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push_str("\n…");
+        }
+        Some(text)
     }
 
     /// Records the app loaded from the file (its manifest's name).
@@ -196,6 +288,17 @@ pub async fn watch(host: Arc<Host>, mut files: Vec<AppFile>) {
     loop {
         ticks.tick().await;
         for file in &mut files {
+            let error = file.read_build_error();
+            if error != file.build_error {
+                match &error {
+                    Some(_) => {
+                        tracing::info!(app = %file.app, "build error: shown on its open pages")
+                    }
+                    None => tracing::info!(app = %file.app, "builds again"),
+                }
+                file.build_error = error.clone();
+                host.dev_reloads().build_result(&file.app, error);
+            }
             let now = stamp(&file.path);
             if now.is_none() || now == file.seen {
                 file.pending = None;
@@ -322,14 +425,60 @@ mod tests {
         };
         let other = Reloaded {
             apps: vec!["thermostat".into(), "rows".into()],
+            kind: Notice::Swapped,
         };
         assert!(on_reloaded(Some(&joined), &other).is_empty());
         assert!(on_reloaded(None, &other).is_empty());
         let mine = Reloaded {
             apps: vec!["users".into()],
+            kind: Notice::Swapped,
         };
         let frames = on_reloaded(Some(&joined), &mine);
         assert_eq!(frames.len(), 1);
         assert_eq!(frames[0].payload["app"], "users");
+    }
+
+    #[test]
+    fn build_errors_reach_the_pages_of_their_app_and_clear() {
+        let host = host(true);
+        let token = host.dev_reloads().token("users");
+        let mut notices = host.dev_reloads().subscribe();
+        host.dev_reloads().build_result(
+            "users",
+            Some("error: expected `}` at src/lib.rs:12:7".into()),
+        );
+        let failed = notices.try_recv().expect("a notice");
+        let joined = Joined {
+            join_ref: Some("2".into()),
+            app: "users".into(),
+        };
+        let frames = on_reloaded(Some(&joined), &failed);
+        assert_eq!(frames[0].event, BUILD_ERROR);
+        assert_eq!(
+            frames[0].payload["message"],
+            "error: expected `}` at src/lib.rs:12:7"
+        );
+        // The same error again is no news.
+        host.dev_reloads().build_result(
+            "users",
+            Some("error: expected `}` at src/lib.rs:12:7".into()),
+        );
+        assert!(notices.try_recv().is_err());
+        // A page joining now is told at once.
+        let (frames, _) = join(&host, true, &join_frame(&token));
+        assert_eq!(frames.len(), 2, "{frames:?}");
+        assert_eq!(frames[1].event, BUILD_ERROR);
+        // Fixed: the pages hear it, and a later join is quiet.
+        host.dev_reloads().build_result("users", None);
+        let fixed = notices.try_recv().expect("a notice");
+        assert_eq!(on_reloaded(Some(&joined), &fixed)[0].event, BUILD_FIXED);
+        let (frames, _) = join(&host, true, &join_frame(&token));
+        assert_eq!(frames.len(), 1, "{frames:?}");
+        // Another app's pages hear nothing.
+        let other = Joined {
+            join_ref: None,
+            app: "thermostat".into(),
+        };
+        assert!(on_reloaded(Some(&other), &failed).is_empty());
     }
 }

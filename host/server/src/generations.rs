@@ -1,6 +1,6 @@
 //! Dev live reload's bookkeeping (see [`dev_reload`](crate::dev_reload)): the generation of each
-//! app of the default site, bumped when the app is swapped, and the notices of those swaps that
-//! sockets listen to.
+//! app of the default site, bumped when the app is swapped, the build error each app's source
+//! has now (if any), and the notices of those swaps and errors that sockets listen to.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -11,11 +11,25 @@ use tokio::sync::broadcast;
 /// [`Listener`](crate::dev_reload::Listener)).
 const BACKLOG: usize = 64;
 
-/// Apps replaced in place: their names before and after the swap.
+/// A notice for the dev pages of some apps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Reloaded {
-    /// The names of the apps whose pages must reload (the old name and the new one).
+    /// The names of the apps whose pages it is for (for a swap, the old name and the new one).
     pub apps: Vec<String>,
+    /// What happened.
+    pub kind: Notice,
+}
+
+/// What a [`Reloaded`] notice says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    /// The apps were replaced in place: their pages reload.
+    Swapped,
+    /// The app's source no longer builds: its pages show the compiler's message.
+    BuildFailed(String),
+    /// The app's source builds again (and may not have changed the component): the message
+    /// goes away.
+    BuildFixed,
 }
 
 /// The generations of the default site's apps and the notices of their swaps.
@@ -23,6 +37,8 @@ pub(crate) struct Reloads {
     /// Differs between runs of the host, so a page of an earlier run reloads.
     epoch: String,
     generations: Mutex<HashMap<String, u64>>,
+    /// The build error of each app whose source does not build now.
+    errors: Mutex<HashMap<String, String>>,
     notices: broadcast::Sender<Reloaded>,
 }
 
@@ -31,6 +47,7 @@ impl Default for Reloads {
         Reloads {
             epoch: crate::session::random_token().chars().take(12).collect(),
             generations: Mutex::default(),
+            errors: Mutex::default(),
             notices: broadcast::channel(BACKLOG).0,
         }
     }
@@ -81,7 +98,34 @@ impl Reloads {
             }
         }
         // Nobody listening is fine: no page is open.
-        let _ = self.notices.send(Reloaded { apps });
+        let _ = self.notices.send(Reloaded {
+            apps,
+            kind: Notice::Swapped,
+        });
+    }
+
+    /// Records that `app`'s source fails to build with `message` (or, with `None`, builds
+    /// again) and tells its pages; nothing when that was already known.
+    pub(crate) fn build_result(&self, app: &str, message: Option<String>) {
+        let changed = match self.errors.lock() {
+            Ok(mut errors) => match &message {
+                Some(text) => errors.insert(app.to_string(), text.clone()).as_ref() != Some(text),
+                None => errors.remove(app).is_some(),
+            },
+            Err(_) => false,
+        };
+        if changed {
+            let kind = message.map_or(Notice::BuildFixed, Notice::BuildFailed);
+            let _ = self.notices.send(Reloaded {
+                apps: vec![app.to_string()],
+                kind,
+            });
+        }
+    }
+
+    /// The build error `app`'s source has now, if any.
+    pub(crate) fn build_error(&self, app: &str) -> Option<String> {
+        self.errors.lock().ok()?.get(app).cloned()
     }
 
     /// A receiver of the swaps from now on.

@@ -18,6 +18,9 @@ pub(crate) struct LogState {
     budget: Budget,
     /// Lines written in this callback.
     lines: usize,
+    /// The last panic message the guest logged in this callback (the SDK's panic hook logs
+    /// `panicked at …` at error level just before the trap).
+    panic: Option<String>,
 }
 
 impl LogState {
@@ -27,12 +30,19 @@ impl LogState {
             app,
             budget,
             lines: 0,
+            panic: None,
         }
     }
 
     /// A new callback starts: its lines are counted from zero.
     pub(crate) fn new_callback(&mut self) {
         self.lines = 0;
+        self.panic = None;
+    }
+
+    /// The panic message the guest logged in this callback, if any.
+    pub(crate) fn panic(&self) -> Option<&str> {
+        self.panic.as_deref()
     }
 }
 
@@ -60,6 +70,9 @@ impl log::Host for LogState {
             return Ok(());
         }
         let message = clip(message);
+        if matches!(level, types::Level::Error) && message.starts_with("panicked at ") {
+            self.panic = Some(message.clone());
+        }
         let app = &*self.app;
         match level {
             types::Level::Trace => tracing::trace!(target: "livewasm::guest", app, "{message}"),

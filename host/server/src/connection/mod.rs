@@ -216,11 +216,17 @@ impl Connection {
         }
     }
 
-    /// Drops a crashed view and tells the client.
+    /// Drops a crashed view and tells the client (and, on a dev page, shows why over it).
     fn crash(&mut self, topic: &str, error: &CallError, out: &mut Vec<Frame>) {
         if let Some(channel) = self.channels.remove(topic) {
             tracing::warn!(app = %channel.app, view = %channel.view, topic, "view crashed: {error}");
             out.push(outbound::crashed(channel.join_ref.clone(), topic, error));
+            out.extend(crate::dev_reload::on_crash(
+                self.reload.as_ref(),
+                &channel.app,
+                &channel.view,
+                error,
+            ));
         }
     }
 
