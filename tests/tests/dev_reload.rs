@@ -2,8 +2,8 @@
 //! (`dev_reload::watch`, what `livewasm serve --dev` runs), a page, and a real WebSocket on the
 //! `livewasm:reload` topic. Replacing the file swaps the served app in place and pushes
 //! `reloaded`; a broken file is refused and the previous version keeps serving; a build error
-//! left beside the file reaches the pages until it goes; outside dev mode the topic does not
-//! exist.
+//! left beside the file reaches the pages until it goes; a tenant app's pages reload on a
+//! deploy; outside dev mode the topic does not exist.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -252,6 +252,108 @@ async fn a_guest_panic_reaches_the_dev_page() {
         "{push}"
     );
     assert_eq!(push[4]["view"], "Hostile", "{push}");
+}
+
+/// On a dev host with a registry, a tenant app's pages reload too: deploying a new version
+/// (what `cargo xtask dev` does for tenant `dev` after each rebuild) is their swap; another
+/// app's page is not told, and a token of another site is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deploy_reloads_the_pages_of_a_platform_app_on_a_dev_host() {
+    use livewasm_integration_tests::platform::{Api, Database};
+    use livewasm_registry::QuotaDefaults;
+
+    let db = Database::sqlite();
+    let defaults = QuotaDefaults {
+        max_apps: 20,
+        max_component_bytes: 4 << 20,
+        max_concurrent_instances: 1000,
+        memory_mib_per_instance: 16,
+        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+    };
+    let config = ServerConfig {
+        dev: true,
+        ..ServerConfig::default()
+    };
+    let (server, registry) =
+        TestServer::start_platform_configured(&db.location, defaults, config).await;
+    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
+        .await
+        .expect("operator token");
+    let api = Api::new(server.addr, Some(&operator.token));
+    assert_eq!(
+        api.post_json("/api/v1/tenants", &json!({"name": "dev"}))
+            .await
+            .status,
+        201
+    );
+    for app in ["thermostat", "rows"] {
+        assert_eq!(
+            api.post_json("/api/v1/tenants/dev/apps", &json!({"name": app}))
+                .await
+                .status,
+            201
+        );
+        let uploaded = api
+            .post_wasm(
+                &format!("/api/v1/tenants/dev/apps/{app}/versions"),
+                &component(app),
+            )
+            .await;
+        assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    }
+    let port = server.addr.port();
+    let open_on = |app: &'static str, path: &'static str| {
+        let host = format!("{app}.dev.localhost:{port}");
+        let addr = server.addr;
+        async move {
+            let page = livewasm_integration_tests::get_from(addr, &host, path)
+                .await
+                .expect("page");
+            assert_eq!(page.status, 200, "{}", page.body);
+            let token = reload_token(&page).expect("a dev page of a tenant app carries the meta");
+            assert!(token.ends_with(&format!(":dev/{app}")), "{token}");
+            let cookie = page.cookie_header();
+            let mut socket =
+                PhxSocket::connect_to(addr, &host, page.csrf.as_deref(), Some(&cookie))
+                    .await
+                    .expect("socket");
+            let (_, reply) = socket
+                .join_page(&page, &format!("http://{host}{path}"))
+                .await
+                .expect("join view");
+            assert_eq!(reply["status"], "ok", "{reply}");
+            (socket, token)
+        }
+    };
+    let (mut socket, token) = open_on("thermostat", "/thermostat?house=1").await;
+    let (_, reply) = socket.join(TOPIC, json!({"token": token})).await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let (mut other, other_token) = open_on("rows", "/rows").await;
+    // A token of another site is refused.
+    let (_, refused) = other.join(TOPIC, json!({"token": token})).await.unwrap();
+    assert_eq!(refused["status"], "error", "{refused}");
+    let (_, reply) = other
+        .join(TOPIC, json!({"token": other_token}))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+
+    // A new version of the thermostat (other bytes, same views).
+    let mut wasm = component("thermostat");
+    wasm.extend_from_slice(&[0, 7, 4, b't', b'e', b's', b't', 1, 2]);
+    let uploaded = api
+        .post_wasm("/api/v1/tenants/dev/apps/thermostat/versions", &wasm)
+        .await;
+    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+    let push = socket
+        .wait_push(TOPIC, "reloaded", Duration::from_secs(10))
+        .await
+        .expect("reloaded pushed after the deploy");
+    assert_eq!(push[4]["app"], "dev/thermostat", "{push}");
+    assert_no_reload(&mut other, Duration::from_millis(800)).await;
+    drop(server);
+    registry.close().await;
+    db.cleanup().await;
 }
 
 #[tokio::test]

@@ -7,6 +7,8 @@
 //! client glue joins the topic with it and reloads the page when the host pushes `reloaded`
 //! (at once when the page is already out of date: it was rendered before a swap, or by an
 //! earlier run of the host). Outside dev mode pages carry no such meta and the join is refused.
+//! On a dev host the tenant apps' pages take part too, named by their site (`tenant/app`): a
+//! deploy, activation or rollback that installs another version is their swap.
 //!
 //! Build errors reach the open pages the same way: whoever builds the components (`cargo xtask
 //! dev`) writes the compiler's message beside a component that failed to rebuild, as
@@ -27,6 +29,7 @@ use tokio::sync::broadcast;
 
 pub use crate::generations::{Notice, Reloaded};
 use crate::host::Host;
+use crate::sites::SiteId;
 
 /// The topic of the dev reload channel.
 pub const TOPIC: &str = "livewasm:reload";
@@ -54,14 +57,11 @@ pub(crate) struct Joined {
     app: String,
 }
 
-/// Answers a `phx_join` on [`TOPIC`]: refused outside dev mode, on a platform site or without
-/// a well-formed token; else joined, followed by `reloaded` when the page is out of date.
-pub(crate) fn join(
-    host: &Host,
-    on_default_site: bool,
-    frame: &Frame,
-) -> (Vec<Frame>, Option<Joined>) {
-    if !host.config().dev || !on_default_site {
+/// Answers a `phx_join` on [`TOPIC`]: refused outside dev mode, without a well-formed token,
+/// or, on a platform site, with a token of another site; else joined, followed by `reloaded`
+/// when the page is out of date.
+pub(crate) fn join(host: &Host, site: &SiteId, frame: &Frame) -> (Vec<Frame>, Option<Joined>) {
+    if !host.config().dev {
         return (
             vec![frame.reply("error", json!({"reason": "unmatched topic"}))],
             None,
@@ -72,7 +72,12 @@ pub(crate) fn join(
         .get("token")
         .and_then(Value::as_str)
         .unwrap_or_default();
-    let Some(app) = token.splitn(3, ':').nth(2).filter(|a| !a.is_empty()) else {
+    let Some(app) = token
+        .splitn(3, ':')
+        .nth(2)
+        .filter(|a| !a.is_empty())
+        .filter(|a| site.label().is_none_or(|label| label == *a))
+    else {
         return (
             vec![frame.reply("error", json!({"reason": "bad token"}))],
             None,
@@ -389,13 +394,13 @@ mod tests {
     fn a_current_page_joins_quietly_and_a_stale_one_is_told_at_once() {
         let host = host(true);
         let token = host.dev_reloads().token("thermostat");
-        let (frames, joined) = join(&host, true, &join_frame(&token));
+        let (frames, joined) = join(&host, &SiteId::Default, &join_frame(&token));
         assert_eq!(frames.len(), 1, "{frames:?}");
         assert_eq!(status(&frames[0]), "ok");
         assert!(joined.is_some());
 
         host.dev_reloads().swapped("thermostat", "thermostat");
-        let (frames, _) = join(&host, true, &join_frame(&token));
+        let (frames, _) = join(&host, &SiteId::Default, &join_frame(&token));
         assert_eq!(frames.len(), 2, "{frames:?}");
         assert_eq!(frames[1].event, RELOADED);
         assert_eq!(frames[1].topic, TOPIC);
@@ -403,16 +408,16 @@ mod tests {
     }
 
     #[test]
-    fn the_topic_is_refused_outside_dev_on_platform_sites_and_without_a_token() {
+    fn the_topic_is_refused_outside_dev_with_another_sites_token_and_without_a_token() {
         let token = "x:0:thermostat";
-        let (frames, joined) = join(&host(false), true, &join_frame(token));
+        let (frames, joined) = join(&host(false), &SiteId::Default, &join_frame(token));
         assert_eq!(status(&frames[0]), "error");
         assert!(joined.is_none());
         let dev = host(true);
-        let (frames, joined) = join(&dev, false, &join_frame(token));
+        let (frames, joined) = join(&dev, &SiteId::app("acme", "blog"), &join_frame(token));
         assert_eq!(status(&frames[0]), "error");
         assert!(joined.is_none());
-        let (frames, joined) = join(&dev, true, &join_frame("nonsense"));
+        let (frames, joined) = join(&dev, &SiteId::Default, &join_frame("nonsense"));
         assert_eq!(status(&frames[0]), "error");
         assert!(joined.is_none());
     }
@@ -465,14 +470,14 @@ mod tests {
         );
         assert!(notices.try_recv().is_err());
         // A page joining now is told at once.
-        let (frames, _) = join(&host, true, &join_frame(&token));
+        let (frames, _) = join(&host, &SiteId::Default, &join_frame(&token));
         assert_eq!(frames.len(), 2, "{frames:?}");
         assert_eq!(frames[1].event, BUILD_ERROR);
         // Fixed: the pages hear it, and a later join is quiet.
         host.dev_reloads().build_result("users", None);
         let fixed = notices.try_recv().expect("a notice");
         assert_eq!(on_reloaded(Some(&joined), &fixed)[0].event, BUILD_FIXED);
-        let (frames, _) = join(&host, true, &join_frame(&token));
+        let (frames, _) = join(&host, &SiteId::Default, &join_frame(&token));
         assert_eq!(frames.len(), 1, "{frames:?}");
         // Another app's pages hear nothing.
         let other = Joined {

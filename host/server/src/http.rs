@@ -73,9 +73,14 @@ pub(crate) async fn dead_render(
     let headers = request.headers().clone();
     // Dev live reload: the generations are read before routing (see `Reloads::snapshot`), so
     // the default site is looked up again after them.
-    let (reloads, site) = if host.config().dev && site.is_default() {
+    let (reloads, site) = if host.config().dev {
         let reloads = host.dev_reloads().snapshot();
-        (Some(reloads), host.default_site())
+        let site = if site.is_default() {
+            host.default_site()
+        } else {
+            host.site(site.id()).unwrap_or(site)
+        };
+        (Some(reloads), site)
     } else {
         (None, site)
     };
@@ -231,8 +236,10 @@ pub(crate) async fn dead_render(
         flash: flash.as_object().filter(|m| !m.is_empty()).cloned(),
     }
     .sign(&key);
-    // Dev pages of the `--app` files learn of swaps (live reload); platform sites never do.
-    let reload_token = reloads.map(|generations| generations.token(&app_name));
+    // Dev pages learn of swaps (live reload): an `--app` file's pages by the app's name, a
+    // platform app's by its site (`tenant/app`), whose deploys and rollbacks are the swaps.
+    let reload_key = site.id().label().unwrap_or_else(|| app_name.clone());
+    let reload_token = reloads.map(|generations| generations.token(&reload_key));
     let title = title.unwrap_or(app_name);
     let hooks_script = client_hooks::script(&app);
     let body = view_page(&PageParts {

@@ -168,6 +168,11 @@ pub(crate) async fn serve_version(
     let site = Sites::build(&app.tenant_name, &app.name, number, component, usage)
         .map_err(|e| e.to_string())?;
     host.sites.install(site);
+    if host.config().dev {
+        // Dev live reload: the open pages of this app reload onto the version now served.
+        let label = format!("{}/{}", app.tenant_name, app.name);
+        host.dev_reloads().swapped(&label, &label);
+    }
     tracing::info!(tenant = %app.tenant_name, app = %app.name, version = number, "serving");
     Ok(())
 }

@@ -137,8 +137,7 @@ impl Connection {
                 out.push(frame.reply(status::OK, json!({})))
             }
             event::JOIN if topic == crate::dev_reload::TOPIC => {
-                let default_site = self.site == SiteId::Default;
-                let (frames, joined) = crate::dev_reload::join(&self.host, default_site, &frame);
+                let (frames, joined) = crate::dev_reload::join(&self.host, &self.site, &frame);
                 out.extend(frames);
                 self.reload = joined;
             }
