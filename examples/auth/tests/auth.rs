@@ -168,20 +168,74 @@ async fn unknown_http_routes_are_404() {
 }
 
 #[tokio::test]
-async fn a_hook_halting_at_join_answers_the_join_with_a_redirect() {
+async fn a_login_in_another_tab_makes_an_open_page_stale_and_its_reload_redirects() {
     let host = host();
     let mut conn = host.conn();
     log_in(&mut conn, "alice", "secret").await;
     let page = conn.get("/auth/admin").await.unwrap();
     assert_eq!(page.status, 200);
-    // Before the socket joins, the session switches to bob (no admin).
+    // The session is still alice's when the socket joins: the admin page mounts.
+    let (_view, html) = conn.join("/auth/admin", &page).unwrap();
+    assert!(html.contains("Only admins see this, alice."), "{html}");
+
+    // Before the socket of a second page joins, the session switches to bob (no admin) in
+    // another tab. The login renewed the CSRF token, so the old page's join is `stale` (the
+    // client reloads it, as Phoenix's does), and the reloaded page redirects.
+    let page = conn.get("/auth/admin").await.unwrap();
     log_in(&mut conn, "bob", "secret").await;
     match conn.join("/auth/admin", &page) {
-        Err(HarnessError::Redirect(to)) => {
-            assert_eq!(to.kind, RedirectKind::Full);
-            assert_eq!(to.to, "/auth");
-            assert_eq!(to.flash_message("error").as_deref(), Some("Admins only."));
-        }
-        other => panic!("expected a redirect, got {:?}", other.map(|(_, html)| html)),
+        Err(HarnessError::JoinRefused(reason)) => assert_eq!(reason["reason"], "stale"),
+        other => panic!(
+            "expected a stale join, got {:?}",
+            other.map(|(_, html)| html)
+        ),
     }
+    let to = redirected(&mut conn, "/auth/admin").await;
+    assert_eq!(to.to, "/auth");
+    assert_eq!(to.flash_message("error").as_deref(), Some("Admins only."));
+}
+
+/// Logging in renews the CSRF token (as Phoenix's `configure_session(renew: true)`): a token
+/// learnt before the login, e.g. from a page an attacker loaded as the victim's anonymous
+/// session, no longer posts.
+#[tokio::test]
+async fn logging_in_renews_the_csrf_token() {
+    let host = host();
+    let mut conn = host.conn();
+    let before = conn.get("/auth/login").await.unwrap();
+    let old_token = csrf_of(&before.body);
+    log_in(&mut conn, "alice", "secret").await;
+    let after = conn.get("/auth").await.unwrap();
+    let new_token = csrf_of(&after.body);
+    assert_ne!(old_token, new_token, "renewed at login");
+    // The old token, with the logged-in session: refused.
+    let stale = host
+        .post_form(
+            "/auth/log_out",
+            &[("_method", "delete"), ("_csrf_token", old_token.as_str())],
+            conn.cookies(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(stale.status, 403);
+    // The new one works.
+    let fresh = host
+        .post_form(
+            "/auth/log_out",
+            &[("_method", "delete"), ("_csrf_token", new_token.as_str())],
+            conn.cookies(),
+        )
+        .await
+        .unwrap();
+    assert_ne!(fresh.status, 403, "{}", fresh.body);
+}
+
+/// The `<meta name="csrf-token">` of a page.
+fn csrf_of(html: &str) -> String {
+    let start = html
+        .find("name=\"csrf-token\" content=\"")
+        .expect("csrf meta")
+        + "name=\"csrf-token\" content=\"".len();
+    let end = html[start..].find('"').expect("end of meta") + start;
+    html[start..end].to_string()
 }

@@ -47,6 +47,12 @@ pub struct ServeArgs {
     /// App `<app>` of tenant `<tenant>` is served at `<app>.<tenant>.<base-domain>`.
     #[arg(long, default_value = "localhost")]
     base_domain: String,
+    /// The URL browsers reach the host at, e.g. `https://apps.example.com` (behind a
+    /// TLS-terminating proxy too): its host is the base domain, and with `https` cookies are
+    /// `Secure` and `__Host-` prefixed, responses carry HSTS and WebSocket origins must be
+    /// `https`. Put the base domain on the Public Suffix List (see deploy/runbook.md).
+    #[arg(long, env = "LIVEWASM_PUBLIC_URL", value_name = "URL")]
+    public_url: Option<String>,
     /// Default quota: apps per tenant.
     #[arg(long, default_value_t = 20)]
     max_apps: u64,
@@ -155,6 +161,31 @@ pub struct ServeArgs {
     /// Outgoing requests one app may start per second (bursts of twice that).
     #[arg(long, default_value_t = ServerConfig::default().http_requests_per_sec)]
     http_requests_per_sec: u32,
+}
+
+/// The public scheme and base domain of `--public-url` (checked against `--base-domain`
+/// when that was given too).
+fn public_origin(url: &str, base_domain: &str) -> Result<(String, String)> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .with_context(|| format!("--public-url {url}: expected `https://host` or `http://host`"))?;
+    let scheme = scheme.to_ascii_lowercase();
+    if scheme != "https" && scheme != "http" {
+        bail!("--public-url {url}: the scheme must be https or http");
+    }
+    let host = rest.trim_end_matches('/');
+    if host.is_empty() || host.contains(['/', '?', '#', '@']) {
+        bail!("--public-url {url}: give the origin only, e.g. https://apps.example.com");
+    }
+    let domain = host
+        .rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(domain, _)| domain)
+        .to_ascii_lowercase();
+    if base_domain != "localhost" && !base_domain.eq_ignore_ascii_case(&domain) {
+        bail!("--public-url {url} names {domain}, but --base-domain is {base_domain}");
+    }
+    Ok((scheme, domain))
 }
 
 /// Where the apps' SQL databases go when `--sql-dir` is not given (see its help).
@@ -273,11 +304,16 @@ pub fn run(args: ServeArgs) -> Result<()> {
         ..RuntimeConfig::default()
     })?;
     use_artifact_cache(&args, &runtime)?;
+    let (public_scheme, base_domain) = match &args.public_url {
+        Some(url) => public_origin(url, &args.base_domain)?,
+        None => ("http".to_string(), args.base_domain.clone()),
+    };
     let config = ServerConfig {
         secret_key: secret_key(&args)?,
         dev: args.dev,
         check_origin: !args.no_check_origin,
-        base_domain: args.base_domain.clone(),
+        base_domain,
+        public_scheme,
         inbox_bytes_per_socket: args.inbox_bytes_per_socket,
         outbound_queue_frames: args.outbound_queue_frames,
         outbound_queue_bytes: args.outbound_queue_bytes,
@@ -368,10 +404,11 @@ pub fn run(args: ServeArgs) -> Result<()> {
         }
         if host.registry().is_some() {
             let base = &host.config().base_domain;
-            println!("  API: http://{base}:{}/api/v1", addr.port());
+            let scheme = &host.config().public_scheme;
+            println!("  API: {scheme}://{base}:{}/api/v1", addr.port());
             for (tenant, app, version) in host.sites() {
                 println!(
-                    "  http://{app}.{tenant}.{base}:{}/  (version {version})",
+                    "  {scheme}://{app}.{tenant}.{base}:{}/  (version {version})",
                     addr.port()
                 );
             }
@@ -411,6 +448,27 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_public_url_gives_scheme_and_base_domain() {
+        assert_eq!(
+            public_origin("https://Apps.Example.com/", "localhost").expect("ok"),
+            ("https".to_string(), "apps.example.com".to_string())
+        );
+        assert_eq!(
+            public_origin("http://apps.localhost:4000", "localhost").expect("ok"),
+            ("http".to_string(), "apps.localhost".to_string())
+        );
+        for bad in [
+            "apps.example.com",
+            "ftp://apps.example.com",
+            "https://apps.example.com/path",
+            "https://user@apps.example.com",
+        ] {
+            assert!(public_origin(bad, "localhost").is_err(), "{bad}");
+        }
+        assert!(public_origin("https://apps.example.com", "other.example.com").is_err());
+    }
 
     #[test]
     fn sql_databases_default_beside_the_registry() {

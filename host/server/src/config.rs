@@ -26,6 +26,11 @@ pub struct ServerConfig {
     /// The platform's domain: app `<app>` of tenant `<tenant>` is served at
     /// `<app>.<tenant>.<base_domain>`, the API at `<base_domain>` itself (and `api.<base_domain>`).
     pub base_domain: String,
+    /// The scheme browsers reach the host with: `http` (the default) or `https` (set from
+    /// `--public-url https://…`, also behind a TLS-terminating proxy). With `https` cookies are
+    /// `Secure`, the session cookie is `__Host-` prefixed, responses carry HSTS, absolute URLs
+    /// say `https`, and a WebSocket's `Origin` must be `https`.
+    pub public_scheme: String,
     /// File uploads: largest file, byte budgets per tenant and per host, temp area.
     pub uploads: crate::uploads::UploadLimits,
     /// Threads running guest code (0: one per core, at least 2). Guest code never runs on the
@@ -106,6 +111,13 @@ pub struct ServerConfig {
     pub http_requests_per_sec: u32,
 }
 
+impl ServerConfig {
+    /// True when browsers reach the host over HTTPS.
+    pub fn https(&self) -> bool {
+        self.public_scheme.eq_ignore_ascii_case("https")
+    }
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -118,6 +130,7 @@ impl Default for ServerConfig {
             check_origin: true,
             token_max_age: Duration::from_secs(14 * 24 * 3600),
             base_domain: "localhost".to_string(),
+            public_scheme: "http".to_string(),
             uploads: crate::uploads::UploadLimits::default(),
             guest_threads: 0,
             guest_threads_per_tenant: 0,

@@ -203,21 +203,27 @@ pub(crate) async fn handle(
         }
     }
     if let Some(Value::Object(mut new_session)) = answer.session {
-        // The CSRF token survives a session change; a cleared session gets a fresh one.
-        if new_session.is_empty() {
-            new_session = session::fresh();
-        } else if let Some(token) = old_session.get(CSRF) {
-            new_session.insert(CSRF.into(), token.clone());
-        } else {
-            new_session.insert(CSRF.into(), Value::String(session::random_token()));
+        // A session that changed (log in, log out, another user) gets a fresh CSRF token, as
+        // Phoenix renews it: a token learnt before (a form in another tab, a page an attacker
+        // loaded as the victim's anonymous session) is worth nothing after. A handler that
+        // hands the session back unchanged keeps the token.
+        new_session.remove(CSRF);
+        let mut before = old_session.clone();
+        for key in [CSRF, "v", "iat"] {
+            before.remove(key);
         }
+        let token = match old_session.get(CSRF) {
+            Some(token) if new_session == before => token.clone(),
+            _ => Value::String(session::random_token()),
+        };
+        new_session.insert(CSRF.into(), token);
         let cookie = session::set_cookie(&keys, &new_session);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
     if let Some(token) = session::sign_flash(&keys, &answer.flash)
-        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(&keys, Some(&token)))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -291,7 +291,7 @@ impl Host {
 
     /// The signing keys of site `site`.
     pub(crate) fn keys(&self, site: &SiteId) -> SiteKeys<'_> {
-        SiteKeys::new(&self.config.secret_key, site)
+        SiteKeys::new(&self.config.secret_key, site).with_secure(self.config.https())
     }
 }
 

@@ -32,13 +32,14 @@ fn page_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
 }
 
-/// The absolute URL of a request (the `Host` header names the origin).
-pub(crate) fn absolute_url(headers: &HeaderMap, path_and_query: &str) -> String {
+/// The absolute URL of a request (the `Host` header names the origin, `scheme` is the host's
+/// public scheme).
+pub(crate) fn absolute_url(scheme: &str, headers: &HeaderMap, path_and_query: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}{path_and_query}")
+    format!("{scheme}://{host}{path_and_query}")
 }
 
 /// What a dead render produced.
@@ -56,7 +57,7 @@ fn redirect_response(keys: &SiteKeys<'_>, to: &str, flash: &Value, status: Statu
         response.headers_mut().insert(header::LOCATION, value);
     }
     if let Some(token) = session::sign_flash(keys, flash)
-        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(Some(&token)))
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(keys, Some(&token)))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
@@ -129,7 +130,7 @@ pub(crate) async fn dead_render(
     params.extend(query_params(uri.query()));
     let params = Value::Object(params);
     let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
-    let url = absolute_url(&headers, path_and_query);
+    let url = absolute_url(&host.config().public_scheme, &headers, path_and_query);
     let request = MountRequest {
         view: matched.route.view.clone(),
         action: matched.route.action.clone(),
@@ -260,7 +261,7 @@ pub(crate) async fn dead_render(
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     if flash_token.is_some()
-        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(None))
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(&keys, None))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -12,12 +12,15 @@ pub(crate) fn derive_key(secret: &[u8], purpose: &str) -> Vec<u8> {
     tokens::mac(secret, purpose.as_bytes())
 }
 
-/// The keys of one site.
+/// The keys of one site, and how its cookies are set.
 #[derive(Debug, Clone)]
 pub(crate) struct SiteKeys<'a> {
     secret: &'a [u8],
     /// `tenant/app` of a platform site; `None` for the default site.
     label: Option<String>,
+    /// The site is reached over HTTPS: its cookies are `Secure` and the session cookie is
+    /// `__Host-` prefixed.
+    secure: bool,
 }
 
 impl<'a> SiteKeys<'a> {
@@ -26,7 +29,18 @@ impl<'a> SiteKeys<'a> {
         SiteKeys {
             secret,
             label: site.label(),
+            secure: false,
         }
+    }
+
+    /// The same keys for a site reached over HTTPS (`secure`) or plain HTTP.
+    pub(crate) fn with_secure(self, secure: bool) -> SiteKeys<'a> {
+        SiteKeys { secure, ..self }
+    }
+
+    /// True when the site is reached over HTTPS.
+    pub(crate) fn secure(&self) -> bool {
+        self.secure
     }
 
     /// The key signing the session and static tokens of app `app`'s views.

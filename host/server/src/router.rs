@@ -39,6 +39,7 @@ const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
 /// The server's routes: health and the client bundle on every origin, then the platform API or
 /// the pages of the site the `Host` header names (see the module doc).
 pub fn router(host: Arc<Host>) -> Router {
+    let https = host.config().https();
     let dispatch = Dispatch {
         api: api::routes().with_state(host.clone()),
         site: site_routes().with_state(host.clone()),
@@ -49,7 +50,8 @@ pub fn router(host: Arc<Host>) -> Router {
         .route("/assets/livewasm.js", get(client_js))
         .fallback(dispatch_by_origin)
         .with_state(Arc::new(dispatch))
-        .layer(axum::middleware::map_response(
+        .layer(axum::middleware::map_response_with_state(
+            https,
             crate::security_headers::add_defaults,
         ))
 }

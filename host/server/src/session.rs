@@ -1,6 +1,15 @@
 //! The signed cookie session (holding the CSRF token) and the socket's check of it, and the
 //! signed flash carried across redirects (cookie `__phoenix_flash__`) and live navigation.
 //! Everything here is signed with the keys of one site ([`SiteKeys`]).
+//!
+//! Every app has its own origin under one base domain, so a page of one tenant's app can set a
+//! cookie for the whole base domain (`Domain=`), which the browser then sends to every other
+//! app too. Against that: the session cookie is host-only and, on a host reached over HTTPS,
+//! named `__Host-livewasm_session` and `Secure` (the browser refuses a `__Host-` cookie that
+//! names a domain, so no other origin can set it); each site signs it with its own key (another
+//! app's cookie never verifies); and a request carrying the session cookie twice (one planted
+//! for the parent domain beside the app's own) gets no session at all rather than whichever
+//! comes first.
 
 use std::time::Duration;
 
@@ -13,8 +22,20 @@ use crate::claims::FlashClaims;
 use crate::keys::SiteKeys;
 use crate::tokens;
 
-/// Name of the session cookie.
+/// Name of the session cookie on a host reached over plain HTTP.
 pub(crate) const COOKIE: &str = "_livewasm_session";
+/// Name of the session cookie on a host reached over HTTPS.
+pub(crate) const SECURE_COOKIE: &str = "__Host-livewasm_session";
+
+/// The session cookie's name for a site with `keys`.
+pub(crate) fn cookie_name(keys: &SiteKeys<'_>) -> &'static str {
+    if keys.secure() { SECURE_COOKIE } else { COOKIE }
+}
+
+/// `; Secure` for a site reached over HTTPS, else nothing.
+fn secure_attr(keys: &SiteKeys<'_>) -> &'static str {
+    if keys.secure() { "; Secure" } else { "" }
+}
 /// Key of the CSRF token inside the session.
 pub(crate) const CSRF: &str = "_csrf_token";
 /// The cookie the client sets from a redirect's flash token (and we set after an HTTP handler).
@@ -50,13 +71,14 @@ pub(crate) fn verify_flash(keys: &SiteKeys<'_>, token: &str) -> Value {
 }
 
 /// `Set-Cookie` for a flash token (60 s), or one deleting the flash cookie.
-pub(crate) fn flash_cookie(token: Option<&str>) -> String {
+pub(crate) fn flash_cookie(keys: &SiteKeys<'_>, token: Option<&str>) -> String {
+    let secure = secure_attr(keys);
     match token {
         Some(token) => format!(
-            "{FLASH_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax",
+            "{FLASH_COOKIE}={token}; Path=/; Max-Age={}; HttpOnly; SameSite=Lax{secure}",
             FLASH_MAX_AGE.as_secs()
         ),
-        None => format!("{FLASH_COOKIE}=; Path=/; Max-Age=0"),
+        None => format!("{FLASH_COOKIE}=; Path=/; Max-Age=0{secure}"),
     }
 }
 
@@ -82,7 +104,20 @@ pub(crate) fn read(
     max_age: Duration,
     cookie_header: Option<&str>,
 ) -> Option<Map<String, Value>> {
-    let value = cookie_value(cookie_header?, COOKIE)?;
+    let header = cookie_header?;
+    let name = cookie_name(keys);
+    let sent = header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(|(k, _)| *k == name)
+        .count();
+    if sent > 1 {
+        tracing::info!(
+            "session cookie sent {sent} times (one set for a parent domain?): no session"
+        );
+        return None;
+    }
+    let value = cookie_value(header, name)?;
     match tokens::verify(&keys.cookie(), value, max_age) {
         Ok(session) => Some(session),
         Err(e) => {
@@ -105,7 +140,11 @@ pub(crate) fn set_cookie(keys: &SiteKeys<'_>, session: &Map<String, Value>) -> S
     data.remove("v");
     data.remove("iat");
     let token = tokens::sign(&keys.cookie(), data);
-    format!("{COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax")
+    format!(
+        "{}={token}; Path=/; HttpOnly; SameSite=Lax{}",
+        cookie_name(keys),
+        secure_attr(keys)
+    )
 }
 
 /// Whether two secrets (CSRF tokens, upload tokens) are equal, in time that does not depend on

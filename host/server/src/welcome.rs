@@ -85,6 +85,7 @@ fn apps_section(body: &mut String, site: &Site) {
 /// to reach one when none is served yet.
 fn tenants_section(body: &mut String, host: &Host, headers: &HeaderMap) {
     let base = &host.config().base_domain;
+    let scheme = &host.config().public_scheme;
     let port = request_port(headers)
         .map(|p| format!(":{p}"))
         .unwrap_or_default();
@@ -94,8 +95,9 @@ fn tenants_section(body: &mut String, host: &Host, headers: &HeaderMap) {
         let _ = writeln!(
             body,
             "<p>None is deployed yet. App <code>APP</code> of tenant <code>TENANT</code> is \
-served on <code>http://APP.TENANT.{}{}/</code> once deployed \
+served on <code>{}://APP.TENANT.{}{}/</code> once deployed \
 (<code>livewasm deploy TENANT/APP app.wasm</code>).</p>",
+            escape(scheme),
             escape(base),
             escape(&port)
         );
@@ -103,7 +105,7 @@ served on <code>http://APP.TENANT.{}{}/</code> once deployed \
     }
     body.push_str("<ul>\n");
     for (tenant, app, version) in served {
-        let origin = format!("http://{app}.{tenant}.{base}{port}");
+        let origin = format!("{scheme}://{app}.{tenant}.{base}{port}");
         let routes = host
             .site(&SiteId::app(&tenant, &app))
             .map(|site| site.routes().list())

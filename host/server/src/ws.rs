@@ -80,7 +80,7 @@ pub(crate) async fn upgrade(
         )
             .into_response();
     }
-    if host.config().check_origin && !origin_matches(&headers) {
+    if host.config().check_origin && !origin_matches(&headers, &host.config().public_scheme) {
         return (StatusCode::FORBIDDEN, "origin does not match host").into_response();
     }
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
@@ -114,8 +114,10 @@ pub(crate) async fn upgrade(
         })
 }
 
-/// True when there is no `Origin` or its host equals the `Host` header.
-fn origin_matches(headers: &HeaderMap) -> bool {
+/// True when there is no `Origin` (not a browser), or its scheme is the host's public `scheme`
+/// and its host and port equal the `Host` header's (so a page of a sibling app, of the base
+/// domain or of a plain-HTTP origin of an HTTPS host cannot open a socket here).
+fn origin_matches(headers: &HeaderMap, scheme: &str) -> bool {
     let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
         return true;
     };
@@ -124,6 +126,9 @@ fn origin_matches(headers: &HeaderMap) -> bool {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     url::Url::parse(origin).is_ok_and(|u| {
+        if !u.scheme().eq_ignore_ascii_case(scheme) {
+            return false;
+        }
         let origin_host = match u.port() {
             Some(port) => format!("{}:{port}", u.host_str().unwrap_or("")),
             None => u.host_str().unwrap_or("").to_string(),

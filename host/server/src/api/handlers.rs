@@ -291,7 +291,8 @@ fn app_url(host: &Host, headers: &HeaderMap, app: &App) -> String {
         .map(|p| format!(":{p}"))
         .unwrap_or_default();
     format!(
-        "http://{}.{}.{}{port}/",
+        "{}://{}.{}.{}{port}/",
+        host.config().public_scheme,
         app.name,
         app.tenant_name,
         host.config().base_domain
