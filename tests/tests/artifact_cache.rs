@@ -1,7 +1,7 @@
 //! The on-disk artifact cache across host restarts: a registry host compiles the apps it
 //! deploys once; a restarted host loads every active version from the cache without compiling
-//! (the runtime's compilation count stays at zero) and serves them; a corrupt artifact is
-//! refused and recompiled.
+//! (the runtime's compilation count stays at zero) and serves them; a corrupt artifact, or
+//! one written by a host with another secret key, is refused and recompiled.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,6 +17,7 @@ use livewasm_server::{Host, ServerConfig};
 use serde_json::json;
 
 const APPS: &[(&str, &str)] = &[("thermostat", "/thermostat"), ("rows", "/rows")];
+const SECRET: &[u8] = b"artifact-cache-test-secret-key-0123456789";
 
 fn defaults() -> QuotaDefaults {
     QuotaDefaults {
@@ -31,6 +32,15 @@ fn defaults() -> QuotaDefaults {
 /// A registry host whose runtime keeps its artifacts in `cache_dir`, after loading every
 /// active version; also how long loading took.
 async fn start(location: &str, cache_dir: &Path) -> (TestServer, Registry, Runtime, Duration) {
+    start_with_secret(location, cache_dir, SECRET).await
+}
+
+/// [`start`] with the host secret `secret` (the artifact cache's key is derived from it).
+async fn start_with_secret(
+    location: &str,
+    cache_dir: &Path,
+    secret: &[u8],
+) -> (TestServer, Registry, Runtime, Duration) {
     let registry = Registry::open(location, defaults())
         .await
         .expect("registry");
@@ -39,10 +49,11 @@ async fn start(location: &str, cache_dir: &Path) -> (TestServer, Registry, Runti
         ..RuntimeConfig::default()
     })
     .expect("runtime");
-    let cache = ArtifactCache::open(cache_dir, 256 << 20).expect("artifact cache");
+    let cache = ArtifactCache::open(cache_dir, 256 << 20, ArtifactCache::key_from_secret(secret))
+        .expect("artifact cache");
     assert!(runtime.set_artifact_cache(cache).is_ok());
     let config = ServerConfig {
-        secret_key: b"artifact-cache-test-secret-key-0123456789".to_vec(),
+        secret_key: secret.to_vec(),
         ..ServerConfig::default()
     };
     let host = Arc::new(Host::with_registry(
@@ -131,6 +142,22 @@ async fn a_restarted_host_serves_its_apps_from_the_artifact_cache() {
     let after = stats(&runtime);
     assert_eq!((after.hits, after.rejected, after.stored), (1, 1, 1));
     assert_served(&server).await;
+    drop(server);
+    drop(runtime);
+
+    // A host with another secret cannot authenticate these artifacts: it refuses (and deletes)
+    // them and compiles every version again; its own artifacts then serve its restarts.
+    let other_secret = b"another-host-secret-key-0123456789-abcdef";
+    let (server, _, runtime, _) = start_with_secret(&db.location, &cache_dir, other_secret).await;
+    assert_eq!(runtime.compilations(), 2);
+    let after = stats(&runtime);
+    assert_eq!((after.hits, after.rejected, after.stored), (0, 2, 2));
+    assert_served(&server).await;
+    drop(server);
+    drop(runtime);
+    let (server, _, runtime, _) = start_with_secret(&db.location, &cache_dir, other_secret).await;
+    assert_eq!(runtime.compilations(), 0);
+    assert_eq!(stats(&runtime).hits, 2);
     drop(server);
     drop(runtime);
 

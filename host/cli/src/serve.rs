@@ -264,6 +264,16 @@ fn default_cache_dir() -> Option<PathBuf> {
     Some(base.join("livewasm").join("artifacts"))
 }
 
+/// The artifact cache's key, derived from the host's signing key: artifacts written by anyone
+/// without it are never loaded. `None` when no signing key is given (`--dev` generates one per
+/// run, and artifacts keyed by it could not be used after a restart).
+fn artifact_cache_key(args: &ServeArgs) -> Result<Option<[u8; 32]>> {
+    if args.secret_key_file.is_none() && std::env::var("LIVEWASM_SECRET_KEY").is_err() {
+        return Ok(None);
+    }
+    Ok(Some(ArtifactCache::key_from_secret(&secret_key(args)?)))
+}
+
 /// Opens the artifact cache the flags ask for and gives it to `runtime`. A directory named with
 /// `--cache-dir` must open; a default one that does not is skipped with a warning.
 fn use_artifact_cache(args: &ServeArgs, runtime: &Runtime) -> Result<()> {
@@ -271,8 +281,15 @@ fn use_artifact_cache(args: &ServeArgs, runtime: &Runtime) -> Result<()> {
         return Ok(());
     }
     let max_bytes = args.cache_max_mib.saturating_mul(1 << 20);
+    let Some(key) = artifact_cache_key(args)? else {
+        tracing::warn!(
+            "artifact cache off: artifacts are authenticated with a key derived from the signing \
+             key (--secret-key-file or LIVEWASM_SECRET_KEY), and none is given"
+        );
+        return Ok(());
+    };
     let cache = match &args.cache_dir {
-        Some(dir) => ArtifactCache::open(dir, max_bytes).context("--cache-dir")?,
+        Some(dir) => ArtifactCache::open(dir, max_bytes, key).context("--cache-dir")?,
         None => {
             let Some(dir) = default_cache_dir() else {
                 tracing::warn!(
@@ -280,7 +297,7 @@ fn use_artifact_cache(args: &ServeArgs, runtime: &Runtime) -> Result<()> {
                 );
                 return Ok(());
             };
-            match ArtifactCache::open(&dir, max_bytes) {
+            match ArtifactCache::open(&dir, max_bytes, key) {
                 Ok(cache) => cache,
                 Err(e) => {
                     tracing::warn!("artifact cache off: {e}");

@@ -517,8 +517,8 @@ mod tests {
         })
         .expect("runtime");
         let cache_dir = tempfile::tempdir().expect("tempdir");
-        let cache =
-            livewasm_runtime::ArtifactCache::open(cache_dir.path(), 1 << 30).expect("cache");
+        let cache = livewasm_runtime::ArtifactCache::open(cache_dir.path(), 1 << 30, [7; 32])
+            .expect("cache");
         assert!(runtime.set_artifact_cache(cache).is_ok());
         let apps: Vec<App> = (0..n)
             .map(|_| runtime.load_app(&wasm).expect("load"))
