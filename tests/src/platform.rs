@@ -99,6 +99,18 @@ impl Database {
     }
 }
 
+/// Quotas no test runs into unless it means to: 20 apps, 4 MiB components, 1,000 instances of
+/// 16 MiB, the runtime's fuel.
+pub fn roomy_quotas() -> QuotaDefaults {
+    QuotaDefaults {
+        max_apps: 20,
+        max_component_bytes: 4 << 20,
+        max_concurrent_instances: 1000,
+        memory_mib_per_instance: 16,
+        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+    }
+}
+
 /// The directory of the apps' SQL databases of a host on the registry at `location`: the
 /// same for every host started on it, so they outlive a restart as they do in production.
 pub fn sql_dir_for(location: &str) -> PathBuf {
@@ -342,6 +354,47 @@ impl Api {
     pub async fn post_wasm(&self, path: &str, wasm: &[u8]) -> HttpResponse {
         self.send("POST", path, "application/wasm", Some(wasm))
             .await
+    }
+
+    /// Creates tenant `tenant` (panics unless the API answers 201).
+    pub async fn create_tenant(&self, tenant: &str) {
+        let created = self
+            .post_json("/api/v1/tenants", &serde_json::json!({"name": tenant}))
+            .await;
+        assert_eq!(created.status, 201, "tenant {tenant}: {}", created.text());
+    }
+
+    /// Creates app `app` of an existing tenant and deploys the built guest `component` (see
+    /// `livewasm_test::component_path`) as its first, active version.
+    pub async fn create_app(&self, tenant: &str, app: &str, component: &str) {
+        let created = self
+            .post_json(
+                &format!("/api/v1/tenants/{tenant}/apps"),
+                &serde_json::json!({"name": app}),
+            )
+            .await;
+        assert_eq!(
+            created.status,
+            201,
+            "app {tenant}/{app}: {}",
+            created.text()
+        );
+        let wasm = match livewasm_test::component_path(component).map(std::fs::read) {
+            Ok(Ok(wasm)) => wasm,
+            other => panic!("component {component}: {other:?}"),
+        };
+        let uploaded = self
+            .post_wasm(
+                &format!("/api/v1/tenants/{tenant}/apps/{app}/versions"),
+                &wasm,
+            )
+            .await;
+        assert_eq!(
+            uploaded.status,
+            201,
+            "deploy {tenant}/{app}: {}",
+            uploaded.text()
+        );
     }
 }
 

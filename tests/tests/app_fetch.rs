@@ -10,10 +10,8 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::routing::get as route_get;
-use livewasm_integration_tests::platform::{Api, Database, PG_ENV};
+use livewasm_integration_tests::platform::{Api, Database, PG_ENV, roomy_quotas};
 use livewasm_integration_tests::{PhxSocket, TestServer, get_from};
-use livewasm_registry::QuotaDefaults;
-use livewasm_runtime::RuntimeConfig;
 use livewasm_server::ServerConfig;
 use serde_json::json;
 
@@ -177,40 +175,11 @@ async fn without_the_loopback_switch_loopback_is_unreachable() {
     .await;
 }
 
-/// Creates tenant `tenant` serving the dashboard component as app `dashboard`.
-async fn deploy_dashboard(operator: &Api, tenant: &str) {
-    let created = operator
-        .post_json("/api/v1/tenants", &json!({"name": tenant}))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
-    let app = operator
-        .post_json(
-            &format!("/api/v1/tenants/{tenant}/apps"),
-            &json!({"name": "dashboard"}),
-        )
-        .await;
-    assert_eq!(app.status, 201, "{}", app.text());
-    let wasm = std::fs::read(livewasm_test::component_path("dashboard").expect("built")).unwrap();
-    let uploaded = operator
-        .post_wasm(
-            &format!("/api/v1/tenants/{tenant}/apps/dashboard/versions"),
-            &wasm,
-        )
-        .await;
-    assert_eq!(uploaded.status, 201, "{}", uploaded.text());
-}
-
 /// On a platform host each tenant's apps reach what the operator put on that tenant's
 /// allowlist, and a change reaches running hosts at once.
 async fn a_tenant_reaches_only_its_allowlist(db: &Database) {
     let api = status_api().await;
-    let defaults = QuotaDefaults {
-        max_apps: 20,
-        max_component_bytes: 4 << 20,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
-    };
+    let defaults = roomy_quotas();
     let config = ServerConfig {
         http_allow_loopback: true,
         ..ServerConfig::default()
@@ -221,8 +190,10 @@ async fn a_tenant_reaches_only_its_allowlist(db: &Database) {
         .await
         .expect("operator token");
     let operator = Api::new(server.addr, Some(&operator.token));
-    deploy_dashboard(&operator, "acme").await;
-    deploy_dashboard(&operator, "globex").await;
+    for tenant in ["acme", "globex"] {
+        operator.create_tenant(tenant).await;
+        operator.create_app(tenant, "dashboard", "dashboard").await;
+    }
     let port = server.addr.port();
     let acme = format!("dashboard.acme.localhost:{port}");
     let globex = format!("dashboard.globex.localhost:{port}");

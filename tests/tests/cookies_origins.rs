@@ -9,12 +9,9 @@
 
 use std::net::SocketAddr;
 
-use livewasm_integration_tests::platform::{Api, Database, PG_ENV, http_request};
+use livewasm_integration_tests::platform::{Api, Database, PG_ENV, http_request, roomy_quotas};
 use livewasm_integration_tests::{TestServer, get, get_from};
-use livewasm_registry::QuotaDefaults;
-use livewasm_runtime::RuntimeConfig;
 use livewasm_server::ServerConfig;
-use serde_json::json;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 
@@ -177,42 +174,14 @@ async fn a_duplicated_session_cookie_gives_no_session() {
 /// On a platform host, a page of one tenant's app cannot open a socket to another's (nor can
 /// the base domain), and a session cookie of one app never verifies on another.
 async fn sibling_apps_are_foreign_origins(db: &Database) {
-    let defaults = QuotaDefaults {
-        max_apps: 20,
-        max_component_bytes: 4 << 20,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
-    };
-    let (server, registry) = TestServer::start_platform(&db.location, defaults).await;
+    let (server, registry) = TestServer::start_platform(&db.location, roomy_quotas()).await;
     let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
         .await
         .expect("operator token");
     let api = Api::new(server.addr, Some(&operator.token));
-    let wasm = std::fs::read(livewasm_test::component_path("thermostat").unwrap()).unwrap();
     for tenant in ["acme", "globex"] {
-        assert_eq!(
-            api.post_json("/api/v1/tenants", &json!({"name": tenant}))
-                .await
-                .status,
-            201
-        );
-        assert_eq!(
-            api.post_json(
-                &format!("/api/v1/tenants/{tenant}/apps"),
-                &json!({"name": "thermostat"})
-            )
-            .await
-            .status,
-            201
-        );
-        let up = api
-            .post_wasm(
-                &format!("/api/v1/tenants/{tenant}/apps/thermostat/versions"),
-                &wasm,
-            )
-            .await;
-        assert_eq!(up.status, 201, "{}", up.text());
+        api.create_tenant(tenant).await;
+        api.create_app(tenant, "thermostat", "thermostat").await;
     }
     let port = server.addr.port();
     let acme = format!("thermostat.acme.localhost:{port}");

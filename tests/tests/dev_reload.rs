@@ -259,17 +259,10 @@ async fn a_guest_panic_reaches_the_dev_page() {
 /// app's page is not told, and a token of another site is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_deploy_reloads_the_pages_of_a_platform_app_on_a_dev_host() {
-    use livewasm_integration_tests::platform::{Api, Database};
-    use livewasm_registry::QuotaDefaults;
+    use livewasm_integration_tests::platform::{Api, Database, roomy_quotas};
 
     let db = Database::sqlite();
-    let defaults = QuotaDefaults {
-        max_apps: 20,
-        max_component_bytes: 4 << 20,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
-    };
+    let defaults = roomy_quotas();
     let config = ServerConfig {
         dev: true,
         ..ServerConfig::default()
@@ -280,26 +273,9 @@ async fn a_deploy_reloads_the_pages_of_a_platform_app_on_a_dev_host() {
         .await
         .expect("operator token");
     let api = Api::new(server.addr, Some(&operator.token));
-    assert_eq!(
-        api.post_json("/api/v1/tenants", &json!({"name": "dev"}))
-            .await
-            .status,
-        201
-    );
+    api.create_tenant("dev").await;
     for app in ["thermostat", "rows"] {
-        assert_eq!(
-            api.post_json("/api/v1/tenants/dev/apps", &json!({"name": app}))
-                .await
-                .status,
-            201
-        );
-        let uploaded = api
-            .post_wasm(
-                &format!("/api/v1/tenants/dev/apps/{app}/versions"),
-                &component(app),
-            )
-            .await;
-        assert_eq!(uploaded.status, 201, "{}", uploaded.text());
+        api.create_app("dev", app, app).await;
     }
     let port = server.addr.port();
     let open_on = |app: &'static str, path: &'static str| {

@@ -237,83 +237,68 @@ pub fn run(smoke: bool) -> Result<()> {
         let mut args = bench_args("200");
         args.extend(extra);
         let server = Server::start(&host, "127.0.0.1:0", &hostile, &args)?;
-        for (op, n) in [("get", plan.kv_calls), ("set", plan.kv_calls / 2)] {
-            let report = step(&format!("kv {op} calls ({store})"), || {
-                let time = |calls: u64| -> Result<f64> {
-                    let value = json!({"op": op, "n": calls}).to_string();
-                    let report = loadgen(
-                        &generator,
-                        &server,
-                        &[
-                            "bytes",
-                            "--path",
-                            "/hostile/kv-calls",
-                            "--event",
-                            "run",
-                            "--value",
-                            &value,
-                            "--repeat",
-                            &plan.repeat.min(50).to_string(),
-                        ],
-                    )?;
-                    report["event_round_trip"]["p50_us"]
-                        .as_f64()
-                        .context("no round trip measured")
-                };
-                let base = time(0)?;
-                let with = time(n)?;
-                Ok(
-                    json!({"store": store, "op": format!("kv {op}"), "calls": n, "event_p50_us": with,
-                    "baseline_p50_us": base, "per_call_us": (with - base) / n as f64}),
-                )
-            })?;
-            kv.push(report);
-        }
-        // The same for `sql`: a one-row read by primary key, and a one-row insert.
-        for (op, statement, is_query, n) in [
+        // One event making `calls` store calls on `path` (its `run` value from `value`), timed.
+        let time = |path: &str, value: &Value| -> Result<f64> {
+            let value = value.to_string();
+            let report = loadgen(
+                &generator,
+                &server,
+                &[
+                    "bytes",
+                    "--path",
+                    path,
+                    "--event",
+                    "run",
+                    "--value",
+                    &value,
+                    "--repeat",
+                    &plan.repeat.min(50).to_string(),
+                ],
+            )?;
+            report["event_round_trip"]["p50_us"]
+                .as_f64()
+                .context("no round trip measured")
+        };
+        // kv: get and set; sql: a one-row read by primary key, and a one-row insert.
+        let cases: [(String, &str, Box<dyn Fn(u64) -> Value>, u64); 4] = [
             (
-                "read",
-                "SELECT name FROM items WHERE id = ?",
-                true,
+                "kv get".into(),
+                "/hostile/kv-calls",
+                Box::new(|n| json!({"op": "get", "n": n})),
                 plan.kv_calls,
             ),
             (
-                "insert",
-                "INSERT INTO junk (b) VALUES (?)",
-                false,
+                "kv set".into(),
+                "/hostile/kv-calls",
+                Box::new(|n| json!({"op": "set", "n": n})),
                 plan.kv_calls / 2,
             ),
-        ] {
-            let report = step(&format!("sql {op} calls ({store})"), || {
-                let time = |calls: u64| -> Result<f64> {
-                    let value = json!({"sql": statement, "params": [2], "repeat": calls,
-                        "query": is_query})
-                    .to_string();
-                    let report = loadgen(
-                        &generator,
-                        &server,
-                        &[
-                            "bytes",
-                            "--path",
-                            "/hostile/sql",
-                            "--event",
-                            "run",
-                            "--value",
-                            &value,
-                            "--repeat",
-                            &plan.repeat.min(50).to_string(),
-                        ],
-                    )?;
-                    report["event_round_trip"]["p50_us"]
-                        .as_f64()
-                        .context("no round trip measured")
-                };
-                let base = time(0)?;
-                let with = time(n)?;
+            (
+                "sql read".into(),
+                "/hostile/sql",
+                Box::new(|n| {
+                    json!({"sql": "SELECT name FROM items WHERE id = ?", "params": [2],
+                        "repeat": n, "query": true})
+                }),
+                plan.kv_calls,
+            ),
+            (
+                "sql insert".into(),
+                "/hostile/sql",
+                Box::new(|n| {
+                    json!({"sql": "INSERT INTO junk (b) VALUES (?)", "params": [2],
+                        "repeat": n, "query": false})
+                }),
+                plan.kv_calls / 2,
+            ),
+        ];
+        for (op, path, value, n) in &cases {
+            let report = step(&format!("{op} calls ({store})"), || {
+                let base = time(path, &value(0))?;
+                let with = time(path, &value(*n))?;
                 Ok(
-                    json!({"store": store, "op": format!("sql {op}"), "calls": n,
-                    "event_p50_us": with, "baseline_p50_us": base,
-                    "per_call_us": (with - base) / n as f64}),
+                    json!({"store": store, "op": op, "calls": n, "event_p50_us": with,
+                    "baseline_p50_us": base, "per_call_us": (with - base) / *n as f64}),
                 )
             })?;
             kv.push(report);
