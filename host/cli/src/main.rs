@@ -13,7 +13,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-use commands::{app, deploy, new, tenant, token, versions};
+use commands::{app, audit, deploy, new, tenant, token, versions};
 
 /// The Livewasm host.
 #[derive(Parser)]
@@ -47,6 +47,9 @@ enum Command {
     Rollback(versions::RollbackArgs),
     /// Serve a given version of an app.
     Activate(versions::ActivateArgs),
+    /// Read the audit log (newest first): every tenant's for an operator token, else the
+    /// token's own tenant's.
+    Audit(audit::AuditArgs),
 }
 
 fn main() -> Result<ExitCode> {
@@ -66,6 +69,7 @@ fn main() -> Result<ExitCode> {
         Command::Versions(args) => versions::list(args),
         Command::Rollback(args) => versions::rollback(args),
         Command::Activate(args) => versions::activate(args),
+        Command::Audit(args) => audit::run(args),
     };
     // Client commands report errors (usually the API's message) as one line.
     Ok(match outcome {

@@ -494,6 +494,200 @@ fn token_create_operator_offline_is_accepted_by_the_registry() {
 }
 
 #[test]
+fn token_create_expires_sends_seconds_and_refuses_bad_durations() {
+    let (url, log) = mock_server(vec![(
+        Method::POST,
+        "/api/v1/tokens",
+        201,
+        json!({
+            "token": "lw_secret",
+            "info": {
+                "id": "tok_1",
+                "label": "ci",
+                "scope": {"kind": "tenant", "tenant": "ten_1"},
+                "expires_at": 1_764_107_287_000_i64,
+            },
+        }),
+    )]);
+    for (given, secs) in [
+        ("30d", 2_592_000),
+        ("12h", 43_200),
+        ("90m", 5400),
+        ("45s", 45),
+    ] {
+        let output = livewasm(
+            &url,
+            Some("lw_op"),
+            &["token", "create", "--tenant", "acme", "--expires", given],
+        );
+        assert_ok(&output);
+        assert!(
+            stderr(&output).contains("expires 2025-11-25 21:48:07 UTC"),
+            "{}",
+            stderr(&output)
+        );
+        let body = seen(&log).last().expect("a request").json();
+        assert_eq!(body["expires_in_secs"], secs, "{given}: {body}");
+    }
+    let sent = seen(&log).len();
+    for bad in ["30", "30w", "1.5d", "0d", "d", "-1h"] {
+        let output = livewasm(
+            &url,
+            Some("lw_op"),
+            &[
+                "token",
+                "create",
+                "--tenant",
+                "acme",
+                &format!("--expires={bad}"),
+            ],
+        );
+        assert!(!output.status.success(), "{bad} accepted");
+        assert!(stderr(&output).contains("--expires"), "{}", stderr(&output));
+    }
+    assert_eq!(seen(&log).len(), sent, "a bad duration reached the server");
+}
+
+#[test]
+fn token_list_prints_a_table_without_secrets_and_passes_the_tenant() {
+    let listing = json!({"tokens": [
+        {
+            "id": "tok_op", "label": "operator", "kind": "operator", "tenant": null,
+            "app": null, "created_at": 1_764_107_287_000_i64, "expires_at": null,
+            "last_used_at": 1_764_107_288_000_i64, "revoked_at": null, "status": "active",
+        },
+        {
+            "id": "tok_ci", "label": "ci", "kind": "deploy", "tenant": "acme", "app": "shop",
+            "created_at": 1_764_107_287_000_i64, "expires_at": 951_782_400_000_i64,
+            "last_used_at": null, "revoked_at": null, "status": "expired",
+        },
+    ]});
+    let (url, log) = mock_server(vec![(Method::GET, "/api/v1/tokens", 200, listing.clone())]);
+    let output = livewasm(&url, Some("lw_op"), &["token", "list"]);
+    assert_ok(&output);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("ID "), "{text}");
+    assert!(lines[0].contains("EXPIRES (UTC)") && lines[0].contains("LAST USED (UTC)"));
+    assert!(lines[1].starts_with("tok_op "), "{text}");
+    assert!(lines[1].contains("never") && lines[1].contains("2025-11-25 21:48:08"));
+    assert!(lines[2].contains("acme/shop") && lines[2].contains("expired"));
+    assert!(lines[2].contains("2000-02-29 00:00:00"), "{text}");
+
+    let json_out = livewasm(
+        &url,
+        Some("lw_op"),
+        &["token", "list", "--tenant", "acme", "--json"],
+    );
+    assert_ok(&json_out);
+    let printed: Value = serde_json::from_str(&stdout(&json_out)).expect("JSON output");
+    assert_eq!(printed, listing);
+    let requests = seen(&log);
+    assert_eq!(requests[0].query, None);
+    assert_eq!(requests[1].query.as_deref(), Some("tenant=acme"));
+    assert!(requests.iter().all(|r| r.method == Method::GET
+        && r.path == "/api/v1/tokens"
+        && r.authorization.as_deref() == Some("Bearer lw_op")));
+}
+
+#[test]
+fn token_revoke_sends_delete_and_reports_refusals() {
+    let (url, log) = mock_server(vec![
+        (
+            Method::DELETE,
+            "/api/v1/tokens/tok_ci",
+            200,
+            json!({"info": {"id": "tok_ci", "kind": "deploy", "label": "ci", "status": "revoked"}}),
+        ),
+        (
+            Method::DELETE,
+            "/api/v1/tokens/tok_other",
+            404,
+            json!({"error": {"code": "not_found", "message": "Token tok_other not found."}}),
+        ),
+    ]);
+    let output = livewasm(&url, Some("lw_acme"), &["token", "revoke", "tok_ci"]);
+    assert_ok(&output);
+    assert_eq!(stdout(&output), "revoked deploy token tok_ci (ci)\n");
+    let refused = livewasm(&url, Some("lw_acme"), &["token", "revoke", "tok_other"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("Token tok_other not found."),
+        "{}",
+        stderr(&refused)
+    );
+    let requests = seen(&log);
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|r| r.method == Method::DELETE));
+    // A missing id is a usage error, sent nowhere.
+    assert!(
+        !livewasm(&url, Some("lw_acme"), &["token", "revoke"])
+            .status
+            .success()
+    );
+    assert_eq!(seen(&log).len(), 2);
+}
+
+#[test]
+fn audit_passes_its_filters_and_prints_the_log() {
+    let page = json!({
+        "entries": [
+            {"seq": 12, "at": 1_764_107_287_000_i64, "actor": "token:tok_acme",
+             "action": "app.create", "target": "app:acme/shop", "tenant_id": "ten_1",
+             "detail": {}},
+            {"seq": 11, "at": 1_764_107_286_000_i64, "actor": "system:cli",
+             "action": "tenant.create", "target": "tenant:acme", "tenant_id": "ten_1",
+             "detail": {}},
+        ],
+        "next_before": 11,
+    });
+    let (url, log) = mock_server(vec![(Method::GET, "/api/v1/audit", 200, page.clone())]);
+    let output = livewasm(
+        &url,
+        Some("lw_op"),
+        &[
+            "audit", "--tenant", "acme", "--limit", "2", "--before", "13",
+        ],
+    );
+    assert_ok(&output);
+    let text = stdout(&output);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("SEQ "), "{text}");
+    assert!(
+        lines[1].starts_with("12 ") && lines[1].contains("app:acme/shop"),
+        "{text}"
+    );
+    assert!(lines[2].contains("2025-11-25 21:48:06") && lines[2].contains("tenant.create"));
+    assert!(
+        stderr(&output).contains("--before 11"),
+        "{}",
+        stderr(&output)
+    );
+
+    let json_out = livewasm(&url, Some("lw_op"), &["audit", "--json"]);
+    assert_ok(&json_out);
+    let printed: Value = serde_json::from_str(&stdout(&json_out)).expect("JSON output");
+    assert_eq!(printed, page);
+    let requests = seen(&log);
+    assert_eq!(
+        requests[0].query.as_deref(),
+        Some("tenant=acme&limit=2&before=13")
+    );
+    assert_eq!(requests[1].query, None);
+    // Limits outside 1..=1000 are refused before anything is sent.
+    for bad in ["0", "1001", "ten"] {
+        assert!(
+            !livewasm(&url, Some("lw_op"), &["audit", "--limit", bad])
+                .status
+                .success()
+        );
+    }
+    assert_eq!(seen(&log).len(), 2);
+}
+
+#[test]
 fn app_create_and_list() {
     let (url, log) = mock_server(vec![
         (

@@ -10,6 +10,12 @@ use crate::ids::TenantId;
 use crate::principal::Principal;
 use crate::sql::{get_u64, to_i64};
 
+/// How many entries [`Registry::audit_log`] returns when [`AuditQuery::limit`] is 0.
+pub const DEFAULT_AUDIT_LIMIT: u32 = 100;
+
+/// The most entries [`Registry::audit_log`] returns at once; a larger limit is lowered to it.
+pub const MAX_AUDIT_LIMIT: u32 = 1000;
+
 /// One recorded change.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {
@@ -34,9 +40,11 @@ pub struct AuditEntry {
 pub struct AuditQuery {
     /// Only this tenant's entries; `None` means all (operators only).
     pub tenant: Option<TenantId>,
-    /// Only entries older than this sequence number (for paging).
+    /// Only entries older than this sequence number (for paging: pass the `seq` of the last
+    /// entry of the previous page).
     pub before_seq: Option<u64>,
-    /// At most this many entries; 0 means 100.
+    /// At most this many entries; 0 means [`DEFAULT_AUDIT_LIMIT`], and more than
+    /// [`MAX_AUDIT_LIMIT`] means that many.
     pub limit: u32,
 }
 
@@ -53,7 +61,10 @@ impl Registry {
             Some(seq) => to_i64("before_seq", seq)?,
             None => i64::MAX,
         };
-        let limit = i64::from(if query.limit == 0 { 100 } else { query.limit });
+        let limit = i64::from(match query.limit {
+            0 => DEFAULT_AUDIT_LIMIT,
+            n => n.min(MAX_AUDIT_LIMIT),
+        });
         let rows = match &query.tenant {
             Some(tenant) => {
                 sqlx::query(

@@ -54,7 +54,7 @@ mod tokens;
 mod versions;
 
 pub use apps::App;
-pub use audit::{AuditEntry, AuditQuery};
+pub use audit::{AuditEntry, AuditQuery, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT};
 pub use blobs::{BlobInfo, BlobLimits, BlobUsage};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
@@ -65,5 +65,5 @@ pub use limits::{QuotaDefaults, QuotaOverrides, Quotas};
 pub use names::{MAX_NAME_LEN, validate_name};
 pub use principal::{Principal, Scope};
 pub use tenants::Tenant;
-pub use tokens::{NewToken, TOKEN_PREFIX, TokenInfo, token_hash};
+pub use tokens::{LAST_USED_RESOLUTION_MS, NewToken, TOKEN_PREFIX, TokenInfo, token_hash};
 pub use versions::Version;

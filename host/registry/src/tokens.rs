@@ -4,6 +4,12 @@
 //! scope decides what it may do: an operator token anything, a tenant token its tenant's apps
 //! and tokens, a deploy token uploads and activations of one app. [`Scope`] and [`Principal`]
 //! themselves are defined in `principal.rs`; this file adds what needs stored tenants and apps.
+//!
+//! A token may have an expiry (`expires_at`): from then on it authenticates no more, exactly as
+//! if it were unknown, as does a revoked one; both take effect on the next request, since every
+//! request authenticates against the store. Its `last_used_at` is refreshed by
+//! [`Registry::authenticate`] at most once a minute ([`LAST_USED_RESOLUTION_MS`]), so that
+//! authenticating is not a write on every request.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -25,9 +31,9 @@ use crate::tenants::Tenant;
 /// Prefix of every token's text.
 pub const TOKEN_PREFIX: &str = "lw_";
 
-/// `last_used_at` is refreshed at most this often (ms), so authenticating is not a write on
-/// every request.
-const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+/// A token's `last_used_at` is refreshed at most this often (ms), so authenticating is not a
+/// write on every request: it may lag the true last use by up to this much.
+pub const LAST_USED_RESOLUTION_MS: i64 = 60_000;
 
 impl Scope {
     /// A tenant scope for `tenant`.
@@ -98,10 +104,25 @@ pub struct TokenInfo {
     pub created_by: String,
     /// When it was created, unix ms.
     pub created_at: i64,
-    /// When it last authenticated, unix ms (refreshed at most once a minute).
+    /// When it last authenticated, unix ms (refreshed at most once a minute, see
+    /// [`LAST_USED_RESOLUTION_MS`]).
     pub last_used_at: Option<i64>,
+    /// When it stops authenticating, unix ms; `None` means never.
+    pub expires_at: Option<i64>,
     /// When it was revoked, unix ms.
     pub revoked_at: Option<i64>,
+}
+
+impl TokenInfo {
+    /// Whether it has expired at `now` (unix ms): its expiry is at or before `now`.
+    pub fn is_expired(&self, now: i64) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Whether it still authenticates at `now` (unix ms): neither revoked nor expired.
+    pub fn is_active(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && !self.is_expired(now)
+    }
 }
 
 /// A token just created: the only time its text is available.
@@ -114,7 +135,7 @@ pub struct NewToken {
 }
 
 const TOKEN_COLUMNS: &str = "SELECT id, label, scope, tenant_id, app_id, created_by, created_at, \
-                             last_used_at, revoked_at FROM api_tokens";
+                             last_used_at, expires_at, revoked_at FROM api_tokens";
 
 impl TokenInfo {
     fn from_row(row: &AnyRow) -> Result<Self> {
@@ -129,6 +150,7 @@ impl TokenInfo {
             created_by: row.try_get("created_by")?,
             created_at: row.try_get("created_at")?,
             last_used_at: row.try_get("last_used_at")?,
+            expires_at: row.try_get("expires_at")?,
             revoked_at: row.try_get("revoked_at")?,
         })
     }
@@ -147,19 +169,40 @@ fn well_formed(text: &str) -> bool {
 }
 
 impl Registry {
-    /// Creates a token with `scope` and returns its text, which is not stored and cannot be
-    /// shown again. `by` must be allowed to grant the scope ([`Principal::can_grant`]); a
-    /// deploy scope must name an app of the named tenant.
+    /// Creates a token with `scope` that never expires and returns its text, which is not
+    /// stored and cannot be shown again. `by` must be allowed to grant the scope
+    /// ([`Principal::can_grant`]); a deploy scope must name an app of the named tenant.
     pub async fn create_token(
         &self,
         by: &Principal,
         label: &str,
         scope: Scope,
     ) -> Result<NewToken> {
+        self.create_token_expiring(by, label, scope, None).await
+    }
+
+    /// Like [`Registry::create_token`], with an expiry: from `expires_at` (unix ms) on, the
+    /// token authenticates no more. `None` means never; an instant not after now is refused
+    /// with [`RegistryError::InvalidValue`].
+    pub async fn create_token_expiring(
+        &self,
+        by: &Principal,
+        label: &str,
+        scope: Scope,
+        expires_at: Option<i64>,
+    ) -> Result<NewToken> {
         if !by.can_grant(&scope) {
             return Err(RegistryError::Forbidden);
         }
         let mut change = self.change().await?;
+        if let Some(at) = expires_at
+            && at <= change.at
+        {
+            return Err(RegistryError::InvalidValue {
+                what: "token expiry",
+                reason: format!("{at} (unix ms) is not in the future"),
+            });
+        }
         let target_tenant = match &scope {
             Scope::Operator => None,
             Scope::Tenant { tenant } => {
@@ -192,6 +235,7 @@ impl Registry {
             created_by: by.actor(),
             created_at: change.at,
             last_used_at: None,
+            expires_at,
             revoked_at: None,
         };
         let (tenant_id, app_id) = match &info.scope {
@@ -201,7 +245,7 @@ impl Registry {
         };
         sqlx::query(
             "INSERT INTO api_tokens (id, token_sha256, label, scope, tenant_id, app_id, \
-             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+             created_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(info.id.as_str())
         .bind(token_hash(&token))
@@ -211,6 +255,7 @@ impl Registry {
         .bind(app_id)
         .bind(&info.created_by)
         .bind(info.created_at)
+        .bind(info.expires_at)
         .execute(&mut *change.tx)
         .await?;
         change
@@ -219,29 +264,35 @@ impl Registry {
                 "token.create",
                 format!("token:{}", info.id),
                 target_tenant.as_ref(),
-                json!({ "label": label, "scope": info.scope }),
+                json!({ "label": label, "scope": info.scope, "expires_at": info.expires_at }),
             ))
             .await?;
         Ok(NewToken { token, info })
     }
 
-    /// The principal a token's text authenticates as: `None` for malformed, unknown or
-    /// revoked tokens. Records the token's last use.
+    /// The principal a token's text authenticates as: `None` for malformed, unknown, revoked
+    /// or expired tokens. Records the token's last use (at most once a minute per token, see
+    /// [`LAST_USED_RESOLUTION_MS`]).
     pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
         if !well_formed(token) {
             return Ok(None);
         }
+        let now = now_ms();
         let row = sqlx::query(&format!(
-            "{TOKEN_COLUMNS} WHERE token_sha256 = $1 AND revoked_at IS NULL"
+            "{TOKEN_COLUMNS} WHERE token_sha256 = $1 AND revoked_at IS NULL \
+             AND (expires_at IS NULL OR expires_at > $2)"
         ))
         .bind(token_hash(token))
+        .bind(now)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
             return Ok(None);
         };
         let info = TokenInfo::from_row(&row)?;
-        let now = now_ms();
+        if !info.is_active(now) {
+            return Ok(None);
+        }
         if info
             .last_used_at
             .is_none_or(|at| now - at >= LAST_USED_RESOLUTION_MS)
@@ -270,8 +321,8 @@ impl Registry {
         Ok(info)
     }
 
-    /// Tokens, oldest first: of one tenant (`Some`, needs [`Principal::can_manage_tenant`]),
-    /// or all of them (`None`, operators only).
+    /// Tokens, oldest first, revoked and expired ones included: of one tenant (`Some`, needs
+    /// [`Principal::can_manage_tenant`]), or all of them (`None`, operators only).
     pub async fn tokens(
         &self,
         by: &Principal,

@@ -929,7 +929,7 @@ async fn data_survives_reopen(b: Blobs) {
             .fetch_all(&b.raw)
             .await
             .unwrap();
-    assert_eq!(migrations, [1, 2, 3, 4]);
+    assert_eq!(migrations, [1, 2, 3, 4, 5]);
     if b.registry.backend() == Backend::Postgres {
         let types: Vec<String> = sqlx::query_scalar(
             "SELECT data_type::text FROM information_schema.columns \

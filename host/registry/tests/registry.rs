@@ -7,10 +7,11 @@
 
 mod common;
 
-use common::{Cleanup, Fixture, Setup};
+use common::{Cleanup, Fixture, Session, Setup};
 use livewasm_registry::{
-    App, AuditQuery, Backend, Principal, Quota, QuotaDefaults, QuotaOverrides, Quotas, Registry,
-    RegistryError, Scope, TenantId, TokenId, token_hash,
+    App, AuditQuery, Backend, LAST_USED_RESOLUTION_MS, MAX_AUDIT_LIMIT, Principal, Quota,
+    QuotaDefaults, QuotaOverrides, Quotas, Registry, RegistryError, Scope, TenantId, TokenId,
+    token_hash,
 };
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -54,6 +55,7 @@ common::backend_tests! {
         delete_app_removes_everything_it_owns,
         reopen_keeps_data_and_migrations_are_idempotent,
     ],
+    with_session: [token_expiry_and_last_use, audit_limit_is_capped],
 }
 
 fn op() -> Principal {
@@ -1055,7 +1057,7 @@ async fn reopen_keeps_data_and_migrations_are_idempotent(fx: &Fixture) {
             .fetch_all(&raw)
             .await
             .unwrap();
-    assert_eq!(migrations, [1, 2, 3, 4]);
+    assert_eq!(migrations, [1, 2, 3, 4, 5]);
     if fx.backend == Backend::Sqlite {
         let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
             .fetch_one(&raw)
@@ -1064,4 +1066,175 @@ async fn reopen_keeps_data_and_migrations_are_idempotent(fx: &Fixture) {
         assert_eq!(mode, "wal");
     }
     raw.close().await;
+}
+
+/// Unix milliseconds now.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+        .try_into()
+        .unwrap()
+}
+
+/// The stored `last_used_at` of token `id`.
+async fn last_used(raw: &sqlx::AnyPool, id: &TokenId) -> Option<i64> {
+    sqlx::query_scalar("SELECT last_used_at FROM api_tokens WHERE id = $1")
+        .bind(id.as_str())
+        .fetch_one(raw)
+        .await
+        .unwrap()
+}
+
+/// Expiring tokens authenticate until their expiry and not a moment after (an expiry moved
+/// into the past is refused on the very next call); the expiry must lie ahead; listings keep
+/// expired tokens with their expiry; `last_used_at` is written at most once a minute.
+async fn token_expiry_and_last_use(Session { registry, raw, .. }: Session) {
+    let acme = registry.create_tenant(&op(), "acme").await.unwrap();
+    let (a, _) = principal(&registry, "acme admin", Scope::tenant(&acme)).await;
+
+    // An expiry must be in the future.
+    for past in [now_ms() - 1, 0, i64::MIN] {
+        match registry
+            .create_token_expiring(&a, "old", Scope::tenant(&acme), Some(past))
+            .await
+        {
+            Err(RegistryError::InvalidValue { what, .. }) => assert_eq!(what, "token expiry"),
+            other => panic!("expiry {past}: expected InvalidValue, got {other:?}"),
+        }
+    }
+    // Scope checks come first, as for tokens that never expire.
+    let (d, _) = principal(
+        &registry,
+        "ci",
+        Scope::deploy(&registry.create_app(&op(), &acme.id, "blog").await.unwrap()),
+    )
+    .await;
+    assert_forbidden(
+        registry
+            .create_token_expiring(&d, "x", Scope::tenant(&acme), Some(now_ms() + 60_000))
+            .await,
+    );
+
+    let later = now_ms() + 3_600_000;
+    let hour = registry
+        .create_token_expiring(&a, "hour", Scope::tenant(&acme), Some(later))
+        .await
+        .unwrap();
+    assert_eq!(hour.info.expires_at, Some(later));
+    assert!(hour.info.is_active(now_ms()));
+    assert!(registry.authenticate(&hour.token).await.unwrap().is_some());
+    assert_eq!(
+        registry.token(&a, &hour.info.id).await.unwrap().expires_at,
+        Some(later)
+    );
+
+    // Expires while in use: refused on the next request, as if unknown.
+    sqlx::query("UPDATE api_tokens SET expires_at = $1 WHERE id = $2")
+        .bind(now_ms() - 1)
+        .bind(hour.info.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    assert_eq!(registry.authenticate(&hour.token).await.unwrap(), None);
+
+    // A short expiry runs out by itself.
+    let brief = registry
+        .create_token_expiring(&a, "brief", Scope::tenant(&acme), Some(now_ms() + 300))
+        .await
+        .unwrap();
+    assert!(registry.authenticate(&brief.token).await.unwrap().is_some());
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    assert_eq!(registry.authenticate(&brief.token).await.unwrap(), None);
+
+    // Listed still, with their expiry, and marked expired.
+    let listed = registry.tokens(&a, Some(&acme.id)).await.unwrap();
+    let brief_info = listed.iter().find(|t| t.id == brief.info.id).unwrap();
+    assert_eq!(brief_info.expires_at, brief.info.expires_at);
+    assert!(brief_info.is_expired(now_ms()) && !brief_info.is_active(now_ms()));
+    assert_eq!(brief_info.revoked_at, None);
+    assert!(
+        listed
+            .iter()
+            .filter(|t| t.label == "acme admin" || t.label == "ci")
+            .all(|t| t.expires_at.is_none() && t.is_active(now_ms()))
+    );
+    // The audit row of the creation carries the expiry.
+    let log = registry
+        .audit_log(&op(), &AuditQuery::default())
+        .await
+        .unwrap();
+    let created = log
+        .iter()
+        .find(|e| e.action == "token.create" && e.target == format!("token:{}", brief.info.id))
+        .unwrap();
+    assert_eq!(created.detail["expires_at"], brief.info.expires_at.unwrap());
+
+    // last_used_at: set on first use, then left alone within the resolution...
+    let fresh = registry
+        .create_token(&a, "fresh", Scope::tenant(&acme))
+        .await
+        .unwrap();
+    assert_eq!(last_used(&raw, &fresh.info.id).await, None);
+    registry.authenticate(&fresh.token).await.unwrap().unwrap();
+    let first = last_used(&raw, &fresh.info.id).await.unwrap();
+    // Pretend the first use was a little earlier: still within the minute, so no write.
+    let earlier = first - 1_000;
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(earlier)
+        .bind(fresh.info.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    registry.authenticate(&fresh.token).await.unwrap().unwrap();
+    assert_eq!(last_used(&raw, &fresh.info.id).await, Some(earlier));
+    // ...and written again once it is a minute old.
+    let stale = now_ms() - LAST_USED_RESOLUTION_MS - 1;
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(stale)
+        .bind(fresh.info.id.as_str())
+        .execute(&raw)
+        .await
+        .unwrap();
+    registry.authenticate(&fresh.token).await.unwrap().unwrap();
+    assert!(last_used(&raw, &fresh.info.id).await.unwrap() > stale + LAST_USED_RESOLUTION_MS);
+    // A refused token's use is not recorded.
+    let before = last_used(&raw, &hour.info.id).await;
+    assert_eq!(registry.authenticate(&hour.token).await.unwrap(), None);
+    assert_eq!(last_used(&raw, &hour.info.id).await, before);
+}
+
+/// A page of the audit log holds at most `MAX_AUDIT_LIMIT` entries, whatever the limit asked.
+async fn audit_limit_is_capped(Session { registry, raw, .. }: Session) {
+    let extra = i64::from(MAX_AUDIT_LIMIT) + 5;
+    sqlx::query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $1) \
+         INSERT INTO audit_log (seq, at, actor, action, target, tenant_id, detail) \
+         SELECT i, i, 'system:test', 'test.fill', 'nothing', NULL, '{}' FROM n",
+    )
+    .bind(extra)
+    .execute(&raw)
+    .await
+    .unwrap();
+    let page = |limit: u32| {
+        let registry = registry.clone();
+        async move {
+            registry
+                .audit_log(
+                    &op(),
+                    &AuditQuery {
+                        limit,
+                        ..AuditQuery::default()
+                    },
+                )
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(page(0).await.len(), 100);
+    assert_eq!(page(7).await.len(), 7);
+    let most = page(u32::MAX).await;
+    assert_eq!(most.len(), MAX_AUDIT_LIMIT as usize);
+    assert_eq!(most[0].seq, u64::try_from(extra).unwrap());
 }

@@ -2,6 +2,7 @@
 //! a view crate.
 
 pub mod app;
+pub mod audit;
 pub mod deploy;
 pub mod new;
 pub mod tenant;
@@ -101,6 +102,36 @@ pub fn version_number(version: &Value) -> Option<u64> {
     version.get("number").and_then(Value::as_u64)
 }
 
+/// Lays out `rows` (the first being the header) as left-aligned columns two spaces apart,
+/// one line each, without trailing spaces.
+pub fn table(rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let width = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(w) => *w = (*w).max(width),
+                None => widths.push(width),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            let pad = widths[i].saturating_sub(cell.chars().count());
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// Formats a byte count: `512 B`, `1.5 KiB`, `2.0 MiB`.
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
@@ -151,6 +182,15 @@ mod tests {
         for bad in ["acme", "/shop", "acme/", "a/b/c", ""] {
             assert!(bad.parse::<AppRef>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn tables_align() {
+        let rows = vec![
+            vec!["ID".to_owned(), "KIND".to_owned(), "X".to_owned()],
+            vec!["tok_1".to_owned(), "op".to_owned(), String::new()],
+        ];
+        assert_eq!(table(&rows), "ID     KIND  X\ntok_1  op\n");
     }
 
     #[test]

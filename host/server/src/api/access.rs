@@ -1,5 +1,13 @@
 //! Who is calling and on what: extractors that authenticate the bearer token and resolve the
 //! `{tenant}` and `{app}` path segments, so every handler starts from checked access.
+//!
+//! What each kind of token reaches:
+//! - an operator token, everything;
+//! - a tenant token, its own tenant (another tenant, and all it holds, answers 404 as if it did
+//!   not exist);
+//! - a deploy token, its own app only: any other app, of its tenant or not, answers 404 as if
+//!   it did not exist, and the tenant itself ([`TenantAccess`]: its app list, usage, quotas)
+//!   answers 403. (Handlers that take a [`Caller`] check their own access.)
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -7,7 +15,7 @@ use std::sync::Arc;
 use axum::extract::{FromRequestParts, Path};
 use axum::http::header;
 use axum::http::request::Parts;
-use livewasm_registry::{App, Principal, Registry, Tenant};
+use livewasm_registry::{App, Principal, Registry, Scope, Tenant};
 
 use super::error::ApiError;
 use crate::host::Host;
@@ -22,7 +30,8 @@ pub(crate) struct Caller {
     pub(crate) principal: Principal,
 }
 
-/// An authenticated request on `{tenant}`, which the principal may see.
+/// An authenticated request on `{tenant}`, which the principal may see and manage: an
+/// operator, or a tenant token of that tenant. Deploy tokens of the tenant get a 403.
 pub(crate) struct TenantAccess {
     /// The host serving the API.
     pub(crate) host: Arc<Host>,
@@ -34,7 +43,8 @@ pub(crate) struct TenantAccess {
     pub(crate) tenant: Tenant,
 }
 
-/// An authenticated request on `{tenant}/{app}`, which the principal may see.
+/// An authenticated request on `{tenant}/{app}`, which the principal may see: an operator, a
+/// tenant token of that tenant, or a deploy token of exactly that app.
 pub(crate) struct AppAccess {
     /// The host serving the API.
     pub(crate) host: Arc<Host>,
@@ -71,7 +81,7 @@ impl FromRequestParts<Arc<Host>> for Caller {
         let principal = registry
             .authenticate(token)
             .await?
-            .ok_or_else(|| ApiError::unauthorized("The token is unknown or revoked."))?;
+            .ok_or_else(|| ApiError::unauthorized("The token is unknown, revoked or expired."))?;
         Ok(Caller {
             host: host.clone(),
             registry,
@@ -105,6 +115,10 @@ impl FromRequestParts<Arc<Host>> for TenantAccess {
         let caller = Caller::from_request_parts(parts, host).await?;
         let map = segments(parts, host).await?;
         let tenant = caller.tenant(segment(&map, "tenant")?).await?;
+        // A deploy token sees its tenant (for its one app) but may not act on the tenant.
+        if !caller.principal.can_manage_tenant(&tenant.id) {
+            return Err(ApiError::forbidden());
+        }
         let Caller {
             host,
             registry,
@@ -157,9 +171,16 @@ impl Caller {
         Ok(tenant)
     }
 
-    /// The app `tenant/app`, as a 404 when either does not exist or is not the principal's.
+    /// The app `tenant/app`, as a 404 when either does not exist or is not the principal's
+    /// (for a deploy token: any app but its own).
     pub(crate) async fn app(&self, tenant: &str, app: &str) -> Result<App, ApiError> {
         self.tenant(tenant).await?;
-        Ok(self.registry.app(tenant, app).await?)
+        let found = self.registry.app(tenant, app).await?;
+        if let Scope::Deploy { app: own, .. } = self.principal.scope()
+            && *own != found.id
+        {
+            return Err(ApiError::not_found(&format!("app {tenant}/{app}")));
+        }
+        Ok(found)
     }
 }

@@ -7,7 +7,10 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use livewasm_registry::{App, QuotaOverrides, Quotas, Registry, RegistryError, Scope, Tenant};
+use livewasm_registry::{
+    App, AppId, AuditQuery, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT, QuotaOverrides, Quotas, Registry,
+    RegistryError, Scope, Tenant, TenantId, TokenId, TokenInfo,
+};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -147,13 +150,11 @@ struct HttpAllowlistBody {
 }
 
 /// `GET /api/v1/tenants/{tenant}/http-allowlist`: `{"hosts": [...]}`, the hosts the tenant's
-/// apps may send HTTP requests to (sorted, as the registry normalized them).
-pub(crate) async fn http_allowlist(
-    TenantAccess {
-        registry, tenant, ..
-    }: TenantAccess,
-) -> ApiResult {
-    let hosts = registry.http_allowlist(&tenant.id).await?;
+/// apps may send HTTP requests to (sorted, as the registry normalized them). Any token of the
+/// tenant may read it, deploy tokens included: it governs their app too.
+pub(crate) async fn http_allowlist(caller: Caller, Path(tenant): Path<String>) -> ApiResult {
+    let tenant = caller.tenant(&tenant).await?;
+    let hosts = caller.registry.http_allowlist(&tenant.id).await?;
     reply(StatusCode::OK, json!({ "hosts": hosts }))
 }
 
@@ -212,11 +213,44 @@ struct TokenBody {
     #[serde(default)]
     label: String,
     scope: ScopeBody,
+    /// The token expires this many seconds from now.
+    #[serde(default)]
+    expires_in_secs: Option<u64>,
+    /// The token expires at this instant, unix ms.
+    #[serde(default)]
+    expires_at: Option<i64>,
 }
 
-/// `POST /api/v1/tokens`: the token's text is in this response only.
+/// Milliseconds since the unix epoch.
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// The expiry a token creation asks for: `expires_in_secs` from now, or `expires_at`, or none
+/// (not both). Whether it lies ahead is the registry's check.
+fn requested_expiry(body: &TokenBody) -> Result<Option<i64>, ApiError> {
+    let invalid = |message: &str| ApiError::bad_request("invalid_expiry", message);
+    match (body.expires_in_secs, body.expires_at) {
+        (Some(_), Some(_)) => Err(invalid("Give `expires_in_secs` or `expires_at`, not both.")),
+        (Some(0), None) => Err(invalid("`expires_in_secs` must be at least 1.")),
+        (Some(secs), None) => i64::try_from(secs)
+            .ok()
+            .and_then(|secs| secs.checked_mul(1000))
+            .and_then(|ms| now_ms().checked_add(ms))
+            .map(Some)
+            .ok_or_else(|| invalid("`expires_in_secs` is too large.")),
+        (None, at) => Ok(at),
+    }
+}
+
+/// `POST /api/v1/tokens`: the token's text is in this response only. An optional
+/// `expires_in_secs` (or `expires_at`, unix ms) makes it stop authenticating then.
 pub(crate) async fn create_token(caller: Caller, JsonBody(body): JsonBody) -> ApiResult {
     let body: TokenBody = parse_body(&body)?;
+    let expires_at = requested_expiry(&body)?;
     let scope = match &body.scope {
         ScopeBody::Operator => Scope::Operator,
         ScopeBody::Tenant { tenant } => Scope::tenant(&caller.tenant(tenant).await?),
@@ -224,11 +258,204 @@ pub(crate) async fn create_token(caller: Caller, JsonBody(body): JsonBody) -> Ap
     };
     let created = caller
         .registry
-        .create_token(&caller.principal, &body.label, scope)
+        .create_token_expiring(&caller.principal, &body.label, scope, expires_at)
         .await?;
     reply(
         StatusCode::CREATED,
         json!({ "token": created.token, "info": created.info }),
+    )
+}
+
+/// Refuses query parameters other than `allowed`, so that a misspelt filter is not silently
+/// ignored (an operator's `?tenants=acme` would otherwise list every tenant's).
+fn only_params(query: &HashMap<String, String>, allowed: &[&str]) -> Result<(), ApiError> {
+    match query.keys().find(|key| !allowed.contains(&key.as_str())) {
+        Some(key) => Err(ApiError::bad_request(
+            "bad_query",
+            format!(
+                "Unknown query parameter {key:?}; this path takes {}.",
+                allowed.join(", ")
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Whose records a listing covers: the tenant of `?tenant=NAME` (which the caller must see),
+/// else the caller's own tenant, else (operators) every tenant's. Deploy tokens list nothing.
+async fn listing_tenant(
+    caller: &Caller,
+    query: &HashMap<String, String>,
+) -> Result<Option<TenantId>, ApiError> {
+    if matches!(caller.principal.scope(), Scope::Deploy { .. }) {
+        return Err(ApiError::forbidden());
+    }
+    match query.get("tenant") {
+        Some(name) => Ok(Some(caller.tenant(name).await?.id)),
+        None => Ok(caller.principal.scope().tenant_id().cloned()),
+    }
+}
+
+/// Tenant and app names of the tokens being shown, each looked up once.
+#[derive(Default)]
+struct Names {
+    tenants: HashMap<TenantId, String>,
+    apps: HashMap<AppId, String>,
+}
+
+impl Names {
+    /// The name of tenant `id` (`None` if it is gone).
+    async fn tenant(&mut self, registry: &Registry, id: &TenantId) -> Option<String> {
+        if !self.tenants.contains_key(id) {
+            let name = registry.tenant_by_id(id).await.ok()?.name;
+            self.tenants.insert(id.clone(), name);
+        }
+        self.tenants.get(id).cloned()
+    }
+
+    /// The name of app `id` (`None` if it is gone).
+    async fn app(&mut self, registry: &Registry, id: &AppId) -> Option<String> {
+        if !self.apps.contains_key(id) {
+            let name = registry.app_by_id(id).await.ok()?.name;
+            self.apps.insert(id.clone(), name);
+        }
+        self.apps.get(id).cloned()
+    }
+}
+
+/// A token's record as the API shows it: never its text (which is not stored) nor its hash;
+/// names beside ids, and `status` (`active`, `expired` or `revoked`) as of `now`.
+async fn token_view(registry: &Registry, names: &mut Names, info: &TokenInfo, now: i64) -> Value {
+    let (tenant_id, app_id) = match &info.scope {
+        Scope::Operator => (None, None),
+        Scope::Tenant { tenant } => (Some(tenant), None),
+        Scope::Deploy { tenant, app } => (Some(tenant), Some(app)),
+    };
+    let tenant = match tenant_id {
+        Some(id) => names.tenant(registry, id).await,
+        None => None,
+    };
+    let app = match app_id {
+        Some(id) => names.app(registry, id).await,
+        None => None,
+    };
+    let status = if info.revoked_at.is_some() {
+        "revoked"
+    } else if info.is_expired(now) {
+        "expired"
+    } else {
+        "active"
+    };
+    json!({
+        "id": info.id,
+        "label": info.label,
+        "kind": match info.scope {
+            Scope::Operator => "operator",
+            Scope::Tenant { .. } => "tenant",
+            Scope::Deploy { .. } => "deploy",
+        },
+        "tenant": tenant,
+        "app": app,
+        "tenant_id": tenant_id,
+        "app_id": app_id,
+        "created_by": info.created_by,
+        "created_at": info.created_at,
+        "expires_at": info.expires_at,
+        "last_used_at": info.last_used_at,
+        "revoked_at": info.revoked_at,
+        "status": status,
+    })
+}
+
+/// `GET /api/v1/tokens[?tenant=NAME]`: `{"tokens": [...]}`, oldest first, revoked and expired
+/// ones included. Operators: every token, or one tenant's; a tenant token: its tenant's;
+/// deploy tokens: 403.
+pub(crate) async fn list_tokens(
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    only_params(&query, &["tenant"])?;
+    let tenant = listing_tenant(&caller, &query).await?;
+    let infos = caller
+        .registry
+        .tokens(&caller.principal, tenant.as_ref())
+        .await?;
+    let now = now_ms();
+    let mut names = Names::default();
+    let mut tokens = Vec::with_capacity(infos.len());
+    for info in &infos {
+        tokens.push(token_view(&caller.registry, &mut names, info, now).await);
+    }
+    reply(StatusCode::OK, json!({ "tokens": tokens }))
+}
+
+/// `DELETE /api/v1/tokens/{id}`: revokes the token (it is refused from the next request on)
+/// and answers `{"info": …}`, its record (as listed; `token` is only ever the text of a token
+/// just created). Operators may revoke any token, a tenant token
+/// its tenant's, any token itself; a token the caller may not see is a 404.
+pub(crate) async fn revoke_token(caller: Caller, Path(id): Path<String>) -> ApiResult {
+    let info = caller
+        .registry
+        .revoke_token(&caller.principal, &TokenId::from(id))
+        .await?;
+    let view = token_view(&caller.registry, &mut Names::default(), &info, now_ms()).await;
+    reply(StatusCode::OK, json!({ "info": view }))
+}
+
+/// Parses the query parameter `name` as a number in `range`, if present.
+fn number_param<T>(
+    query: &HashMap<String, String>,
+    name: &str,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<Option<T>, ApiError>
+where
+    T: std::str::FromStr + PartialOrd + std::fmt::Display,
+{
+    let Some(text) = query.get(name) else {
+        return Ok(None);
+    };
+    match text.parse::<T>() {
+        Ok(value) if range.contains(&value) => Ok(Some(value)),
+        _ => Err(ApiError::bad_request(
+            "bad_query",
+            format!(
+                "`{name}` must be a whole number from {} to {}, not {text:?}.",
+                range.start(),
+                range.end()
+            ),
+        )),
+    }
+}
+
+/// `GET /api/v1/audit[?tenant=NAME][&limit=N][&before=SEQ]`: `{"entries": [...],
+/// "next_before": SEQ|null}`, newest first. Operators: every entry, or one tenant's; a tenant
+/// token: its tenant's; deploy tokens: 403. `limit` is 1 to 1000 (default 100); `before`
+/// keeps entries with a smaller `seq`, and `next_before` is what to pass for the next page
+/// (null when this one is the last).
+pub(crate) async fn audit_log(
+    caller: Caller,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    only_params(&query, &["tenant", "limit", "before"])?;
+    let limit = number_param(&query, "limit", 1..=MAX_AUDIT_LIMIT)?.unwrap_or(DEFAULT_AUDIT_LIMIT);
+    let before_seq = number_param(&query, "before", 0..=i64::MAX.unsigned_abs())?;
+    let tenant = listing_tenant(&caller, &query).await?;
+    let entries = caller
+        .registry
+        .audit_log(
+            &caller.principal,
+            &AuditQuery {
+                tenant,
+                before_seq,
+                limit,
+            },
+        )
+        .await?;
+    let full = usize::try_from(limit).is_ok_and(|limit| entries.len() == limit);
+    let next_before = entries.last().filter(|_| full).map(|entry| entry.seq);
+    reply(
+        StatusCode::OK,
+        json!({ "entries": entries, "next_before": next_before }),
     )
 }
 

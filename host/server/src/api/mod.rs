@@ -1,6 +1,6 @@
 //! The platform's HTTP API under `/api/v1`, on the base domain only (never on app origins):
-//! tenants, tokens, apps, component versions, activation, rollback, quotas and HTTP
-//! allowlists. JSON in and out, `Authorization: Bearer <token>`; every error is
+//! tenants, tokens, apps, component versions, activation, rollback, quotas, HTTP allowlists
+//! and the audit log. JSON in and out, `Authorization: Bearer <token>`; every error is
 //! `{"error":{"code","message"}}`.
 //! `deploy/openapi.yaml` describes it.
 
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::host::Host;
 
@@ -23,7 +23,12 @@ pub(crate) fn routes() -> Router<Arc<Host>> {
     Router::new()
         .route("/api/v1/tenants", post(handlers::create_tenant))
         .route("/api/v1/tenants/{tenant}", get(handlers::get_tenant))
-        .route("/api/v1/tokens", post(handlers::create_token))
+        .route(
+            "/api/v1/tokens",
+            get(handlers::list_tokens).post(handlers::create_token),
+        )
+        .route("/api/v1/tokens/{id}", delete(handlers::revoke_token))
+        .route("/api/v1/audit", get(handlers::audit_log))
         .route(
             "/api/v1/tenants/{tenant}/apps",
             get(handlers::list_apps).post(handlers::create_app),
