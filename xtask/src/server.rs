@@ -51,16 +51,32 @@ pub fn dev_key_file() -> Result<PathBuf> {
 }
 
 impl Server {
-    /// Starts `binary serve` on `listen` (`127.0.0.1:0` picks a free port) with `apps`, and waits
-    /// until `/health` answers.
+    /// Starts `binary serve --dev` on `listen` (`127.0.0.1:0` picks a free port) with `apps`,
+    /// and waits until `/health` answers.
     pub fn start(binary: &Path, listen: &str, apps: &[PathBuf], extra: &[&str]) -> Result<Server> {
+        Server::start_as(binary, listen, apps, extra, true)
+    }
+
+    /// [`Server::start`], in dev mode (live reload, overlay) or not (production semantics:
+    /// a deploy leaves open pages on their version).
+    pub fn start_as(
+        binary: &Path,
+        listen: &str,
+        apps: &[PathBuf],
+        extra: &[&str],
+        dev: bool,
+    ) -> Result<Server> {
         let listen = if listen.ends_with(":0") {
             format!("127.0.0.1:{}", free_port()?)
         } else {
             listen.to_string()
         };
         let mut cmd = Command::new(binary);
-        cmd.args(["serve", "--dev", "--listen", &listen])
+        cmd.arg("serve");
+        if dev {
+            cmd.arg("--dev");
+        }
+        cmd.args(["--listen", &listen])
             .arg("--secret-key-file")
             .arg(dev_key_file()?)
             .args(extra)

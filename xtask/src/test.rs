@@ -249,7 +249,15 @@ impl Platform {
         let dir = TempDir::new("platform")?;
         let database = dir.0.join("registry.db");
         let database_arg = database.to_string_lossy().to_string();
-        let server = Server::start(binary, "127.0.0.1:0", &[], &["--database", &database_arg])?;
+        // Not a dev host: the platform test checks that a deploy leaves an open page on its
+        // version (a dev host reloads it onto the new one).
+        let server = Server::start_as(
+            binary,
+            "127.0.0.1:0",
+            &[],
+            &["--database", &database_arg],
+            false,
+        )?;
         let operator = Cli::operator(binary, &server, &database)?;
         let tenant = operator.tenant("acme")?;
         tenant.deploy(
