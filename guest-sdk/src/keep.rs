@@ -33,7 +33,7 @@ use std::collections::{HashMap, HashSet};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::rc::Rc;
 
-use crate::render::{Dyn, Entry, List, Rendered, Template};
+use crate::render::{Dyn, Entry, List, Rendered, Template, Tracking};
 
 /// A value whose rendering depends only on what it feeds to [`Fingerprint::fingerprint`]: two
 /// values with the same fingerprint render the same. Loop items of a keyed `:for` whose type
@@ -424,17 +424,6 @@ impl __Keep {
             }),
         })
     }
-}
-
-/// How a tracked comprehension was evaluated.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tracking {
-    /// The comprehension's site.
-    pub site: u64,
-    /// The memo it used.
-    pub memo: Option<u64>,
-    /// How many entries it sent unchanged without evaluating them.
-    pub kept: usize,
 }
 
 /// Checks the view's render against the shadow of the host's tree and, when it fits, makes it

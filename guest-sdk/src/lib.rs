@@ -65,6 +65,8 @@ extern crate self as livewasm_sdk;
 /// Async operations: background tasks whose results reach `handle_async` or an assign.
 pub mod async_ops;
 mod async_result;
+/// Static files the app ships and their content-addressed URLs.
+pub mod assets;
 mod attach_hook;
 #[doc(hidden)]
 pub mod bindings;
@@ -105,6 +107,7 @@ mod view;
 /// Capabilities granted by the host.
 pub mod host;
 
+pub use assets::asset_path;
 pub use async_ops::AsyncOutcome;
 pub use async_result::AsyncResult;
 pub use attach_hook::{
@@ -117,9 +120,9 @@ pub use form::{Form, FormField};
 pub use html::{AttrVal, Attrs, InvalidAttrName, Spread, ToAttrVal, valid_attr_name};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use http_handler::{HttpHandler, HttpRequest, HttpResponse};
+pub use keep::Fingerprint;
 #[doc(hidden)]
 pub use keep::{__EntriesScope, __Fp, __FpNone, __FpSome, __Keep, __outer_unchanged};
-pub use keep::{Fingerprint, Tracking};
 pub use layout::{LayoutAssigns, LayoutFn};
 pub use live_component::{
     ComponentSocket, LiveComponent, LiveComponentRef, Myself, live_component, send_update,
@@ -137,6 +140,7 @@ pub use render::__for_list;
 #[doc(hidden)]
 pub use render::__key;
 pub use render::ToDyn;
+pub use render::Tracking;
 #[doc(hidden)]
 pub use render::{__Val, __ViaMove, __ViaRef, __dyn};
 pub use render::{Dyn, Entry, List, Rendered, Template};
@@ -153,6 +157,7 @@ pub use view::{Assigns, LiveView};
 
 /// Everything a view module usually needs.
 pub mod prelude {
+    pub use crate::asset_path;
     pub use crate::async_ops::decode as decode_async;
     pub use crate::blobs;
     pub use crate::components::*;

@@ -296,7 +296,18 @@ pub struct List {
     pub stream: Option<crate::StreamOps>,
     /// Set for a keyed comprehension of the view's render: how its entries were kept (see
     /// [`crate::Fingerprint`]).
-    pub tracking: Option<crate::keep::Tracking>,
+    pub tracking: Option<Tracking>,
+}
+
+/// How a tracked comprehension (`:for` with `:key`) was evaluated; see [`crate::keep`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracking {
+    /// The comprehension's site.
+    pub site: u64,
+    /// The memo it used.
+    pub memo: Option<u64>,
+    /// How many entries it sent unchanged without evaluating them.
+    pub kept: usize,
 }
 
 /// The comprehension of a `:for` (used by `html!`): `stream` comes from its source.

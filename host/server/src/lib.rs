@@ -17,6 +17,7 @@ mod claims;
 mod client_hooks;
 mod config;
 mod connection;
+mod connection_slot;
 mod controller;
 pub mod dev_reload;
 mod error;
@@ -31,6 +32,7 @@ mod http;
 mod inbox;
 mod keys;
 mod kv;
+mod listener;
 mod navigate;
 mod origin;
 mod page;
@@ -56,7 +58,8 @@ pub use error::ServerError;
 pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};
 pub use host::{Host, socket_session};
 pub use inbox::Inbound;
-pub use router::{router, serve};
+pub use listener::serve;
+pub use router::router;
 pub use tokens::TokenError;
 pub use uploads::binary::{
     BinaryFrameError, BinaryPush, decode as decode_binary, encode as encode_binary,

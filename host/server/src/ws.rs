@@ -25,10 +25,10 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::connection::Connection;
+use crate::connection_slot::ConnectionSlot;
 use crate::host::Host;
 use crate::origin::CurrentSite;
 use crate::peers::PeerSocket;
-use crate::router::ConnectionSlot;
 use crate::session;
 use crate::sites::SiteId;
 use crate::socket_totals::{OpenSocket, OutboundTotals};
@@ -45,7 +45,7 @@ const CLOSE_WRITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The client's IP address, when the server knows it (requests served by [`serve`]
 /// carry it; requests handed to the router directly, as in unit tests, do not).
 ///
-/// [`serve`]: crate::router::serve
+/// [`serve`]: crate::listener::serve
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PeerIp(pub(crate) Option<IpAddr>);
 
