@@ -187,6 +187,41 @@ impl HttpResponse {
             .unwrap_or_default()
             .to_string()
     }
+
+    /// `error.message` of an API error body.
+    pub fn error_message(&self) -> String {
+        self.json()["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+}
+
+/// Asserts `response` has `status` and, with `code`, is an API error of that code with a
+/// message.
+#[track_caller]
+pub fn assert_status(response: &HttpResponse, status: u16, code: Option<&str>) {
+    assert_eq!(
+        response.status,
+        status,
+        "expected {status}, got {}: {}",
+        response.status,
+        response.text()
+    );
+    if let Some(code) = code {
+        assert_eq!(response.error_code(), code, "{}", response.text());
+        assert!(
+            !response.error_message().is_empty(),
+            "error without message: {}",
+            response.text()
+        );
+    }
+}
+
+/// The origin of app `app` of tenant `tenant` on a test host at `addr` (base domain
+/// `localhost`): `<app>.<tenant>.localhost:<port>`.
+pub fn app_origin(addr: std::net::SocketAddr, tenant: &str, app: &str) -> String {
+    format!("{app}.{tenant}.localhost:{}", addr.port())
 }
 
 async fn read_head<R: tokio::io::AsyncBufRead + Unpin>(

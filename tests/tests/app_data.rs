@@ -7,29 +7,13 @@
 
 use std::net::SocketAddr;
 
-use livewasm_integration_tests::platform::{Api, Database, PG_ENV};
+use livewasm_integration_tests::platform::{Api, Database, PG_ENV, app_origin, roomy_quotas};
 use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from};
-use livewasm_registry::{QuotaDefaults, Registry};
-use livewasm_runtime::RuntimeConfig;
+use livewasm_registry::Registry;
 use serde_json::json;
 
-fn defaults() -> QuotaDefaults {
-    QuotaDefaults {
-        max_apps: 20,
-        max_component_bytes: 4 << 20,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
-    }
-}
-
-/// `<app>.<tenant>.localhost:<port>`.
-fn origin(addr: SocketAddr, tenant: &str, app: &str) -> String {
-    format!("{app}.{tenant}.localhost:{}", addr.port())
-}
-
 async fn start(db: &Database) -> (TestServer, Registry, Api) {
-    let (server, registry) = TestServer::start_platform(&db.location, defaults()).await;
+    let (server, registry) = TestServer::start_platform(&db.location, roomy_quotas()).await;
     let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
         .await
         .expect("operator token");
@@ -92,8 +76,8 @@ async fn articles_survive_a_restart_and_stay_in_their_tenant(db: &Database) {
     deploy_articles(&operator, "acme").await;
     deploy_articles(&operator, "globex").await;
     let addr = server.addr;
-    let acme = origin(addr, "acme", "articles");
-    let globex = origin(addr, "globex", "articles");
+    let acme = app_origin(addr, "acme", "articles");
+    let globex = app_origin(addr, "globex", "articles");
 
     // Both start from the seeded articles.
     for host in [&acme, &globex] {
@@ -113,8 +97,8 @@ async fn articles_survive_a_restart_and_stay_in_their_tenant(db: &Database) {
     registry.close().await;
     let (server, registry, _) = start(db).await;
     let addr = server.addr;
-    let acme = origin(addr, "acme", "articles");
-    let globex = origin(addr, "globex", "articles");
+    let acme = app_origin(addr, "acme", "articles");
+    let globex = app_origin(addr, "globex", "articles");
     let list = page(addr, &acme, "/articles").await;
     assert!(list.body.contains("Kept-by-acme"), "{}", list.body);
     let shown = page(addr, &acme, "/articles/4/show").await;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use livewasm_integration_tests::platform::{Api, Database};
+use livewasm_integration_tests::platform::{Api, Database, roomy_quotas};
 use livewasm_integration_tests::{TestServer, get_from};
 use livewasm_registry::{QuotaDefaults, Registry};
 use livewasm_runtime::{ArtifactCache, ArtifactStats, Runtime, RuntimeConfig};
@@ -21,11 +21,9 @@ const SECRET: &[u8] = b"artifact-cache-test-secret-key-0123456789";
 
 fn defaults() -> QuotaDefaults {
     QuotaDefaults {
-        max_apps: 20,
         max_component_bytes: 8 << 20,
         max_concurrent_instances: 100,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+        ..roomy_quotas()
     }
 }
 

@@ -9,36 +9,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use livewasm_integration_tests::TestServer;
-use livewasm_integration_tests::platform::{Api, Database, HttpResponse, PG_ENV};
+use livewasm_integration_tests::platform::{Api, Database, HttpResponse, PG_ENV, assert_status};
 use livewasm_registry::{QuotaDefaults, Registry};
 use serde_json::{Value, json};
 
 const ACME: &str = "/api/v1/tenants/acme/http-allowlist";
-
-fn assert_status(response: &HttpResponse, status: u16, code: Option<&str>) {
-    assert_eq!(
-        response.status,
-        status,
-        "expected {status}, got {}: {}",
-        response.status,
-        response.text()
-    );
-    if let Some(code) = code {
-        assert_eq!(response.error_code(), code, "{}", response.text());
-        assert!(
-            !error_message(response).is_empty(),
-            "error without message: {}",
-            response.text()
-        );
-    }
-}
-
-fn error_message(response: &HttpResponse) -> String {
-    response.json()["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string()
-}
 
 /// The `hosts` of a `200 {"hosts": [...]}` answer.
 fn hosts(response: &HttpResponse) -> Value {
@@ -203,7 +178,7 @@ async fn invalid_entries_are_refused_by_name(db: &Database) {
             .put_json(ACME, &json!({"hosts": ["fine.example", bad]}))
             .await;
         assert_status(&refused, 400, Some("invalid_http_host"));
-        let message = error_message(&refused);
+        let message = refused.error_message();
         assert!(
             message.contains(&format!("{bad:?}")),
             "the message names {bad:?}: {message}"
@@ -214,7 +189,7 @@ async fn invalid_entries_are_refused_by_name(db: &Database) {
     let refused = operator.put_json(ACME, &json!({ "hosts": many })).await;
     assert_status(&refused, 400, Some("too_many_http_hosts"));
     assert!(
-        error_message(&refused).contains("100"),
+        refused.error_message().contains("100"),
         "{}",
         refused.text()
     );

@@ -9,10 +9,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use livewasm_integration_tests::platform::{Api, Database, HttpResponse, PG_ENV};
+use livewasm_integration_tests::platform::{
+    Api, Database, PG_ENV, app_origin, assert_status, roomy_quotas,
+};
 use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from};
 use livewasm_registry::{Principal, QuotaDefaults, QuotaOverrides, Registry};
-use livewasm_runtime::RuntimeConfig;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -21,11 +22,8 @@ const MAX_COMPONENT_BYTES: u64 = 1 << 20;
 
 fn defaults() -> QuotaDefaults {
     QuotaDefaults {
-        max_apps: 20,
         max_component_bytes: MAX_COMPONENT_BYTES,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+        ..roomy_quotas()
     }
 }
 
@@ -47,33 +45,6 @@ fn wasi_component() -> Vec<u8> {
     imports.import("wasi:cli/environment@0.2.0", ComponentTypeRef::Instance(0));
     component.section(&imports);
     component.finish()
-}
-
-/// `<app>.<tenant>.localhost:<port>`.
-fn origin(addr: SocketAddr, tenant: &str, app: &str) -> String {
-    format!("{app}.{tenant}.localhost:{}", addr.port())
-}
-
-fn assert_status(response: &HttpResponse, status: u16, code: Option<&str>) {
-    assert_eq!(
-        response.status,
-        status,
-        "expected {status}, got {}: {}",
-        response.status,
-        response.text()
-    );
-    if let Some(code) = code {
-        assert_eq!(response.error_code(), code, "{}", response.text());
-        let message = response.json()["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            !message.is_empty(),
-            "error without message: {}",
-            response.text()
-        );
-    }
 }
 
 fn reply_status(reply: &Value) -> &str {
@@ -181,7 +152,7 @@ async fn deploy_serve_activate_and_roll_back(db: &Database) {
         Some("already_exists"),
     );
     create_app(&acme, "acme", "thermostat").await;
-    let host = origin(addr, "acme", "thermostat");
+    let host = app_origin(addr, "acme", "thermostat");
 
     // Nothing is served before the first upload.
     let before = page(addr, &host, "/thermostat").await;
@@ -301,7 +272,7 @@ async fn deploy_serve_activate_and_roll_back(db: &Database) {
     drop(server);
     registry.close().await;
     let (server, registry, _) = start(db).await;
-    let host = origin(server.addr, "acme", "thermostat");
+    let host = app_origin(server.addr, "acme", "thermostat");
     assert_eq!(page(server.addr, &host, "/thermostat").await.status, 200);
     registry.close().await;
 }
@@ -403,8 +374,8 @@ async fn tenants_and_apps_are_isolated(db: &Database) {
     );
 
     // Pages and sockets: one app's tokens are refused by another app.
-    let acme_host = origin(addr, "acme", "thermostat");
-    let globex_host = origin(addr, "globex", "thermostat");
+    let acme_host = app_origin(addr, "acme", "thermostat");
+    let globex_host = app_origin(addr, "globex", "thermostat");
     let acme_page = page(addr, &acme_host, "/thermostat").await;
     let globex_page = page(addr, &globex_host, "/thermostat").await;
     assert_eq!((acme_page.status, globex_page.status), (200, 200));
@@ -513,7 +484,7 @@ async fn hostile_uploads_leave_nothing_behind(db: &Database) {
     let usage = acme.get("/api/v1/tenants/acme").await.json();
     assert_eq!(usage["usage"]["refused_over_quota"], 1, "{usage}");
     // The app is still served.
-    let host = origin(server.addr, "acme", "thermostat");
+    let host = app_origin(server.addr, "acme", "thermostat");
     assert_eq!(page(server.addr, &host, "/thermostat").await.status, 200);
     assert!(server.is_running());
     registry.close().await;
@@ -569,7 +540,7 @@ async fn instance_quota_refuses_joins_and_dead_renders(db: &Database) {
         Some("quota_exceeded"),
     );
 
-    let host = origin(addr, "acme", "thermostat");
+    let host = app_origin(addr, "acme", "thermostat");
     let url = format!("http://{host}/thermostat");
     // Two pages rendered while the tenant's one slot is free (each dead render holds it
     // while it runs).
@@ -649,7 +620,7 @@ async fn delete_app_stops_serving_and_frees_the_name(db: &Database) {
         Some("quota_exceeded"),
     );
 
-    let host = origin(addr, "acme", "thermostat");
+    let host = app_origin(addr, "acme", "thermostat");
     let url = format!("http://{host}/thermostat");
     let before = page(addr, &host, "/thermostat").await;
     assert_eq!(before.status, 200, "{}", before.body);

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use livewasm_integration_tests::platform::{Api, Database};
+use livewasm_integration_tests::platform::{Api, Database, roomy_quotas};
 use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from};
 use livewasm_registry::{QuotaDefaults, Registry};
 use livewasm_runtime::{JsonText, Runtime, RuntimeConfig};
@@ -19,11 +19,8 @@ use serde_json::{Value, json};
 
 fn defaults() -> QuotaDefaults {
     QuotaDefaults {
-        max_apps: 20,
         max_component_bytes: 8 << 20,
-        max_concurrent_instances: 1000,
-        memory_mib_per_instance: 16,
-        fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+        ..roomy_quotas()
     }
 }
 

@@ -11,31 +11,9 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use livewasm_integration_tests::TestServer;
-use livewasm_integration_tests::platform::{Api, Database, HttpResponse, PG_ENV};
+use livewasm_integration_tests::platform::{Api, Database, HttpResponse, PG_ENV, assert_status};
 use livewasm_registry::{QuotaDefaults, Registry};
 use serde_json::{Value, json};
-
-fn assert_status(response: &HttpResponse, status: u16, code: Option<&str>) {
-    assert_eq!(
-        response.status,
-        status,
-        "expected {status}, got {}: {}",
-        response.status,
-        response.text()
-    );
-    if let Some(code) = code {
-        assert_eq!(response.error_code(), code, "{}", response.text());
-        let message = response.json()["error"]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        assert!(
-            !message.is_empty(),
-            "error without message: {}",
-            response.text()
-        );
-    }
-}
 
 fn now_ms() -> i64 {
     SystemTime::now()

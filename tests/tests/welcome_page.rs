@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use livewasm_integration_tests::platform::{Api, Database, sql_dir_for};
+use livewasm_integration_tests::platform::{Api, Database, roomy_quotas, sql_dir_for};
 use livewasm_integration_tests::{Page, TestServer, get};
 use livewasm_registry::{QuotaDefaults, Registry};
 use livewasm_runtime::{Runtime, RuntimeConfig};
@@ -99,8 +99,7 @@ async fn a_dev_host_with_a_registry_lists_the_tenant_apps() {
             max_apps: 5,
             max_component_bytes: 16 << 20,
             max_concurrent_instances: 100,
-            memory_mib_per_instance: 16,
-            fuel_per_callback: RuntimeConfig::default().fuel_per_callback,
+            ..roomy_quotas()
         },
     )
     .await
