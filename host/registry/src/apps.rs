@@ -68,11 +68,7 @@ impl Registry {
         }
         validate_name("app", name)?;
         let mut change = self.change().await?;
-        let tenant_name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *change.tx)
-            .await?
-            .ok_or_else(|| RegistryError::not_found(format!("tenant {tenant}")))?;
+        let tenant_name = change.tenant_name(tenant).await?;
         let limit = effective_quotas(&mut change.tx, self.quota_defaults(), tenant)
             .await?
             .max_apps;

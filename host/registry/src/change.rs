@@ -6,7 +6,7 @@ use serde_json::Value;
 use sqlx::{Any, Transaction};
 
 use crate::db::Registry;
-use crate::error::Result;
+use crate::error::{RegistryError, Result};
 use crate::ids::TenantId;
 use crate::principal::Principal;
 use crate::sql::now_ms;
@@ -41,6 +41,16 @@ pub(crate) struct Change {
 }
 
 impl Change {
+    /// The name of `tenant`, read inside this change (so it cannot go away before commit);
+    /// [`RegistryError::NotFound`] when there is no such tenant.
+    pub(crate) async fn tenant_name(&mut self, tenant: &TenantId) -> Result<String> {
+        sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
+            .bind(tenant.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?
+            .ok_or_else(|| RegistryError::not_found(format!("tenant {tenant}")))
+    }
+
     /// Writes `record` as this change's audit row (with the change's sequence number and
     /// timestamp) and commits the transaction.
     pub(crate) async fn commit(mut self, record: AuditRecord) -> Result<()> {

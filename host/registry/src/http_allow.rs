@@ -251,11 +251,7 @@ impl Registry {
         }
         let hosts = normalize_list(hosts)?;
         let mut change = self.change().await?;
-        let tenant_name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *change.tx)
-            .await?
-            .ok_or_else(|| RegistryError::not_found(format!("tenant {tenant}")))?;
+        let tenant_name = change.tenant_name(tenant).await?;
         let before = allowlist_on(&mut change.tx, tenant).await?;
         sqlx::query("DELETE FROM tenant_http_allow WHERE tenant_id = $1")
             .bind(tenant.as_str())

@@ -96,11 +96,7 @@ impl Registry {
             opt_i64("fuel_per_callback", overrides.fuel_per_callback)?,
         ];
         let mut change = self.change().await?;
-        let tenant_name: String = sqlx::query_scalar("SELECT name FROM tenants WHERE id = $1")
-            .bind(tenant.as_str())
-            .fetch_optional(&mut *change.tx)
-            .await?
-            .ok_or_else(|| RegistryError::not_found(format!("tenant {tenant}")))?;
+        let tenant_name = change.tenant_name(tenant).await?;
         let before = overrides_on(&mut change.tx, tenant).await?;
         sqlx::query(
             "INSERT INTO tenant_quotas (tenant_id, max_apps, max_component_bytes, \
