@@ -258,6 +258,35 @@ pub trait App {
     fn sql_migrations() -> Vec<&'static str> {
         Vec::new()
     }
+    /// `(name, bytes)` of each static file the app ships (`assets: [...]`).
+    fn assets() -> Vec<(&'static str, &'static [u8])> {
+        Vec::new()
+    }
+    /// The app's root layout (`root_layout: { ... }`), if it declares one.
+    fn root_layout() -> Option<RootLayout> {
+        None
+    }
+    /// The `Content-Security-Policy` of the app's pages (`content_security_policy: "..."`),
+    /// if it declares one in place of the host's default.
+    fn content_security_policy() -> Option<&'static str> {
+        None
+    }
+}
+
+/// What the host's page shell adds around every view of the app (Phoenix's root layout),
+/// declared with `root_layout: { ... }` in [`crate::app!`]. The host keeps the client script,
+/// the CSRF meta tag and the security headers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RootLayout {
+    /// Assets linked as stylesheets in `<head>`, in order. Without a root layout, every
+    /// `.css` asset is linked.
+    pub stylesheets: Vec<&'static str>,
+    /// An image asset linked as the page's icon.
+    pub icon: Option<&'static str>,
+    /// Appended to every page title, on the dead render and on live title changes.
+    pub title_suffix: Option<&'static str>,
+    /// Classes of the page's `<body>`.
+    pub body_class: Option<&'static str>,
 }
 
 /// A route's container element: route path, tag, attributes.
@@ -354,13 +383,40 @@ pub fn manifest<A: App>() -> wit::AppManifest {
             })
             .collect(),
         sql_migrations: A::sql_migrations().into_iter().map(Into::into).collect(),
+        assets: A::assets()
+            .into_iter()
+            .map(|(name, bytes)| wit::AppAsset {
+                name: name.into(),
+                size: bytes.len() as u64,
+            })
+            .collect(),
+        root_layout: A::root_layout().map(|layout| wit::RootLayout {
+            stylesheets: layout
+                .stylesheets
+                .iter()
+                .map(|s| (*s).to_string())
+                .collect(),
+            icon: layout.icon.map(Into::into),
+            title_suffix: layout.title_suffix.map(Into::into),
+            body_class: layout.body_class.map(Into::into),
+        }),
+        content_security_policy: A::content_security_policy().map(Into::into),
     }
+}
+
+/// `app.asset`: the bytes of asset `name` (one copy, while the host reads it).
+pub fn asset<A: App>(name: &str) -> Option<Vec<u8>> {
+    A::assets()
+        .into_iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, bytes)| bytes.to_vec())
 }
 
 /// `live.mount`: runs the live session's `on_mount` hooks, then the view's `mount`. A hook
 /// that halts leaves no view mounted and its redirect for the host.
 pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
     install_panic_hook();
+    crate::assets::register(A::assets);
     crate::live_component::set_connected(request.connected);
     // The host diffs a new view's first render against nothing: keep nothing from before.
     crate::keep::reset();
@@ -454,6 +510,7 @@ pub type TaskDecl = (&'static str, fn(&str) -> Result<String, String>);
 /// `live.run-task`: runs a task the app declared (in a fresh instance, no view mounted).
 pub fn run_task<A: App>(task: String, args: String) -> Result<String, String> {
     install_panic_hook();
+    crate::assets::register(A::assets);
     let (_, run) = A::tasks()
         .into_iter()
         .find(|(name, _)| *name == task)
@@ -489,6 +546,7 @@ pub fn destroy_components(cids: Vec<u32>) {
 /// `http.handle`: dispatches to the app's handler of the matched route.
 pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
     install_panic_hook();
+    crate::assets::register(A::assets);
     let session = Session::from_json(&request.session);
     let req = HttpRequest {
         method: request.method.clone(),
@@ -696,6 +754,11 @@ macro_rules! __impl_guest {
             fn manifest() -> $crate::bindings::livewasm::view::types::AppManifest {
                 $crate::export::manifest::<$app>()
             }
+            fn asset(
+                name: ::std::string::String,
+            ) -> ::core::option::Option<::std::vec::Vec<u8>> {
+                $crate::export::asset::<$app>(&name)
+            }
         }
 
         impl $crate::bindings::exports::livewasm::view::live::Guest for $component {
@@ -818,6 +881,12 @@ macro_rules! __impl_guest {
 ///         // Usually `include_str!("../migrations/002_tags.sql")`.
 ///         "CREATE TABLE tags (note_id INTEGER NOT NULL REFERENCES notes (id), tag TEXT NOT NULL)",
 ///     ],
+///     assets: [
+///         // Usually `include_bytes!("../assets/app.css")`.
+///         ("app.css", b"body { margin: 0 }"),
+///         ("logo.png", &[0x89, b'P', b'N', b'G']),
+///     ],
+///     root_layout: { stylesheets: ["app.css"], icon: "logo.png", title_suffix: " · Auth" },
 /// }
 /// ```
 ///
@@ -835,6 +904,19 @@ macro_rules! __impl_guest {
 /// applies in order, each once and in its own transaction, when a version of the app loads
 /// (a deploy, a restart, a dev reload). Only append to the list: a migration changed after it
 /// was applied keeps the new version from loading.
+///
+/// `assets` ships static files (`(name, bytes)`; CSS, images, fonts: the name's extension sets
+/// the content type, and html or js are refused) that the host serves on the app's origin at a
+/// content-addressed URL, cached for good; [`asset_path`](crate::asset_path) gives it. Every
+/// page links the app's `.css` assets, or, with `root_layout`, its `stylesheets` in order;
+/// `root_layout` may also name an `icon` asset, a `title_suffix` and a `body_class`.
+///
+/// `content_security_policy: "default-src 'self'; img-src 'self' https://img.example.com"`
+/// replaces the host's default `Content-Security-Policy` on the app's pages and HTTP handler
+/// responses (one line of visible ASCII, at most 4 KiB; checked when the app loads). The
+/// default allows only the app's own origin (scripts, styles, fonts, the socket), inline
+/// styles, and `data:`/`blob:` images; a policy of the app's own must keep `script-src 'self'`
+/// and `connect-src 'self'` for the client bundle, hooks and socket to work.
 #[macro_export]
 macro_rules! app {
     (
@@ -853,7 +935,10 @@ macro_rules! app {
             $( $hname:literal => $hsource:expr );* $(;)?
         })?
         $(, tasks: [ $( $task:path ),* $(,)? ])?
-        $(, migrations: $migrations:expr)? $(,)?
+        $(, migrations: $migrations:expr)?
+        $(, assets: [ $( ($asset_name:expr, $asset_bytes:expr) ),* $(,)? ])?
+        $(, root_layout: { $($root_layout:tt)* })?
+        $(, content_security_policy: $csp:expr)? $(,)?
     ) => {
         #[doc(hidden)]
         pub struct __LivewasmApp;
@@ -913,6 +998,22 @@ macro_rules! app {
                 $(migrations.extend($migrations);)?
                 migrations
             }
+            fn assets() -> ::std::vec::Vec<(&'static str, &'static [u8])> {
+                ::std::vec![$($(($asset_name, $asset_bytes as &'static [u8])),*)?]
+            }
+            fn root_layout() -> ::core::option::Option<$crate::export::RootLayout> {
+                #[allow(unused_mut)]
+                let mut layout = ::core::option::Option::None;
+                $(
+                    let mut root = $crate::export::RootLayout::default();
+                    $crate::__root_layout!(root; $($root_layout)*);
+                    layout = ::core::option::Option::Some(root);
+                )?
+                layout
+            }
+            fn content_security_policy() -> ::core::option::Option<&'static str> {
+                $crate::__opt!($($csp)?)
+            }
             fn tasks() -> ::std::vec::Vec<$crate::export::TaskDecl> {
                 ::std::vec![$($(
                     (
@@ -948,6 +1049,30 @@ macro_rules! __layout {
     };
     ($layout:ident) => {
         ::core::option::Option::Some((stringify!($layout), $layout as $crate::LayoutFn))
+    };
+}
+
+/// Fills a `RootLayout` from `key: value` pairs, in any order: `stylesheets: [..]`,
+/// `icon: ..`, `title_suffix: ..`, `body_class: ..`.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __root_layout {
+    ($root:ident; $(,)?) => {};
+    ($root:ident; stylesheets: [ $($sheet:expr),* $(,)? ] $(, $($rest:tt)*)?) => {
+        $root.stylesheets = ::std::vec![$($sheet),*];
+        $crate::__root_layout!($root; $($($rest)*)?);
+    };
+    ($root:ident; icon: $icon:expr $(, $($rest:tt)*)?) => {
+        $root.icon = ::core::option::Option::Some($icon);
+        $crate::__root_layout!($root; $($($rest)*)?);
+    };
+    ($root:ident; title_suffix: $suffix:expr $(, $($rest:tt)*)?) => {
+        $root.title_suffix = ::core::option::Option::Some($suffix);
+        $crate::__root_layout!($root; $($($rest)*)?);
+    };
+    ($root:ident; body_class: $class:expr $(, $($rest:tt)*)?) => {
+        $root.body_class = ::core::option::Option::Some($class);
+        $crate::__root_layout!($root; $($($rest)*)?);
     };
 }
 

@@ -62,11 +62,11 @@
 
 extern crate self as livewasm_sdk;
 
+/// Static files the app ships and their content-addressed URLs.
+pub mod assets;
 /// Async operations: background tasks whose results reach `handle_async` or an assign.
 pub mod async_ops;
 mod async_result;
-/// Static files the app ships and their content-addressed URLs.
-pub mod assets;
 mod attach_hook;
 #[doc(hidden)]
 pub mod bindings;

@@ -9,8 +9,10 @@ import {join} from "node:path"
 export const BASE = process.env.LIVEWASM_URL || "http://127.0.0.1:4000"
 const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium"
 
-// Playwright gives each launch a fresh temporary profile.
-export async function launch() {
+// Playwright gives each launch a fresh temporary profile. `loopbackDomains` are further
+// domains whose subdomains resolve to 127.0.0.1 (a test's own base domain, e.g. `apps.test`).
+export async function launch({loopbackDomains = []} = {}) {
+  const rules = ["localhost", ...loopbackDomains].map((d) => `MAP *.${d} 127.0.0.1`)
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -18,7 +20,7 @@ export async function launch() {
       "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
       "--no-first-run", "--disable-component-update", "--disable-sync",
       // App origins are <app>.<tenant>.localhost: always loopback, never DNS.
-      "--host-resolver-rules=MAP *.localhost 127.0.0.1",
+      `--host-resolver-rules=${rules.join(", ")}`,
     ],
   })
 }

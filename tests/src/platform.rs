@@ -21,6 +21,15 @@ use crate::http::dechunk;
 /// The variable naming a Postgres server for tests (see `tests/postgres.sh`).
 pub const PG_ENV: &str = "LIVEWASM_TEST_DATABASE_URL";
 
+/// The variable naming a NATS server for the cluster tests (see `tests/nats.sh`).
+pub const NATS_ENV: &str = "LIVEWASM_TEST_NATS_URL";
+
+/// The NATS server of `LIVEWASM_TEST_NATS_URL`; `None` (the test is to be skipped) when it is
+/// not set.
+pub fn nats_url() -> Option<String> {
+    std::env::var(NATS_ENV).ok().filter(|u| !u.is_empty())
+}
+
 /// An empty registry database for one test.
 pub struct Database {
     /// What `Registry::open` (and `livewasm serve --database`) gets.
@@ -153,6 +162,12 @@ impl TestServer {
         let host = Arc::new(Host::with_registry(runtime, config, registry.clone()));
         if let Err(e) = livewasm_server::platform::load_active_apps(&host).await {
             panic!("loading apps: {e}");
+        }
+        // As `livewasm serve` does: changes made through other hosts on the same registry.
+        livewasm_server::registry_sync::keep_in_sync(&host);
+        // With `config.cluster`: PubSub relayed through that NATS server, as `--cluster` does.
+        if let Err(e) = livewasm_server::pubsub_relay::start(&host).await {
+            panic!("joining the cluster: {e}");
         }
         (TestServer::serve_host(host).await, registry)
     }

@@ -14,6 +14,7 @@ pub struct TestServer {
     pub addr: SocketAddr,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    host: Arc<Host>,
 }
 
 impl TestServer {
@@ -51,6 +52,7 @@ impl TestServer {
             Err(e) => panic!("local_addr: {e}"),
         };
         let (tx, rx) = oneshot::channel::<()>();
+        let served = host.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 let _ = rx.await;
@@ -63,12 +65,29 @@ impl TestServer {
             addr,
             shutdown: Some(tx),
             task: Some(task),
+            host: served,
         }
+    }
+
+    /// The host it serves (for what a test serves beside it, e.g. the metrics listener).
+    pub fn host(&self) -> Arc<Host> {
+        self.host.clone()
     }
 
     /// `http://127.0.0.1:<port>` + `path`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops it as SIGTERM stops `livewasm serve` (no new connections, then the drain, see
+    /// `Host::start_drain`) and waits until the server has stopped.
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
     }
 
     /// Whether the server task is still running (it must survive hostile input).

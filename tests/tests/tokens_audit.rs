@@ -510,6 +510,86 @@ async fn expiring_tokens(db: &Database) {
     registry.close().await;
 }
 
+/// A token made by an expiring token never outlives it: without an expiry it gets its
+/// creator's, with an earlier one it keeps that, and one later than its creator's is refused
+/// (nothing made). Once the creator expires, so has every token it made (refused at once).
+async fn tokens_do_not_outlive_their_creator(db: &Database) {
+    let (server, registry, operator, _) = start(db).await;
+    create_tenant(&operator, "acme").await;
+    create_app(&operator, "acme", "shop").await;
+    let tenant = json!({"kind": "tenant", "tenant": "acme"});
+    let deploy = json!({"kind": "deploy", "tenant": "acme", "app": "shop"});
+
+    let creator_at = now_ms() + 5_000;
+    let creator = make_token(
+        &operator,
+        json!({"label": "brief admin", "scope": tenant, "expires_at": creator_at}),
+    )
+    .await;
+    let info = |made: &Made| {
+        let id = made.id.clone();
+        let operator = operator.clone();
+        async move {
+            let listed = tokens(&operator.get("/api/v1/tokens?tenant=acme").await);
+            entry(&listed, &id).clone()
+        }
+    };
+
+    // No expiry asked: the creator's.
+    let inherited = make_token(&creator.api, json!({"label": "ci", "scope": deploy})).await;
+    assert_eq!(info(&inherited).await["expires_at"], creator_at);
+    let peer = make_token(&creator.api, json!({"label": "peer", "scope": tenant})).await;
+    assert_eq!(info(&peer).await["expires_at"], creator_at);
+    // An earlier expiry is kept.
+    let earlier_at = creator_at - 1_000;
+    let earlier = make_token(
+        &creator.api,
+        json!({"scope": deploy, "expires_at": earlier_at}),
+    )
+    .await;
+    assert_eq!(info(&earlier).await["expires_at"], earlier_at);
+    // Later than the creator, however asked: refused, nothing made.
+    let count = tokens(&operator.get("/api/v1/tokens?tenant=acme").await).len();
+    for body in [
+        json!({"scope": deploy, "expires_in_secs": 3600}),
+        json!({"scope": tenant, "expires_at": creator_at + 1}),
+        json!({"scope": tenant, "expires_in_secs": 30 * 86_400}),
+    ] {
+        let refused = creator.api.post_json("/api/v1/tokens", &body).await;
+        assert_status(&refused, 400, Some("invalid_value"));
+        assert!(refused.text().contains("outlive"), "{}", refused.text());
+    }
+    // A token made by the inherited one inherits the same cap, in turn.
+    let grandchild = make_token(&peer.api, json!({"scope": deploy})).await;
+    assert_eq!(info(&grandchild).await["expires_at"], creator_at);
+    assert_eq!(
+        tokens(&operator.get("/api/v1/tokens?tenant=acme").await).len(),
+        count + 1
+    );
+    // An operator's token that never expires still makes tokens that never expire.
+    let forever = make_token(&operator, json!({"scope": tenant})).await;
+    assert_eq!(info(&forever).await["expires_at"], Value::Null);
+
+    // The creator expires: every token it made is refused from the next request on.
+    assert_status(
+        &inherited.api.get("/api/v1/tenants/acme/apps/shop").await,
+        200,
+        None,
+    );
+    let wait = u64::try_from(creator_at - now_ms()).unwrap_or(0) + 50;
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    for made in [&creator, &inherited, &peer, &grandchild] {
+        assert_status(
+            &made.api.get("/api/v1/tenants/acme/apps/shop").await,
+            401,
+            Some("unauthorized"),
+        );
+    }
+    assert_status(&forever.api.get("/api/v1/tenants/acme").await, 200, None);
+    drop(server);
+    registry.close().await;
+}
+
 /// The audit log: operators read all of it or one tenant's, a tenant token only its own
 /// tenant's (never another's), newest first, page by page with `limit` and `before`.
 async fn audit_log_is_read_page_by_page(db: &Database) {
@@ -613,5 +693,6 @@ livewasm_integration_tests::on_every_backend!(
     deploy_token_reaches_its_app_only,
     tokens_are_listed_and_revoked,
     expiring_tokens,
+    tokens_do_not_outlive_their_creator,
     audit_log_is_read_page_by_page,
 );

@@ -18,6 +18,83 @@ pub struct Guest {
     pub package: String,
     /// True for examples (served by `dev`), false for test fixtures.
     pub example: bool,
+    /// `Some(dir)` for a crate outside this workspace (its own, e.g. made by `livewasm new`),
+    /// built through its own manifest; `None` for a member of this workspace.
+    pub own_crate: Option<PathBuf>,
+}
+
+impl Guest {
+    /// The view crate in `dir`, outside this workspace (a crate of its own, such as one
+    /// `livewasm new` makes): named after its package.
+    pub fn outside(dir: &Path) -> Result<Guest> {
+        let dir = std::fs::canonicalize(dir)
+            .with_context(|| format!("no view crate at {}", dir.display()))?;
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml"))
+            .with_context(|| format!("reading {}", dir.join("Cargo.toml").display()))?;
+        let package = package_name(&manifest)
+            .with_context(|| format!("no package name in {}", dir.join("Cargo.toml").display()))?;
+        Ok(Guest {
+            name: package.clone(),
+            package,
+            example: true,
+            own_crate: Some(dir),
+        })
+    }
+
+    /// Where its component is written when built with `profile`: `target/components/` of
+    /// this workspace (where the tests look), or `target/dev/components/` for `guest-dev`
+    /// builds, which must not take the tested components' place; for a crate outside the
+    /// workspace, `target/components/` of its own directory (where its tests look).
+    pub fn component_path(&self, profile: Profile) -> PathBuf {
+        let dir = match (&self.own_crate, profile) {
+            (Some(dir), _) => dir.join("target/components"),
+            (None, Profile::Guest) => components_dir(),
+            (None, Profile::GuestDev) => root().join("target/dev/components"),
+        };
+        dir.join(format!("{}.wasm", self.name))
+    }
+}
+
+/// How guests are compiled: a Cargo profile of the workspace's `Cargo.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `[profile.guest]`: small, fast components (`build`, `test`, what you deploy).
+    Guest,
+    /// `[profile.guest-dev]`: quick rebuilds after an edit (`dev`); larger, slower components.
+    GuestDev,
+}
+
+impl Profile {
+    /// The profile's name for `cargo build --profile`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Guest => "guest",
+            Profile::GuestDev => "guest-dev",
+        }
+    }
+
+    /// The profile's settings, as written in the workspace's `Cargo.toml`: a crate outside the
+    /// workspace gets them as `--config` (a unit test keeps both the same).
+    fn settings(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Profile::Guest => &[
+                ("inherits", "\"release\""),
+                ("opt-level", "\"s\""),
+                ("lto", "true"),
+                ("codegen-units", "1"),
+                ("panic", "\"abort\""),
+                ("strip", "true"),
+                ("debug", "false"),
+            ],
+            Profile::GuestDev => &[
+                ("inherits", "\"dev\""),
+                ("opt-level", "1"),
+                ("panic", "\"abort\""),
+                ("debug", "false"),
+                ("incremental", "true"),
+            ],
+        }
+    }
 }
 
 /// Where components are written.
@@ -49,6 +126,7 @@ pub fn discover() -> Result<Vec<Guest>> {
                 name,
                 package,
                 example,
+                own_crate: None,
             });
         }
     }
@@ -86,43 +164,91 @@ pub fn select(names: &[String]) -> Result<Vec<Guest>> {
         .collect()
 }
 
-/// Compiles `guests` for wasm32 and writes a component for each; returns their paths.
+/// Compiles `guests` for wasm32 with the `guest` profile and writes a component for each;
+/// returns their paths.
 pub fn build(toolchain: &Toolchain, guests: &[Guest]) -> Result<Vec<PathBuf>> {
+    build_with(toolchain, guests, Profile::Guest)
+}
+
+/// Compiles `guests` for wasm32 with `profile` and writes a component for each (see
+/// [`Guest::component_path`]); returns their paths.
+pub fn build_with(
+    toolchain: &Toolchain,
+    guests: &[Guest],
+    profile: Profile,
+) -> Result<Vec<PathBuf>> {
+    publish(&build_staged(toolchain, guests, profile)?)
+}
+
+/// Compiles `guests` for wasm32 with `profile` and writes each component beside its place as
+/// `<name>.wasm.staged` (where no host looks); [`publish`] moves them into place. Every guest
+/// is built in this workspace's `target/guest` (a crate outside the workspace too, so it
+/// shares the compiled dependencies), and a crate outside the workspace is built on its own.
+pub fn build_staged(
+    toolchain: &Toolchain,
+    guests: &[Guest],
+    profile: Profile,
+) -> Result<Vec<PathBuf>> {
     if guests.is_empty() {
         return Ok(Vec::new());
     }
+    let own_crate = match guests {
+        [only] => only.own_crate.as_deref(),
+        _ if guests.iter().any(|g| g.own_crate.is_some()) => {
+            bail!("a crate outside the workspace is built on its own")
+        }
+        _ => None,
+    };
     let started = Instant::now();
     let target_dir = root().join("target/guest");
     let mut cmd = Command::new("cargo");
-    cmd.current_dir(root())
-        .args([
-            "build",
-            "--profile",
-            "guest",
-            "--target",
-            "wasm32-unknown-unknown",
-        ])
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", "-C link-arg=-zstack-size=65536");
-    for guest in guests {
-        cmd.args(["-p", &guest.package]);
+    cmd.args([
+        "build",
+        "--profile",
+        profile.name(),
+        "--target",
+        "wasm32-unknown-unknown",
+    ])
+    .env("CARGO_TARGET_DIR", &target_dir)
+    .env("RUSTFLAGS", "-C link-arg=-zstack-size=65536");
+    match own_crate {
+        Some(dir) => {
+            // Its own workspace does not define our profiles.
+            cmd.current_dir(dir)
+                .arg("--manifest-path")
+                .arg(dir.join("Cargo.toml"));
+            for (key, value) in profile.settings() {
+                cmd.arg("--config")
+                    .arg(format!("profile.{}.{key}={value}", profile.name()));
+            }
+        }
+        None => {
+            cmd.current_dir(root());
+            for guest in guests {
+                cmd.args(["-p", &guest.package]);
+            }
+        }
     }
     toolchain.configure(&mut cmd)?;
     status_teeing_stderr(&mut cmd).context("building guests for wasm32")?;
     let compiled = started.elapsed();
-    let out_dir = components_dir();
-    std::fs::create_dir_all(&out_dir)?;
     let mut written = Vec::new();
     for guest in guests {
         let core_path = target_dir
-            .join("wasm32-unknown-unknown/guest")
+            .join("wasm32-unknown-unknown")
+            .join(profile.name())
             .join(format!("{}.wasm", guest.package.replace('-', "_")));
         let core = std::fs::read(&core_path)
             .with_context(|| format!("reading {}", core_path.display()))?;
         let component = componentize(&core)
             .with_context(|| format!("making a component of {}", guest.package))?;
-        let path = out_dir.join(format!("{}.wasm", guest.name));
-        std::fs::write(&path, &component)?;
+        let path = guest.component_path(profile);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let staged = path.with_extension("wasm.staged");
+        std::fs::write(&staged, &component)
+            .with_context(|| format!("writing {}", staged.display()))?;
         println!(
             "  {:<16} core {:>7} B  component {:>7} B  → {}",
             guest.name,
@@ -130,14 +256,30 @@ pub fn build(toolchain: &Toolchain, guests: &[Guest]) -> Result<Vec<PathBuf>> {
             component.len(),
             relative(&path)
         );
-        written.push(path);
+        written.push(staged);
     }
     println!(
-        "  built {} guest(s) in {:.1} s",
+        "  built {} guest(s) ({} profile) in {:.1} s",
         guests.len(),
+        profile.name(),
         compiled.as_secs_f64()
     );
     Ok(written)
+}
+
+/// Moves components written by [`build_staged`] into place, each with a rename, so a host
+/// watching them never reads half of one; returns their paths.
+pub fn publish(staged: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    staged
+        .iter()
+        .map(|staged| {
+            // `x.wasm.staged` → `x.wasm`
+            let path = staged.with_extension("");
+            std::fs::rename(staged, &path)
+                .with_context(|| format!("moving {} into place", staged.display()))?;
+            Ok(path)
+        })
+        .collect()
 }
 
 /// Turns a core module (with its embedded component type) into a component.
@@ -157,4 +299,72 @@ fn relative(path: &Path) -> String {
     path.strip_prefix(root())
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| path.display().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `key = value` lines of section `[name]` of a TOML text.
+    fn section(text: &str, name: &str) -> Vec<(String, String)> {
+        let header = format!("[{name}]");
+        text.lines()
+            .skip_while(|l| l.trim() != header)
+            .skip(1)
+            .take_while(|l| !l.trim_start().starts_with('['))
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn profile_settings_are_the_workspace_profiles() {
+        let manifest = std::fs::read_to_string(root().join("Cargo.toml")).expect("Cargo.toml");
+        for profile in [Profile::Guest, Profile::GuestDev] {
+            let written = section(&manifest, &format!("profile.{}", profile.name()));
+            let ours: Vec<(String, String)> = profile
+                .settings()
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            assert_eq!(written, ours, "[profile.{}]", profile.name());
+        }
+    }
+
+    #[test]
+    fn a_crate_outside_the_workspace_is_named_after_its_package() {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().join("somewhere");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            "[package]\nname = \"counter\"\nversion = \"0.1.0\"\n",
+        )
+        .expect("manifest");
+        let guest = Guest::outside(&dir).expect("a crate");
+        assert_eq!(
+            (guest.name.as_str(), guest.package.as_str()),
+            ("counter", "counter")
+        );
+        let dir = std::fs::canonicalize(&dir).expect("canonical");
+        assert_eq!(guest.own_crate.as_deref(), Some(dir.as_path()));
+        assert_eq!(
+            guest.component_path(Profile::GuestDev),
+            dir.join("target/components/counter.wasm")
+        );
+        let example = Guest {
+            own_crate: None,
+            ..guest
+        };
+        assert_eq!(
+            example.component_path(Profile::Guest),
+            root().join("target/components/counter.wasm")
+        );
+        assert_eq!(
+            example.component_path(Profile::GuestDev),
+            root().join("target/dev/components/counter.wasm")
+        );
+        assert!(Guest::outside(&temp.path().join("nothing")).is_err());
+    }
 }

@@ -1,9 +1,11 @@
 //! `cargo xtask`: Livewasm's developer tasks.
 //!
 //! - `build [guest…]`: compile guest crates to wasm32 and make components of them;
-//! - `dev`: build the examples and serve them on 127.0.0.1:4000, rebuilding on change;
+//! - `dev`: build the examples (or `--crate DIR`) and serve them on 127.0.0.1:4000, rebuilding
+//!   on change;
 //! - `new NAME`: make `examples/NAME`, a new view crate from the template, in the workspace;
 //! - `test`: install what the tests need, build the guests, run every test suite;
+//! - `first-view`: only `test`'s last step (`livewasm new`, the dev loop, edits in Chromium);
 //! - `bench`: measure the host with the load generator;
 //! - `fuzz`: run the cargo-fuzz targets of `fuzz/` (stable toolchain, cargo-fuzz installed).
 
@@ -40,6 +42,10 @@ enum Task {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:4000")]
         listen: String,
+        /// Serve this view crate (one outside the workspace, e.g. made by `livewasm new`)
+        /// instead of the examples; it is built in this workspace's target directory.
+        #[arg(long = "crate", value_name = "DIR")]
+        own_crate: Option<std::path::PathBuf>,
     },
     /// Make `examples/NAME`: a new view crate (a counter, its route `/NAME` and a test) in the
     /// workspace, built and served by `build` and `dev` from then on.
@@ -54,6 +60,9 @@ enum Task {
         #[arg(long)]
         no_browser: bool,
     },
+    /// Run only the first-view step of `test`: `livewasm new counter`, the dev loop on it, and
+    /// tests/browser/first_view.test.mjs editing it in Chromium (prints edit → visible).
+    FirstView,
     /// Measure mount latency, event round trips, density and wire bytes (release build).
     Bench {
         /// A short run that only checks the benchmark works.
@@ -85,9 +94,14 @@ fn main() -> Result<()> {
             guest::build(&toolchain, &guest::select(&guests)?)?;
             Ok(())
         }
-        Task::Dev { listen } => dev::run(&listen),
+        Task::Dev { listen, own_crate } => dev::run(&dev::Options {
+            listen,
+            own_crate,
+            watch_host: true,
+        }),
         Task::New { name } => new::run(&name),
         Task::Test { no_browser } => test::run(!no_browser),
+        Task::FirstView => test::first_view_alone(),
         Task::Bench { smoke } => bench::run(smoke),
         Task::Fuzz {
             seconds,

@@ -2,10 +2,12 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
 
+use crate::dev;
 use crate::guest;
 use crate::platform::{Cli, TempDir};
 use crate::process::{root, status, step};
@@ -39,16 +41,19 @@ pub fn run(browser: bool) -> Result<()> {
         ]))
     })?;
     let postgres = step("postgres for the registry tests", Postgres::start)?;
-    let tested = step("cargo test (SQLite and Postgres)", || {
+    let nats = step("nats for the cluster tests", Nats::start)?;
+    let tested = step("cargo test (SQLite, Postgres and NATS)", || {
         status(
             Command::new("cargo")
                 .current_dir(root())
                 .args(["test", "--workspace"])
                 .env("LIVEWASM_COMPONENTS", guest::components_dir())
-                .env("LIVEWASM_TEST_DATABASE_URL", &postgres.url),
+                .env("LIVEWASM_TEST_DATABASE_URL", &postgres.url)
+                .env("LIVEWASM_TEST_NATS_URL", &nats.url),
         )
     });
     drop(postgres);
+    drop(nats);
     tested?;
     step(
         &format!("fuzz targets ({FUZZ_SECONDS} s each, two at a time)"),
@@ -62,6 +67,10 @@ pub fn run(browser: bool) -> Result<()> {
     if browser {
         step("chromium", ensure_chromium)?;
         step("browser tests", browser_tests)?;
+        step(
+            "first view: livewasm new, the dev loop, edits in Chromium",
+            first_view,
+        )?;
     }
     println!(
         "\nxtask test: every step passed in {:.0} s",
@@ -118,6 +127,44 @@ impl Drop for Postgres {
         let _ = Command::new("bash")
             .current_dir(root())
             .args(["tests/postgres.sh", "stop"])
+            .status();
+    }
+}
+
+/// A throwaway NATS server started by `tests/nats.sh` (installed from apt when missing);
+/// stopped when dropped.
+struct Nats {
+    url: String,
+}
+
+impl Nats {
+    fn start() -> Result<Nats> {
+        let out = Command::new("bash")
+            .current_dir(root())
+            .arg("tests/nats.sh")
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("running tests/nats.sh")?;
+        if !out.status.success() {
+            bail!(
+                "tests/nats.sh could not start NATS ({}); it installs `nats-server` from apt when run as root",
+                out.status
+            );
+        }
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        if !url.starts_with("nats://") {
+            bail!("tests/nats.sh printed no nats:// URL: {url:?}");
+        }
+        println!("  NATS at {url}");
+        Ok(Nats { url })
+    }
+}
+
+impl Drop for Nats {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .current_dir(root())
+            .args(["tests/nats.sh", "stop"])
             .status();
     }
 }
@@ -233,6 +280,73 @@ fn browser_tests() -> Result<()> {
             .env("LIVEWASM_COMPONENTS", guest::components_dir()),
     )
     .context("browser tests failed (screenshots in target/browser/)")
+}
+
+/// [`first_view`] alone (`cargo xtask first-view`), with what it needs installed.
+pub fn first_view_alone() -> Result<()> {
+    step("chromium", ensure_chromium)?;
+    npm_ci(&root().join("tests/browser"))?;
+    step(
+        "first view: livewasm new, the dev loop, edits in Chromium",
+        first_view,
+    )
+}
+
+/// A new user's first minutes, for real: `livewasm new counter` in a temporary directory,
+/// served by the dev loop (`cargo xtask dev --crate`, on a thread of this process), while
+/// `tests/browser/first_view.test.mjs` edits its template in Chromium and prints how long an
+/// edit takes to show, then breaks and fixes the template under the error overlay. The crate
+/// gets the checkout's `Cargo.lock`, so it builds with the dependencies `target/guest` already
+/// holds and asks no registry.
+fn first_view() -> Result<()> {
+    let binary = server::build_host(false)?;
+    let dir = TempDir::new("first-view")?;
+    let krate = dir.0.join("counter");
+    status(
+        Command::new(&binary)
+            .args(["new", "counter", "--path"])
+            .arg(&krate)
+            .arg("--sdk-path")
+            .arg(root().join("guest-sdk")),
+    )?;
+    std::fs::copy(root().join("Cargo.lock"), krate.join("Cargo.lock"))
+        .context("copying Cargo.lock into the new crate")?;
+    let options = dev::Options {
+        listen: "127.0.0.1:0".into(),
+        own_crate: Some(krate.clone()),
+        watch_host: false,
+    };
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (ready, url) = std::sync::mpsc::channel();
+        let dev_loop = scope.spawn(|| {
+            dev::serve(
+                &options,
+                move |url| {
+                    let _ = ready.send(url.to_string());
+                },
+                &stop,
+            )
+        });
+        // The sender goes with a dev loop that ends before serving.
+        let tested = match url.recv() {
+            Ok(url) => status(
+                Command::new("node")
+                    .current_dir(root().join("tests/browser"))
+                    .args(["--test", "first_view.test.mjs"])
+                    .env("LIVEWASM_DEV_LOOP_URL", &url)
+                    .env("LIVEWASM_DEV_LOOP_CRATE", &krate),
+            )
+            .context("the first-view browser test failed (screenshots in target/browser/)"),
+            Err(_) => Err(anyhow!("the dev loop stopped before serving")),
+        };
+        stop.store(true, Ordering::Relaxed);
+        let served = dev_loop
+            .join()
+            .map_err(|_| anyhow!("the dev loop panicked"))?;
+        served.context("the dev loop")?;
+        tested
+    })
 }
 
 /// A host on a fresh registry (SQLite), set up the way an operator and a tenant would with the

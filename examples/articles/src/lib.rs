@@ -27,4 +27,5 @@ livewasm_sdk::app! {
             container: ("main", "class" = "archive", "data-kind" = "archive");
     },
     migrations: data::MIGRATIONS,
+    assets: [("app.css", include_bytes!("../assets/app.css"))],
 }

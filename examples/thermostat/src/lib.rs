@@ -66,13 +66,13 @@ impl LiveView for Thermostat {
     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
         html!(
             r#"
-<div id="thermostat" phx-window-keyup="update_temp">
-  <h1>House {@house_id} - {@temperature}°F</h1>
-  <p class="temperature">Temperature: {@temperature}°F</p>
+<div id="thermostat" class="mx-auto mt-8 max-w-md rounded-lg bg-white p-6 shadow" phx-window-keyup="update_temp">
+  <h1 class="text-2xl font-bold text-gray-900">House {@house_id} - {@temperature}°F</h1>
+  <p class="temperature text-4xl font-semibold text-orange-600">Temperature: {@temperature}°F</p>
   <p>User: {@user}</p>
-  <p>Last updated: <span id="last-update">{@last_update}</span></p>
-  <button phx-click="inc" phx-throttle="1000">+</button>
-  <button phx-click="dec" phx-throttle="1000">-</button>
+  <p class="text-sm text-gray-500">Last updated: <span id="last-update">{@last_update}</span></p>
+  <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="inc" phx-throttle="1000">+</button>
+  <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="dec" phx-throttle="1000">-</button>
 </div>
 "#
         )
@@ -83,5 +83,11 @@ livewasm_sdk::app! {
     name: "thermostat",
     routes: {
         "/thermostat" => Thermostat;
-    }
+    },
+    assets: [("app.css", include_bytes!("../assets/app.css"))],
+    root_layout: {
+        stylesheets: ["app.css"],
+        title_suffix: " · Livewasm",
+        body_class: "bg-gray-50 antialiased",
+    },
 }

@@ -287,5 +287,6 @@ livewasm_sdk::app! {
     name: "users",
     routes: {
         "/users" => UsersLive;
-    }
+    },
+    assets: [("app.css", include_bytes!("../assets/app.css"))],
 }

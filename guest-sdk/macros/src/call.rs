@@ -44,7 +44,7 @@ struct Call {
 /// The whole call as a dynamic slot.
 pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
     let path_text = element.component().unwrap_or_default();
-    let at = format!("template line {}, column {}", element.line, element.column);
+    let at = crate::place::describe(element.line, element.column);
     let path: syn::Path = syn::parse_str(path_text).map_err(|_| {
         err(
             span,
@@ -256,7 +256,7 @@ impl Call {
         span: Span,
     ) -> syn::Result<()> {
         let name = slot.slot().unwrap_or_default();
-        let at = format!("template line {}, column {}", slot.line, slot.column);
+        let at = crate::place::describe(slot.line, slot.column);
         let Some(ident) = ident_for(name) else {
             return Err(err(
                 span,

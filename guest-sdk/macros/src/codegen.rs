@@ -198,8 +198,9 @@ fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
             return Err(err(
                 span,
                 format!(
-                    "template line {}, column {}: <{}> must be directly inside a component call such as <.table>",
-                    element.line, element.column, element.name
+                    "{}: <{}> must be directly inside a component call such as <.table>",
+                    crate::place::describe(element.line, element.column),
+                    element.name
                 ),
             ));
         }

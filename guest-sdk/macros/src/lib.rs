@@ -9,6 +9,7 @@ mod component;
 mod expr;
 mod fingerprint;
 mod parse;
+mod place;
 
 use proc_macro::TokenStream;
 
@@ -32,8 +33,35 @@ pub fn derive_fingerprint(input: TokenStream) -> TokenStream {
 
 /// A HEEx-like template in a string literal:
 ///
-/// ```ignore
-/// html!(r#"<h1 class={@class}>Hello {@name}</h1><li :for={item in @items} :key={item.id}>{item.name}</li>"#)
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Clone, PartialEq)]
+/// pub struct Item {
+///     id: u32,
+///     name: String,
+/// }
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Shop {
+///     class: String,
+///     name: String,
+///     items: Vec<Item>,
+/// }
+///
+/// fn render(assigns: &Tracked<'_, Shop>) -> Rendered {
+///     html!(r#"<h1 class={@class}>Hello {@name}</h1><li :for={item in @items} :key={item.id}>{&item.name}</li>"#)
+/// }
+///
+/// let shop = Shop {
+///     class: "big".into(),
+///     name: "<Ada>".into(),
+///     items: vec![Item { id: 1, name: "tea".into() }, Item { id: 2, name: "jam".into() }],
+/// };
+/// assert_eq!(
+///     render(&Tracked::all(&shop)).to_html(),
+///     r#"<h1 class="big">Hello &lt;Ada&gt;</h1><li>tea</li><li>jam</li>"#
+/// );
 /// ```
 ///
 /// `{expr}` interpolates escaped text (or a nested `Rendered`), `name={expr}` a dynamic
@@ -55,6 +83,7 @@ pub fn html(input: TokenStream) -> TokenStream {
             .into();
         }
     };
+    let _expanding = place::enter(&literal);
     match parse::parse(&literal.value()) {
         Ok(nodes) => codegen::template(&nodes, literal.span())
             .unwrap_or_else(syn::Error::into_compile_error)
@@ -76,11 +105,21 @@ pub fn html(input: TokenStream) -> TokenStream {
 ///   `Vec<Slot<'a, A>>` repeated; `inner_block` is the content between the tags; `A` is what
 ///   `render_slot` passes to `:let`.
 ///
-/// ```ignore
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
 /// #[component]
 /// pub fn card<'a>(title: String, #[slot] inner_block: Slot<'a>, #[slot] footer: Option<Slot<'a>>) -> Rendered {
 ///     html!(r#"<div class="card"><h2>{title}</h2>{render_slot(&inner_block, ())}{render_slot(&footer, ())}</div>"#)
 /// }
+///
+/// # fn main() {
+/// let page = html!(r#"<.card title="Tea">Hot<:footer><small>2 €</small></:footer></.card>"#);
+/// assert_eq!(
+///     page.to_html(),
+///     r#"<div class="card"><h2>Tea</h2>Hot<small>2 €</small></div>"#
+/// );
+/// # }
 /// ```
 ///
 /// A call with an unknown attribute or slot, or without a required one, does not compile.

@@ -20,8 +20,9 @@ impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "template line {}, column {}: {}",
-            self.line, self.column, self.message
+            "{}: {}",
+            crate::place::describe(self.line, self.column),
+            self.message
         )
     }
 }

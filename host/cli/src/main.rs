@@ -10,7 +10,7 @@ mod serve;
 
 use std::process::ExitCode;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
 use commands::{app, audit, deploy, new, tenant, token, versions};
@@ -19,6 +19,15 @@ use commands::{app, audit, deploy, new, tenant, token, versions};
 #[derive(Parser)]
 #[command(name = "livewasm", version, about)]
 struct Cli {
+    /// How log lines are written: `text`, or `json` (one object per line, with the socket's
+    /// or request's span: tenant, app, version, socket id, request id).
+    #[arg(
+        long,
+        global = true,
+        default_value = "text",
+        env = "LIVEWASM_LOG_FORMAT"
+    )]
+    log_format: livewasm_server::logging::LogFormat,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,13 +62,14 @@ enum Command {
 }
 
 fn main() -> Result<ExitCode> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
-    let outcome = match Cli::parse().command {
+    let cli = Cli::parse();
+    livewasm_server::logging::install(
+        cli.log_format,
+        livewasm_server::logging::env_filter(),
+        std::io::stdout,
+    )
+    .context("installing the logger")?;
+    let outcome = match cli.command {
         Command::Serve(args) => return serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::New(args) => new::run(args),
         Command::Tenant(command) => tenant::run(command),

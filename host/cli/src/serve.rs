@@ -19,6 +19,11 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4000")]
     listen: String,
+    /// Also serve `GET /metrics` (Prometheus text, no authentication) and the health probes
+    /// on this address, e.g. `127.0.0.1:9464`: bind it where only the scraper reaches. On a
+    /// host with a registry, `/metrics` is also served on the base domain to operator tokens.
+    #[arg(long, value_name = "ADDR")]
+    metrics_listen: Option<String>,
     /// Development mode: error details in pages; a signing key is generated when none is given;
     /// the `--app` files are watched and a changed one that loads replaces its app in place,
     /// open pages of it reloading by themselves (live reload).
@@ -114,6 +119,14 @@ pub struct ServeArgs {
     /// HTTP connections served at once; further ones wait in the listen backlog.
     #[arg(long, default_value_t = ServerConfig::default().max_connections)]
     max_connections: usize,
+    /// Milliseconds between checks of the registry for changes made through other hosts
+    /// sharing it (a Postgres registry also wakes the host at once).
+    #[arg(long, default_value_t = ServerConfig::default().registry_poll.as_millis() as u64)]
+    registry_poll_ms: u64,
+    /// On SIGTERM or Ctrl-C, seconds the sockets get to finish their callbacks and tasks
+    /// before they are closed anyway (each is told to reconnect, to another host).
+    #[arg(long, default_value_t = ServerConfig::default().drain_timeout.as_secs())]
+    drain_timeout_secs: u64,
     /// Keys one app's key-value store may hold.
     #[arg(long, default_value_t = ServerConfig::default().kv_max_keys)]
     kv_max_keys: u64,
@@ -161,6 +174,11 @@ pub struct ServeArgs {
     /// Outgoing requests one app may start per second (bursts of twice that).
     #[arg(long, default_value_t = ServerConfig::default().http_requests_per_sec)]
     http_requests_per_sec: u32,
+    /// The NATS server of a cluster (`nats://127.0.0.1:4222`): each view's broadcast also
+    /// reaches the views of the same app on every other host connected to it. The host
+    /// refuses to start when NATS is unreachable; NATS reconnects by itself afterwards.
+    #[arg(long, env = "LIVEWASM_CLUSTER", value_name = "NATS-URL")]
+    cluster: Option<String>,
 }
 
 /// The public scheme and base domain of `--public-url` (checked against `--base-domain`
@@ -343,6 +361,8 @@ pub fn run(args: ServeArgs) -> Result<()> {
         http_header_timeout: Duration::from_secs(args.http_header_timeout_secs),
         http_body_timeout: Duration::from_secs(args.http_body_timeout_secs),
         max_connections: args.max_connections,
+        registry_poll: Duration::from_millis(args.registry_poll_ms.max(1)),
+        drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         kv_max_keys: args.kv_max_keys,
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         blob_max_count: args.blob_max_count,
@@ -358,6 +378,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         http_timeout: Duration::from_millis(args.http_timeout_ms),
         http_max_response_bytes: args.http_max_response_kib.saturating_mul(1 << 10),
         http_requests_per_sec: args.http_requests_per_sec,
+        cluster: args.cluster.clone(),
         ..ServerConfig::default()
     };
     match &config.sql_dir {
@@ -410,12 +431,29 @@ pub fn run(args: ServeArgs) -> Result<()> {
                 .await
                 .context("loading the platform's apps")?;
             tracing::info!("serving {served} tenant app(s)");
+            // Changes made through other hosts sharing the registry; ends with the runtime.
+            livewasm_server::registry_sync::keep_in_sync(&host);
         }
+        // Broadcasts to and from the other hosts of the cluster; ends with the runtime.
+        livewasm_server::pubsub_relay::start(&host).await?;
         let listener = tokio::net::TcpListener::bind(&args.listen)
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         let addr = listener.local_addr()?;
         println!("livewasm listening on http://{addr}");
+        if let Some(metrics_listen) = &args.metrics_listen {
+            let metrics = tokio::net::TcpListener::bind(metrics_listen)
+                .await
+                .with_context(|| format!("listening on {metrics_listen}"))?;
+            println!("  metrics: http://{}/metrics", metrics.local_addr()?);
+            // Ends with the runtime, when the server stops.
+            let host = host.clone();
+            tokio::spawn(async move {
+                if let Err(error) = livewasm_server::serve_metrics(metrics, host).await {
+                    tracing::error!("the metrics listener stopped: {error}");
+                }
+            });
+        }
         for (app, path, view) in host.routes() {
             println!("  http://{addr}{path}  ({app}: {view})");
         }

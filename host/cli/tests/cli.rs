@@ -999,3 +999,159 @@ fn deploy_refused_before_the_body_shows_the_api_error() {
     assert_eq!(seen(&log).len(), 1, "no follow-up request after a refusal");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// A `livewasm serve` with a fresh SQLite registry, killed when dropped.
+struct RealHost {
+    child: std::process::Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl RealHost {
+    /// Starts `livewasm serve --database <temp>/registry.db` on a free loopback port and waits
+    /// (up to 60 s) until it answers `/health`.
+    fn start() -> RealHost {
+        use std::io::{Read, Write};
+        let dir = temp_dir();
+        let port = StdListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("free port")
+            .port();
+        let database = dir.join("registry.db");
+        let child = Command::new(env!("CARGO_BIN_EXE_livewasm"))
+            .args([
+                "serve",
+                "--listen",
+                &format!("127.0.0.1:{port}"),
+                "--no-cache",
+            ])
+            .arg("--database")
+            .arg(&database)
+            .env("LIVEWASM_SECRET_KEY", "cd".repeat(32))
+            .env("RUST_LOG", "warn")
+            .env_remove("DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start livewasm serve");
+        let host = RealHost {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+        };
+        let started = std::time::Instant::now();
+        loop {
+            let healthy = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+                s.write_all(
+                    b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                )?;
+                let mut answer = String::new();
+                s.read_to_string(&mut answer)?;
+                Ok(answer.starts_with("HTTP/1.1 200"))
+            });
+            if healthy.unwrap_or(false) {
+                return host;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(60),
+                "livewasm serve did not answer"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
+    /// The registry's database path.
+    fn database(&self) -> String {
+        self.dir
+            .join("registry.db")
+            .to_str()
+            .expect("utf-8 path")
+            .to_owned()
+    }
+}
+
+impl Drop for RealHost {
+    fn drop(&mut self) {
+        self.child.kill().ok();
+        self.child.wait().ok();
+        std::fs::remove_dir_all(&self.dir).ok();
+    }
+}
+
+/// The `expires … UTC` part of `token create`'s report.
+fn expiry_of(output: &Output) -> String {
+    let report = stderr(output);
+    let at = report
+        .find("expires ")
+        .unwrap_or_else(|| panic!("no expiry in {report}"));
+    let rest = &report[at..];
+    rest[..rest.find(" UTC").expect("UTC") + 4].to_owned()
+}
+
+/// Against a real host: a token made with a token that expires gets its creator's expiry when
+/// it asks none, and asking to outlive the creator (`--expires 30d` from a 1 h token) fails.
+#[test]
+fn token_create_never_outlives_the_creating_token() {
+    let host = RealHost::start();
+    let database = host.database();
+    let operator = livewasm(
+        &host.url,
+        None,
+        &["token", "create", "--operator", "--database", &database],
+    );
+    assert_ok(&operator);
+    let operator = stdout(&operator).trim().to_owned();
+    assert_ok(&livewasm(
+        &host.url,
+        Some(&operator),
+        &["tenant", "create", "acme"],
+    ));
+    assert_ok(&livewasm(
+        &host.url,
+        Some(&operator),
+        &["app", "create", "acme", "shop"],
+    ));
+    let brief = livewasm(
+        &host.url,
+        Some(&operator),
+        &["token", "create", "--tenant", "acme", "--expires", "1h"],
+    );
+    assert_ok(&brief);
+    let brief_expiry = expiry_of(&brief);
+    let brief = stdout(&brief).trim().to_owned();
+
+    let deploy = livewasm(
+        &host.url,
+        Some(&brief),
+        &["token", "create", "--tenant", "acme", "--app", "shop"],
+    );
+    assert_ok(&deploy);
+    assert_eq!(expiry_of(&deploy), brief_expiry);
+    let shorter = livewasm(
+        &host.url,
+        Some(&brief),
+        &["token", "create", "--tenant", "acme", "--expires", "10m"],
+    );
+    assert_ok(&shorter);
+    assert_ne!(expiry_of(&shorter), brief_expiry);
+
+    let longer = livewasm(
+        &host.url,
+        Some(&brief),
+        &["token", "create", "--tenant", "acme", "--expires", "30d"],
+    );
+    assert!(!longer.status.success(), "{}", stdout(&longer));
+    assert!(stderr(&longer).contains("outlive"), "{}", stderr(&longer));
+    // The operator's own token never expires: what it makes does not either.
+    let forever = livewasm(
+        &host.url,
+        Some(&operator),
+        &["token", "create", "--tenant", "acme"],
+    );
+    assert_ok(&forever);
+    assert!(
+        !stderr(&forever).contains("expires"),
+        "{}",
+        stderr(&forever)
+    );
+}

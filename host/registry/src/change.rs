@@ -1,11 +1,12 @@
 //! One transaction per change, with its audit row: [`Registry::change`] opens it and takes the
 //! next audit sequence number, [`Change::commit`] writes the [`AuditRecord`] and commits.
-//! Reading the log back is `audit.rs`'s job.
+//! Reading the log back is `audit.rs`'s job; telling other hosts, `changes.rs`'s.
 
 use serde_json::Value;
 use sqlx::{Any, Transaction};
 
-use crate::db::Registry;
+use crate::changes::CHANGES_CHANNEL;
+use crate::db::{Backend, Registry};
 use crate::error::{RegistryError, Result};
 use crate::ids::TenantId;
 use crate::principal::Principal;
@@ -27,6 +28,7 @@ impl Registry {
             tx,
             seq,
             at: now_ms(),
+            notify: self.backend() == Backend::Postgres,
         })
     }
 }
@@ -38,6 +40,8 @@ pub(crate) struct Change {
     seq: i64,
     /// The change's timestamp (unix ms), used for every row it writes.
     pub(crate) at: i64,
+    /// Whether committing also notifies listening hosts (Postgres).
+    notify: bool,
 }
 
 impl Change {
@@ -68,6 +72,13 @@ impl Change {
         .bind(detail)
         .execute(&mut *self.tx)
         .await?;
+        if self.notify {
+            // Delivered to listening hosts when (and only if) the transaction commits. The
+            // payload is our own number, so it can be written into the statement.
+            sqlx::query(&format!("NOTIFY {CHANGES_CHANNEL}, '{}'", self.seq))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await?;
         Ok(())
     }

@@ -34,6 +34,8 @@ pub struct Registry {
     pub(crate) pool: AnyPool,
     backend: Backend,
     defaults: QuotaDefaults,
+    /// The connection URL, for the Postgres change listener (`changes.rs`); never shown.
+    pub(crate) url: String,
 }
 
 impl Registry {
@@ -46,6 +48,7 @@ impl Registry {
         sqlx::any::install_default_drivers();
         let (backend, url) = resolve_location(location)?;
         let options: AnyConnectOptions = url.parse().map_err(RegistryError::Database)?;
+        let listen_url = url.clone();
         let options = options.disable_statement_logging();
         if backend == Backend::Sqlite {
             // journal_mode needs an exclusive lock that busy_timeout does not wait for, so set
@@ -87,6 +90,7 @@ impl Registry {
             pool,
             backend,
             defaults,
+            url: listen_url,
         };
         registry.migrate().await?;
         Ok(registry)
@@ -106,6 +110,14 @@ impl Registry {
     /// The quotas a tenant gets where it has no override.
     pub fn quota_defaults(&self) -> &QuotaDefaults {
         &self.defaults
+    }
+
+    /// Runs the cheapest query there is (`SELECT 1`) on a pooled connection: whether the
+    /// store answers at all (the host's readiness probe). Fails once [`Registry::close`]d,
+    /// or when the database cannot be reached.
+    pub async fn ping(&self) -> Result<()> {
+        self.pool.execute("SELECT 1").await?;
+        Ok(())
     }
 
     /// Closes every pooled connection; the registry is unusable afterwards.

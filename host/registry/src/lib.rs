@@ -30,7 +30,8 @@
 //   apps               apps (checks quotas)
 //   quotas, tenants,   quota overrides in the store; tenants;
 //   http_allow         per-tenant HTTP allowlists
-//   change, audit      a transaction with its audit row; reading the log
+//   change, audit,     a transaction with its audit row; reading the log;
+//   changes            telling hosts what changed (sequence numbers, NOTIFY)
 //   db                 opening the store (Registry, Backend, migrations)
 //   principal, sql,    who acts and what they may do; ids, clock and column helpers;
 //   names, limits,     name rules; quota values;
@@ -39,6 +40,7 @@ mod apps;
 mod audit;
 mod blobs;
 mod change;
+mod changes;
 mod db;
 mod error;
 mod http_allow;
@@ -56,6 +58,7 @@ mod versions;
 pub use apps::App;
 pub use audit::{AuditEntry, AuditQuery, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT};
 pub use blobs::{BlobInfo, BlobLimits, BlobUsage};
+pub use changes::{CHANGES_CHANNEL, ChangeListener, Changes};
 pub use db::{Backend, Registry};
 pub use error::{Quota, RegistryError, Result};
 pub use http_allow::{MAX_HTTP_ALLOWLIST_ENTRIES, normalize_http_host};

@@ -43,6 +43,8 @@ pub struct Principal {
     token_id: Option<TokenId>,
     label: String,
     scope: Scope,
+    /// When the token stops authenticating (unix ms); `None`: never, or not a token.
+    expires_at: Option<i64>,
 }
 
 impl Principal {
@@ -53,16 +55,29 @@ impl Principal {
             token_id: None,
             label: label.to_owned(),
             scope: Scope::Operator,
+            expires_at: None,
         }
     }
 
-    /// The principal a stored token authenticates as.
-    pub(crate) fn for_token(token_id: TokenId, label: String, scope: Scope) -> Self {
+    /// The principal a stored token authenticates as, until `expires_at` (unix ms) if set.
+    pub(crate) fn for_token(
+        token_id: TokenId,
+        label: String,
+        scope: Scope,
+        expires_at: Option<i64>,
+    ) -> Self {
         Principal {
             token_id: Some(token_id),
             label,
             scope,
+            expires_at,
         }
+    }
+
+    /// When the token acting stops authenticating (unix ms): `None` for a token that never
+    /// expires and for the host itself. Tokens it creates expire no later.
+    pub fn expires_at(&self) -> Option<i64> {
+        self.expires_at
     }
 
     /// The token this principal authenticated with (`None` for [`Principal::system`]).

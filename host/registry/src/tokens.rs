@@ -161,6 +161,23 @@ pub fn token_hash(token: &str) -> String {
     sha256_hex(token.as_bytes())
 }
 
+/// The expiry of a token asked to expire at `asked` (unix ms, `None`: never) by a token
+/// expiring at `creator`: no later than the creator's. Asking for later is refused.
+fn capped_expiry(asked: Option<i64>, creator: Option<i64>) -> Result<Option<i64>> {
+    match (asked, creator) {
+        (_, None) => Ok(asked),
+        (None, Some(cap)) => Ok(Some(cap)),
+        (Some(at), Some(cap)) if at <= cap => Ok(Some(at)),
+        (Some(at), Some(cap)) => Err(RegistryError::InvalidValue {
+            what: "token expiry",
+            reason: format!(
+                "{at} (unix ms) is after {cap}, when the token creating it expires \
+                 (a token cannot outlive its creator)"
+            ),
+        }),
+    }
+}
+
 /// Whether `text` has the shape of a token (prefix and 32 bytes of base64url).
 fn well_formed(text: &str) -> bool {
     text.strip_prefix(TOKEN_PREFIX)
@@ -184,6 +201,10 @@ impl Registry {
     /// Like [`Registry::create_token`], with an expiry: from `expires_at` (unix ms) on, the
     /// token authenticates no more. `None` means never; an instant not after now is refused
     /// with [`RegistryError::InvalidValue`].
+    ///
+    /// A token never outlives the token that created it: when `by` expires
+    /// ([`Principal::expires_at`]), a token asked without an expiry gets `by`'s, and one asked
+    /// to expire later is refused with [`RegistryError::InvalidValue`].
     pub async fn create_token_expiring(
         &self,
         by: &Principal,
@@ -194,6 +215,7 @@ impl Registry {
         if !by.can_grant(&scope) {
             return Err(RegistryError::Forbidden);
         }
+        let expires_at = capped_expiry(expires_at, by.expires_at())?;
         let mut change = self.change().await?;
         if let Some(at) = expires_at
             && at <= change.at
@@ -303,7 +325,12 @@ impl Registry {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some(Principal::for_token(info.id, info.label, info.scope)))
+        Ok(Some(Principal::for_token(
+            info.id,
+            info.label,
+            info.scope,
+            info.expires_at,
+        )))
     }
 
     /// A token's record, revoked or not. Visible to operators, to managers of its tenant and
@@ -412,5 +439,21 @@ mod tests {
         assert!(!well_formed(&text[1..]));
         assert!(!well_formed("lw_short"));
         assert!(!well_formed(""));
+    }
+
+    #[test]
+    fn a_token_expires_no_later_than_its_creator() {
+        // A creator that never expires: whatever was asked.
+        assert_eq!(capped_expiry(None, None).ok(), Some(None));
+        assert_eq!(capped_expiry(Some(5), None).ok(), Some(Some(5)));
+        // An expiring creator: its expiry when none is asked, an earlier one kept, a later
+        // one refused.
+        assert_eq!(capped_expiry(None, Some(10)).ok(), Some(Some(10)));
+        assert_eq!(capped_expiry(Some(7), Some(10)).ok(), Some(Some(7)));
+        assert_eq!(capped_expiry(Some(10), Some(10)).ok(), Some(Some(10)));
+        assert!(matches!(
+            capped_expiry(Some(11), Some(10)),
+            Err(RegistryError::InvalidValue { .. })
+        ));
     }
 }

@@ -5,19 +5,51 @@
 //!
 //! `cargo run --release -p livewasm-runtime --example event_profile -- [name] [count] [event] [value]`
 //! (components from `$LIVEWASM_COMPONENTS`, else `target/components`; by default the event is
-//! `bump` with `{"id": 150}`).
+//! `bump` with `{"id": 150}`). With `LIVEWASM_PROFILE_METER=1` the app reports to a meter
+//! counting in atomics, as the server's metrics do (to see what metering costs).
 
 #![allow(clippy::expect_used)]
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use livewasm_runtime::{MountRequest, Runtime, RuntimeConfig};
+use livewasm_runtime::{Capability, Meter, MountRequest, Runtime, RuntimeConfig, TrapKind};
 use serde_json::{Value, json};
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
     samples.sort();
     let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
     samples[index].as_secs_f64() * 1e6
+}
+
+/// A meter as cheap as the server's: atomic adds.
+#[derive(Default)]
+struct Atomics {
+    fuel: AtomicU64,
+    nanos: AtomicU64,
+    other: AtomicU64,
+    memory: AtomicI64,
+}
+
+impl Meter for Atomics {
+    fn guest_call(&self, fuel: u64, elapsed: Duration) {
+        self.fuel.fetch_add(fuel, Ordering::Relaxed);
+        self.nanos
+            .fetch_add(elapsed.as_nanos() as u64, Ordering::Relaxed);
+    }
+    fn trap(&self, _: TrapKind) {
+        self.other.fetch_add(1, Ordering::Relaxed);
+    }
+    fn capability_calls(&self, _: Capability, count: u64) {
+        self.other.fetch_add(count, Ordering::Relaxed);
+    }
+    fn memory(&self, delta: i64) {
+        self.memory.fetch_add(delta, Ordering::Relaxed);
+    }
+    fn log_lines_dropped(&self, count: u64) {
+        self.other.fetch_add(count, Ordering::Relaxed);
+    }
 }
 
 fn main() {
@@ -35,7 +67,11 @@ fn main() {
     );
     let wasm = std::fs::read(dir.join(format!("{name}.wasm"))).expect("built component");
     let runtime = Runtime::new(RuntimeConfig::default()).expect("runtime");
-    let app = runtime.load_app(&wasm).expect("load");
+    let mut app = runtime.load_app(&wasm).expect("load");
+    if std::env::var_os("LIVEWASM_PROFILE_METER").is_some() {
+        app = app.with_meter(Arc::new(Atomics::default()));
+        println!("metered");
+    }
     let route = app.manifest().routes[0].clone();
     let request = MountRequest {
         view: route.view.clone(),

@@ -19,6 +19,7 @@ use crate::capabilities::sql::SqlStore;
 use crate::engine::RuntimeInner;
 use crate::error::CallError;
 use crate::manifest::Manifest;
+use crate::meter::Meter;
 use crate::store::HostState;
 
 /// Most templates one app may register.
@@ -66,6 +67,9 @@ pub struct App {
     pub(crate) blobs: Option<Arc<dyn BlobStore>>,
     pub(crate) sql: Option<Arc<dyn SqlStore>>,
     pub(crate) fetch: Option<Arc<dyn HttpClient>>,
+    pub(crate) meter: Option<Arc<dyn Meter>>,
+    /// `(tenant, app)` as the host names the app, for its guest log lines.
+    pub(crate) names: Option<(Arc<str>, Arc<str>)>,
 }
 
 impl App {
@@ -83,6 +87,8 @@ impl App {
             blobs: self.blobs.clone(),
             sql: self.sql.clone(),
             fetch: self.fetch.clone(),
+            meter: self.meter.clone(),
+            names: self.names.clone(),
         }
     }
 
@@ -120,6 +126,33 @@ impl App {
         App {
             fetch: Some(client),
             ..self.clone()
+        }
+    }
+
+    /// The same compiled component whose instances report what each guest call cost (fuel,
+    /// time, traps, capability calls) and the memory they hold to `meter`.
+    pub fn with_meter(&self, meter: Arc<dyn Meter>) -> App {
+        App {
+            meter: Some(meter),
+            ..self.clone()
+        }
+    }
+
+    /// The same compiled component whose instances tag their guest log lines with `tenant`
+    /// and `app` (the host's names for it; by default `local` and the manifest's name).
+    pub fn with_names(&self, tenant: &str, app: &str) -> App {
+        App {
+            names: Some((Arc::from(tenant), Arc::from(app))),
+            ..self.clone()
+        }
+    }
+
+    /// `(tenant, app)` for log lines: the names [`App::with_names`] gave, else `local` and
+    /// the manifest's name.
+    pub(crate) fn log_names(&self) -> (&str, &str) {
+        match &self.names {
+            Some((tenant, app)) => (tenant, app),
+            None => ("local", &self.inner.name),
         }
     }
 

@@ -18,6 +18,9 @@ pub enum RuntimeError {
     /// The app's manifest is unusable.
     #[error("bad manifest: {0}")]
     Manifest(String),
+    /// The app's static files are refused (too many, too large, an unsafe type …).
+    #[error("bad assets: {0}")]
+    Asset(#[from] crate::assets::AssetError),
 }
 
 /// Why a trap happened.

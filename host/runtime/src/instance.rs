@@ -11,6 +11,7 @@ use serde_json::Value;
 use wasmtime::{Store, StoreLimitsBuilder, Trap};
 
 use crate::app::{App, check_statics};
+use crate::assets::AssetDecl;
 use crate::bindings::View;
 use crate::capabilities::effects::Navigation;
 use crate::capabilities::tasks::MAX_TASK_RESULT_BYTES;
@@ -22,6 +23,7 @@ use crate::engine::{
 use crate::error::{CallError, RuntimeError, TrapKind};
 use crate::json_text::JsonText;
 use crate::manifest::Manifest;
+use crate::meter::MeteredLimits;
 use crate::render;
 use crate::requests::{HttpRequest, HttpResponse, MountRequest};
 use crate::store::{Effects, HostState};
@@ -39,7 +41,7 @@ impl App {
             .trap_on_grow_failure(true)
             .build();
         let mut state = HostState::new(
-            limits,
+            MeteredLimits::new(limits, self.meter.clone()),
             self.inner.name.clone(),
             runtime.started,
             runtime.config.callback_deadline,
@@ -55,6 +57,11 @@ impl App {
         }
         if let Some(fetch) = &self.fetch {
             state.fetch.set_client(fetch.clone());
+        }
+        if let Some((tenant, app)) = &self.names {
+            state
+                .log
+                .set_identity(tenant.clone(), app.clone(), self.meter.clone());
         }
         let mut store = Store::new(&runtime.engine, state);
         store.limiter(|s| &mut s.limits);
@@ -141,27 +148,51 @@ impl Instance {
             );
             self.store.data_mut().new_callback();
         }
-        match f(&self.view, &mut self.store) {
+        // What the call costs, for the app's meter: two fuel reads and a clock read.
+        let metered = self.app.meter.is_some().then(|| {
+            let fuel = self.store.get_fuel().unwrap_or(0);
+            (fuel, std::time::Instant::now())
+        });
+        let result = f(&self.view, &mut self.store);
+        if let (Some(meter), Some((fuel, started))) = (&self.app.meter, metered) {
+            let used = fuel.saturating_sub(self.store.get_fuel().unwrap_or(0));
+            meter.guest_call(used, started.elapsed());
+            self.store
+                .data()
+                .budget
+                .capability_calls()
+                .report(meter.as_ref());
+        }
+        match result {
             Ok(value) => Ok(value),
             Err(error) => {
                 self.dead = true;
                 let kind = classify(&error);
+                if let Some(meter) = &self.app.meter {
+                    meter.trap(kind);
+                }
                 // A Rust guest's panic message (logged by the SDK's hook) says more than the
                 // `unreachable` it ends in.
                 let message = match self.store.data().log.panic() {
                     Some(panic) => format!("{panic}\n{error:#}"),
                     None => format!("{error:#}"),
                 };
-                tracing::warn!(app = %self.app.inner.name, ?kind, "guest trapped: {message}");
+                let (tenant, app) = self.app.log_names();
+                tracing::warn!(tenant, app, ?kind, "guest trapped: {message}");
                 Err(CallError::Trap { kind, message })
             }
         }
     }
 
     /// Calls `app.manifest` (unchecked: see [`Manifest::check`]).
-    pub(crate) fn manifest(&mut self) -> Result<Manifest, CallError> {
+    pub(crate) fn manifest(&mut self) -> Result<(Manifest, Vec<AssetDecl>), CallError> {
         let raw = self.call(|view, store| view.livewasm_view_app().call_manifest(store))?;
         Ok(wit::manifest(raw))
+    }
+
+    /// Calls `app.asset`: the bytes of asset `name`, if the app has it.
+    pub(crate) fn asset(&mut self, name: &str) -> Result<Option<Vec<u8>>, CallError> {
+        self.call(|view, store| view.livewasm_view_app().call_asset(store, name))
     }
 
     /// Calls `mount`.
@@ -291,7 +322,8 @@ impl Instance {
             // instance is done (the kept tree may be gone too).
             self.dead = true;
             if !failure.tree_kept {
-                tracing::warn!(app = %self.app.inner.name, "the kept tree is lost");
+                let (tenant, app) = self.app.log_names();
+                tracing::warn!(tenant, app, "the kept tree is lost");
             }
             failure.error
         })

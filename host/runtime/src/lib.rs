@@ -12,10 +12,12 @@
 //! By concern: `engine` (the engine, linker, epoch ticker, fencing), `loader` (component bytes
 //! to an [`App`]), `app`, `manifest`, `instance` (guest calls), `json_text` (JSON kept as checked text), `render` (render → check → full
 //! render → diff), `store` (an instance's store data), `capabilities/` (one file per WIT
-//! import, and `budget`), `wit` (every WIT conversion), `requests`, `artifact_cache`, `config`, `error`.
+//! import, and `budget`), `wit` (every WIT conversion), `requests`, `artifact_cache`, `meter`
+//! (what guest calls cost, reported to the host), `config`, `error`.
 
 mod app;
 mod artifact_cache;
+mod assets;
 mod bindings;
 mod capabilities;
 mod config;
@@ -25,6 +27,7 @@ mod instance;
 mod json_text;
 mod loader;
 mod manifest;
+mod meter;
 mod render;
 mod requests;
 mod store;
@@ -35,6 +38,10 @@ pub use app::{
     MAX_TEMPLATES,
 };
 pub use artifact_cache::{ArtifactCache, ArtifactCacheError, ArtifactStats};
+pub use assets::{
+    ASSET_HASH_HEX, ASSET_PATH_PREFIX, Asset, AssetError, MAX_ASSET_BYTES, MAX_ASSET_NAME_BYTES,
+    MAX_ASSETS, MAX_ASSETS_TOTAL_BYTES, content_type as asset_content_type, valid_asset_name,
+};
 pub use capabilities::blobs::{
     Blob, BlobError, BlobStore, MAX_BLOB_BYTES, MAX_BLOB_NAME_BYTES, MAX_BLOB_PUT_BYTES,
     MemoryBlobs, blob_path, valid_blob_name,
@@ -71,8 +78,9 @@ pub use instance::Instance;
 pub use json_text::JsonText;
 pub use livewasm_protocol::limits::RenderLimits;
 pub use manifest::{
-    ClientHook, Container, HttpRoute, LiveSession, MAX_SQL_MIGRATION_BYTES, MAX_SQL_MIGRATIONS,
-    Manifest, Route,
+    ClientHook, Container, HttpRoute, LiveSession, MAX_ROOT_LAYOUT_TEXT, MAX_SQL_MIGRATION_BYTES,
+    MAX_SQL_MIGRATIONS, Manifest, RootLayout, Route,
 };
+pub use meter::{Capability, Meter};
 pub use requests::{HttpRequest, HttpResponse, MountRequest};
 pub use store::Effects;

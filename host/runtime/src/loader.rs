@@ -9,9 +9,11 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
 use crate::app::{App, AppInner, InstanceLimits, Templates};
+use crate::assets::{self, Asset, AssetDecl};
 use crate::bindings::ViewPre;
 use crate::engine::Runtime;
 use crate::error::RuntimeError;
+use crate::instance::Instance;
 use crate::manifest::Manifest;
 
 impl Runtime {
@@ -65,12 +67,16 @@ impl Runtime {
             kv: None,
             sql: None,
             fetch: None,
+            meter: None,
+            names: None,
             blobs: None,
         };
-        let manifest = app
-            .instantiate()?
+        let mut instance = app.instantiate()?;
+        let (mut manifest, declared) = instance
             .manifest()
             .map_err(|e| RuntimeError::Manifest(e.to_string()))?;
+        manifest.assets = read_assets(&mut instance, &declared)?;
+        drop(instance);
         manifest.check()?;
         if let Some(inner) = Arc::get_mut(&mut app.inner) {
             inner.name = Arc::from(manifest.name.as_str());
@@ -82,4 +88,25 @@ impl Runtime {
         }
         Ok(app)
     }
+}
+
+/// The bytes of every asset the app declares, checked against the limits before the first
+/// fetch and against the declared sizes after each (one guest call per asset, so the guest
+/// never holds more than one copy at a time).
+fn read_assets(
+    instance: &mut Instance,
+    declared: &[AssetDecl],
+) -> Result<Vec<Asset>, RuntimeError> {
+    assets::check_declared(declared)?;
+    let mut read = Vec::with_capacity(declared.len());
+    for decl in declared {
+        let bytes = instance
+            .asset(&decl.name)
+            .map_err(|e| assets::AssetError::Read {
+                name: decl.name.clone(),
+                reason: e.to_string(),
+            })?;
+        read.push(assets::asset(decl, bytes)?);
+    }
+    Ok(read)
 }

@@ -1,6 +1,7 @@
 //! What an app declares about itself ([`Manifest`]: routes, live sessions, HTTP routes, client
 //! hooks) and the checks a manifest must pass before the app is served.
 
+use crate::assets::Asset;
 use crate::error::RuntimeError;
 
 /// One route an app serves.
@@ -62,6 +63,52 @@ pub struct Manifest {
     pub client_hooks: Vec<ClientHook>,
     /// SQL migrations, in order (the `sql` capability's schema).
     pub sql_migrations: Vec<String>,
+    /// Static files the app ships, with their bytes (fetched once at load).
+    pub assets: Vec<Asset>,
+    /// What the page shell adds for the app, if it declares a root layout.
+    pub root_layout: Option<RootLayout>,
+    /// The `Content-Security-Policy` of the app's pages and HTTP handlers' responses, in place
+    /// of the host's default; checked by [`Manifest::check`] ([`MAX_CONTENT_SECURITY_POLICY`]).
+    pub content_security_policy: Option<String>,
+}
+
+/// Longest content security policy an app may declare, in bytes.
+pub const MAX_CONTENT_SECURITY_POLICY: usize = 4096;
+
+/// The app's additions to the page around its views (Phoenix's root layout).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RootLayout {
+    /// Stylesheet assets linked in `<head>`, in order.
+    pub stylesheets: Vec<String>,
+    /// An image asset linked as the page's icon.
+    pub icon: Option<String>,
+    /// Appended to every page title.
+    pub title_suffix: Option<String>,
+    /// Classes of the page's `<body>`.
+    pub body_class: Option<String>,
+}
+
+/// Longest root layout title suffix or body class, in bytes.
+pub const MAX_ROOT_LAYOUT_TEXT: usize = 1024;
+
+impl Manifest {
+    /// The asset named `name`.
+    pub fn asset(&self, name: &str) -> Option<&Asset> {
+        self.assets.iter().find(|a| a.name == name)
+    }
+
+    /// The stylesheets every page of the app links: its root layout's, else every `.css`
+    /// asset in declaration order.
+    pub fn stylesheets(&self) -> Vec<&Asset> {
+        match &self.root_layout {
+            Some(layout) => layout
+                .stylesheets
+                .iter()
+                .filter_map(|name| self.asset(name))
+                .collect(),
+            None => self.assets.iter().filter(|a| a.is_stylesheet()).collect(),
+        }
+    }
 }
 
 /// A client hook an app ships: its `phx-hook` name and a JavaScript expression evaluating to
@@ -128,8 +175,68 @@ impl Manifest {
             }
         }
         check_client_hooks(&self.client_hooks)?;
-        check_sql_migrations(&self.sql_migrations)
+        check_sql_migrations(&self.sql_migrations)?;
+        if let Some(policy) = &self.content_security_policy {
+            check_content_security_policy(policy)?;
+        }
+        self.check_root_layout()
     }
+
+    /// The root layout names assets the app ships (stylesheets that are `.css`, an icon that
+    /// is an image) and keeps its texts short.
+    fn check_root_layout(&self) -> Result<(), RuntimeError> {
+        let Some(layout) = &self.root_layout else {
+            return Ok(());
+        };
+        for name in &layout.stylesheets {
+            if !self.asset(name).is_some_and(Asset::is_stylesheet) {
+                return Err(RuntimeError::Manifest(format!(
+                    "root layout stylesheet `{name}` is not a `.css` asset of the app"
+                )));
+            }
+        }
+        if let Some(icon) = &layout.icon
+            && !self.asset(icon).is_some_and(Asset::is_image)
+        {
+            return Err(RuntimeError::Manifest(format!(
+                "root layout icon `{icon}` is not an image asset of the app"
+            )));
+        }
+        for text in [&layout.title_suffix, &layout.body_class]
+            .into_iter()
+            .flatten()
+        {
+            if text.len() > MAX_ROOT_LAYOUT_TEXT {
+                return Err(RuntimeError::Manifest(format!(
+                    "root layout text is {} bytes (at most {MAX_ROOT_LAYOUT_TEXT})",
+                    text.len()
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A declared content security policy becomes a header value as it is: it must be one line of
+/// visible ASCII (spaces allowed), not empty, within [`MAX_CONTENT_SECURITY_POLICY`] bytes.
+fn check_content_security_policy(policy: &str) -> Result<(), RuntimeError> {
+    if policy.trim().is_empty() {
+        return Err(RuntimeError::Manifest(
+            "the content security policy is empty (leave it out for the host's default)".into(),
+        ));
+    }
+    if policy.len() > MAX_CONTENT_SECURITY_POLICY {
+        return Err(RuntimeError::Manifest(format!(
+            "the content security policy is {} bytes (at most {MAX_CONTENT_SECURITY_POLICY})",
+            policy.len()
+        )));
+    }
+    if !policy.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
+        return Err(RuntimeError::Manifest(
+            "the content security policy must be one line of visible ASCII".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn check_sql_migrations(migrations: &[String]) -> Result<(), RuntimeError> {
@@ -267,6 +374,105 @@ mod tests {
         assert!(check_client_hooks(&many).is_err());
         let big = "x".repeat(MAX_CLIENT_HOOK_BYTES + 1);
         assert!(check_client_hooks(&[hook("Big", &big)]).is_err());
+    }
+
+    #[test]
+    fn a_root_layout_names_the_apps_own_stylesheets_and_icon() {
+        let asset = |name: &str, content_type: &'static str| Asset {
+            name: name.into(),
+            content_type,
+            sha256: "0".repeat(64),
+            bytes: std::sync::Arc::from(&b"x"[..]),
+        };
+        let base = Manifest {
+            name: "app".into(),
+            routes: vec![Route {
+                path: "/".into(),
+                view: "Home".into(),
+                action: None,
+                live_session: None,
+                container: None,
+            }],
+            assets: vec![
+                asset("a.css", "text/css; charset=utf-8"),
+                asset("b.css", "text/css; charset=utf-8"),
+                asset("logo.png", "image/png"),
+            ],
+            ..Manifest::default()
+        };
+        let names = |m: &Manifest| -> Vec<String> {
+            m.stylesheets().iter().map(|a| a.name.clone()).collect()
+        };
+        // Without a root layout every stylesheet is linked, in order.
+        assert_eq!(names(&base), ["a.css", "b.css"]);
+        let with = |layout: RootLayout| Manifest {
+            root_layout: Some(layout),
+            ..base.clone()
+        };
+        let good = with(RootLayout {
+            stylesheets: vec!["b.css".into()],
+            icon: Some("logo.png".into()),
+            title_suffix: Some(" · App".into()),
+            body_class: None,
+        });
+        assert!(good.check().is_ok());
+        assert_eq!(names(&good), ["b.css"]);
+        for bad in [
+            RootLayout {
+                stylesheets: vec!["missing.css".into()],
+                ..RootLayout::default()
+            },
+            RootLayout {
+                stylesheets: vec!["logo.png".into()],
+                ..RootLayout::default()
+            },
+            RootLayout {
+                icon: Some("a.css".into()),
+                ..RootLayout::default()
+            },
+            RootLayout {
+                body_class: Some("x".repeat(MAX_ROOT_LAYOUT_TEXT + 1)),
+                ..RootLayout::default()
+            },
+        ] {
+            assert!(with(bad.clone()).check().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_content_security_policy_is_one_short_line_of_ascii() {
+        let with = |policy: &str| Manifest {
+            name: "app".into(),
+            routes: vec![Route {
+                path: "/".into(),
+                view: "Home".into(),
+                action: None,
+                live_session: None,
+                container: None,
+            }],
+            content_security_policy: Some(policy.into()),
+            ..Manifest::default()
+        };
+        assert!(
+            with("default-src 'self'; img-src 'self' https://cdn.example.com")
+                .check()
+                .is_ok()
+        );
+        let too_long = format!(
+            "default-src 'self' {}",
+            "a".repeat(MAX_CONTENT_SECURITY_POLICY)
+        );
+        for bad in [
+            "",
+            "   ",
+            "default-src 'self'\r\nSet-Cookie: x=1",
+            "default-src 'self'\n",
+            "default-src 'self' \u{e9}",
+            "default-src\t'self'",
+            too_long.as_str(),
+        ] {
+            assert!(with(bad).check().is_err(), "{bad:?}");
+        }
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use wasmtime::StoreLimits;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{
@@ -24,6 +23,7 @@ use crate::capabilities::sql::SqlState;
 use crate::capabilities::tasks::{TaskCommand, TasksState};
 use crate::capabilities::timers::{TimerCommand, TimersState};
 use crate::capabilities::uploads::UploadsState;
+use crate::meter::MeteredLimits;
 
 /// What the view asked for during callbacks, for the caller to carry out: every capability's
 /// recorded commands, gathered.
@@ -46,8 +46,8 @@ pub struct Effects {
 
 /// Store data of one instance.
 pub(crate) struct HostState {
-    /// The instance's memory and table limits.
-    pub(crate) limits: StoreLimits,
+    /// The instance's memory and table limits (reporting its memory to the app's meter).
+    pub(crate) limits: MeteredLimits,
     /// The per-callback budget every capability charges.
     pub(crate) budget: Budget,
     pub(crate) log: LogState,
@@ -67,7 +67,7 @@ impl HostState {
     /// Fresh capability states for an instance of app `app_name`, with `limits`; monotonic
     /// time counts from `started`; a callback lasts at most `callback_deadline`.
     pub(crate) fn new(
-        limits: StoreLimits,
+        limits: MeteredLimits,
         app_name: Arc<str>,
         started: Instant,
         callback_deadline: Duration,

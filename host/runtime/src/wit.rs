@@ -8,10 +8,11 @@ use livewasm_protocol::rendered::Statics;
 use livewasm_protocol::update::Update;
 use serde_json::Value;
 
+use crate::assets::AssetDecl;
 use crate::bindings::livewasm::view::types;
 use crate::capabilities::effects::NavigationKind;
 use crate::error::CallError;
-use crate::manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, Route};
+use crate::manifest::{ClientHook, Container, HttpRoute, LiveSession, Manifest, RootLayout, Route};
 use crate::requests::{HttpRequest, HttpResponse, MountRequest};
 
 /// A guest's render result as the protocol crate's flat update.
@@ -32,12 +33,28 @@ pub(crate) fn statics(id: u64, template: types::Template) -> Statics {
     }
 }
 
-/// The app's manifest; tags are lower-cased and methods upper-cased (checked later by
-/// [`Manifest::check`]).
-pub(crate) fn manifest(raw: types::AppManifest) -> Manifest {
-    Manifest {
+/// The app's manifest, without asset bytes, and the assets it declares; tags are lower-cased
+/// and methods upper-cased (checked later by [`Manifest::check`]).
+pub(crate) fn manifest(raw: types::AppManifest) -> (Manifest, Vec<AssetDecl>) {
+    let assets = raw
+        .assets
+        .into_iter()
+        .map(|a| AssetDecl {
+            name: a.name,
+            size: a.size,
+        })
+        .collect();
+    let manifest = Manifest {
         name: raw.name,
+        assets: Vec::new(),
+        root_layout: raw.root_layout.map(|l| RootLayout {
+            stylesheets: l.stylesheets,
+            icon: l.icon,
+            title_suffix: l.title_suffix,
+            body_class: l.body_class,
+        }),
         sql_migrations: raw.sql_migrations,
+        content_security_policy: raw.content_security_policy,
         client_hooks: raw
             .client_hooks
             .into_iter()
@@ -77,7 +94,8 @@ pub(crate) fn manifest(raw: types::AppManifest) -> Manifest {
                 }),
             })
             .collect(),
-    }
+    };
+    (manifest, assets)
 }
 
 /// A mount request, its JSON values as text.

@@ -78,6 +78,10 @@ fn every_built_guest_fits_one_slot() {
     let runtime = runtime();
     for entry in entries {
         let path = entry.unwrap().path();
+        // A fixture built to be refused at load (an asset past the size limit).
+        if path.file_stem().is_some_and(|stem| stem == "big-assets") {
+            continue;
+        }
         let wasm = std::fs::read(&path).unwrap();
         if let Err(error) = runtime.load_app(&wasm) {
             panic!("{}: {error}", path.display());

@@ -205,7 +205,7 @@ fn respond(blob: &Blob, version: Option<&str>, headers: &HeaderMap) -> Response 
     let etag = format!("\"{}\"", blob.sha256);
     let current = version.is_some_and(|v| !v.is_empty() && blob.sha256.starts_with(v));
     let cache = if current {
-        "public, max-age=31536000, immutable"
+        crate::http_cache::IMMUTABLE
     } else {
         "no-cache"
     };
@@ -217,11 +217,7 @@ fn respond(blob: &Blob, version: Option<&str>, headers: &HeaderMap) -> Response 
     } else {
         "application/octet-stream"
     };
-    let mut response = if headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|tag| tag.trim() == etag))
-    {
+    let mut response = if crate::http_cache::if_none_match(headers, &etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (StatusCode::OK, blob.bytes.to_vec()).into_response()

@@ -71,10 +71,16 @@ pub struct ServerConfig {
     /// Longest time a client may take to send a request body (30 s by default); past it the
     /// request is answered 408.
     pub http_body_timeout: Duration,
-    /// HTTP connections served at once (10,000 by default); further connections wait in the
-    /// listen backlog. A WebSocket stops counting once upgraded (sockets are capped per
-    /// address).
+    /// HTTP connections served at once (10,000 by default), WebSockets included (a socket
+    /// keeps its connection's place until it closes); further connections wait in the listen
+    /// backlog.
     pub max_connections: usize,
+    /// How often a host with a registry checks it for changes made through other hosts (1 s
+    /// by default); on Postgres a change also wakes it at once (`registry_sync`).
+    pub registry_poll: Duration,
+    /// On shutdown (SIGTERM), how long the sockets get to finish their callbacks and tasks
+    /// before they are closed anyway (20 s by default; see `Host::start_drain`).
+    pub drain_timeout: Duration,
     /// Keys one app's `kv` store may hold (100,000 by default); a write past it is refused
     /// with an error naming the quota.
     pub kv_max_keys: u64,
@@ -109,6 +115,9 @@ pub struct ServerConfig {
     pub http_max_response_bytes: usize,
     /// Outgoing requests one app may start per second (20 by default; bursts of twice that).
     pub http_requests_per_sec: u32,
+    /// The NATS server the hosts of a cluster relay PubSub through (`nats://host:port`;
+    /// `--cluster`). `None` (the default): PubSub reaches the views of this host only.
+    pub cluster: Option<String>,
 }
 
 impl ServerConfig {
@@ -145,6 +154,8 @@ impl Default for ServerConfig {
             http_header_timeout: Duration::from_secs(10),
             http_body_timeout: Duration::from_secs(30),
             max_connections: 10_000,
+            registry_poll: Duration::from_secs(1),
+            drain_timeout: Duration::from_secs(20),
             kv_max_keys: 100_000,
             kv_max_bytes: 64 << 20,
             blob_max_count: 10_000,
@@ -158,6 +169,7 @@ impl Default for ServerConfig {
             http_timeout: Duration::from_secs(10),
             http_max_response_bytes: 4 << 20,
             http_requests_per_sec: 20,
+            cluster: None,
         }
     }
 }

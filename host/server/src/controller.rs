@@ -134,6 +134,7 @@ pub(crate) async fn handle(
     };
     // Guest code runs on the guest pool, charged to the site's tenant (or the app).
     let app_name = app.manifest().name.clone();
+    let app_policy = app.manifest().content_security_policy.clone();
     let tenant = site.id().charged_to(&app_name);
     // Counted against the tenant like a joined view while the handler runs.
     let slot = match tenant_slot(&site) {
@@ -227,5 +228,6 @@ pub(crate) async fn handle(
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
+    crate::security_headers::apply_app_policy(&mut response, app_policy.as_deref());
     response
 }

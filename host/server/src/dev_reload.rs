@@ -47,8 +47,9 @@ pub const BUILD_FIXED: &str = "build_fixed";
 /// The longest build message sent to pages (the rest is cut).
 const MAX_BUILD_MESSAGE: usize = 64 * 1024;
 
-/// How often the watcher looks at the component files.
-pub const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// How often the watcher looks at the component files (a look is a `stat` and reading a small
+/// file, if any; a change is acted on one look later, so a save shows within 200 ms here).
+pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
 /// One socket's membership of [`TOPIC`].
 #[derive(Debug, Clone)]

@@ -112,6 +112,14 @@ impl GuestPool {
         GuestPool::new(threads, per_tenant, max_waiting)
     }
 
+    /// The pool's occupancy now, for metrics: `(threads running a job, threads, jobs waiting)`.
+    pub(crate) fn occupancy(&self) -> (usize, usize, usize) {
+        let queues = self.shared.lock();
+        let busy = queues.running.values().sum();
+        let waiting = queues.waiting.values().map(VecDeque::len).sum();
+        (busy, self.threads.len(), waiting)
+    }
+
     /// Runs `job` on a pool thread, charged to `tenant`, and returns its result.
     pub async fn run<T, F>(&self, tenant: &Tenant, job: F) -> Result<T, GuestPoolError>
     where
@@ -119,9 +127,12 @@ impl GuestPool {
         F: FnOnce() -> T + Send + 'static,
     {
         let (tx, rx) = oneshot::channel();
+        // The job's log lines belong to whoever asked for it (its socket, its request).
+        let span = tracing::Span::current();
         self.submit(
             tenant,
             Box::new(move || {
+                let _entered = span.enter();
                 let result = catch_unwind(AssertUnwindSafe(job)).map_err(|_| {
                     tracing::error!("a guest job panicked");
                     GuestPoolError::Panicked

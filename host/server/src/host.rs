@@ -6,6 +6,7 @@
 //! [`router`](crate::router).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use livewasm_registry::Registry;
 use livewasm_runtime::{App, HttpClient, Runtime};
@@ -20,6 +21,7 @@ use crate::guest_pool::GuestPool;
 use crate::inbox::InboxTotals;
 use crate::keys::SiteKeys;
 use crate::kv::KvStores;
+use crate::metrics::Metrics;
 use crate::peers::Peers;
 use crate::pubsub::Broker;
 use crate::session;
@@ -58,6 +60,13 @@ pub struct Host {
     fetch: FetchClients,
     /// Where every app's outgoing HTTP goes instead, when set (the test harness's mock).
     http_client: Option<Arc<dyn HttpClient>>,
+    /// The counters `GET /metrics` exports.
+    metrics: Arc<Metrics>,
+    /// Held while a platform site is checked against the registry and installed or removed,
+    /// so the last install reflects the registry's newest state (`platform::serve_version`).
+    pub(crate) install_lock: tokio::sync::Mutex<()>,
+    /// When draining, the deadline by which the sockets should have closed (`start_drain`).
+    drain: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
 }
 
 impl Host {
@@ -83,6 +92,9 @@ impl Host {
             sql: SqlStores::new(config.sql_dir.clone(), SqlLimits::of(&config)),
             fetch: FetchClients::new(&config),
             http_client: None,
+            metrics: Arc::default(),
+            install_lock: tokio::sync::Mutex::new(()),
+            drain: tokio::sync::watch::Sender::new(None),
             config,
         }
     }
@@ -113,13 +125,16 @@ impl Host {
     }
 
     /// `app` with the key-value store, the blobs and the SQL database of `scope` (a registry
-    /// app id, or `local/<name>`), the migrations `app` declares applied, and outgoing HTTP to
-    /// what `allowed` allows. Refused when a migration fails: that app is not to serve.
+    /// app id, or `local/<name>`), the migrations `app` declares applied, outgoing HTTP to
+    /// what `allowed` allows, and its guest calls metered as `(tenant, app)` (registry names,
+    /// or `local` and the component's name). Refused when a migration fails: that app is not
+    /// to serve.
     pub(crate) fn with_app_data(
         &self,
         app: &App,
         scope: &str,
         allowed: AllowedBy,
+        (tenant, name): (&str, &str),
     ) -> Result<App, ServerError> {
         let migrations = &app.manifest().sql_migrations;
         if !migrations.is_empty() {
@@ -132,6 +147,8 @@ impl Host {
             .with_kv(self.kv.store(scope))
             .with_blobs(self.blobs.store(scope))
             .with_sql(self.sql.store(scope))
+            .with_meter(self.metrics.app(tenant, name))
+            .with_names(tenant, name)
             .with_fetch(match &self.http_client {
                 Some(client) => client.clone(),
                 None => self.fetch.client(scope, allowed),
@@ -145,6 +162,37 @@ impl Host {
         self.fetch.set_allowlist(tenant.as_str(), hosts);
     }
 
+    /// Starts draining (the host is stopping): readiness turns off, every socket finishes the
+    /// callback it is running and the tasks its views started, then is closed with code 1012
+    /// ("service restart") so its client reconnects, to another host behind a load balancer.
+    /// Sockets still open after `timeout` are closed then. Returns the deadline; a second call
+    /// keeps the first deadline.
+    pub fn start_drain(&self, timeout: Duration) -> tokio::time::Instant {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let mut set = deadline;
+        self.drain.send_if_modified(|current| match current {
+            Some(first) => {
+                set = *first;
+                false
+            }
+            None => {
+                *current = Some(deadline);
+                true
+            }
+        });
+        set
+    }
+
+    /// True once [`Host::start_drain`] was called.
+    pub fn is_draining(&self) -> bool {
+        self.drain.borrow().is_some()
+    }
+
+    /// Watches for the drain (its deadline once it started).
+    pub(crate) fn drain_watch(&self) -> tokio::sync::watch::Receiver<Option<tokio::time::Instant>> {
+        self.drain.subscribe()
+    }
+
     /// True when tenant `tenant`'s HTTP allowlist is loaded on this host.
     pub(crate) fn http_allowlist_known(&self, tenant: &livewasm_registry::TenantId) -> bool {
         self.fetch.knows(tenant.as_str())
@@ -153,6 +201,11 @@ impl Host {
     /// Deletes the SQL database of `scope` (its app was deleted).
     pub(crate) fn remove_app_data(&self, scope: &str) {
         self.sql.remove(scope);
+    }
+
+    /// The counters `GET /metrics` exports.
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The threads guest code runs on (sockets, dead renders, HTTP handlers, tasks).
@@ -238,7 +291,9 @@ impl Host {
     /// Adds an app and its routes to the default site; refuses a second app of the same
     /// name or a path another app already serves.
     pub fn add_app(&self, app: App) -> Result<(), ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local)?;
+        let name = app.manifest().name.clone();
+        let metered_as = (crate::metrics::LOCAL_TENANT, name.as_str());
+        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local, metered_as)?;
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())
@@ -250,7 +305,9 @@ impl Host {
     /// with another app's or its name is another app's. `Ok(false)` when `app` is the very
     /// component `old` already is (nothing changes).
     pub fn replace_app(&self, old: &str, app: App) -> Result<bool, ServerError> {
-        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local)?;
+        let name = app.manifest().name.clone();
+        let metered_as = (crate::metrics::LOCAL_TENANT, name.as_str());
+        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local, metered_as)?;
         let replaced = self
             .sites
             .update_routes(&SiteId::Default, |routes| routes.replacing(old, &app))?;

@@ -26,7 +26,7 @@ use crate::origin::CurrentSite;
 use crate::page::{PageParts, error_page, view_page};
 use crate::routes::query_params;
 use crate::session::{self, CSRF, FLASH_COOKIE};
-use crate::{client_hooks, controller, welcome};
+use crate::{app_assets, client_hooks, controller, welcome};
 
 fn page_response(status: StatusCode, body: String) -> Response {
     (status, Html(body)).into_response()
@@ -243,6 +243,8 @@ pub(crate) async fn dead_render(
     let reload_token = reloads.map(|generations| generations.token(&reload_key));
     let title = title.unwrap_or(app_name);
     let hooks_script = client_hooks::script(&app);
+    let head_links = app_assets::head_links(&app);
+    let root_layout = app.manifest().root_layout.as_ref();
     let body = view_page(&PageParts {
         title: &title,
         csrf: &csrf,
@@ -253,8 +255,15 @@ pub(crate) async fn dead_render(
         container: matched.route.container.as_ref(),
         hooks_script: hooks_script.as_ref().map(|s| s.path.as_str()),
         reload_token: reload_token.as_deref(),
+        head_links: &head_links,
+        title_suffix: root_layout.and_then(|l| l.title_suffix.as_deref()),
+        body_class: root_layout.and_then(|l| l.body_class.as_deref()),
     });
     let mut response = page_response(StatusCode::OK, body);
+    crate::security_headers::apply_app_policy(
+        &mut response,
+        app.manifest().content_security_policy.as_deref(),
+    );
     if let Some(cookie) = new_cookie
         && let Ok(value) = HeaderValue::from_str(&cookie)
     {

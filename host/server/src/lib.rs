@@ -12,6 +12,7 @@
 //! `/api/v1` on the base domain ([`platform`] has the glue).
 
 mod api;
+mod app_assets;
 mod blobs;
 mod claims;
 mod client_hooks;
@@ -27,18 +28,25 @@ pub mod fuzzing;
 mod generations;
 mod guest_calls;
 mod guest_pool;
+mod health;
 mod host;
 mod http;
+mod http_cache;
 mod inbox;
 mod keys;
 mod kv;
 mod listener;
+pub mod logging;
+mod metrics;
 mod navigate;
 mod origin;
 mod page;
 mod peers;
 pub mod platform;
 mod pubsub;
+pub mod pubsub_relay;
+pub mod registry_sync;
+mod request_id;
 mod router;
 mod routes;
 mod runner;
@@ -59,6 +67,7 @@ pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_p
 pub use host::{Host, socket_session};
 pub use inbox::Inbound;
 pub use listener::serve;
+pub use metrics::{metrics_router, serve_metrics};
 pub use router::router;
 pub use tokens::TokenError;
 pub use uploads::binary::{

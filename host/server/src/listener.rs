@@ -19,8 +19,9 @@ use crate::connection_slot::ConnectionSlot;
 use crate::host::Host;
 use crate::router::router;
 
-/// Serves `router(host)` on `listener` until `shutdown` completes, then lets the requests in
-/// progress finish.
+/// Serves `router(host)` on `listener` until `shutdown` completes, then drains: the requests
+/// in progress finish and every socket is closed after its callback and tasks, so its client
+/// reconnects (elsewhere), within `drain_timeout`.
 ///
 /// Against slow and abusive clients: at most `max_connections` connections are served at once,
 /// WebSockets included (a socket keeps its connection's slot until it closes; further
@@ -38,7 +39,7 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(
         config.max_connections.clamp(1, Semaphore::MAX_PERMITS),
     ));
-    let app = router(host);
+    let app = router(host.clone());
     let (stop, stopping) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -80,13 +81,26 @@ pub async fn serve(
             drop(slot);
         });
     }
-    // Connections in progress finish their requests, then close.
-    drop(stopping);
+    // No new connections. The sockets drain (`Host::start_drain`: each finishes its callback
+    // and its tasks, then is told to reconnect elsewhere) while the connections in progress
+    // finish their requests, all within the drain timeout.
     drop(listener);
+    let deadline = host.start_drain(host.config().drain_timeout);
+    tracing::info!(sockets = host.open_sockets(), "draining");
+    drop(stopping);
     let _ = stop.send(());
-    stop.closed().await;
+    let _ = tokio::time::timeout_at(deadline, stop.closed()).await;
+    // Past the deadline a socket closes at once; its close frame gets a moment to leave.
+    let last_call = deadline + CLOSE_GRACE;
+    while host.open_sockets() > 0 && tokio::time::Instant::now() < last_call {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tracing::info!(sockets_left = host.open_sockets(), "drained");
     Ok(())
 }
+
+/// How long past the drain deadline the last sockets get to write their close frames.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// An accept error: a connection that failed before it was accepted is skipped; anything else
 /// (out of file descriptors …) is logged and the loop pauses a moment, as `axum::serve` does.

@@ -30,6 +30,13 @@ pub(crate) struct PageParts<'a> {
     pub(crate) hooks_script: Option<&'a str>,
     /// Dev live reload: the page's app and generation, for the glue's reload channel.
     pub(crate) reload_token: Option<&'a str>,
+    /// The app's `<head>` lines (its stylesheet and icon links, `app_assets::head_links`);
+    /// when it links stylesheets, the host's own default style is left out.
+    pub(crate) head_links: &'a str,
+    /// The app's root layout: appended to the title (and kept by the client on title changes).
+    pub(crate) title_suffix: Option<&'a str>,
+    /// The app's root layout: classes of `<body>`.
+    pub(crate) body_class: Option<&'a str>,
 }
 
 /// The container's tag and its extra attributes, rendered (`div` and none by default).
@@ -74,13 +81,28 @@ pub(crate) fn view_page(parts: &PageParts<'_>) -> String {
             )
         })
         .unwrap_or_default();
+    let style = if parts.head_links.contains("rel=\"stylesheet\"") {
+        String::new()
+    } else {
+        format!("<style>{STYLE}</style>\n")
+    };
+    let suffix = parts.title_suffix.map(escape).unwrap_or_default();
+    let suffix_attr = if suffix.is_empty() {
+        String::new()
+    } else {
+        format!(" data-suffix=\"{suffix}\"")
+    };
+    let body_attrs = parts
+        .body_class
+        .map(|class| format!(" class=\"{}\"", escape(class)))
+        .unwrap_or_default();
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
 <meta name=\"csrf-token\" content=\"{csrf}\">\n\
-{reload}<title data-default=\"{title}\">{title}</title>\n\
-<style>{STYLE}</style>\n\
-{hooks}<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body>\n\
+{reload}<title data-default=\"{title}\"{suffix_attr}>{title}{suffix}</title>\n\
+{style}{head_links}\
+{hooks}<script defer src=\"/assets/livewasm.js\"></script>\n</head>\n<body{body_attrs}>\n\
 <{tag} id=\"{id}\"{attrs} data-phx-main data-phx-session=\"{session}\" data-phx-static=\"{static_token}\">{inner}</{tag}>\n\
 </body>\n</html>\n",
         csrf = escape(parts.csrf),
@@ -89,6 +111,7 @@ pub(crate) fn view_page(parts: &PageParts<'_>) -> String {
         session = escape(parts.session),
         static_token = escape(parts.static_token),
         inner = parts.inner,
+        head_links = parts.head_links,
     )
 }
 

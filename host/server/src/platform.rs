@@ -8,7 +8,7 @@ use livewasm_runtime::{App, InstanceLimits, RuntimeError};
 use crate::fetch::AllowedBy;
 use crate::host::Host;
 use crate::routes::RouteTable;
-use crate::sites::Sites;
+use crate::sites::{Served, Sites};
 
 /// Why a component was refused, as the API reports it (422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +83,10 @@ pub fn compile(host: &Host, bytes: &[u8]) -> Result<App, Rejection> {
             code: "bad_manifest",
             message: format!("The app's manifest is unusable: {reason}"),
         },
+        RuntimeError::Asset(reason) => Rejection {
+            code: "bad_assets",
+            message: format!("The app's static files are refused: {reason}"),
+        },
         other => Rejection {
             code: "invalid_component",
             message: format!("The component could not be loaded: {other}"),
@@ -113,7 +117,10 @@ pub(crate) async fn serve_version(
     number: u64,
     sha256: &str,
 ) -> Result<(), String> {
-    let component = match host.sites.compiled(sha256) {
+    let started = std::time::Instant::now();
+    let compiled = host.sites.compiled(sha256);
+    host.metrics().compiled_lookup(compiled.is_some());
+    let component = match compiled {
         Some(component) => component,
         None => {
             let bytes = registry
@@ -141,7 +148,8 @@ pub(crate) async fn serve_version(
         .quotas(&app.tenant_id)
         .await
         .map_err(|e| e.to_string())?;
-    // The tenant's HTTP allowlist, read once per tenant (the API updates it after).
+    // The tenant's HTTP allowlist, read once per tenant (the API and the registry sync
+    // update it after).
     if !host.http_allowlist_known(&app.tenant_id) {
         let hosts = registry
             .http_allowlist(&app.tenant_id)
@@ -155,6 +163,7 @@ pub(crate) async fn serve_version(
             &component,
             app.id.as_str(),
             AllowedBy::Tenant(app.tenant_id.as_str().to_string()),
+            (&app.tenant_name, &app.name),
         )
         .map_err(|e| e.to_string())?;
     let component = component.with_limits(InstanceLimits {
@@ -166,8 +175,26 @@ pub(crate) async fn serve_version(
         .sites
         .usage(&app.tenant_name, quotas.max_concurrent_instances);
     let site = Sites::build(&app.tenant_name, &app.name, number, component, usage)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())?
+        .with_served(Served {
+            app_id: app.id.as_str().to_string(),
+            sha256: sha256.to_string(),
+            quotas,
+        });
+    // Install only what the registry says is active now: a change committed meanwhile, on
+    // this host or another, wins (the registry sync serves it, if it has not yet).
+    let _installing = host.install_lock.lock().await;
+    match registry.active_version(app).await {
+        Ok(Some(active)) if active.number == number && active.sha256 == sha256 => {}
+        Ok(_) => {
+            tracing::info!(tenant = %app.tenant_name, app = %app.name, version = number, "no longer active: not served");
+            return Ok(());
+        }
+        Err(error) => return Err(error.to_string()),
+    }
     host.sites.install(site);
+    host.metrics()
+        .registry_call("load_version", started.elapsed());
     if host.config().dev {
         // Dev live reload: the open pages of this app reload onto the version now served.
         let label = format!("{}/{}", app.tenant_name, app.name);

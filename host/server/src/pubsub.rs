@@ -7,14 +7,19 @@
 //! for that socket only, counted, and logged (at the first drop of a socket, then at every
 //! power of two). A view's subscriptions end when its channel does ([`Subscriptions`]
 //! unsubscribes on drop), so a closed socket holds none.
+//!
+//! In a cluster (`--cluster`) a view's broadcast also goes to the other hosts through the
+//! [`pubsub_relay`](crate::pubsub_relay), which delivers theirs here with [`Broker::broadcast`];
+//! the broker tells the relay when a scope gains its first subscriber or loses its last.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::mpsc;
 
 use crate::inbox::{Inbound, InboxBudget, InboxSender, Offered};
+use crate::pubsub_relay::RelayLink;
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -22,11 +27,16 @@ pub(crate) const INBOX_CAPACITY: usize = 1024;
 /// Who receives a topic's messages: a view (by its channel id) and its socket's inbox.
 type Subscribers = HashMap<u64, InboxSender>;
 
-/// The broker: `(scope, topic)` → subscribers.
+/// The topics of one scope that have subscribers, and those subscribers.
+type Topics = HashMap<String, Subscribers>;
+
+/// The broker: scope → topic → subscribers (a scope or topic without subscribers is absent).
 #[derive(Default)]
 pub(crate) struct Broker {
-    topics: Mutex<HashMap<(Arc<str>, String), Subscribers>>,
+    topics: Mutex<HashMap<Arc<str>, Topics>>,
     next_id: AtomicU64,
+    /// Where broadcasts also go, to the other hosts of a cluster (set once, at start).
+    relay: OnceLock<RelayLink>,
 }
 
 impl Broker {
@@ -35,25 +45,82 @@ impl Broker {
         self.next_id.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// Relays this host's broadcasts to the other hosts of a cluster from now on; refused
+    /// (`Err`, the link given back) when a relay is already set.
+    pub(crate) fn set_relay(&self, link: RelayLink) -> Result<(), RelayLink> {
+        self.relay.set(link)
+    }
+
+    /// The relay to the other hosts, when the host is in a cluster.
+    pub(crate) fn relay(&self) -> Option<&RelayLink> {
+        self.relay.get()
+    }
+
+    /// The scopes with at least one subscriber now.
+    pub(crate) fn scopes(&self) -> HashSet<Arc<str>> {
+        self.topics
+            .lock()
+            .map(|topics| topics.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     fn subscribe(&self, scope: &Arc<str>, topic: &str, id: u64, inbox: &InboxSender) {
+        let mut new_scope = false;
         if let Ok(mut topics) = self.topics.lock() {
-            topics
-                .entry((scope.clone(), topic.to_string()))
-                .or_default()
-                .insert(id, inbox.clone());
+            let scoped = topics.entry(scope.clone()).or_insert_with(|| {
+                new_scope = true;
+                Topics::new()
+            });
+            match scoped.get_mut(topic) {
+                Some(subscribers) => {
+                    subscribers.insert(id, inbox.clone());
+                }
+                None => {
+                    scoped.insert(topic.to_string(), HashMap::from([(id, inbox.clone())]));
+                }
+            }
+        }
+        if new_scope && let Some(relay) = self.relay() {
+            relay.interest_changed();
         }
     }
 
     fn unsubscribe(&self, scope: &Arc<str>, topic: &str, id: u64) {
-        if let Ok(mut topics) = self.topics.lock() {
-            let key = (scope.clone(), topic.to_string());
-            if let Some(subscribers) = topics.get_mut(&key) {
+        let mut scope_gone = false;
+        if let Ok(mut topics) = self.topics.lock()
+            && let Some(scoped) = topics.get_mut(scope)
+        {
+            if let Some(subscribers) = scoped.get_mut(topic) {
                 subscribers.remove(&id);
                 if subscribers.is_empty() {
-                    topics.remove(&key);
+                    scoped.remove(topic);
                 }
             }
+            if scoped.is_empty() {
+                topics.remove(scope);
+                scope_gone = true;
+            }
         }
+        if scope_gone && let Some(relay) = self.relay() {
+            relay.interest_changed();
+        }
+    }
+
+    /// A view's broadcast: delivered here as [`Broker::broadcast`] does, and relayed to the
+    /// other hosts of the cluster (where every subscriber receives it: `except` is a channel
+    /// of this host). Returns how many inboxes of this host took it.
+    pub(crate) fn publish(
+        &self,
+        scope: &Arc<str>,
+        topic: &str,
+        json: &Arc<str>,
+        except: Option<u64>,
+    ) -> usize {
+        let delivered = self.broadcast(scope, topic, json, except);
+        if let Some(relay) = self.relay() {
+            relay.publish(scope, topic, json);
+        }
+        delivered
     }
 
     /// Delivers `message` to the subscribers of `topic` in `scope` (but `except`); returns how
@@ -67,7 +134,8 @@ impl Broker {
     ) -> usize {
         let targets: Vec<(u64, InboxSender)> = match self.topics.lock() {
             Ok(topics) => topics
-                .get(&(scope.clone(), topic.to_string()))
+                .get(scope)
+                .and_then(|scoped| scoped.get(topic))
                 .map(|subscribers| {
                     subscribers
                         .iter()
@@ -105,8 +173,9 @@ impl Broker {
         self.topics.lock().map_or(0, |topics| {
             topics
                 .iter()
-                .filter(|((s, _), _)| scope.is_none_or(|scope| &**s == scope))
-                .map(|(_, subscribers)| subscribers.len())
+                .filter(|(s, _)| scope.is_none_or(|scope| &***s == scope))
+                .flat_map(|(_, scoped)| scoped.values())
+                .map(HashMap::len)
                 .sum()
         })
     }
@@ -174,7 +243,7 @@ impl Subscriptions {
             } => {
                 let except = (!include_self).then_some(self.id);
                 self.broker
-                    .broadcast(&self.scope, &topic, message.shared(), except);
+                    .publish(&self.scope, &topic, message.shared(), except);
             }
         }
     }

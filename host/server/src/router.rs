@@ -2,9 +2,9 @@
 //! client bundle are served on every origin; anything else goes, by its `Host` header, to
 //! exactly one of:
 //!
-//! - the platform API ([`api`](crate::api)): `/api/…` paths on the base domain of a host with a
-//!   registry. An API path the API does not know answers a JSON 404: it never falls back to
-//!   page rendering;
+//! - the platform API ([`api`](crate::api)): `/api/…` paths (and `/metrics`, for operator
+//!   tokens) on the base domain of a host with a registry. An API path the API does not know
+//!   answers a JSON 404: it never falls back to page rendering;
 //! - the site router (pages, HTTP handlers, hook scripts, the socket), with the request's site
 //!   attached for the [`CurrentSite`] extractor: an app origin `<app>.<tenant>.<base-domain>`
 //!   gets that platform site; any other host, or other paths on the base domain, the default
@@ -25,7 +25,7 @@ use crate::host::Host;
 use crate::origin::{self, CurrentSite, Origin};
 use crate::page::error_page;
 use crate::sites::{Site, SiteId};
-use crate::{api, blobs, client_hooks, controller, http, ws};
+use crate::{api, app_assets, blobs, client_hooks, controller, http, ws};
 
 /// The client bundle (`client-js/dist/livewasm.js`), embedded in the binary.
 const CLIENT_JS: &[u8] = include_bytes!("../../../client-js/dist/livewasm.js");
@@ -37,10 +37,10 @@ pub fn router(host: Arc<Host>) -> Router {
     let dispatch = Dispatch {
         api: api::routes().with_state(host.clone()),
         site: site_routes().with_state(host.clone()),
-        host,
+        host: host.clone(),
     };
     Router::new()
-        .route("/health", get(|| async { "ok" }))
+        .merge(crate::health::routes(host))
         .route("/assets/livewasm.js", get(client_js))
         .fallback(dispatch_by_origin)
         .with_state(Arc::new(dispatch))
@@ -48,12 +48,14 @@ pub fn router(host: Arc<Host>) -> Router {
             https,
             crate::security_headers::add_defaults,
         ))
+        .layer(axum::middleware::from_fn(crate::request_id::tag))
 }
 
 /// The routes of one site: its hook scripts, the socket, its pages and HTTP handlers.
 fn site_routes() -> Router<Arc<Host>> {
     Router::new()
         .route("/assets/hooks/{file}", get(client_hooks::serve))
+        .route("/assets/app/{hash}/{*name}", get(app_assets::serve))
         .route("/_blobs/{app}/{*name}", get(blobs::serve))
         .route("/live/websocket", get(ws::upgrade))
         .fallback(
@@ -99,9 +101,10 @@ fn destination(host: &Host, host_header: &str, path: &str) -> Destination {
     }
 }
 
-/// True for the paths the platform API owns on the base domain.
+/// True for the paths the platform API owns on the base domain (`/metrics` for operators
+/// included).
 fn is_api_path(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    path == "/api" || path.starts_with("/api/") || path == "/metrics"
 }
 
 async fn dispatch_by_origin(State(to): State<Arc<Dispatch>>, mut request: Request) -> Response {
@@ -230,7 +233,7 @@ mod tests {
             assert_eq!(headers[header::X_FRAME_OPTIONS], "SAMEORIGIN", "{path}");
             assert_eq!(
                 headers[header::CONTENT_SECURITY_POLICY],
-                "frame-ancestors 'self'",
+                crate::security_headers::DEFAULT_CSP,
                 "{path}"
             );
             assert_eq!(

@@ -7,9 +7,9 @@
 //! app too. Against that: the session cookie is host-only and, on a host reached over HTTPS,
 //! named `__Host-livewasm_session` and `Secure` (the browser refuses a `__Host-` cookie that
 //! names a domain, so no other origin can set it); each site signs it with its own key (another
-//! app's cookie never verifies); and a request carrying the session cookie twice (one planted
-//! for the parent domain beside the app's own) gets no session at all rather than whichever
-//! comes first.
+//! app's cookie never verifies); and of the values of a session cookie sent more than once
+//! (one planted for the parent domain beside the app's own), only one that verifies with this
+//! site's key is used, never whichever comes first.
 
 use std::time::Duration;
 
@@ -99,6 +99,14 @@ pub(crate) fn cookie_value<'a>(header: &'a str, name: &str) -> Option<&'a str> {
 }
 
 /// Reads and verifies the session cookie (signed with `keys`, not older than `max_age`).
+///
+/// A request may carry the cookie's name more than once: the app's own host-only cookie beside
+/// one a sibling app planted for the parent domain (junk, another app's session, a cookie bomb
+/// of many paths). Each value is checked, in the order the browser sent them, and the first
+/// that verifies with this site's key is the session; one that does not verify is never used.
+/// When none verifies there is no session. Junk planted beside the app's own cookie therefore
+/// neither replaces the session nor ends it (which would start a fresh session on every
+/// request, and a reload loop on the socket).
 pub(crate) fn read(
     keys: &SiteKeys<'_>,
     max_age: Duration,
@@ -106,25 +114,37 @@ pub(crate) fn read(
 ) -> Option<Map<String, Value>> {
     let header = cookie_header?;
     let name = cookie_name(keys);
-    let sent = header
-        .split(';')
-        .filter_map(|pair| pair.trim().split_once('='))
-        .filter(|(k, _)| *k == name)
-        .count();
-    if sent > 1 {
-        tracing::info!(
-            "session cookie sent {sent} times (one set for a parent domain?): no session"
-        );
-        return None;
-    }
-    let value = cookie_value(header, name)?;
-    match tokens::verify(&keys.cookie(), value, max_age) {
-        Ok(session) => Some(session),
-        Err(e) => {
-            tracing::info!("session cookie ignored: {e}");
-            None
+    let key = keys.cookie();
+    let mut sent = 0usize;
+    let mut last_error = None;
+    for value in cookie_values(header, name) {
+        sent += 1;
+        match tokens::verify(&key, value, max_age) {
+            Ok(session) => {
+                if sent > 1 {
+                    tracing::info!(
+                        "session cookie sent more than once (one set for a parent domain?): \
+                         value {sent} verifies"
+                    );
+                }
+                return Some(session);
+            }
+            Err(e) => last_error = Some(e),
         }
     }
+    if let Some(e) = last_error {
+        tracing::info!("session cookie ignored ({sent} sent, none verifies): {e}");
+    }
+    None
+}
+
+/// Every value of cookie `name` in a `Cookie` header, in the order sent.
+fn cookie_values<'a>(header: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    header
+        .split(';')
+        .filter_map(|pair| pair.trim().split_once('='))
+        .filter(move |(k, _)| *k == name)
+        .map(|(_, v)| v)
 }
 
 /// A new session with a fresh CSRF token.
@@ -184,5 +204,71 @@ mod secret_tests {
         assert!(!secrets_equal("abc123", "abc12"));
         assert!(!secrets_equal("abc123", ""));
         assert!(!secrets_equal("", "x"));
+    }
+}
+
+#[cfg(test)]
+mod read_tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::sites::SiteId;
+
+    const SECRET: [u8; 32] = [9; 32];
+    const DAY: Duration = Duration::from_secs(86_400);
+
+    /// A session cookie value signed for `site`, holding `user`.
+    fn signed(site: &SiteId, user: &str) -> String {
+        let mut data = fresh();
+        data.insert("user".into(), Value::String(user.into()));
+        tokens::sign(&SiteKeys::new(&SECRET, site).cookie(), data)
+    }
+
+    fn user(session: Option<Map<String, Value>>) -> Option<String> {
+        session.and_then(|s| s.get("user").and_then(Value::as_str).map(str::to_string))
+    }
+
+    #[test]
+    fn of_several_values_only_one_that_verifies_is_the_session() {
+        let mine = SiteId::app("globex", "auth");
+        let sibling = SiteId::app("acme", "auth");
+        let keys = SiteKeys::new(&SECRET, &mine);
+        let own = signed(&mine, "alice");
+        let foreign = signed(&sibling, "mallory");
+        // Planted junk before and after the app's own cookie: the own one is the session.
+        for header in [
+            format!("{COOKIE}=junk; {COOKIE}={own}"),
+            format!("{COOKIE}={own}; {COOKIE}=junk"),
+            format!("{COOKIE}={foreign}; other=1; {COOKIE}={own}"),
+            format!(
+                "{}{COOKIE}={own}",
+                (0..50)
+                    .map(|i| format!("{COOKIE}=bomb{i}; "))
+                    .collect::<String>()
+            ),
+        ] {
+            assert_eq!(
+                user(read(&keys, DAY, Some(&header))).as_deref(),
+                Some("alice"),
+                "{header}"
+            );
+        }
+        // Nothing that verifies: no session, whatever comes first.
+        for header in [
+            format!("{COOKIE}=junk"),
+            format!("{COOKIE}={foreign}; {COOKIE}=junk"),
+            format!("{COOKIE}={own}x; {COOKIE}={foreign}"),
+            format!("{SECURE_COOKIE}={own}"),
+        ] {
+            assert_eq!(read(&keys, DAY, Some(&header)), None, "{header}");
+        }
+        // The HTTPS name alone counts on an HTTPS site.
+        let secure = keys.clone().with_secure(true);
+        let header = format!("{COOKIE}={own}; {SECURE_COOKIE}=junk; {SECURE_COOKIE}={own}");
+        assert_eq!(
+            user(read(&secure, DAY, Some(&header))).as_deref(),
+            Some("alice")
+        );
+        assert_eq!(read(&secure, DAY, Some(&format!("{COOKIE}={own}"))), None);
     }
 }

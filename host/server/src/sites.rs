@@ -83,6 +83,20 @@ pub(crate) struct Site {
     routes: RouteTable,
     /// The tenant's instance accounting; `None` on the default site, which has no quota.
     usage: Option<Arc<TenantUsage>>,
+    /// What of the registry a platform site was built from; `None` by default.
+    served: Option<Served>,
+}
+
+/// What of the registry a platform site was built from: the registry sync compares it with
+/// what the registry says now, and builds the site again when they differ.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Served {
+    /// The registry id of the app.
+    pub(crate) app_id: String,
+    /// The component's sha256 (hex).
+    pub(crate) sha256: String,
+    /// The tenant's quotas it got its instance limits from.
+    pub(crate) quotas: livewasm_registry::Quotas,
 }
 
 impl Site {
@@ -95,7 +109,26 @@ impl Site {
             version,
             routes,
             usage,
+            served: None,
         }
+    }
+
+    /// This site, recorded as built from `served`.
+    pub(crate) fn with_served(self, served: Served) -> Site {
+        Site {
+            served: Some(served),
+            ..self
+        }
+    }
+
+    /// What of the registry a platform site was built from.
+    pub(crate) fn served(&self) -> Option<&Served> {
+        self.served.as_ref()
+    }
+
+    /// The registry version served (platform sites).
+    pub(crate) fn version(&self) -> u64 {
+        self.version
     }
 
     /// Which site this is.

@@ -21,8 +21,10 @@ use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use livewasm_protocol::frame::Frame;
+use prometheus_client::metrics::counter::Counter;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 
 use crate::connection::Connection;
 use crate::connection_slot::ConnectionSlot;
@@ -99,6 +101,23 @@ pub(crate) async fn upgrade(
         Some((_, Ok(peer))) => Some(peer),
         None => None,
     };
+    // Every line about the socket names it, its tenant, app and version (on the default site
+    // the app is its first view's, recorded at the join).
+    let (tenant, app) = site
+        .id()
+        .tenant_app()
+        .unwrap_or((crate::metrics::LOCAL_TENANT, ""));
+    let span = tracing::info_span!(
+        parent: None,
+        "socket",
+        socket = %crate::request_id::fresh(),
+        tenant,
+        app = tracing::field::Empty,
+        version = site.version(),
+    );
+    if !app.is_empty() {
+        span.record("app", app);
+    }
     // A socket belongs to the site its upgrade request was made on and joins only its views.
     let site = site.id().clone();
     let limit = host.config().max_frame_bytes;
@@ -107,10 +126,13 @@ pub(crate) async fn upgrade(
         .read_buffer_size(host.config().ws_read_buffer_bytes)
         // Frames are flushed as they are written: no write buffer to keep per socket.
         .write_buffer_size(0)
-        .on_upgrade(move |socket| async move {
-            // The socket counts against `max_connections` until it ends.
-            let _connection = connection;
-            run(socket, host, site, session, peer).await;
+        .on_upgrade(move |socket| {
+            async move {
+                // The socket counts against `max_connections` until it ends.
+                let _connection = connection;
+                run(socket, host, site, session, peer).await;
+            }
+            .instrument(span)
         })
 }
 
@@ -139,6 +161,10 @@ fn origin_matches(headers: &HeaderMap, scheme: &str) -> bool {
 
 /// Close code for "try again later": the tenant's guest calls are backed up.
 const OVERLOADED: u16 = 1013;
+
+/// Close code for "service restart": the host is draining; the client reconnects (through
+/// the load balancer, to another host).
+const SERVICE_RESTART: u16 = 1012;
 
 /// Runs `op` on the socket's connection on a guest thread, charged to its tenant (guest code
 /// never runs on this async task). `None` when the connection is lost: the tenant's backlog
@@ -230,11 +256,20 @@ impl Outbound {
             .map_err(|_| QueueError::WriterGone)
     }
 
-    /// Queues the frames of a callback, in order.
-    fn send_all(&self, frames: Vec<Frame>, totals: &OutboundTotals) -> Result<(), QueueError> {
+    /// Queues the frames of a callback, in order, counting their bytes in `sent` (the
+    /// socket's app's counter, once a view joined).
+    fn send_all(
+        &self,
+        frames: Vec<Frame>,
+        totals: &OutboundTotals,
+        sent: Option<&Counter>,
+    ) -> Result<(), QueueError> {
         for frame in frames {
             let text = frame.encode();
             let len = text.len();
+            if let Some(sent) = sent {
+                sent.inc_by(len as u64);
+            }
             self.push(Message::Text(text.into()), len, totals)?;
         }
         Ok(())
@@ -368,6 +403,15 @@ async fn serve_frames(
     );
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_seen = Instant::now();
+    // The counter of bytes sent to the socket's app, resolved once its first view joined.
+    let mut sent: Option<Counter> = None;
+    // Tasks running for this socket's views (a result is in the inbox before it counts down).
+    let tasks_running = Arc::new(AtomicUsize::new(0));
+    // The host's drain: once it starts, no more frames are read from the client; the socket
+    // closes when its tasks are done and their results handled, or at the deadline.
+    let mut drain = host.drain_watch();
+    let mut draining: Option<Instant> = *drain.borrow();
+    let mut drain_gone = false;
     loop {
         let Some(connection) = slot.as_mut() else {
             out.close(OVERLOADED, "overloaded");
@@ -378,6 +422,8 @@ async fn serve_frames(
         let tenant = connection.charged_to();
         for task in connection.take_tasks() {
             let (host, results, tenant) = (host.clone(), results.clone(), tenant.clone());
+            let running = tasks_running.clone();
+            running.fetch_add(1, Ordering::AcqRel);
             tokio::spawn(async move {
                 match host.guests().run(&tenant, move || task.run()).await {
                     Ok(done) => {
@@ -387,13 +433,29 @@ async fn serve_frames(
                     }
                     Err(error) => tracing::warn!(%tenant, "task dropped: {error}"),
                 }
+                running.fetch_sub(1, Ordering::AcqRel);
             });
+        }
+        if let Some(deadline) = draining {
+            let settled = tasks_running.load(Ordering::Acquire) == 0 && inbox.is_empty();
+            if settled || Instant::now() >= deadline {
+                out.close(SERVICE_RESTART, "server restarting: reconnect");
+                return Some("the host is draining".into());
+            }
         }
         let deadline = connection.next_deadline();
         let silence = last_seen + timeout;
         let wake = deadline.map_or(silence, |d| d.min(silence));
+        let wake = draining.map_or(wake, |d| d.min(wake));
         let frames = tokio::select! {
-            message = stream.next() => {
+            changed = drain.changed(), if draining.is_none() && !drain_gone => {
+                match changed {
+                    Ok(()) => draining = *drain.borrow(),
+                    Err(_) => drain_gone = true,
+                }
+                Some(Vec::new())
+            }
+            message = stream.next(), if draining.is_none() => {
                 last_seen = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
@@ -437,7 +499,13 @@ async fn serve_frames(
             out.close(OVERLOADED, "overloaded");
             return Some("overloaded".into());
         };
-        match out.send_all(frames, &totals) {
+        if sent.is_none()
+            && let Some(metrics) = slot.as_ref().and_then(Connection::metrics)
+        {
+            sent = Some(metrics.bytes_sent.clone());
+            tracing::Span::current().record("app", &*metrics.app);
+        }
+        match out.send_all(frames, &totals, sent.as_ref()) {
             Ok(()) => {}
             Err(error @ QueueError::Full { .. }) => {
                 tracing::info!("socket closed: {error}");

@@ -12,6 +12,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
+use crate::meter::CapabilityCounts;
+
 /// Commands one callback may issue over all imports together: timers scheduled or
 /// cancelled, push events, navigations, pubsub subscribes, unsubscribes and broadcasts, task
 /// starts and cancels, log lines and upload releases.
@@ -32,6 +34,8 @@ struct Counters {
     commands: AtomicUsize,
     bytes: AtomicUsize,
     fuel_owed: AtomicU64,
+    /// Calls of the metered capabilities, until the instance reports them.
+    capabilities: CapabilityCounts,
 }
 
 impl Budget {
@@ -57,6 +61,7 @@ impl Budget {
 
     /// Charges a call that queues nothing (a read, a query) with `bytes` bytes of arguments.
     pub(crate) fn call(&self, what: &str, bytes: usize) -> wasmtime::Result<()> {
+        self.0.capabilities.count(what);
         let total = self
             .0
             .bytes
@@ -80,6 +85,11 @@ impl Budget {
     fn owe(&self, fixed: u64, bytes: usize) {
         let fuel = fixed.saturating_add((bytes as u64).saturating_mul(FUEL_PER_IMPORT_BYTE));
         self.0.fuel_owed.fetch_add(fuel, Ordering::Relaxed);
+    }
+
+    /// The capability calls counted since they were last reported.
+    pub(crate) fn capability_calls(&self) -> &CapabilityCounts {
+        &self.0.capabilities
     }
 
     /// The fuel owed since the last call, now settled.

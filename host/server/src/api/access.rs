@@ -78,9 +78,11 @@ impl FromRequestParts<Arc<Host>> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthorized("The Authorization header must be `Bearer <token>`.")
             })?;
-        let principal = registry
-            .authenticate(token)
-            .await?
+        let started = std::time::Instant::now();
+        let authenticated = registry.authenticate(token).await;
+        host.metrics()
+            .registry_call("authenticate", started.elapsed());
+        let principal = authenticated?
             .ok_or_else(|| ApiError::unauthorized("The token is unknown, revoked or expired."))?;
         Ok(Caller {
             host: host.clone(),

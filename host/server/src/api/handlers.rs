@@ -21,6 +21,7 @@ use super::json_body::JsonBody;
 use crate::host::Host;
 use crate::origin;
 use crate::platform::{compile_blocking, serve_version};
+use crate::registry_sync::unserve;
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -558,8 +559,10 @@ pub(crate) async fn delete_app(
         return Err(ApiError::forbidden());
     }
     registry.delete_app(&principal, &app).await?;
-    host.sites.remove(&app.tenant_name, &app.name);
-    host.remove_app_data(app.id.as_str());
+    // Its SQL database goes too (even if no version was ever served).
+    if !unserve(&host, &app.tenant_name, &app.name, true).await {
+        host.remove_app_data(app.id.as_str());
+    }
     tracing::info!(tenant = %app.tenant_name, app = %app.name, "app deleted, no longer served");
     Ok(StatusCode::NO_CONTENT.into_response())
 }

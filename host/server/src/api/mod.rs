@@ -9,6 +9,9 @@ mod error;
 mod handlers;
 mod json_body;
 
+pub(crate) use access::Caller;
+pub(crate) use error::ApiError;
+
 use std::sync::Arc;
 
 use axum::Router;
@@ -17,8 +20,9 @@ use axum::routing::{delete, get, post};
 
 use crate::host::Host;
 
-/// The `/api/v1` routes. The [router](crate::router) sends only `/api/…` paths on the API host
-/// of a host with a registry here; a path the API does not have answers a JSON 404.
+/// The `/api/v1` routes, and `/metrics` for operators. The [router](crate::router) sends only
+/// those paths on the API host of a host with a registry here; a path the API does not have
+/// answers a JSON 404.
 pub(crate) fn routes() -> Router<Arc<Host>> {
     Router::new()
         .route("/api/v1/tenants", post(handlers::create_tenant))
@@ -29,6 +33,7 @@ pub(crate) fn routes() -> Router<Arc<Host>> {
         )
         .route("/api/v1/tokens/{id}", delete(handlers::revoke_token))
         .route("/api/v1/audit", get(handlers::audit_log))
+        .route("/metrics", get(crate::metrics::scrape_with_operator_token))
         .route(
             "/api/v1/tenants/{tenant}/apps",
             get(handlers::list_apps).post(handlers::create_app),

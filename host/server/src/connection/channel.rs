@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::inbox::{Inbound, InboxBudget, TaskDone};
+use crate::metrics::{AppMetrics, LiveInstance};
 use crate::pubsub::Subscriptions;
 use crate::sites::{InstanceSlot, TenantUsage};
 use crate::uploads::SharedUploads;
@@ -46,6 +47,10 @@ pub(super) struct Channel {
     pub(super) usage: Option<Arc<TenantUsage>>,
     /// The view's upload entries and their received bytes (deleted with the channel).
     pub(super) uploads: SharedUploads,
+    /// The app's metrics, resolved at the join.
+    pub(super) metrics: Arc<AppMetrics>,
+    /// Counts the view in the app's live instances while it lives.
+    pub(super) _live: LiveInstance,
 }
 
 /// A background task a view started: run it off the socket's task ([`PendingTask::run`]) and
@@ -156,7 +161,7 @@ impl Channel {
                         result: Err("cancelled".into()),
                     };
                     if self.bus.inbox().try_send(Inbound::Task(done)).is_err() {
-                        tracing::warn!(app = %self.app, "task cancellation dropped: inbox full");
+                        tracing::warn!(component = %self.app, "task cancellation dropped: inbox full");
                     }
                 }
             }

@@ -83,6 +83,7 @@ impl Connection {
             out.push(frame.reply(status::ERROR, refuse(&reason)));
             return;
         }
+        channel.metrics.events.inc();
         // Files chosen in the form reach the view's uploads before the event.
         if let Err(error) = uploads::put_form_entries(channel, &frame.payload) {
             return self.crash(&topic, &error, out);

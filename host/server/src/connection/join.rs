@@ -14,6 +14,7 @@ use super::channel::Channel;
 use super::outbound::{close, refuse};
 use super::verify::join_flash;
 use super::{Connection, uploads};
+use crate::metrics::{LOCAL_TENANT, LiveInstance};
 use crate::navigate::{self, Outcome};
 use crate::pubsub::Subscriptions;
 use crate::routes::query_params;
@@ -52,6 +53,10 @@ impl Connection {
                 if self.charged.is_none() {
                     self.charged = Some(self.site.charged_to(&channel.app));
                 }
+                channel.metrics.joins.inc();
+                if self.metrics.is_none() {
+                    self.metrics = Some(channel.metrics.clone());
+                }
                 self.channels.insert(frame.topic.clone(), channel);
                 out.push(frame.reply(status::OK, Value::Object(response)));
             }
@@ -84,6 +89,10 @@ impl Connection {
         let flash = join_flash(&scope, &payload, &authorized);
         let routed = &authorized.routed;
         let app_name = routed.route_app.as_str();
+        let metrics = match routed.site.id().tenant_app() {
+            Some((tenant, app)) => self.host.metrics().app(tenant, app),
+            None => self.host.metrics().app(LOCAL_TENANT, app_name),
+        };
         let slot = match routed.site.usage() {
             Some(usage) => Some(usage.try_acquire().ok_or_else(|| {
                 tracing::info!(
@@ -97,7 +106,7 @@ impl Connection {
         let mut instance = routed.app.instantiate().map_err(|e| match e {
             RuntimeError::PoolExhausted(_) => refuse("capacity"),
             other => {
-                tracing::error!(app = app_name, "instantiate failed: {other}");
+                tracing::error!(component = app_name, "instantiate failed: {other}");
                 refuse("join crashed")
             }
         })?;
@@ -115,7 +124,8 @@ impl Connection {
             flash,
         };
         let failed = |error: CallError| {
-            tracing::warn!(app = app_name, view = %request.view, "mount failed: {error}");
+            metrics.errors.inc();
+            tracing::warn!(component = app_name, view = %request.view, "mount failed: {error}");
             refuse("join crashed")
         };
         instance.mount(&request).map_err(failed)?;
@@ -146,6 +156,8 @@ impl Connection {
             pending: Vec::new(),
             usage: routed.site.usage().cloned(),
             uploads: self.new_view_uploads(),
+            _live: LiveInstance::new(&metrics),
+            metrics: metrics.clone(),
         };
         uploads::attach(&mut channel.instance, &channel.uploads);
         let action = routed.route.action.clone();
@@ -166,7 +178,7 @@ impl Connection {
                 return Err(json!({ key: value }));
             }
         }
-        tracing::debug!(app = app_name, view = %channel.view, topic = %frame.topic, "joined");
+        tracing::debug!(component = app_name, view = %channel.view, topic = %frame.topic, "joined");
         let patch = step.outcome.clone();
         response.insert("rendered".into(), Value::Object(step.diff));
         response.insert("liveview_version".into(), json!(LIVEVIEW_VERSION));

@@ -58,6 +58,9 @@ pub struct Connection {
     /// The client address's socket slot, which also pays for joins (sockets served by
     /// [`serve`](crate::serve)).
     peer: Option<crate::peers::PeerSocket>,
+    /// The metrics of the socket's app (its first view's, on the default site), once a view
+    /// joined: what the socket sends is counted there.
+    metrics: Option<Arc<crate::metrics::AppMetrics>>,
 }
 
 impl Connection {
@@ -85,6 +88,7 @@ impl Connection {
             reload: None,
             charged: None,
             peer: None,
+            metrics: None,
         }
     }
 
@@ -101,6 +105,12 @@ impl Connection {
             Some(tenant) => tenant.clone(),
             None => self.site.charged_to(""),
         }
+    }
+
+    /// The metrics of the socket's app, once a view joined (its first view's app on the
+    /// default site).
+    pub(crate) fn metrics(&self) -> Option<&Arc<crate::metrics::AppMetrics>> {
+        self.metrics.as_ref()
     }
 
     /// The socket's site, as its channels see it.
@@ -218,7 +228,8 @@ impl Connection {
     /// Drops a crashed view and tells the client (and, on a dev page, shows why over it).
     fn crash(&mut self, topic: &str, error: &CallError, out: &mut Vec<Frame>) {
         if let Some(channel) = self.channels.remove(topic) {
-            tracing::warn!(app = %channel.app, view = %channel.view, topic, "view crashed: {error}");
+            channel.metrics.errors.inc();
+            tracing::warn!(component = %channel.app, view = %channel.view, topic, "view crashed: {error}");
             out.push(outbound::crashed(channel.join_ref.clone(), topic, error));
             out.extend(crate::dev_reload::on_crash(
                 self.reload.as_ref(),
@@ -310,6 +321,9 @@ impl Connection {
         };
         match inbound {
             Inbound::Message { message, .. } => {
+                if let Some(channel) = self.channels.get(&topic) {
+                    channel.metrics.pubsub_messages.inc();
+                }
                 // The shared text goes to the guest as it is; its charge ends once delivered.
                 self.info(&topic, message.json(), &mut out);
             }

@@ -142,7 +142,7 @@ impl Channel {
                 kind: navigate::history_kind(navigation.replace),
             });
         }
-        tracing::warn!(app = %self.app, view = %self.view, "more than {MAX_PATCHES} chained patches; the rest are ignored");
+        tracing::warn!(component = %self.app, view = %self.view, "more than {MAX_PATCHES} chained patches; the rest are ignored");
         Ok(outcome)
     }
 

@@ -123,7 +123,10 @@ impl Connection {
         };
         let written = channel.uploads.lock().chunk(&push.topic, push.data);
         match written {
-            Ok(_) => out.push(binary_reply(&push, "ok", json!({}))),
+            Ok(_) => {
+                channel.metrics.upload_bytes.inc_by(push.data.len() as u64);
+                out.push(binary_reply(&push, "ok", json!({})));
+            }
             Err(error) => {
                 let mut response = json!({"reason": error.reason});
                 if let (Some(limit), Some(map)) = (error.limit, response.as_object_mut()) {
@@ -403,6 +406,9 @@ impl Connection {
                             frame.reply("error", refuse("progress 100 before every byte arrived")),
                         );
                         return;
+                    }
+                    if progress == 100 {
+                        channel.metrics.upload_entries.inc();
                     }
                     (
                         "lv:upload-progress",
