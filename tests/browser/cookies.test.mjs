@@ -79,6 +79,18 @@ async function ownSessionCookies(context, tenant) {
   return (await context.cookies(origin(tenant))).filter((c) => c.name === SESSION && c.domain === host)
 }
 
+// `document.cookie = ...` hands the cookie to the browser's cookie store asynchronously, so
+// the store can answer before the last of a burst of writes lands: the cookies `context`
+// would send to `url`, once it holds at least `count` of them (or after 5 s, as they are).
+async function settledCookies(context, url, count) {
+  const deadline = Date.now() + 5_000
+  for (;;) {
+    const cookies = await context.cookies(url)
+    if (cookies.length >= count || Date.now() > deadline) return cookies
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+}
+
 // From a page of acme's app: plants cookies for the whole base domain — the session cookie's
 // name with junk and with `stolen` (a session value acme's app signed), on the paths the
 // browser sends first, and a bomb of other names (kept under Chromium's per-domain cookie cap).
@@ -133,7 +145,7 @@ test("cookies: one tenant's page can neither read nor plant another tenant's ses
 
     // It plants cookies for the base domain; the browser now sends them to globex too.
     await plant(acme, stolen.value)
-    const sentToGlobex = await victim.cookies(origin("globex") + "/auth/profile")
+    const sentToGlobex = await settledCookies(victim, origin("globex") + "/auth/profile", 34)
     assert.equal(sentToGlobex.filter((c) => c.name === SESSION).length, 4,
       "the three planted session cookies reach globex's origin beside its own")
     assert.equal(sentToGlobex.filter((c) => c.name.startsWith("bomb")).length, 30)
@@ -160,7 +172,7 @@ test("cookies: one tenant's page can neither read nor plant another tenant's ses
       await bait.goto(origin("acme") + "/auth")
       await connected(bait)
       await plant(bait, stolen.value)
-      const planted = await fresh.cookies(origin("globex") + "/auth/profile")
+      const planted = await settledCookies(fresh, origin("globex") + "/auth/profile", 33)
       assert.equal(planted.filter((c) => c.name === SESSION).length, 3)
       const target = await open(fresh)
       pages.push(target)
