@@ -280,6 +280,23 @@ async fn broadcasts_reach_the_same_app_on_every_host_and_nothing_else() {
     for stats in [stats_a, stats_b, stats_c] {
         assert_eq!((stats.dropped_outgoing, stats.dropped_incoming), (0, 0));
     }
+    // The operator sees the same counters at GET /metrics.
+    let scrape = api.get("/metrics").await;
+    assert_eq!(scrape.status, 200);
+    let text = String::from_utf8_lossy(&scrape.body);
+    for line in [
+        "livewasm_cluster_connected 1",
+        "livewasm_cluster_subscribed_scopes 1",
+        r#"livewasm_cluster_pubsub_messages_total{direction="published"} 2"#,
+        r#"livewasm_cluster_pubsub_messages_total{direction="received"} 1"#,
+        r#"livewasm_cluster_pubsub_dropped_total{direction="outgoing"} 0"#,
+        r#"livewasm_cluster_pubsub_dropped_total{direction="incoming"} 0"#,
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} is not in A's /metrics:\n{text}"
+        );
+    }
 
     // The last view of an app on a host gone: that host stops following its subject.
     drop(other_app);

@@ -256,6 +256,8 @@ async fn every_family_is_scraped_with_the_registry_names_and_moves() {
     at_least("livewasm_guest_threads_busy", &[], 0.0);
     at_least("livewasm_guest_calls_waiting", &[], 0.0);
     at_least("livewasm_compilations_total", &[], 2.0);
+    // Not in a cluster: the relay's gauge says so (its counters move in cluster_pubsub.rs).
+    assert_eq!(value(&scrape, "livewasm_cluster_connected", &[]), Some(0.0));
     // Each deployed version is looked up once in the host's compiled cache (the upload
     // compiled it: a hit).
     let lookups: f64 = ["hit", "miss"]

@@ -67,7 +67,7 @@ pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_p
 pub use host::{Host, socket_session};
 pub use inbox::Inbound;
 pub use listener::serve;
-pub use metrics::{metrics_router, serve_metrics};
+pub use metrics::http::{metrics_router, serve_metrics};
 pub use router::router;
 pub use tokens::TokenError;
 pub use uploads::binary::{

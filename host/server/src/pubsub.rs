@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::mpsc;
 
 use crate::inbox::{Inbound, InboxBudget, InboxSender, Offered};
-use crate::pubsub_relay::RelayLink;
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -30,13 +29,45 @@ type Subscribers = HashMap<u64, InboxSender>;
 /// The topics of one scope that have subscribers, and those subscribers.
 type Topics = HashMap<String, Subscribers>;
 
+/// The broker's way to the other hosts of a cluster: the
+/// [`pubsub_relay`](crate::pubsub_relay)'s link, set once when the host joins one.
+pub(crate) trait ClusterLink: Send + Sync {
+    /// Hands a broadcast of this host on to the other hosts (never blocks: a guest thread
+    /// calls it; what cannot be relayed is dropped and counted).
+    fn publish(&self, scope: &Arc<str>, topic: &str, json: &Arc<str>);
+    /// A scope gained its first subscriber or lost its last.
+    fn interest_changed(&self);
+    /// The relay's counters.
+    fn stats(&self) -> ClusterPubSubStats;
+}
+
+/// The counters of the cluster relay (`Host::cluster_pubsub` reads them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClusterPubSubStats {
+    /// Connected to NATS now.
+    pub connected: bool,
+    /// Scopes whose subject this host is subscribed to (confirmed by NATS): those with views
+    /// subscribed on this host.
+    pub subscribed_scopes: usize,
+    /// Broadcasts of this host published to NATS.
+    pub published: u64,
+    /// Broadcasts of other hosts received and delivered to this host's subscribers.
+    pub received: u64,
+    /// Broadcasts of this host that never reached NATS (relay channel full, NATS down, past
+    /// the size limits); this host's own views still got them.
+    pub dropped_outgoing: u64,
+    /// Messages received and dropped: past the size limits, not an envelope, not JSON, or
+    /// on another scope's subject.
+    pub dropped_incoming: u64,
+}
+
 /// The broker: scope → topic → subscribers (a scope or topic without subscribers is absent).
 #[derive(Default)]
 pub(crate) struct Broker {
     topics: Mutex<HashMap<Arc<str>, Topics>>,
     next_id: AtomicU64,
     /// Where broadcasts also go, to the other hosts of a cluster (set once, at start).
-    relay: OnceLock<RelayLink>,
+    relay: OnceLock<Box<dyn ClusterLink>>,
 }
 
 impl Broker {
@@ -47,13 +78,13 @@ impl Broker {
 
     /// Relays this host's broadcasts to the other hosts of a cluster from now on; refused
     /// (`Err`, the link given back) when a relay is already set.
-    pub(crate) fn set_relay(&self, link: RelayLink) -> Result<(), RelayLink> {
+    pub(crate) fn set_relay(&self, link: Box<dyn ClusterLink>) -> Result<(), Box<dyn ClusterLink>> {
         self.relay.set(link)
     }
 
     /// The relay to the other hosts, when the host is in a cluster.
-    pub(crate) fn relay(&self) -> Option<&RelayLink> {
-        self.relay.get()
+    pub(crate) fn relay(&self) -> Option<&dyn ClusterLink> {
+        self.relay.get().map(|link| &**link)
     }
 
     /// The scopes with at least one subscriber now.

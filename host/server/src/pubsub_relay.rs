@@ -36,7 +36,8 @@ use tokio::sync::{Notify, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
 use crate::host::Host;
-use crate::pubsub::Broker;
+pub use crate::pubsub::ClusterPubSubStats;
+use crate::pubsub::{Broker, ClusterLink};
 
 /// The subjects of cluster PubSub start with this, followed by the scope in hex.
 pub const SUBJECT_PREFIX: &str = "livewasm.pubsub.";
@@ -76,30 +77,10 @@ pub enum ClusterError {
     AlreadyStarted,
 }
 
-/// The counters of the cluster relay (see [`Host::cluster_pubsub`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ClusterPubSubStats {
-    /// Connected to NATS now.
-    pub connected: bool,
-    /// Scopes whose subject this host is subscribed to (confirmed by NATS): those with views
-    /// subscribed on this host.
-    pub subscribed_scopes: usize,
-    /// Broadcasts of this host published to NATS.
-    pub published: u64,
-    /// Broadcasts of other hosts received and delivered to this host's subscribers.
-    pub received: u64,
-    /// Broadcasts of this host that never reached NATS (relay channel full, NATS down, past
-    /// the size limits); this host's own views still got them.
-    pub dropped_outgoing: u64,
-    /// Messages received and dropped: past the size limits, not an envelope, not JSON, or
-    /// on another scope's subject.
-    pub dropped_incoming: u64,
-}
-
 impl Host {
     /// The cluster relay's counters, when the host is in a cluster (`--cluster`).
     pub fn cluster_pubsub(&self) -> Option<ClusterPubSubStats> {
-        self.broker.relay().map(RelayLink::stats)
+        self.broker.relay().map(|link| link.stats())
     }
 }
 
@@ -143,7 +124,7 @@ pub async fn start(host: &Arc<Host>) -> Result<Option<tokio::task::JoinHandle<()
         interest: interest.clone(),
         shared: shared.clone(),
     };
-    if host.broker.set_relay(link).is_err() {
+    if host.broker.set_relay(Box::new(link)).is_err() {
         return Err(ClusterError::AlreadyStarted);
     }
     // Scopes subscribed before the relay was set.
@@ -166,10 +147,10 @@ pub(crate) struct RelayLink {
     shared: Arc<Shared>,
 }
 
-impl RelayLink {
+impl ClusterLink for RelayLink {
     /// Hands a broadcast of this host to the relay task (sync: a guest thread calls it); a
     /// broadcast the task has no room for, or past the limits, is dropped and counted.
-    pub(crate) fn publish(&self, scope: &Arc<str>, topic: &str, json: &Arc<str>) {
+    fn publish(&self, scope: &Arc<str>, topic: &str, json: &Arc<str>) {
         if json.len() > MAX_BROADCAST_BYTES || topic.len() > MAX_TOPIC_BYTES {
             self.shared
                 .dropped_outgoing(scope, topic, "past the size limits");
@@ -188,7 +169,7 @@ impl RelayLink {
 
     /// A scope gained its first subscriber or lost its last: the relay task brings its NATS
     /// subscriptions in line (several changes are taken together).
-    pub(crate) fn interest_changed(&self) {
+    fn interest_changed(&self) {
         self.interest.notify_one();
     }
 
@@ -661,7 +642,7 @@ mod tests {
             interest: interest.clone(),
             shared: shared.clone(),
         };
-        assert!(broker.set_relay(link).is_ok());
+        assert!(broker.set_relay(Box::new(link)).is_ok());
         let view = |scope: &str| {
             let (tx, rx) = mpsc::channel(8);
             let inbox = InboxSender {

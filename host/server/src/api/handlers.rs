@@ -722,3 +722,12 @@ pub(crate) async fn rollback(
         .map_err(ApiError::internal)?;
     reply(StatusCode::OK, json!({ "version": version }))
 }
+
+/// `GET /metrics` on the base domain: an operator token is required (401 without a valid
+/// token, 403 for a tenant or deploy token).
+pub(super) async fn scrape_metrics(caller: Caller) -> Response {
+    if !caller.principal.is_operator() {
+        return ApiError::forbidden().into_response();
+    }
+    crate::metrics::http::exposition(&caller.host)
+}

@@ -9,9 +9,6 @@ mod error;
 mod handlers;
 mod json_body;
 
-pub(crate) use access::Caller;
-pub(crate) use error::ApiError;
-
 use std::sync::Arc;
 
 use axum::Router;
@@ -33,7 +30,7 @@ pub(crate) fn routes() -> Router<Arc<Host>> {
         )
         .route("/api/v1/tokens/{id}", delete(handlers::revoke_token))
         .route("/api/v1/audit", get(handlers::audit_log))
-        .route("/metrics", get(crate::metrics::scrape_with_operator_token))
+        .route("/metrics", get(handlers::scrape_metrics))
         .route(
             "/api/v1/tenants/{tenant}/apps",
             get(handlers::list_apps).post(handlers::create_app),

@@ -1,5 +1,5 @@
-//! `GET /metrics`: on the base domain of a host with a registry, for operator tokens only;
-//! on the separate metrics listener ([`metrics_router`], `--metrics-listen`), to anyone who
+//! `GET /metrics`: on the base domain of a host with a registry, for operator tokens only
+//! (the [API](crate::api) checks the token and answers with [`exposition`]); on the separate metrics listener ([`metrics_router`], `--metrics-listen`), to anyone who
 //! can reach that address, as Prometheus expects.
 
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use prometheus_client::encoding::prometheus_text;
 
-use crate::api::{ApiError, Caller};
+use super::HostGauges;
 use crate::host::Host;
 
 /// The routes of the metrics listener: `GET /metrics` without authentication, and the
@@ -37,19 +37,32 @@ pub(crate) async fn scrape_without_auth(State(host): State<Arc<Host>>) -> Respon
     exposition(&host)
 }
 
-/// `GET /metrics` on the base domain: an operator token is required (401 without a valid
-/// token, 403 for a tenant or deploy token).
-pub(crate) async fn scrape_with_operator_token(caller: Caller) -> Response {
-    if !caller.principal.is_operator() {
-        return ApiError::forbidden().into_response();
-    }
-    exposition(&caller.host)
-}
-
-fn exposition(host: &Host) -> Response {
+/// The Prometheus text exposition of `host`'s metrics, as a response.
+pub(crate) fn exposition(host: &Host) -> Response {
     (
         [(header::CONTENT_TYPE, prometheus_text::CONTENT_TYPE)],
-        host.metrics().render(host),
+        host.metrics().render(&gauges(host)),
     )
         .into_response()
+}
+
+/// The host-wide gauges, read from `host` now.
+fn gauges(host: &Host) -> HostGauges {
+    let (busy, threads, waiting) = host.guests().occupancy();
+    let (disk_cache_hits, disk_cache_misses) =
+        host.runtime().artifact_cache().map_or((0, 0), |cache| {
+            let stats = cache.stats();
+            (stats.hits, stats.misses)
+        });
+    HostGauges {
+        open_sockets: host.open_sockets(),
+        guest_threads: threads,
+        guest_threads_busy: busy,
+        guest_calls_waiting: waiting,
+        pubsub_dropped: host.pubsub_dropped_messages(),
+        compilations: host.runtime().compilations(),
+        disk_cache_hits,
+        disk_cache_misses,
+        cluster: host.cluster_pubsub(),
+    }
 }

@@ -8,12 +8,12 @@
 //! calls (fuel, time, traps, capability calls, memory), a socket's channels for joins,
 //! events, crashes, pub/sub and uploads, the socket task for bytes sent — so the hot path
 //! only adds to atomics. Host-wide gauges (sockets, guest threads, compile caches) are read
-//! when scraped.
+//! when scraped, and so are the cluster relay's counters (`livewasm_cluster_*`).
 //!
 //! [`Meter`]: livewasm_runtime::Meter
 
 mod app;
-mod http;
+pub mod http;
 
 use std::collections::HashMap;
 use std::sync::atomic::AtomicU64;
@@ -29,10 +29,8 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 pub(crate) use app::{AppMetrics, LiveInstance};
-pub(crate) use http::scrape_with_operator_token;
-pub use http::{metrics_router, serve_metrics};
 
-use crate::host::Host;
+use crate::pubsub::ClusterPubSubStats;
 
 /// The tenant label of apps served with `--app` (they have no tenant).
 pub(crate) const LOCAL_TENANT: &str = "local";
@@ -76,6 +74,10 @@ pub(crate) struct Metrics {
     compilations: Counter,
     registry_seconds: Family<OneLabel, Histogram, fn() -> Histogram>,
     guest_log_dropped: Family<AppLabels, Counter>,
+    cluster_connected: Gauge,
+    cluster_subscribed_scopes: Gauge,
+    cluster_messages: Family<OneLabel, Counter>,
+    cluster_dropped: Family<OneLabel, Counter>,
     apps: Mutex<HashMap<(String, String), Arc<AppMetrics>>>,
 }
 
@@ -151,6 +153,22 @@ impl Metrics {
             "guest_log_dropped",
             "Guest log lines dropped past the per-instance rate limit"
         );
+        let cluster_connected = metric!(
+            "cluster_connected",
+            "1 while the cluster relay is connected to NATS (--cluster), else 0"
+        );
+        let cluster_subscribed_scopes = metric!(
+            "cluster_subscribed_scopes",
+            "App scopes whose cluster subject this host is subscribed to"
+        );
+        let cluster_messages = family!(
+            "cluster_pubsub_messages",
+            "PubSub broadcasts relayed through NATS, by direction (published, received)"
+        );
+        let cluster_dropped = family!(
+            "cluster_pubsub_dropped",
+            "PubSub broadcasts the relay dropped, by direction (outgoing, incoming)"
+        );
         Metrics {
             registry,
             instances,
@@ -175,6 +193,10 @@ impl Metrics {
             compilations,
             registry_seconds,
             guest_log_dropped,
+            cluster_connected,
+            cluster_subscribed_scopes,
+            cluster_messages,
+            cluster_dropped,
             apps: Mutex::default(),
         }
     }
@@ -233,24 +255,36 @@ impl Metrics {
             .inc();
     }
 
-    /// The text exposition of every family, host-wide gauges read from `host` now.
-    pub(crate) fn render(&self, host: &Host) -> String {
-        self.open_sockets.set(saturating_i64(host.open_sockets()));
-        let (busy, threads, waiting) = host.guests().occupancy();
-        self.guest_threads.set(saturating_i64(threads));
-        self.guest_threads_busy.set(saturating_i64(busy));
-        self.guest_calls_waiting.set(saturating_i64(waiting));
-        catch_up(&self.pubsub_dropped, host.pubsub_dropped_messages());
-        catch_up(&self.compilations, host.runtime().compilations());
-        let (hits, misses) = host.runtime().artifact_cache().map_or((0, 0), |cache| {
-            let stats = cache.stats();
-            (stats.hits, stats.misses)
-        });
-        for (result, total) in [("hit", hits), ("miss", misses)] {
+    /// The text exposition of every family, with the host-wide gauges read just now.
+    pub(crate) fn render(&self, gauges: &HostGauges) -> String {
+        self.open_sockets.set(saturating_i64(gauges.open_sockets));
+        self.guest_threads.set(saturating_i64(gauges.guest_threads));
+        self.guest_threads_busy
+            .set(saturating_i64(gauges.guest_threads_busy));
+        self.guest_calls_waiting
+            .set(saturating_i64(gauges.guest_calls_waiting));
+        catch_up(&self.pubsub_dropped, gauges.pubsub_dropped);
+        catch_up(&self.compilations, gauges.compilations);
+        for (result, total) in [
+            ("hit", gauges.disk_cache_hits),
+            ("miss", gauges.disk_cache_misses),
+        ] {
             let counter = self
                 .compile_cache
                 .get_or_create_owned(&[("cache", "disk"), ("result", result)]);
             catch_up(&counter, total);
+        }
+        let cluster = gauges.cluster.unwrap_or_default();
+        self.cluster_connected.set(i64::from(cluster.connected));
+        self.cluster_subscribed_scopes
+            .set(saturating_i64(cluster.subscribed_scopes));
+        for (family, direction, total) in [
+            (&self.cluster_messages, "published", cluster.published),
+            (&self.cluster_messages, "received", cluster.received),
+            (&self.cluster_dropped, "outgoing", cluster.dropped_outgoing),
+            (&self.cluster_dropped, "incoming", cluster.dropped_incoming),
+        ] {
+            catch_up(&family.get_or_create(&[("direction", direction)]), total);
         }
         let mut text = String::new();
         if let Err(error) = prometheus_text::encode(&mut text, &self.registry) {
@@ -258,6 +292,30 @@ impl Metrics {
         }
         text
     }
+}
+
+/// The host-wide figures a scrape reads from the host (see [`http`]), kept elsewhere as they
+/// change: open sockets, guest threads, pub/sub drops and compile caches.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HostGauges {
+    /// WebSockets open now.
+    pub open_sockets: usize,
+    /// Guest threads (a call each at most).
+    pub guest_threads: usize,
+    /// Guest threads running a call now.
+    pub guest_threads_busy: usize,
+    /// Guest calls waiting for a thread.
+    pub guest_calls_waiting: usize,
+    /// Pub/sub messages dropped since the host started.
+    pub pubsub_dropped: u64,
+    /// Components compiled since the host started.
+    pub compilations: u64,
+    /// Compiled components found in the disk cache.
+    pub disk_cache_hits: u64,
+    /// Compiled components not found in the disk cache.
+    pub disk_cache_misses: u64,
+    /// The cluster relay's counters, when the host is in a cluster.
+    pub cluster: Option<ClusterPubSubStats>,
 }
 
 /// Raises `counter` to `total`, a total kept elsewhere (never lowers it).
