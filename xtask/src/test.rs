@@ -30,6 +30,14 @@ pub fn run(browser: bool) -> Result<()> {
         guest::build(&toolchain, &guest::discover()?)
     })?;
     step("client bundle is current", client_bundle)?;
+    step("kubernetes manifests", || {
+        status(
+            Command::new("bash")
+                .current_dir(root())
+                .arg("deploy/k8s/validate.sh"),
+        )
+        .context("deploy/k8s: the manifests do not validate")
+    })?;
     step("cargo clippy", || {
         status(Command::new("cargo").current_dir(root()).args([
             "clippy",
