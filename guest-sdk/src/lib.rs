@@ -90,6 +90,7 @@ mod keep;
 /// The app's key-value store, kept by the host.
 pub mod kv;
 mod layout;
+mod live_action;
 mod live_component;
 mod navigation;
 mod on_mount;
@@ -124,6 +125,7 @@ pub use keep::Fingerprint;
 #[doc(hidden)]
 pub use keep::{__EntriesScope, __Fp, __FpNone, __FpSome, __Keep, __outer_unchanged};
 pub use layout::{LayoutAssigns, LayoutFn};
+pub use live_action::LiveAction;
 pub use live_component::{
     ComponentSocket, LiveComponent, LiveComponentRef, Myself, live_component, send_update,
     send_update_after,

@@ -383,6 +383,7 @@ impl<V> Socket<V> {
             changed,
             flash: &self.flash,
             uploads: &self.uploads,
+            action: self.action.as_deref(),
         }
     }
 }
@@ -446,6 +447,7 @@ pub struct Tracked<'a, V> {
     changed: u128,
     flash: &'a Flash,
     uploads: &'a crate::Uploads,
+    action: Option<&'a str>,
 }
 
 impl<'a, V> Tracked<'a, V> {
@@ -456,6 +458,7 @@ impl<'a, V> Tracked<'a, V> {
             changed: ALL,
             flash: &NO_FLASH,
             uploads: &NO_UPLOADS,
+            action: None,
         }
     }
 
@@ -466,12 +469,25 @@ impl<'a, V> Tracked<'a, V> {
             changed,
             flash: &NO_FLASH,
             uploads: &NO_UPLOADS,
+            action: None,
         }
     }
 
     /// The same assigns seeing `flash` (for tests of templates that show it).
     pub fn with_flash(self, flash: &'a Flash) -> Tracked<'a, V> {
         Tracked { flash, ..self }
+    }
+
+    /// The same assigns under the live action `action` (for tests of templates reading
+    /// `@live_action`).
+    pub fn with_live_action(self, action: Option<&'a str>) -> Tracked<'a, V> {
+        Tracked { action, ..self }
+    }
+
+    /// The route's live action (`@live_action`). Like the flash, slots reading it are
+    /// evaluated on every render and the host sends only what changed.
+    pub fn live_action(&self) -> crate::LiveAction<'a> {
+        crate::LiveAction::new(self.action)
     }
 
     /// The view's flash (`@flash` in Phoenix). Template slots reading it read no assign, so

@@ -101,3 +101,41 @@ fn temporary_assigns_reset_after_render_without_marking() {
 fn socket_probe() -> Socket<Dashboard> {
     Socket::new(false, None)
 }
+
+/// The socket's own names in a template: `@live_action`, `@flash`, `@uploads.<name>`.
+fn socket_names(assigns: &Tracked<'_, Dashboard>) -> Rendered {
+    html!(
+        r#"<p>{@count}</p><section :if={@live_action == "new"} id="new">{@count} new</section>{if @live_action.is_some() { html!("<i>{@live_action}</i>") } else { html!("<i>none</i>") }}<b>{@flash.get("info").unwrap_or_default()}</b><u>{@uploads.avatar.entries.len()}</u>"#
+    )
+}
+
+#[test]
+fn live_action_flash_and_uploads_are_read_from_the_socket() {
+    let mut socket = Socket::<Dashboard>::new(true, Some("index".to_string()));
+    let first = socket_names(&socket.__begin_render());
+    assert_eq!(first.to_html(), "<p>0</p><i>index</i><b></b><u>0</u>");
+    // Only the live action and the flash changed, no assign: the slots reading them are
+    // evaluated all the same, the `@count` slot is not.
+    socket.__set_action(Some("new".to_string()));
+    socket.put_flash("info", "Saved");
+    let next = socket_names(&socket.__begin_render());
+    assert_eq!(next.dynamics[0], livewasm_sdk::Dyn::Unchanged);
+    assert!(
+        next.dynamics[1..]
+            .iter()
+            .all(|d| *d != livewasm_sdk::Dyn::Unchanged),
+        "{:?}",
+        next.dynamics
+    );
+    let mut flash = Flash::new();
+    flash.put("info", "Saved");
+    let full = socket_names(
+        &Tracked::all(socket.assigns())
+            .with_live_action(Some("new"))
+            .with_flash(&flash),
+    );
+    assert_eq!(
+        full.to_html(),
+        r#"<p>0</p><section id="new">0 new</section><i>new</i><b>Saved</b><u>0</u>"#
+    );
+}

@@ -9,7 +9,6 @@ use crate::flash::flash_group;
 #[derive(Assigns, Default)]
 pub struct ArticlesLive {
     page_title: String,
-    action: String,
     articles: Vec<Article>,
     /// The article being created, edited or shown.
     article: Option<Article>,
@@ -72,7 +71,7 @@ impl ArticlesLive {
                 assign!(socket, page_title = "Articles".to_string(), article = None);
             }
         }
-        assign!(socket, action = action, error = None);
+        assign!(socket, error = None);
         Ok(())
     }
 }
@@ -151,14 +150,14 @@ impl LiveView for ArticlesLive {
         html!(
             r#"
 <div id="articles">
-  {flash_group(assigns.flash())}
+  {flash_group(@flash)}
   <h1>{@page_title}</h1>
   <nav>
     <a id="new-article" href="/articles/new" data-phx-link="patch" data-phx-link-state="push">New Article</a>
     <a id="archive-link" href="/articles-archive" data-phx-link="redirect" data-phx-link-state="push">Archive</a>
     <button id="export" phx-click="export">Export</button>
   </nav>
-  <div :if={@action == "new" || @action == "edit"} id="article-modal" class="modal">
+  <div :if={@live_action.is_any(&["new", "edit"])} id="article-modal" class="modal">
     <div class="modal-content">
       <h2>{@page_title}</h2>
       <form id="article-form" phx-submit="save">
@@ -170,7 +169,7 @@ impl LiveView for ArticlesLive {
       </form>
     </div>
   </div>
-  <section :if={@action == "show"} id="current-article">
+  <section :if={@live_action == "show"} id="current-article">
     <h2>{title_of(&@article)}</h2>
     <p>{body_of(&@article)}</p>
   </section>

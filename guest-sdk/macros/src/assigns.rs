@@ -25,6 +25,20 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
             "#[derive(Assigns)] tracks at most 128 fields: group some into a nested struct",
         ));
     }
+    // Phoenix reserves these assigns too: templates read them from the socket.
+    for field in &fields.named {
+        if let Some(ident) = &field.ident {
+            let name = ident.to_string();
+            if crate::expr::SOCKET_NAMES.contains(&name.as_str()) {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    format!(
+                        "`{name}` is a reserved assign (as in Phoenix): templates read the socket's own as @{name}; name this field otherwise"
+                    ),
+                ));
+            }
+        }
+    }
     let arms = fields.named.iter().enumerate().map(|(i, f)| {
         let field = f
             .ident

@@ -35,8 +35,19 @@ pub(crate) fn volatile(tokens: &TokenStream) -> bool {
 /// True when an expression must be evaluated on every render: it reads no assign and may read
 /// something else (a local, a function), or it reads a local next to its assigns (`{f(@a, x)}`
 /// must follow `x` too). Function calls next to assigns are taken to depend on their arguments.
+/// So does one reading the socket's own names (`@flash`, `@live_action`: no change bit).
 pub(crate) fn always(fields: &[String], tokens: &TokenStream) -> bool {
-    (fields.is_empty() && volatile(tokens)) || BOUND.with(|b| reads_local(tokens, &b.borrow()))
+    (fields.is_empty() && volatile(tokens))
+        || reads_socket(fields)
+        || BOUND.with(|b| reads_local(tokens, &b.borrow()))
+}
+
+/// True when `fields` name one of the socket's own names ([`crate::expr::SOCKET_NAMES`]),
+/// which have no change bit.
+fn reads_socket(fields: &[String]) -> bool {
+    fields
+        .iter()
+        .any(|f| crate::expr::SOCKET_NAMES.contains(&f.as_str()))
 }
 
 use crate::parse::{Attr, Element, Node};
@@ -88,7 +99,7 @@ pub(crate) fn template(nodes: &[Node], span: Span) -> syn::Result<TokenStream> {
     let uses_assigns = slots.iter().any(|slot| !slot.fields.is_empty());
     let dynamics = slots.into_iter().map(|slot| {
         let code = slot.code;
-        if slot.always || slot.fields.is_empty() {
+        if slot.always || slot.fields.is_empty() || reads_socket(&slot.fields) {
             code
         } else {
             let bits = slot.fields.iter().map(|f| quote!(assigns.__lw_bit(#f)));
@@ -333,8 +344,9 @@ fn conditional(element: &Element, span: Span) -> syn::Result<Slot> {
         always,
         ..
     } = nested(element, span)?;
-    merge(&mut fields, condition.fields);
     let cond = condition.tokens;
+    let always = always || self::always(&condition.fields, &cond);
+    merge(&mut fields, condition.fields);
     Ok(Slot {
         code: quote! {{
             #template

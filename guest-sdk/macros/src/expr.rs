@@ -1,4 +1,5 @@
-//! Template expressions: `@field` becomes `assigns.field`, and the fields read are collected.
+//! Template expressions: `@field` becomes `assigns.field` (and the socket's own names,
+//! [`SOCKET_NAMES`], their accessors), and the fields read are collected.
 
 use proc_macro2::TokenStream;
 
@@ -9,6 +10,12 @@ pub(crate) struct Expr {
     /// The assigns it reads through `@`.
     pub(crate) fields: Vec<String>,
 }
+
+/// The names `@` reads from the socket rather than from the view's fields, as Phoenix's
+/// reserved assigns: `@live_action` (the route's action), `@flash` and `@uploads` (with
+/// `@uploads.avatar` for one upload). `#[derive(Assigns)]` refuses fields of these names; a
+/// slot reading one is evaluated on every render (the host sends it only when it changed).
+pub(crate) const SOCKET_NAMES: &[&str] = &["live_action", "flash", "uploads"];
 
 /// Rewrites `@field` and parses the result as a Rust expression.
 pub(crate) fn expr(text: &str) -> Result<Expr, String> {
@@ -265,12 +272,35 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
                 end += 1;
             }
             let field: String = chars[start..end].iter().collect();
-            out.push_str("assigns.");
-            out.push_str(&field);
+            i = end;
+            match field.as_str() {
+                "live_action" => out.push_str("assigns.live_action()"),
+                "flash" => out.push_str("assigns.flash()"),
+                "uploads" => {
+                    // `@uploads.avatar`: the upload named `avatar`.
+                    let name_end = (i + 1..chars.len())
+                        .find(|&j| !(chars[j].is_alphanumeric() || chars[j] == '_'))
+                        .unwrap_or(chars.len());
+                    if chars.get(i) == Some(&'.')
+                        && name_end > i + 1
+                        && chars.get(name_end) != Some(&'(')
+                        && chars[i + 1].is_alphabetic()
+                    {
+                        let name: String = chars[i + 1..name_end].iter().collect();
+                        out.push_str(&format!("assigns.upload(\"{name}\")"));
+                        i = name_end;
+                    } else {
+                        out.push_str("assigns.uploads()");
+                    }
+                }
+                _ => {
+                    out.push_str("assigns.");
+                    out.push_str(&field);
+                }
+            }
             if !fields.contains(&field) {
                 fields.push(field);
             }
-            i = end;
             continue;
         }
         out.push(c);
@@ -293,6 +323,18 @@ mod tests {
         assert_eq!(fields, vec!["name".to_string(), "count".to_string()]);
         let (rust, _) = rewrite("x == '@'");
         assert_eq!(rust, "x == '@'");
+    }
+
+    #[test]
+    fn socket_names_read_the_socket() {
+        let (rust, fields) = rewrite(
+            r#"@live_action == "new" && !@flash.is_empty() && @uploads.avatar.entries.len() + @uploads.len() > 0"#,
+        );
+        assert_eq!(
+            rust,
+            r#"assigns.live_action() == "new" && !assigns.flash().is_empty() && assigns.upload("avatar").entries.len() + assigns.uploads().len() > 0"#
+        );
+        assert_eq!(fields, vec!["live_action", "flash", "uploads"]);
     }
 
     #[test]

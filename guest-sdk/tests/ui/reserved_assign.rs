@@ -1,0 +1,9 @@
+use livewasm_sdk::prelude::*;
+
+#[derive(Assigns, Default)]
+pub struct Page {
+    title: String,
+    live_action: String,
+}
+
+fn main() {}
