@@ -44,7 +44,31 @@ pub mod timers {
         wit::send_after(ms, &encode(message))
     }
 
-    /// Delivers `message` to `handle_info` every `ms` milliseconds.
+    /// Sends `message` to this view's own `handle_info`, as Phoenix's `send(self(), message)`:
+    /// it arrives right after the current callback, once its render has gone to the client,
+    /// so a view can show a loading state first and do the slow part in `handle_info`.
+    ///
+    /// ```no_run
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// #[derive(Assigns, Default)]
+    /// pub struct Report {
+    ///     status: String,
+    /// }
+    ///
+    /// fn handle_event(socket: &mut Socket<Report>, event: &str) -> Result {
+    ///     if event == "refresh" {
+    ///         assign!(socket, status = "Refreshing…".to_string());
+    ///         timers::send_self(&"refresh");
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn send_self<M: Serialize + ?Sized>(message: &M) -> TimerId {
+        send_after(0, message)
+    }
+
+    /// Delivers `message` to `handle_info` every `ms` milliseconds (at least 10).
     pub fn send_interval<M: Serialize + ?Sized>(ms: u32, message: &M) -> TimerId {
         wit::send_interval(ms, &encode(message))
     }

@@ -13,7 +13,8 @@ use crate::json_text::JsonText;
 pub const MAX_TIMERS: usize = 64;
 /// Largest timer message, in bytes of JSON.
 pub const MAX_TIMER_MESSAGE: usize = 64 * 1024;
-/// Shortest timer delay or interval.
+/// Shortest interval of a repeating timer. A one-shot timer may be due at once (`0` ms is
+/// Phoenix's `send(self(), msg)`: delivered right after the current callback's render).
 pub const MIN_INTERVAL: Duration = Duration::from_millis(10);
 
 /// A timer change requested by the view.
@@ -94,12 +95,13 @@ impl TimersState {
                 return Ok(id);
             }
         };
-        let period = Duration::from_millis(u64::from(ms)).max(MIN_INTERVAL);
+        let delay = Duration::from_millis(u64::from(ms));
+        let every = repeat.then(|| delay.max(MIN_INTERVAL));
         self.live.insert(id);
         self.commands.push(TimerCommand::Schedule {
             id,
-            after: period,
-            every: repeat.then_some(period),
+            after: every.unwrap_or(delay),
+            every,
             message,
         });
         Ok(id)
@@ -137,12 +139,13 @@ mod tests {
             .send_after(0, r#"{"tick":1}"#.into())
             .expect("within budget");
         let every = state.send_interval(50, "2".into()).expect("within budget");
+        let clamped = state.send_interval(0, "3".into()).expect("within budget");
         assert_eq!(
             state.take_commands(),
             vec![
                 TimerCommand::Schedule {
                     id: once,
-                    after: MIN_INTERVAL,
+                    after: Duration::ZERO,
                     every: None,
                     message: JsonText::from_value(&serde_json::json!({"tick": 1})),
                 },
@@ -151,6 +154,12 @@ mod tests {
                     after: Duration::from_millis(50),
                     every: Some(Duration::from_millis(50)),
                     message: JsonText::from_value(&serde_json::json!(2)),
+                },
+                TimerCommand::Schedule {
+                    id: clamped,
+                    after: MIN_INTERVAL,
+                    every: Some(MIN_INTERVAL),
+                    message: JsonText::from_value(&serde_json::json!(3)),
                 },
             ]
         );
@@ -163,9 +172,13 @@ mod tests {
         state.fired(once);
         assert!(!state.cancel(once).expect("within budget"));
         assert!(state.cancel(every).expect("within budget"));
+        assert!(state.cancel(clamped).expect("within budget"));
         assert_eq!(
             state.take_commands(),
-            vec![TimerCommand::Cancel { id: every }]
+            vec![
+                TimerCommand::Cancel { id: every },
+                TimerCommand::Cancel { id: clamped }
+            ]
         );
         for _ in 0..MAX_TIMERS + 3 {
             state.send_interval(10, "0".into()).expect("within budget");
