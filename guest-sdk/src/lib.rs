@@ -82,6 +82,7 @@ pub mod fetch;
 mod flash;
 /// Forms as templates render them.
 pub mod form;
+mod hook_assigns;
 mod html;
 mod http_handler;
 /// JS commands: client-side DOM operations encoded into event attributes.
@@ -118,6 +119,8 @@ pub use attach_hook::{
 pub use error::{Error, Result};
 pub use flash::Flash;
 pub use form::{Form, FormField};
+#[doc(hidden)]
+pub use hook_assigns::{__FromJson, __FromJsonNone, __FromJsonSome};
 pub use html::{AttrVal, Attrs, InvalidAttrName, Spread, ToAttrVal, valid_attr_name};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use http_handler::{HttpHandler, HttpRequest, HttpResponse};

@@ -49,6 +49,8 @@ const ALL: u128 = u128::MAX;
 pub struct Socket<V> {
     assigns: V,
     changed: u128,
+    /// The fields ever set (`assign!`, `update!`, an `on_mount` hook …), for `assign_new!`.
+    assigned: u128,
     connected: bool,
     action: Option<String>,
     reply: Option<Value>,
@@ -68,6 +70,7 @@ impl<V: Assigns + Default> Socket<V> {
         Socket {
             assigns: V::default(),
             changed: ALL,
+            assigned: 0,
             connected,
             action,
             reply: None,
@@ -106,6 +109,7 @@ impl<V> Socket<V> {
     /// The assigns, mutable, marking every field changed (prefer [`crate::assign!`]).
     pub fn assigns_mut(&mut self) -> &mut V {
         self.changed = ALL;
+        self.assigned = ALL;
         &mut self.assigns
     }
 
@@ -117,6 +121,7 @@ impl<V> Socket<V> {
         field: impl FnOnce(&mut V) -> &mut T,
         value: T,
     ) {
+        self.assigned |= bit;
         let slot = field(&mut self.assigns);
         if *slot != value {
             *slot = value;
@@ -134,6 +139,7 @@ impl<V> Socket<V> {
     ) {
         f(field(&mut self.assigns));
         self.changed |= bit;
+        self.assigned |= bit;
     }
 
     /// The view's uploads (`allow_upload`), with their entries.
@@ -290,11 +296,6 @@ impl<V> Socket<V> {
         &self.mount_assigns
     }
 
-    #[doc(hidden)]
-    pub fn __set_mount_assigns(&mut self, assigns: Map<String, Value>) {
-        self.mount_assigns = assigns;
-    }
-
     /// Computes a new value from the field's current value and all the assigns, and sets it if
     /// it differs (used by [`crate::update_with!`]).
     #[doc(hidden)]
@@ -365,6 +366,12 @@ impl<V> Socket<V> {
         self.title.take()
     }
 
+    /// True when the field of `bit` was ever set (used by [`crate::assign_new!`]).
+    #[doc(hidden)]
+    pub fn __is_assigned(&self, bit: u128) -> bool {
+        self.assigned & bit != 0
+    }
+
     /// Marks the fields of `bits` changed again (a render that must be redone).
     #[doc(hidden)]
     pub fn __mark_changed(&mut self, bits: u128) {
@@ -385,6 +392,23 @@ impl<V> Socket<V> {
             uploads: &self.uploads,
             action: self.action.as_deref(),
         }
+    }
+}
+
+impl<V: Assigns> Socket<V> {
+    /// Takes what the `on_mount` hooks assigned: each value whose key names a field of the
+    /// view, and fits the field's type, sets that field (as in Phoenix, where a hook's
+    /// `assign` lands in the view's assigns); all of them stay readable with
+    /// [`Socket::mount_assign`].
+    #[doc(hidden)]
+    pub fn __set_mount_assigns(&mut self, assigns: Map<String, Value>) {
+        for (key, value) in &assigns {
+            if let Some(bit) = self.assigns.__lw_set_json(key, value) {
+                self.changed |= bit;
+                self.assigned |= bit;
+            }
+        }
+        self.mount_assigns = assigns;
     }
 }
 
@@ -581,9 +605,11 @@ macro_rules! update {
     }};
 }
 
-/// Sets an `Option` assign only when it is absent (`None`), computing it then and only then:
-/// `assign_new!(socket, current_user, || fetch_current_user())`. A view's assigns struct starts
-/// from `Default`, so an `Option` field is absent until something sets it.
+/// Sets an assign only when nothing has set it yet — not `mount`, an earlier callback, nor an
+/// `on_mount` hook (whose value for a field of the same name lands in it) — computing it then
+/// and only then: `assign_new!(socket, current_user, || fetch_current_user())`. As in
+/// Phoenix, a field once set (even to `None`) counts as present. The closure may return the
+/// field's type or anything that converts into it (a `T` for an `Option<T>` field).
 ///
 /// ```
 /// use livewasm_sdk::prelude::*;
@@ -591,24 +617,32 @@ macro_rules! update {
 /// #[derive(Assigns, Default)]
 /// pub struct Settings {
 ///     theme: Option<String>,
+///     page_size: u32,
 /// }
 ///
 /// let mut socket = Socket::<Settings>::new(true, None);
 /// assign_new!(&mut socket, theme, || "dark".to_string());
 /// assign_new!(&mut socket, theme, || "light".to_string()); // already set: not computed
 /// assert_eq!(socket.assigns().theme.as_deref(), Some("dark"));
+///
+/// // A hook's value counts as set.
+/// let mut socket = Socket::<Settings>::new(true, None);
+/// let hooks = json!({"page_size": 50});
+/// socket.__set_mount_assigns(hooks.as_object().cloned().unwrap_or_default());
+/// assign_new!(&mut socket, page_size, || 20u32);
+/// assert_eq!(socket.assigns().page_size, 50);
 /// ```
 #[macro_export]
 macro_rules! assign_new {
     ($socket:expr, $field:ident, $f:expr) => {{
         let __socket = &mut *$socket;
-        if __socket.assigns().$field.is_none() {
+        let __bit = __socket.assigns().__lw_bit(stringify!($field));
+        if !__socket.__is_assigned(__bit) {
             let __value = ($f)();
-            let __bit = __socket.assigns().__lw_bit(stringify!($field));
             __socket.__assign(
                 __bit,
                 |__a| &mut __a.$field,
-                ::core::option::Option::Some(__value),
+                ::core::convert::Into::into(__value),
             );
         }
     }};

@@ -21,6 +21,14 @@ use crate::{Params, Rendered, Result, Session, Socket, Tracked};
 pub trait Assigns {
     /// Number of tracked fields.
     const FIELDS: u32;
+
+    /// Sets field `name` from a value an `on_mount` hook assigned, when the field exists and
+    /// its type deserializes from it; returns the field's change bit then.
+    #[doc(hidden)]
+    fn __lw_set_json(&mut self, name: &str, value: &serde_json::Value) -> Option<u128> {
+        let _ = (name, value);
+        None
+    }
 }
 
 /// A Phoenix-LiveView-style view. The struct holds the view's assigns.

@@ -139,3 +139,63 @@ fn live_action_flash_and_uploads_are_read_from_the_socket() {
         r#"<p>0</p><section id="new">0 new</section><i>new</i><b>Saved</b><u>0</u>"#
     );
 }
+
+/// A field type that is not `Deserialize`.
+#[derive(Debug, Default, PartialEq)]
+struct Opaque(u8);
+
+#[derive(Assigns, Default)]
+struct Page {
+    current_user: Option<serde_json::Value>,
+    org: String,
+    visits: u32,
+    opaque: Opaque,
+}
+
+#[test]
+fn hook_values_land_in_fields_of_the_same_name_and_type() {
+    let mut socket = Socket::<Page>::new(true, None);
+    drop(socket.__begin_render());
+    let hooks = json!({
+        "current_user": {"name": "ada"},
+        "org": 7,
+        "visits": 3,
+        "opaque": 1,
+        "csrf": "t0k"
+    });
+    socket.__set_mount_assigns(hooks.as_object().cloned().unwrap());
+    let page = socket.assigns();
+    assert_eq!(page.current_user, Some(json!({"name": "ada"})));
+    assert_eq!(page.visits, 3);
+    // Of another shape, or of a type that is not Deserialize: left alone, still readable.
+    assert_eq!(page.org, "");
+    assert_eq!(page.opaque, Opaque(0));
+    assert_eq!(socket.mount_assign::<u32>("org"), Some(7));
+    assert_eq!(
+        socket.mount_assign::<String>("csrf").as_deref(),
+        Some("t0k")
+    );
+    let set = bit_of(&socket, "current_user") | bit_of(&socket, "visits");
+    assert_eq!(socket.__begin_render().__changed(), set);
+
+    // assign_new! keeps a hook's value, and computes the others, of any type.
+    let computed = Cell::new(0);
+    let count = || {
+        computed.set(computed.get() + 1);
+        99u32
+    };
+    assign_new!(&mut socket, visits, count);
+    assign_new!(&mut socket, org, || "acme");
+    assign_new!(&mut socket, org, || "globex");
+    assert_eq!(computed.get(), 0);
+    assert_eq!(socket.assigns().visits, 3);
+    assert_eq!(socket.assigns().org, "acme");
+    // Set to None counts as set, as a nil assign does in Phoenix.
+    assign!(&mut socket, current_user = None);
+    assign_new!(&mut socket, current_user, || json!("bob"));
+    assert_eq!(socket.assigns().current_user, None);
+}
+
+fn bit_of(socket: &Socket<Page>, field: &str) -> u128 {
+    socket.assigns().__lw_bit(field)
+}

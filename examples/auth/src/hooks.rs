@@ -16,7 +16,7 @@ fn assign_csrf(socket: &mut MountSocket) {
 
 /// `on_mount(:default)`: assigns `current_user` (maybe none) for every page.
 pub fn assign_user(socket: &mut MountSocket) -> OnMount {
-    let user = get_user(socket.session()).map(|u| u.to_json());
+    let user = get_user(socket.session());
     socket.assign("current_user", user);
     assign_csrf(socket);
     OnMount::Cont
@@ -26,7 +26,7 @@ pub fn assign_user(socket: &mut MountSocket) -> OnMount {
 pub fn require_user(socket: &mut MountSocket) -> OnMount {
     match get_user(socket.session()) {
         Some(user) => {
-            socket.assign("current_user", user.to_json());
+            socket.assign("current_user", Some(user));
             assign_csrf(socket);
             OnMount::Cont
         }
@@ -42,7 +42,7 @@ pub fn require_user(socket: &mut MountSocket) -> OnMount {
 pub fn require_admin(socket: &mut MountSocket) -> OnMount {
     match get_user(socket.session()) {
         Some(user) if user.admin => {
-            socket.assign("current_user", user.to_json());
+            socket.assign("current_user", Some(user));
             OnMount::Cont
         }
         _ => {

@@ -5,12 +5,10 @@ use livewasm_sdk::prelude::*;
 
 use crate::session::User;
 
-/// The current user the hooks assigned, if any.
-fn current_user<V>(socket: &Socket<V>) -> Option<User> {
-    socket
-        .mount_assign::<Value>("current_user")
-        .as_ref()
-        .and_then(User::from_json)
+/// The current user's name, or `otherwise`.
+fn name_or(user: &Option<User>, otherwise: &str) -> String {
+    user.as_ref()
+        .map_or_else(|| otherwise.to_string(), |u| u.name.clone())
 }
 
 /// The CSRF token of the session, for forms posted over plain HTTP.
@@ -18,14 +16,14 @@ fn csrf(session: &Session) -> String {
     session.str("_csrf_token").unwrap_or_default().to_string()
 }
 
-/// Assigns every page shares.
+/// Assigns every page shares; the live session's hooks set `current_user` (as in Phoenix,
+/// their `assign` lands in the field of that name).
 macro_rules! page_assigns {
     ($(#[$doc:meta])* $name:ident { $($field:ident: $ty:ty),* $(,)? }) => {
         $(#[$doc])*
         #[derive(Assigns, Default)]
         pub struct $name {
-            user: Option<String>,
-            admin: bool,
+            current_user: Option<User>,
             csrf: String,
             $($field: $ty),*
         }
@@ -42,24 +40,18 @@ page_assigns!(
 );
 page_assigns!(
     /// `/auth/profile` and `/auth/settings`: logged-in users (`require_user`).
-    ProfileLive { action: String }
+    ProfileLive {}
 );
 page_assigns!(
     /// `/auth/admin`: admins (`require_admin`).
     AdminLive {}
 );
 
-/// Mount shared by the pages: the hooks' user and the session's CSRF token.
+/// Mount shared by the pages: the title and the session's CSRF token.
 macro_rules! mount_common {
     ($socket:expr, $session:expr, $title:expr) => {{
-        let user = current_user($socket);
         $socket.page_title($title);
-        assign!(
-            $socket,
-            user = user.as_ref().map(|u| u.name.clone()),
-            admin = user.is_some_and(|u| u.admin),
-            csrf = csrf($session)
-        );
+        assign!($socket, csrf = csrf($session));
     }};
 }
 
@@ -74,7 +66,7 @@ impl LiveView for HomeLive {
             r#"
 <div id="home">
   <h1>Welcome</h1>
-  <p id="greeting">Hello, {@user.clone().unwrap_or_else(|| "guest".to_string())}!</p>
+  <p id="greeting">Hello, {name_or(&@current_user, "guest")}!</p>
 </div>
 "#
         )
@@ -111,13 +103,8 @@ impl LiveView for ProfileLive {
     }
 
     fn handle_params(socket: &mut Socket<Self>, _params: &Params, _url: &str) -> Result {
-        let action = socket.live_action().unwrap_or("index").to_string();
-        socket.page_title(if action == "edit" {
-            "Settings"
-        } else {
-            "Profile"
-        });
-        assign!(socket, action = action);
+        let edit = socket.live_action() == Some("edit");
+        socket.page_title(if edit { "Settings" } else { "Profile" });
         Ok(())
     }
 
@@ -125,8 +112,8 @@ impl LiveView for ProfileLive {
         html!(
             r#"
 <div id="profile">
-  <h1>{if @action == "edit" { "Settings" } else { "Profile" }}</h1>
-  <p id="profile-name">{@user.clone().unwrap_or_default()}</p>
+  <h1>{if @live_action == "edit" { "Settings" } else { "Profile" }}</h1>
+  <p id="profile-name">{name_or(&@current_user, "")}</p>
   <a id="settings-link" href="/auth/settings" data-phx-link="patch" data-phx-link-state="push">Settings</a>
   <a id="profile-tab" href="/auth/profile" data-phx-link="patch" data-phx-link-state="push">Profile tab</a>
 </div>
@@ -146,7 +133,7 @@ impl LiveView for AdminLive {
             r#"
 <div id="admin">
   <h1>Admin</h1>
-  <p id="admin-only">Only admins see this, {@user.clone().unwrap_or_default()}.</p>
+  <p id="admin-only">Only admins see this, {name_or(&@current_user, "")}.</p>
 </div>
 "#
         )

@@ -1,29 +1,16 @@
 //! The users, and the plain HTTP handlers that log them in and out through the cookie session.
 
 use livewasm_sdk::prelude::*;
+use serde::{Deserialize, Serialize};
 
-/// A user, as the hooks assign it (`current_user`).
-#[derive(Debug, Clone, PartialEq)]
+/// A user, as the hooks assign it (`current_user`): a view's `current_user: Option<User>`
+/// field receives it as it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct User {
     /// Login name.
     pub name: String,
     /// May open `/auth/admin`.
     pub admin: bool,
-}
-
-impl User {
-    /// As JSON, for `MountSocket::assign`.
-    pub fn to_json(&self) -> Value {
-        json!({"name": self.name, "admin": self.admin})
-    }
-
-    /// From the JSON a hook assigned.
-    pub fn from_json(value: &Value) -> Option<User> {
-        Some(User {
-            name: value.get("name")?.as_str()?.to_string(),
-            admin: value.get("admin")?.as_bool()?,
-        })
-    }
 }
 
 /// The known users: `(name, password, admin)`.

@@ -48,11 +48,37 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
         let bit = 1u128 << i;
         quote! { #field => #bit, }
     });
+    let setters = fields.named.iter().enumerate().map(|(i, f)| {
+        let ident = f.ident.as_ref();
+        let field = ident.map(ToString::to_string).unwrap_or_default();
+        let ty = &f.ty;
+        let bit = 1u128 << i;
+        quote! {
+            #field => {
+                self.#ident = (&::livewasm_sdk::__FromJson::<#ty>(::core::marker::PhantomData))
+                    .__lw_from_json(value)?;
+                ::core::option::Option::Some(#bit)
+            }
+        }
+    });
     let count = fields.named.len() as u32;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
         impl #impl_generics ::livewasm_sdk::Assigns for #name #ty_generics #where_clause {
             const FIELDS: u32 = #count;
+
+            fn __lw_set_json(
+                &mut self,
+                name: &str,
+                value: &::livewasm_sdk::Value,
+            ) -> ::core::option::Option<u128> {
+                #[allow(unused_imports)]
+                use ::livewasm_sdk::{__FromJsonNone as _, __FromJsonSome as _};
+                match name {
+                    #(#setters)*
+                    _ => ::core::option::Option::None,
+                }
+            }
         }
 
         impl #impl_generics #name #ty_generics #where_clause {
