@@ -120,7 +120,7 @@ pub use error::{Error, Result};
 pub use flash::Flash;
 pub use form::{Form, FormField};
 #[doc(hidden)]
-pub use hook_assigns::{__FromJson, __FromJsonNone, __FromJsonSome};
+pub use hook_assigns::__from_hook;
 pub use html::{AttrVal, Attrs, InvalidAttrName, Spread, ToAttrVal, valid_attr_name};
 pub use html::{AttrValue, ClassName, Raw, ToHtml, class_list, escape_into, raw};
 pub use http_handler::{HttpHandler, HttpRequest, HttpResponse};

@@ -397,8 +397,8 @@ impl<V> Socket<V> {
 
 impl<V: Assigns> Socket<V> {
     /// Takes what the `on_mount` hooks assigned: each value whose key names a field of the
-    /// view, and fits the field's type, sets that field (as in Phoenix, where a hook's
-    /// `assign` lands in the view's assigns); all of them stay readable with
+    /// view marked `#[on_mount]`, and fits the field's type, sets that field (as in Phoenix,
+    /// where a hook's `assign` lands in the view's assigns); all of them stay readable with
     /// [`Socket::mount_assign`].
     #[doc(hidden)]
     pub fn __set_mount_assigns(&mut self, assigns: Map<String, Value>) {
@@ -617,6 +617,7 @@ macro_rules! update {
 /// #[derive(Assigns, Default)]
 /// pub struct Settings {
 ///     theme: Option<String>,
+///     #[on_mount]
 ///     page_size: u32,
 /// }
 ///

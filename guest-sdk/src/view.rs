@@ -22,8 +22,8 @@ pub trait Assigns {
     /// Number of tracked fields.
     const FIELDS: u32;
 
-    /// Sets field `name` from a value an `on_mount` hook assigned, when the field exists and
-    /// its type deserializes from it; returns the field's change bit then.
+    /// Sets field `name` from a value an `on_mount` hook assigned, when the field is marked
+    /// `#[on_mount]` and the value fits its type; returns the field's change bit then.
     #[doc(hidden)]
     fn __lw_set_json(&mut self, name: &str, value: &serde_json::Value) -> Option<u128> {
         let _ = (name, value);

@@ -140,15 +140,20 @@ fn live_action_flash_and_uploads_are_read_from_the_socket() {
     );
 }
 
-/// A field type that is not `Deserialize`.
+/// A field type that is not `Deserialize` (it cannot be marked `#[on_mount]`).
 #[derive(Debug, Default, PartialEq)]
 struct Opaque(u8);
 
 #[derive(Assigns, Default)]
 struct Page {
+    #[on_mount]
     current_user: Option<serde_json::Value>,
+    #[on_mount]
     org: String,
+    #[on_mount]
     visits: u32,
+    /// Not marked: hooks never set it.
+    count: u32,
     opaque: Opaque,
 }
 
@@ -160,6 +165,7 @@ fn hook_values_land_in_fields_of_the_same_name_and_type() {
         "current_user": {"name": "ada"},
         "org": 7,
         "visits": 3,
+        "count": 5,
         "opaque": 1,
         "csrf": "t0k"
     });
@@ -167,9 +173,11 @@ fn hook_values_land_in_fields_of_the_same_name_and_type() {
     let page = socket.assigns();
     assert_eq!(page.current_user, Some(json!({"name": "ada"})));
     assert_eq!(page.visits, 3);
-    // Of another shape, or of a type that is not Deserialize: left alone, still readable.
+    // Of another shape, or not marked: left alone, still readable.
     assert_eq!(page.org, "");
+    assert_eq!(page.count, 0);
     assert_eq!(page.opaque, Opaque(0));
+    assert_eq!(socket.mount_assign::<u32>("count"), Some(5));
     assert_eq!(socket.mount_assign::<u32>("org"), Some(7));
     assert_eq!(
         socket.mount_assign::<String>("csrf").as_deref(),

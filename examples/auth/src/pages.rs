@@ -23,6 +23,7 @@ macro_rules! page_assigns {
         $(#[$doc])*
         #[derive(Assigns, Default)]
         pub struct $name {
+            #[on_mount]
             current_user: Option<User>,
             csrf: String,
             $($field: $ty),*

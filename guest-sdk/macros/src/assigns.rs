@@ -48,19 +48,25 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
         let bit = 1u128 << i;
         quote! { #field => #bit, }
     });
-    let setters = fields.named.iter().enumerate().map(|(i, f)| {
-        let ident = f.ident.as_ref();
-        let field = ident.map(ToString::to_string).unwrap_or_default();
-        let ty = &f.ty;
-        let bit = 1u128 << i;
-        quote! {
-            #field => {
-                self.#ident = (&::livewasm_sdk::__FromJson::<#ty>(::core::marker::PhantomData))
-                    .__lw_from_json(value)?;
-                ::core::option::Option::Some(#bit)
+    // Only fields marked `#[on_mount]` deserialize a hook's value: each field type's
+    // deserializer costs binary size, which views without hooks should not pay.
+    let setters = fields
+        .named
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.attrs.iter().any(|a| a.path().is_ident("on_mount")))
+        .map(|(i, f)| {
+            let ident = f.ident.as_ref();
+            let field = ident.map(ToString::to_string).unwrap_or_default();
+            let ty = &f.ty;
+            let bit = 1u128 << i;
+            quote! {
+                #field => {
+                    self.#ident = ::livewasm_sdk::__from_hook::<#ty>(value)?;
+                    ::core::option::Option::Some(#bit)
+                }
             }
-        }
-    });
+        });
     let count = fields.named.len() as u32;
     let (impl_generics, ty_generics, where_clause) = input.generics.split_for_impl();
     Ok(quote! {
@@ -72,8 +78,7 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
                 name: &str,
                 value: &::livewasm_sdk::Value,
             ) -> ::core::option::Option<u128> {
-                #[allow(unused_imports)]
-                use ::livewasm_sdk::{__FromJsonNone as _, __FromJsonSome as _};
+                let _ = value;
                 match name {
                     #(#setters)*
                     _ => ::core::option::Option::None,

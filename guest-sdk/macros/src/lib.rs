@@ -13,8 +13,9 @@ mod place;
 
 use proc_macro::TokenStream;
 
-/// Gives each named field of a view struct a change-tracking bit (at most 128 fields).
-#[proc_macro_derive(Assigns)]
+/// Gives each named field of a view struct a change-tracking bit (at most 128 fields); a field
+/// marked `#[on_mount]` takes the value a live session's `on_mount` hook assigns under its name.
+#[proc_macro_derive(Assigns, attributes(on_mount))]
 pub fn derive_assigns(input: TokenStream) -> TokenStream {
     assigns::derive(input.into())
         .unwrap_or_else(syn::Error::into_compile_error)
