@@ -5,6 +5,12 @@
 // registered before the client connects; a page may also define hooks there itself. The
 // client is given that very object, so hooks added to it later are found when their
 // elements mount.
+//
+// phoenix_html first, as Phoenix's generated app.js does: it is what makes `data-confirm` ask
+// ("Are you sure?") and `data-method`/`data-to` links work. Its window click listener must be
+// registered before LiveSocket's, so that a dismissed confirm (it calls stopImmediatePropagation)
+// stops the element's phx-click from ever reaching the view.
+import "phoenix_html"
 import {Socket} from "phoenix"
 import {LiveSocket} from "phoenix_live_view"
 

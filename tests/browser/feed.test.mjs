@@ -2,6 +2,8 @@
 // after appending pages with a limit, prepending a new post, deleting, liking in place,
 // prepending a page with a leading limit, resetting, and loading pages by scrolling
 // (phx-viewport-bottom). The same sequences run through the harness in examples/feed/tests.
+// Deleting asks first (`data-confirm`, phoenix_html's handler in the client bundle): a
+// dismissed confirm must keep the post.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
 import {execFile} from "node:child_process"
@@ -27,11 +29,18 @@ async function expectShown(page, expected) {
   assert.deepEqual(await shown(page), expected)
 }
 
+// Opens `path` and runs `body(page, dialogs)`. Every dialog the page opens is recorded in
+// `dialogs.seen` ({type, message}) and accepted, unless the test set `dialogs.answer` to
+// "dismiss" (as a user pressing Cancel).
 async function run(name, path, body) {
   const {page, errors} = await openLive(browser, path)
-  page.on("dialog", (dialog) => dialog.accept())
+  const dialogs = {seen: [], answer: "accept"}
+  page.on("dialog", (dialog) => {
+    dialogs.seen.push({type: dialog.type(), message: dialog.message()})
+    return dialogs.answer === "dismiss" ? dialog.dismiss() : dialog.accept()
+  })
   try {
-    await body(page)
+    await body(page, dialogs)
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, name)
@@ -59,7 +68,7 @@ test("feed: append pages with a limit, prepend, delete, like in place, reset", a
     await page.click("#new-post")
     await expectShown(page, [10, 7, 6, 5, 4, 3, 2])
 
-    await page.click("#posts-5 button.delete")
+    await page.click("#posts-5 button.delete") // the confirm is accepted (run's default)
     await expectShown(page, [10, 7, 6, 4, 3, 2])
     await page.waitForSelector("#flash:text('Post deleted')")
 
@@ -70,6 +79,31 @@ test("feed: append pages with a limit, prepend, delete, like in place, reset", a
     await page.click("#reset")
     await expectShown(page, [10, 9])
     await page.waitForSelector("#page:text('Page 1')")
+  })
+})
+
+test("feed: data-confirm asks before deleting; Cancel keeps the post, OK deletes it", async () => {
+  await run("feed-confirm", "/feed?per_page=2&total=9&scroll=off", async (page, dialogs) => {
+    await expectShown(page, [9, 8])
+    const confirm = {type: "confirm", message: "Are you sure?"}
+
+    // Cancel: the confirm was shown, and the phx-click never reached the view.
+    dialogs.answer = "dismiss"
+    await page.click("#posts-9 button.delete")
+    assert.deepEqual(dialogs.seen, [confirm], "clicking Delete asks to confirm")
+    // A later event on the same channel is handled after a delete would have been: once this
+    // like shows, a delete pushed by the dismissed click would have shown too.
+    await page.click("#posts-8 button.like")
+    await page.waitForSelector("#posts-8 button.like:text('♥ 1')")
+    assert.deepEqual(await shown(page), [9, 8], "a dismissed confirm keeps the post")
+    assert.equal(await page.textContent("#flash"), "", "no flash: nothing was deleted")
+
+    // OK: deleted.
+    dialogs.answer = "accept"
+    await page.click("#posts-9 button.delete")
+    await expectShown(page, [8])
+    await page.waitForSelector("#flash:text('Post deleted')")
+    assert.deepEqual(dialogs.seen, [confirm, confirm])
   })
 })
 
