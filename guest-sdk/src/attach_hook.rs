@@ -556,9 +556,57 @@ mod tests {
             HookResult::Halt
         );
         assert!(socket.__take_navigation().is_some());
+    }
+
+    fn on_tick(socket: &mut Socket<List>, message: &Value) -> Result<HookResult> {
+        if message.as_str() != Some("tick") {
+            return Ok(HookResult::Cont);
+        }
+        socket.assigns_mut().seen.push("tick".to_string());
+        Ok(HookResult::Halt)
+    }
+
+    fn shared_info(socket: &mut dyn HookSocket, message: &Value) -> Result<HookResult> {
+        socket.put_flash("info", &message.to_string());
+        Ok(HookResult::Cont)
+    }
+
+    #[test]
+    fn info_hooks_see_handle_info_and_a_halt_keeps_it_from_the_view() {
+        let mut socket: Socket<List> = Socket::new(true, None);
+        let tick = serde_json::json!("tick");
+        let other = serde_json::json!({"kind": "other"});
+        // No hook attached: the message goes on to the view.
+        assert_eq!(socket.run_info_hooks(&tick).unwrap(), HookResult::Cont);
+        assert!(socket.assigns().seen.is_empty());
+
+        socket
+            .attach_hook("ticker", Hook::HandleInfo(on_tick))
+            .unwrap();
+        socket
+            .attach_shared_hook("audit", SharedHook::HandleInfo(shared_info))
+            .unwrap();
+        // "tick" is handled by the typed hook, which halts: the shared hook after it is skipped.
+        assert_eq!(socket.run_info_hooks(&tick).unwrap(), HookResult::Halt);
+        assert_eq!(socket.assigns().seen, ["tick"]);
         assert_eq!(
-            socket.run_info_hooks(&serde_json::json!("tick")).unwrap(),
+            socket.flash().get("info"),
+            None,
+            "after the halt nothing runs"
+        );
+        // Another message passes the typed hook, reaches the shared one and goes on to the view.
+        assert_eq!(socket.run_info_hooks(&other).unwrap(), HookResult::Cont);
+        assert_eq!(socket.assigns().seen, ["tick"]);
+        assert_eq!(socket.flash().get("info"), Some(other.to_string().as_str()));
+        // An info hook is not an event hook.
+        assert_eq!(
+            socket.run_event_hooks("tick", &tick).unwrap(),
             HookResult::Cont
         );
+        assert_eq!(socket.assigns().seen, ["tick"]);
+
+        assert!(socket.detach_hook("ticker", Stage::HandleInfo));
+        assert_eq!(socket.run_info_hooks(&tick).unwrap(), HookResult::Cont);
+        assert_eq!(socket.assigns().seen, ["tick"], "detached");
     }
 }

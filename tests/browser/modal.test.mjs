@@ -65,10 +65,25 @@ test("modal: JS commands without a round trip, closed by the server after a save
     await page.click("#copy")
     await page.waitForSelector("#content[data-copied='copied']")
 
-    // push with a value.
+    // push with a value and `loading: ".spinner"`: the client gives `.spinner` the
+    // phx-click-loading class while the push is in flight, and takes it off on the reply.
+    // Every class change is recorded, as the round trip may be too quick to poll.
+    await page.evaluate(() => {
+      const spinner = document.querySelector(".spinner")
+      window.spinnerClasses = []
+      new MutationObserver((records) => {
+        for (const r of records) window.spinnerClasses.push(r.target.getAttribute("class"))
+      }).observe(spinner, {attributes: true, attributeFilter: ["class"]})
+    })
+    assert.equal(await page.getAttribute(".spinner", "class"), "spinner")
     await page.click("#update")
     await page.waitForSelector("#last-update:text('Last update: value')")
     await page.waitForSelector("#menu[aria-expanded='true']")
+    await page.waitForSelector(".spinner:not(.phx-click-loading)")
+    const spinnerClasses = await page.evaluate(() => window.spinnerClasses)
+    assert.ok(spinnerClasses.some((c) => c.split(" ").includes("phx-click-loading")),
+      `.spinner had phx-click-loading during the push: ${JSON.stringify(spinnerClasses)}`)
+    assert.equal(await page.getAttribute(".spinner", "class"), "spinner", "and lost it on the reply")
     assert.deepEqual(errors, [])
   } catch (e) {
     await screenshot(page, "modal")

@@ -66,6 +66,12 @@ async fn the_page_carries_the_seed_js_commands() {
     );
     let copy = js_of(&html, "copy", "phx-click");
     assert_eq!(copy[0][1]["event"], "my_app:copy");
+    // The seed's `JS.push("update", value: …, loading: ".spinner")`: the client puts the
+    // loading class on `.spinner` while the push is in flight (tests/browser/modal.test.mjs).
+    assert_eq!(
+        js_of(&html, "update", "phx-click"),
+        json!([["push", {"event": "update", "value": {"key": "value"}, "loading": ".spinner"}]])
+    );
     // The edit modal is not rendered on the index.
     assert!(!html.contains("edit-modal"), "{html}");
 }
