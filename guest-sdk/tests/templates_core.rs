@@ -82,6 +82,15 @@ fn form_and_inputs() {
         r.to_html(),
         r#"<form id="user" action="/users/log_in" method="post" phx-trigger-action></form>"#
     );
+    // `<:actions>` (the seed's registration form): after the fields, each in its own div,
+    // with the form as the slot's argument.
+    let r = html!(
+        r#"<.form for={form} phx-submit="save" :let={f}><.input field={f.field("bio")} /><:actions :let={g}><.button phx-disable-with="Creating account...">Create {g.id.as_str()}</.button></:actions><:actions><a href="/">Back</a></:actions></.form>"#
+    );
+    assert_eq!(
+        r.to_html(),
+        r#"<form id="user" phx-submit="save"><div class="field"><label for="user_bio"></label><input type="text" id="user_bio" name="user[bio]" value="hi"></div><div class="form-actions"><button class="button" phx-disable-with="Creating account...">Create user</button></div><div class="form-actions"><a href="/">Back</a></div></form>"#
+    );
     let f = form.field("agree");
     let r = html!(r#"<.input field={f} type="checkbox" label="I agree" />"#);
     assert_eq!(

@@ -166,7 +166,9 @@ impl LiveView for UserRegistration {
     <.input field={f.field("password")} type="password" label="Password" required />
     <.input field={f.field("password_confirmation")} type="password" label="Confirm Password" required />
     <.input field={f.field("terms")} type="checkbox" label="I agree to the terms and conditions" />
-    <button type="submit" name="save" value="create" phx-disable-with="Creating account...">Create an account</button>
+    <:actions>
+      <.button type="submit" name="save" value="create" phx-disable-with="Creating account..." class="w-full">Create an account</.button>
+    </:actions>
   </.form>
 </div>
 "#

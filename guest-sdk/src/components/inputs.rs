@@ -8,11 +8,13 @@ use crate::{component, html};
 
 /// A `<form>` for a [`Form`]: its id (unless `id` is given), `phx-change`/`phx-submit`,
 /// `action`/`method` (a form posted over HTTP, e.g. with `phx-trigger-action`); `:let={f}`
-/// binds the form for the inputs.
+/// binds the form for the inputs. Each `<:actions>` entry (buttons, links) comes after the
+/// fields in a `<div class="form-actions">`, as in Phoenix's generated `simple_form`.
 ///
 /// ```text
 /// <.form for={@form} phx-change="validate" phx-submit="save" :let={f}>
 ///   <.input field={f.field("email")} type="email" label="Email" />
+///   <:actions><.button phx-disable-with="Saving...">Save</.button></:actions>
 /// </.form>
 /// ```
 #[component]
@@ -23,11 +25,12 @@ pub fn form<'a>(
     method: Option<String>,
     #[attr(rest, include = "autocomplete novalidate target enctype")] rest: Attrs,
     #[slot] inner_block: Option<Slot<'a, &'a Form>>,
+    #[slot] actions: Vec<Slot<'a, &'a Form>>,
 ) -> Rendered {
     let id = id.or_else(|| (!r#for.id.is_empty()).then(|| r#for.id.clone()));
     let method = method.or_else(|| action.as_ref().map(|_| "post".to_string()));
     html!(
-        r#"<form id={id} action={action} method={method} {rest}>{render_slot(&inner_block, r#for)}</form>"#
+        r#"<form id={id} action={action} method={method} {rest}>{render_slot(&inner_block, r#for)}<div :for={a in actions.iter()} class="form-actions">{render_slot(a, r#for)}</div></form>"#
     )
 }
 
