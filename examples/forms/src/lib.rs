@@ -3,8 +3,14 @@
 //! 300 ms) and saved on submit, a throttled counter, window arrow keys, a search run on Enter
 //! (`phx-key`), focus and blur events, and a JS hook whose `pushEvent` gets a reply.
 //!
+//! `/users/new` (`UserNew`) is the seed's new-user form, and `/interactive` its path for the hook.
+//!
 //! The hook ships with the app (`hooks:` in `app!`, source in `hooks/custom_hook.js`): the host
 //! serves it as a script every page of the app loads before the client connects.
+
+mod user_new;
+
+pub use user_new::UserNew;
 
 use livewasm_sdk::form::{Action, Changeset, Form, ParseValue, looks_like_email};
 use livewasm_sdk::prelude::*;
@@ -225,6 +231,9 @@ livewasm_sdk::app! {
     name: "forms",
     routes: {
         "/form" => FormLive;
+        // The seed's tests reach the hook at `/interactive`.
+        "/interactive" => FormLive;
+        "/users/new" => UserNew;
     },
     hooks: {
         "CustomHook" => include_str!("../hooks/custom_hook.js");

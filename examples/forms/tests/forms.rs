@@ -187,3 +187,57 @@ async fn hook_event_gets_a_reply() {
     assert!(html.contains("Event received: value"), "{html}");
     assert_eq!(view.last_reply(), Some(&json!({"echo": "value"})));
 }
+
+/// The seed's "form validation and submission" test as written, at `/users/new`.
+#[tokio::test]
+async fn the_seeds_form_validation_and_submission() {
+    let (mut view, _) = TestHost::new(&["forms"])
+        .expect("forms component")
+        .live("/users/new")
+        .await
+        .unwrap();
+    let html = view
+        .form("#user-form", json!({"user": {"email": "invalid"}}))
+        .render_change()
+        .unwrap();
+    assert!(html.contains("must have the @ sign"), "{html}");
+    let html = view
+        .form(
+            "#user-form",
+            json!({"user": {"email": "test@example.com", "name": "Test"}}),
+        )
+        .render_submit()
+        .unwrap();
+    assert!(html.contains("User created successfully"), "{html}");
+    assert!(
+        html.contains(r#"<p id="created">Created Test</p>"#),
+        "{html}"
+    );
+    // Without a name: not created, the error shown.
+    let html = view
+        .form(
+            "#user-form",
+            json!({"user": {"email": "a@b.c", "name": ""}}),
+        )
+        .render_submit()
+        .unwrap();
+    assert!(
+        html.contains(r#"<p class="error" data-for="name">can&#39;t be blank</p>"#),
+        "{html}"
+    );
+    assert!(!html.contains("Created a@b.c"), "{html}");
+}
+
+/// The seed's "client hooks" test as written, at `/interactive`.
+#[tokio::test]
+async fn the_seeds_client_hooks_test() {
+    let (mut view, _) = TestHost::new(&["forms"])
+        .expect("forms component")
+        .live("/interactive")
+        .await
+        .unwrap();
+    let html = view
+        .render_hook("custom_event", json!({"data": "value"}))
+        .unwrap();
+    assert!(html.contains("Event received"), "{html}");
+}

@@ -1,7 +1,8 @@
 //! ThermostatLive from the seed: shows a house's temperature, raises or lowers it with buttons
 //! or the arrow keys, and refreshes the "last updated" time every second while connected.
 //!
-//! Add `tick=off` to the URL to mount without the 1 s timer (used by density benchmarks).
+//! `?page=N` is read by `handle_params`, as in the seed. Add `tick=off` to the URL to mount
+//! without the 1 s timer (used by density benchmarks).
 
 use livewasm_sdk::prelude::*;
 use livewasm_sdk::time;
@@ -13,6 +14,8 @@ pub struct Thermostat {
     temperature: i64,
     user: String,
     last_update: String,
+    /// `?page=` of the URL (the seed's `handle_params`), 1 without one.
+    page: u32,
 }
 
 /// The message the 1 s timer delivers.
@@ -36,6 +39,17 @@ impl LiveView for Thermostat {
             user = user,
             last_update = now()
         );
+        Ok(())
+    }
+
+    /// The seed's `handle_params`: the page from the URL, on mount and on every live patch.
+    fn handle_params(socket: &mut Socket<Self>, params: &Params, _url: &str) -> Result {
+        let page = params
+            .str("page")
+            .and_then(|p| p.parse().ok())
+            .filter(|p| *p >= 1)
+            .unwrap_or(1);
+        assign!(socket, page = page);
         Ok(())
     }
 
@@ -70,6 +84,7 @@ impl LiveView for Thermostat {
   <h1 class="text-2xl font-bold text-gray-900">House {@house_id} - {@temperature}°F</h1>
   <p class="temperature text-4xl font-semibold text-orange-600">Temperature: {@temperature}°F</p>
   <p>User: {@user}</p>
+  <p id="page" class="text-sm text-gray-500">Page {@page}</p>
   <p class="text-sm text-gray-500">Last updated: <span id="last-update">{@last_update}</span></p>
   <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="inc" phx-throttle="1000">+</button>
   <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="dec" phx-throttle="1000">-</button>

@@ -93,3 +93,18 @@ async fn the_tick_updates_the_time_when_connected() {
     );
     assert!(after.contains("Temperature: 70°F"));
 }
+
+/// The seed's `handle_params`: the page comes from the URL, on mount and on a live patch.
+#[tokio::test]
+async fn handle_params_reads_the_page() {
+    let (mut view, html) = host().live("/thermostat").await.unwrap();
+    assert!(
+        html.contains(r#"<p id="page" class="text-sm text-gray-500">Page 1</p>"#),
+        "{html}"
+    );
+    let html = view.render_patch("/thermostat?page=3").unwrap();
+    assert!(html.contains(">Page 3</p>"), "{html}");
+    assert!(html.contains("70°F"), "a patch keeps the state: {html}");
+    let (_view, html) = host().live("/thermostat?page=0").await.unwrap();
+    assert!(html.contains(">Page 1</p>"), "{html}");
+}

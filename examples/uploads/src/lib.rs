@@ -195,6 +195,7 @@ impl LiveView for ProfileLive {
           <progress value={entry.progress} max="100">{entry.progress}%</progress>
           <span class="percent">{entry.progress}%</span>
         </div>
+        <p :if={entry.done} class="uploaded">{entry.client_name.as_str()} uploaded</p>
         <button type="button" phx-click="cancel-upload" phx-value-ref={entry.entry_ref.as_str()} aria-label="cancel">Cancel</button>
         <div :for={err in upload_entry_errors(avatar, entry).iter()} class="error">{error_to_string(err)}</div>
       </article>
@@ -282,6 +283,8 @@ livewasm_sdk::app! {
     name: "uploads",
     routes: {
         "/uploads" => ProfileLive, live_session: "profile";
+        // The seed's upload test opens the same view at `/profile`.
+        "/profile" => ProfileLive, live_session: "profile";
         "/uploads/avatar" => AvatarLive, live_session: "profile";
     }
 }

@@ -328,3 +328,20 @@ async fn a_saved_avatar_is_kept_in_the_apps_blobs_and_served_back() {
     let page = host.get("/uploads").await.unwrap();
     assert_eq!(avatar_src(&page.body).as_deref(), Some(src.as_str()));
 }
+
+/// The seed's "file upload" test as written, at the seed's path (`/profile`).
+#[tokio::test]
+async fn the_seeds_file_upload_test() {
+    let host = TestHost::new(&["uploads"]).expect("uploads component");
+    let (mut view, _) = host.live("/profile").await.unwrap();
+    let content = bytes(1_396);
+    let mut image = view
+        .file_input(
+            "#upload-form",
+            "avatar",
+            vec![UploadFile::new("myfile.jpeg", "image/jpeg", content)],
+        )
+        .unwrap();
+    let html = view.render_upload(&mut image, "myfile.jpeg", 100).unwrap();
+    assert!(html.contains("myfile.jpeg uploaded"), "{html}");
+}
