@@ -44,6 +44,8 @@ pub trait ErasedView {
     fn flush_navigation(&mut self);
     /// Wraps every render in the live session's layout.
     fn set_layout(&mut self, layout: Option<LayoutFn>);
+    /// The view's own `on_mount` hooks ([`LiveView::on_mount`]).
+    fn own_hooks(&self) -> &'static [(&'static str, OnMountHook)];
     /// Attaches the hooks the `on_mount` hooks attached (before `mount`).
     fn attach_shared_hooks(&mut self, hooks: Vec<(String, SharedHook)>) -> Result<(), String>;
 }
@@ -202,6 +204,10 @@ impl<V: LiveView> ErasedView for Holder<V> {
 
     fn set_layout(&mut self, layout: Option<LayoutFn>) {
         self.layout = layout;
+    }
+
+    fn own_hooks(&self) -> &'static [(&'static str, OnMountHook)] {
+        V::on_mount()
     }
 
     fn attach_shared_hooks(&mut self, hooks: Vec<(String, SharedHook)>) -> Result<(), String> {
@@ -439,20 +445,26 @@ pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
         .live_session
         .as_deref()
         .and_then(|name| sessions.iter().find(|(n, _, _)| *n == name));
-    view.set_layout(hooks_of.and_then(|(_, _, layout)| layout.map(|(_, f)| f)));
-    if let Some((_, list, _)) = hooks_of {
-        for (hook_name, hook) in list {
-            if hook(&mut hooks) == OnMount::Halt {
-                let (_, flash, navigation) = hooks.into_parts();
-                let navigation = navigation.ok_or_else(|| {
-                    format!("on_mount hook `{hook_name}` halted without a redirect")
-                })?;
-                navigation.send(&flash);
-                CURRENT.with(|current| *current.borrow_mut() = None);
-                return Ok(());
-            }
+    let mut layout = hooks_of.and_then(|(_, _, layout)| layout.map(|(_, f)| f));
+    // The live session's hooks, then the view's own.
+    let session_hooks = hooks_of
+        .map(|(_, list, _)| list.as_slice())
+        .unwrap_or_default();
+    let own_hooks = view.own_hooks();
+    for (hook_name, hook) in session_hooks.iter().chain(own_hooks) {
+        if hook(&mut hooks) == OnMount::Halt {
+            let (_, flash, navigation) = hooks.into_parts();
+            let navigation = navigation
+                .ok_or_else(|| format!("on_mount hook `{hook_name}` halted without a redirect"))?;
+            navigation.send(&flash);
+            CURRENT.with(|current| *current.borrow_mut() = None);
+            return Ok(());
         }
     }
+    if let Some(chosen) = hooks.take_layout() {
+        layout = chosen;
+    }
+    view.set_layout(layout);
     view.attach_shared_hooks(hooks.take_hooks())?;
     let (shared, flash, _) = hooks.into_parts();
     view.mount(&request, shared, flash)?;

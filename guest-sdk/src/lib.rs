@@ -175,8 +175,8 @@ pub mod prelude {
     pub use crate::sql;
     pub use crate::{
         Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,
-        MountSocket, OnMount, Params, Rendered, Result, Session, Socket, Tracked, Value, app,
-        assign, class_list, html, json, raw, update,
+        MountSocket, OnMount, OnMountHook, Params, Rendered, Result, Session, Socket, Tracked,
+        Value, app, assign, class_list, html, json, raw, update,
     };
     pub use crate::{AsyncOutcome, assign_async};
     pub use crate::{AsyncResult, Attrs, component};

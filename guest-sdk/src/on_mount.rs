@@ -65,6 +65,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::attach_hook::SharedHook;
+use crate::layout::LayoutFn;
 use crate::navigation::Navigation;
 use crate::{Flash, Params, Session};
 
@@ -94,6 +95,8 @@ pub struct MountSocket {
     flash: Flash,
     navigation: Option<Navigation>,
     hooks: Vec<(String, SharedHook)>,
+    /// The layout a hook chose (`Some(None)`: none), replacing the live session's.
+    layout: Option<Option<LayoutFn>>,
 }
 
 impl MountSocket {
@@ -116,6 +119,7 @@ impl MountSocket {
             flash,
             navigation: None,
             hooks: Vec::new(),
+            layout: None,
         }
     }
 
@@ -175,6 +179,23 @@ impl MountSocket {
     /// Halting, navigate live to `to` (same live session).
     pub fn push_navigate(&mut self, to: impl Into<String>) {
         self.navigation = Some(Navigation::navigate(to.into(), false));
+    }
+
+    /// Wraps the view's renders in `layout` instead of the live session's (Phoenix's
+    /// `{:cont, socket, layout: …}`); the last hook to choose wins.
+    pub fn put_layout(&mut self, layout: LayoutFn) {
+        self.layout = Some(Some(layout));
+    }
+
+    /// Renders the view without a layout, whatever its live session declares
+    /// (`layout: false`).
+    pub fn no_layout(&mut self) {
+        self.layout = Some(None);
+    }
+
+    /// The layout a hook chose, if one did (`Some(None)`: none).
+    pub(crate) fn take_layout(&mut self) -> Option<Option<LayoutFn>> {
+        self.layout.take()
     }
 
     /// Attaches `hook` under `name` to the view about to mount (`attach_hook` in an

@@ -82,6 +82,13 @@ pub trait Assigns {
 /// # Ok::<(), livewasm_sdk::Error>(())
 /// ```
 pub trait LiveView: Assigns + Default + 'static {
+    /// The view's own `on_mount` hooks (Phoenix's `on_mount` in a LiveView module), run in
+    /// order after its live session's and before [`LiveView::mount`], on both mounts; a halt
+    /// stops the mount as a session hook's does. Name each hook for error messages.
+    fn on_mount() -> &'static [(&'static str, crate::OnMountHook)] {
+        &[]
+    }
+
     /// Called when the view mounts: once for the dead HTTP render (`socket.connected()` is
     /// false) and once over the WebSocket.
     fn mount(socket: &mut Socket<Self>, params: &Params, session: &Session) -> Result;

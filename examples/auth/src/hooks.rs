@@ -2,6 +2,7 @@
 
 use livewasm_sdk::prelude::*;
 
+use crate::layouts::admin_layout;
 use crate::session::get_user;
 
 /// The session's CSRF token, for the layout's log-out form.
@@ -38,11 +39,12 @@ pub fn require_user(socket: &mut MountSocket) -> OnMount {
     }
 }
 
-/// `on_mount(:require_admin)`: only admins; others go home.
+/// `on_mount(:require_admin)`: only admins, in the admin layout; others go home.
 pub fn require_admin(socket: &mut MountSocket) -> OnMount {
     match get_user(socket.session()) {
         Some(user) if user.admin => {
             socket.assign("current_user", Some(user));
+            socket.put_layout(admin_layout);
             OnMount::Cont
         }
         _ => {

@@ -1,5 +1,5 @@
 //! LiveAuth from the seed: `on_mount` hooks per live session (`assign_user` for every page,
-//! `require_user`, `require_admin`), a cookie session set by plain HTTP handlers
+//! `require_user`) and of a view (`AdminLive`'s `require_admin`, which also sets the layout), a cookie session set by plain HTTP handlers
 //! (`POST /auth/log_in`, `DELETE /auth/log_out`), and flash messages across the redirects.
 //!
 //! Each live session wraps its pages in a layout (`layouts.rs`): navigation and flash.
@@ -11,8 +11,8 @@ mod layouts;
 mod pages;
 mod session;
 
-use hooks::{assign_user, require_admin, require_user};
-use layouts::{admin_layout, app_layout};
+use hooks::{assign_user, require_user};
+use layouts::app_layout;
 use pages::{AdminLive, HomeLive, LoginLive, ProfileLive};
 use session::{log_in, log_out};
 
@@ -21,7 +21,8 @@ livewasm_sdk::app! {
     live_sessions: {
         "public" => [assign_user], layout: app_layout;
         "authenticated" => [require_user], layout: app_layout;
-        "admin" => [require_user, require_admin], layout: admin_layout;
+        // `require_admin` is AdminLive's own `on_mount`, and it picks the admin layout.
+        "admin" => [require_user], layout: app_layout;
     },
     routes: {
         "/auth" => HomeLive, action: "index", live_session: "public";

@@ -124,6 +124,10 @@ impl LiveView for ProfileLive {
 }
 
 impl LiveView for AdminLive {
+    fn on_mount() -> &'static [(&'static str, OnMountHook)] {
+        &[("require_admin", crate::hooks::require_admin)]
+    }
+
     fn mount(socket: &mut Socket<Self>, _params: &Params, session: &Session) -> Result {
         mount_common!(socket, session, "Admin");
         Ok(())
