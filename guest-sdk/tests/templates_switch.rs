@@ -132,7 +132,7 @@ impl LiveView for Switch {
   <div id="match">{by_mode(assigns)}</div>
   <div id="component"><.status on={@editing}>{@label}</.status></div>
   <ul><li :for={r in @rows} :key={r.id}>{row_cell(assigns, r)}</li></ul>
-  {live_component::<Badge>("badge", (@badge, @name.clone()))}
+  <.live_component module={Badge} id="badge" props={(@badge, @name.clone())} />
 </main>"##
         )
     }

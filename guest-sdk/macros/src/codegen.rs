@@ -202,7 +202,16 @@ fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
                 fields: e.fields,
             });
         }
-        Node::Element(element) if element.component().is_some() => {
+        Node::Element(element)
+            if crate::live_call::is_live_component(element)
+                && element.for_expr.is_none()
+                && element.if_expr.is_none() =>
+        {
+            level.push_slot(crate::live_call::live_component(element, span)?);
+        }
+        Node::Element(element)
+            if element.component().is_some() && !crate::live_call::is_live_component(element) =>
+        {
             level.push_slot(crate::call::call(element, span)?);
         }
         Node::Element(element) if element.slot().is_some() => {
@@ -293,9 +302,15 @@ fn nested(element: &Element, span: Span) -> syn::Result<Nested> {
         ..element.clone()
     };
     let mut level = Level::default();
-    emit_element(&mut level, &plain, span)?;
+    let live = crate::live_call::is_live_component(&plain);
+    if live {
+        // Phoenix's shape: the entry (or the branch) is the component alone.
+        level.push_slot(crate::live_call::live_component(&plain, span)?);
+    } else {
+        emit_element(&mut level, &plain, span)?;
+    }
     let (statics, slots) = level.finish();
-    let template = template_static(&statics, true);
+    let template = template_static(&statics, !live);
     let mut fields = Vec::new();
     let mut always = false;
     let codes: Vec<TokenStream> = slots

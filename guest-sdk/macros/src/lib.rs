@@ -8,6 +8,7 @@ mod codegen;
 mod component;
 mod expr;
 mod fingerprint;
+mod live_call;
 mod parse;
 mod place;
 
