@@ -20,6 +20,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::Myself;
 use crate::html::{AttrVal, AttrValue, ToAttrVal, escape_into};
 
 /// A chain of JS commands, run by the client without a round trip to the server (unless it
@@ -60,6 +61,49 @@ fn classes(names: &str) -> Value {
 fn target(args: &mut Map<String, Value>, to: &str) {
     if !to.is_empty() {
         args.insert("to".into(), json!(to));
+    }
+}
+
+/// Where a `push` goes ([`JS::with_target`]): a selector or a live component.
+///
+/// Built from a `&str`/`String` (a selector) or a [`Myself`] (the component's cid), so
+/// `.with_target("#form")` and `.with_target(myself)` (`.with_target(@myself)` in a template)
+/// both work.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JsTarget {
+    /// A CSS selector: the push goes to the view or component owning each matching element.
+    Selector(String),
+    /// A live component (Phoenix's `target: @myself`), encoded as its cid.
+    Component(Myself),
+}
+
+impl From<&str> for JsTarget {
+    fn from(selector: &str) -> JsTarget {
+        JsTarget::Selector(selector.to_string())
+    }
+}
+
+impl From<String> for JsTarget {
+    fn from(selector: String) -> JsTarget {
+        JsTarget::Selector(selector)
+    }
+}
+
+impl From<&String> for JsTarget {
+    fn from(selector: &String) -> JsTarget {
+        JsTarget::Selector(selector.clone())
+    }
+}
+
+impl From<Myself> for JsTarget {
+    fn from(myself: Myself) -> JsTarget {
+        JsTarget::Component(myself)
+    }
+}
+
+impl From<&Myself> for JsTarget {
+    fn from(myself: &Myself) -> JsTarget {
+        JsTarget::Component(*myself)
     }
 }
 
@@ -290,14 +334,139 @@ impl JS {
         self.with("display", json!(display))
     }
 
-    /// The value the last `push` sends.
+    /// The `in` transition of the last `toggle`, as transition classes (Phoenix's
+    /// `JS.toggle(in: "ease-out duration-200")`), encoded as the client's `ins` option:
+    /// `[[classes…], [], []]`.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// let js = JS::toggle("#menu").with_in("fade-in").with_out("fade-out");
+    /// assert_eq!(
+    ///     js.to_json(),
+    ///     r##"[["toggle",{"ins":[["fade-in"],[],[]],"outs":[["fade-out"],[],[]],"to":"#menu"}]]"##
+    /// );
+    /// ```
+    pub fn with_in(self, classes_: &str) -> JS {
+        self.with("ins", json!([classes(classes_), [], []]))
+    }
+
+    /// The `in` transition of the last `toggle` as transition, start and end classes (Phoenix's
+    /// `JS.toggle(in: {"ease-out duration-200", "opacity-0", "opacity-100"})`), encoded as the
+    /// client's `ins` option: `[[transition…], [start…], [end…]]`.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// let js = JS::toggle("#menu")
+    ///     .with_in3("ease-out duration-200", "opacity-0", "opacity-100")
+    ///     .with_out3("ease-in duration-150", "opacity-100", "opacity-0");
+    /// assert_eq!(
+    ///     js.to_json(),
+    ///     r##"[["toggle",{"ins":[["ease-out","duration-200"],["opacity-0"],["opacity-100"]],"outs":[["ease-in","duration-150"],["opacity-100"],["opacity-0"]],"to":"#menu"}]]"##
+    /// );
+    /// ```
+    pub fn with_in3(self, transition: &str, start: &str, end: &str) -> JS {
+        self.with(
+            "ins",
+            json!([classes(transition), classes(start), classes(end)]),
+        )
+    }
+
+    /// The `out` transition of the last `toggle`, as transition classes (Phoenix's
+    /// `JS.toggle(out: "ease-in duration-150")`), encoded as the client's `outs` option.
+    pub fn with_out(self, classes_: &str) -> JS {
+        self.with("outs", json!([classes(classes_), [], []]))
+    }
+
+    /// The `out` transition of the last `toggle` as transition, start and end classes (Phoenix's
+    /// `JS.toggle(out: {"ease-in duration-150", "opacity-100", "opacity-0"})`), encoded as the
+    /// client's `outs` option.
+    pub fn with_out3(self, transition: &str, start: &str, end: &str) -> JS {
+        self.with(
+            "outs",
+            json!([classes(transition), classes(start), classes(end)]),
+        )
+    }
+
+    /// Whether the last command's transition blocks the UI while it runs (Phoenix's
+    /// `blocking:` option of `show`, `hide`, `toggle`, `transition`, `add_class`,
+    /// `remove_class` and `toggle_class`; the client blocks unless it is `false`). On a
+    /// `dispatch`, `true` makes the client wait until the listener calls
+    /// `event.detail.done()`.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// let js = JS::show("#toast").with_transition("fade-in").with_blocking(false);
+    /// assert_eq!(
+    ///     js.to_json(),
+    ///     r##"[["show",{"blocking":false,"to":"#toast","transition":[["fade-in"],[],[]]}]]"##
+    /// );
+    /// ```
+    pub fn with_blocking(self, blocking: bool) -> JS {
+        self.with("blocking", json!(blocking))
+    }
+
+    /// The value the last `push` sends (Phoenix's `JS.push(event, value: %{…})`).
     pub fn with_value(self, value: Value) -> JS {
         self.with("value", value)
     }
 
-    /// The target of the last `push` (a selector).
-    pub fn with_target(self, target: &str) -> JS {
-        self.with("target", json!(target))
+    /// Where the last `push` goes (Phoenix's `JS.push(event, target: …)`): a selector
+    /// (`"#form"`, the view or component owning the matching elements) or a live component's
+    /// [`Myself`](crate::Myself) (`target: @myself`), sent as its cid number. Without it the
+    /// push goes where the element's `phx-target` says, or to the view.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// assert_eq!(
+    ///     JS::push("inc").with_target(Myself(3)).to_json(),
+    ///     r#"[["push",{"event":"inc","target":3}]]"#
+    /// );
+    /// assert_eq!(
+    ///     JS::push("inc").with_target("#form").to_json(),
+    ///     r##"[["push",{"event":"inc","target":"#form"}]]"##
+    /// );
+    /// ```
+    pub fn with_target(self, target: impl Into<JsTarget>) -> JS {
+        let target = match target.into() {
+            JsTarget::Selector(selector) => json!(selector),
+            JsTarget::Component(myself) => json!(myself.0),
+        };
+        self.with("target", target)
+    }
+
+    /// The elements that get the `phx-*-loading` class (`phx-click-loading` …) while the last
+    /// `push` is in flight (Phoenix's `JS.push(event, loading: ".spinner")`), besides the
+    /// element the event came from.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// assert_eq!(
+    ///     JS::push("update").with_loading(".spinner").to_json(),
+    ///     r#"[["push",{"event":"update","loading":".spinner"}]]"#
+    /// );
+    /// ```
+    pub fn with_loading(self, selector: &str) -> JS {
+        self.with("loading", json!(selector))
+    }
+
+    /// Makes the last `push` a page load: the client dispatches `phx:page-loading-start` and
+    /// `phx:page-loading-stop` around it (Phoenix's `JS.push(event, page_loading: true)`).
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// assert_eq!(
+    ///     JS::push("export").with_page_loading().to_json(),
+    ///     r#"[["push",{"event":"export","page_loading":true}]]"#
+    /// );
+    /// ```
+    pub fn with_page_loading(self) -> JS {
+        self.with("page_loading", json!(true))
     }
 
     /// The detail of the last `dispatch`.
@@ -365,6 +534,57 @@ mod tests {
         assert_eq!(
             out,
             r##" phx-click="[[&quot;push&quot;,{&quot;event&quot;:&quot;a\&quot;b&quot;}]]""##
+        );
+    }
+
+    /// The typed options encode as the keys and shapes `phoenix_live_view`'s `js.js` reads:
+    /// `exec_push` reads `target` (a cid number or a selector), `loading`, `page_loading`;
+    /// `exec_toggle` reads `ins`/`outs` as `[transition, start, end]` class lists; transitions
+    /// read `blocking`.
+    #[test]
+    fn typed_options_encode_as_the_client_reads_them() {
+        let push = JS::push("inc")
+            .with_value(json!({"by": 2}))
+            .with_target(Myself(12))
+            .with_loading("#counter .spinner")
+            .with_page_loading();
+        assert_eq!(
+            push.to_json(),
+            r##"[["push",{"event":"inc","loading":"#counter .spinner","page_loading":true,"target":12,"value":{"by":2}}]]"##
+        );
+        // By reference too (`Myself` and `String` fields of a view's assigns).
+        let (myself, selector) = (Myself(5), String::from("#form"));
+        let (myself_ref, selector_ref): (&Myself, &String) = (&myself, &selector);
+        assert_eq!(
+            JS::push("a").with_target(myself_ref).to_json(),
+            r#"[["push",{"event":"a","target":5}]]"#
+        );
+        assert_eq!(
+            JS::push("a").with_target(selector_ref).to_json(),
+            JS::push("a").with_target(selector.clone()).to_json()
+        );
+        assert_eq!(
+            JS::push("a").with_target(selector).to_json(),
+            r##"[["push",{"event":"a","target":"#form"}]]"##
+        );
+        let toggle = JS::toggle("#dropdown")
+            .with_in3(
+                "ease-out duration-200",
+                "opacity-0 scale-95",
+                "opacity-100 scale-100",
+            )
+            .with_out("fade-out")
+            .with_time(150)
+            .with_display("flex")
+            .with_blocking(false);
+        assert_eq!(
+            toggle.to_json(),
+            r##"[["toggle",{"blocking":false,"display":"flex","ins":[["ease-out","duration-200"],["opacity-0","scale-95"],["opacity-100","scale-100"]],"outs":[["fade-out"],[],[]],"time":150,"to":"#dropdown"}]]"##
+        );
+        // Options set the last command only.
+        assert_eq!(
+            JS::hide("#a").push("b").with_loading("#a").to_json(),
+            r##"[["hide",{"to":"#a"}],["push",{"event":"b","loading":"#a"}]]"##
         );
     }
 }

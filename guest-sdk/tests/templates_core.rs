@@ -302,3 +302,25 @@ fn js_commands_in_attributes() {
     );
     assert!(matches!(r.dynamics.as_slice(), [Dyn::Html(_)]));
 }
+
+/// The typed push and toggle options in a template: `target: @myself` as the cid number, a
+/// selector target, `loading:`, `page_loading:`, and toggle's `in:`/`out:` as `ins`/`outs`.
+#[test]
+fn typed_js_options_render_into_attributes() {
+    let myself = Myself(7);
+    let r = html!(
+        r##"<button phx-click={JS::push("inc").with_target(myself).with_loading("#count")}>+</button><form phx-submit={JS::push("save").with_target("#form").with_page_loading()}></form>"##
+    );
+    assert_eq!(
+        r.to_html(),
+        r##"<button phx-click="[[&quot;push&quot;,{&quot;event&quot;:&quot;inc&quot;,&quot;loading&quot;:&quot;#count&quot;,&quot;target&quot;:7}]]">+</button><form phx-submit="[[&quot;push&quot;,{&quot;event&quot;:&quot;save&quot;,&quot;page_loading&quot;:true,&quot;target&quot;:&quot;#form&quot;}]]"></form>"##
+    );
+    let toggle = JS::toggle("#menu")
+        .with_in3("ease-out", "opacity-0", "opacity-100")
+        .with_out("fade-out")
+        .with_blocking(false);
+    assert_eq!(
+        toggle.to_json(),
+        r##"[["toggle",{"blocking":false,"ins":[["ease-out"],["opacity-0"],["opacity-100"]],"outs":[["fade-out"],[],[]],"to":"#menu"}]]"##
+    );
+}

@@ -64,6 +64,41 @@ test("users: cards are live components with their own state and events", async (
   }
 })
 
+test("users: a JS push targeted with Myself reaches the card", async () => {
+  const {page, errors} = await openLive(browser, "/users")
+  try {
+    // Cancel is `JS::push("cancel").with_target(@myself)`: the target (the card's cid, as a
+    // number) is in the JS command, not in a phx-target of the button, so without it the push
+    // would go to the parent view (which has no "cancel" event).
+    const cid = await page.$eval("#user-2", (el) => el.dataset.phxComponent)
+    await page.click("#user-1 button.edit")
+    await page.click("#user-2 button.edit")
+    await page.waitForSelector("#user-2 form")
+    await page.waitForSelector("#user-1 form")
+    const cancel = await page.$eval("#user-2 button.cancel", (el) => ({
+      js: JSON.parse(el.getAttribute("phx-click")),
+      target: el.getAttribute("phx-target"),
+    }))
+    assert.deepEqual(cancel.js, [["push", {event: "cancel", target: Number(cid)}]])
+    assert.equal(cancel.target, null)
+
+    await page.click("#user-2 button.cancel")
+    await page.waitForFunction(() => document.querySelector("#user-2 form") === null)
+    assert.equal(await text(page, "#user-2 button.edit"), "Edit")
+    // Only Bob's card stopped editing, and the parent view is still joined (not crashed).
+    assert.ok(await page.$("#user-1 form"), "Alice is still editing")
+    assert.equal(await page.$(".phx-error"), null)
+    await page.click("#user-1 button.cancel")
+    await page.waitForFunction(() => document.querySelector("#user-1 form") === null)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "users-js-target")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
+
 test("users: a deleted card is destroyed on both sides, a new card mounts fresh", async () => {
   const {page, errors} = await openLive(browser, "/users")
   try {

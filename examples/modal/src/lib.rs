@@ -63,21 +63,15 @@ pub fn save_note() -> JS {
 /// The seed's toggle with different in and out transitions.
 pub fn toggle_dropdown() -> JS {
     JS::toggle("#dropdown")
-        .with(
-            "ins",
-            json!([
-                ["ease-out", "duration-200"],
-                ["opacity-0", "scale-95"],
-                ["opacity-100", "scale-100"]
-            ]),
+        .with_in3(
+            "ease-out duration-200",
+            "opacity-0 scale-95",
+            "opacity-100 scale-100",
         )
-        .with(
-            "outs",
-            json!([
-                ["ease-in", "duration-150"],
-                ["opacity-100", "scale-100"],
-                ["opacity-0", "scale-95"]
-            ]),
+        .with_out3(
+            "ease-in duration-150",
+            "opacity-100 scale-100",
+            "opacity-0 scale-95",
         )
 }
 
@@ -169,7 +163,7 @@ impl LiveView for ModalLive {
   <button id="copy" phx-click={JS::dispatch("#content", "my_app:copy").with_detail(json!({"text": "copied"}))}>Copy to Clipboard</button>
   <div id="content">Some content</div>
 
-  <button id="update" phx-click={JS::push("update").with_value(json!({"key": "value"})).with("loading", json!(".spinner"))}>Update</button>
+  <button id="update" phx-click={JS::push("update").with_value(json!({"key": "value"})).with_loading(".spinner")}>Update</button>
   <span class="spinner">…</span>
 
   <a id="edit-name" href="/modal/edit" data-phx-link="patch" data-phx-link-state="push">Edit name</a>
@@ -216,6 +210,13 @@ mod tests {
         );
         assert_eq!(save[2][0], "set_attr");
         let toggle: Value = serde_json::from_str(&toggle_dropdown().to_json()).expect("JSON");
-        assert_eq!(toggle[0][1]["ins"][1], json!(["opacity-0", "scale-95"]));
+        assert_eq!(
+            toggle,
+            json!([["toggle", {
+                "to": "#dropdown",
+                "ins": [["ease-out", "duration-200"], ["opacity-0", "scale-95"], ["opacity-100", "scale-100"]],
+                "outs": [["ease-in", "duration-150"], ["opacity-100", "scale-100"], ["opacity-0", "scale-95"]]
+            }]])
+        );
     }
 }

@@ -1,6 +1,8 @@
 //! The seed's users page: a list of users, each shown by a `UserCard` live component with its
 //! own state and events (`phx-target={@myself}`): expand/collapse (collapsing again by itself
-//! after 5 s, `send_update_after`), edit and save a name. Saving tells the parent view, which
+//! after 5 s, `send_update_after`), edit and save a name, cancel an edit (a JS push targeted at
+//! the card, `JS::push("cancel").with_target(@myself)`, Phoenix's `JS.push("cancel", target:
+//! @myself)`). Saving tells the parent view, which
 //! updates its list and re-renders the card with the new user; the parent also changes cards
 //! through `send_update` ("Mark VIP") and through their attributes ("Show emails").
 //!
@@ -274,7 +276,7 @@ impl LiveComponent for UserCard {
     <h4>Edit User</h4>
     <input type="text" name="name" value={@user.as_ref().map(|u| u.name.clone()).unwrap_or_default()} />
     <button type="submit">Save</button>
-    <button type="button" phx-click="cancel" phx-target={@myself}>Cancel</button>
+    <button type="button" class="cancel" phx-click={JS::push("cancel").with_target(@myself)}>Cancel</button>
   </form>
   <small class="saves">Saved {@saves} times</small>
 </div>

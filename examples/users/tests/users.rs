@@ -92,6 +92,49 @@ async fn saving_tells_the_parent_which_updates_the_card() {
     assert!(!view.has_element("#user-3 form", None).unwrap());
 }
 
+/// The JS commands in the `phx-click` of the element `selector` (decoded).
+fn click_js(view: &mut livewasm_test::LiveView, selector: &str) -> serde_json::Value {
+    let html = view.element(selector, None).render().unwrap();
+    let key = r#"phx-click=""#;
+    let start = html.find(key).expect("phx-click") + key.len();
+    let raw = html[start..].split('"').next().unwrap();
+    serde_json::from_str(&raw.replace("&quot;", "\"")).expect("JS commands are JSON")
+}
+
+#[tokio::test]
+async fn cancel_is_a_js_push_targeted_at_the_card_itself() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    let alice = cid_in(&mut view, "#user-1");
+    view.element("#user-2 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    view.element("#user-1 button", Some("Edit"))
+        .render_click()
+        .unwrap();
+    // `JS::push("cancel").with_target(@myself)`: Phoenix's `JS.push("cancel", target: @myself)`,
+    // the target being the card's cid as a number (the button has no `phx-target` of its own).
+    let cancel = click_js(&mut view, "#user-1 button.cancel");
+    assert_eq!(
+        cancel,
+        json!([["push", {"event": "cancel", "target": alice}]])
+    );
+    assert!(
+        !view
+            .element("#user-1 button.cancel", None)
+            .render()
+            .unwrap()
+            .contains("phx-target"),
+        "the target is in the JS command only"
+    );
+    // The client sends the push to that cid: only Alice's card stops editing.
+    let target = u32::try_from(cancel[0][1]["target"].as_u64().unwrap()).unwrap();
+    view.push_event_to(target, "click", "cancel", json!({}))
+        .unwrap();
+    assert!(!view.has_element("#user-1 form", None).unwrap());
+    assert!(view.has_element("#user-1 button.edit", None).unwrap());
+    assert!(view.has_element("#user-2 form", None).unwrap());
+}
+
 #[tokio::test]
 async fn the_parent_updates_components_by_props_and_send_update() {
     let (mut view, html) = host().live("/users").await.unwrap();
