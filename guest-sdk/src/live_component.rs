@@ -108,6 +108,16 @@ pub trait LiveComponent: Assigns + Default + 'static {
     /// Called with the parent's props on every render of its spot, and with [`send_update`]'s.
     fn update(socket: &mut ComponentSocket<Self>, props: Self::Props) -> Result;
 
+    /// Called instead of [`Self::update`] with every component of this type the parent's
+    /// render placed, together (Phoenix's `update_many`): load what they all need in one go
+    /// rather than once per component. By default, `update` for each in turn.
+    fn update_many(batch: Vec<(&mut ComponentSocket<Self>, Self::Props)>) -> Result {
+        for (socket, props) in batch {
+            Self::update(socket, props)?;
+        }
+        Ok(())
+    }
+
     /// An event from an element with `phx-target={@myself}`.
     fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: &Value) -> Result {
         let _ = (socket, value);
@@ -210,6 +220,8 @@ trait ErasedComponent {
     fn render(&mut self) -> Rendered;
     /// Marks every assign changed: the next render evaluates everything.
     fn mark_all_changed(&mut self);
+    /// The concrete holder, for [`update_batch`].
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
 struct Holder<C: LiveComponent> {
@@ -250,6 +262,89 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
     fn mark_all_changed(&mut self) {
         self.socket.socket.__mark_changed(u128::MAX);
     }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// Components of one type with their props, by cid.
+type Batch = Vec<(u32, Box<dyn Any>)>;
+
+/// Runs the updates of a batch of components of type `C` through `C::update_many`.
+type BatchRunner = fn(Batch);
+
+/// A placement's update, waiting for the parent's render to end.
+struct Placed {
+    type_id: TypeId,
+    cid: u32,
+    props: Box<dyn Any>,
+    run: BatchRunner,
+}
+
+/// `C::update_many` over the components `batch` names, taken out of the registry meanwhile.
+fn update_batch<C: LiveComponent>(batch: Batch) {
+    let mut cids = Vec::with_capacity(batch.len());
+    let mut components = Vec::with_capacity(batch.len());
+    let mut props_of = Vec::with_capacity(batch.len());
+    for (cid, props) in batch {
+        let Ok(props) = props.downcast::<C::Props>() else {
+            log_error(&format!("props of the wrong type for {}", type_name::<C>()));
+            continue;
+        };
+        let component = with_registry(|r| r.slots.get_mut(&cid).and_then(|s| s.component.take()));
+        if let Some(component) = component {
+            cids.push(cid);
+            components.push(component);
+            props_of.push(*props);
+        }
+    }
+    let pairs = components
+        .iter_mut()
+        .zip(props_of)
+        .filter_map(|(component, props)| {
+            let holder = component.as_any_mut().downcast_mut::<Holder<C>>()?;
+            Some((&mut holder.socket, props))
+        })
+        .collect();
+    if let Err(e) = C::update_many(pairs) {
+        log_error(&format!("update of {} failed: {e}", type_name::<C>()));
+    }
+    with_registry(|r| {
+        for (cid, component) in cids.into_iter().zip(components) {
+            if let Some(slot) = r.slots.get_mut(&cid) {
+                slot.component = Some(component);
+            }
+            r.dirty.insert(cid);
+        }
+    });
+}
+
+/// Runs the updates of the components placed since the last call, one `update_many` per
+/// component type (in the order the types were first placed); a component placed twice (a
+/// render done again) gets its last props.
+fn update_placed() {
+    let placed = with_registry(|r| std::mem::take(&mut r.placed));
+    if placed.is_empty() {
+        return;
+    }
+    let mut last: HashMap<u32, usize> = HashMap::new();
+    for (i, p) in placed.iter().enumerate() {
+        last.insert(p.cid, i);
+    }
+    let mut groups: Vec<(TypeId, BatchRunner, Batch)> = Vec::new();
+    for (i, p) in placed.into_iter().enumerate() {
+        if last.get(&p.cid) != Some(&i) {
+            continue;
+        }
+        match groups.iter_mut().find(|(t, _, _)| *t == p.type_id) {
+            Some((_, _, batch)) => batch.push((p.cid, p.props)),
+            None => groups.push((p.type_id, p.run, vec![(p.cid, p.props)])),
+        }
+    }
+    for (_, run, batch) in groups {
+        run(batch);
+    }
 }
 
 /// Turns a JSON props value back into a component's props (for [`send_update_after`]).
@@ -272,6 +367,8 @@ struct Registry {
     dirty: BTreeSet<u32>,
     /// `send_update`s waiting for the next render.
     pending: Vec<(TypeId, String, Box<dyn Any>)>,
+    /// Components placed by the render in progress, whose `update_many` runs after it.
+    placed: Vec<Placed>,
     /// Messages from components to the parent's `handle_info`.
     parent_messages: Vec<Value>,
     /// Props decoders of components used with `send_update_after`, by type name.
@@ -349,10 +446,14 @@ pub fn live_component<C: LiveComponent>(
             cid
         }
     };
-    let result = with_component(cid, |c| c.update(Box::new(props)));
-    if let Err(e) | Ok(Err(e)) = result {
-        log_error(&format!("update of {} failed: {e}", type_name::<C>()));
-    }
+    with_registry(|r| {
+        r.placed.push(Placed {
+            type_id: TypeId::of::<C>(),
+            cid,
+            props: Box::new(props),
+            run: update_batch::<C>,
+        })
+    });
     LiveComponentRef { cid }
 }
 
@@ -471,6 +572,8 @@ pub(crate) fn render_dirty() -> Vec<(u32, Rendered)> {
     let mut done = BTreeSet::new();
     let mut out = Vec::new();
     loop {
+        // The components the last render placed get their props first.
+        update_placed();
         let next = with_registry(|r| {
             let next = r.dirty.iter().copied().find(|cid| !done.contains(cid));
             if let Some(cid) = next {

@@ -1,11 +1,18 @@
 //! `<.live_component module={…} id={…} …/>` in templates (Phoenix's call): props from
 //! `props={…}`, from the attributes as the fields of the component's `Props`, or the default;
-//! with `:for` each entry is the component alone, and `:if` shows it or not.
+//! with `:for` each entry is the component alone, and `:if` shows it or not; through the real
+//! export glue and the host's diff engine, `update_many` gets every card a render placed.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use std::cell::RefCell;
+
+use livewasm_sdk::bindings::livewasm::view::types as wit;
 use livewasm_sdk::prelude::*;
 use livewasm_sdk::{Dyn, LiveComponentRef};
+use support::HostSide;
 
 /// A card's props, as attributes.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -95,4 +102,125 @@ fn for_and_if() {
     let hidden = false;
     let off = html!(r#"<.live_component :if={hidden} module={Card} id="maybe" />"#);
     assert_eq!(off.dynamics[0], Dyn::empty());
+}
+
+thread_local! {
+    /// The ids of each batch `Row::update_many` got, in order.
+    static BATCHES: RefCell<Vec<Vec<String>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A row that loads what all rows need in one go.
+#[derive(Assigns, Default)]
+pub struct Row {
+    label: String,
+    of: usize,
+}
+
+impl LiveComponent for Row {
+    type Props = String;
+
+    fn update(_socket: &mut ComponentSocket<Self>, _label: String) -> Result {
+        Err("update_many handles rows".into())
+    }
+
+    fn update_many(batch: Vec<(&mut ComponentSocket<Self>, String)>) -> Result {
+        let of = batch.len();
+        BATCHES.with(|b| {
+            b.borrow_mut()
+                .push(batch.iter().map(|(s, _)| s.id().to_string()).collect())
+        });
+        for (socket, label) in batch {
+            assign!(socket, label = label, of = of);
+        }
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(r#"<li>{@label} of {@of}</li>"#)
+    }
+}
+
+/// A list of rows, and a card.
+#[derive(Assigns, Default, serde::Deserialize)]
+pub struct Rows {
+    labels: Vec<String>,
+    title: String,
+}
+
+impl LiveView for Rows {
+    fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+        assign!(
+            socket,
+            labels = vec!["a".to_string(), "b".to_string(), "c".to_string()]
+        );
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, _: &str, value: &Value) -> Result {
+        let next: Rows = serde_json::from_value(value.clone()).map_err(|e| e.to_string())?;
+        assign!(socket, labels = next.labels, title = next.title);
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"<main><h1>{@title}</h1><ul><.live_component :for={l in @labels.iter()} module={Row} id={format!("row-{l}")} props={l.to_uppercase()} /></ul><.live_component module={Card} id="card" name={@title.clone()} stars={@labels.len() as u32} /></main>"#
+        )
+    }
+}
+
+livewasm_sdk::app! {
+    name: "rows",
+    routes: {
+        "/rows" => Rows;
+    }
+}
+
+#[test]
+fn update_many_gets_every_row_a_render_placed() {
+    livewasm_sdk::export::mount::<__LivewasmApp>(wit::MountRequest {
+        view: "Rows".into(),
+        action: None,
+        params: "{}".into(),
+        session: "{}".into(),
+        url: "http://localhost/rows".into(),
+        connected: true,
+        live_session: None,
+        flash: "{}".into(),
+    })
+    .expect("mount");
+    let mut host = HostSide::default();
+    let (_, shown) = host.render().expect("first render");
+    assert!(
+        shown.contains("<ul><li>A of 3</li><li>B of 3</li><li>C of 3</li></ul>"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("<p>: 3</p>"),
+        "the card's update ran: {shown}"
+    );
+    let take = || BATCHES.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    assert_eq!(take(), [["row-a", "row-b", "row-c"]]);
+
+    // The list changes: one batch again, with the rows placed this time (a new one included).
+    livewasm_sdk::export::handle_event(
+        "set".into(),
+        json!({"labels": ["c", "d"], "title": "T"}).to_string(),
+    )
+    .expect("event");
+    let (_, shown) = host.render().expect("render");
+    assert!(
+        shown.contains("<h1>T</h1><ul><li>C of 2</li><li>D of 2</li></ul><p>T: 2</p>"),
+        "{shown}"
+    );
+    assert_eq!(take(), [["row-c", "row-d"]]);
+
+    // Nothing that places the rows changed: no update.
+    livewasm_sdk::export::handle_event(
+        "set".into(),
+        json!({"labels": ["c", "d"], "title": "U"}).to_string(),
+    )
+    .expect("event");
+    host.render().expect("render");
+    assert!(take().is_empty());
 }
