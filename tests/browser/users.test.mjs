@@ -133,3 +133,29 @@ test("users: a deleted card is destroyed on both sides, a new card mounts fresh"
     await page.close()
   }
 })
+
+test("users: Send Message in a card navigates live to the chat (the seed's open_chat)", async () => {
+  const {page, errors} = await openLive(browser, "/users")
+  try {
+    const loads = []
+    page.on("domcontentloaded", () => loads.push(page.url()))
+    await page.click("#user-2 button.expand")
+    await page.waitForSelector("#user-2 .details button.send-message")
+    await page.click("#user-2 button.send-message")
+    await page.waitForSelector("#chat h1")
+    assert.equal(await text(page, "#chat h1"), "Chat with Bob")
+    assert.equal(new URL(page.url()).pathname, "/chat/2")
+    assert.deepEqual(loads, [], "live navigation, no page load")
+    await page.waitForSelector("[data-phx-main].phx-connected")
+    // Back is live too.
+    await page.goBack()
+    await page.waitForSelector("#user-2")
+    assert.deepEqual(loads, [], "still no page load")
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "users-chat")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

@@ -6,6 +6,10 @@
 //! updates its list and re-renders the card with the new user; the parent also changes cards
 //! through `send_update` ("Mark VIP") and through their attributes ("Show emails").
 //!
+//! "Send Message" in an expanded card is the seed's: the card sends `{open_chat: id}` to the
+//! parent (Phoenix's `send(self(), {:open_chat, user_id})` from a component), which
+//! `push_navigate`s to `/chat/:id`, the `ChatLive` view.
+//!
 //! The users are kept in the app's key-value store (`kv`): one JSON value per user under
 //! `user/<id>`, ids from the counter `user_id`; additions, renames and deletions are there for
 //! every visitor and outlive the host.
@@ -145,6 +149,8 @@ impl LiveView for UsersLive {
                 kv::set_json(&user_key(user.id), &user)?;
             }
             assign!(socket, notice = format!("Saved {name}"));
+        } else if let Some(id) = message.get("open_chat").and_then(Value::as_u64) {
+            socket.push_navigate(format!("/chat/{id}"));
         } else if let Some(id) = message.get("vip").and_then(Value::as_u64) {
             assign!(socket, notice = format!("User {id} is a VIP"));
         }
@@ -240,6 +246,14 @@ impl LiveComponent for UserCard {
             }
             "edit" => assign!(socket, editing = true),
             "cancel" => assign!(socket, editing = false),
+            "send_message" => {
+                let id: u32 = value
+                    .get("user-id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| id.parse().ok())
+                    .ok_or("send_message needs a user-id")?;
+                socket.send_parent(json!({ "open_chat": id }));
+            }
             "save" => {
                 let name = value
                     .get("name")
@@ -270,6 +284,7 @@ impl LiveComponent for UserCard {
   <button class="expand" phx-click="toggle_expand" phx-target={@myself}>{if @expanded { "Less" } else { "More" }}</button>
   <div :if={@expanded} class="details">
     <p>Bio: {@user.as_ref().map(|u| u.bio.as_str()).unwrap_or("")}</p>
+    <button class="send-message" phx-click="send_message" phx-value-user-id={@user.as_ref().map(|u| u.id).unwrap_or_default()} phx-target={@myself}>Send Message</button>
   </div>
   <button :if={!@editing} class="edit" phx-click="edit" phx-target={@myself}>Edit</button>
   <form :if={@editing} phx-submit="save" phx-target={@myself}>
@@ -285,10 +300,43 @@ impl LiveComponent for UserCard {
     }
 }
 
+/// `/chat/:id`: where "Send Message" leads (the seed's `push_navigate(~p"/chat/#{user_id}")`).
+#[derive(Assigns, Default)]
+pub struct ChatLive {
+    with: Option<User>,
+}
+
+impl LiveView for ChatLive {
+    fn mount(socket: &mut Socket<Self>, params: &Params, _session: &Session) -> Result {
+        let id: u32 = params
+            .str("id")
+            .and_then(|id| id.parse().ok())
+            .ok_or("the chat needs a user id")?;
+        let with = kv::get_json::<User>(&user_key(id))?;
+        socket.page_title("Chat");
+        assign!(socket, with = with);
+        Ok(())
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"
+<div id="chat">
+  <h1 :if={@with.is_some()}>Chat with {@with.as_ref().map(|u| u.name.as_str()).unwrap_or("")}</h1>
+  <p :if={@with.is_none()} id="no-user">No such user.</p>
+  <a id="back" href="/users" data-phx-link="redirect" data-phx-link-state="push">Back to users</a>
+</div>
+"#
+        )
+    }
+}
+
 livewasm_sdk::app! {
     name: "users",
     routes: {
-        "/users" => UsersLive;
+        // One live session: `push_navigate` from the users to a chat stays live.
+        "/users" => UsersLive, live_session: "users";
+        "/chat/:id" => ChatLive, live_session: "users";
     },
     assets: [("app.css", include_bytes!("../assets/app.css"))],
 }

@@ -280,3 +280,29 @@ async fn additions_renames_and_deletions_are_kept_for_the_next_visitor() {
     assert!(!other.has_element("#user-1", None).unwrap());
     assert!(other.has_element("#user-3 h3", Some("Caroline")).unwrap());
 }
+
+/// The seed's "Send Message": the card sends `{open_chat: id}` to its parent, which
+/// navigates live to `/chat/:id`.
+#[tokio::test]
+async fn send_message_opens_the_chat() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    view.element("#user-2 button.expand", Some("More"))
+        .render_click()
+        .unwrap();
+    // The card handles the click; the parent's handle_info navigates.
+    let result = view
+        .element("#user-2 button.send-message", Some("Send Message"))
+        .render_click();
+    assert!(
+        matches!(result, Err(livewasm_test::HarnessError::Redirect(_))),
+        "{result:?}"
+    );
+    let to = view.assert_redirect().expect("a live redirect");
+    assert_eq!(to.kind, livewasm_test::RedirectKind::Live);
+    assert_eq!(to.to, "/chat/2");
+    let html = view.follow_live_redirect(&to).unwrap();
+    assert!(html.contains("<h1>Chat with Bob</h1>"), "{html}");
+
+    let (_view, html) = host().live("/chat/99").await.unwrap();
+    assert!(html.contains("No such user."), "{html}");
+}
