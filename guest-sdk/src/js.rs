@@ -75,6 +75,15 @@ pub enum JsTarget {
     Selector(String),
     /// A live component (Phoenix's `target: @myself`), encoded as its cid.
     Component(Myself),
+    /// No target: the push goes to the view that rendered the element (what `@myself` is
+    /// outside a live component).
+    View,
+}
+
+impl From<Option<Myself>> for JsTarget {
+    fn from(myself: Option<Myself>) -> JsTarget {
+        myself.map_or(JsTarget::View, JsTarget::Component)
+    }
 }
 
 impl From<&str> for JsTarget {
@@ -430,10 +439,16 @@ impl JS {
     ///     r##"[["push",{"event":"inc","target":"#form"}]]"##
     /// );
     /// ```
-    pub fn with_target(self, target: impl Into<JsTarget>) -> JS {
+    pub fn with_target(mut self, target: impl Into<JsTarget>) -> JS {
         let target = match target.into() {
             JsTarget::Selector(selector) => json!(selector),
             JsTarget::Component(myself) => json!(myself.0),
+            JsTarget::View => {
+                if let Some((_, args)) = self.ops.last_mut() {
+                    args.remove("target");
+                }
+                return self;
+            }
         };
         self.with("target", target)
     }

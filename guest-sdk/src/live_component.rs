@@ -1,7 +1,8 @@
 //! Live components: stateful parts of a view with their own assigns, events and render
 //! (Phoenix's `LiveComponent`).
 //!
-//! A component is placed in a template with `{live_component::<UserRow>("user-1", props)}`.
+//! A component is placed in a template with `<.live_component module={UserRow} id="user-1" …/>`
+//! (or `{live_component::<UserRow>("user-1", props)}`).
 //! The first time a `(type, id)` pair renders it is mounted and gets a component id (cid); every
 //! time the parent renders that spot again its [`LiveComponent::update`] receives the new props.
 //! Its state lives in the guest instance until the client reports the component gone
@@ -15,19 +16,12 @@
 //! /// A star rating with its own state; tells the parent when it changes.
 //! #[derive(Assigns, Default)]
 //! pub struct Rating {
-//!     myself: Myself,
 //!     label: String,
 //!     stars: u8,
 //! }
 //!
 //! impl LiveComponent for Rating {
 //!     type Props = String; // the label
-//!
-//!     fn mount(socket: &mut ComponentSocket<Self>) -> Result {
-//!         let myself = socket.myself();
-//!         assign!(socket, myself = myself);
-//!         Ok(())
-//!     }
 //!
 //!     fn update(socket: &mut ComponentSocket<Self>, label: String) -> Result {
 //!         assign!(socket, label = label);
@@ -70,7 +64,7 @@
 //!     }
 //!
 //!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
-//!         html!(r#"<main>{live_component::<Rating>("rating", format!("Rate the {}", @name))}</main>"#)
+//!         html!(r#"<main><.live_component module={Rating} id="rating" props={format!("Rate the {}", @name)} /></main>"#)
 //!     }
 //! }
 //!
@@ -152,7 +146,7 @@ pub struct ComponentSocket<C> {
 }
 
 impl<C> ComponentSocket<C> {
-    /// The component's target for `phx-target` (store it in an assign to use `@myself`).
+    /// The component's target for `phx-target` (templates read it as `@myself`).
     pub fn myself(&self) -> Myself {
         Myself(self.cid)
     }
@@ -430,6 +424,7 @@ pub fn live_component<C: LiveComponent>(
                 cid,
                 id,
             };
+            socket.socket.__set_myself(Myself(cid));
             if let Err(e) = C::mount(&mut socket) {
                 log_error(&format!("mount of {} failed: {e}", type_name::<C>()));
             }

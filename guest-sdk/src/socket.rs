@@ -53,6 +53,8 @@ pub struct Socket<V> {
     assigned: u128,
     connected: bool,
     action: Option<String>,
+    /// A live component's own target (none for a view).
+    myself: Option<crate::Myself>,
     reply: Option<Value>,
     title: Option<String>,
     flash: Flash,
@@ -73,6 +75,7 @@ impl<V: Assigns + Default> Socket<V> {
             assigned: 0,
             connected,
             action,
+            myself: None,
             reply: None,
             title: None,
             flash: Flash::new(),
@@ -94,6 +97,11 @@ impl<V> Socket<V> {
     /// The live action of the route (`:index`, `:edit` …).
     pub fn live_action(&self) -> Option<&str> {
         self.action.as_deref()
+    }
+
+    #[doc(hidden)]
+    pub fn __set_myself(&mut self, myself: crate::Myself) {
+        self.myself = Some(myself);
     }
 
     #[doc(hidden)]
@@ -391,6 +399,7 @@ impl<V> Socket<V> {
             flash: &self.flash,
             uploads: &self.uploads,
             action: self.action.as_deref(),
+            myself: self.myself,
         }
     }
 }
@@ -472,6 +481,7 @@ pub struct Tracked<'a, V> {
     flash: &'a Flash,
     uploads: &'a crate::Uploads,
     action: Option<&'a str>,
+    myself: Option<crate::Myself>,
 }
 
 impl<'a, V> Tracked<'a, V> {
@@ -483,6 +493,7 @@ impl<'a, V> Tracked<'a, V> {
             flash: &NO_FLASH,
             uploads: &NO_UPLOADS,
             action: None,
+            myself: None,
         }
     }
 
@@ -494,6 +505,7 @@ impl<'a, V> Tracked<'a, V> {
             flash: &NO_FLASH,
             uploads: &NO_UPLOADS,
             action: None,
+            myself: None,
         }
     }
 
@@ -506,6 +518,13 @@ impl<'a, V> Tracked<'a, V> {
     /// `@live_action`).
     pub fn with_live_action(self, action: Option<&'a str>) -> Tracked<'a, V> {
         Tracked { action, ..self }
+    }
+
+    /// A live component's own target (`@myself`: `phx-target={@myself}`,
+    /// `JS::push(..).with_target(@myself)`); none in a view, where the attribute is left out
+    /// and a push goes to the view.
+    pub fn myself(&self) -> Option<crate::Myself> {
+        self.myself
     }
 
     /// The route's live action (`@live_action`). Like the flash, slots reading it are

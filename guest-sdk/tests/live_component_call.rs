@@ -136,7 +136,7 @@ impl LiveComponent for Row {
     }
 
     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
-        html!(r#"<li>{@label} of {@of}</li>"#)
+        html!(r#"<li phx-target={@myself}>{@label} of {@of}</li>"#)
     }
 }
 
@@ -164,7 +164,7 @@ impl LiveView for Rows {
 
     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
         html!(
-            r#"<main><h1>{@title}</h1><ul><.live_component :for={l in @labels.iter()} module={Row} id={format!("row-{l}")} props={l.to_uppercase()} /></ul><.live_component module={Card} id="card" name={@title.clone()} stars={@labels.len() as u32} /></main>"#
+            r#"<main><h1>{@title}</h1><button id="v" phx-click={JS::push("x").with_target(@myself)} phx-target={@myself}>v</button><ul><.live_component :for={l in @labels.iter()} module={Row} id={format!("row-{l}")} props={l.to_uppercase()} /></ul><.live_component module={Card} id="card" name={@title.clone()} stars={@labels.len() as u32} /></main>"#
         )
     }
 }
@@ -191,8 +191,22 @@ fn update_many_gets_every_row_a_render_placed() {
     .expect("mount");
     let mut host = HostSide::default();
     let (_, shown) = host.render().expect("first render");
+    // `@myself` is each row's own cid; in the view there is none: no phx-target, no target.
+    let cids: Vec<&str> = shown
+        .split(r#"<li phx-target=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .collect();
+    assert_eq!(cids.len(), 3, "{shown}");
+    assert!(cids.iter().all(|c| c.parse::<u32>().is_ok()), "{cids:?}");
+    assert!(cids[0] != cids[1] && cids[1] != cids[2], "{cids:?}");
+    for label in ["A", "B", "C"] {
+        assert!(shown.contains(&format!(">{label} of 3</li>")), "{shown}");
+    }
     assert!(
-        shown.contains("<ul><li>A of 3</li><li>B of 3</li><li>C of 3</li></ul>"),
+        shown.contains(
+            r#"<button id="v" phx-click="[[&quot;push&quot;,{&quot;event&quot;:&quot;x&quot;}]]">v</button>"#
+        ),
         "{shown}"
     );
     assert!(
@@ -210,7 +224,7 @@ fn update_many_gets_every_row_a_render_placed() {
     .expect("event");
     let (_, shown) = host.render().expect("render");
     assert!(
-        shown.contains("<h1>T</h1><ul><li>C of 2</li><li>D of 2</li></ul><p>T: 2</p>"),
+        shown.contains("C of 2</li>") && shown.contains("D of 2</li></ul><p>T: 2</p>"),
         "{shown}"
     );
     assert_eq!(take(), [["row-c", "row-d"]]);

@@ -200,7 +200,6 @@ const AUTO_COLLAPSE_MS: u32 = 5000;
 /// The seed's `UserCardComponent`.
 #[derive(Assigns, Default)]
 pub struct UserCard {
-    myself: Myself,
     id: String,
     user: Option<User>,
     show_email: bool,
@@ -214,8 +213,8 @@ impl LiveComponent for UserCard {
     type Props = CardUpdate;
 
     fn mount(socket: &mut ComponentSocket<Self>) -> Result {
-        let (myself, id) = (socket.myself(), socket.id().to_string());
-        assign!(socket, myself = myself, id = id, expanded = false);
+        let id = socket.id().to_string();
+        assign!(socket, id = id, expanded = false);
         Ok(())
     }
 

@@ -12,10 +12,10 @@ pub(crate) struct Expr {
 }
 
 /// The names `@` reads from the socket rather than from the view's fields, as Phoenix's
-/// reserved assigns: `@live_action` (the route's action), `@flash` and `@uploads` (with
-/// `@uploads.avatar` for one upload). `#[derive(Assigns)]` refuses fields of these names; a
+/// reserved assigns: `@live_action` (the route's action), `@flash`, `@uploads` (with
+/// `@uploads.avatar` for one upload) and `@myself` (a live component's target). `#[derive(Assigns)]` refuses fields of these names; a
 /// slot reading one is evaluated on every render (the host sends it only when it changed).
-pub(crate) const SOCKET_NAMES: &[&str] = &["live_action", "flash", "uploads"];
+pub(crate) const SOCKET_NAMES: &[&str] = &["live_action", "flash", "uploads", "myself"];
 
 /// Rewrites `@field` and parses the result as a Rust expression.
 pub(crate) fn expr(text: &str) -> Result<Expr, String> {
@@ -276,6 +276,7 @@ fn rewrite(text: &str) -> (String, Vec<String>) {
             match field.as_str() {
                 "live_action" => out.push_str("assigns.live_action()"),
                 "flash" => out.push_str("assigns.flash()"),
+                "myself" => out.push_str("assigns.myself()"),
                 "uploads" => {
                     // `@uploads.avatar`: the upload named `avatar`.
                     let name_end = (i + 1..chars.len())
