@@ -227,7 +227,9 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
         let props = props
             .downcast::<C::Props>()
             .map_err(|_| format!("props of the wrong type for {}", type_name::<C>()))?;
-        C::update(&mut self.socket, *props).map_err(|e| e.to_string())
+        let result = C::update(&mut self.socket, *props).map_err(|e| e.to_string());
+        self.flush_navigation();
+        result
     }
 
     fn handle_event(
@@ -235,7 +237,9 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
         event: &str,
         value: &Value,
     ) -> std::result::Result<Option<Value>, String> {
-        C::handle_event(&mut self.socket, event, value).map_err(|e| e.to_string())?;
+        let result = C::handle_event(&mut self.socket, event, value).map_err(|e| e.to_string());
+        self.flush_navigation();
+        result?;
         Ok(self.socket.socket.__take_reply())
     }
 
@@ -259,6 +263,17 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
+    }
+}
+
+impl<C: LiveComponent> Holder<C> {
+    /// Sends the navigation the component asked for (`push_patch`, `push_navigate`,
+    /// `redirect` on its socket, as a Phoenix component may), with the component's flash; it
+    /// goes to the view's page as the view's own would.
+    fn flush_navigation(&mut self) {
+        if let Some(navigation) = self.socket.socket.__take_navigation() {
+            navigation.send(self.socket.socket.flash());
+        }
     }
 }
 
@@ -303,6 +318,11 @@ fn update_batch<C: LiveComponent>(batch: Batch) {
         .collect();
     if let Err(e) = C::update_many(pairs) {
         log_error(&format!("update of {} failed: {e}", type_name::<C>()));
+    }
+    for component in &mut components {
+        if let Some(holder) = component.as_any_mut().downcast_mut::<Holder<C>>() {
+            holder.flush_navigation();
+        }
     }
     with_registry(|r| {
         for (cid, component) in cids.into_iter().zip(components) {

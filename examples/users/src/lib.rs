@@ -253,6 +253,13 @@ impl LiveComponent for UserCard {
                     .ok_or("send_message needs a user-id")?;
                 socket.send_parent(json!({ "open_chat": id }));
             }
+            // The same from the card itself: a component may navigate (Phoenix allows
+            // `push_navigate` on a component's socket).
+            "chat_now" => {
+                let id = socket.assigns().user.as_ref().map(|u| u.id);
+                let id = id.ok_or("the card has no user")?;
+                socket.push_navigate(format!("/chat/{id}"));
+            }
             "save" => {
                 let name = value
                     .get("name")
@@ -284,6 +291,7 @@ impl LiveComponent for UserCard {
   <div :if={@expanded} class="details">
     <p>Bio: {@user.as_ref().map(|u| u.bio.as_str()).unwrap_or("")}</p>
     <button class="send-message" phx-click="send_message" phx-value-user-id={@user.as_ref().map(|u| u.id).unwrap_or_default()} phx-target={@myself}>Send Message</button>
+    <button class="chat-now" phx-click="chat_now" phx-target={@myself}>Chat now</button>
   </div>
   <button :if={!@editing} class="edit" phx-click="edit" phx-target={@myself}>Edit</button>
   <form :if={@editing} phx-submit="save" phx-target={@myself}>

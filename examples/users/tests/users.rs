@@ -306,3 +306,22 @@ async fn send_message_opens_the_chat() {
     let (_view, html) = host().live("/chat/99").await.unwrap();
     assert!(html.contains("No such user."), "{html}");
 }
+
+/// A component navigates itself: `push_navigate` on the card's socket.
+#[tokio::test]
+async fn a_card_navigates_by_itself() {
+    let (mut view, _html) = host().live("/users").await.unwrap();
+    view.element("#user-3 button.expand", Some("More"))
+        .render_click()
+        .unwrap();
+    let result = view
+        .element("#user-3 button.chat-now", Some("Chat now"))
+        .render_click();
+    let Err(livewasm_test::HarnessError::Redirect(to)) = result else {
+        panic!("expected a live redirect: {result:?}")
+    };
+    assert_eq!(to.kind, livewasm_test::RedirectKind::Live);
+    assert_eq!(to.to, "/chat/3");
+    let html = view.follow_live_redirect(&to).unwrap();
+    assert!(html.contains("<h1>Chat with Carol</h1>"), "{html}");
+}
