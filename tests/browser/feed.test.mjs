@@ -3,7 +3,8 @@
 // prepending a page with a leading limit, resetting, and loading pages by scrolling
 // (phx-viewport-bottom). The same sequences run through the harness in examples/feed/tests.
 // Deleting asks first (`data-confirm`, phoenix_html's handler in the client bundle): a
-// dismissed confirm must keep the post.
+// dismissed confirm must keep the post. The list's empty-state child shows only while no post
+// is shown, and survives deletes, resets and limits.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
 import {execFile} from "node:child_process"
@@ -16,13 +17,13 @@ let browser
 before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
 
-// The post ids the stream container shows, in DOM order.
+// The post ids the stream container shows, in DOM order (its empty-state child left out).
 const shown = (page) =>
-  page.$$eval("#posts > li", (lis) => lis.map((li) => Number(li.id.replace("posts-", ""))))
+  page.$$eval("#posts > li.post", (lis) => lis.map((li) => Number(li.id.replace("posts-", ""))))
 
 async function expectShown(page, expected) {
   await page.waitForFunction(
-    (want) => JSON.stringify([...document.querySelectorAll("#posts > li")].map((li) => Number(li.id.replace("posts-", "")))) === want,
+    (want) => JSON.stringify([...document.querySelectorAll("#posts > li.post")].map((li) => Number(li.id.replace("posts-", "")))) === want,
     JSON.stringify(expected),
     {timeout: 5_000},
   ).catch(() => {})
@@ -134,13 +135,162 @@ test("feed: scrolling to the bottom loads the next page (phx-viewport-bottom)", 
     for (let i = 0; i < 10 && (await shown(page)).length < 10; i++) {
       await page.evaluate(() => {
         window.scrollTo(0, 0)
-        document.querySelector("#posts > li:last-child").scrollIntoView({block: "end"})
+        ;[...document.querySelectorAll("#posts > li.post")].at(-1).scrollIntoView({block: "end"})
       })
       await page.waitForTimeout(300)
     }
     const ids = await shown(page)
     assert.ok(ids.length >= 10, `scrolling loaded more posts: ${ids}`)
     assert.deepEqual(ids.slice(0, 10), [40, 39, 38, 37, 36, 35, 34, 33, 32, 31])
+  })
+})
+
+// The empty-state child (`<li id="posts-empty" class="only:block hidden">`, Phoenix 1.2's
+// pattern): not a stream item, so the client keeps it through inserts, deletes, resets and
+// limits, and the stylesheet shows it only while it is the list's only child.
+const emptyState = (page) =>
+  page.$$eval("#posts > #posts-empty", (els) => els.map((el) => ({
+    shown: getComputedStyle(el).display !== "none",
+    streamChild: el.hasAttribute("data-phx-stream"),
+    text: el.textContent.trim(),
+  })))
+
+async function expectEmptyState(page, shown) {
+  await page.waitForFunction(
+    (want) => {
+      const el = document.querySelector("#posts > #posts-empty")
+      return el !== null && (getComputedStyle(el).display !== "none") === want
+    },
+    shown,
+    {timeout: 5_000},
+  ).catch(() => {})
+  assert.deepEqual(await emptyState(page), [{shown, streamChild: false, text: "No posts yet."}])
+}
+
+test("feed: the empty state shows only while the stream is empty, through deletes and resets", async () => {
+  await run("feed-empty", "/feed?per_page=2&total=2&scroll=off", async (page) => {
+    await expectShown(page, [2, 1])
+    await expectEmptyState(page, false)
+
+    await page.click("#posts-2 button.delete")
+    await expectShown(page, [1])
+    await expectEmptyState(page, false)
+    await page.click("#posts-1 button.delete")
+    await expectShown(page, [])
+    await expectEmptyState(page, true)
+
+    // A reset to nothing: the stream's children go, the empty state stays.
+    await page.click("#reset")
+    await page.waitForFunction(() => !document.querySelector("#reset").classList.contains("phx-click-loading"))
+    await expectShown(page, [])
+    await expectEmptyState(page, true)
+
+    await page.click("#new-post")
+    await expectShown(page, [3])
+    await expectEmptyState(page, false)
+    await page.click("#new-post")
+    await expectShown(page, [4, 3])
+
+    // A reset with posts: they replace the old ones, the empty state stays hidden.
+    await page.click("#posts-3 button.delete")
+    await expectShown(page, [4])
+    await page.click("#reset")
+    await expectShown(page, [4])
+    await expectEmptyState(page, false)
+    await page.click("#posts-4 button.delete")
+    await expectShown(page, [])
+    await expectEmptyState(page, true)
+  })
+})
+
+test("feed: an empty timeline shows the empty state once joined", async () => {
+  const {page, errors} = await openLive(browser, "/feed?total=0&scroll=off")
+  try {
+    await expectShown(page, [])
+    await expectEmptyState(page, true)
+    await page.click("#new-post")
+    await expectShown(page, [1])
+    await expectEmptyState(page, false)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "feed-empty-dead")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
+
+test("feed: a leading limit trims the empty state; the next patch brings it back", async () => {
+  await run("feed-empty-limit", "/feed?per_page=1&total=5&scroll=off", async (page) => {
+    for (let i = 2; i <= 4; i++) {
+      await page.click("#load-more")
+      await page.waitForSelector(`#page:text('Page ${i}')`)
+    }
+    // limit -4 counts the empty state: three posts and it.
+    await expectShown(page, [4, 3, 2])
+    await expectEmptyState(page, false)
+    for (let i = 3; i >= 1; i--) {
+      await page.click("#prev-page")
+      await page.waitForSelector(`#page:text('Page ${i}')`)
+    }
+    // Post 5 prepended with limit 3: the client trimmed the empty state (last) and post 2.
+    await expectShown(page, [5, 4, 3])
+    assert.deepEqual(await emptyState(page), [], "trimmed by the leading limit")
+    for (const id of [5, 4]) {
+      await page.click(`#posts-${id} button.delete`)
+    }
+    await expectShown(page, [3])
+    await expectEmptyState(page, false)
+    await page.click("#posts-3 button.delete")
+    await expectShown(page, [])
+    await expectEmptyState(page, true)
+  })
+})
+
+// A stream container inside `:if` (/feed/toggle): the items streamed while it is hidden show
+// when it appears; hiding it drops its items from the page (the server keeps none), so shown
+// again it holds only what was inserted since. examples/feed/tests/toggle.rs runs the same
+// sequence through the harness's model of the client.
+test("feed: a stream container that appears later inside :if", async () => {
+  const items = (page) =>
+    page.$$eval("#items > li", (lis) => lis.map((li) => Number(li.id.replace("items-", ""))))
+  async function expectItems(page, expected) {
+    await page.waitForFunction(
+      (want) => {
+        const ul = document.getElementById("items")
+        const got = ul && [...ul.children].map((li) => Number(li.id.replace("items-", "")))
+        return JSON.stringify(got) === want
+      },
+      JSON.stringify(expected),
+      {timeout: 5_000},
+    ).catch(() => {})
+    assert.deepEqual(await page.$("#items") && await items(page), expected)
+  }
+  async function click(page, id) {
+    await page.click(id)
+    await page.waitForFunction((id) => !document.querySelector(id).classList.contains("phx-click-loading"), id)
+  }
+  await run("feed-toggle", "/feed/toggle", async (page) => {
+    assert.equal(await page.$("#items"), null, "hidden at first")
+    await click(page, "#toggle")
+    await expectItems(page, [3, 2, 1])
+    await click(page, "#toggle")
+    await expectItems(page, null)
+    await click(page, "#toggle")
+    await expectItems(page, [])
+    await click(page, "#add")
+    await expectItems(page, [4])
+    await click(page, "#toggle")
+    await click(page, "#add")
+    await expectItems(page, null)
+    await click(page, "#toggle")
+    await expectItems(page, [5])
+  })
+  await run("feed-toggle-on", "/feed/toggle?show=on", async (page) => {
+    await expectItems(page, [3, 2, 1])
+    await click(page, "#toggle")
+    await click(page, "#toggle")
+    await expectItems(page, [])
   })
 })
 

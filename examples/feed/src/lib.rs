@@ -2,7 +2,9 @@
 //! stream, so the view never keeps the posts it has rendered. New posts are prepended, deleted
 //! posts removed, liked posts updated in place; pages load at the bottom (`next-page`, from a
 //! button or `phx-viewport-bottom`) or the top (`prev-page`), each keeping at most three pages
-//! on the client through the stream's `limit`; `reset` starts over from page 1.
+//! on the client through the stream's `limit`; `reset` starts over from page 1. The list holds
+//! an empty-state child (`class="only:block hidden"`, styled by `assets/app.css`) that shows
+//! only while no post is shown. `/feed/toggle` renders a stream's container inside `:if`.
 //!
 //! Query params: `per_page` (default 5), `total` (posts in the timeline, default 40) and
 //! `scroll=off` (no viewport bindings: pages load from the buttons only).
@@ -10,8 +12,10 @@
 use livewasm_sdk::prelude::*;
 
 mod posts;
+mod toggle;
 
 use posts::{Post, Posts};
+use toggle::Toggled;
 
 /// The feed's assigns.
 #[derive(Assigns, Default)]
@@ -44,8 +48,11 @@ impl Feed {
         let (page, per_page) = (*page, *per_page);
         let mut posts = db.list(new_page.saturating_sub(1) * per_page, per_page);
         let keep = i32::try_from(per_page * 3).unwrap_or(i32::MAX);
+        // The official client counts every child of the container against a limit, the
+        // empty-state `<li>` (kept last) included: a trailing limit keeps one more child so three
+        // pages of posts stay; a leading one trims the empty state first and needs no extra.
         let (at, limit) = if new_page >= page {
-            (-1, -keep)
+            (-1, -keep.saturating_add(1))
         } else {
             posts.reverse();
             (0, keep)
@@ -191,6 +198,7 @@ impl LiveView for Feed {
     phx-viewport-bottom={(@infinite && !@end_of_timeline).then_some("next-page")}
     style={padding(@page, @end_of_timeline)}
   >
+    <li id="posts-empty" class="only:block hidden">No posts yet.</li>
     <li :for={(dom_id, post) in @streams.posts} id={dom_id} class="post">
       <article>
         <header><h3>{post.author}</h3><time datetime={post.inserted_at.clone()}>{post.inserted_at}</time></header>
@@ -223,5 +231,7 @@ livewasm_sdk::app! {
     name: "feed",
     routes: {
         "/feed" => Feed;
-    }
+        "/feed/toggle" => Toggled;
+    },
+    assets: [("app.css", include_bytes!("../assets/app.css"))],
 }

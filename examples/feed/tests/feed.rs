@@ -64,7 +64,7 @@ async fn pages_append_and_the_limit_keeps_three_pages() {
         stream,
         json!([
             "0",
-            [["posts-7", -1, -6, false], ["posts-6", -1, -6, false]],
+            [["posts-7", -1, -7, false], ["posts-6", -1, -7, false]],
             []
         ])
     );
@@ -189,4 +189,75 @@ async fn the_browser_sequence_gives_the_same_order() {
     assert_eq!(shown(&html), [10, 7, 6, 4, 3, 2]);
     let html = view.element("#reset", None).render_click().unwrap();
     assert_eq!(shown(&html), [10, 9]);
+}
+
+/// The empty-state child (`<li id="posts-empty" class="only:block hidden">`) is part of the
+/// list's statics: the dead render, the join and every later render hold it exactly once,
+/// whatever the stream did (tests/browser/feed.test.mjs checks in Chromium that the client keeps
+/// it and shows it only while the list is otherwise empty).
+fn empty_state(html: &str) -> usize {
+    html.matches("<li id=\"posts-empty\" class=\"only:block hidden\">No posts yet.</li>")
+        .count()
+}
+
+#[tokio::test]
+async fn the_empty_state_child_stays_through_deletes_and_resets() {
+    let host = host();
+    let page = host.get("/feed?total=0").await.unwrap();
+    assert_eq!(empty_state(&page.body), 1, "{}", page.body);
+    assert_eq!(shown(&page.body), [] as [u32; 0]);
+
+    // The sequence of the browser test "the empty state shows only while the stream is empty".
+    let (mut view, html) = feed("per_page=2&total=2&scroll=off").await;
+    assert_eq!((shown(&html), empty_state(&html)), (vec![2, 1], 1));
+    let steps: [(&str, Value, &[u32]); 9] = [
+        ("delete", json!({"id": "2"}), &[1]),
+        ("delete", json!({"id": "1"}), &[]),
+        ("reset", json!({}), &[]),
+        ("new-post", json!({}), &[3]),
+        ("new-post", json!({}), &[4, 3]),
+        ("delete", json!({"id": "3"}), &[4]),
+        ("reset", json!({}), &[4]),
+        ("delete", json!({"id": "4"}), &[]),
+        ("reset", json!({}), &[]),
+    ];
+    for (event, value, want) in steps {
+        let html = view.render_click(event, value).unwrap();
+        assert_eq!(shown(&html), want, "after {event}");
+        assert_eq!(empty_state(&html), 1, "after {event}: {html}");
+    }
+    // A reset to nothing still carries the reset flag, with no entries.
+    assert_eq!(last_stream(&view), Some((json!(["0", [], [], true]), 0)));
+}
+
+/// The client counts the empty-state child against a limit (it stands after the posts): the
+/// view's trailing limit keeps one child more, and a leading limit trims the empty state first.
+/// The harness's model of the client must show what Chromium shows (the browser test "a leading
+/// limit trims the empty state").
+#[tokio::test]
+async fn limits_count_the_empty_state_as_the_client_does() {
+    let (mut view, _) = feed("per_page=1&total=5&scroll=off").await;
+    for _ in 0..3 {
+        view.element("#load-more", None).render_click().unwrap();
+    }
+    let (stream, _) = last_stream(&view).expect("a stream diff");
+    assert_eq!(stream, json!(["0", [["posts-2", -1, -4, false]], []]));
+    assert_eq!(
+        shown(&view.render()),
+        [4, 3, 2],
+        "three posts and the empty state"
+    );
+    for _ in 0..3 {
+        view.element("#prev-page", None).render_click().unwrap();
+    }
+    let (stream, _) = last_stream(&view).expect("a stream diff");
+    assert_eq!(stream, json!(["0", [["posts-5", 0, 3, false]], []]));
+    assert_eq!(shown(&view.render()), [5, 4, 3]);
+    for id in [5, 4, 3] {
+        view.element(&format!("#posts-{id} button.delete"), None)
+            .render_click()
+            .unwrap();
+    }
+    let html = view.render();
+    assert_eq!((shown(&html), empty_state(&html)), (vec![], 1));
 }

@@ -8,9 +8,13 @@
 //!
 //! Streams (`stream` on a comprehension) are modelled as the client's DOM patch applies them
 //! (see [`crate::stream_dom`]): their items live on in the model after the merge that carried
-//! them, while the merged tree forgets them as the client's does. The model assumes a stream's
-//! container holds nothing but the stream's items (as Phoenix recommends).
+//! them, while the merged tree forgets them as the client's does. Other children of a stream's
+//! container (an empty-state child) are written where the template puts them and counted
+//! against the stream's limits as the client does (see [`crate::stream_dom`]). A container
+//! that leaves the page (an `:if` turned off) loses its items: shown again, it holds only what
+//! later diffs insert.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use crate::keys::rendered::{
@@ -18,7 +22,9 @@ use crate::keys::rendered::{
 };
 use serde_json::{Map, Value};
 
-use crate::stream_dom::{StreamChildren, StreamItem, StreamPatch, first_element_id};
+use crate::stream_dom::{
+    StreamChildren, StreamItem, StreamPatch, first_element_id, other_children,
+};
 
 /// Why a diff could not be merged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -50,6 +56,8 @@ pub struct ClientRendered {
     streams: BTreeMap<String, StreamChildren>,
     /// False until the join's render is merged.
     joined: bool,
+    /// True while writing the HTML with a marker in place of each stream's items.
+    marking: Cell<bool>,
 }
 
 impl ClientRendered {
@@ -101,7 +109,20 @@ impl ClientRendered {
             }
         }
         self.components = components;
-        for patch in patches {
+        if patches.is_empty() && self.streams.is_empty() {
+            return Ok(());
+        }
+        // The HTML the client morphs, with a marker where each stream's items go.
+        self.marking.set(true);
+        let html = self.to_html();
+        self.marking.set(false);
+        // A container the page no longer shows (an `:if` turned off) took its items with it:
+        // shown again, it starts empty.
+        self.streams
+            .retain(|stream_ref, _| html.contains(&stream_marker(stream_ref)));
+        for mut patch in patches {
+            // The container's other children (an empty-state child) count against limits.
+            patch.others = other_children(&html, &stream_marker(&patch.stream_ref));
             self.apply_stream(patch);
         }
         Ok(())
@@ -248,6 +269,10 @@ impl ClientRendered {
             .and_then(|s| s.get(0))
             .and_then(Value::as_str)
         {
+            if self.marking.get() {
+                out.push_str(&stream_marker(stream_ref));
+                return;
+            }
             if let Some(children) = self.streams.get(stream_ref) {
                 for item in children.items() {
                     self.write_parts(out, &item.statics, &item.entry, path);
@@ -317,6 +342,11 @@ impl ClientRendered {
 /// Deepest nesting [`ClientRendered::to_html`] writes (levels and components together): the
 /// host never sends deeper trees (see [`crate::limits::RenderLimits`]).
 pub const MAX_HTML_NESTING: usize = 4096;
+
+/// What stands for stream `stream_ref`'s items while counting its container's other children.
+fn stream_marker(stream_ref: &str) -> String {
+    format!("\u{1}stream {stream_ref}\u{1}")
+}
 
 /// Finds the comprehensions of `node` carrying stream operations (document order, not through
 /// components), takes their entries and operations out and leaves them empty.
@@ -431,6 +461,7 @@ fn take_stream(
             deletes,
             reset,
             entries,
+            others: 0,
         });
     }
     Ok(())

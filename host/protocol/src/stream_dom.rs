@@ -5,8 +5,16 @@
 //! children from the other end (an element present before the patch and trimmed that way is not
 //! brought back by its own entry later in the patch). `update_only` entries are added only if
 //! their element was removed by this same patch's deletes or reset (the client restores it).
-//! The stream's container is assumed to exist before the patch (as after a dead render) and
-//! to hold nothing but the stream's items.
+//! The stream's container is assumed to exist before the patch (as after a dead render).
+//!
+//! Other children of the container (Phoenix 1.2's empty-state child, `class="only:block
+//! hidden"`) are counted, not modelled one by one: the client keeps them after the items (the
+//! join patch appends them and puts the `-1` inserts before the first of them), a `-1` insert
+//! lands before them, and a limit counts them: a trailing limit (`limit < 0`) trims items only,
+//! a leading one trims them first (until the next patch's morph appends them again, which is
+//! why each patch starts with all of them). This assumes they come before the stream's `:for`
+//! in the template (as Phoenix's docs show), so a patch puts a trimmed one back before its
+//! inserts.
 
 use std::collections::BTreeMap;
 
@@ -36,6 +44,9 @@ pub struct StreamPatch {
     pub reset: bool,
     /// The entries rendered by this diff, in order.
     pub entries: Vec<StreamItem>,
+    /// How many element children with an id the container has besides the stream's items
+    /// (an empty-state child): the client counts them against a limit.
+    pub others: usize,
 }
 
 /// The children of one stream container, in DOM order.
@@ -75,6 +86,9 @@ impl StreamChildren {
         // The elements present when the morph starts are matched by id: they are patched where
         // they stand, and one a limit removed earlier in this patch stays removed.
         let present: Vec<String> = self.ids();
+        // The other children the container holds (after the items): the morph appends any that
+        // an earlier patch's leading limit trimmed.
+        let mut others = patch.others;
         for entry in patch.entries {
             if present.contains(&entry.dom_id) {
                 if let Some(existing) = self.items.iter_mut().find(|i| i.dom_id == entry.dom_id) {
@@ -98,22 +112,27 @@ impl StreamChildren {
             };
             self.items.insert(index, entry);
             if let Some(limit) = limit {
-                self.trim(limit);
+                self.trim(limit, &mut others);
             }
         }
     }
 
-    /// Keeps the first `limit` children (`limit >= 0`) or the last `-limit`.
-    fn trim(&mut self, limit: i64) {
+    /// Keeps the first `limit` children (`limit >= 0`) or the last `-limit`, counting the
+    /// `others` that follow the items.
+    fn trim(&mut self, limit: i64, others: &mut usize) {
         let len = self.items.len();
+        let total = len.saturating_add(*others);
         if limit < 0 {
             let keep = usize::try_from(limit.unsigned_abs()).unwrap_or(usize::MAX);
-            if len > keep {
-                self.items.drain(..len - keep);
+            if total > keep {
+                self.items.drain(..(total - keep).min(len));
             }
         } else {
             let keep = usize::try_from(limit).unwrap_or(usize::MAX);
-            self.items.truncate(keep);
+            if total > keep {
+                *others = keep.saturating_sub(len);
+                self.items.truncate(keep);
+            }
         }
     }
 }
@@ -146,6 +165,118 @@ pub fn first_element_id(html: &str) -> Option<String> {
         return Some(unescape(&value[..end]));
     }
     None
+}
+
+/// How many element children with an id the element enclosing `marker` in `html` has, the
+/// marker aside (the client drops children without an id from a stream container). `0` when
+/// the marker is missing.
+pub fn other_children(html: &str, marker: &str) -> usize {
+    let Some(at) = html.find(marker) else {
+        return 0;
+    };
+    // The open elements at the marker: the innermost one is the stream's container.
+    let mut open: Vec<(String, usize)> = Vec::new();
+    for tag in tags(&html[..at]) {
+        match tag {
+            Tag::Start { name, end, .. } => open.push((name, end)),
+            Tag::End { name } => {
+                if let Some(index) = open.iter().rposition(|(n, _)| *n == name) {
+                    open.truncate(index);
+                }
+            }
+        }
+    }
+    let Some(&(_, start)) = open.last() else {
+        return 0;
+    };
+    let inside = &html[start..];
+    let mut depth = 0usize;
+    let mut count = 0;
+    for tag in tags(inside) {
+        match tag {
+            Tag::Start { at, end, .. } => {
+                if depth == 0 && first_element_id(&inside[at..end]).is_some() {
+                    count += 1;
+                }
+                depth += 1;
+            }
+            Tag::End { .. } if depth == 0 => break,
+            Tag::End { .. } => depth -= 1,
+        }
+    }
+    count
+}
+
+/// A start tag (`at` where it begins, `end` just past its `>`) or an end tag.
+enum Tag {
+    Start { name: String, at: usize, end: usize },
+    End { name: String },
+}
+
+/// The tags of `html` that open or close an element, in order (comments, doctypes, void
+/// elements and the text of `script`/`style`/`textarea`/`title` skipped; a void or self-closed
+/// element comes as a start tag immediately followed by its end tag).
+fn tags(html: &str) -> Vec<Tag> {
+    const VOID: &[&str] = &[
+        "area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr",
+    ];
+    const RAW: &[&str] = &["script", "style", "textarea", "title"];
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(found) = html[i..].find('<') {
+        let at = i + found;
+        let rest = &html[at + 1..];
+        if rest.starts_with("!--") {
+            i = rest.find("-->").map_or(html.len(), |e| at + 1 + e + 3);
+            continue;
+        }
+        let (closing, body) = match rest.strip_prefix('/') {
+            Some(body) => (true, body),
+            None => (false, rest),
+        };
+        let name: String = body
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if name.is_empty() || !body.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            i = at + 1;
+            continue;
+        }
+        let Some(close) = tag_end(rest) else {
+            break;
+        };
+        let end = at + 1 + close + 1;
+        if closing {
+            out.push(Tag::End { name });
+            i = end;
+            continue;
+        }
+        let self_closed = rest[..close].trim_end().ends_with('/');
+        if VOID.contains(&name.as_str()) || self_closed {
+            out.push(Tag::Start {
+                name: name.clone(),
+                at,
+                end,
+            });
+            out.push(Tag::End { name });
+            i = end;
+            continue;
+        }
+        if RAW.contains(&name.as_str()) {
+            let close_tag = format!("</{name}");
+            i = html[end..]
+                .to_ascii_lowercase()
+                .find(&close_tag)
+                .map_or(html.len(), |e| end + e);
+            out.push(Tag::Start { name, at, end });
+            continue;
+        }
+        out.push(Tag::Start { name, at, end });
+        i = end;
+    }
+    out
 }
 
 /// The index of the `>` closing the start tag at the beginning of `rest` (quotes respected).
@@ -196,6 +327,7 @@ mod tests {
             deletes: deletes.iter().map(|d| (*d).to_string()).collect(),
             reset,
             entries: inserts.iter().map(|(id, ..)| item(id)).collect(),
+            others: 0,
         }
     }
 
@@ -301,6 +433,49 @@ mod tests {
             ),
         );
         assert_eq!(c.ids(), ["z", "a"]);
+    }
+
+    #[test]
+    fn other_children_count_against_limits_and_a_leading_limit_trims_them_first() {
+        let mut c = StreamChildren::default();
+        let with_empty_state = |c: &mut StreamChildren, p: StreamPatch| {
+            apply(c, StreamPatch { others: 1, ..p });
+        };
+        let append = [
+            ("a", -1, Some(-3), false),
+            ("b", -1, Some(-3), false),
+            ("c", -1, Some(-3), false),
+        ];
+        with_empty_state(&mut c, patch(&append, &[], false));
+        assert_eq!(c.ids(), ["b", "c"], "the empty state is the third child");
+        // [z, b, c, empty]: a leading limit of 3 drops the empty state, then nothing else.
+        with_empty_state(&mut c, patch(&[("z", 0, Some(3), false)], &[], false));
+        assert_eq!(c.ids(), ["z", "b", "c"]);
+        with_empty_state(
+            &mut c,
+            patch(
+                &[("y", 0, Some(3), false), ("x", 0, Some(3), false)],
+                &[],
+                false,
+            ),
+        );
+        assert_eq!(c.ids(), ["x", "y", "z"]);
+    }
+
+    #[test]
+    fn counts_the_containers_other_children_with_an_id() {
+        let marker = "\u{1}stream 0\u{1}";
+        let html = format!(
+            "<div id=\"a\"><ul id=\"posts\" phx-update=\"stream\">\n  \
+             <li id=\"posts-empty\" class=\"only:block hidden\"><b id=\"x\">No</b><br></li>\n  \
+             {marker}<li>no id</li><!-- <li id=\"c\"> --><img id=\"i\"></ul><p id=\"after\"></p></div>"
+        );
+        assert_eq!(other_children(&html, marker), 2);
+        assert_eq!(
+            other_children(&format!("<ul id=\"p\">{marker}</ul>"), marker),
+            0
+        );
+        assert_eq!(other_children("<ul></ul>", marker), 0);
     }
 
     #[test]

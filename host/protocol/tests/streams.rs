@@ -215,3 +215,78 @@ fn streams_inside_live_components_keep_their_own_items() {
          </ul></div>"
     );
 }
+
+/// A stream comprehension with `ids` inserted at `-1` (with `limit`), ref "0".
+fn stream_json(ids: &[&str], limit: Option<i64>, with_statics: bool) -> Value {
+    let mut k = serde_json::Map::new();
+    for (i, id) in ids.iter().enumerate() {
+        k.insert(i.to_string(), json!({"0": id}));
+    }
+    k.insert("kc".into(), json!(ids.len()));
+    let inserts: Vec<Value> = ids.iter().map(|id| json!([id, -1, limit, false])).collect();
+    let mut node = json!({"k": k, "stream": ["0", inserts, []]});
+    if with_statics {
+        node["s"] = json!(["<li id=\"", "\">x</li>"]);
+    }
+    node
+}
+
+/// The client counts every child of the container with an id against a limit, an empty-state
+/// child (kept after the items) included; children without an id are dropped by the client and
+/// do not count.
+#[test]
+fn the_client_model_counts_an_empty_state_child_against_limits() {
+    let list = |stream: Value| {
+        json!({"s": [
+            "<ul id=\"l\" phx-update=\"stream\"><li id=\"l-empty\" class=\"only:block hidden\">None</li>",
+            "</ul>"
+        ], "0": stream})
+    };
+    let mut client = ClientRendered::new(list(stream_json(&["l-a"], Some(-2), true))).unwrap();
+    assert_eq!(client.stream_ids("0"), ["l-a"]);
+    client
+        .merge(json!({"0": stream_json(&["l-b", "l-c"], Some(-2), false)}))
+        .unwrap();
+    assert_eq!(
+        client.stream_ids("0"),
+        ["l-c"],
+        "two children: one item and the empty state"
+    );
+    assert!(client.to_html().contains("<li id=\"l-empty\""));
+
+    // Without an id, the child does not count.
+    let plain = json!({"s": ["<ul id=\"l\" phx-update=\"stream\"><li>None</li>", "</ul>"],
+        "0": stream_json(&["l-a", "l-b", "l-c"], Some(-2), true)});
+    assert_eq!(
+        ClientRendered::new(plain).unwrap().stream_ids("0"),
+        ["l-b", "l-c"]
+    );
+}
+
+/// A stream container inside `:if`: when it leaves the page its items go with it, and shown
+/// again it holds only what later diffs insert (as the official client, checked in Chromium by
+/// tests/browser/feed.test.mjs on `/feed/toggle`).
+#[test]
+fn a_stream_container_removed_and_shown_again_starts_empty() {
+    let list =
+        |stream: Value| json!({"s": ["<ul id=\"l\" phx-update=\"stream\">", "</ul>"], "0": stream});
+    let mut client = ClientRendered::new(json!({"s": ["<main>", "</main>"], "0": ""})).unwrap();
+    client
+        .merge(json!({"0": list(stream_json(&["l-1", "l-2"], None, true))}))
+        .unwrap();
+    assert_eq!(client.stream_ids("0"), ["l-1", "l-2"]);
+    client.merge(json!({"0": ""})).unwrap();
+    assert_eq!(client.stream_ids("0"), [] as [&str; 0]);
+    assert_eq!(client.to_html(), "<main></main>");
+    client
+        .merge(json!({"0": list(stream_json(&[], None, true))}))
+        .unwrap();
+    assert_eq!(
+        client.to_html(),
+        "<main><ul id=\"l\" phx-update=\"stream\"></ul></main>"
+    );
+    client
+        .merge(json!({"0": {"0": stream_json(&["l-3"], None, false)}}))
+        .unwrap();
+    assert_eq!(client.stream_ids("0"), ["l-3"]);
+}
