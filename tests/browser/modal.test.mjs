@@ -71,6 +71,10 @@ test("modal: JS commands without a round trip, closed by the server after a save
     await page.evaluate(() => {
       const spinner = document.querySelector(".spinner")
       window.spinnerClasses = []
+      // `page_loading: true`: the client signals page loading around the push.
+      window.pageLoading = []
+      window.addEventListener("phx:page-loading-start", (e) => window.pageLoading.push(`start ${e.detail.kind}`))
+      window.addEventListener("phx:page-loading-stop", (e) => window.pageLoading.push(`stop ${e.detail.kind}`))
       new MutationObserver((records) => {
         for (const r of records) window.spinnerClasses.push(r.target.getAttribute("class"))
       }).observe(spinner, {attributes: true, attributeFilter: ["class"]})
@@ -84,6 +88,8 @@ test("modal: JS commands without a round trip, closed by the server after a save
     assert.ok(spinnerClasses.some((c) => c.split(" ").includes("phx-click-loading")),
       `.spinner had phx-click-loading during the push: ${JSON.stringify(spinnerClasses)}`)
     assert.equal(await page.getAttribute(".spinner", "class"), "spinner", "and lost it on the reply")
+    await page.waitForFunction(() => window.pageLoading.includes("stop element"))
+    assert.deepEqual(await page.evaluate(() => window.pageLoading), ["start element", "stop element"])
     assert.deepEqual(errors, [])
   } catch (e) {
     await screenshot(page, "modal")

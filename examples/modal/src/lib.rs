@@ -52,12 +52,14 @@ pub fn hide_modal() -> JS {
         .remove_attribute("#save-note", "disabled")
 }
 
-/// "Save": push the note with a value, mark the form as saving, disable the button.
+/// "Save": push the note with a value, mark the form as saving, disable the button, fade the
+/// modal (the seed's "Save and Close", with its `JS.transition("fade-out", to: "#modal")`).
 pub fn save_note() -> JS {
     JS::push("save")
         .with_value(json!({"note": "Remember the milk"}))
         .add_class("#note-form", "saving")
         .set_attribute("#save-note", "disabled", "true")
+        .transition("#modal", "fade-out")
 }
 
 /// The seed's toggle with different in and out transitions.
@@ -163,7 +165,7 @@ impl LiveView for ModalLive {
   <button id="copy" phx-click={JS::dispatch("#content", "my_app:copy").with_detail(json!({"text": "copied"}))}>Copy to Clipboard</button>
   <div id="content">Some content</div>
 
-  <button id="update" phx-click={JS::push("update").with_value(json!({"key": "value"})).with_loading(".spinner")}>Update</button>
+  <button id="update" phx-click={JS::push("update").with_value(json!({"key": "value"})).with_loading(".spinner").with_page_loading()}>Update</button>
   <span class="spinner">…</span>
 
   <a id="edit-name" href="/modal/edit" data-phx-link="patch" data-phx-link-state="push">Edit name</a>

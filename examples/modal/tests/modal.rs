@@ -52,6 +52,10 @@ async fn the_page_carries_the_seed_js_commands() {
         save[2],
         json!(["set_attr", {"to": "#save-note", "attr": ["disabled", "true"]}])
     );
+    assert_eq!(
+        save[3],
+        json!(["transition", {"to": "#modal", "transition": [["fade-out"], [], []]}])
+    );
     let hide = js_of(&html, "modal", "data-hide");
     assert_eq!(hide[0][0], "hide");
     assert_eq!(js_of(&html, "modal", "phx-window-keydown"), hide);
@@ -66,11 +70,12 @@ async fn the_page_carries_the_seed_js_commands() {
     );
     let copy = js_of(&html, "copy", "phx-click");
     assert_eq!(copy[0][1]["event"], "my_app:copy");
-    // The seed's `JS.push("update", value: …, loading: ".spinner")`: the client puts the
-    // loading class on `.spinner` while the push is in flight (tests/browser/modal.test.mjs).
+    // The seed's `JS.push("update", value: …, loading: ".spinner", page_loading: true)`: the
+    // client puts the loading class on `.spinner` and signals page loading while the push is
+    // in flight (tests/browser/modal.test.mjs).
     assert_eq!(
         js_of(&html, "update", "phx-click"),
-        json!([["push", {"event": "update", "value": {"key": "value"}, "loading": ".spinner"}]])
+        json!([["push", {"event": "update", "value": {"key": "value"}, "loading": ".spinner", "page_loading": true}]])
     );
     // The edit modal is not rendered on the index.
     assert!(!html.contains("edit-modal"), "{html}");
