@@ -1,7 +1,6 @@
 //! Building guest crates into components.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
@@ -55,47 +54,7 @@ impl Guest {
     }
 }
 
-/// How guests are compiled: a Cargo profile of the workspace's `Cargo.toml`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// `[profile.guest]`: small, fast components (`build`, `test`, what you deploy).
-    Guest,
-    /// `[profile.guest-dev]`: quick rebuilds after an edit (`dev`); larger, slower components.
-    GuestDev,
-}
-
-impl Profile {
-    /// The profile's name for `cargo build --profile`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Profile::Guest => "guest",
-            Profile::GuestDev => "guest-dev",
-        }
-    }
-
-    /// The profile's settings, as written in the workspace's `Cargo.toml`: a crate outside the
-    /// workspace gets them as `--config` (a unit test keeps both the same).
-    fn settings(self) -> &'static [(&'static str, &'static str)] {
-        match self {
-            Profile::Guest => &[
-                ("inherits", "\"release\""),
-                ("opt-level", "\"s\""),
-                ("lto", "true"),
-                ("codegen-units", "1"),
-                ("panic", "\"abort\""),
-                ("strip", "true"),
-                ("debug", "false"),
-            ],
-            Profile::GuestDev => &[
-                ("inherits", "\"dev\""),
-                ("opt-level", "1"),
-                ("panic", "\"abort\""),
-                ("debug", "false"),
-                ("incremental", "true"),
-            ],
-        }
-    }
-}
+pub use livewasm_guest_build::{Profile, package_name};
 
 /// Where components are written.
 pub fn components_dir() -> PathBuf {
@@ -131,17 +90,6 @@ pub fn discover() -> Result<Vec<Guest>> {
         }
     }
     Ok(guests)
-}
-
-/// The package name a crate's `Cargo.toml` text declares (its first `name = "…"` line).
-pub fn package_name(manifest: &str) -> Option<String> {
-    manifest.lines().find_map(|l| {
-        let l = l.trim();
-        l.strip_prefix("name")
-            .map(|rest| rest.trim_start())
-            .and_then(|rest| rest.strip_prefix('='))
-            .map(|v| v.trim().trim_matches('"').to_string())
-    })
 }
 
 /// Picks guests by name (component or package); all of them when `names` is empty.
@@ -201,46 +149,22 @@ pub fn build_staged(
     };
     let started = Instant::now();
     let target_dir = root().join("target/guest");
-    let mut cmd = Command::new("cargo");
-    cmd.args([
-        "build",
-        "--profile",
-        profile.name(),
-        "--target",
-        "wasm32-unknown-unknown",
-    ])
-    .env("CARGO_TARGET_DIR", &target_dir)
-    .env("RUSTFLAGS", "-C link-arg=-zstack-size=65536");
-    match own_crate {
-        Some(dir) => {
-            // Its own workspace does not define our profiles.
-            cmd.current_dir(dir)
-                .arg("--manifest-path")
-                .arg(dir.join("Cargo.toml"));
-            for (key, value) in profile.settings() {
-                cmd.arg("--config")
-                    .arg(format!("profile.{}.{key}={value}", profile.name()));
-            }
-        }
-        None => {
-            cmd.current_dir(root());
-            for guest in guests {
-                cmd.args(["-p", &guest.package]);
-            }
+    let mut cmd = livewasm_guest_build::cargo_build(toolchain, profile, &target_dir, own_crate)?;
+    if own_crate.is_none() {
+        cmd.current_dir(root());
+        for guest in guests {
+            cmd.args(["-p", &guest.package]);
         }
     }
-    toolchain.configure(&mut cmd)?;
     status_teeing_stderr(&mut cmd).context("building guests for wasm32")?;
     let compiled = started.elapsed();
     let mut written = Vec::new();
     for guest in guests {
-        let core_path = target_dir
-            .join("wasm32-unknown-unknown")
-            .join(profile.name())
-            .join(format!("{}.wasm", guest.package.replace('-', "_")));
+        let core_path =
+            livewasm_guest_build::core_module_path(&target_dir, profile, &guest.package);
         let core = std::fs::read(&core_path)
             .with_context(|| format!("reading {}", core_path.display()))?;
-        let component = componentize(&core)
+        let component = livewasm_guest_build::componentize(&core)
             .with_context(|| format!("making a component of {}", guest.package))?;
         let path = guest.component_path(profile);
         if let Some(dir) = path.parent() {
@@ -280,19 +204,6 @@ pub fn publish(staged: &[PathBuf]) -> Result<Vec<PathBuf>> {
             Ok(path)
         })
         .collect()
-}
-
-/// Turns a core module (with its embedded component type) into a component.
-pub fn componentize(core: &[u8]) -> Result<Vec<u8>> {
-    let mut encoder = wit_component::ComponentEncoder::default()
-        .module(core)
-        .context("the module carries no component type (was it built with the SDK?)")?
-        .validate(true);
-    let component = encoder.encode()?;
-    if component.is_empty() {
-        bail!("empty component");
-    }
-    Ok(component)
 }
 
 fn relative(path: &Path) -> String {

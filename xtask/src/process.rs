@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
@@ -94,27 +94,6 @@ pub fn output(cmd: &mut Command) -> Result<String> {
         bail!("`{what}` failed ({})", out.status);
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-/// Runs `cmd` for at most `limit`; Ok(true) when it exited 0 in time.
-pub fn run_with_timeout(cmd: &mut Command, limit: Duration) -> Result<bool> {
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting `{}`", describe(cmd)))?;
-    let started = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait()? {
-            return Ok(status.success());
-        }
-        if started.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Ok(false);
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }
 
 /// A child process killed when dropped.

@@ -1,6 +1,7 @@
 //! `livewasm`: the Livewasm host's command line.
 //!
-//! `serve` runs the host; `new` makes a view crate from the template; the other subcommands
+//! `serve` runs the host; `new` makes a view crate from the template and `build` compiles it
+//! into a component; the other subcommands
 //! are clients of a running host's HTTP API (`--server`, `--token`), except
 //! `token create --operator --database`, which writes to the registry directly.
 
@@ -13,7 +14,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 
-use commands::{app, audit, deploy, new, tenant, token, versions};
+use commands::{app, audit, build, deploy, new, tenant, token, versions};
 
 /// The Livewasm host.
 #[derive(Parser)]
@@ -39,6 +40,8 @@ enum Command {
     Serve(Box<serve::ServeArgs>),
     /// Make a new view crate (a counter with its route and a test) outside any workspace.
     New(new::NewArgs),
+    /// Build a view crate into a component (wasm32, then `target/components/<name>.wasm`).
+    Build(build::BuildArgs),
     /// Manage tenants.
     #[command(subcommand)]
     Tenant(tenant::TenantCommand),
@@ -72,6 +75,7 @@ fn main() -> Result<ExitCode> {
     let outcome = match cli.command {
         Command::Serve(args) => return serve::run(*args).map(|()| ExitCode::SUCCESS),
         Command::New(args) => new::run(args),
+        Command::Build(args) => build::run(args),
         Command::Tenant(command) => tenant::run(command),
         Command::Token(command) => token::run(command),
         Command::App(command) => app::run(command),

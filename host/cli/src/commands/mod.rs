@@ -1,8 +1,9 @@
-//! The subcommands that are clients of a host's HTTP API (`/api/v1`), and `new`, which makes
-//! a view crate.
+//! The subcommands that are clients of a host's HTTP API (`/api/v1`), and `new` and `build`,
+//! which make a view crate and build it into a component.
 
 pub mod app;
 pub mod audit;
+pub mod build;
 pub mod deploy;
 pub mod new;
 pub mod tenant;

@@ -70,16 +70,13 @@ pub fn run(args: NewArgs) -> Result<()> {
     let files = livewasm_scaffold::files(&args.name, &Flavor::Standalone { sdk, testing })?;
     livewasm_scaffold::write(&dir, &files)?;
     let name = &args.name;
-    let crate_file = name.replace('-', "_");
     println!("Created the view crate `{name}` in {}:", dir.display());
     for file in &files {
         println!("  {}", file.path.display());
     }
     println!(
         "\nNext (README.md has the details):\n  cd {dir}\n  \
-         cargo build --release --target wasm32-unknown-unknown\n  \
-         mkdir -p target/components && wasm-tools component new \
-         target/wasm32-unknown-unknown/release/{crate_file}.wasm -o target/components/{name}.wasm\n  \
+         livewasm build        # → target/components/{name}.wasm\n  \
          livewasm serve --dev --app target/components/{name}.wasm   # http://127.0.0.1:4000/{name}\n  \
          cargo test",
         dir = dir.display()
