@@ -60,13 +60,13 @@ export const freePort = () => new Promise((resolve, reject) => {
 })
 
 // Starts a host of its own for a test: `livewasm serve --listen <free port> ...args` (the
-// binary xtask built, LIVEWASM_BIN), resolved once it answers /health. Returns
-// {base, process, log()}; `stop()` ends it and waits for the exit.
-export async function startHost(args, env = {}) {
+// binary xtask built, LIVEWASM_BIN, unless `bin` names another), resolved once it answers
+// /health. Returns {base, port, process, log()}; `stop()` ends it and waits for the exit.
+export async function startHost(args, env = {}, {bin = process.env.LIVEWASM_BIN} = {}) {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   let log = ""
-  const child = spawn(process.env.LIVEWASM_BIN, ["serve", "--listen", `127.0.0.1:${port}`, ...args],
+  const child = spawn(bin, ["serve", "--listen", `127.0.0.1:${port}`, ...args],
     {stdio: ["ignore", "pipe", "pipe"], env: {...process.env, ...env}})
   child.stdout.on("data", (d) => { log += d })
   child.stderr.on("data", (d) => { log += d })
@@ -87,5 +87,5 @@ export async function startHost(args, env = {}) {
     child.kill("SIGTERM")
     await exited
   }
-  return {base, process: child, log: () => log, stop}
+  return {base, port, process: child, log: () => log, stop}
 }
