@@ -59,6 +59,7 @@ async fn json_lines_name_the_socket_the_app_and_the_request() {
         LogFormat::Json,
         Filter::new("info,livewasm_server=debug"),
         move || writer.clone(),
+        None,
     )
     .expect("the only logger of this test binary");
 

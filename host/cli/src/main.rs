@@ -13,6 +13,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
+use livewasm_server::telemetry::Telemetry;
 
 use commands::{app, audit, build, deploy, new, tenant, token, versions};
 
@@ -66,14 +67,27 @@ enum Command {
 
 fn main() -> Result<ExitCode> {
     let cli = Cli::parse();
+    // Only the host exports traces (`OTEL_EXPORTER_OTLP_ENDPOINT`); client commands do not.
+    let telemetry = match cli.command {
+        Command::Serve(_) => Telemetry::from_env().context("setting up OpenTelemetry")?,
+        _ => None,
+    };
     livewasm_server::logging::install(
         cli.log_format,
         livewasm_server::logging::env_filter(),
         std::io::stdout,
+        telemetry.as_ref(),
     )
     .context("installing the logger")?;
     let outcome = match cli.command {
-        Command::Serve(args) => return serve::run(*args).map(|()| ExitCode::SUCCESS),
+        Command::Serve(args) => {
+            let served = serve::run(*args);
+            // What is still queued goes out before the process ends.
+            if let Some(telemetry) = &telemetry {
+                telemetry.shutdown();
+            }
+            return served.map(|()| ExitCode::SUCCESS);
+        }
         Command::New(args) => new::run(args),
         Command::Build(args) => build::run(args),
         Command::Tenant(command) => tenant::run(command),

@@ -9,8 +9,11 @@
 use std::str::FromStr;
 
 use tracing::Subscriber;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{EnvFilter, Layer, Registry};
+
+use crate::telemetry::Telemetry;
 
 /// Which lines are written (`RUST_LOG` syntax: `info,livewasm_server=debug`).
 pub type Filter = EnvFilter;
@@ -57,31 +60,50 @@ pub fn subscriber<W>(
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(writer);
-    match format {
-        LogFormat::Text => Box::new(builder.finish()),
-        LogFormat::Json => Box::new(
-            builder
-                .json()
-                .with_current_span(true)
-                .with_span_list(true)
-                .finish(),
-        ),
-    }
+    layered(format, filter, writer, None)
 }
 
-/// Installs [`subscriber`] as the process's logger (once per process; a second call fails).
+/// [`subscriber`], and when `telemetry` is given its spans also go to OpenTelemetry (the same
+/// filter decides which).
+fn layered<W>(
+    format: LogFormat,
+    filter: EnvFilter,
+    writer: W,
+    telemetry: Option<&Telemetry>,
+) -> Box<dyn Subscriber + Send + Sync>
+where
+    W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
+{
+    let lines = tracing_subscriber::fmt::layer().with_writer(writer);
+    let lines: Box<dyn Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => lines.boxed(),
+        LogFormat::Json => lines
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .boxed(),
+    };
+    let traces = telemetry.map(Telemetry::layer);
+    Box::new(
+        tracing_subscriber::registry()
+            .with(lines)
+            .with(traces)
+            .with(filter),
+    )
+}
+
+/// Installs [`subscriber`] as the process's logger (once per process; a second call fails),
+/// exporting spans to `telemetry` too when given (see [`Telemetry::from_env`]).
 pub fn install<W>(
     format: LogFormat,
     filter: EnvFilter,
     writer: W,
+    telemetry: Option<&Telemetry>,
 ) -> Result<(), tracing::subscriber::SetGlobalDefaultError>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
-    tracing::subscriber::set_global_default(subscriber(format, filter, writer))
+    tracing::subscriber::set_global_default(layered(format, filter, writer, telemetry))
 }
 
 #[cfg(test)]

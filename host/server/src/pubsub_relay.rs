@@ -21,6 +21,9 @@
 //!
 //! NATS itself reconnects after a failure (logged as the connection's state changes) and
 //! subscribes again to what the relay had subscribed.
+//!
+//! [`start`] also starts, on the same connection and with the same host id, the reports that
+//! count each tenant's instances across the cluster ([`cluster_quota`](crate::cluster_quota)).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -35,6 +38,7 @@ use livewasm_runtime::{MAX_BROADCAST_BYTES, MAX_TOPIC_BYTES};
 use tokio::sync::{Notify, mpsc};
 use tokio::task::{AbortHandle, JoinSet};
 
+use crate::cluster_quota;
 use crate::host::Host;
 pub use crate::pubsub::ClusterPubSubStats;
 use crate::pubsub::{Broker, ClusterLink};
@@ -85,8 +89,10 @@ impl Host {
 }
 
 /// Connects `host` to the NATS server of `ServerConfig::cluster` and relays its PubSub from
-/// now on, in a task that ends when the host is dropped. `Ok(None)` without a cluster. An
-/// unreachable NATS is an error here, at start; later failures are NATS's to recover from.
+/// now on, in a task that ends when the host is dropped; its tenants' instances are counted
+/// across the cluster from now on too ([`cluster_quota`](crate::cluster_quota)). `Ok(None)`
+/// without a cluster. An unreachable NATS is an error here, at start; later failures are
+/// NATS's to recover from.
 pub async fn start(host: &Arc<Host>) -> Result<Option<tokio::task::JoinHandle<()>>, ClusterError> {
     let Some(url) = host.config().cluster.clone() else {
         return Ok(None);
@@ -129,6 +135,8 @@ pub async fn start(host: &Arc<Host>) -> Result<Option<tokio::task::JoinHandle<()
     }
     // Scopes subscribed before the relay was set.
     interest.notify_one();
+    // Tenant instance quotas counted across the cluster, on the same connection.
+    cluster_quota::spawn(host, client.clone(), host_id);
     let relay = Relay {
         client,
         broker: Arc::downgrade(&host.broker),

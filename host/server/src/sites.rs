@@ -4,6 +4,11 @@
 //! instance quota (`max_concurrent_instances`). [`Sites`] holds them all, the per-tenant
 //! accounting and the compiled-component cache.
 //!
+//! In a cluster (`--cluster`) the quota counts the tenant's instances on the other hosts too,
+//! as they last reported them ([`cluster_quota`](crate::cluster_quota), which also states the
+//! tolerance): a slot is taken only while this host's instances plus the others' are below
+//! the limit. Outside a cluster the others' count is always 0.
+//!
 //! The compiled cache keeps a version compiled while anything uses it (a served site, a
 //! running view or task: each holds a handle on the compiled component) and, beyond that, only
 //! the [`MAX_IDLE_COMPILED`] most recently used idle versions, each for at most
@@ -11,13 +16,14 @@
 //! recompilation, while a long-lived host that sees many deploys does not keep every version
 //! it ever compiled (the on-disk artifact cache still makes a later recompilation cheap).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use livewasm_runtime::App;
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use crate::error::ServerError;
 use crate::routes::{HttpRouteMatch, RouteMatch, RouteTable};
@@ -170,7 +176,16 @@ impl Site {
 /// Live component instances of one tenant, against its quota.
 #[derive(Debug)]
 pub(crate) struct TenantUsage {
+    /// Instances running on this host (views, dead renders, HTTP handlers, tasks).
     instances: AtomicU64,
+    /// The tenant's instances on the other hosts of the cluster, as they last reported them;
+    /// always 0 outside a cluster.
+    remote: AtomicU64,
+    /// `instances` as this host last reported them to the cluster.
+    reported: AtomicU64,
+    /// Woken when `instances` moved far from `reported`: the cluster reporter then reports
+    /// at once instead of at its next period.
+    nudge: Arc<Notify>,
     refused: AtomicU64,
     refused_api: AtomicU64,
     limit: AtomicU64,
@@ -188,9 +203,14 @@ pub(crate) struct InstanceUsage {
 }
 
 impl TenantUsage {
-    fn new(limit: u64) -> TenantUsage {
+    /// A tenant running nothing, with limit `limit`, waking `nudge` when its count moves far
+    /// from what was last reported.
+    fn new(limit: u64, remote: u64, nudge: Arc<Notify>) -> TenantUsage {
         TenantUsage {
             instances: AtomicU64::new(0),
+            remote: AtomicU64::new(remote),
+            reported: AtomicU64::new(0),
+            nudge,
             refused: AtomicU64::new(0),
             refused_api: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
@@ -202,21 +222,53 @@ impl TenantUsage {
         self.limit.store(limit, Ordering::Relaxed);
     }
 
-    /// Takes one instance slot, or counts a refusal when the tenant is at its quota.
+    /// Takes one instance slot, or counts a refusal when the tenant is at its quota: when
+    /// this host's instances plus those the other hosts of the cluster last reported
+    /// ([`TenantUsage::set_remote`]) reach the limit.
     pub(crate) fn try_acquire(self: &Arc<Self>) -> Option<InstanceSlot> {
         let limit = self.limit.load(Ordering::Relaxed);
+        let remote = self.remote.load(Ordering::Acquire);
         let taken = self
             .instances
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < limit).then_some(n + 1)
+                (n.saturating_add(remote) < limit).then_some(n + 1)
             });
         match taken {
-            Ok(_) => Some(InstanceSlot(self.clone())),
+            Ok(n) => {
+                self.moved_to(n + 1, limit);
+                Some(InstanceSlot(self.clone()))
+            }
             Err(_) => {
                 self.refused.fetch_add(1, Ordering::Relaxed);
                 None
             }
         }
+    }
+
+    /// The count is now `now`: wakes the cluster reporter when that is at least a tenth of
+    /// the limit (one instance at least) away from what it last reported.
+    fn moved_to(&self, now: u64, limit: u64) {
+        let reported = self.reported.load(Ordering::Relaxed);
+        if now.abs_diff(reported) >= (limit / 10).max(1) {
+            self.nudge.notify_one();
+        }
+    }
+
+    /// Sets the tenant's instances on the other hosts of the cluster.
+    pub(crate) fn set_remote(&self, remote: u64) {
+        self.remote.store(remote, Ordering::Release);
+    }
+
+    /// The tenant's instances on the other hosts of the cluster, as last reported.
+    pub(crate) fn remote(&self) -> u64 {
+        self.remote.load(Ordering::Acquire)
+    }
+
+    /// This host's instances now, recorded as reported to the cluster.
+    fn report(&self) -> u64 {
+        let now = self.instances.load(Ordering::Acquire);
+        self.reported.store(now, Ordering::Relaxed);
+        now
     }
 
     /// Counts one API request refused by a quota.
@@ -240,7 +292,9 @@ pub(crate) struct InstanceSlot(Arc<TenantUsage>);
 
 impl Drop for InstanceSlot {
     fn drop(&mut self) {
-        self.0.instances.fetch_sub(1, Ordering::AcqRel);
+        let before = self.0.instances.fetch_sub(1, Ordering::AcqRel);
+        let limit = self.0.limit.load(Ordering::Relaxed);
+        self.0.moved_to(before.saturating_sub(1), limit);
     }
 }
 
@@ -290,6 +344,13 @@ pub(crate) struct Sites {
     compiled: Mutex<HashMap<String, Compiled>>,
     max_idle_compiled: usize,
     idle_compiled_ttl: Duration,
+    /// Each tenant's instances on the other hosts of the cluster (tenants with none left
+    /// out), so a usage record made later starts from it; empty outside a cluster.
+    remote: RwLock<HashMap<String, u64>>,
+    /// Other hosts of the cluster whose reports are counted.
+    peers: AtomicUsize,
+    /// Woken when a tenant's count moved far from what was last reported.
+    nudge: Arc<Notify>,
 }
 
 impl Default for Sites {
@@ -311,6 +372,9 @@ impl Sites {
             compiled: Mutex::default(),
             max_idle_compiled: max_idle,
             idle_compiled_ttl: ttl,
+            remote: RwLock::default(),
+            peers: AtomicUsize::new(0),
+            nudge: Arc::new(Notify::new()),
         }
     }
 
@@ -329,12 +393,77 @@ impl Sites {
             Ok(map) => map,
             Err(poisoned) => poisoned.into_inner(),
         };
+        // Read under the usage lock: `set_remote` updates this map before the records.
+        let remote = self.remote_of(tenant);
         let usage = map
             .entry(tenant.to_string())
-            .or_insert_with(|| Arc::new(TenantUsage::new(limit)))
+            .or_insert_with(|| Arc::new(TenantUsage::new(limit, remote, self.nudge.clone())))
             .clone();
         usage.set_limit(limit);
         usage
+    }
+
+    /// The instances of `tenant` on the other hosts of the cluster, as last reported (0
+    /// outside a cluster).
+    pub(crate) fn remote_of(&self, tenant: &str) -> u64 {
+        self.remote
+            .read()
+            .ok()
+            .and_then(|m| m.get(tenant).copied())
+            .unwrap_or(0)
+    }
+
+    /// This host's instances per tenant (tenants running none left out), each recorded as
+    /// reported to the cluster.
+    pub(crate) fn local_counts(&self) -> BTreeMap<String, u64> {
+        let Ok(map) = self.usage.read() else {
+            return BTreeMap::new();
+        };
+        map.iter()
+            .map(|(tenant, usage)| (tenant, usage.report()))
+            .filter(|(_, count)| *count > 0)
+            .map(|(tenant, count)| (tenant.clone(), count))
+            .collect()
+    }
+
+    /// Counts `remote` (per tenant, the sum of what the `peers` other hosts of the cluster
+    /// last reported) from now on; a tenant left out has none elsewhere.
+    pub(crate) fn set_remote(&self, remote: HashMap<String, u64>, peers: usize) {
+        match self.remote.write() {
+            Ok(mut map) => *map = remote,
+            Err(poisoned) => *poisoned.into_inner() = remote,
+        }
+        self.peers.store(peers, Ordering::Relaxed);
+        let Ok(usage) = self.usage.read() else {
+            return;
+        };
+        for (tenant, record) in usage.iter() {
+            record.set_remote(self.remote_of(tenant));
+        }
+    }
+
+    /// Other hosts of the cluster whose reports are counted now.
+    pub(crate) fn peers(&self) -> usize {
+        self.peers.load(Ordering::Relaxed)
+    }
+
+    /// Each tenant with a usage record here and its instances on the other hosts.
+    pub(crate) fn remote_counts(&self) -> Vec<(String, u64)> {
+        let Ok(usage) = self.usage.read() else {
+            return Vec::new();
+        };
+        let mut counts: Vec<(String, u64)> = usage
+            .iter()
+            .map(|(tenant, record)| (tenant.clone(), record.remote()))
+            .collect();
+        counts.sort();
+        counts
+    }
+
+    /// Woken when a tenant's instance count moved far from what was last reported to the
+    /// cluster.
+    pub(crate) fn nudge(&self) -> Arc<Notify> {
+        self.nudge.clone()
     }
 
     /// The usage counters of `tenant`, if it has any yet.
@@ -603,7 +732,7 @@ mod tests {
 
     #[test]
     fn instance_quota_counts_and_releases() {
-        let usage = Arc::new(TenantUsage::new(2));
+        let usage = Arc::new(TenantUsage::new(2, 0, Arc::new(Notify::new())));
         let a = usage.try_acquire();
         let b = usage.try_acquire();
         assert!(a.is_some() && b.is_some());
@@ -613,5 +742,55 @@ mod tests {
         drop(a);
         assert!(usage.try_acquire().is_some());
         assert_eq!(usage.snapshot().instances, 1);
+    }
+
+    #[test]
+    fn the_quota_counts_the_other_hosts_instances() {
+        let sites = Sites::default();
+        // Reported before this host had a record of acme: the record starts from it.
+        sites.set_remote(HashMap::from([("acme".to_string(), 2)]), 1);
+        let usage = sites.usage("acme", 3);
+        assert_eq!(usage.remote(), 2);
+        let one = usage.try_acquire().expect("2 elsewhere + 0 here < 3");
+        assert!(usage.try_acquire().is_none(), "2 elsewhere + 1 here");
+        assert_eq!(usage.snapshot().refused_instances, 1);
+        assert_eq!(
+            sites.local_counts(),
+            BTreeMap::from([("acme".to_string(), 1)])
+        );
+
+        // A host's view closed: one more fits here.
+        sites.set_remote(HashMap::from([("acme".to_string(), 1)]), 1);
+        let two = usage.try_acquire().expect("1 elsewhere + 1 here < 3");
+        assert!(usage.try_acquire().is_none());
+
+        // The other hosts are gone (or reported none): the tenant has this host alone.
+        sites.set_remote(HashMap::new(), 0);
+        assert_eq!(sites.remote_counts(), vec![("acme".to_string(), 0)]);
+        let three = usage.try_acquire().expect("0 elsewhere + 2 here < 3");
+        assert!(
+            usage.try_acquire().is_none(),
+            "never more than the limit here"
+        );
+        drop((one, two, three));
+        assert!(sites.local_counts().is_empty(), "tenants running nothing");
+    }
+
+    #[test]
+    fn a_large_move_of_the_count_nudges_the_reporter() {
+        let nudge = Arc::new(Notify::new());
+        let nudged = || {
+            let nudge = nudge.clone();
+            futures_util::FutureExt::now_or_never(async move { nudge.notified().await }).is_some()
+        };
+        let usage = Arc::new(TenantUsage::new(100, 0, nudge.clone()));
+        let slots: Vec<_> = (0..9).filter_map(|_| usage.try_acquire()).collect();
+        assert!(!nudged(), "9 is under a tenth of 100");
+        let tenth = usage.try_acquire();
+        assert!(nudged(), "10 away from the 0 reported");
+        assert_eq!(usage.report(), 10);
+        drop(tenth);
+        drop(slots);
+        assert!(nudged(), "10 fewer than reported");
     }
 }

@@ -141,6 +141,14 @@ impl Connection {
             }
         };
         let mut out = Vec::new();
+        // A span per frame (not heartbeats): a trace shows each event, join and patch with its
+        // time inside the socket's span.
+        let span = if frame.event == event::HEARTBEAT {
+            tracing::Span::none()
+        } else {
+            tracing::info_span!("message", event = %frame.event, topic = %frame.topic)
+        };
+        let _entered = span.enter();
         let topic = frame.topic.as_str();
         match frame.event.as_str() {
             event::HEARTBEAT if topic == topics::PHOENIX => {

@@ -64,5 +64,7 @@ fn gauges(host: &Host) -> HostGauges {
         disk_cache_hits,
         disk_cache_misses,
         cluster: host.cluster_pubsub(),
+        cluster_peers: host.cluster_peers(),
+        remote_instances: host.sites.remote_counts(),
     }
 }

@@ -8,7 +8,8 @@
 //! calls (fuel, time, traps, capability calls, memory), a socket's channels for joins,
 //! events, crashes, pub/sub and uploads, the socket task for bytes sent — so the hot path
 //! only adds to atomics. Host-wide gauges (sockets, guest threads, compile caches) are read
-//! when scraped, and so are the cluster relay's counters (`livewasm_cluster_*`).
+//! when scraped, and so are the cluster relay's counters and the other hosts' instances as
+//! counted against the tenants' quotas (`livewasm_cluster_*`).
 //!
 //! [`Meter`]: livewasm_runtime::Meter
 
@@ -41,6 +42,8 @@ type AppLabels = [(&'static str, String); 2];
 type AppLabels3 = [(&'static str, String); 3];
 /// One label.
 type OneLabel = [(&'static str, &'static str); 1];
+/// `tenant`.
+type TenantLabel = [(&'static str, String); 1];
 /// Two labels.
 type TwoLabels = [(&'static str, &'static str); 2];
 
@@ -78,6 +81,8 @@ pub(crate) struct Metrics {
     cluster_subscribed_scopes: Gauge,
     cluster_messages: Family<OneLabel, Counter>,
     cluster_dropped: Family<OneLabel, Counter>,
+    cluster_peers: Gauge,
+    cluster_remote_instances: Family<TenantLabel, Gauge>,
     apps: Mutex<HashMap<(String, String), Arc<AppMetrics>>>,
 }
 
@@ -169,6 +174,15 @@ impl Metrics {
             "cluster_pubsub_dropped",
             "PubSub broadcasts the relay dropped, by direction (outgoing, incoming)"
         );
+        let cluster_peers = metric!(
+            "cluster_peers",
+            "Other hosts of the cluster whose instance reports this host counts"
+        );
+        let cluster_remote_instances = family!(
+            "cluster_remote_instances",
+            "A tenant's instances on the other hosts of the cluster, as last reported \
+             (counted against its max_concurrent_instances)"
+        );
         Metrics {
             registry,
             instances,
@@ -197,6 +211,8 @@ impl Metrics {
             cluster_subscribed_scopes,
             cluster_messages,
             cluster_dropped,
+            cluster_peers,
+            cluster_remote_instances,
             apps: Mutex::default(),
         }
     }
@@ -286,6 +302,14 @@ impl Metrics {
         ] {
             catch_up(&family.get_or_create(&[("direction", direction)]), total);
         }
+        self.cluster_peers.set(saturating_i64(gauges.cluster_peers));
+        if gauges.cluster.is_some() {
+            for (tenant, remote) in &gauges.remote_instances {
+                self.cluster_remote_instances
+                    .get_or_create(&[("tenant", tenant.clone())])
+                    .set(i64::try_from(*remote).unwrap_or(i64::MAX));
+            }
+        }
         let mut text = String::new();
         if let Err(error) = prometheus_text::encode(&mut text, &self.registry) {
             tracing::error!("metrics could not be encoded: {error}");
@@ -295,8 +319,8 @@ impl Metrics {
 }
 
 /// The host-wide figures a scrape reads from the host (see [`http`]), kept elsewhere as they
-/// change: open sockets, guest threads, pub/sub drops and compile caches.
-#[derive(Debug, Clone, Copy, Default)]
+/// change: open sockets, guest threads, pub/sub drops, compile caches and the cluster's.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct HostGauges {
     /// WebSockets open now.
     pub open_sockets: usize,
@@ -316,6 +340,11 @@ pub(crate) struct HostGauges {
     pub disk_cache_misses: u64,
     /// The cluster relay's counters, when the host is in a cluster.
     pub cluster: Option<ClusterPubSubStats>,
+    /// Other hosts of the cluster whose instance reports are counted.
+    pub cluster_peers: usize,
+    /// Each tenant with a usage record here and its instances on the other hosts of the
+    /// cluster (exported only in a cluster).
+    pub remote_instances: Vec<(String, u64)>,
 }
 
 /// Raises `counter` to `total`, a total kept elsewhere (never lowers it).
