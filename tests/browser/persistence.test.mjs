@@ -1,8 +1,10 @@
 // Apps keep their data across a host restart, in headless Chromium: this test starts its own
-// host (the binary xtask built, LIVEWASM_BIN) on a fresh registry database with the articles
-// and uploads components, creates an article and uploads an avatar in the browser, stops the
-// host, starts a new one on the same database, and finds both again: the article listed, the
-// avatar shown (a real PNG the browser decodes, served from the app's blobs).
+// host (the binary xtask built, LIVEWASM_BIN) on a fresh registry database with the articles,
+// uploads, users and registration components, creates an article and uploads an avatar in the
+// browser, stops the host, starts a new one on the same database, and finds both again: the
+// article listed, the avatar shown (a real PNG the browser decodes, served from the app's
+// blobs). Likewise a renamed user keeps its name and a registered email stays taken (both in
+// their app's SQL database).
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
 import {mkdtempSync, rmSync} from "node:fs"
@@ -26,6 +28,8 @@ const startOwnHost = () => startHost([
   "--database", join(dir, "registry.db"),
   "--app", join(COMPONENTS, "articles.wasm"),
   "--app", join(COMPONENTS, "uploads.wasm"),
+  "--app", join(COMPONENTS, "users.wasm"),
+  "--app", join(COMPONENTS, "registration.wasm"),
 ], {LIVEWASM_SECRET_KEY: "ab".repeat(32)})
 
 before(async () => {
@@ -89,6 +93,50 @@ test("persistence: an article and an avatar outlive a host restart", {skip}, asy
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "persistence")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
+
+test("persistence: a renamed user and a registered email outlive a host restart", {skip}, async () => {
+  const page = await browser.newPage()
+  const errors = []
+  page.on("pageerror", (e) => errors.push(e))
+  try {
+    // Bob (user 2 of the seed rows), renamed through his card.
+    await page.goto(host.base + "/users")
+    await connected(page)
+    await page.click("#user-2 button.edit")
+    await page.fill("#user-2 input[name=name]", "Robert")
+    await page.click("#user-2 form button[type=submit]")
+    await page.waitForSelector("#user-2 h3:text-is('Robert')")
+
+    // A registration, through the form and its phx-trigger-action post.
+    await page.goto(host.base + "/users/register")
+    await connected(page)
+    await page.fill("#user_email", "kept@example.com")
+    await page.fill("#user_password", "correct horse")
+    await page.fill("#user_password_confirmation", "correct horse")
+    await page.check("#user_terms")
+    await Promise.all([
+      page.waitForURL("**/users/log_in?_action=registered", {timeout: 10_000}),
+      page.click("button[type=submit]"),
+    ])
+
+    // A new host on the same database.
+    await host.stop()
+    host = await startOwnHost()
+    await page.goto(host.base + "/users")
+    await connected(page)
+    assert.equal((await page.textContent("#user-2 h3")).trim(), "Robert")
+    await page.goto(host.base + "/users/register")
+    await connected(page)
+    await page.fill("#user_email", "kept@example.com")
+    await page.waitForSelector('.error[data-for="email"]:text("has already been taken")')
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "persistence-sql")
     throw e
   } finally {
     await page.close()

@@ -1,60 +1,95 @@
 // The users page in headless Chromium with the official LiveView client: every user card is a
 // live component with its own events (phx-target={@myself}), saving a card updates the parent,
 // and the parent updates the cards (attributes, send_update).
+//
+// The users live in the app's SQL database, which the host under test shares between every
+// test (and every run against it): each test adds the users it works on and assumes nothing of
+// the others.
 import {test, before, after} from "node:test"
 import assert from "node:assert/strict"
-import {launch, openLive, screenshot} from "./browser.mjs"
+import {BASE, launch, openLive, screenshot} from "./browser.mjs"
 
 let browser
 before(async () => { browser = await launch() })
 after(async () => { await browser?.close() })
 
 const text = (page, selector) => page.textContent(selector).then((t) => t.trim())
+const cardIds = (page) => page.$$eval(".user-card", (cards) => cards.map((c) => Number(c.id.slice("user-".length))))
+// A unique name for this run.
+const unique = (name) => `${name} ${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`
+
+// Adds a user with the page's "Add user" button; returns its id.
+async function addUser(page) {
+  const before = await cardIds(page)
+  await page.click("#add-user")
+  await page.waitForFunction((n) => document.querySelectorAll(".user-card").length > n, before.length)
+  const added = (await cardIds(page)).filter((id) => !before.includes(id))
+  assert.equal(added.length, 1, `one new card: ${added}`)
+  const [id] = added
+  assert.equal(await text(page, "#notice"), `Added user ${id}`)
+  return id
+}
+
+// The parent's buttons next to card `id`.
+const slot = (id) => `.slot:has(> #user-${id})`
 
 test("users: cards are live components with their own state and events", async () => {
   const {page, errors} = await openLive(browser, "/users")
   try {
+    const a = await addUser(page)
+    const b = await addUser(page)
+    const cidOf = (id) => page.$eval(`#user-${id}`, (el) => el.dataset.phxComponent)
+
     // The official client stamped each card's root with its cid.
     const cids = await page.$$eval(".user-card", (cards) => cards.map((c) => c.dataset.phxComponent))
-    assert.equal(cids.length, 3)
+    assert.ok(cids.length >= 2)
     assert.ok(cids.every((cid) => /^\d+$/.test(cid)), `cids: ${cids}`)
-    const targets = await page.$$eval("#user-1 [phx-target]", (els) => els.map((e) => e.getAttribute("phx-target")))
-    assert.ok(targets.length > 0 && targets.every((t) => t === cids[0]), `targets ${targets} of cid ${cids[0]}`)
+    assert.equal(new Set(cids).size, cids.length, `one cid per card: ${cids}`)
+    const cidA = await cidOf(a)
+    const targets = await page.$$eval(`#user-${a} [phx-target]`, (els) => els.map((e) => e.getAttribute("phx-target")))
+    assert.ok(targets.length > 0 && targets.every((t) => t === cidA), `targets ${targets} of cid ${cidA}`)
 
-    // Expanding Bob's card touches only Bob's card.
-    await page.click("#user-2 button.expand")
-    await page.waitForSelector("#user-2 .details")
-    assert.match(await text(page, "#user-2 .details"), /Writes Elixir/)
-    assert.equal(await page.$("#user-1 .details"), null)
-    assert.equal(await text(page, "#user-2 button.expand"), "Less")
-    assert.equal(await text(page, "#user-1 button.expand"), "More")
+    // Expanding B's card touches only B's card.
+    await page.click(`#user-${b} button.expand`)
+    await page.waitForSelector(`#user-${b} .details`)
+    assert.match(await text(page, `#user-${b} .details`), /New here/)
+    assert.equal(await page.$(`#user-${a} .details`), null)
+    assert.equal(await text(page, `#user-${b} button.expand`), "Less")
+    assert.equal(await text(page, `#user-${a} button.expand`), "More")
 
-    // Edit and save Alice: the card tells the parent, which re-renders the card with the new user.
-    await page.click("#user-1 button.edit")
-    await page.waitForSelector("#user-1 form")
-    assert.match(await text(page, "#user-1 form h4"), /Edit User/)
-    await page.fill("#user-1 input[name=name]", "Alicia")
-    await page.click("#user-1 form button[type=submit]")
-    await page.waitForFunction(() => document.querySelector("#user-1 h3").textContent.trim() === "Alicia")
-    assert.equal(await page.$("#user-1 form"), null)
-    assert.equal(await text(page, "#notice"), "Saved Alicia")
-    assert.equal(await text(page, "#user-1 small"), "Saved 1 times")
-    assert.equal(await text(page, "#user-2 h3"), "Bob")
+    // Edit and save A: the card saves the user and tells the parent, which re-renders the card
+    // with the saved user.
+    const name = unique("Alicia")
+    await page.click(`#user-${a} button.edit`)
+    await page.waitForSelector(`#user-${a} form`)
+    assert.match(await text(page, `#user-${a} form h4`), /Edit User/)
+    await page.fill(`#user-${a} input[name=name]`, name)
+    await page.click(`#user-${a} form button[type=submit]`)
+    await page.waitForFunction(([id, name]) =>
+      document.querySelector(`#user-${id} h3`).textContent.trim() === name, [a, name])
+    assert.equal(await page.$(`#user-${a} form`), null)
+    assert.equal(await text(page, "#notice"), `Saved ${name}`)
+    assert.equal(await text(page, `#user-${a} small`), "Saved 1 times")
+    assert.equal(await text(page, `#user-${b} h3`), `User ${b}`)
 
     // The parent's attributes reach every card.
     await page.click("#toggle-emails")
-    await page.waitForSelector("#user-3 .email")
-    assert.equal(await text(page, "#user-3 .email"), "carol@example.com")
+    await page.waitForSelector(`#user-${b} .email`)
+    assert.equal(await text(page, `#user-${b} .email`), `user${b}@example.com`)
 
-    // send_update from the parent: Carol becomes a VIP.
-    await page.click(".slot:nth-child(3) button.vip")
-    await page.waitForSelector("#user-3.vip .badge")
-    assert.equal(await page.$("#user-1.vip"), null)
+    // send_update from the parent: B becomes a VIP.
+    await page.click(`${slot(b)} button.vip`)
+    await page.waitForSelector(`#user-${b}.vip .badge`)
+    assert.equal(await page.$(`#user-${a}.vip`), null)
     // The card confirms to the parent from its update; the parent's notice follows in a push.
-    await page.waitForFunction(() => document.querySelector("#notice").textContent === "User 3 is a VIP")
-    // Bob's card kept its own state through all of it.
-    assert.equal(await text(page, "#user-2 button.expand"), "Less")
+    await page.waitForFunction((id) => document.querySelector("#notice").textContent === `User ${id} is a VIP`, b)
+    // B's card kept its own state through all of it.
+    assert.equal(await text(page, `#user-${b} button.expand`), "Less")
 
+    // The rename is in the app's database: a new page (a fresh mount) shows it.
+    await page.goto(BASE + "/users")
+    await page.waitForSelector("[data-phx-main].phx-connected", {timeout: 10_000})
+    assert.equal(await text(page, `#user-${a} h3`), name)
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "users")
@@ -67,29 +102,31 @@ test("users: cards are live components with their own state and events", async (
 test("users: a JS push targeted with Myself reaches the card", async () => {
   const {page, errors} = await openLive(browser, "/users")
   try {
+    const a = await addUser(page)
+    const b = await addUser(page)
     // Cancel is `JS::push("cancel").with_target(@myself)`: the target (the card's cid, as a
     // number) is in the JS command, not in a phx-target of the button, so without it the push
     // would go to the parent view (which has no "cancel" event).
-    const cid = await page.$eval("#user-2", (el) => el.dataset.phxComponent)
-    await page.click("#user-1 button.edit")
-    await page.click("#user-2 button.edit")
-    await page.waitForSelector("#user-2 form")
-    await page.waitForSelector("#user-1 form")
-    const cancel = await page.$eval("#user-2 button.cancel", (el) => ({
+    const cid = await page.$eval(`#user-${b}`, (el) => el.dataset.phxComponent)
+    await page.click(`#user-${a} button.edit`)
+    await page.click(`#user-${b} button.edit`)
+    await page.waitForSelector(`#user-${b} form`)
+    await page.waitForSelector(`#user-${a} form`)
+    const cancel = await page.$eval(`#user-${b} button.cancel`, (el) => ({
       js: JSON.parse(el.getAttribute("phx-click")),
       target: el.getAttribute("phx-target"),
     }))
     assert.deepEqual(cancel.js, [["push", {event: "cancel", target: Number(cid)}]])
     assert.equal(cancel.target, null)
 
-    await page.click("#user-2 button.cancel")
-    await page.waitForFunction(() => document.querySelector("#user-2 form") === null)
-    assert.equal(await text(page, "#user-2 button.edit"), "Edit")
-    // Only Bob's card stopped editing, and the parent view is still joined (not crashed).
-    assert.ok(await page.$("#user-1 form"), "Alice is still editing")
+    await page.click(`#user-${b} button.cancel`)
+    await page.waitForFunction((id) => document.querySelector(`#user-${id} form`) === null, b)
+    assert.equal(await text(page, `#user-${b} button.edit`), "Edit")
+    // Only B's card stopped editing, and the parent view is still joined (not crashed).
+    assert.ok(await page.$(`#user-${a} form`), "A is still editing")
     assert.equal(await page.$(".phx-error"), null)
-    await page.click("#user-1 button.cancel")
-    await page.waitForFunction(() => document.querySelector("#user-1 form") === null)
+    await page.click(`#user-${a} button.cancel`)
+    await page.waitForFunction((id) => document.querySelector(`#user-${id} form`) === null, a)
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "users-js-target")
@@ -102,29 +139,36 @@ test("users: a JS push targeted with Myself reaches the card", async () => {
 test("users: a deleted card is destroyed on both sides, a new card mounts fresh", async () => {
   const {page, errors} = await openLive(browser, "/users")
   try {
-    const cidOf = (id) => page.$eval(id, (el) => el.dataset.phxComponent)
-    const alice = await cidOf("#user-1")
+    const cidOf = (id) => page.$eval(`#user-${id}`, (el) => el.dataset.phxComponent)
+    const gone = await addUser(page)
+    const cid = await cidOf(gone)
     const held = () => page.evaluate(() => Object.keys(window.liveSocket.main.rendered.get().c || {}))
-    assert.ok((await held()).includes(alice))
+    assert.ok((await held()).includes(cid))
 
-    await page.click(".slot:nth-child(1) button.delete")
-    await page.waitForFunction(() => document.querySelector("#user-1") === null)
-    assert.equal(await text(page, "#notice"), "Deleted user 1")
+    await page.click(`${slot(gone)} button.delete`)
+    await page.waitForFunction((id) => document.querySelector(`#user-${id}`) === null, gone)
+    assert.equal(await text(page, "#notice"), `Deleted user ${gone}`)
     // The client reported the card gone (cids_will_destroy, cids_destroyed); the server's
     // reply listed it, so the client pruned it.
     await page.waitForFunction(
-      (cid) => !(cid in (window.liveSocket.main.rendered.get().c || {})), alice, {timeout: 5_000})
+      (cid) => !(cid in (window.liveSocket.main.rendered.get().c || {})), cid, {timeout: 5_000})
 
-    // A new user: a new card (statics shared with a held card), mounted fresh, with working events.
-    await page.click("#add-user")
-    await page.waitForSelector("#user-4")
-    assert.equal(await text(page, "#user-4 h3"), "User 4")
-    const fresh = await cidOf("#user-4")
-    assert.notEqual(fresh, alice)
-    await page.click("#user-4 button.expand")
-    await page.waitForSelector("#user-4 .details")
-    assert.match(await text(page, "#user-4 .details"), /New here/)
-    assert.equal(await page.$("#user-2 .details"), null)
+    // A new user: a new id (ids are never reused), a new card (statics shared with a held
+    // card), mounted fresh, with working events.
+    const fresh = await addUser(page)
+    assert.ok(fresh > gone, `${fresh} after ${gone}`)
+    assert.equal(await text(page, `#user-${fresh} h3`), `User ${fresh}`)
+    assert.notEqual(await cidOf(fresh), cid)
+    await page.click(`#user-${fresh} button.expand`)
+    await page.waitForSelector(`#user-${fresh} .details`)
+    assert.match(await text(page, `#user-${fresh} .details`), /New here/)
+    assert.equal(await page.locator(".details").count(), 1, "only the new card is expanded")
+
+    // The deletion is in the app's database: a new page does not list the user.
+    await page.goto(BASE + "/users")
+    await page.waitForSelector("[data-phx-main].phx-connected", {timeout: 10_000})
+    assert.equal(await page.$(`#user-${gone}`), null)
+    assert.ok(await page.$(`#user-${fresh}`))
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {
     await screenshot(page, "users-destroy")
@@ -137,19 +181,20 @@ test("users: a deleted card is destroyed on both sides, a new card mounts fresh"
 test("users: Send Message in a card navigates live to the chat (the seed's open_chat)", async () => {
   const {page, errors} = await openLive(browser, "/users")
   try {
+    const id = await addUser(page)
     const loads = []
     page.on("domcontentloaded", () => loads.push(page.url()))
-    await page.click("#user-2 button.expand")
-    await page.waitForSelector("#user-2 .details button.send-message")
-    await page.click("#user-2 button.send-message")
+    await page.click(`#user-${id} button.expand`)
+    await page.waitForSelector(`#user-${id} .details button.send-message`)
+    await page.click(`#user-${id} button.send-message`)
     await page.waitForSelector("#chat h1")
-    assert.equal(await text(page, "#chat h1"), "Chat with Bob")
-    assert.equal(new URL(page.url()).pathname, "/chat/2")
+    assert.equal(await text(page, "#chat h1"), `Chat with User ${id}`)
+    assert.equal(new URL(page.url()).pathname, `/chat/${id}`)
     assert.deepEqual(loads, [], "live navigation, no page load")
     await page.waitForSelector("[data-phx-main].phx-connected")
     // Back is live too.
     await page.goBack()
-    await page.waitForSelector("#user-2")
+    await page.waitForSelector(`#user-${id}`)
     assert.deepEqual(loads, [], "still no page load")
     assert.deepEqual(errors, [], "no uncaught page errors")
   } catch (e) {

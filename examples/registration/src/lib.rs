@@ -6,9 +6,13 @@
 //! Routes: `/users/register` (the form), `/users/log_in` (a view), and `POST /users/log_in` (a
 //! plain HTTP handler: signs the new user in through the cookie session and redirects back).
 //!
-//! Registered emails are kept in the app's key-value store (`kv`, one key per email, claimed
-//! with compare-and-set so two sign-ups racing for one email cannot both win): an email taken
-//! once stays taken, for every visitor and across host restarts. The password is checked, never
+//! Registered users are kept in the app's SQL database (`sql`, schema in [`MIGRATIONS`]): a
+//! `users` table whose email is unique, case-insensitively (`COLLATE NOCASE` and a unique
+//! index, as `mix phx.gen.auth` makes it on SQLite). As with Ecto, the check is made twice: a
+//! lookup while the user types (`unsafe_validate_unique`: quick feedback, but two sign-ups may
+//! both pass it), and the insert on submit, where the unique index refuses a second row for an
+//! email and the refusal becomes the field's error (`unique_constraint`). An email taken once
+//! stays taken, for every visitor and across host restarts. The password is checked, never
 //! stored.
 
 use livewasm_sdk::form::{Action, Changeset, Form, looks_like_email};
@@ -24,42 +28,29 @@ pub struct Registration {
     pub password: String,
 }
 
-/// An email registered from the start (the store is seeded with it).
+/// An email registered from the start (the seed row of [`MIGRATIONS`]).
 pub const TAKEN: &str = "taken@example.com";
 
-/// Where a registered email is kept (emails compare case-insensitively).
-fn user_key(email: &str) -> String {
-    format!("user/{}", email.trim().to_lowercase())
-}
+/// The app's schema, in order (only ever append).
+pub const MIGRATIONS: [&str; 3] = [
+    "CREATE TABLE users (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        email TEXT NOT NULL COLLATE NOCASE,
+        inserted_at INTEGER NOT NULL DEFAULT (unixepoch())
+    )",
+    "CREATE UNIQUE INDEX users_email_index ON users (email)",
+    "INSERT INTO users (email) VALUES ('taken@example.com')",
+];
 
-/// What the store keeps of a user: the email alone.
-fn user_record(email: &str) -> Vec<u8> {
-    json!({"email": email.trim()}).to_string().into_bytes()
-}
+/// The error of an email someone registered already (Ecto's, for both checks).
+pub const TAKEN_MESSAGE: &str = "has already been taken";
 
-/// Registers [`TAKEN`] once per store.
-fn seed() -> Result {
-    if kv::compare_and_set("seeded", None, Some(b"1"))? {
-        kv::set(&user_key(TAKEN), &user_record(TAKEN))?;
-    }
-    Ok(())
-}
+/// What SQLite says when the insert breaks `users_email_index`.
+const EMAIL_INDEX_VIOLATION: &str = "UNIQUE constraint failed: users.email";
 
-/// Whether the `email` of `params` is registered already.
-fn email_taken(params: &Value) -> Result<bool> {
-    let Some(email) = params.get("email").and_then(Value::as_str) else {
-        return Ok(false);
-    };
-    if email.trim().is_empty() || email.len() > 160 {
-        return Ok(false);
-    }
-    seed()?;
-    Ok(kv::get(&user_key(email))?.is_some())
-}
-
-/// The registration changeset (`Accounts.change_user_registration` in the seed), given whether
-/// the email is taken.
-pub fn change_registration(params: &Value, taken: bool) -> Changeset<Registration> {
+/// The registration changeset (`Accounts.change_user_registration` in the seed): the checks
+/// that need no database.
+pub fn change_registration(params: &Value) -> Changeset<Registration> {
     Changeset::new(&Registration::default())
         .cast(params, &["email", "password"])
         .validate_required(&["email", "password"])
@@ -69,12 +60,60 @@ pub fn change_registration(params: &Value, taken: bool) -> Changeset<Registratio
             "must have the @ sign and no spaces",
         )
         .validate_length("email", ..=160)
-        .validate_change("email", move |_| {
-            taken.then(|| "has already been taken".to_string())
-        })
         .validate_length("password", 8..=72)
         .validate_confirmation("password")
         .validate_acceptance("terms")
+}
+
+/// Ecto's `unsafe_validate_unique(:email, Repo)`: when the email is otherwise valid, looks it
+/// up and adds [`TAKEN_MESSAGE`] if a user has it. Only a hint: a sign-up may take the email
+/// between this lookup and the insert, which the unique index then refuses.
+pub fn unsafe_validate_unique_email(
+    changeset: Changeset<Registration>,
+) -> Result<Changeset<Registration>> {
+    if changeset.errors().contains_key("email") {
+        return Ok(changeset);
+    }
+    let Some(email) = changeset.get_change("email").and_then(Value::as_str) else {
+        return Ok(changeset);
+    };
+    let found = sql::query(
+        "SELECT 1 FROM users WHERE email = ? LIMIT 1",
+        &[email.trim().into()],
+    )?;
+    Ok(if found.is_empty() {
+        changeset
+    } else {
+        changeset.add_error("email", TAKEN_MESSAGE)
+    })
+}
+
+/// `Accounts.register_user` of the seed: inserts the user when `params` are valid. An email the
+/// unique index refuses comes back as the email's error (Ecto's `unique_constraint(:email)`),
+/// as do the other errors; an error of the database itself is the view's.
+pub fn register_user(params: &Value) -> Result<Result<Registration, Changeset<Registration>>> {
+    let changeset = change_registration(params);
+    if !changeset.is_valid() {
+        // The insert will not run: the lookup lets the form show every error at once.
+        return Ok(Err(
+            unsafe_validate_unique_email(changeset)?.with_action(Action::Insert)
+        ));
+    }
+    let registration = match changeset.clone().apply_action(Action::Insert) {
+        Ok(registration) => registration,
+        Err(changeset) => return Ok(Err(changeset)),
+    };
+    let email = registration.email.trim().to_string();
+    match sql::execute("INSERT INTO users (email) VALUES (?)", &[(&email).into()]) {
+        Ok(_) => Ok(Ok(Registration {
+            email,
+            ..registration
+        })),
+        Err(e) if e.message().contains(EMAIL_INDEX_VIOLATION) => Ok(Err(changeset
+            .add_error("email", TAKEN_MESSAGE)
+            .with_action(Action::Insert))),
+        Err(e) => Err(e),
+    }
 }
 
 /// The view's assigns.
@@ -112,39 +151,24 @@ impl LiveView for UserRegistration {
     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
         match event {
             "validate" | "recover_registration" => {
-                let params = user_params(value);
-                let taken = email_taken(&params)?;
-                let changeset = change_registration(&params, taken).with_action(Action::Validate);
-                assign_form(socket, &changeset);
+                let changeset = change_registration(&user_params(value));
+                let changeset = unsafe_validate_unique_email(changeset)?;
+                assign_form(socket, &changeset.with_action(Action::Validate));
                 if event == "recover_registration" {
                     assign!(socket, recovered = true);
                 }
             }
-            "save" => {
-                let params = user_params(value);
-                let taken = email_taken(&params)?;
-                match change_registration(&params, taken).apply_action(Action::Insert) {
-                    Ok(registration) => {
-                        // The claim itself: only one sign-up gets an email.
-                        let record = user_record(&registration.email);
-                        if kv::compare_and_set(&user_key(&registration.email), None, Some(&record))?
-                        {
-                            let saved = Changeset::new(&registration);
-                            assign_form(socket, &saved);
-                            assign!(
-                                socket,
-                                trigger_submit = true,
-                                registered = Some(registration.email)
-                            );
-                        } else {
-                            let changeset =
-                                change_registration(&params, true).with_action(Action::Insert);
-                            assign_form(socket, &changeset);
-                        }
-                    }
-                    Err(changeset) => assign_form(socket, &changeset),
+            "save" => match register_user(&user_params(value))? {
+                Ok(registration) => {
+                    assign_form(socket, &Changeset::new(&registration));
+                    assign!(
+                        socket,
+                        trigger_submit = true,
+                        registered = Some(registration.email)
+                    );
                 }
-            }
+                Err(changeset) => assign_form(socket, &changeset),
+            },
             other => return Err(format!("unknown event `{other}`").into()),
         }
         Ok(())
@@ -253,5 +277,23 @@ livewasm_sdk::app! {
     },
     http: {
         POST "/users/log_in" => log_in;
+    },
+    migrations: MIGRATIONS,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_seed_row_is_the_taken_email() {
+        assert!(MIGRATIONS[2].contains(&format!("'{TAKEN}'")));
+    }
+
+    #[test]
+    fn the_changeset_alone_does_not_reach_the_database() {
+        let changeset = change_registration(&json!({"email": TAKEN, "password": "correct horse",
+            "password_confirmation": "correct horse", "terms": "true"}));
+        assert!(changeset.is_valid(), "{:?}", changeset.errors());
     }
 }

@@ -269,3 +269,107 @@ async fn a_registered_email_is_taken_for_every_later_visitor() {
     assert!(html.contains("has already been taken"), "{html}");
     assert!(!html.contains("Account created"), "{html}");
 }
+
+/// A complete, valid sign-up for `email`.
+fn signup(email: &str) -> serde_json::Value {
+    json!({"user": {"email": email, "password": "correct horse",
+                    "password_confirmation": "correct horse", "terms": "true"}})
+}
+
+#[tokio::test]
+async fn the_seeded_email_is_refused_by_the_unique_index_on_submit() {
+    let (mut view, _) = host().live("/users/register").await.unwrap();
+    // A valid form: the insert runs, the unique index refuses it (in any case), and the
+    // refusal is the email's error.
+    let html = view
+        .form("#registration_form", signup("Taken@Example.com"))
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(
+        view.has_element(
+            r#".error[data-for="email"]"#,
+            Some("has already been taken")
+        )
+        .unwrap(),
+        "{html}"
+    );
+    assert!(!html.contains("phx-trigger-action"), "{html}");
+    assert!(!html.contains("Account created"), "{html}");
+
+    // The same view registers another email.
+    let html = view
+        .form("#registration_form", signup("new@example.com"))
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(
+        html.contains("Account created for new@example.com"),
+        "{html}"
+    );
+    assert!(!view.has_element(".error", None).unwrap(), "{html}");
+}
+
+#[tokio::test]
+async fn an_invalid_submit_shows_the_taken_email_with_the_other_errors() {
+    let (mut view, _) = host().live("/users/register").await.unwrap();
+    let html = view
+        .form(
+            "#registration_form",
+            json!({"user": {"email": "taken@example.com"}}),
+        )
+        .render_submit()
+        .unwrap();
+    assert!(html.contains("has already been taken"), "{html}");
+    assert!(html.contains("must be accepted"), "{html}");
+}
+
+#[tokio::test]
+async fn registrations_are_kept_in_the_hosts_database() {
+    let host = host();
+    let (mut view, _) = host.live("/users/register").await.unwrap();
+    let html = view
+        .form("#registration_form", signup("lin@example.com"))
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(
+        html.contains("Account created for lin@example.com"),
+        "{html}"
+    );
+    drop(view);
+
+    // A fresh mount on the same host: taken as it is typed and on submit.
+    let (mut again, _) = host.live("/users/register").await.unwrap();
+    let html = again
+        .form(
+            "#registration_form",
+            json!({"user": {"email": "LIN@example.com"}}),
+        )
+        .render_change()
+        .unwrap();
+    assert!(html.contains("has already been taken"), "{html}");
+    let html = again
+        .form("#registration_form", signup("lin@example.com"))
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(html.contains("has already been taken"), "{html}");
+    assert!(!html.contains("Account created"), "{html}");
+
+    // Another test host has a database of its own, fresh from the migrations.
+    let (mut elsewhere, _) = TestHost::new(&["registration"])
+        .expect("registration component")
+        .live("/users/register")
+        .await
+        .unwrap();
+    let html = elsewhere
+        .form("#registration_form", signup("lin@example.com"))
+        .submitter("button[name=save]")
+        .render_submit()
+        .unwrap();
+    assert!(
+        html.contains("Account created for lin@example.com"),
+        "{html}"
+    );
+}

@@ -2,69 +2,26 @@
 //! own state and events (`phx-target={@myself}`): expand/collapse (collapsing again by itself
 //! after 5 s, `send_update_after`), edit and save a name, cancel an edit (a JS push targeted at
 //! the card, `JS::push("cancel").with_target(@myself)`, Phoenix's `JS.push("cancel", target:
-//! @myself)`). Saving tells the parent view, which
-//! updates its list and re-renders the card with the new user; the parent also changes cards
-//! through `send_update` ("Mark VIP") and through their attributes ("Show emails").
+//! @myself)`). Saving stores the new name and tells the parent view, which updates its list
+//! and re-renders the card with the saved user; the parent also changes cards through
+//! `send_update` ("Mark VIP") and through their attributes ("Show emails").
 //!
 //! "Send Message" in an expanded card is the seed's: the card sends `{open_chat: id}` to the
 //! parent (Phoenix's `send(self(), {:open_chat, user_id})` from a component), which
 //! `push_navigate`s to `/chat/:id`, the `ChatLive` view.
 //!
-//! The users are kept in the app's key-value store (`kv`): one JSON value per user under
-//! `user/<id>`, ids from the counter `user_id`; additions, renames and deletions are there for
-//! every visitor and outlive the host.
+//! The users are kept in the app's SQL database (`sql`, schema and seed rows in
+//! `data::MIGRATIONS`): the list is read at mount, "Add user" and "Delete" write through the
+//! parent, and a card saves its own edits (Phoenix's component calling `Accounts.update_user`)
+//! before telling the parent, so additions, renames and deletions are there for every visitor
+//! and, on a host that keeps its apps' databases, after the host restarts.
+
+mod data;
 
 use livewasm_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
-/// One user of the list.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct User {
-    /// Stable id.
-    pub id: u32,
-    /// Display name.
-    pub name: String,
-    /// Email address (shown when the parent says so).
-    pub email: String,
-    /// A line about the user.
-    pub bio: String,
-}
-
-/// Where user `id` is kept.
-fn user_key(id: u32) -> String {
-    format!("user/{id:010}")
-}
-
-/// Saves a new user under the next id.
-fn create_user(name: Option<&str>, email: Option<&str>, bio: &str) -> Result<User> {
-    let id = kv::increment("user_id", 1)?;
-    let id = u32::try_from(id).map_err(|_| Error::new("out of user ids"))?;
-    let user = User {
-        id,
-        name: name.map_or_else(|| format!("User {id}"), str::to_string),
-        email: email.map_or_else(|| format!("user{id}@example.com"), str::to_string),
-        bio: bio.into(),
-    };
-    kv::set_json(&user_key(id), &user)?;
-    Ok(user)
-}
-
-/// Every user, by id; the store is seeded with three the first time.
-fn load_users() -> Result<Vec<User>> {
-    if kv::compare_and_set("seeded", None, Some(b"1"))? {
-        for (name, email, bio) in [
-            ("Alice", "alice@example.com", "Likes Rust."),
-            ("Bob", "bob@example.com", "Writes Elixir."),
-            ("Carol", "carol@example.com", "Ships WebAssembly."),
-        ] {
-            create_user(Some(name), Some(email), bio)?;
-        }
-    }
-    kv::keys("user/")?
-        .iter()
-        .filter_map(|key| kv::get_json::<User>(key).transpose())
-        .collect()
-}
+pub use data::User;
 
 /// The `phx-value-id` of an event.
 fn user_id(value: &Value) -> Result<u32> {
@@ -92,7 +49,7 @@ impl LiveView for UsersLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
         assign!(
             socket,
-            users = load_users()?,
+            users = data::all()?,
             show_email = false,
             notice = String::new()
         );
@@ -106,7 +63,7 @@ impl LiveView for UsersLive {
                 assign!(socket, show_email = show);
             }
             "add" => {
-                let user = create_user(None, None, "New here.")?;
+                let user = data::create("New here.")?;
                 let id = user.id;
                 update!(socket, users, |users: &mut Vec<User>| users.push(user));
                 assign!(socket, notice = format!("Added user {id}"));
@@ -114,7 +71,7 @@ impl LiveView for UsersLive {
             "delete" => {
                 // The card leaves the page; the client reports it destroyed, and its state goes.
                 let id = user_id(value)?;
-                kv::delete(&user_key(id))?;
+                data::delete(id)?;
                 update!(socket, users, |users: &mut Vec<User>| users
                     .retain(|u| u.id != id));
                 assign!(socket, notice = format!("Deleted user {id}"));
@@ -132,23 +89,20 @@ impl LiveView for UsersLive {
     /// Messages from the cards (`send_parent`).
     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
         if let Some(saved) = message.get("saved") {
-            let id = saved.get("id").and_then(Value::as_u64).unwrap_or_default();
-            let name = saved
-                .get("name")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string();
-            let mut renamed = None;
+            // The card saved the user already; the list shows what it saved.
+            let saved: User = saved.parse()?;
+            let name = saved.name.clone();
             update!(socket, users, |users: &mut Vec<User>| {
-                for user in users.iter_mut().filter(|u| u64::from(u.id) == id) {
-                    user.name = name.clone();
-                    renamed = Some(user.clone());
+                for user in users.iter_mut().filter(|u| u.id == saved.id) {
+                    *user = saved.clone();
                 }
             });
-            if let Some(user) = renamed {
-                kv::set_json(&user_key(user.id), &user)?;
-            }
             assign!(socket, notice = format!("Saved {name}"));
+        } else if let Some(id) = message.get("gone").and_then(Value::as_u64) {
+            // The card's user was deleted on another page: its card leaves this one too.
+            update!(socket, users, |users: &mut Vec<User>| users
+                .retain(|u| u64::from(u.id) != id));
+            assign!(socket, notice = format!("User {id} was deleted elsewhere"));
         } else if let Some(id) = message.get("open_chat").and_then(Value::as_u64) {
             socket.push_navigate(format!("/chat/{id}"));
         } else if let Some(id) = message.get("vip").and_then(Value::as_u64) {
@@ -193,6 +147,9 @@ pub enum CardUpdate {
     /// `send_update_after` from the card itself: collapse the details.
     Collapse,
 }
+
+/// The longest name a card saves.
+const MAX_NAME_CHARS: usize = 100;
 
 /// How long the details stay open before they collapse on their own.
 const AUTO_COLLAPSE_MS: u32 = 5000;
@@ -270,10 +227,19 @@ impl LiveComponent for UserCard {
                 if name.is_empty() {
                     return Err("a name is required".into());
                 }
+                if name.chars().count() > MAX_NAME_CHARS {
+                    return Err(format!("a name has at most {MAX_NAME_CHARS} characters").into());
+                }
                 let id = socket.assigns().user.as_ref().map(|u| u.id);
-                let saves = socket.assigns().saves + 1;
-                assign!(socket, editing = false, saves = saves);
-                socket.send_parent(json!({"saved": {"id": id, "name": name}}));
+                let id = id.ok_or("the card has no user")?;
+                match data::rename(id, &name)? {
+                    Some(user) => {
+                        let saves = socket.assigns().saves + 1;
+                        assign!(socket, editing = false, saves = saves);
+                        socket.send_parent(json!({ "saved": user }));
+                    }
+                    None => socket.send_parent(json!({ "gone": id })),
+                }
             }
             other => return Err(format!("unknown event `{other}`").into()),
         }
@@ -296,7 +262,7 @@ impl LiveComponent for UserCard {
   <button :if={!@editing} class="edit" phx-click="edit" phx-target={@myself}>Edit</button>
   <form :if={@editing} phx-submit="save" phx-target={@myself}>
     <h4>Edit User</h4>
-    <input type="text" name="name" value={@user.as_ref().map(|u| u.name.clone()).unwrap_or_default()} />
+    <input type="text" name="name" maxlength="100" value={@user.as_ref().map(|u| u.name.clone()).unwrap_or_default()} />
     <button type="submit">Save</button>
     <button type="button" class="cancel" phx-click={JS::push("cancel").with_target(@myself)}>Cancel</button>
   </form>
@@ -319,7 +285,7 @@ impl LiveView for ChatLive {
             .str("id")
             .and_then(|id| id.parse().ok())
             .ok_or("the chat needs a user id")?;
-        let with = kv::get_json::<User>(&user_key(id))?;
+        let with = data::find(id)?;
         socket.page_title("Chat");
         assign!(socket, with = with);
         Ok(())
@@ -345,5 +311,6 @@ livewasm_sdk::app! {
         "/users" => UsersLive, live_session: "users";
         "/chat/:id" => ChatLive, live_session: "users";
     },
+    migrations: data::MIGRATIONS,
     assets: [("app.css", include_bytes!("../assets/app.css"))],
 }

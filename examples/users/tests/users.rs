@@ -325,3 +325,78 @@ async fn a_card_navigates_by_itself() {
     let html = view.follow_live_redirect(&to).unwrap();
     assert!(html.contains("<h1>Chat with Carol</h1>"), "{html}");
 }
+
+/// Saves `name` on user `id`'s card through its form (the card's own `save` event).
+fn rename(view: &mut livewasm_test::LiveView, id: u32, name: &str) -> String {
+    let card = format!("#user-{id}");
+    view.element(&format!("{card} button.edit"), None)
+        .render_click()
+        .unwrap();
+    let cid = cid_in(view, &card);
+    view.push_event_to(cid, "form", "save", json!(format!("name={name}")))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_edit_is_in_the_database_for_a_fresh_live_and_the_chat() {
+    let host = host();
+    let (mut view, _html) = host.live("/users").await.unwrap();
+    let html = rename(&mut view, 2, "Robert");
+    assert!(html.contains("Saved Robert"), "{html}");
+    drop(view);
+
+    // A fresh mount on the same host reads the rows again: the edit is there.
+    let (other, html) = host.live("/users").await.unwrap();
+    assert!(
+        other.has_element("#user-2 h3", Some("Robert")).unwrap(),
+        "{html}"
+    );
+    assert!(!html.contains("Bob"), "{html}");
+    let (_chat, html) = host.live("/chat/2").await.unwrap();
+    assert!(html.contains("<h1>Chat with Robert</h1>"), "{html}");
+
+    // Each test host has a database of its own, fresh from the migrations: the seed's Bob.
+    let (fresh, _html) = TestHost::new(&["users"])
+        .expect("users component")
+        .live("/users")
+        .await
+        .unwrap();
+    assert!(fresh.has_element("#user-2 h3", Some("Bob")).unwrap());
+}
+
+#[tokio::test]
+async fn ids_of_deleted_users_are_never_given_again() {
+    let host = host();
+    let (mut view, _html) = host.live("/users").await.unwrap();
+    let html = view.element("#add-user", None).render_click().unwrap();
+    assert!(html.contains("Added user 4"), "{html}");
+    let html = view
+        .element(".slot:nth-child(4) button.delete", None)
+        .render_click()
+        .unwrap();
+    assert!(html.contains("Deleted user 4"), "{html}");
+    let html = view.element("#add-user", None).render_click().unwrap();
+    assert!(html.contains("Added user 5"), "{html}");
+    let (other, _html) = host.live("/users").await.unwrap();
+    assert!(!other.has_element("#user-4", None).unwrap());
+    assert!(other.has_element("#user-5 h3", Some("User 5")).unwrap());
+}
+
+#[tokio::test]
+async fn saving_a_user_deleted_on_another_page_drops_its_card() {
+    let host = host();
+    let (mut first, _html) = host.live("/users").await.unwrap();
+    let (mut second, _html) = host.live("/users").await.unwrap();
+    second
+        .element(".slot:nth-child(2) button.delete", None)
+        .render_click()
+        .unwrap();
+    // The first page still lists Bob; saving his card finds no row to update.
+    let html = rename(&mut first, 2, "Robert");
+    assert!(html.contains("User 2 was deleted elsewhere"), "{html}");
+    assert!(!first.has_element("#user-2", None).unwrap(), "{html}");
+    // The save did not bring the user back.
+    let (_other, html) = host.live("/users").await.unwrap();
+    assert!(!html.contains("Robert"), "{html}");
+    assert!(!html.contains(r#"id="user-2""#), "{html}");
+}
