@@ -4,6 +4,7 @@ use livewasm_sdk::prelude::*;
 
 use crate::data::{self, Article};
 use crate::flash::flash_group;
+use crate::form::ArticleFormComponent;
 
 /// The assigns of the articles page.
 #[derive(Assigns, Default)]
@@ -12,17 +13,6 @@ pub struct ArticlesLive {
     articles: Vec<Article>,
     /// The article being created, edited or shown.
     article: Option<Article>,
-    error: Option<String>,
-}
-
-fn field(value: &Value, name: &str) -> String {
-    value
-        .get("article")
-        .and_then(|a| a.get(name))
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .trim()
-        .to_string()
 }
 
 fn id_of(value: &Value) -> Option<u32> {
@@ -71,7 +61,6 @@ impl ArticlesLive {
                 assign!(socket, page_title = "Articles".to_string(), article = None);
             }
         }
-        assign!(socket, error = None);
         Ok(())
     }
 }
@@ -88,40 +77,6 @@ impl LiveView for ArticlesLive {
 
     fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
         match event {
-            "save" => {
-                let (title, body) = (field(value, "title"), field(value, "body"));
-                let Some(editing) = socket.assigns().article.clone() else {
-                    return Ok(());
-                };
-                if title.is_empty() {
-                    assign!(socket, error = Some("Title can't be blank".to_string()));
-                    return Ok(());
-                }
-                let id = if editing.id == 0 {
-                    let article = data::create(title, body)?;
-                    let id = article.id;
-                    update!(socket, articles, |list: &mut Vec<Article>| list
-                        .push(article));
-                    socket.put_flash("info", "Article created!");
-                    id
-                } else {
-                    let article = Article {
-                        id: editing.id,
-                        title,
-                        body,
-                    };
-                    data::update(&article)?;
-                    update!(socket, articles, |list: &mut Vec<Article>| {
-                        if let Some(a) = list.iter_mut().find(|a| a.id == article.id) {
-                            *a = article;
-                        }
-                    });
-                    socket.put_flash("info", "Article updated");
-                    editing.id
-                };
-                // Push patch: the URL changes, the view stays (handle_params runs).
-                socket.push_patch(format!("/articles/{id}"));
-            }
             "delete" => {
                 let id = id_of(value).ok_or("delete needs an id")?;
                 data::delete(id)?;
@@ -138,9 +93,29 @@ impl LiveView for ArticlesLive {
         Ok(())
     }
 
-    /// `{"show": id}` from the host (or a timer) patches to that article.
+    /// `{"saved": article, "created": bool}` from `ArticleFormComponent` (Phoenix's
+    /// `handle_info({FormComponent, {:saved, article}}, socket)`): the list takes it, the flash
+    /// says so, and a patch shows it. `{"show": id}` from the host (or a timer) patches to that
+    /// article.
     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
-        if let Some(id) = message.get("show").and_then(Value::as_u64) {
+        if let Some(saved) = message.get("saved") {
+            let article = saved_article(saved).ok_or("a saved article without an id")?;
+            let id = article.id;
+            if message.get("created").and_then(Value::as_bool) == Some(true) {
+                update!(socket, articles, |list: &mut Vec<Article>| list
+                    .push(article));
+                socket.put_flash("info", "Article created!");
+            } else {
+                update!(socket, articles, |list: &mut Vec<Article>| {
+                    if let Some(a) = list.iter_mut().find(|a| a.id == id) {
+                        *a = article;
+                    }
+                });
+                socket.put_flash("info", "Article updated");
+            }
+            // Push patch: the URL changes, the view stays (handle_params runs).
+            socket.push_patch(format!("/articles/{id}"));
+        } else if let Some(id) = message.get("show").and_then(Value::as_u64) {
             socket.push_patch(format!("/articles/{id}"));
         }
         Ok(())
@@ -157,18 +132,10 @@ impl LiveView for ArticlesLive {
     <a id="archive-link" href="/articles-archive" data-phx-link="redirect" data-phx-link-state="push">Archive</a>
     <button id="export" phx-click="export">Export</button>
   </nav>
-  <div :if={@live_action.is_any(&["new", "edit"])} id="article-modal" class="modal">
-    <div class="modal-content">
-      <h2>{@page_title}</h2>
-      <form id="article-form" phx-submit="save">
-        <label>Title <input type="text" name="article[title]" value={title_of(&@article)}></label>
-        <label>Body <textarea name="article[body]">{body_of(&@article)}</textarea></label>
-        <p :if={@error.is_some()} class="error">{@error.clone().unwrap_or_default()}</p>
-        <button type="submit">Save</button>
-        <a id="cancel" href="/articles" data-phx-link="patch" data-phx-link-state="push">Cancel</a>
-      </form>
-    </div>
-  </div>
+  <.modal :if={@live_action.is_any(&["new", "edit"])} id="article-modal" on_cancel={JS::patch("/articles")}>
+    <h2 id="article-modal-title">{@page_title}</h2>
+    <.live_component module={ArticleFormComponent} id={form_id(&@article)} article={@article.clone().unwrap_or_default()} action={@live_action.as_str().unwrap_or("new").to_string()}/>
+  </.modal>
   <section :if={@live_action == "show"} id="current-article">
     <h2>{title_of(&@article)}</h2>
     <p>{body_of(&@article)}</p>
@@ -188,6 +155,24 @@ impl LiveView for ArticlesLive {
 "#
         )
     }
+}
+
+/// The form component's id: the article's, or `new` (Phoenix's `@article.id || :new`).
+fn form_id(article: &Option<Article>) -> String {
+    match article {
+        Some(a) if a.id != 0 => format!("article-{}", a.id),
+        _ => "new".to_string(),
+    }
+}
+
+/// The article in a `saved` message.
+fn saved_article(saved: &Value) -> Option<Article> {
+    let text = |name: &str| saved.get(name).and_then(Value::as_str).unwrap_or_default();
+    Some(Article {
+        id: u32::try_from(saved.get("id")?.as_u64()?).ok()?,
+        title: text("title").to_string(),
+        body: text("body").to_string(),
+    })
 }
 
 fn title_of(article: &Option<Article>) -> String {

@@ -1,6 +1,7 @@
 //! ArticlesLive from the seed: one view serving four live actions (`index`, `new`, `edit`,
-//! `show`) switched by patches, a second view (`ArticleShow`) reached by live navigation, an
-//! edit modal, page titles, and flash carried across `push_patch` / `push_navigate`.
+//! `show`) switched by patches, a second view (`ArticleShow`) reached by live navigation, the
+//! seed's `<.modal on_cancel={JS.patch(…)}>` holding `ArticleFormComponent` (a live
+//! component), page titles, and flash carried across `push_patch` / `push_navigate`.
 //!
 //! The articles live in the app's SQL database (`livewasm_sdk::sql`, schema in
 //! `data::MIGRATIONS`): an article created or edited in one view is there for every other view
@@ -8,9 +9,11 @@
 
 mod data;
 mod flash;
+mod form;
 mod index;
 mod show;
 
+pub use form::{ArticleFormComponent, FormProps};
 pub use index::ArticlesLive;
 pub use show::{ArchiveLive, ArticleShow};
 

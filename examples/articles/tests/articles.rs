@@ -61,28 +61,56 @@ async fn patch_link_changes_the_live_action_without_remounting() {
 }
 
 #[tokio::test]
-async fn create_puts_flash_and_pushes_a_patch() {
-    let (mut view, _) = host().live("/articles/new").await.unwrap();
-    // Validation keeps the modal open.
+async fn the_form_component_in_the_modal_validates_and_creates() {
+    let (mut view, html) = host().live("/articles/new").await.unwrap();
+    // The seed's `<.modal on_cancel={JS.patch(~p"/articles")}>`: Escape, a click away and the
+    // close button run `data-cancel`, which holds the patch.
+    let modal = view.element("#article-modal", None).render().unwrap();
+    assert!(modal.contains("data-cancel="), "{modal}");
+    assert!(
+        modal.contains("[&quot;patch&quot;,{&quot;href&quot;:&quot;/articles&quot;")
+            || modal.contains(r#"["patch",{"href":"/articles""#),
+        "on_cancel patches to /articles: {modal}"
+    );
+    // The form is a live component: its events go to it (`phx-target={@myself}`).
+    assert!(html.contains("phx-target=\"1\""), "{html}");
+
+    // Typing in the title and clearing it: the component's validation shows the error.
     let html = view
-        .push_form("save", "article%5Btitle%5D=&article%5Bbody%5D=x", json!({}))
+        .form(
+            "#article-form",
+            json!({"article": {"title": "", "body": "x"}, "_target": "article[title]"}),
+        )
+        .render_change()
         .unwrap();
     assert!(
         html.contains("Title can&#39;t be blank") || html.contains("Title can't be blank"),
         "{html}"
     );
+    // Submitting a blank title keeps the modal open, no patch.
+    let html = view
+        .form(
+            "#article-form",
+            json!({"article": {"title": "", "body": "x"}}),
+        )
+        .render_submit()
+        .unwrap();
+    assert!(html.contains("id=\"article-modal\""), "{html}");
     assert_eq!(view.assert_patch(), None);
 
+    // A valid one: saved by the component, the parent's flash, list and patch.
     let html = view
-        .push_form(
-            "save",
-            "article%5Btitle%5D=Mine&article%5Bbody%5D=Text",
-            json!({}),
+        .form(
+            "#article-form",
+            json!({"article": {"title": "Mine", "body": "Text"}}),
         )
+        .render_submit()
         .unwrap();
     assert_eq!(view.assert_patch().as_deref(), Some("/articles/4"));
     assert!(html.contains("Article created!"), "{html}");
     assert!(html.contains("<h2>Mine</h2>"), "the show action: {html}");
+    assert!(!html.contains("article-modal"), "{html}");
+    assert!(html.contains("id=\"article-4\""), "the list has it: {html}");
     assert_eq!(view.page_title().as_deref(), Some("Mine"));
 
     // lv:clear-flash removes it; a client patch clears the flash too.
@@ -91,14 +119,34 @@ async fn create_puts_flash_and_pushes_a_patch() {
 }
 
 #[tokio::test]
+async fn editing_through_the_component_updates_the_list() {
+    let host = host();
+    let (mut view, html) = host.live("/articles/2/edit").await.unwrap();
+    assert!(html.contains("value=\"Live navigation\""), "{html}");
+    let html = view
+        .form(
+            "#article-form",
+            json!({"article": {"title": "Live navigation, revised"}}),
+        )
+        .render_submit()
+        .unwrap();
+    assert_eq!(view.assert_patch().as_deref(), Some("/articles/2"));
+    assert!(html.contains("Article updated"), "{html}");
+    assert!(html.contains("Live navigation, revised"), "{html}");
+    // In the database: a fresh mount lists it.
+    let (_view, html) = host.live("/articles").await.unwrap();
+    assert!(html.contains("Live navigation, revised"), "{html}");
+}
+
+#[tokio::test]
 async fn a_client_patch_clears_the_flash() {
     let (mut view, _) = host().live("/articles/new").await.unwrap();
     let html = view
-        .push_form(
-            "save",
-            "article%5Btitle%5D=Mine&article%5Bbody%5D=Text",
-            json!({}),
+        .form(
+            "#article-form",
+            json!({"article": {"title": "Mine", "body": "Text"}}),
         )
+        .render_submit()
         .unwrap();
     assert!(html.contains("Article created!"));
     let html = view.render_patch("/articles").unwrap();

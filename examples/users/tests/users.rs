@@ -133,6 +133,14 @@ async fn cancel_is_a_js_push_targeted_at_the_card_itself() {
     assert!(!view.has_element("#user-1 form", None).unwrap());
     assert!(view.has_element("#user-1 button.edit", None).unwrap());
     assert!(view.has_element("#user-2 form", None).unwrap());
+
+    // `element(…).render_click()` reads the push's target as the client does: Bob's cancel
+    // reaches Bob's card (sent to the view instead, it would fail: the view has no `cancel`).
+    view.element("#user-2 button.cancel", None)
+        .render_click()
+        .unwrap();
+    assert!(!view.has_element("#user-2 form", None).unwrap());
+    assert!(view.has_element("#user-2 button.edit", None).unwrap());
 }
 
 #[tokio::test]

@@ -206,20 +206,23 @@ fn binding(
         }
         _ => {}
     }
-    let event = if raw.trim_start().starts_with('[') {
-        js_push(raw, &mut value).ok_or(HarnessError::NoBinding(attr))?
-    } else {
-        raw.to_string()
-    };
-    let cid = el
+    let attr_target = el
         .value()
         .attr("phx-target")
         .and_then(|t| t.trim().parse().ok());
+    let (event, cid) = if raw.trim_start().starts_with('[') {
+        let (event, push_target) = js_push(raw, &mut value).ok_or(HarnessError::NoBinding(attr))?;
+        // A `JS.push(…, target: @myself)` names its component itself, as the client reads it.
+        (event, push_target.or(attr_target))
+    } else {
+        (raw.to_string(), attr_target)
+    };
     Ok(Binding { event, value, cid })
 }
 
-/// The event of the first `push` op of a JS command, merging its `value` into `value`.
-fn js_push(raw: &str, value: &mut Map<String, Value>) -> Option<String> {
+/// The event of the first `push` op of a JS command, merging its `value` into `value`, and
+/// the live component its `target` names (a cid; a selector target is left to `phx-target`).
+fn js_push(raw: &str, value: &mut Map<String, Value>) -> Option<(String, Option<u32>)> {
     let ops: Vec<Value> = serde_json::from_str(raw).ok()?;
     ops.iter().find_map(|op| {
         if op.get(0)?.as_str()? != "push" {
@@ -231,6 +234,13 @@ fn js_push(raw: &str, value: &mut Map<String, Value>) -> Option<String> {
                 value.insert(k.clone(), v.clone());
             }
         }
-        args.get("event")?.as_str().map(str::to_string)
+        let target = args.get("target").and_then(|t| {
+            t.as_u64()
+                .or_else(|| t.as_str()?.trim().parse().ok())
+                .and_then(|cid| u32::try_from(cid).ok())
+        });
+        args.get("event")?
+            .as_str()
+            .map(|event| (event.to_string(), target))
     })
 }

@@ -27,6 +27,8 @@ struct Scraped {
     trigger: bool,
     action: String,
     method: String,
+    /// The live component its `phx-target` names (a cid), which gets its events.
+    cid: Option<u32>,
 }
 
 /// The plain HTTP request a form with `phx-trigger-action` makes the browser send.
@@ -87,7 +89,7 @@ impl<'a> Form<'a> {
         let mut meta = scraped.values;
         meta.insert("_target".into(), Value::String(target(explicit, &data)));
         self.view
-            .push_form(&event, &encode(&fields), Value::Object(meta))
+            .push_form_to(scraped.cid, &event, &encode(&fields), Value::Object(meta))
     }
 
     /// `render_submit(form)`: sends the form's `phx-submit` with its values, the test's data over
@@ -103,8 +105,12 @@ impl<'a> Form<'a> {
         if let Some(pair) = scraped.submitter {
             fields.push(pair);
         }
-        self.view
-            .push_form(&event, &encode(&fields), Value::Object(scraped.values))
+        self.view.push_form_to(
+            scraped.cid,
+            &event,
+            &encode(&fields),
+            Value::Object(scraped.values),
+        )
     }
 
     /// What the browser posts once the form carries `phx-trigger-action` (`follow_trigger_action`):
@@ -205,6 +211,10 @@ impl<'a> Form<'a> {
                 .attr("method")
                 .unwrap_or("get")
                 .to_ascii_uppercase(),
+            cid: form
+                .value()
+                .attr("phx-target")
+                .and_then(|t| t.trim().parse().ok()),
         })
     }
 }

@@ -394,6 +394,22 @@ impl LiveView {
         self.push_payload(json!({"type": "form", "event": event, "value": encoded, "meta": meta}))
     }
 
+    /// [`Self::push_form`] to live component `cid` when given (a form with
+    /// `phx-target={@myself}`), else to the view.
+    pub fn push_form_to(
+        &mut self,
+        cid: Option<u32>,
+        event: &str,
+        encoded: &str,
+        meta: Value,
+    ) -> Result<String, HarnessError> {
+        let mut payload = json!({"type": "form", "event": event, "value": encoded, "meta": meta});
+        if let (Some(cid), Some(map)) = (cid, payload.as_object_mut()) {
+            map.insert("cid".into(), Value::from(cid));
+        }
+        self.push_payload(payload)
+    }
+
     /// `render_blur(view, event, value)`: a `phx-blur` event.
     pub fn render_blur(&mut self, event: &str, value: Value) -> Result<String, HarnessError> {
         self.push_event("blur", event, value)
