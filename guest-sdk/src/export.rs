@@ -955,6 +955,10 @@ macro_rules! app {
         #[doc(hidden)]
         pub struct __LivewasmApp;
 
+        /// The app's paths (routes, then HTTP handlers) that `p!` checks paths against.
+        #[doc(hidden)]
+        pub const __LIVEWASM_PATHS: &[&str] = &[$($path),+ $($(, $hpath)*)?];
+
         impl $crate::export::App for __LivewasmApp {
             fn name() -> &'static str {
                 $name

@@ -104,6 +104,8 @@ pub mod sql;
 mod stream;
 pub mod time;
 mod upload;
+/// Checked paths: `p!` (Phoenix's verified routes).
+pub mod verified_path;
 mod view;
 
 /// Capabilities granted by the host.
@@ -135,7 +137,7 @@ pub use live_component::{
 };
 pub use livewasm_macros::Fingerprint;
 pub use livewasm_macros::component;
-pub use livewasm_macros::{Assigns, html};
+pub use livewasm_macros::{Assigns, html, p};
 #[doc(hidden)]
 pub use navigation::Navigation;
 pub use on_mount::{MountSocket, OnMount, OnMountHook};
@@ -176,7 +178,7 @@ pub mod prelude {
     pub use crate::{
         Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,
         MountSocket, OnMount, OnMountHook, Params, Rendered, Result, Session, Socket, Tracked,
-        Value, app, assign, class_list, html, json, raw, update,
+        Value, app, assign, class_list, html, json, p, raw, update,
     };
     pub use crate::{AsyncOutcome, assign_async};
     pub use crate::{AsyncResult, Attrs, component};

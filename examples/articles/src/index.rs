@@ -1,4 +1,7 @@
 //! `ArticlesLive`: the list, with `new`, `edit` and `show` as live actions of the same view.
+//!
+//! Its paths are checked (`p!`, Phoenix's `~p`) against the app's routes, except the seed's
+//! PDF link: no route of this app serves PDFs, so `p!` refuses it, as `~p` would.
 
 use livewasm_sdk::prelude::*;
 
@@ -54,7 +57,7 @@ impl ArticlesLive {
             }
             ("edit" | "show", None) => {
                 socket.put_flash("error", "Article not found");
-                socket.push_patch_replace("/articles");
+                socket.push_patch_replace(p!("/articles"));
             }
             _ => {
                 socket.page_title("Articles");
@@ -84,7 +87,7 @@ impl LiveView for ArticlesLive {
                     .retain(|a| a.id != id));
                 socket.put_flash("info", "Article deleted");
                 // Push navigate: a fresh mount of the list, the flash going along.
-                socket.push_navigate("/articles");
+                socket.push_navigate(p!("/articles"));
             }
             // Full page redirect (for external URLs).
             "export" => socket.redirect("https://example.com/export"),
@@ -114,9 +117,9 @@ impl LiveView for ArticlesLive {
                 socket.put_flash("info", "Article updated");
             }
             // Push patch: the URL changes, the view stays (handle_params runs).
-            socket.push_patch(format!("/articles/{id}"));
+            socket.push_patch(p!("/articles/{id}"));
         } else if let Some(id) = message.get("show").and_then(Value::as_u64) {
-            socket.push_patch(format!("/articles/{id}"));
+            socket.push_patch(p!("/articles/{id}"));
         }
         Ok(())
     }
@@ -128,11 +131,11 @@ impl LiveView for ArticlesLive {
   {flash_group(@flash)}
   <h1>{@page_title}</h1>
   <nav>
-    <a id="new-article" href="/articles/new" data-phx-link="patch" data-phx-link-state="push">New Article</a>
+    <a id="new-article" href={p!("/articles/new")} data-phx-link="patch" data-phx-link-state="push">New Article</a>
     <a id="archive-link" href="/articles-archive" data-phx-link="redirect" data-phx-link-state="push">Archive</a>
     <button id="export" phx-click="export">Export</button>
   </nav>
-  <.modal :if={@live_action.is_any(&["new", "edit"])} id="article-modal" on_cancel={JS::patch("/articles")}>
+  <.modal :if={@live_action.is_any(&["new", "edit"])} id="article-modal" on_cancel={JS::patch(&p!("/articles"))}>
     <h2 id="article-modal-title">{@page_title}</h2>
     <.live_component module={ArticleFormComponent} id={form_id(&@article)} article={@article.clone().unwrap_or_default()} action={@live_action.as_str().unwrap_or("new").to_string()}/>
   </.modal>
@@ -144,8 +147,8 @@ impl LiveView for ArticlesLive {
     <tr :for={a in @articles.iter()} :key={a.id} id={format!("article-{}", a.id)}>
       <td class="title">{&a.title}</td>
       <td>
-        <a href={format!("/articles/{}/show", a.id)} data-phx-link="redirect" data-phx-link-state="push">Show</a>
-        <a href={format!("/articles/{}/edit", a.id)} data-phx-link="patch" data-phx-link-state="push">Edit</a>
+        <a href={p!("/articles/{a.id}/show")} data-phx-link="redirect" data-phx-link-state="push">Show</a>
+        <a href={p!("/articles/{a.id}/edit")} data-phx-link="patch" data-phx-link-state="push">Edit</a>
         <a href={format!("/articles/{}/pdf", a.id)} download>PDF</a>
         <button phx-click="delete" phx-value-id={a.id}>Delete</button>
       </td>

@@ -25,7 +25,7 @@ impl LiveView for ArticleShow {
             }
             None => {
                 socket.put_flash("error", "Article not found");
-                socket.push_navigate("/articles");
+                socket.push_navigate(p!("/articles"));
             }
         }
         Ok(())

@@ -11,8 +11,22 @@ mod fingerprint;
 mod live_call;
 mod parse;
 mod place;
+mod verified_path;
 
 use proc_macro::TokenStream;
+
+/// A path of the app, checked at compile time against the paths `app!` declares (its routes
+/// and HTTP handlers), as Phoenix's verified routes (`~p"/articles/#{id}/edit"`) are:
+/// `p!("/articles/{id}/edit")` gives `"/articles/7/edit"` for `id = 7`, each `{expr}`
+/// percent-encoded; a path no route matches does not compile. The query (`?page={n}`) is
+/// not checked. Use it in the crate that invokes `app!` (at its root). See
+/// `livewasm_sdk::verified_path`.
+#[proc_macro]
+pub fn p(input: TokenStream) -> TokenStream {
+    verified_path::expand(input.into())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
 
 /// Gives each named field of a view struct a change-tracking bit (at most 128 fields); a field
 /// marked `#[on_mount]` takes the value a live session's `on_mount` hook assigns under its name.
