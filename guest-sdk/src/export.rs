@@ -248,6 +248,18 @@ pub trait App {
     fn http_routes() -> Vec<(&'static str, &'static str, HttpHandler)> {
         Vec::new()
     }
+    /// The app's pipelines of plugs (`pipelines: {...}`).
+    fn pipelines() -> Vec<crate::pipeline::PipelineDecl> {
+        Vec::new()
+    }
+    /// `(route path, pipelines)` of each route with a `pipe_through`.
+    fn route_pipes() -> Vec<(&'static str, Vec<&'static str>)> {
+        Vec::new()
+    }
+    /// `(method, path, pipelines)` of each HTTP route with a `pipe_through`.
+    fn http_pipes() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
+        Vec::new()
+    }
     /// The app's background tasks (`tasks: [...]`).
     fn tasks() -> Vec<TaskDecl> {
         Vec::new()
@@ -439,6 +451,30 @@ pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
         Session::from_json(&request.session),
         flash,
     );
+    // The dead render is an HTTP request: the route's pipelines run first (never on a live
+    // mount, as in Phoenix). A halt's redirect leaves as a hook's would.
+    if !request.connected
+        && let Some(response) = page_pipelines::<A>(&request, &hooks)
+    {
+        let Some(to) = response.redirect_to() else {
+            return Err(format!(
+                "a plug of {} halted its page with status {} and no redirect: a page's plugs \
+                 halt with HttpResponse::redirect",
+                request.view,
+                response.status()
+            ));
+        };
+        for (kind, message) in response.flash().iter() {
+            hooks.put_flash(kind, message);
+        }
+        hooks.redirect(to);
+        let (_, flash, navigation) = hooks.into_parts();
+        if let Some(navigation) = navigation {
+            navigation.send(&flash);
+        }
+        CURRENT.with(|current| *current.borrow_mut() = None);
+        return Ok(());
+    }
     // A live session named only by routes has no hooks.
     let sessions = A::live_sessions();
     let hooks_of = request
@@ -471,6 +507,33 @@ pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
     view.flush_navigation();
     CURRENT.with(|current| *current.borrow_mut() = Some(view));
     Ok(())
+}
+
+/// The response of the plug that halted the dead render of `request`, if one did: the
+/// plugs of the pipelines its route (the one of its view and action matching its URL) pipes
+/// through.
+fn page_pipelines<A: App>(
+    request: &wit::MountRequest,
+    hooks: &MountSocket,
+) -> Option<crate::HttpResponse> {
+    let pipes = A::route_pipes();
+    if pipes.is_empty() {
+        return None;
+    }
+    let path = crate::pipeline::url_path(&request.url);
+    let route = A::routes().into_iter().find(|(route, view, action, _)| {
+        *view == request.view
+            && action.map(str::to_string) == request.action
+            && crate::verified_path::route_matches(route, path)
+    })?;
+    let through = pipes.into_iter().find(|(p, _)| *p == route.0)?.1;
+    let http = HttpRequest {
+        method: "GET".into(),
+        route: route.0.to_string(),
+        params: hooks.params().clone(),
+        session: hooks.session().clone(),
+    };
+    crate::pipeline::run(&A::pipelines(), &through, &http)
 }
 
 /// `live.handle-params`.
@@ -566,6 +629,17 @@ pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
         params: Params::from_json(&request.params),
         session: session.clone(),
     };
+    // The route's pipelines first: a halt answers instead of the handler.
+    let through = A::http_pipes()
+        .into_iter()
+        .find(|(method, path, _)| {
+            method.eq_ignore_ascii_case(&request.method) && *path == request.route
+        })
+        .map(|(_, _, through)| through)
+        .unwrap_or_default();
+    if let Some(halted) = crate::pipeline::run(&A::pipelines(), &through, &req) {
+        return halted.into_wit(&session);
+    }
     let handler = A::http_routes()
         .into_iter()
         .find(|(method, path, _)| {
@@ -902,6 +976,10 @@ macro_rules! __impl_guest {
 /// }
 /// ```
 ///
+/// `pipelines` declares named lists of plugs (`fn(&HttpRequest) -> Plug`) that a route or an
+/// HTTP route runs first with `pipe_through: ["name", …]`, as Phoenix's router pipelines: see
+/// [`pipeline`](crate::pipeline).
+///
 /// `hooks` ships client hooks with the app: each is a name (`phx-hook="Chart"`) and a
 /// JavaScript expression evaluating to the hook object. The host serves them as one cacheable
 /// script that every page of the app loads before the LiveView client connects, so they work
@@ -936,12 +1014,16 @@ macro_rules! app {
         $(live_sessions: {
             $( $sname:literal => [ $( $hook:ident ),* $(,)? ] $(, layout: $layout:ident)? );* $(;)?
         }, )?
+        $(pipelines: {
+            $( $pname:literal => [ $( $plug:path ),* $(,)? ] );* $(;)?
+        }, )?
         routes: {
             $( $path:literal => $view:ident $(, action: $action:literal)? $(, live_session: $session:literal)?
+               $(, pipe_through: [ $( $rpipe:literal ),* $(,)? ])?
                $(, container: ($tag:literal $(, $aname:literal = $aval:literal)* $(,)?))? );+ $(;)?
         }
         $(, http: {
-            $( $method:ident $hpath:literal => $handler:path );* $(;)?
+            $( $method:ident $hpath:literal => $handler:path $(, pipe_through: [ $( $hpipe:literal ),* $(,)? ])? );* $(;)?
         })?
         $(, hooks: {
             $( $hname:literal => $hsource:expr );* $(;)?
@@ -958,6 +1040,12 @@ macro_rules! app {
         /// The app's paths (routes, then HTTP handlers) that `p!` checks paths against.
         #[doc(hidden)]
         pub const __LIVEWASM_PATHS: &[&str] = &[$($path),+ $($(, $hpath)*)?];
+
+        // Every `pipe_through` names a declared pipeline.
+        const _: () = $crate::pipeline::__check_names(
+            &[$($($pname),*)?],
+            &[$($($($rpipe,)*)?)+ $($($($($hpipe,)*)?)*)?],
+        );
 
         impl $crate::export::App for __LivewasmApp {
             fn name() -> &'static str {
@@ -999,6 +1087,27 @@ macro_rules! app {
                         $crate::__layout!($($layout)?),
                     )
                 ),*)?]
+            }
+            fn pipelines() -> ::std::vec::Vec<$crate::pipeline::PipelineDecl> {
+                ::std::vec![$($(
+                    ($pname, ::std::vec![$($plug as $crate::pipeline::PlugFn),*])
+                ),*)?]
+            }
+            fn route_pipes() -> ::std::vec::Vec<(&'static str, ::std::vec::Vec<&'static str>)> {
+                #[allow(unused_mut)]
+                let mut pipes = ::std::vec::Vec::new();
+                $($(
+                    pipes.push(($path, ::std::vec![$($rpipe),*]));
+                )?)+
+                pipes
+            }
+            fn http_pipes() -> ::std::vec::Vec<(&'static str, &'static str, ::std::vec::Vec<&'static str>)> {
+                #[allow(unused_mut)]
+                let mut pipes = ::std::vec::Vec::new();
+                $($($(
+                    pipes.push((stringify!($method), $hpath, ::std::vec![$($hpipe),*]));
+                )?)*)?
+                pipes
             }
             fn http_routes() -> ::std::vec::Vec<(&'static str, &'static str, $crate::HttpHandler)> {
                 ::std::vec![$($(

@@ -114,6 +114,16 @@ impl HttpResponse {
         self.status
     }
 
+    /// Where it redirects, if it does.
+    pub(crate) fn redirect_to(&self) -> Option<&str> {
+        self.redirect.as_deref()
+    }
+
+    /// The flash it sets.
+    pub(crate) fn flash(&self) -> &Flash {
+        &self.flash
+    }
+
     /// The new session given the request's: `None` when unchanged.
     pub(crate) fn new_session(&self, old: &Session) -> Option<Map<String, Value>> {
         if !self.clear_session && self.session_changes.is_empty() {

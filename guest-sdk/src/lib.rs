@@ -95,7 +95,11 @@ mod live_action;
 mod live_component;
 mod navigation;
 mod on_mount;
+/// The host's operator overview (granted to its own dashboard only).
+pub mod operator;
 mod params;
+/// Pipelines of plugs run on HTTP requests (`pipe_through`).
+pub mod pipeline;
 pub mod pubsub;
 mod render;
 mod socket;
@@ -142,6 +146,7 @@ pub use livewasm_macros::{Assigns, html, p};
 pub use navigation::Navigation;
 pub use on_mount::{MountSocket, OnMount, OnMountHook};
 pub use params::{Params, Session};
+pub use pipeline::{Plug, PlugFn};
 #[doc(hidden)]
 pub use render::__for_list;
 #[doc(hidden)]
@@ -177,8 +182,8 @@ pub mod prelude {
     pub use crate::sql;
     pub use crate::{
         Assigns, Error, Fingerprint, Flash, HttpRequest, HttpResponse, LayoutAssigns, LiveView,
-        MountSocket, OnMount, OnMountHook, Params, Rendered, Result, Session, Socket, Tracked,
-        Value, app, assign, class_list, html, json, p, raw, update,
+        MountSocket, OnMount, OnMountHook, Params, Plug, Rendered, Result, Session, Socket,
+        Tracked, Value, app, assign, class_list, html, json, p, raw, update,
     };
     pub use crate::{AsyncOutcome, assign_async};
     pub use crate::{AsyncResult, Attrs, component};

@@ -86,6 +86,19 @@ const fn matches(route: &[u8], shape: &[u8]) -> bool {
     }
 }
 
+/// True when the two strings are equal (in a `const fn`).
+pub(crate) const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same(a, 0, a.len(), b, 0, b.len())
+}
+
+/// True when route pattern `route` matches the concrete path `path`.
+pub(crate) fn route_matches(route: &str, path: &str) -> bool {
+    // A concrete path holds no `:` holes, but a segment may start with `:`: never a hole here.
+    let path = path.replace("/:", "/%3A");
+    matches(route.as_bytes(), path.as_bytes())
+}
+
 /// True when `a[a0..a1]` equals `b[b0..b1]`.
 const fn same(a: &[u8], a0: usize, a1: usize, b: &[u8], b0: usize, b1: usize) -> bool {
     if a1 - a0 != b1 - b0 {

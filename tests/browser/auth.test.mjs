@@ -26,6 +26,18 @@ test("auth: require_user redirects, log in over HTTP, admin check, log out", asy
   const errors = []
   page.on("pageerror", (e) => errors.push(e))
   try {
+    // The router's require_user plug answers the page's HTTP request: to the login page,
+    // which brings the user back to the page asked for.
+    await page.goto(BASE + "/auth/settings")
+    await connected(page)
+    assert.equal(path(page), "/auth/login")
+    assert.equal(new URL(page.url()).searchParams.get("return_to"), "/auth/settings")
+    assert.equal(await page.textContent("#flash-error"), "You must log in to access this page.")
+    await logIn(page, "bob")
+    assert.equal(path(page), "/auth/settings")
+    await Promise.all([page.waitForNavigation(), page.click("#logout-form button")])
+    await connected(page)
+
     await page.goto(BASE + "/auth/profile")
     await connected(page)
     assert.equal(path(page), "/auth/login")

@@ -176,6 +176,9 @@ fn report_build(examples: &[guest::Guest], message: Option<&str>) {
     }
 }
 
+/// The example served as the host's operator dashboard (`livewasm serve --dashboard`).
+const DASHBOARD: &str = "operator-dashboard";
+
 /// Serves the examples (or the crate of `options`) until interrupted.
 pub fn run(options: &Options) -> Result<()> {
     serve(options, |_| {}, &AtomicBool::new(false))
@@ -209,9 +212,23 @@ pub fn serve(options: &Options, ready: impl FnOnce(&str), stop: &AtomicBool) -> 
         let _ = std::fs::remove_file(state.join("operator-token"));
     }
     let database_arg = database.to_string_lossy().to_string();
+    // The operator dashboard is served as the host's own (`--dashboard`, at /ops), not as an
+    // `--app`: only then does it get the operator overview.
+    let (dashboard, served): (Vec<PathBuf>, Vec<PathBuf>) = apps
+        .iter()
+        .cloned()
+        .partition(|path| path.file_stem().is_some_and(|s| s == DASHBOARD));
+    let mut extra = vec!["--database".to_string(), database_arg.clone()];
+    if let Some(path) = dashboard.first() {
+        extra.extend([
+            "--dashboard".to_string(),
+            path.to_string_lossy().into_owned(),
+        ]);
+    }
+    let extra: Vec<&str> = extra.iter().map(String::as_str).collect();
     let start = |binary: &Path, listen: &str| -> Result<Server> {
         // `--dev` (Server::start passes it) watches these files and swaps rebuilt ones in.
-        let server = Server::start(binary, listen, &apps, &["--database", &database_arg])?;
+        let server = Server::start(binary, listen, &served, &extra)?;
         deploy(binary, &server, &state, &examples, &apps)?;
         Ok(server)
     };
@@ -231,18 +248,25 @@ pub fn serve(options: &Options, ready: impl FnOnce(&str), stop: &AtomicBool) -> 
         server.url,
         database.display()
     );
-    for example in &examples {
+    for example in examples.iter().filter(|e| e.name != DASHBOARD) {
         println!("  {}/{}", server.url, example.name);
     }
     if options.own_crate.is_none() {
         println!("  e.g. {}/thermostat?house=1", server.url);
     }
     println!("  {}/ lists every app and route served", server.url);
+    if !dashboard.is_empty() {
+        println!(
+            "  {}/ops  the operator dashboard (token: {})",
+            server.url,
+            state.join("operator-token").display()
+        );
+    }
     let port = server.url.rsplit(':').next().unwrap_or("4000");
     println!(
         "The same views, deployed through the registry as tenant `dev`, on their own origins:"
     );
-    for example in &examples {
+    for example in examples.iter().filter(|e| e.name != DASHBOARD) {
         println!("  http://{0}.dev.localhost:{port}/{0}", example.name);
     }
     println!(

@@ -30,6 +30,7 @@ pub fn run(browser: bool) -> Result<()> {
         guest::build(&toolchain, &guest::discover()?)
     })?;
     step("client bundle is current", client_bundle)?;
+    step("dashboard chart hook is current", dashboard_hook_bundle)?;
     step("kubernetes manifests", || {
         status(
             Command::new("bash")
@@ -209,6 +210,37 @@ fn client_bundle() -> Result<()> {
         "  client-js/dist/livewasm.js: {} bytes, current",
         after.len()
     );
+    Ok(())
+}
+
+/// Rebuilds the operator dashboard's chart hook (uPlot bundled by esbuild into
+/// `examples/operator-dashboard/hooks/charts.js`, and uPlot's stylesheet copied to its assets)
+/// and fails if the committed files were stale: the component ships them (`include_str!`).
+fn dashboard_hook_bundle() -> Result<()> {
+    let app = root().join("examples/operator-dashboard");
+    let outputs = [app.join("hooks/charts.js"), app.join("assets/uplot.css")];
+    let before: Vec<Vec<u8>> = outputs
+        .iter()
+        .map(|path| std::fs::read(path).unwrap_or_default())
+        .collect();
+    let dir = app.join("hooks");
+    npm_ci(&dir)?;
+    status(
+        Command::new("npm")
+            .current_dir(&dir)
+            .args(["run", "--silent", "build"]),
+    )?;
+    for (path, before) in outputs.iter().zip(&before) {
+        let after = std::fs::read(path)?;
+        if *before != after {
+            bail!(
+                "{} was stale; it has been rebuilt: commit it and rebuild the dashboard \
+                 (`cargo xtask build operator-dashboard`)",
+                path.display()
+            );
+        }
+        println!("  {}: {} bytes, current", path.display(), after.len());
+    }
     Ok(())
 }
 

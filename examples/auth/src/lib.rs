@@ -1,6 +1,7 @@
 //! LiveAuth from the seed: `on_mount` hooks per live session (`assign_user` for every page,
 //! `require_user`) and of a view (`AdminLive`'s `require_admin`, which also sets the layout), a cookie session set by plain HTTP handlers
-//! (`POST /auth/log_in`, `DELETE /auth/log_out`), and flash messages across the redirects.
+//! (`POST /auth/log_in`, `DELETE /auth/log_out`), flash messages across the redirects, and the
+//! router's `require_user` pipeline (`plugs.rs`) on the logged-in pages and `GET /auth/export`.
 //!
 //! Each live session wraps its pages in a layout (`layouts.rs`): navigation and flash.
 //!
@@ -9,12 +10,14 @@
 mod hooks;
 mod layouts;
 mod pages;
+mod plugs;
 mod session;
 
 use hooks::{assign_user, require_user};
 use layouts::app_layout;
 use pages::{AdminLive, HomeLive, LoginLive, ProfileLive};
-use session::{log_in, log_out};
+use plugs::require_authenticated_user;
+use session::{export_profile, log_in, log_out};
 
 livewasm_sdk::app! {
     name: "auth",
@@ -24,15 +27,24 @@ livewasm_sdk::app! {
         // `require_admin` is AdminLive's own `on_mount`, and it picks the admin layout.
         "admin" => [require_user], layout: app_layout;
     },
+    // The router's pipelines: a page's run on its HTTP request (the dead render), an HTTP
+    // route's before its handler; the live sessions' hooks guard live mounts and navigation.
+    pipelines: {
+        "require_user" => [require_authenticated_user];
+    },
     routes: {
         "/auth" => HomeLive, action: "index", live_session: "public";
         "/auth/login" => LoginLive, action: "new", live_session: "public";
-        "/auth/profile" => ProfileLive, action: "index", live_session: "authenticated";
-        "/auth/settings" => ProfileLive, action: "edit", live_session: "authenticated";
-        "/auth/admin" => AdminLive, action: "index", live_session: "admin";
+        "/auth/profile" => ProfileLive, action: "index", live_session: "authenticated",
+            pipe_through: ["require_user"];
+        "/auth/settings" => ProfileLive, action: "edit", live_session: "authenticated",
+            pipe_through: ["require_user"];
+        "/auth/admin" => AdminLive, action: "index", live_session: "admin",
+            pipe_through: ["require_user"];
     },
     http: {
         POST "/auth/log_in" => log_in;
         DELETE "/auth/log_out" => log_out;
+        GET "/auth/export" => export_profile, pipe_through: ["require_user"];
     }
 }

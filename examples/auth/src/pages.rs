@@ -36,8 +36,9 @@ page_assigns!(
     HomeLive {}
 );
 page_assigns!(
-    /// `/auth/login`: the login form, posted over HTTP.
-    LoginLive {}
+    /// `/auth/login`: the login form, posted over HTTP; `?return_to=` (from the `require_user`
+    /// plug) goes along with it.
+    LoginLive { return_to: Option<String> }
 );
 page_assigns!(
     /// `/auth/profile` and `/auth/settings`: logged-in users (`require_user`).
@@ -75,8 +76,10 @@ impl LiveView for HomeLive {
 }
 
 impl LiveView for LoginLive {
-    fn mount(socket: &mut Socket<Self>, _params: &Params, session: &Session) -> Result {
+    fn mount(socket: &mut Socket<Self>, params: &Params, session: &Session) -> Result {
         mount_common!(socket, session, "Log in");
+        let return_to = params.str("return_to").map(str::to_string);
+        assign!(socket, return_to = return_to);
         Ok(())
     }
 
@@ -87,6 +90,7 @@ impl LiveView for LoginLive {
   <h1>Log in</h1>
   <form id="login-form" action="/auth/log_in" method="post">
     <input type="hidden" name="_csrf_token" value={@csrf.clone()}>
+    <input :if={@return_to.is_some()} type="hidden" name="return_to" value={@return_to.clone().unwrap_or_default()}>
     <label>Name <input id="user_name" type="text" name="user[name]"></label>
     <label>Password <input id="user_password" type="password" name="user[password]"></label>
     <button type="submit">Log in</button>

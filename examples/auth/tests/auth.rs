@@ -1,6 +1,7 @@
 //! The seed's LiveAuth through the in-process harness and the real component
-//! (`cargo xtask build auth`): `on_mount` hooks continuing or halting with a redirect and a
-//! flash, the cookie session set and cleared by plain HTTP handlers, CSRF checks.
+//! (`cargo xtask build auth`): the router's `require_user` pipeline on page requests and an
+//! HTTP route, `on_mount` hooks continuing or halting with a redirect and a flash (live mounts
+//! and live navigation), the cookie session set and cleared by plain HTTP handlers, CSRF checks.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -42,13 +43,17 @@ async fn default_hook_assigns_no_user_for_a_guest() {
     assert_eq!(view.page_title().as_deref(), Some("Home"));
 }
 
+/// Where the `require_user` plug sends a visitor of `/auth/profile`.
+const LOGIN_FOR_PROFILE: &str = "/auth/login?return_to=%2Fauth%2Fprofile";
+
 #[tokio::test]
-async fn require_user_halts_with_a_redirect_and_a_flash() {
+async fn the_require_user_plug_halts_the_page_request_with_a_redirect_and_a_flash() {
     let host = host();
     let mut conn = host.conn();
+    // The HTTP request of the page: the route's pipeline runs before any `on_mount` hook.
     let to = redirected(&mut conn, "/auth/profile").await;
     assert_eq!(to.kind, RedirectKind::Full);
-    assert_eq!(to.to, "/auth/login");
+    assert_eq!(to.to, LOGIN_FOR_PROFILE);
     assert_eq!(
         to.flash_message("error").as_deref(),
         Some("You must log in to access this page.")
@@ -59,6 +64,62 @@ async fn require_user_halts_with_a_redirect_and_a_flash() {
         "{html}"
     );
     assert!(html.contains("id=\"login-form\""));
+    // The login form carries the page to come back to.
+    assert!(
+        html.contains("name=\"return_to\" value=\"/auth/profile\""),
+        "{html}"
+    );
+    // Logging in from there goes back to the profile.
+    let response = conn
+        .post(
+            "/auth/log_in",
+            &[
+                ("user[name]", "bob"),
+                ("user[password]", "secret"),
+                ("return_to", "/auth/profile"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.location.as_deref(), Some("/auth/profile"));
+}
+
+#[tokio::test]
+async fn the_plug_guards_an_http_route_and_return_to_stays_on_the_site() {
+    let host = host();
+    let mut conn = host.conn();
+    let response = conn.get("/auth/export").await.unwrap();
+    assert_eq!(response.status, 302, "{}", response.body);
+    assert_eq!(
+        response.location.as_deref(),
+        Some("/auth/login?return_to=%2Fauth%2Fexport")
+    );
+    let response = log_in(&mut conn, "bob", "secret").await;
+    assert_eq!(response.status, 302);
+    let response = conn.get("/auth/export").await.unwrap();
+    assert_eq!(response.status, 200, "{}", response.body);
+    assert_eq!(response.body, "name,admin\nbob,false\n");
+    // A return_to leaving the app is ignored.
+    for away in ["//evil.example/x", "https://evil.example/", "/elsewhere"] {
+        // A fresh CSRF token: each login renews it.
+        conn.get("/auth/login").await.unwrap();
+        let response = conn
+            .post(
+                "/auth/log_in",
+                &[
+                    ("user[name]", "bob"),
+                    ("user[password]", "secret"),
+                    ("return_to", away),
+                ],
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            response.location.as_deref(),
+            Some("/auth/profile"),
+            "{away}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -91,7 +152,7 @@ async fn log_in_sets_the_session_and_log_out_clears_it() {
     assert_eq!(response.status, 302, "{}", response.body);
     assert_eq!(response.location.as_deref(), Some("/auth"));
     let to = redirected(&mut conn, "/auth/profile").await;
-    assert_eq!(to.to, "/auth/login");
+    assert_eq!(to.to, LOGIN_FOR_PROFILE);
     let (_view, html) = conn.live("/auth").await.unwrap();
     assert!(html.contains("Logged out successfully."), "{html}");
     assert!(html.contains("Hello, guest!"));
@@ -157,7 +218,7 @@ async fn a_tampered_session_cookie_is_ignored() {
     let forged = format!("{}x.{signature}", payload);
     conn.put_cookie("_livewasm_session", &forged);
     let to = redirected(&mut conn, "/auth/profile").await;
-    assert_eq!(to.to, "/auth/login");
+    assert_eq!(to.to, LOGIN_FOR_PROFILE);
 }
 
 #[tokio::test]

@@ -32,6 +32,13 @@ pub struct ServeArgs {
     /// A component to serve (repeatable).
     #[arg(long = "app", value_name = "PATH.wasm")]
     apps: Vec<PathBuf>,
+    /// The operator dashboard component (`operator-dashboard.wasm`, built from
+    /// `examples/operator-dashboard`): served at `/ops` on the base domain (and any host that
+    /// is not an app origin), the one app granted the operator overview. Sign in with an API
+    /// token of the registry (`--database`): an operator token sees every tenant, a tenant
+    /// token its own apps.
+    #[arg(long, env = "LIVEWASM_DASHBOARD", value_name = "PATH.wasm")]
+    dashboard: Option<PathBuf>,
     /// File holding the signing key (hex or base64, at least 32 bytes); else $LIVEWASM_SECRET_KEY.
     #[arg(long)]
     secret_key_file: Option<PathBuf>,
@@ -419,6 +426,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         file.set_app(app.manifest().name.clone());
         watched.push(file);
         host.add_app(app)?;
+    }
+    if let Some(path) = &args.dashboard {
+        let wasm = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let app = runtime
+            .load_app(&wasm)
+            .with_context(|| format!("loading the dashboard {}", path.display()))?;
+        if host.registry().is_none() {
+            tracing::warn!("--dashboard without --database: the dashboard has no tenants to show");
+        }
+        tracing::info!(app = %app.manifest().name, "operator dashboard {}", path.display());
+        host.add_dashboard(app, tokio.handle().clone())?;
     }
     let host = Arc::new(host);
     tokio.block_on(async move {

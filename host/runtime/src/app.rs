@@ -15,6 +15,7 @@ use crate::bindings::ViewPre;
 use crate::capabilities::blobs::BlobStore;
 use crate::capabilities::fetch::HttpClient;
 use crate::capabilities::kv::KvStore;
+use crate::capabilities::operator::OperatorSource;
 use crate::capabilities::sql::SqlStore;
 use crate::engine::RuntimeInner;
 use crate::error::CallError;
@@ -68,6 +69,8 @@ pub struct App {
     pub(crate) sql: Option<Arc<dyn SqlStore>>,
     pub(crate) fetch: Option<Arc<dyn HttpClient>>,
     pub(crate) meter: Option<Arc<dyn Meter>>,
+    /// The operator overview, granted to the host's own dashboard only.
+    pub(crate) operator: Option<Arc<dyn OperatorSource>>,
     /// `(tenant, app)` as the host names the app, for its guest log lines.
     pub(crate) names: Option<(Arc<str>, Arc<str>)>,
 }
@@ -88,6 +91,7 @@ impl App {
             sql: self.sql.clone(),
             fetch: self.fetch.clone(),
             meter: self.meter.clone(),
+            operator: self.operator.clone(),
             names: self.names.clone(),
         }
     }
@@ -125,6 +129,16 @@ impl App {
     pub fn with_fetch(&self, client: Arc<dyn HttpClient>) -> App {
         App {
             fetch: Some(client),
+            ..self.clone()
+        }
+    }
+
+    /// The same compiled component whose instances may read the operator overview through
+    /// `source` (the `operator` import). Only the host's own dashboard gets one; without it the
+    /// import answers "not permitted".
+    pub fn with_operator(&self, source: Arc<dyn OperatorSource>) -> App {
+        App {
+            operator: Some(source),
             ..self.clone()
         }
     }

@@ -58,6 +58,9 @@ impl App {
         if let Some(fetch) = &self.fetch {
             state.fetch.set_client(fetch.clone());
         }
+        if let Some(source) = &self.operator {
+            state.operator.set_source(source.clone());
+        }
         if let Some((tenant, app)) = &self.names {
             state
                 .log

@@ -59,6 +59,9 @@ pub use capabilities::kv::{
     KvError, KvStore, MAX_KV_KEY_BYTES, MAX_KV_LIST, MAX_KV_VALUE_BYTES, MemoryKv,
     conformance as kv_conformance,
 };
+pub use capabilities::operator::{
+    MAX_OPERATOR_TOKEN_BYTES, NOT_PERMITTED, OperatorError, OperatorSource,
+};
 pub use capabilities::pubsub::{
     MAX_BROADCAST_BYTES, MAX_BROADCASTS, MAX_TOPIC_BYTES, MAX_TOPICS, PubSubCommand,
 };

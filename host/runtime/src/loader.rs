@@ -68,6 +68,7 @@ impl Runtime {
             sql: None,
             fetch: None,
             meter: None,
+            operator: None,
             names: None,
             blobs: None,
         };

@@ -9,7 +9,7 @@ use serde_json::Value;
 use wasmtime::component::{HasSelf, Linker};
 
 use crate::bindings::livewasm::view::{
-    blobs, clock, effects, fetch, kv, log, pubsub, sql, tasks, timers, types, uploads,
+    blobs, clock, effects, fetch, kv, log, operator, pubsub, sql, tasks, timers, types, uploads,
 };
 use crate::capabilities::blobs::BlobsState;
 use crate::capabilities::budget::Budget;
@@ -18,6 +18,7 @@ use crate::capabilities::effects::{EffectsState, Navigation};
 use crate::capabilities::fetch::FetchState;
 use crate::capabilities::kv::KvState;
 use crate::capabilities::log::LogState;
+use crate::capabilities::operator::OperatorState;
 use crate::capabilities::pubsub::{PubSubCommand, PubSubState};
 use crate::capabilities::sql::SqlState;
 use crate::capabilities::tasks::{TaskCommand, TasksState};
@@ -61,6 +62,7 @@ pub(crate) struct HostState {
     pub(crate) blobs: BlobsState,
     pub(crate) sql: SqlState,
     pub(crate) fetch: FetchState,
+    pub(crate) operator: OperatorState,
 }
 
 impl HostState {
@@ -86,6 +88,7 @@ impl HostState {
             blobs: BlobsState::new(app_name, budget.clone()),
             sql: SqlState::new(budget.clone()),
             fetch: FetchState::new(budget.clone(), callback_deadline),
+            operator: OperatorState::new(budget.clone()),
             budget,
         }
     }
@@ -128,5 +131,6 @@ pub(crate) fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<
     blobs::add_to_linker::<_, HasSelf<BlobsState>>(linker, |s| &mut s.blobs)?;
     sql::add_to_linker::<_, HasSelf<SqlState>>(linker, |s| &mut s.sql)?;
     fetch::add_to_linker::<_, HasSelf<FetchState>>(linker, |s| &mut s.fetch)?;
+    operator::add_to_linker::<_, HasSelf<OperatorState>>(linker, |s| &mut s.operator)?;
     Ok(())
 }

@@ -22,6 +22,7 @@ use crate::inbox::InboxTotals;
 use crate::keys::SiteKeys;
 use crate::kv::KvStores;
 use crate::metrics::Metrics;
+use crate::operator_overview::OperatorOverview;
 use crate::peers::Peers;
 use crate::pubsub::Broker;
 use crate::session;
@@ -294,6 +295,31 @@ impl Host {
         let name = app.manifest().name.clone();
         let metered_as = (crate::metrics::LOCAL_TENANT, name.as_str());
         let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local, metered_as)?;
+        self.sites
+            .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
+        Ok(())
+    }
+
+    /// Adds the operator dashboard `app` to the default site (served on the base domain of a
+    /// host with a registry, and on any host that is not an app origin), like [`add_app`],
+    /// and grants it, alone of all apps, the `operator` capability: the overview of the
+    /// tenants a token may see, read from the registry through `runtime` (the runtime the
+    /// registry was opened on) and from this host's metrics.
+    ///
+    /// [`add_app`]: Host::add_app
+    pub fn add_dashboard(
+        &self,
+        app: App,
+        runtime: tokio::runtime::Handle,
+    ) -> Result<(), ServerError> {
+        let name = app.manifest().name.clone();
+        let metered_as = (crate::metrics::LOCAL_TENANT, name.as_str());
+        let app = self.with_app_data(&app, &local_scope(&app), AllowedBy::Local, metered_as)?;
+        let app = app.with_operator(Arc::new(OperatorOverview {
+            registry: self.registry.clone(),
+            metrics: self.metrics.clone(),
+            runtime,
+        }));
         self.sites
             .update_routes(&SiteId::Default, |routes| routes.with_app(&app).map(Some))?;
         Ok(())

@@ -40,6 +40,7 @@ mod listener;
 pub mod logging;
 mod metrics;
 mod navigate;
+mod operator_overview;
 mod origin;
 mod page;
 mod peers;

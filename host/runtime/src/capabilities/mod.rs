@@ -5,7 +5,7 @@
 //!
 //! A capability knows nothing of the store: the store's state (`crate::store`) holds one state
 //! struct per capability and the linker projects the store to each of them, interface by
-//! interface. A new capability (`kv`, HTTP) is one more file here and one more field there.
+//! interface. A new capability (`kv`, HTTP, `operator`) is one more file here and one more field there.
 
 pub(crate) mod blobs;
 pub(crate) mod budget;
@@ -14,6 +14,7 @@ pub(crate) mod effects;
 pub(crate) mod fetch;
 pub(crate) mod kv;
 pub(crate) mod log;
+pub(crate) mod operator;
 pub(crate) mod pubsub;
 pub(crate) mod sql;
 pub(crate) mod tasks;

@@ -217,6 +217,13 @@ impl Metrics {
         }
     }
 
+    /// The series of app `app` of tenant `tenant` if anything counted for it yet (the
+    /// operator dashboard reads them without creating empty ones).
+    pub(crate) fn find_app(&self, tenant: &str, app: &str) -> Option<Arc<AppMetrics>> {
+        let apps = self.apps.lock().unwrap_or_else(|e| e.into_inner());
+        apps.get(&(tenant.to_string(), app.to_string())).cloned()
+    }
+
     /// The handles of app `app` of tenant `tenant` (registry names; [`LOCAL_TENANT`] for an
     /// `--app` component), created on first use and shared after.
     pub(crate) fn app(&self, tenant: &str, app: &str) -> Arc<AppMetrics> {
