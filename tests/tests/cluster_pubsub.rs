@@ -17,7 +17,7 @@ use std::time::Duration;
 use livewasm_integration_tests::platform::{
     Api, Database, NATS_ENV, app_origin, nats_url, roomy_quotas,
 };
-use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from};
+use livewasm_integration_tests::{Page, PhxSocket, TestServer, get, get_from};
 use livewasm_runtime::{Runtime, RuntimeConfig};
 use livewasm_server::pubsub_relay::{self, ClusterError};
 use livewasm_server::{Host, ServerConfig};
@@ -373,6 +373,7 @@ async fn while_nats_is_down_local_delivery_goes_on_and_relaying_resumes_after() 
     let db = Database::sqlite();
     let config = || ServerConfig {
         cluster: Some(format!("nats://127.0.0.1:{port}")),
+        cluster_ready_grace: Duration::from_secs(1),
         ..ServerConfig::default()
     };
     let (a, registry) =
@@ -411,6 +412,15 @@ async fn while_nats_is_down_local_delivery_goes_on_and_relaying_resumes_after() 
         "nothing can have been relayed"
     );
     assert!(host_a.cluster_pubsub().expect("A").dropped_outgoing >= 1);
+    // Lost for longer than the grace: readiness says so (a load balancer stops sending new
+    // clients), liveness does not.
+    until_async("A not ready without NATS", || async {
+        get(a.addr, "/health/ready")
+            .await
+            .is_ok_and(|p| p.status == 503 && p.body.contains("NATS connection has been lost"))
+    })
+    .await;
+    assert_eq!(get(a.addr, "/health/live").await.expect("live").status, 200);
 
     // NATS is back on the same address: both hosts reconnect by themselves, and broadcasts
     // reach B again (B subscribes again as it reconnects; a sale sent before that is lost,
@@ -420,6 +430,12 @@ async fn while_nats_is_down_local_delivery_goes_on_and_relaying_resumes_after() 
     until("both hosts reconnected", || {
         host_a.cluster_pubsub().expect("A").connected
             && host_b.cluster_pubsub().expect("B").connected
+    })
+    .await;
+    until_async("A ready again", || async {
+        get(a.addr, "/health/ready")
+            .await
+            .is_ok_and(|p| p.status == 200)
     })
     .await;
     let mut relayed = false;

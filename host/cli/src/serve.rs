@@ -134,6 +134,10 @@ pub struct ServeArgs {
     /// before they are closed anyway (each is told to reconnect, to another host).
     #[arg(long, default_value_t = ServerConfig::default().drain_timeout.as_secs())]
     drain_timeout_secs: u64,
+    /// With `--cluster`: seconds the NATS connection may be lost before `/health/ready`
+    /// answers 503 (a load balancer then stops sending new clients here).
+    #[arg(long, default_value_t = ServerConfig::default().cluster_ready_grace.as_secs())]
+    cluster_ready_grace_secs: u64,
     /// Keys one app's key-value store may hold.
     #[arg(long, default_value_t = ServerConfig::default().kv_max_keys)]
     kv_max_keys: u64,
@@ -370,6 +374,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_connections: args.max_connections,
         registry_poll: Duration::from_millis(args.registry_poll_ms.max(1)),
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
+        cluster_ready_grace: Duration::from_secs(args.cluster_ready_grace_secs),
         kv_max_keys: args.kv_max_keys,
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         blob_max_count: args.blob_max_count,

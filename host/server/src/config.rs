@@ -118,6 +118,9 @@ pub struct ServerConfig {
     /// The NATS server the hosts of a cluster relay PubSub through (`nats://host:port`;
     /// `--cluster`). `None` (the default): PubSub reaches the views of this host only.
     pub cluster: Option<String>,
+    /// How long the NATS connection of a cluster may be lost before `/health/ready` says the
+    /// host is not ready (10 s by default: reconnects within it go unnoticed).
+    pub cluster_ready_grace: Duration,
 }
 
 impl ServerConfig {
@@ -170,6 +173,7 @@ impl Default for ServerConfig {
             http_max_response_bytes: 4 << 20,
             http_requests_per_sec: 20,
             cluster: None,
+            cluster_ready_grace: Duration::from_secs(10),
         }
     }
 }

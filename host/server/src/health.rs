@@ -3,9 +3,10 @@
 //! - liveness, `GET /health` and `GET /health/live`: `ok` whenever the async event loop
 //!   answers a request (a wedged or starved runtime answers nothing, and the probe times out);
 //! - readiness, `GET /health/ready`: 200 when the host can serve its sites, 503 with a JSON
-//!   reason when it cannot — today, when its registry does not answer a `SELECT 1` within
-//!   [`READY_TIMEOUT`], or once the host is draining (a host without a registry is otherwise
-//!   always ready).
+//!   reason when it cannot: when its registry does not answer a `SELECT 1` within
+//!   [`READY_TIMEOUT`], when the NATS connection of its cluster (`--cluster`) has been lost
+//!   for longer than `cluster_ready_grace`, or once the host is draining (a host without a
+//!   registry or cluster is otherwise always ready).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,6 +44,23 @@ async fn ready(State(host): State<Arc<Host>>) -> Response {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "not_ready", "reason": "the host is draining (shutting down)"})),
+        )
+            .into_response();
+    }
+    // A cluster member cut off from NATS for a while: its views miss the other hosts'
+    // broadcasts and its quotas count only its own instances.
+    let grace = host.config().cluster_ready_grace;
+    if let Some(down) = host.cluster_pubsub().and_then(|stats| stats.down_for)
+        && down >= grace
+    {
+        let reason = format!(
+            "the cluster's NATS connection has been lost for {} s",
+            down.as_secs()
+        );
+        tracing::warn!("not ready: {reason}");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "not_ready", "reason": reason})),
         )
             .into_response();
     }

@@ -46,6 +46,8 @@ pub(crate) trait ClusterLink: Send + Sync {
 pub struct ClusterPubSubStats {
     /// Connected to NATS now.
     pub connected: bool,
+    /// How long the connection has been lost, while it is.
+    pub down_for: Option<std::time::Duration>,
     /// Scopes whose subject this host is subscribed to (confirmed by NATS): those with views
     /// subscribed on this host.
     pub subscribed_scopes: usize,

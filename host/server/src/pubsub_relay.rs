@@ -185,6 +185,7 @@ impl ClusterLink for RelayLink {
         let shared = &self.shared;
         ClusterPubSubStats {
             connected: shared.connected.load(Ordering::Relaxed),
+            down_for: shared.down_for(),
             subscribed_scopes: shared.subscribed_scopes.load(Ordering::Relaxed) as usize,
             published: shared.published.load(Ordering::Relaxed),
             received: shared.received.load(Ordering::Relaxed),
@@ -207,6 +208,8 @@ struct Shared {
     /// This host's id in the cluster, random per start: what its envelopes carry as origin.
     host_id: u64,
     connected: AtomicBool,
+    /// Since when the NATS connection has been lost, while it is.
+    down_since: std::sync::Mutex<Option<std::time::Instant>>,
     /// Times the NATS connection was lost.
     disconnects: AtomicU64,
     subscribed_scopes: AtomicU64,
@@ -240,11 +243,30 @@ impl Shared {
         }
     }
 
+    /// Notes the connection lost (`true`) or back (`false`).
+    fn mark_down(&self, down: bool) {
+        let mut since = self.down_since.lock().unwrap_or_else(|e| e.into_inner());
+        match (down, *since) {
+            (true, None) => *since = Some(std::time::Instant::now()),
+            (false, _) => *since = None,
+            (true, Some(_)) => {}
+        }
+    }
+
+    /// How long the connection has been lost, while it is.
+    fn down_for(&self) -> Option<std::time::Duration> {
+        self.down_since
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .map(|since| since.elapsed())
+    }
+
     /// Logs the NATS connection's changes of state.
     fn on_event(&self, event: Event) {
         match event {
             Event::Connected => {
                 self.connected.store(true, Ordering::Relaxed);
+                self.mark_down(false);
                 // The first connection is logged by `start`.
                 if self.disconnects.load(Ordering::Relaxed) > 0 {
                     tracing::info!("cluster pubsub: connected to NATS again");
@@ -252,6 +274,7 @@ impl Shared {
             }
             Event::Disconnected => {
                 self.connected.store(false, Ordering::Relaxed);
+                self.mark_down(true);
                 self.disconnects.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(
                     "cluster pubsub: disconnected from NATS; broadcasts reach this host's views \
@@ -260,6 +283,7 @@ impl Shared {
             }
             Event::Closed => {
                 self.connected.store(false, Ordering::Relaxed);
+                self.mark_down(true);
                 tracing::warn!("cluster pubsub: the NATS connection is closed");
             }
             other => tracing::warn!("cluster pubsub: NATS: {other}"),
