@@ -123,6 +123,12 @@ thread_local! {
     static ASSIGNS: RefCell<HashMap<String, Box<dyn Any>>> = RefCell::new(HashMap::new());
 }
 
+/// True when no `assign_async!` handler waits for its task (a view waiting for one does
+/// not hibernate: the handler is code, not data).
+pub(crate) fn no_pending_assigns() -> bool {
+    ASSIGNS.with(|assigns| assigns.borrow().is_empty())
+}
+
 /// Takes the `assign_async!` handler of `name`, if the running task under that name is one.
 pub(crate) fn take_assign_handler<V: 'static>(name: &str) -> Option<AssignHandler<V>> {
     let handler = ASSIGNS.with(|assigns| assigns.borrow_mut().remove(name))?;

@@ -265,6 +265,11 @@ impl<V> Default for Hooks<V> {
 }
 
 impl<V> Hooks<V> {
+    /// True when no hook is attached.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
     fn attach(&mut self, name: &str, hook: Attached<V>) -> Result {
         let stage = hook.stage();
         if self

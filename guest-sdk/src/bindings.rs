@@ -2,7 +2,7 @@
 
 wit_bindgen::generate!({
     path: "../wit",
-    world: "view",
+    world: "hibernating-view",
     pub_export_macro: true,
     export_macro_name: "__export_view",
     default_bindings_module: "livewasm_sdk::bindings",

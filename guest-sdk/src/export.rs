@@ -48,12 +48,21 @@ pub trait ErasedView {
     fn own_hooks(&self) -> &'static [(&'static str, OnMountHook)];
     /// Attaches the hooks the `on_mount` hooks attached (before `mount`).
     fn attach_shared_hooks(&mut self, hooks: Vec<(String, SharedHook)>) -> Result<(), String>;
+    /// Remembers the view's name and live session, and whether an `on_mount` hook chose its
+    /// layout (a snapshot names the layout by its live session; a hook's choice is not kept).
+    fn note_origin(&mut self, view: &str, live_session: Option<String>, hook_layout: bool);
+    /// The view's state for a hibernation snapshot, if it can be written down.
+    fn snapshot(&self) -> Option<Value>;
+    /// Takes the state of a snapshot instead of mounting.
+    fn restore(&mut self, snapshot: &Value) -> Result<(), String>;
 }
 
 /// Hosts one [`LiveView`] type.
 pub struct Holder<V: LiveView> {
     socket: Socket<V>,
     layout: Option<LayoutFn>,
+    /// The view's name in `app!`, its live session, and whether a hook chose its layout.
+    origin: Option<(String, Option<String>, bool)>,
 }
 
 impl<V: LiveView> Holder<V> {
@@ -62,6 +71,7 @@ impl<V: LiveView> Holder<V> {
         Box::new(Holder::<V> {
             socket: Socket::new(request.connected, request.action.clone()),
             layout: None,
+            origin: None,
         })
     }
 }
@@ -217,6 +227,26 @@ impl<V: LiveView> ErasedView for Holder<V> {
                 .map_err(|e| e.to_string())?;
         }
         Ok(())
+    }
+
+    fn note_origin(&mut self, view: &str, live_session: Option<String>, hook_layout: bool) {
+        self.origin = Some((view.to_string(), live_session, hook_layout));
+    }
+
+    fn snapshot(&self) -> Option<Value> {
+        let (view, live_session, hook_layout) = self.origin.as_ref()?;
+        if *hook_layout {
+            return None;
+        }
+        let mut socket = self.socket.snapshot()?;
+        let map = socket.as_object_mut()?;
+        map.insert("view".into(), Value::from(view.as_str()));
+        map.insert("live_session".into(), serde_json::json!(live_session));
+        Some(socket)
+    }
+
+    fn restore(&mut self, snapshot: &Value) -> Result<(), String> {
+        self.socket.restore(snapshot)
     }
 }
 
@@ -497,7 +527,13 @@ pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
             return Ok(());
         }
     }
-    if let Some(chosen) = hooks.take_layout() {
+    let hook_layout = hooks.take_layout();
+    view.note_origin(
+        &request.view,
+        request.live_session.clone(),
+        hook_layout.is_some(),
+    );
+    if let Some(chosen) = hook_layout {
         layout = chosen;
     }
     view.set_layout(layout);
@@ -534,6 +570,67 @@ fn page_pipelines<A: App>(
         session: hooks.session().clone(),
     };
     crate::pipeline::run(&A::pipelines(), &through, &http)
+}
+
+/// `hibernation.snapshot`: the mounted view's state as JSON bytes, or `None` when the view
+/// (or what the SDK holds for it) cannot be written down: see [`crate::hibernate`].
+pub fn snapshot() -> Option<Vec<u8>> {
+    let streams = SENT.with(|sent| {
+        let sent = sent.borrow();
+        !sent.view.is_empty() || !sent.components.is_empty()
+    });
+    if streams || !crate::live_component::none_alive() || !crate::async_ops::no_pending_assigns() {
+        return None;
+    }
+    let snapshot = CURRENT.with(|current| current.borrow().as_ref()?.snapshot())?;
+    let title = SENT.with(|sent| sent.borrow().title.clone());
+    let mut snapshot = snapshot;
+    if let Some(map) = snapshot.as_object_mut() {
+        map.insert("sent_title".into(), serde_json::json!(title));
+    }
+    serde_json::to_vec(&snapshot).ok()
+}
+
+/// `hibernation.restore`: a fresh instance takes the state of a [`snapshot`] instead of
+/// mounting, connected, under its live session's layout; its next render renders everything.
+pub fn restore<A: App>(bytes: Vec<u8>) -> Result<(), String> {
+    install_panic_hook();
+    crate::assets::register(A::assets);
+    crate::live_component::set_connected(true);
+    crate::keep::reset();
+    let snapshot: Value =
+        serde_json::from_slice(&bytes).map_err(|e| format!("not a snapshot: {e}"))?;
+    let text = |key: &str| {
+        snapshot
+            .get(key)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    let name = text("view").ok_or("the snapshot names no view")?;
+    let live_session = text("live_session");
+    let request = wit::MountRequest {
+        view: name.clone(),
+        action: text("action"),
+        params: "{}".into(),
+        session: "{}".into(),
+        url: String::new(),
+        connected: true,
+        live_session: live_session.clone(),
+        flash: "{}".into(),
+    };
+    let mut view =
+        A::view(&name, &request).ok_or_else(|| format!("this version has no view `{name}`"))?;
+    view.restore(&snapshot)?;
+    let sessions = A::live_sessions();
+    let layout = live_session
+        .as_deref()
+        .and_then(|session| sessions.iter().find(|(n, _, _)| *n == session))
+        .and_then(|(_, _, layout)| layout.map(|(_, f)| f));
+    view.set_layout(layout);
+    view.note_origin(&name, live_session, false);
+    SENT.with(|sent| sent.borrow_mut().title = text("sent_title"));
+    CURRENT.with(|current| *current.borrow_mut() = Some(view));
+    Ok(())
 }
 
 /// `live.handle-params`.
@@ -902,6 +999,17 @@ macro_rules! __impl_guest {
                 id: u64,
             ) -> ::core::option::Option<$crate::bindings::livewasm::view::types::Template> {
                 $crate::export::lookup_template(id)
+            }
+        }
+
+        impl $crate::bindings::exports::livewasm::view::hibernation::Guest for $component {
+            fn snapshot() -> ::core::option::Option<::std::vec::Vec<u8>> {
+                $crate::export::snapshot()
+            }
+            fn restore(
+                snapshot: ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                $crate::export::restore::<$app>(snapshot)
             }
         }
 

@@ -82,6 +82,8 @@ pub mod fetch;
 mod flash;
 /// Forms as templates render them.
 pub mod form;
+/// Hibernation snapshots of a view's state.
+pub mod hibernate;
 mod hook_assigns;
 mod html;
 mod http_handler;

@@ -393,6 +393,14 @@ thread_local! {
     static REGISTRY: RefCell<Registry> = RefCell::new(Registry::default());
 }
 
+/// True when no live component lives (a view with some does not hibernate).
+pub(crate) fn none_alive() -> bool {
+    REGISTRY.with(|r| {
+        let r = r.borrow();
+        r.slots.is_empty() && r.pending.is_empty() && r.parent_messages.is_empty()
+    })
+}
+
 fn with_registry<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     REGISTRY.with(|r| f(&mut r.borrow_mut()))
 }

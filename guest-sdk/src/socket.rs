@@ -88,6 +88,65 @@ impl<V: Assigns + Default> Socket<V> {
     }
 }
 
+impl<V: Assigns> Socket<V> {
+    /// The socket's state for a hibernation snapshot: its assigns and what the SDK keeps for
+    /// it; `None` when something cannot be written down (see [`crate::hibernate`]).
+    pub(crate) fn snapshot(&self) -> Option<Value> {
+        let idle = self.temporary.is_empty()
+            && self.uploads.none_allowed()
+            && self.hooks.is_empty()
+            && self.navigation.is_none()
+            && self.reply.is_none()
+            && self.myself.is_none();
+        if !idle {
+            return None;
+        }
+        Some(serde_json::json!({
+            "assigns": self.assigns.__lw_snapshot()?,
+            "assigned": self.assigned.to_string(),
+            "action": self.action,
+            "title": self.title,
+            "flash": self.flash.to_json(),
+            "mount_assigns": Value::Object(self.mount_assigns.clone()),
+        }))
+    }
+
+    /// Takes the state of a snapshot [`Self::snapshot`] wrote; everything renders again.
+    pub(crate) fn restore(&mut self, snapshot: &Value) -> std::result::Result<(), String> {
+        let assigns = snapshot
+            .get("assigns")
+            .cloned()
+            .and_then(V::__lw_restore)
+            .ok_or("the snapshot's assigns do not fit this version's view")?;
+        self.assigns = assigns;
+        self.assigned = snapshot
+            .get("assigned")
+            .and_then(Value::as_str)
+            .and_then(|bits| bits.parse().ok())
+            .unwrap_or(0);
+        self.action = snapshot
+            .get("action")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.title = snapshot
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        self.flash = snapshot
+            .get("flash")
+            .map(Flash::from_json)
+            .unwrap_or_default();
+        self.mount_assigns = snapshot
+            .get("mount_assigns")
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        self.connected = true;
+        self.changed = ALL;
+        Ok(())
+    }
+}
+
 impl<V> Socket<V> {
     /// True over the WebSocket, false during the dead HTTP render.
     pub fn connected(&self) -> bool {

@@ -54,6 +54,13 @@ pub struct Uploads {
     configs: Vec<(UploadConfig, u32)>,
 }
 
+impl Uploads {
+    /// True when no upload was ever allowed (a view with uploads does not hibernate).
+    pub(crate) fn none_allowed(&self) -> bool {
+        self.configs.is_empty()
+    }
+}
+
 /// What `assigns.upload(name)` shows for a name never allowed.
 static NO_UPLOAD: UploadConfig = UploadConfig {
     name: String::new(),

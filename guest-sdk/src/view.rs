@@ -29,6 +29,23 @@ pub trait Assigns {
         let _ = (name, value);
         None
     }
+
+    /// The assigns as JSON for a hibernation snapshot; `None` when they are not serializable
+    /// (the view then stays live). See [`crate::hibernate`].
+    #[doc(hidden)]
+    fn __lw_snapshot(&self) -> Option<serde_json::Value> {
+        None
+    }
+
+    /// Assigns from a hibernation snapshot.
+    #[doc(hidden)]
+    fn __lw_restore(value: serde_json::Value) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = value;
+        None
+    }
 }
 
 /// A Phoenix-LiveView-style view. The struct holds the view's assigns.

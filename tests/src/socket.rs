@@ -173,6 +173,28 @@ impl PhxSocket {
         self.reply_to(&msg_ref, WAIT).await
     }
 
+    /// Sends an LV `event` push to live component `cid` (`phx-target={@myself}`) and waits
+    /// for its reply.
+    pub async fn event_to(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        cid: u64,
+        kind: &str,
+        event: &str,
+        value: Value,
+    ) -> Result<Value, SocketError> {
+        let msg_ref = self
+            .push(
+                Some(join_ref),
+                topic,
+                "event",
+                json!({"type": kind, "event": event, "value": value, "cid": cid}),
+            )
+            .await?;
+        self.reply_to(&msg_ref, WAIT).await
+    }
+
     /// Sends a heartbeat and waits for its reply.
     pub async fn heartbeat(&mut self) -> Result<Value, SocketError> {
         let msg_ref = self.push(None, "phoenix", "heartbeat", json!({})).await?;

@@ -1,7 +1,8 @@
-//! Apps keep data (`kv`): the articles example stores its articles in its app's key-value
-//! store, so an article created over a live socket is listed after the host restarts on the
-//! same registry, and one tenant's articles never show in another tenant's app of the same
-//! component. Runs on SQLite and, when `LIVEWASM_TEST_DATABASE_URL` is set, on Postgres.
+//! Apps keep data: the articles example stores its articles in its app's `sql` database (its
+//! form component saves them), so an article created over a live socket is listed after the
+//! host restarts on the same registry, and one tenant's articles never show in another
+//! tenant's app of the same component; a view past its `kv` quota gets an error and other apps
+//! keep theirs. Runs on SQLite and, when `LIVEWASM_TEST_DATABASE_URL` is set, on Postgres.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -63,9 +64,15 @@ async fn create_article(addr: SocketAddr, host: &str, title: &str) {
         .await
         .unwrap();
     assert_eq!(reply["status"], "ok", "{reply}");
+    // The form is the `ArticleFormComponent` live component: its events carry its cid.
+    let cid = reply["response"]["rendered"]["c"]
+        .as_object()
+        .and_then(|components| components.keys().next())
+        .and_then(|cid| cid.parse().ok())
+        .expect("the form component");
     let form = format!("article%5Btitle%5D={title}&article%5Bbody%5D=kept");
     let reply = socket
-        .event(&join_ref, &new.topic(), "form", "save", json!(form))
+        .event_to(&join_ref, &new.topic(), cid, "form", "save", json!(form))
         .await
         .unwrap();
     assert_eq!(reply["status"], "ok", "{reply}");

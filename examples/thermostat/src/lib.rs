@@ -7,8 +7,9 @@
 use livewasm_sdk::prelude::*;
 use livewasm_sdk::time;
 
-/// The thermostat's assigns.
-#[derive(Assigns, Default)]
+/// The thermostat's assigns. Serializable, so an idle thermostat hibernates (the host frees
+/// its instance and restores it on the next event or tick).
+#[derive(Assigns, Default, serde::Serialize, serde::Deserialize)]
 pub struct Thermostat {
     house_id: String,
     temperature: i64,

@@ -84,6 +84,19 @@ pub(crate) fn derive(input: TokenStream) -> syn::Result<TokenStream> {
                     _ => ::core::option::Option::None,
                 }
             }
+
+            fn __lw_snapshot(&self) -> ::core::option::Option<::livewasm_sdk::Value> {
+                #[allow(unused_imports)]
+                use ::livewasm_sdk::hibernate::{__SnapNone as _, __SnapSerde as _};
+                (&&::livewasm_sdk::hibernate::__Snap(self)).__lw_snap()
+            }
+
+            fn __lw_restore(value: ::livewasm_sdk::Value) -> ::core::option::Option<Self> {
+                #[allow(unused_imports)]
+                use ::livewasm_sdk::hibernate::{__RestoreNone as _, __RestoreSerde as _};
+                (&&::livewasm_sdk::hibernate::__Restore::<Self>(::core::marker::PhantomData))
+                    .__lw_restore(value)
+            }
         }
 
         impl #impl_generics #name #ty_generics #where_clause {

@@ -138,6 +138,10 @@ pub struct ServeArgs {
     /// answers 503 (a load balancer then stops sending new clients here).
     #[arg(long, default_value_t = ServerConfig::default().cluster_ready_grace.as_secs())]
     cluster_ready_grace_secs: u64,
+    /// Seconds a view stays idle before it hibernates (its state snapshotted, its instance
+    /// freed until its next event, message or timer); 0: never.
+    #[arg(long, default_value_t = ServerConfig::default().hibernate_after.as_secs())]
+    hibernate_after_secs: u64,
     /// Keys one app's key-value store may hold.
     #[arg(long, default_value_t = ServerConfig::default().kv_max_keys)]
     kv_max_keys: u64,
@@ -375,6 +379,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         registry_poll: Duration::from_millis(args.registry_poll_ms.max(1)),
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         cluster_ready_grace: Duration::from_secs(args.cluster_ready_grace_secs),
+        hibernate_after: Duration::from_secs(args.hibernate_after_secs),
         kv_max_keys: args.kv_max_keys,
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         blob_max_count: args.blob_max_count,

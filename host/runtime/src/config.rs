@@ -18,11 +18,12 @@ pub struct RuntimeConfig {
     /// How often the epoch advances.
     pub epoch_tick: Duration,
     /// Bytes of linear memory (and an eighth of that of tables) a freed pool slot keeps resident
-    /// and wipes itself, so the next instance in that slot starts on warm pages. 256 KiB covers
-    /// what a typical view touches (data, stack, heap): measured with `examples/mount_profile`,
-    /// a thermostat mount's guest `mount` call takes 9 µs instead of 15.5 µs at 64 KiB (pages
-    /// no longer handed back to the kernel and faulted in again), and freeing the slot 4.7 µs
-    /// instead of 6.9 µs; a freed slot keeps at most this much resident.
+    /// and wipes itself, so the next instance in that slot starts on warm pages. 0 by default:
+    /// a freed slot hands its pages back to the kernel, so the slot of a hibernated view costs
+    /// nothing (at 256 KiB, every slot ever used kept 256 KiB: 1,000 hibernated thermostats
+    /// held 238 KiB each instead of 38). The price, measured with `examples/mount_profile`:
+    /// a thermostat mount's guest `mount` call takes about 15.5 µs instead of 9 µs (its pages
+    /// faulted in again). Hosts whose views never hibernate may set 256 KiB.
     pub keep_resident_bytes: usize,
     /// How deep and how large a render may be ([`RenderLimits::default`] unless set): checked
     /// on the guest's flat result before any diff or HTML work; a render over a limit fails its
@@ -38,7 +39,7 @@ impl Default for RuntimeConfig {
             fuel_per_callback: 2_000_000_000,
             callback_deadline: Duration::from_secs(2),
             epoch_tick: Duration::from_millis(10),
-            keep_resident_bytes: 256 << 10,
+            keep_resident_bytes: 0,
             render_limits: RenderLimits::default(),
         }
     }

@@ -71,18 +71,26 @@ impl App {
         store.call_hook(settle_import_fuel);
         store.epoch_deadline_trap();
         fence(&mut store, self.limits.fuel_per_callback, &runtime.config);
-        let view = self.inner.pre.instantiate(&mut store).map_err(|e| {
+        let refused = |e: wasmtime::Error| {
             let text = format!("{e:#}");
             if text.contains("concurrent") || text.contains("pooling") || text.contains("maximum") {
                 RuntimeError::PoolExhausted(runtime.config.max_instances)
             } else {
                 RuntimeError::Instantiate(text)
             }
-        })?;
+        };
+        let raw = self
+            .inner
+            .pre
+            .instance_pre()
+            .instantiate(&mut store)
+            .map_err(refused)?;
+        let view = View::new(&mut store, &raw).map_err(refused)?;
         Ok(Instance {
             app: self.clone(),
             store,
             view,
+            raw,
             tree: None,
             dead: false,
         })
@@ -109,7 +117,9 @@ pub struct Instance {
     app: App,
     store: Store<HostState>,
     view: View,
-    tree: Option<Tree>,
+    /// The component instance itself, for the optional `hibernation` export.
+    raw: wasmtime::component::Instance,
+    pub(crate) tree: Option<Tree>,
     dead: bool,
 }
 
@@ -185,6 +195,43 @@ impl Instance {
                 Err(CallError::Trap { kind, message })
             }
         }
+    }
+
+    /// Runs a call of the optional `hibernation` export `name` (none when the component has
+    /// no such export) under the same fuel, deadline and trap handling as every guest call.
+    pub(crate) fn call_hibernation<P, R>(
+        &mut self,
+        name: &str,
+        params: P,
+    ) -> Result<Option<R>, CallError>
+    where
+        P: wasmtime::component::ComponentNamedList + wasmtime::component::Lower + Send + Sync,
+        R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync,
+    {
+        let raw = self.raw;
+        let Some(interface) =
+            raw.get_export_index(&mut self.store, None, crate::hibernation::INTERFACE)
+        else {
+            return Ok(None);
+        };
+        let Some(func) = raw.get_export_index(&mut self.store, Some(&interface), name) else {
+            return Ok(None);
+        };
+        let Ok(func) = raw.get_typed_func::<P, R>(&mut self.store, &func) else {
+            return Ok(None);
+        };
+        self.call(move |_, store| func.call(store, params))
+            .map(Some)
+    }
+
+    /// The store's host state, taken apart (the instance is gone).
+    pub(crate) fn into_parts(self) -> (App, Option<Tree>, HostState) {
+        (self.app, self.tree, self.store.into_data())
+    }
+
+    /// The host state of this instance's store.
+    pub(crate) fn state_mut(&mut self) -> &mut HostState {
+        self.store.data_mut()
     }
 
     /// Calls `app.manifest` (unchecked: see [`Manifest::check`]).

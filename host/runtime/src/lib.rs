@@ -23,6 +23,7 @@ mod capabilities;
 mod config;
 mod engine;
 mod error;
+mod hibernation;
 mod instance;
 mod json_text;
 mod loader;
@@ -77,6 +78,7 @@ pub use engine::{
     MAX_CORE_INSTANCES_PER_COMPONENT, MAX_MEMORIES_PER_COMPONENT, MAX_TABLES_PER_COMPONENT, Runtime,
 };
 pub use error::{CallError, RuntimeError, TrapKind};
+pub use hibernation::{HibernateRefusal, Hibernated, StillLive, WakeError};
 pub use instance::Instance;
 pub use json_text::JsonText;
 pub use livewasm_protocol::limits::RenderLimits;

@@ -118,6 +118,10 @@ pub struct ServerConfig {
     /// The NATS server the hosts of a cluster relay PubSub through (`nats://host:port`;
     /// `--cluster`). `None` (the default): PubSub reaches the views of this host only.
     pub cluster: Option<String>,
+    /// How long a view stays idle (no event, message, timer or task) before it hibernates: its
+    /// state is snapshotted and its instance freed until something needs it (30 s by default;
+    /// zero: never). Only views that can be snapshotted hibernate.
+    pub hibernate_after: Duration,
     /// How long the NATS connection of a cluster may be lost before `/health/ready` says the
     /// host is not ready (10 s by default: reconnects within it go unnoticed).
     pub cluster_ready_grace: Duration,
@@ -174,6 +178,7 @@ impl Default for ServerConfig {
             http_requests_per_sec: 20,
             cluster: None,
             cluster_ready_grace: Duration::from_secs(10),
+            hibernate_after: Duration::from_secs(30),
         }
     }
 }

@@ -444,6 +444,11 @@ async fn serve_frames(
             }
         }
         let deadline = connection.next_deadline();
+        // An idle view hibernates when its time comes (`--hibernate-after-secs`).
+        let deadline = match (deadline, connection.next_hibernation()) {
+            (Some(d), Some(h)) => Some(d.min(h)),
+            (d, h) => d.or(h),
+        };
         let silence = last_seen + timeout;
         let wake = deadline.map_or(silence, |d| d.min(silence));
         let wake = draining.map_or(wake, |d| d.min(wake));
@@ -492,7 +497,12 @@ async fn serve_frames(
                     out.close(GOING_AWAY, "heartbeat timeout");
                     return Some("heartbeat timeout".into());
                 }
-                on_guest(host, slot, move |c| c.fire_due(now)).await
+                on_guest(host, slot, move |c| {
+                    let frames = c.fire_due(now);
+                    c.hibernate_idle(now);
+                    frames
+                })
+                .await
             }
         };
         let Some(frames) = frames else {

@@ -136,6 +136,11 @@ impl BlobsState {
         self.uploads = Some(source);
     }
 
+    /// The upload source set on `old` (the instance a hibernated view had).
+    pub(crate) fn carry_from(&mut self, old: &mut BlobsState) {
+        self.uploads = old.uploads.take();
+    }
+
     fn store(&self) -> Result<&Arc<dyn BlobStore>, String> {
         self.store
             .as_ref()

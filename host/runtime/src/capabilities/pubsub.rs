@@ -45,6 +45,11 @@ pub(crate) struct PubSubState {
 }
 
 impl PubSubState {
+    /// Takes over the topics `old` subscribed (the instance a hibernated view had).
+    pub(crate) fn carry_from(&mut self, old: &mut PubSubState) {
+        self.topics = std::mem::take(&mut old.topics);
+    }
+
     /// A new callback starts: its broadcast budget is whole again.
     pub(crate) fn new_callback(&mut self) {
         self.broadcasts = 0;

@@ -44,6 +44,11 @@ pub(crate) struct TasksState {
 }
 
 impl TasksState {
+    /// Takes over the tasks `old` started (the instance a hibernated view had).
+    pub(crate) fn carry_from(&mut self, old: &mut TasksState) {
+        self.running = std::mem::take(&mut old.running);
+    }
+
     /// No tasks yet; calls charge `budget`.
     pub(crate) fn new(budget: Budget) -> TasksState {
         TasksState {

@@ -64,6 +64,13 @@ impl TimersState {
         self.live.remove(&id);
     }
 
+    /// Takes over the live timers and the id counter of `old` (the state of the instance a
+    /// hibernated view had), so its timers keep their ids.
+    pub(crate) fn carry_from(&mut self, old: &mut TimersState) {
+        self.live = std::mem::take(&mut old.live);
+        self.next = old.next;
+    }
+
     /// The commands recorded since the last call, in order.
     pub(crate) fn take_commands(&mut self) -> Vec<TimerCommand> {
         std::mem::take(&mut self.commands)

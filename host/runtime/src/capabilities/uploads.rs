@@ -35,6 +35,11 @@ pub(crate) struct UploadsState {
 }
 
 impl UploadsState {
+    /// The upload source set on `old` (the instance a hibernated view had).
+    pub(crate) fn carry_from(&mut self, old: &mut UploadsState) {
+        self.source = old.source.take();
+    }
+
     /// No uploads yet; drops are logged under `app`; calls charge `budget`.
     pub(crate) fn new(app: Arc<str>, budget: Budget) -> UploadsState {
         UploadsState {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use livewasm_runtime::{App, Effects, Instance, JsonText, TaskCommand, TimerCommand};
+use livewasm_runtime::{App, Effects, JsonText, TaskCommand, TimerCommand};
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::inbox::{Inbound, InboxBudget, TaskDone};
-use crate::metrics::{AppMetrics, LiveInstance};
+use crate::metrics::AppMetrics;
 use crate::pubsub::Subscriptions;
 use crate::sites::{InstanceSlot, TenantUsage};
 use crate::uploads::SharedUploads;
@@ -28,7 +28,10 @@ pub(super) struct Timer {
 /// One joined view.
 pub(super) struct Channel {
     pub(super) join_ref: Option<String>,
-    pub(super) instance: Instance,
+    /// The view's instance, or its snapshot while it hibernates.
+    pub(super) instance: super::sleep::ViewInstance,
+    /// When it last ran a callback, and whether it may ever hibernate.
+    pub(super) idle: super::sleep::Idle,
     pub(super) app: String,
     pub(super) view: String,
     pub(super) url: String,
@@ -49,8 +52,6 @@ pub(super) struct Channel {
     pub(super) uploads: SharedUploads,
     /// The app's metrics, resolved at the join.
     pub(super) metrics: Arc<AppMetrics>,
-    /// Counts the view in the app's live instances while it lives.
-    pub(super) _live: LiveInstance,
 }
 
 /// A background task a view started: run it off the socket's task ([`PendingTask::run`]) and
@@ -143,7 +144,10 @@ impl Channel {
                     channel: self.bus.id(),
                     name,
                     tag,
-                    app: self.instance.app().clone(),
+                    app: match self.instance.app() {
+                        Some(app) => app.clone(),
+                        None => return,
+                    },
                     task,
                     args,
                     usage: self.usage.clone(),

@@ -121,7 +121,11 @@ impl Connection {
         };
         // A patch clears the flash (Phoenix's behaviour), then runs handle_params.
         let step = self.run_channel(&topic, out, |channel| {
-            channel.instance.handle_event(CLEAR_FLASH, &json!({}))?;
+            let metrics = channel.metrics.clone();
+            channel
+                .instance
+                .live(&metrics)?
+                .handle_event(CLEAR_FLASH, &json!({}))?;
             channel.patch_to(url, routed).map(|()| None)
         });
         if let Some(step) = step {
@@ -150,7 +154,12 @@ impl Connection {
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
-        match channel.instance.destroy_components(&cids) {
+        let metrics = channel.metrics.clone();
+        match channel
+            .instance
+            .live(&metrics)
+            .and_then(|instance| instance.destroy_components(&cids))
+        {
             Ok(removed) => out.push(frame.reply(status::OK, json!({"cids": removed}))),
             Err(error) => self.crash(&topic, &error, out),
         }

@@ -12,9 +12,10 @@ use serde_json::{Map, Value, json};
 
 use super::channel::Channel;
 use super::outbound::{close, refuse};
+use super::sleep::{Idle, ViewInstance};
 use super::verify::join_flash;
 use super::{Connection, uploads};
-use crate::metrics::{LOCAL_TENANT, LiveInstance};
+use crate::metrics::LOCAL_TENANT;
 use crate::navigate::{self, Outcome};
 use crate::pubsub::Subscriptions;
 use crate::routes::query_params;
@@ -142,9 +143,12 @@ impl Connection {
             self.host.broker.channel_id(),
             self.inbox_tx.clone(),
         );
+        let view_uploads = self.new_view_uploads();
+        uploads::attach(&mut instance, &view_uploads);
         let mut channel = Channel {
             join_ref: frame.join_ref.clone(),
-            instance,
+            instance: ViewInstance::awake(instance, &metrics),
+            idle: Idle::new(),
             app: app_name.to_string(),
             view: routed.route.view.clone(),
             url: authorized.url.clone(),
@@ -155,17 +159,17 @@ impl Connection {
             tasks: HashMap::new(),
             pending: Vec::new(),
             usage: routed.site.usage().cloned(),
-            uploads: self.new_view_uploads(),
-            _live: LiveInstance::new(&metrics),
+            uploads: view_uploads,
             metrics: metrics.clone(),
         };
-        uploads::attach(&mut channel.instance, &channel.uploads);
         let action = routed.route.action.clone();
         let url = authorized.url.clone();
         let step = channel
             .run(&scope, |channel| {
+                let metrics = channel.metrics.clone();
                 channel
                     .instance
+                    .live(&metrics)?
                     .handle_params(&params, &url, action.as_deref())
                     .map(|()| None)
             })

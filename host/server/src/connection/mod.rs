@@ -34,6 +34,7 @@ mod join;
 mod outbound;
 mod pipeline;
 mod scope;
+mod sleep;
 mod uploads;
 mod verify;
 
@@ -209,7 +210,10 @@ impl Connection {
         out: &mut Vec<Frame>,
         call: impl FnOnce(&mut livewasm_runtime::Instance) -> Result<Option<Value>, CallError>,
     ) -> Option<Step> {
-        self.run_channel(topic, out, |channel| call(&mut channel.instance))
+        self.run_channel(topic, out, |channel| {
+            let metrics = channel.metrics.clone();
+            call(channel.instance.live(&metrics)?)
+        })
     }
 
     /// [`Self::run`] for a callback that needs the whole channel (a patch moves its URL).
@@ -251,6 +255,73 @@ impl Connection {
     /// Frames telling this socket's page that its app was replaced (dev live reload).
     pub(crate) fn dev_reloaded(&self, reloaded: &crate::dev_reload::Reloaded) -> Vec<Frame> {
         crate::dev_reload::on_reloaded(self.reload.as_ref(), reloaded)
+    }
+
+    /// When the next view may hibernate (`hibernate_after` past its last callback), if any
+    /// view is live and may; the transport wakes then and calls [`Self::hibernate_idle`].
+    pub fn next_hibernation(&self) -> Option<Instant> {
+        let after = self.host.config().hibernate_after;
+        if after.is_zero() {
+            return None;
+        }
+        self.channels
+            .values()
+            .filter(|c| !c.idle.never && !c.instance.is_asleep())
+            .map(|c| c.idle.last_active + after)
+            .min()
+    }
+
+    /// Hibernates the views idle since `hibernate_after` before `now` that may: no timer due
+    /// within [`sleep::TIMER_MARGIN`], no task running or starting, no upload entry. A view
+    /// that cannot is looked at again after another `hibernate_after` (or never, when its
+    /// component has no hibernation export). Returns how many went to sleep.
+    pub fn hibernate_idle(&mut self, now: Instant) -> usize {
+        let after = self.host.config().hibernate_after;
+        if after.is_zero() {
+            return 0;
+        }
+        let mut slept = 0;
+        for channel in self.channels.values_mut() {
+            if channel.idle.never
+                || channel.instance.is_asleep()
+                || now < channel.idle.last_active + after
+            {
+                continue;
+            }
+            let timer_soon = channel
+                .timers
+                .iter()
+                .any(|t| t.due < now + sleep::TIMER_MARGIN);
+            let busy = timer_soon
+                || !channel.tasks.is_empty()
+                || !channel.pending.is_empty()
+                || channel.uploads.lock().len() > 0;
+            if busy {
+                channel.idle.last_active = now;
+                continue;
+            }
+            let metrics = channel.metrics.clone();
+            match channel.instance.hibernate(&metrics) {
+                Ok(bytes) => {
+                    slept += 1;
+                    tracing::debug!(view = %channel.view, bytes, "view hibernated");
+                }
+                Err(livewasm_runtime::HibernateRefusal::Unsupported) => channel.idle.never = true,
+                Err(why) => {
+                    tracing::debug!(view = %channel.view, "view stays live: {why}");
+                    channel.idle.last_active = now;
+                }
+            }
+        }
+        slept
+    }
+
+    /// Views of this socket hibernated now.
+    pub fn hibernated_count(&self) -> usize {
+        self.channels
+            .values()
+            .filter(|c| c.instance.is_asleep())
+            .count()
     }
 
     /// The earliest timer deadline of any view.

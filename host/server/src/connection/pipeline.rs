@@ -88,6 +88,7 @@ impl Channel {
         scope: &Scope<'_>,
         call: impl FnOnce(&mut Channel) -> Result<Option<Value>, CallError>,
     ) -> Result<Step, CallError> {
+        self.idle.last_active = tokio::time::Instant::now();
         let reply = call(self)?;
         let outcome = self.follow_navigation(scope)?;
         let diff = self.render()?;
@@ -101,8 +102,8 @@ impl Channel {
 
     /// Renders, carries out the effects the callbacks recorded, and returns the diff.
     fn render(&mut self) -> Result<Map<String, Value>, CallError> {
-        let mut diff = self.instance.render()?;
-        let effects = self.instance.take_effects();
+        let mut diff = self.instance.live(&self.metrics.clone())?.render()?;
+        let effects = self.instance.live(&self.metrics.clone())?.take_effects();
         diff.push_events(self.apply(effects));
         Ok(match diff.into_value() {
             Value::Object(map) => map,
@@ -116,7 +117,11 @@ impl Channel {
     fn follow_navigation(&mut self, scope: &Scope<'_>) -> Result<Option<Outcome>, CallError> {
         let mut outcome = None;
         for _ in 0..MAX_PATCHES {
-            let Some(navigation) = self.instance.take_navigation().and_then(navigate::checked)
+            let Some(navigation) = self
+                .instance
+                .live(&self.metrics.clone())?
+                .take_navigation()
+                .and_then(navigate::checked)
             else {
                 return Ok(outcome);
             };
@@ -160,7 +165,7 @@ impl Channel {
         let mut params = matched.path_params;
         params.extend(query_params(matched.query.as_deref()));
         self.url = url;
-        self.instance.handle_params(
+        self.instance.live(&self.metrics.clone())?.handle_params(
             &Value::Object(params),
             &self.url,
             matched.route.action.as_deref(),

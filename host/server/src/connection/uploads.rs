@@ -268,7 +268,12 @@ impl Connection {
             return;
         };
         let asked = json!({"ref": upload_ref, "entries": entries});
-        let answer = match channel.instance.handle_event("lv:upload-preflight", &asked) {
+        let metrics = channel.metrics.clone();
+        let answer = match channel
+            .instance
+            .live(&metrics)
+            .and_then(|instance| instance.handle_event("lv:upload-preflight", &asked))
+        {
             Ok(answer) => answer.unwrap_or_default(),
             Err(error) => return self.crash(&topic, &error, out),
         };
@@ -472,7 +477,11 @@ pub(super) fn put_form_entries(
             continue;
         };
         let value = json!({"ref": upload_ref, "entries": entries});
-        channel.instance.handle_event("lv:upload-entries", &value)?;
+        let metrics = channel.metrics.clone();
+        channel
+            .instance
+            .live(&metrics)?
+            .handle_event("lv:upload-entries", &value)?;
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ pub(crate) struct AppMetrics {
     pub(crate) app: Arc<str>,
     /// Views of the app running now (each holds an instance).
     pub(crate) instances: Gauge,
+    /// Views of the app hibernated now (a snapshot each, no instance).
+    pub(crate) hibernated: Gauge,
     /// Views joined (mounted).
     pub(crate) joins: Counter,
     /// User events handled (`event` frames).
@@ -95,6 +97,23 @@ impl LiveInstance {
 }
 
 impl Drop for LiveInstance {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+/// Counts one hibernated view of an app in [`AppMetrics::hibernated`] while it sleeps.
+pub(crate) struct HibernatedView(Gauge);
+
+impl HibernatedView {
+    /// Counts a view until the value is dropped (it wakes, or goes).
+    pub(crate) fn new(metrics: &AppMetrics) -> HibernatedView {
+        metrics.hibernated.inc();
+        HibernatedView(metrics.hibernated.clone())
+    }
+}
+
+impl Drop for HibernatedView {
     fn drop(&mut self) {
         self.0.dec();
     }

@@ -29,7 +29,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-pub(crate) use app::{AppMetrics, LiveInstance};
+pub(crate) use app::{AppMetrics, HibernatedView, LiveInstance};
 
 use crate::pubsub::ClusterPubSubStats;
 
@@ -56,6 +56,7 @@ fn latency_histogram() -> Histogram {
 pub(crate) struct Metrics {
     registry: Registry,
     instances: Family<AppLabels, Gauge>,
+    hibernated: Family<AppLabels, Gauge>,
     joins: Family<AppLabels, Counter>,
     events: Family<AppLabels, Counter>,
     errors: Family<AppLabels, Counter>,
@@ -117,6 +118,10 @@ impl Metrics {
             }};
         }
         let instances = family!("instances", "Views running now, each holding an instance");
+        let hibernated = family!(
+            "hibernated_instances",
+            "Idle views hibernated: a snapshot kept, no instance held"
+        );
         let joins = family!("joins", "Views joined (mounted)");
         let events = family!("events", "User events handled");
         let errors = family!("errors", "Views crashed (trap, view error, refused render)");
@@ -186,6 +191,7 @@ impl Metrics {
         Metrics {
             registry,
             instances,
+            hibernated,
             joins,
             events,
             errors,
@@ -242,6 +248,7 @@ impl Metrics {
         let made = Arc::new(AppMetrics {
             app: Arc::from(app),
             instances: self.instances.get_or_create_owned(&labels),
+            hibernated: self.hibernated.get_or_create_owned(&labels),
             joins: self.joins.get_or_create_owned(&labels),
             events: self.events.get_or_create_owned(&labels),
             errors: self.errors.get_or_create_owned(&labels),

@@ -1,0 +1,140 @@
+//! A joined view's instance, awake or hibernated ([`ViewInstance`]), and when a view may
+//! hibernate: idle for `hibernate_after` (`--hibernate-after-secs`), no timer due within
+//! [`TIMER_MARGIN`], no task running or about to start, no upload entry open. A hibernated view
+//! wakes for the next thing that needs it (an event, a patch, a timer, a PubSub message, a
+//! task result), invisibly to the client: same state, minimal diff.
+
+use std::time::Duration;
+
+use livewasm_runtime::{App, CallError, HibernateRefusal, Hibernated, Instance, StillLive};
+use tokio::time::Instant;
+
+use crate::metrics::{AppMetrics, HibernatedView, LiveInstance};
+
+/// A view whose next timer is due sooner than this stays live.
+pub(super) const TIMER_MARGIN: Duration = Duration::from_secs(5);
+
+/// A joined view's instance.
+pub(super) enum ViewInstance {
+    /// Live: an instance in the pool.
+    Awake {
+        instance: Box<Instance>,
+        _live: LiveInstance,
+    },
+    /// Hibernated: a snapshot, no instance.
+    Asleep {
+        view: Box<Hibernated>,
+        _counted: HibernatedView,
+    },
+    /// Only while changing state (a failed wake leaves it, and the view crashes).
+    Gone,
+}
+
+impl ViewInstance {
+    /// A live view's instance, counted in the app's metrics.
+    pub(super) fn awake(instance: Instance, metrics: &AppMetrics) -> ViewInstance {
+        ViewInstance::Awake {
+            instance: Box::new(instance),
+            _live: LiveInstance::new(metrics),
+        }
+    }
+
+    /// The app (and version) the view runs.
+    pub(super) fn app(&self) -> Option<&App> {
+        match self {
+            ViewInstance::Awake { instance, .. } => Some(instance.app()),
+            ViewInstance::Asleep { view, .. } => Some(view.app()),
+            ViewInstance::Gone => None,
+        }
+    }
+
+    /// True while hibernated.
+    pub(super) fn is_asleep(&self) -> bool {
+        matches!(self, ViewInstance::Asleep { .. })
+    }
+
+    /// A one-shot timer fired.
+    pub(super) fn timer_fired(&mut self, id: u64) {
+        match self {
+            ViewInstance::Awake { instance, .. } => instance.timer_fired(id),
+            ViewInstance::Asleep { view, .. } => view.timer_fired(id),
+            ViewInstance::Gone => {}
+        }
+    }
+
+    /// True when live component `cid` is on the page.
+    pub(super) fn has_component(&self, cid: u32) -> bool {
+        match self {
+            ViewInstance::Awake { instance, .. } => instance.has_component(cid),
+            ViewInstance::Asleep { view, .. } => view.has_component(cid),
+            ViewInstance::Gone => false,
+        }
+    }
+
+    /// The live instance, waking the view first when it sleeps; a view that cannot wake is
+    /// an error (the channel crashes and the client rejoins, remounting it).
+    pub(super) fn live(&mut self, metrics: &AppMetrics) -> Result<&mut Instance, CallError> {
+        if let ViewInstance::Asleep { .. } = self {
+            let ViewInstance::Asleep { view, .. } = std::mem::replace(self, ViewInstance::Gone)
+            else {
+                return Err(CallError::Dead);
+            };
+            let instance = view
+                .wake()
+                .map_err(|e| CallError::Guest(format!("the view could not wake: {e}")))?;
+            *self = ViewInstance::awake(instance, metrics);
+        }
+        match self {
+            ViewInstance::Awake { instance, .. } => Ok(instance),
+            _ => Err(CallError::Dead),
+        }
+    }
+
+    /// Hibernates a live view; the reason it stayed live otherwise.
+    pub(super) fn hibernate(&mut self, metrics: &AppMetrics) -> Result<usize, HibernateRefusal> {
+        let ViewInstance::Awake { .. } = self else {
+            return Err(HibernateRefusal::NotNow);
+        };
+        let ViewInstance::Awake { instance, _live } = std::mem::replace(self, ViewInstance::Gone)
+        else {
+            return Err(HibernateRefusal::NotNow);
+        };
+        match (*instance).hibernate() {
+            Ok(view) => {
+                drop(_live);
+                let bytes = view.snapshot_bytes();
+                *self = ViewInstance::Asleep {
+                    view: Box::new(view),
+                    _counted: HibernatedView::new(metrics),
+                };
+                Ok(bytes)
+            }
+            Err(still) => {
+                let StillLive { instance, why } = *still;
+                *self = ViewInstance::Awake {
+                    instance: Box::new(instance),
+                    _live,
+                };
+                Err(why)
+            }
+        }
+    }
+}
+
+/// What decides whether a view may hibernate now.
+pub(super) struct Idle {
+    /// When it last ran a callback.
+    pub(super) last_active: Instant,
+    /// It can never hibernate (its component has no hibernation export).
+    pub(super) never: bool,
+}
+
+impl Idle {
+    /// Fresh: active now.
+    pub(super) fn new() -> Idle {
+        Idle {
+            last_active: Instant::now(),
+            never: false,
+        }
+    }
+}

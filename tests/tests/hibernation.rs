@@ -1,0 +1,142 @@
+//! Hibernation over a real WebSocket: an idle thermostat (no tick) hibernates after
+//! `hibernate_after` — its instance freed, counted in `livewasm_hibernated_instances` — and
+//! its next event wakes it with its state, answering with the same minimal diff a live view
+//! sends; a view with a timer due soon stays live; `hibernate_after = 0` turns it off.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use livewasm_integration_tests::platform::http_request;
+use livewasm_integration_tests::{PhxSocket, TestServer, get};
+use livewasm_server::ServerConfig;
+use serde_json::{Value, json};
+
+/// A failing test's bound, not a figure.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+async fn metrics_listener(host: std::sync::Arc<livewasm_server::Host>) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        axum::serve(listener, livewasm_server::metrics_router(host))
+            .await
+            .unwrap();
+    });
+    addr
+}
+
+/// `livewasm_instances` and `livewasm_hibernated_instances` of the thermostat.
+async fn counts(metrics: SocketAddr) -> (f64, f64) {
+    let response = http_request(metrics, "GET", &metrics.to_string(), "/metrics", &[], None)
+        .await
+        .expect("scrape");
+    let text = response.text();
+    let find = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name) && l.contains("app=\"thermostat\""))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0)
+    };
+    (
+        find("livewasm_instances{"),
+        find("livewasm_hibernated_instances{"),
+    )
+}
+
+async fn until_counts(metrics: SocketAddr, want: (f64, f64)) {
+    let started = Instant::now();
+    loop {
+        let got = counts(metrics).await;
+        if got == want {
+            return;
+        }
+        assert!(
+            started.elapsed() < DEADLINE,
+            "(live, hibernated) stayed {got:?}, expected {want:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn start(hibernate_after: Duration) -> (TestServer, SocketAddr) {
+    let config = ServerConfig {
+        hibernate_after,
+        ..ServerConfig::default()
+    };
+    let (server, host) = TestServer::start_configured(&["thermostat"], config).await;
+    let metrics = metrics_listener(host).await;
+    (server, metrics)
+}
+
+/// Joins `/thermostat?house=5&tick=…` and returns the socket, join ref and topic.
+async fn join(server: &TestServer, tick: &str) -> (PhxSocket, String, String) {
+    let path = format!("/thermostat?house=5&tick={tick}");
+    let page = get(server.addr, &path).await.unwrap();
+    let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
+    let (join_ref, reply) = socket.join_page(&page, &server.url(&path)).await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    (socket, join_ref, page.topic())
+}
+
+async fn click(socket: &mut PhxSocket, join_ref: &str, topic: &str, event: &str) -> Value {
+    let reply = socket
+        .event(join_ref, topic, "click", event, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    reply["response"]["diff"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_view_hibernates_and_its_next_event_wakes_it_with_its_state() {
+    let (server, metrics) = start(Duration::from_millis(300)).await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    let live_diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    assert!(live_diff.to_string().contains("71"), "{live_diff}");
+
+    // Idle: it hibernates, its instance freed.
+    until_counts(metrics, (0.0, 1.0)).await;
+
+    // The next event wakes it: same state, the same kind of minimal diff.
+    let diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    let text = diff.to_string();
+    assert!(text.contains("72"), "the state survived: {text}");
+    assert!(
+        !text.contains("House"),
+        "a minimal diff, not the page again: {text}"
+    );
+    assert_eq!(
+        diff.as_object().map(|m| m.keys().collect::<Vec<_>>()),
+        live_diff.as_object().map(|m| m.keys().collect::<Vec<_>>()),
+        "the woken view's diff touches what a live view's does: {text} vs {live_diff}"
+    );
+    assert_eq!(counts(metrics).await, (1.0, 0.0), "awake again");
+
+    // Asleep again, and woken by a decrement.
+    until_counts(metrics, (0.0, 1.0)).await;
+    let diff = click(&mut socket, &join_ref, &topic, "dec").await;
+    assert!(diff.to_string().contains("71"), "{diff}");
+
+    // A view that leaves while asleep is no longer counted.
+    until_counts(metrics, (0.0, 1.0)).await;
+    drop(socket);
+    until_counts(metrics, (0.0, 0.0)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_view_with_a_timer_due_soon_stays_live_and_zero_turns_it_off() {
+    // The tick (every second) keeps the thermostat live however long it sits.
+    let (server, metrics) = start(Duration::from_millis(200)).await;
+    let (_socket, _join_ref, _topic) = join(&server, "on").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(counts(metrics).await, (1.0, 0.0));
+
+    // hibernate_after = 0: never.
+    let (server, metrics) = start(Duration::ZERO).await;
+    let (_socket, _join_ref, _topic) = join(&server, "off").await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(counts(metrics).await, (1.0, 0.0));
+}
