@@ -73,7 +73,8 @@ impl Instance {
         if self.is_dead() {
             return Err(still(self, HibernateRefusal::NotNow));
         }
-        let snapshot = match self.call_hibernation::<(), (Option<Vec<u8>>,)>("snapshot", ()) {
+        let snapshot = match self.call_optional::<(), (Option<Vec<u8>>,)>(INTERFACE, "snapshot", ())
+        {
             Ok(Some((Some(bytes),))) => bytes,
             Ok(Some((None,))) => return Err(still(self, HibernateRefusal::NotNow)),
             Ok(None) => return Err(still(self, HibernateRefusal::Unsupported)),
@@ -130,7 +131,11 @@ impl Hibernated {
             state.blobs.carry_from(&mut self.state.blobs);
         }
         let restored = instance
-            .call_hibernation::<(Vec<u8>,), (Result<(), String>,)>("restore", (self.snapshot,))
+            .call_optional::<(Vec<u8>,), (Result<(), String>,)>(
+                INTERFACE,
+                "restore",
+                (self.snapshot,),
+            )
             .map_err(WakeError::Restore)?;
         match restored {
             Some((Ok(()),)) => {}

@@ -197,10 +197,12 @@ impl Instance {
         }
     }
 
-    /// Runs a call of the optional `hibernation` export `name` (none when the component has
-    /// no such export) under the same fuel, deadline and trap handling as every guest call.
-    pub(crate) fn call_hibernation<P, R>(
+    /// Runs function `name` of the optional exported interface `interface` (none when the
+    /// component has no such export) under the same fuel, deadline and trap handling as every
+    /// guest call (`hibernation.rs` calls the `hibernation` export so).
+    pub(crate) fn call_optional<P, R>(
         &mut self,
+        interface: &str,
         name: &str,
         params: P,
     ) -> Result<Option<R>, CallError>
@@ -209,9 +211,7 @@ impl Instance {
         R: wasmtime::component::ComponentNamedList + wasmtime::component::Lift + Send + Sync,
     {
         let raw = self.raw;
-        let Some(interface) =
-            raw.get_export_index(&mut self.store, None, crate::hibernation::INTERFACE)
-        else {
+        let Some(interface) = raw.get_export_index(&mut self.store, None, interface) else {
             return Ok(None);
         };
         let Some(func) = raw.get_export_index(&mut self.store, Some(&interface), name) else {
