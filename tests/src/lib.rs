@@ -8,5 +8,5 @@ mod server;
 mod socket;
 
 pub use http::{Page, get, get_from};
-pub use server::TestServer;
+pub use server::{TestServer, serve_metrics};
 pub use socket::{PhxSocket, SocketError, WAIT};

@@ -143,3 +143,22 @@ fn host_with(components: &[&str], runtime_config: RuntimeConfig, config: ServerC
     }
     host
 }
+
+/// Serves `host`'s metrics listener (`--metrics-listen`: `/metrics` and the probes, no
+/// authentication) on an ephemeral loopback port; returns its address.
+pub async fn serve_metrics(host: Arc<Host>) -> SocketAddr {
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(listener) => listener,
+        Err(e) => panic!("binding the metrics listener: {e}"),
+    };
+    let addr = match listener.local_addr() {
+        Ok(addr) => addr,
+        Err(e) => panic!("the metrics listener's address: {e}"),
+    };
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, livewasm_server::metrics_router(host)).await {
+            panic!("serving metrics: {e}");
+        }
+    });
+    addr
+}

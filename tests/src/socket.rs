@@ -162,15 +162,12 @@ impl PhxSocket {
         event: &str,
         value: Value,
     ) -> Result<Value, SocketError> {
-        let msg_ref = self
-            .push(
-                Some(join_ref),
-                topic,
-                "event",
-                json!({"type": kind, "event": event, "value": value}),
-            )
-            .await?;
-        self.reply_to(&msg_ref, WAIT).await
+        self.event_payload(
+            join_ref,
+            topic,
+            json!({"type": kind, "event": event, "value": value}),
+        )
+        .await
     }
 
     /// Sends an LV `event` push to live component `cid` (`phx-target={@myself}`) and waits
@@ -184,14 +181,22 @@ impl PhxSocket {
         event: &str,
         value: Value,
     ) -> Result<Value, SocketError> {
-        let msg_ref = self
-            .push(
-                Some(join_ref),
-                topic,
-                "event",
-                json!({"type": kind, "event": event, "value": value, "cid": cid}),
-            )
-            .await?;
+        self.event_payload(
+            join_ref,
+            topic,
+            json!({"type": kind, "event": event, "value": value, "cid": cid}),
+        )
+        .await
+    }
+
+    /// Sends an `event` push with `payload` and waits for its reply.
+    async fn event_payload(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        payload: Value,
+    ) -> Result<Value, SocketError> {
+        let msg_ref = self.push(Some(join_ref), topic, "event", payload).await?;
         self.reply_to(&msg_ref, WAIT).await
     }
 

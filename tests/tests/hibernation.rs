@@ -9,23 +9,12 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::http_request;
-use livewasm_integration_tests::{PhxSocket, TestServer, get};
+use livewasm_integration_tests::{PhxSocket, TestServer, get, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
 /// A failing test's bound, not a figure.
 const DEADLINE: Duration = Duration::from_secs(15);
-
-async fn metrics_listener(host: std::sync::Arc<livewasm_server::Host>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, livewasm_server::metrics_router(host))
-            .await
-            .unwrap();
-    });
-    addr
-}
 
 /// `livewasm_instances` and `livewasm_hibernated_instances` of the thermostat.
 async fn counts(metrics: SocketAddr) -> (f64, f64) {
@@ -67,7 +56,7 @@ async fn start(hibernate_after: Duration) -> (TestServer, SocketAddr) {
         ..ServerConfig::default()
     };
     let (server, host) = TestServer::start_configured(&["thermostat"], config).await;
-    let metrics = metrics_listener(host).await;
+    let metrics = serve_metrics(host).await;
     (server, metrics)
 }
 

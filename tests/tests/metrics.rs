@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use livewasm_integration_tests::platform::{
     Api, Database, HttpResponse, app_origin, http_request, roomy_quotas,
 };
-use livewasm_integration_tests::{Page, PhxSocket, TestServer, WAIT, get_from};
+use livewasm_integration_tests::{Page, PhxSocket, TestServer, WAIT, get_from, serve_metrics};
 use prometheus_parse::{Scrape, Value as Sample};
 use serde_json::{Value, json};
 
@@ -96,19 +96,6 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         })
 }
 
-/// Serves the metrics listener (`--metrics-listen`) of the host behind `server` on an
-/// ephemeral loopback port.
-async fn metrics_listener(host: std::sync::Arc<livewasm_server::Host>) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, livewasm_server::metrics_router(host))
-            .await
-            .unwrap();
-    });
-    addr
-}
-
 async fn scrape_listener(addr: SocketAddr) -> Scrape {
     let response = http_request(addr, "GET", &addr.to_string(), "/metrics", &[], None)
         .await
@@ -121,7 +108,7 @@ async fn every_family_is_scraped_with_the_registry_names_and_moves() {
     let db = Database::sqlite();
     let (server, _registry, operator, tenant) = start(&db).await;
     let addr = server.addr;
-    let listener = metrics_listener(server.host()).await;
+    let listener = serve_metrics(server.host()).await;
 
     // Three thermostat sockets, two events each.
     let mut sockets = Vec::new();

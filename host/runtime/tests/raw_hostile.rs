@@ -5,22 +5,15 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
+use support::load;
+
 use livewasm_runtime::{
     App, CallError, Instance, InstanceLimits, MAX_COMMANDS_PER_CALLBACK, MountRequest,
     RenderLimits, Runtime, RuntimeConfig, TrapKind,
 };
 use serde_json::json;
-
-fn load(runtime: &Runtime, name: &str) -> App {
-    let dir = std::env::var_os("LIVEWASM_COMPONENTS").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/components"),
-        std::path::PathBuf::from,
-    );
-    let path = dir.join(format!("{name}.wasm"));
-    let wasm = std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("{path:?}: {e} — build it with `cargo xtask build {name}`"));
-    runtime.load_app(&wasm).unwrap()
-}
 
 fn request(view: &str) -> MountRequest {
     MountRequest {

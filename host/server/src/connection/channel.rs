@@ -172,6 +172,13 @@ impl Channel {
         }
     }
 
+    /// The view's live instance, woken first when it hibernates (see `sleep.rs`).
+    pub(super) fn live(
+        &mut self,
+    ) -> Result<&mut livewasm_runtime::Instance, livewasm_runtime::CallError> {
+        self.instance.live(&self.metrics)
+    }
+
     /// The message of the first timer due at `now`, rescheduling or removing that timer.
     pub(super) fn take_due(&mut self, now: Instant) -> Option<JsonText> {
         let index = self.timers.iter().position(|t| t.due <= now)?;

@@ -121,11 +121,7 @@ impl Connection {
         };
         // A patch clears the flash (Phoenix's behaviour), then runs handle_params.
         let step = self.run_channel(&topic, out, |channel| {
-            let metrics = channel.metrics.clone();
-            channel
-                .instance
-                .live(&metrics)?
-                .handle_event(CLEAR_FLASH, &json!({}))?;
+            channel.live()?.handle_event(CLEAR_FLASH, &json!({}))?;
             channel.patch_to(url, routed).map(|()| None)
         });
         if let Some(step) = step {
@@ -154,10 +150,8 @@ impl Connection {
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
-        let metrics = channel.metrics.clone();
         match channel
-            .instance
-            .live(&metrics)
+            .live()
             .and_then(|instance| instance.destroy_components(&cids))
         {
             Ok(removed) => out.push(frame.reply(status::OK, json!({"cids": removed}))),

@@ -166,10 +166,8 @@ impl Connection {
         let url = authorized.url.clone();
         let step = channel
             .run(&scope, |channel| {
-                let metrics = channel.metrics.clone();
                 channel
-                    .instance
-                    .live(&metrics)?
+                    .live()?
                     .handle_params(&params, &url, action.as_deref())
                     .map(|()| None)
             })

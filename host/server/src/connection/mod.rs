@@ -210,10 +210,7 @@ impl Connection {
         out: &mut Vec<Frame>,
         call: impl FnOnce(&mut livewasm_runtime::Instance) -> Result<Option<Value>, CallError>,
     ) -> Option<Step> {
-        self.run_channel(topic, out, |channel| {
-            let metrics = channel.metrics.clone();
-            call(channel.instance.live(&metrics)?)
-        })
+        self.run_channel(topic, out, |channel| call(channel.live()?))
     }
 
     /// [`Self::run`] for a callback that needs the whole channel (a patch moves its URL).
@@ -300,8 +297,7 @@ impl Connection {
                 channel.idle.last_active = now;
                 continue;
             }
-            let metrics = channel.metrics.clone();
-            match channel.instance.hibernate(&metrics) {
+            match channel.instance.hibernate(&channel.metrics) {
                 Ok(bytes) => {
                     slept += 1;
                     tracing::debug!(view = %channel.view, bytes, "view hibernated");

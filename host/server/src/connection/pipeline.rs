@@ -102,8 +102,8 @@ impl Channel {
 
     /// Renders, carries out the effects the callbacks recorded, and returns the diff.
     fn render(&mut self) -> Result<Map<String, Value>, CallError> {
-        let mut diff = self.instance.live(&self.metrics.clone())?.render()?;
-        let effects = self.instance.live(&self.metrics.clone())?.take_effects();
+        let mut diff = self.live()?.render()?;
+        let effects = self.live()?.take_effects();
         diff.push_events(self.apply(effects));
         Ok(match diff.into_value() {
             Value::Object(map) => map,
@@ -117,11 +117,7 @@ impl Channel {
     fn follow_navigation(&mut self, scope: &Scope<'_>) -> Result<Option<Outcome>, CallError> {
         let mut outcome = None;
         for _ in 0..MAX_PATCHES {
-            let Some(navigation) = self
-                .instance
-                .live(&self.metrics.clone())?
-                .take_navigation()
-                .and_then(navigate::checked)
+            let Some(navigation) = self.live()?.take_navigation().and_then(navigate::checked)
             else {
                 return Ok(outcome);
             };
@@ -164,10 +160,10 @@ impl Channel {
     ) -> Result<(), CallError> {
         let mut params = matched.path_params;
         params.extend(query_params(matched.query.as_deref()));
-        self.url = url;
-        self.instance.live(&self.metrics.clone())?.handle_params(
+        self.url = url.clone();
+        self.live()?.handle_params(
             &Value::Object(params),
-            &self.url,
+            &url,
             matched.route.action.as_deref(),
         )
     }

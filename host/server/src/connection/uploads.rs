@@ -268,10 +268,8 @@ impl Connection {
             return;
         };
         let asked = json!({"ref": upload_ref, "entries": entries});
-        let metrics = channel.metrics.clone();
         let answer = match channel
-            .instance
-            .live(&metrics)
+            .live()
             .and_then(|instance| instance.handle_event("lv:upload-preflight", &asked))
         {
             Ok(answer) => answer.unwrap_or_default(),
@@ -477,11 +475,7 @@ pub(super) fn put_form_entries(
             continue;
         };
         let value = json!({"ref": upload_ref, "entries": entries});
-        let metrics = channel.metrics.clone();
-        channel
-            .instance
-            .live(&metrics)?
-            .handle_event("lv:upload-entries", &value)?;
+        channel.live()?.handle_event("lv:upload-entries", &value)?;
     }
     Ok(())
 }
