@@ -102,6 +102,13 @@ impl Registry {
         Ok(())
     }
 
+    /// The Postgres URL of this registry (`None` on SQLite), for a host that keeps other
+    /// data in the same Postgres (the apps' `sql` schemas). It may carry a password: never
+    /// log it.
+    pub fn postgres_url(&self) -> Option<&str> {
+        (self.backend == Backend::Postgres).then_some(self.url.as_str())
+    }
+
     /// Which database this registry runs on.
     pub fn backend(&self) -> Backend {
         self.backend

@@ -101,6 +101,11 @@ pub struct ServerConfig {
     pub sql_statement_timeout: Duration,
     /// Most rows one `sql.query` may return (1,000 by default).
     pub sql_max_rows: usize,
+    /// Where the apps' `sql` databases live when the registry is Postgres: a schema per app
+    /// in that Postgres (`true`) or SQLite files under [`Self::sql_dir`] (`false`, the
+    /// default until the examples' migrations declare their Postgres variants). With a
+    /// SQLite registry (or none) they are files.
+    pub sql_in_postgres: bool,
     /// Hosts the `--app` components may send HTTP requests to (`host`, `host:port`,
     /// `*.domain`); platform apps use their tenant's allowlist in the registry. Empty (the
     /// default): none.
@@ -171,6 +176,7 @@ impl Default for ServerConfig {
             sql_max_bytes: 64 << 20,
             sql_statement_timeout: Duration::from_secs(1),
             sql_max_rows: 1000,
+            sql_in_postgres: false,
             http_allow: Vec::new(),
             http_allow_loopback: false,
             http_timeout: Duration::from_secs(10),

@@ -110,12 +110,28 @@ impl Host {
     pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
         let kv = KvStores::registry(registry.clone(), kv_limits(&config));
         let blobs = BlobStores::registry(registry.clone(), blob_limits(&config));
-        Host {
+        let postgres_sql = match registry.postgres_url() {
+            Some(url) if config.sql_in_postgres => {
+                match SqlStores::postgres(url, &config.secret_key, SqlLimits::of(&config)) {
+                    Ok(stores) => Some(stores),
+                    Err(error) => {
+                        tracing::error!(%error, "apps' sql stays in files");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let mut host = Host {
             registry: Some(registry),
             kv,
             blobs,
             ..Host::new(runtime, config)
+        };
+        if let Some(sql) = postgres_sql {
+            host.sql = sql;
         }
+        host
     }
 
     /// Sends the outgoing HTTP of every app added from now on to `client` instead of the

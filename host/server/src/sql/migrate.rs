@@ -21,7 +21,7 @@ const CREATE_TABLE: &str = "CREATE TABLE IF NOT EXISTS _livewasm_migrations (
     applied_at INTEGER NOT NULL DEFAULT (unixepoch())
 )";
 
-fn digest(migration: &str) -> String {
+pub(super) fn digest(migration: &str) -> String {
     Sha256::digest(migration.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))

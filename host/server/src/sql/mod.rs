@@ -11,8 +11,10 @@
 //! [`ServerConfig::sql_dir`]: crate::ServerConfig::sql_dir
 
 mod database;
+mod dialect;
 mod guard;
 mod migrate;
+mod postgres;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -65,9 +67,12 @@ impl SqlLimits {
     }
 }
 
-/// Every app's database, opened on first use.
+/// Every app's database, opened on first use: SQLite files (or memory), or schemas in the
+/// registry's Postgres ([`postgres`]).
 pub(crate) struct SqlStores {
     inner: Arc<Inner>,
+    /// Set when the apps' databases are schemas in Postgres (then `inner` is unused).
+    postgres: Option<Arc<postgres::PgStores>>,
 }
 
 struct Inner {
@@ -92,12 +97,31 @@ impl SqlStores {
                 open: Mutex::default(),
                 deleted: Mutex::default(),
             }),
+            postgres: None,
         }
+    }
+
+    /// One schema per app in the Postgres at `url` (the registry's), each owned by a role of
+    /// the app's own whose password derives from `secret`; each held to `limits`.
+    pub(crate) fn postgres(
+        url: &str,
+        secret: &[u8],
+        limits: SqlLimits,
+    ) -> Result<SqlStores, SqlError> {
+        let mut stores = SqlStores::new(None, limits);
+        stores.postgres = Some(Arc::new(postgres::PgStores::new(url, secret, limits)?));
+        Ok(stores)
     }
 
     /// The store of `scope` (a registry app id, or `local/<app>`); it opens the database on
     /// its first call.
     pub(crate) fn store(&self, scope: &str) -> Arc<dyn SqlStore> {
+        if let Some(postgres) = &self.postgres {
+            return Arc::new(ScopedPg {
+                stores: postgres.clone(),
+                scope: scope.to_string(),
+            });
+        }
         Arc::new(ScopedSql {
             inner: self.inner.clone(),
             scope: scope.to_string(),
@@ -106,8 +130,22 @@ impl SqlStores {
 
     /// Applies `migrations` to `scope`'s database (those it has not seen); how many ran.
     pub(crate) fn migrate(&self, scope: &str, migrations: &[String]) -> Result<usize, SqlError> {
+        if let Some(postgres) = &self.postgres {
+            return postgres.migrate(scope, migrations);
+        }
         let database = self.inner.database(scope)?;
-        let migrations = migrations.to_vec();
+        let migrations = migrations
+            .iter()
+            .enumerate()
+            .map(|(n, migration)| {
+                dialect::migration_for(migration, dialect::Dialect::Sqlite)
+                    .map(str::to_string)
+                    .map_err(|message| SqlError::Migration {
+                        index: n + 1,
+                        message,
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         database.call(MIGRATION_TIMEOUT, move |conn, limits| {
             Box::pin(async move { migrate::migrate(conn, &limits, migrations).await })
         })
@@ -115,6 +153,10 @@ impl SqlStores {
 
     /// Closes and deletes `scope`'s database (its app was deleted); later calls fail.
     pub(crate) fn remove(&self, scope: &str) {
+        if let Some(postgres) = &self.postgres {
+            postgres.remove(scope);
+            return;
+        }
         lock(&self.inner.deleted).insert(scope.to_string());
         let database = lock(&self.inner.open).remove(scope);
         if let Some(database) = database {
@@ -244,6 +286,26 @@ impl SqlStore for ScopedSql {
 
     fn batch(&self, statements: &[SqlStatement]) -> Result<Vec<u64>, SqlError> {
         self.inner.database(&self.scope)?.batch(statements)
+    }
+}
+
+/// One app's schema as the runtime holds it: looked up (and set up) per call.
+struct ScopedPg {
+    stores: Arc<postgres::PgStores>,
+    scope: String,
+}
+
+impl SqlStore for ScopedPg {
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<SqlRows, SqlError> {
+        self.stores.database(&self.scope)?.query(sql, params)
+    }
+
+    fn execute(&self, sql: &str, params: &[SqlValue]) -> Result<u64, SqlError> {
+        self.stores.database(&self.scope)?.execute(sql, params)
+    }
+
+    fn batch(&self, statements: &[SqlStatement]) -> Result<Vec<u64>, SqlError> {
+        self.stores.database(&self.scope)?.batch(statements)
     }
 }
 
