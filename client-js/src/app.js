@@ -17,10 +17,18 @@ import {LiveSocket} from "phoenix_live_view"
 const csrfMeta = document.querySelector("meta[name='csrf-token']")
 const csrfToken = csrfMeta ? csrfMeta.getAttribute("content") : null
 const hooks = (window.LivewasmHooks = window.LivewasmHooks || {})
+// An app's LiveSocket options, from its client hooks named `LiveSocket.uploaders`,
+// `LiveSocket.metadata` and `LiveSocket.dom` (or set by a page itself before this bundle):
+// external uploaders, per-event metadata functions and DOM callbacks, as Phoenix's
+// `new LiveSocket("/live", Socket, {uploaders, metadata, dom})` takes them.
+const options = window.LivewasmSocketOptions || {}
 
 const liveSocket = new LiveSocket("/live", Socket, {
   params: {_csrf_token: csrfToken},
   hooks,
+  uploaders: options.uploaders || {},
+  metadata: options.metadata || {},
+  dom: options.dom || {},
 })
 
 // A view runs JS commands it rendered into an attribute with

@@ -159,6 +159,21 @@ impl<V: 'static> Socket<V> {
         A: Serialize,
         F: Fn(A) -> std::result::Result<T, E>,
     {
+        self.start_async_as(name, task, args)
+    }
+
+    /// [`Self::start_async`] under the exact task name `name` (a live component's names carry
+    /// its cid, so that the result reaches it).
+    pub(crate) fn start_async_as<A, T, E, F>(
+        &mut self,
+        name: &str,
+        task: F,
+        args: A,
+    ) -> crate::Result
+    where
+        A: Serialize,
+        F: Fn(A) -> std::result::Result<T, E>,
+    {
         if !self.connected() {
             return Ok(());
         }
@@ -187,13 +202,28 @@ impl<V: 'static> Socket<V> {
         A: Serialize,
         F: Fn(A) -> std::result::Result<T, E>,
     {
+        self.assign_async_as(name.to_string(), fields, task, args);
+    }
+
+    /// `assign_async!` under the exact task name `name` (a live component's names carry its
+    /// cid, so that the result reaches it).
+    pub(crate) fn assign_async_as<A, T, E, F>(
+        &mut self,
+        name: String,
+        fields: Vec<AsyncField<V>>,
+        task: F,
+        args: A,
+    ) where
+        A: Serialize,
+        F: Fn(A) -> std::result::Result<T, E>,
+    {
         for field in &fields {
             self.__update(field.bit, |v| v, |v| (field.set)(v, None));
         }
         if !self.connected() {
             return;
         }
-        if let Err(reason) = start(name, task_name(&task), &args) {
+        if let Err(reason) = start(&name, task_name(&task), &args) {
             for field in &fields {
                 self.__update(
                     field.bit,
@@ -220,7 +250,7 @@ impl<V: 'static> Socket<V> {
         ASSIGNS.with(|assigns| {
             assigns
                 .borrow_mut()
-                .insert(name.to_string(), Box::new(handler) as Box<dyn Any>)
+                .insert(name, Box::new(handler) as Box<dyn Any>)
         });
     }
 }

@@ -55,6 +55,8 @@ pub trait ErasedView {
     fn snapshot(&self) -> Option<Value>;
     /// Takes the state of a snapshot instead of mounting.
     fn restore(&mut self, snapshot: &Value) -> Result<(), String>;
+    /// Adapts the assigns of a snapshot another version took ([`LiveView::migrate`]).
+    fn migrate(&self, assigns: Value, from_version: &str) -> Result<Value, String>;
 }
 
 /// Hosts one [`LiveView`] type.
@@ -248,6 +250,10 @@ impl<V: LiveView> ErasedView for Holder<V> {
     fn restore(&mut self, snapshot: &Value) -> Result<(), String> {
         self.socket.restore(snapshot)
     }
+
+    fn migrate(&self, assigns: Value, from_version: &str) -> Result<Value, String> {
+        V::migrate(assigns, from_version)
+    }
 }
 
 /// One live session: name, `on_mount` hooks (name and function), layout (name and function).
@@ -261,6 +267,11 @@ pub type LiveSessionDecl = (
 pub trait App {
     /// App name.
     fn name() -> &'static str;
+    /// The app's version: its crate's `version` (what [`crate::app!`] declares). Snapshots
+    /// carry it, so a live upgrade's [`LiveView::migrate`] knows which version wrote one.
+    fn version() -> &'static str {
+        ""
+    }
     /// `(path, view name, action, live session)` of each route.
     fn routes() -> Vec<(
         &'static str,
@@ -346,6 +357,9 @@ pub type ContainerDecl = (
 
 thread_local! {
     static CURRENT: RefCell<Option<Box<dyn ErasedView>>> = const { RefCell::new(None) };
+    /// The response a plug halted this instance's dead render with, and the request's
+    /// session, until the host asks for it (`page::HALTED_ROUTE`).
+    static HALTED_PAGE: RefCell<Option<(crate::HttpResponse, Session)>> = const { RefCell::new(None) };
     static TEMPLATES: RefCell<HashMap<u64, &'static crate::Template>> = RefCell::new(HashMap::new());
 }
 
@@ -482,28 +496,16 @@ pub fn mount<A: App>(request: wit::MountRequest) -> Result<(), String> {
         flash,
     );
     // The dead render is an HTTP request: the route's pipelines run first (never on a live
-    // mount, as in Phoenix). A halt's redirect leaves as a hook's would.
+    // mount, as in Phoenix). A plug that halts answers the request with its response, as
+    // Phoenix returns a halted conn: `mount` fails with `page::HALTED` and the host asks
+    // `http.handle` (route `page::HALTED_ROUTE`) for the response, kept here meanwhile.
     if !request.connected
         && let Some(response) = page_pipelines::<A>(&request, &hooks)
     {
-        let Some(to) = response.redirect_to() else {
-            return Err(format!(
-                "a plug of {} halted its page with status {} and no redirect: a page's plugs \
-                 halt with HttpResponse::redirect",
-                request.view,
-                response.status()
-            ));
-        };
-        for (kind, message) in response.flash().iter() {
-            hooks.put_flash(kind, message);
-        }
-        hooks.redirect(to);
-        let (_, flash, navigation) = hooks.into_parts();
-        if let Some(navigation) = navigation {
-            navigation.send(&flash);
-        }
+        let session = hooks.session().clone();
+        HALTED_PAGE.with(|halted| *halted.borrow_mut() = Some((response, session)));
         CURRENT.with(|current| *current.borrow_mut() = None);
-        return Ok(());
+        return Err(livewasm_protocol::keys::page::HALTED.to_string());
     }
     // A live session named only by routes has no hooks.
     let sessions = A::live_sessions();
@@ -574,7 +576,7 @@ fn page_pipelines<A: App>(
 
 /// `hibernation.snapshot`: the mounted view's state as JSON bytes, or `None` when the view
 /// (or what the SDK holds for it) cannot be written down: see [`crate::hibernate`].
-pub fn snapshot() -> Option<Vec<u8>> {
+pub fn snapshot<A: App>() -> Option<Vec<u8>> {
     let streams = SENT.with(|sent| {
         let sent = sent.borrow();
         !sent.view.is_empty() || !sent.components.is_empty()
@@ -587,6 +589,7 @@ pub fn snapshot() -> Option<Vec<u8>> {
     let mut snapshot = snapshot;
     if let Some(map) = snapshot.as_object_mut() {
         map.insert("sent_title".into(), serde_json::json!(title));
+        map.insert("version".into(), serde_json::json!(A::version()));
     }
     serde_json::to_vec(&snapshot).ok()
 }
@@ -594,11 +597,23 @@ pub fn snapshot() -> Option<Vec<u8>> {
 /// `hibernation.restore`: a fresh instance takes the state of a [`snapshot`] instead of
 /// mounting, connected, under its live session's layout; its next render renders everything.
 pub fn restore<A: App>(bytes: Vec<u8>) -> Result<(), String> {
+    restore_as::<A>(bytes, false)
+}
+
+/// `hibernation.migrate`: [`restore`] of a snapshot another version of the app took (a live
+/// upgrade), its assigns first adapted by the view's [`LiveView::migrate`], which hears the
+/// version that took it.
+pub fn migrate<A: App>(bytes: Vec<u8>) -> Result<(), String> {
+    restore_as::<A>(bytes, true)
+}
+
+/// Restores a snapshot, migrating its assigns first when `migrate`.
+fn restore_as<A: App>(bytes: Vec<u8>, migrate: bool) -> Result<(), String> {
     install_panic_hook();
     crate::assets::register(A::assets);
     crate::live_component::set_connected(true);
     crate::keep::reset();
-    let snapshot: Value =
+    let mut snapshot: Value =
         serde_json::from_slice(&bytes).map_err(|e| format!("not a snapshot: {e}"))?;
     let text = |key: &str| {
         snapshot
@@ -608,9 +623,10 @@ pub fn restore<A: App>(bytes: Vec<u8>) -> Result<(), String> {
     };
     let name = text("view").ok_or("the snapshot names no view")?;
     let live_session = text("live_session");
+    let (action, sent_title, from) = (text("action"), text("sent_title"), text("version"));
     let request = wit::MountRequest {
         view: name.clone(),
-        action: text("action"),
+        action,
         params: "{}".into(),
         session: "{}".into(),
         url: String::new(),
@@ -620,6 +636,13 @@ pub fn restore<A: App>(bytes: Vec<u8>) -> Result<(), String> {
     };
     let mut view =
         A::view(&name, &request).ok_or_else(|| format!("this version has no view `{name}`"))?;
+    if migrate {
+        let assigns = snapshot.get("assigns").cloned().unwrap_or(Value::Null);
+        let assigns = view.migrate(assigns, from.as_deref().unwrap_or_default())?;
+        if let Some(map) = snapshot.as_object_mut() {
+            map.insert("assigns".into(), assigns);
+        }
+    }
     view.restore(&snapshot)?;
     let sessions = A::live_sessions();
     let layout = live_session
@@ -628,7 +651,7 @@ pub fn restore<A: App>(bytes: Vec<u8>) -> Result<(), String> {
         .and_then(|(_, _, layout)| layout.map(|(_, f)| f));
     view.set_layout(layout);
     view.note_origin(&name, live_session, false);
-    SENT.with(|sent| sent.borrow_mut().title = text("sent_title"));
+    SENT.with(|sent| sent.borrow_mut().title = sent_title);
     CURRENT.with(|current| *current.borrow_mut() = Some(view));
     Ok(())
 }
@@ -665,9 +688,25 @@ pub fn handle_info(message: String) -> Result<(), String> {
     })
 }
 
-/// `live.handle-async`.
+/// `live.handle-async`: a live component's task goes to that component's `handle_async`
+/// (then the messages it sent to the parent's `handle_info`), as Phoenix routes a component's
+/// async result by cid; a component gone meanwhile drops it. Any other task is the view's.
 pub fn handle_async(name: String, outcome: Result<String, String>) -> Result<(), String> {
     let outcome = outcome.and_then(|text| parse_value(&text));
+    if let Some((cid, own)) = crate::component_lifecycle::split_task_name(&name) {
+        if let Some(result) = crate::live_component::handle_async(cid, own, outcome) {
+            result?;
+        }
+        for message in crate::live_component::take_parent_messages() {
+            let message = message.to_string();
+            with_view(|view| {
+                let result = view.handle_info(&message);
+                view.flush_navigation();
+                result
+            })?;
+        }
+        return Ok(());
+    }
     with_view(|view| {
         let result = view.handle_async(&name, outcome);
         view.flush_navigation();
@@ -719,6 +758,13 @@ pub fn destroy_components(cids: Vec<u32>) {
 pub fn handle_http<A: App>(request: wit::HttpRequest) -> wit::HttpResponse {
     install_panic_hook();
     crate::assets::register(A::assets);
+    // The host asks for the response a plug halted this instance's dead render with.
+    if request.route == livewasm_protocol::keys::page::HALTED_ROUTE {
+        return match HALTED_PAGE.with(|halted| halted.borrow_mut().take()) {
+            Some((response, session)) => response.into_wit(&session),
+            None => crate::http_handler::not_found().into_wit(&Session::default()),
+        };
+    }
     let session = Session::from_json(&request.session);
     let req = HttpRequest {
         method: request.method.clone(),
@@ -1004,7 +1050,12 @@ macro_rules! __impl_guest {
 
         impl $crate::bindings::exports::livewasm::view::hibernation::Guest for $component {
             fn snapshot() -> ::core::option::Option<::std::vec::Vec<u8>> {
-                $crate::export::snapshot()
+                $crate::export::snapshot::<$app>()
+            }
+            fn migrate(
+                snapshot: ::std::vec::Vec<u8>,
+            ) -> ::core::result::Result<(), ::std::string::String> {
+                $crate::export::migrate::<$app>(snapshot)
             }
             fn restore(
                 snapshot: ::std::vec::Vec<u8>,
@@ -1158,6 +1209,9 @@ macro_rules! app {
         impl $crate::export::App for __LivewasmApp {
             fn name() -> &'static str {
                 $name
+            }
+            fn version() -> &'static str {
+                ::core::env!("CARGO_PKG_VERSION")
             }
             fn routes() -> ::std::vec::Vec<(
                 &'static str,

@@ -114,13 +114,13 @@ impl HttpResponse {
         self.status
     }
 
-    /// Where it redirects, if it does.
-    pub(crate) fn redirect_to(&self) -> Option<&str> {
+    /// Where it redirects, if it does (for a plug's or handler's own tests).
+    pub fn redirect_to(&self) -> Option<&str> {
         self.redirect.as_deref()
     }
 
-    /// The flash it sets.
-    pub(crate) fn flash(&self) -> &Flash {
+    /// The flash it sets (for a plug's or handler's own tests).
+    pub fn flash(&self) -> &Flash {
         &self.flash
     }
 

@@ -72,6 +72,7 @@ mod attach_hook;
 pub mod bindings;
 /// The app's files, kept and served by the host.
 pub mod blobs;
+mod component_lifecycle;
 /// Function components: slots, attribute conversion, and the core components.
 pub mod components;
 mod error;
@@ -124,6 +125,7 @@ pub use attach_hook::{
     AfterRenderHook, AsyncHook, EventHook, Hook, HookResult, HookSocket, InfoHook, ParamsHook,
     SharedHook, Stage,
 };
+pub use component_lifecycle::ComponentHookError;
 pub use error::{Error, Result};
 pub use flash::Flash;
 pub use form::{Form, FormField};
@@ -164,8 +166,9 @@ pub use socket::{Socket, Tracked};
 pub use stream::{__ForSource, __PlainSource, __StreamSource};
 pub use stream::{Stream, StreamInsert, StreamItem, StreamOps, StreamOpts};
 pub use upload::{
-    NOT_ACCEPTED, TOO_LARGE, TOO_MANY_FILES, UploadOptions, UploadedFile, Uploads, allow_upload,
-    cancel_upload, consume_uploaded_entries, upload_entry_errors, upload_errors, uploaded_entries,
+    External, ExternalMeta, NOT_ACCEPTED, Presign, TOO_LARGE, TOO_MANY_FILES, UploadOptions,
+    UploadedFile, Uploads, allow_upload, cancel_upload, consume_uploaded_entries,
+    upload_entry_errors, upload_errors, uploaded_entries,
 };
 pub use view::{Assigns, LiveView};
 
@@ -189,17 +192,17 @@ pub mod prelude {
     };
     pub use crate::{AsyncOutcome, assign_async};
     pub use crate::{AsyncResult, Attrs, component};
+    pub use crate::{ComponentHookError, Hook, HookResult, HookSocket, SharedHook, Stage};
     pub use crate::{
         ComponentSocket, LiveComponent, Myself, live_component, send_update, send_update_after,
     };
-    pub use crate::{Hook, HookResult, HookSocket, SharedHook, Stage};
+    pub use crate::{
+        External, ExternalMeta, UploadOptions, UploadedFile, allow_upload, cancel_upload,
+        consume_uploaded_entries, upload_entry_errors, upload_errors, uploaded_entries,
+    };
     pub use crate::{
         Stream, StreamItem, StreamOpts, stream, stream_configure, stream_delete,
         stream_delete_by_dom_id, stream_insert,
-    };
-    pub use crate::{
-        UploadOptions, UploadedFile, allow_upload, cancel_upload, consume_uploaded_entries,
-        upload_entry_errors, upload_errors, uploaded_entries,
     };
     pub use crate::{assign_new, temporary_assigns, update_with};
 }

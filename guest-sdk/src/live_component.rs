@@ -118,6 +118,35 @@ pub trait LiveComponent: Assigns + Default + 'static {
         Err(format!("no handler for event `{event}` in {}", type_name::<Self>()).into())
     }
 
+    /// An entry of one of the component's own uploads (`allow_upload` on its socket) made
+    /// progress: Phoenix's `progress:` callback of a component's upload. Does nothing by
+    /// default.
+    fn handle_progress(
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        entry: &crate::components::UploadEntry,
+    ) -> Result {
+        let _ = (socket, name, entry);
+        Ok(())
+    }
+
+    /// The outcome of a task this component started with [`ComponentSocket::start_async`]
+    /// under `name` (Phoenix's `handle_async/3` on a live component: the result goes to the
+    /// component that started it, never to the parent view). A component removed meanwhile
+    /// never hears of it.
+    fn handle_async(
+        socket: &mut ComponentSocket<Self>,
+        name: &str,
+        outcome: crate::AsyncOutcome,
+    ) -> Result {
+        let _ = (socket, outcome);
+        Err(format!(
+            "no handle_async for task `{name}` in {}",
+            type_name::<Self>()
+        )
+        .into())
+    }
+
     /// Renders the component: its template must be exactly one HTML element.
     fn render(assigns: &Tracked<'_, Self>) -> Rendered;
 }
@@ -211,6 +240,12 @@ trait ErasedComponent {
         event: &str,
         value: &Value,
     ) -> std::result::Result<Option<Value>, String>;
+    /// The outcome of a task the component started (its own name for it, without the cid).
+    fn handle_async(
+        &mut self,
+        name: &str,
+        outcome: crate::AsyncOutcome,
+    ) -> std::result::Result<(), String>;
     fn render(&mut self) -> Rendered;
     /// Marks every assign changed: the next render evaluates everything.
     fn mark_all_changed(&mut self);
@@ -237,10 +272,41 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
         event: &str,
         value: &Value,
     ) -> std::result::Result<Option<Value>, String> {
-        let result = C::handle_event(&mut self.socket, event, value).map_err(|e| e.to_string());
+        // The host's built-in upload events for the component's own uploads.
+        if let Some(result) =
+            crate::upload::handle_component_host_event(&mut self.socket, event, value)
+        {
+            self.flush_navigation();
+            return result;
+        }
+        // Hooks attached with `attach_hook(.., Hook::HandleEvent(..))` run first; the first
+        // that halts handles the event (Phoenix's component `:handle_event` hooks).
+        let result = match self.socket.socket.run_event_hooks(event, value) {
+            Ok(crate::HookResult::Halt) => Ok(()),
+            Ok(crate::HookResult::Cont) => C::handle_event(&mut self.socket, event, value),
+            Err(e) => Err(e),
+        }
+        .map_err(|e| e.to_string());
         self.flush_navigation();
         result?;
         Ok(self.socket.socket.__take_reply())
+    }
+
+    fn handle_async(
+        &mut self,
+        name: &str,
+        outcome: crate::AsyncOutcome,
+    ) -> std::result::Result<(), String> {
+        let full = crate::component_lifecycle::task_name(self.socket.cid, name);
+        let result = match crate::async_ops::take_assign_handler::<C>(&full) {
+            Some(set) => {
+                set(&mut self.socket.socket, outcome);
+                Ok(())
+            }
+            None => C::handle_async(&mut self.socket, name, outcome).map_err(|e| e.to_string()),
+        };
+        self.flush_navigation();
+        result
     }
 
     fn render(&mut self) -> Rendered {
@@ -254,6 +320,8 @@ impl<C: LiveComponent> ErasedComponent for Holder<C> {
             rendered.carry_streams(streams);
             crate::keep::commit_component(self.socket.cid(), &mut rendered);
         }
+        // Phoenix's component `:after_render` hooks.
+        self.socket.socket.run_after_render_hooks();
         rendered
     }
 
@@ -587,6 +655,16 @@ pub(crate) fn handle_event(
     value: &Value,
 ) -> std::result::Result<Option<Value>, String> {
     with_component(cid, |c| c.handle_event(event, value))?
+}
+
+/// The outcome of task `name` (its component's own name) for component `cid`; `None` when
+/// the component is gone (Phoenix drops the result of a removed component's task).
+pub(crate) fn handle_async(
+    cid: u32,
+    name: &str,
+    outcome: crate::AsyncOutcome,
+) -> Option<std::result::Result<(), String>> {
+    with_component(cid, |c| c.handle_async(name, outcome)).ok()
 }
 
 /// Renders every component whose state may have changed (components placed while rendering

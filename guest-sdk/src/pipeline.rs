@@ -37,9 +37,10 @@
 //! As in Phoenix, pipelines run on HTTP requests: the dead render of a page (before its live
 //! session's `on_mount` hooks) and the plain HTTP handlers. A live mount and live navigation
 //! send no HTTP request, so they run none: guard views with `on_mount` too (as the seed's
-//! `live_session :authenticated` does). A page's plug halts with a redirect (its flash goes
-//! along); an HTTP route's plug may answer with any response. A `pipe_through` naming no
-//! declared pipeline does not compile.
+//! `live_session :authenticated` does). A plug that halts answers the request with its
+//! response, page or HTTP route alike, as Phoenix returns a halted conn: a redirect (its flash
+//! goes along), or any status with its headers and body (a 403 page, a 404), its session
+//! changes and flash included. A `pipe_through` naming no declared pipeline does not compile.
 
 use crate::{HttpRequest, HttpResponse};
 

@@ -163,6 +163,11 @@ impl<V> Socket<V> {
         self.myself = Some(myself);
     }
 
+    /// The live component this socket belongs to (`None` for a view's own socket).
+    pub(crate) fn component_target(&self) -> Option<crate::Myself> {
+        self.myself
+    }
+
     #[doc(hidden)]
     pub fn __set_action(&mut self, action: Option<String>) {
         self.action = action;

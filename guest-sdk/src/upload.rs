@@ -6,7 +6,10 @@
 //! `assigns.upload(name)`); the host runs the client's upload protocol, stores the chunks and
 //! tells the view through built-in events (`lv:upload-*`, handled here, never by the view).
 
-use serde_json::{Value, json};
+use std::any::Any;
+use std::sync::Arc;
+
+use serde_json::{Map, Value, json};
 
 use crate::components::{UploadConfig, UploadEntry};
 use crate::{LiveView, Socket};
@@ -33,6 +36,135 @@ pub struct UploadOptions {
     pub chunk_size: u32,
     /// Milliseconds the host waits for the next chunk.
     pub chunk_timeout_ms: u32,
+    /// Upload the files somewhere else, directly from the browser (Phoenix's
+    /// `external: &presign_upload/2`): the presign callback gives each entry its
+    /// [`ExternalMeta`] at preflight, and the client's uploader of that name sends the file.
+    /// `None`: the files come to the host over `lvu:` channels.
+    pub external: Option<External>,
+}
+
+/// An external upload's presign callback (Phoenix's `presign_upload(entry, socket)`): called
+/// once per entry at preflight, with the entry and the socket of the view (or the live
+/// component) that allowed the upload; an error refuses the entry with its message as the
+/// reason (Phoenix's `{:error, meta}`).
+pub type Presign<V> = fn(&UploadEntry, &mut Socket<V>) -> crate::Result<ExternalMeta>;
+
+/// The `external` option of an upload: its presign callback, with the view type erased so
+/// that [`UploadOptions`] stays one type.
+///
+/// ```
+/// use livewasm_sdk::prelude::*;
+///
+/// #[derive(Assigns, Default)]
+/// pub struct Receipts {}
+///
+/// /// Phoenix's `presign_upload/2`: tell the client where to put the file.
+/// fn presign(entry: &UploadEntry, _socket: &mut Socket<Receipts>) -> Result<ExternalMeta> {
+///     Ok(ExternalMeta::new("S3")
+///         .with("url", "https://bucket.example/")
+///         .with("key", format!("receipts/{}", entry.entry_ref)))
+/// }
+///
+/// let options = UploadOptions {
+///     external: Some(External::presign(presign)),
+///     auto_upload: true,
+///     ..UploadOptions::default()
+/// };
+/// assert!(options.external.is_some());
+/// ```
+#[derive(Clone)]
+pub struct External {
+    /// A `Presign<V>` for the `V` that allowed the upload.
+    presign: Arc<dyn Any + Send + Sync>,
+    /// `V`'s name, for the error when another socket type uses it.
+    view: &'static str,
+}
+
+impl External {
+    /// An external upload presigned by `presign`.
+    pub fn presign<V: 'static>(presign: Presign<V>) -> External {
+        External {
+            presign: Arc::new(presign),
+            view: std::any::type_name::<V>(),
+        }
+    }
+
+    /// The callback, when it was given for sockets of `V`.
+    fn for_socket<V: 'static>(&self) -> Result<Presign<V>, String> {
+        self.presign
+            .downcast_ref::<Presign<V>>()
+            .copied()
+            .ok_or_else(|| {
+                format!(
+                    "the external upload's presign takes a socket of {}, not of {}",
+                    self.view,
+                    std::any::type_name::<V>()
+                )
+            })
+    }
+}
+
+impl std::fmt::Debug for External {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("External")
+            .field("view", &self.view)
+            .finish()
+    }
+}
+
+impl PartialEq for External {
+    fn eq(&self, other: &External) -> bool {
+        Arc::ptr_eq(&self.presign, &other.presign)
+    }
+}
+
+impl Eq for External {}
+
+/// What a presign callback returns for one entry of an external upload (Phoenix's presign
+/// `meta`): the name of the client-side uploader that sends the file (a key of the client's
+/// `LiveSocket` `uploaders` option, which an app ships as its `LiveSocket.uploaders` client
+/// hook) and whatever that uploader needs (a signed URL, form fields …). The preflight reply
+/// carries it to the client as `entries: {ref: meta}`; the entry keeps it (`entry.meta`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExternalMeta {
+    uploader: String,
+    fields: Map<String, Value>,
+}
+
+impl ExternalMeta {
+    /// Meta for the client's uploader named `uploader`.
+    pub fn new(uploader: impl Into<String>) -> ExternalMeta {
+        ExternalMeta {
+            uploader: uploader.into(),
+            fields: Map::new(),
+        }
+    }
+
+    /// Adds `key` (the uploader reads `entry.meta[key]`); `uploader` is not a field.
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<Value>) -> ExternalMeta {
+        let key = key.into();
+        if key != "uploader" {
+            self.fields.insert(key, value.into());
+        }
+        self
+    }
+
+    /// The client-side uploader's name.
+    pub fn uploader(&self) -> &str {
+        &self.uploader
+    }
+
+    /// The field `key`, if set.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.fields.get(key)
+    }
+
+    /// The meta as the client gets it: the fields and `uploader`.
+    pub fn to_json(&self) -> Value {
+        let mut map = self.fields.clone();
+        map.insert("uploader".into(), Value::String(self.uploader.clone()));
+        Value::Object(map)
+    }
 }
 
 impl Default for UploadOptions {
@@ -44,6 +176,7 @@ impl Default for UploadOptions {
             auto_upload: false,
             chunk_size: 64_000,
             chunk_timeout_ms: 10_000,
+            external: None,
         }
     }
 }
@@ -51,7 +184,7 @@ impl Default for UploadOptions {
 /// The uploads of a view, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Uploads {
-    configs: Vec<(UploadConfig, u32)>,
+    configs: Vec<(UploadConfig, u32, Option<External>)>,
 }
 
 impl Uploads {
@@ -86,28 +219,36 @@ impl Uploads {
     pub fn get(&self, name: &str) -> &UploadConfig {
         self.configs
             .iter()
-            .map(|(c, _)| c)
+            .map(|(c, _, _)| c)
             .find(|c| c.name == name)
             .unwrap_or(&NO_UPLOAD)
     }
 
     /// Every upload, in the order they were allowed.
     pub fn iter(&self) -> impl Iterator<Item = &UploadConfig> {
-        self.configs.iter().map(|(c, _)| c)
+        self.configs.iter().map(|(c, _, _)| c)
     }
 
     fn by_name(&mut self, name: &str) -> Option<&mut UploadConfig> {
         self.configs
             .iter_mut()
-            .map(|(c, _)| c)
+            .map(|(c, _, _)| c)
             .find(|c| c.name == name)
     }
 
     fn by_ref(&mut self, upload_ref: &str) -> Option<(&mut UploadConfig, u32)> {
         self.configs
             .iter_mut()
-            .find(|(c, _)| c.upload_ref == upload_ref)
-            .map(|(c, timeout)| (c, *timeout))
+            .find(|(c, _, _)| c.upload_ref == upload_ref)
+            .map(|(c, timeout, _)| (c, *timeout))
+    }
+
+    /// The external option of the upload `upload_ref` names.
+    fn external(&self, upload_ref: &str) -> Option<External> {
+        self.configs
+            .iter()
+            .find(|(c, _, _)| c.upload_ref == upload_ref)
+            .and_then(|(_, _, external)| external.clone())
     }
 }
 
@@ -156,10 +297,17 @@ impl Uploads {
 /// # Ok::<(), livewasm_sdk::Error>(())
 /// ```
 pub fn allow_upload<V>(socket: &mut Socket<V>, name: &str, options: UploadOptions) {
+    // A live component's uploads have refs of their own, apart from the view's and the other
+    // components' (Phoenix gives every upload a unique ref), so the host's store of the page's
+    // entries never mixes them up.
+    let upload_ref = match socket.component_target() {
+        Some(crate::Myself(cid)) => format!("phx-c{cid}-upload-{name}"),
+        None => format!("phx-upload-{name}"),
+    };
     let uploads = socket.__uploads_mut();
     let config = UploadConfig {
         name: name.to_string(),
-        upload_ref: format!("phx-upload-{name}"),
+        upload_ref,
         accept: options.accept,
         max_entries: options.max_entries.max(1),
         auto_upload: options.auto_upload,
@@ -168,17 +316,18 @@ pub fn allow_upload<V>(socket: &mut Socket<V>, name: &str, options: UploadOption
         errors: Vec::new(),
         entries: Vec::new(),
     };
-    match uploads.configs.iter_mut().find(|(c, _)| c.name == name) {
-        Some((existing, timeout)) => {
+    match uploads.configs.iter_mut().find(|(c, _, _)| c.name == name) {
+        Some((existing, timeout, external)) => {
             let entries = std::mem::take(&mut existing.entries);
             *existing = config;
             existing.entries = entries;
             *timeout = options.chunk_timeout_ms;
+            *external = options.external;
             revalidate(existing);
         }
         None => uploads
             .configs
-            .push((config, options.chunk_timeout_ms.max(1))),
+            .push((config, options.chunk_timeout_ms.max(1), options.external)),
     }
 }
 
@@ -293,6 +442,10 @@ impl std::io::Read for UploadedFile {
 /// bytes. Entries still in progress or with errors stay. Stops at the first error (the entries
 /// consumed before it are gone). Reading the files is a host call: it runs inside a view.
 ///
+/// An external upload's entries (see [`External`]) are complete once their client-side
+/// uploader reported 100 %; as in Phoenix, `f` then gets the presign's meta (`entry.meta`)
+/// and the file is empty, since its bytes went to the external service.
+///
 /// ```no_run
 /// use livewasm_sdk::prelude::*;
 ///
@@ -345,7 +498,12 @@ pub fn consume_uploaded_entries<V, T>(
         let mut file = UploadedFile {
             upload_ref: entry.upload_ref.clone(),
             entry_ref: entry.entry_ref.clone(),
-            size: entry.client_size,
+            // An external entry's bytes went elsewhere: the host holds none.
+            size: if entry.meta.is_some() {
+                0
+            } else {
+                entry.client_size
+            },
             offset: 0,
         };
         let result = f(&entry, &mut file);
@@ -436,23 +594,63 @@ fn put_entries(config: &mut UploadConfig, entries: &[Value]) {
             preflighted: false,
             done: false,
             errors: Vec::new(),
+            meta: None,
         });
     }
     revalidate(config);
 }
 
-/// Handles the host's built-in upload events; `None` for any other event.
+/// What a built-in upload event asks of its caller.
+enum Outcome {
+    /// Answer the host with this.
+    Reply(Option<Value>),
+    /// An entry's progress changed: run the view's (or component's) `handle_progress`.
+    Progress(String, UploadEntry),
+}
+
+/// Handles the host's built-in upload events on a view's own socket; `None` for any other
+/// event. Progress runs [`LiveView::handle_progress`].
 pub(crate) fn handle_host_event<V: LiveView>(
     socket: &mut Socket<V>,
     event: &str,
     value: &Value,
 ) -> Option<Result<Option<Value>, String>> {
+    Some(match host_event(socket, event, value)? {
+        Ok(Outcome::Reply(reply)) => Ok(reply),
+        Ok(Outcome::Progress(name, entry)) => V::handle_progress(socket, &name, &entry)
+            .map(|()| None)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    })
+}
+
+/// [`handle_host_event`] for a live component's uploads (the host sends them to its cid);
+/// progress runs [`crate::LiveComponent::handle_progress`].
+pub(crate) fn handle_component_host_event<C: crate::LiveComponent>(
+    socket: &mut crate::ComponentSocket<C>,
+    event: &str,
+    value: &Value,
+) -> Option<Result<Option<Value>, String>> {
+    Some(match host_event(socket, event, value)? {
+        Ok(Outcome::Reply(reply)) => Ok(reply),
+        Ok(Outcome::Progress(name, entry)) => C::handle_progress(socket, &name, &entry)
+            .map(|()| None)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e),
+    })
+}
+
+fn host_event<V: 'static>(
+    socket: &mut Socket<V>,
+    event: &str,
+    value: &Value,
+) -> Option<Result<Outcome, String>> {
     let upload_ref = value.get("ref").and_then(Value::as_str).unwrap_or_default();
     let result = match event {
-        "lv:upload-entries" => entries_event(socket, upload_ref, value),
-        "lv:upload-preflight" => preflight_event(socket, upload_ref, value),
+        "lv:upload-entries" => entries_event(socket, upload_ref, value).map(Outcome::Reply),
+        "lv:upload-preflight" => preflight_event(socket, upload_ref, value).map(Outcome::Reply),
         "lv:upload-progress" => progress_event(socket, upload_ref, value),
-        "lv:upload-error" => error_event(socket, upload_ref, value),
+        "lv:upload-error" => error_event(socket, upload_ref, value).map(Outcome::Reply),
         _ => return None,
     };
     Some(result)
@@ -487,7 +685,7 @@ fn entries_event<V>(
     Ok(None)
 }
 
-fn preflight_event<V>(
+fn preflight_event<V: 'static>(
     socket: &mut Socket<V>,
     upload_ref: &str,
     value: &Value,
@@ -516,16 +714,60 @@ fn preflight_event<V>(
     }
     let mut allowed = Vec::new();
     let mut errors = serde_json::Map::new();
+    let mut ready = Vec::new();
     for e in &listed {
         let entry_ref = text(e, "ref");
         let Some(entry) = config.entries.iter_mut().find(|x| x.entry_ref == entry_ref) else {
             continue;
         };
         if entry.errors.is_empty() {
-            entry.preflighted = true;
-            allowed.push(json!({"ref": entry.entry_ref, "size": entry.client_size}));
+            ready.push(entry.clone());
         } else {
             errors.insert(entry.entry_ref.clone(), json!(entry.errors));
+        }
+    }
+    let auto_upload = config.auto_upload;
+    let Some(external) = socket.uploads().external(upload_ref) else {
+        // The host's own upload channels: the host gives each allowed entry its token.
+        for entry in ready {
+            mark_preflighted(socket, upload_ref, &entry.entry_ref, None);
+            allowed.push(json!({"ref": entry.entry_ref, "size": entry.client_size}));
+        }
+        return Ok(Some(
+            json!({"config": limits, "allowed": allowed, "errors": errors}),
+        ));
+    };
+    // External (Phoenix's `external_preflight`): the presign callback gives each entry the
+    // meta its client-side uploader needs; the host passes it on instead of a token.
+    let presign = external.for_socket::<V>()?;
+    for entry in ready {
+        match presign(&entry, socket) {
+            Ok(meta) => {
+                let json = meta.to_json();
+                mark_preflighted(socket, upload_ref, &entry.entry_ref, Some(meta));
+                allowed.push(
+                    json!({"ref": entry.entry_ref, "size": entry.client_size, "external": json}),
+                );
+            }
+            Err(error) => {
+                let reason = error.to_string();
+                if let Some((config, _)) = socket.__uploads_mut().by_ref(upload_ref)
+                    && let Some(e) = config
+                        .entries
+                        .iter_mut()
+                        .find(|e| e.entry_ref == entry.entry_ref)
+                    && !e.errors.contains(&reason)
+                {
+                    e.errors.push(reason.clone());
+                }
+                if !auto_upload {
+                    // Phoenix refuses the whole preflight of a form's upload.
+                    return Ok(Some(
+                        json!({"config": limits, "error": [[entry.entry_ref, reason]]}),
+                    ));
+                }
+                errors.insert(entry.entry_ref.clone(), json!([reason]));
+            }
         }
     }
     Ok(Some(
@@ -533,11 +775,26 @@ fn preflight_event<V>(
     ))
 }
 
-fn progress_event<V: LiveView>(
+/// Marks an entry allowed to upload, keeping an external upload's meta.
+fn mark_preflighted<V>(
+    socket: &mut Socket<V>,
+    upload_ref: &str,
+    entry_ref: &str,
+    meta: Option<ExternalMeta>,
+) {
+    if let Some((config, _)) = socket.__uploads_mut().by_ref(upload_ref)
+        && let Some(entry) = config.entries.iter_mut().find(|e| e.entry_ref == entry_ref)
+    {
+        entry.preflighted = true;
+        entry.meta = meta;
+    }
+}
+
+fn progress_event<V>(
     socket: &mut Socket<V>,
     upload_ref: &str,
     value: &Value,
-) -> Result<Option<Value>, String> {
+) -> Result<Outcome, String> {
     let entry_ref = text(value, "entry_ref");
     let progress = value
         .get("progress")
@@ -545,18 +802,16 @@ fn progress_event<V: LiveView>(
         .unwrap_or(0)
         .min(100) as u8;
     let Some((config, _)) = socket.__uploads_mut().by_ref(upload_ref) else {
-        return Ok(Some(unknown(upload_ref)));
+        return Ok(Outcome::Reply(Some(unknown(upload_ref))));
     };
     let name = config.name.clone();
     let Some(entry) = config.entries.iter_mut().find(|e| e.entry_ref == entry_ref) else {
         // Cancelled meanwhile: nothing to track.
-        return Ok(None);
+        return Ok(Outcome::Reply(None));
     };
     entry.progress = entry.progress.max(progress);
     entry.done = entry.progress == 100;
-    let entry = entry.clone();
-    V::handle_progress(socket, &name, &entry).map_err(|e| e.to_string())?;
-    Ok(None)
+    Ok(Outcome::Progress(name, entry.clone()))
 }
 
 fn error_event<V>(

@@ -150,4 +150,50 @@ pub trait LiveView: Assigns + Default + 'static {
 
     /// Renders the view with [`crate::html!`]; `assigns` carries the change set.
     fn render(assigns: &Tracked<'_, Self>) -> Rendered;
+
+    /// Live upgrade: a new version of the app was activated while this view was open. The
+    /// host snapshotted the view on the old version and restores it into this one, handing
+    /// this hook the old version's assigns (as JSON, as `serde` wrote them) and that version
+    /// (its crate's `version`, see [`crate::export::App::version`]); return assigns this
+    /// version's struct deserializes. The default returns them unchanged, which suits added
+    /// fields marked `#[serde(default)]`. An error (or assigns that do not fit) sends the
+    /// view to a remount, as a page load would: the user's unsaved state is lost.
+    ///
+    /// Phoenix has no such hook (a LiveView process keeps running old code until it
+    /// remounts); it plays the part of an OTP `code_change/3`.
+    ///
+    /// ```
+    /// use livewasm_sdk::prelude::*;
+    ///
+    /// #[derive(Assigns, Default, serde::Serialize, serde::Deserialize)]
+    /// pub struct Thermostat {
+    ///     temperature: i64,
+    ///     unit: String, // new in 0.2.0
+    /// }
+    ///
+    /// impl LiveView for Thermostat {
+    ///     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
+    ///         assign!(socket, temperature = 70, unit = "°F".to_string());
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn migrate(mut assigns: Value, from_version: &str) -> std::result::Result<Value, String> {
+    ///         if from_version.starts_with("0.1.") {
+    ///             assigns["unit"] = json!("°F");
+    ///         }
+    ///         Ok(assigns)
+    ///     }
+    ///
+    ///     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+    ///         html!("<p>{@temperature}{@unit}</p>")
+    ///     }
+    /// }
+    ///
+    /// let migrated = Thermostat::migrate(json!({"temperature": 71}), "0.1.0").unwrap();
+    /// assert_eq!(migrated, json!({"temperature": 71, "unit": "°F"}));
+    /// ```
+    fn migrate(assigns: Value, from_version: &str) -> std::result::Result<Value, String> {
+        let _ = from_version;
+        Ok(assigns)
+    }
 }

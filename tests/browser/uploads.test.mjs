@@ -79,3 +79,70 @@ test("uploads: avatar, documents, errors, cancel and save", async () => {
     await page.close()
   }
 })
+
+// FNV-1a 64 in hex, as the example's `digest`.
+function fnv(buffer) {
+  let hash = 0xcbf29ce484222325n
+  for (const byte of buffer) {
+    hash ^= BigInt(byte)
+    hash = (hash * 0x100000001b3n) & 0xffffffffffffffffn
+  }
+  return hash.toString(16).padStart(16, "0")
+}
+
+// The cover photo is a live component with an upload of its own (Phoenix's `allow_upload` on a
+// component's socket): its form has phx-target={@myself}, so the official client sends the
+// preflight and progress with the component's cid, and the component's `save` consumes it.
+test("uploads: a live component's own upload", async () => {
+  const {page, errors} = await openLive(browser, "/uploads")
+  try {
+    const cover = '#cover-form input[type="file"][name="cover"]'
+    const content = bytes(120_000)
+    await page.setInputFiles(cover, {name: "cover.png", mimeType: "image/png", buffer: content})
+    await page.waitForSelector(".cover-entry:has-text('cover.png 0%')")
+    await page.click("#cover-form button[type=submit]")
+    const saved = page.locator("p.cover-saved")
+    await saved.waitFor({timeout: 15_000})
+    assert.equal(await saved.textContent(), "cover.png")
+    assert.equal(await saved.getAttribute("data-size"), "120000")
+    assert.equal(await saved.getAttribute("data-checksum"), fnv(content))
+    assert.equal(await page.locator(".cover-entry").count(), 0)
+    // The view's own uploads never saw it.
+    assert.equal(await page.locator(".upload-entry").count(), 0)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "uploads-component")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
+
+// An external upload (Phoenix's `external: &presign_upload/2`) with the app's own client
+// uploader: the app ships `LiveSocket.uploaders` (a `Direct` uploader) and
+// `LiveSocket.metadata` as client hooks, the host hands them to the official LiveSocket, the
+// preflight reply carries the presign's meta, the uploader reports progress, and `save`
+// consumes the entry with its meta. A `metadata.click` function's value reaches handle_event.
+test("uploads: an external upload through the app's uploader, and event metadata", async () => {
+  const {page, errors} = await openLive(browser, "/uploads/direct")
+  try {
+    const content = bytes(4_321)
+    await page.setInputFiles('#report-form input[type="file"]',
+      {name: "q3.pdf", mimeType: "application/pdf", buffer: content})
+    await page.waitForSelector(".report-entry:has-text('q3.pdf 0%')")
+    await page.click("#report-form button[type=submit]")
+    await page.waitForSelector("p.stored:text('reports/q3.pdf')", {timeout: 15_000})
+    const sent = await page.evaluate(() => window.LivewasmDirectUploads)
+    assert.deepEqual(sent, [{key: "reports/q3.pdf", bytes: 4_321}])
+    assert.equal(await page.locator(".report-entry").count(), 0)
+
+    await page.click("#ping")
+    await page.waitForSelector("p.tag:text('from-metadata')")
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "uploads-external")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

@@ -300,3 +300,44 @@ fn csrf_of(html: &str) -> String {
     let end = html[start..].find('"').expect("end of meta") + start;
     html[start..end].to_string()
 }
+
+#[tokio::test]
+async fn a_plug_halting_with_a_403_page_answers_the_page_request_with_it() {
+    let host = host();
+    // A guest meets `require_user` first: the redirect to the login page.
+    let mut guest = host.conn();
+    let page = guest.get("/auth/admin/audit").await.unwrap();
+    assert_eq!(page.status, 302, "{}", page.body);
+    // Bob is signed in but no admin: `admins_only` halts with its own 403 page, served as it
+    // is (Phoenix returns the halted conn); no view is rendered, so the page has no container.
+    let mut bob = host.conn();
+    log_in(&mut bob, "bob", "secret").await;
+    let page = bob.get("/auth/admin/audit").await.unwrap();
+    assert_eq!(page.status, 403, "{}", page.body);
+    assert!(
+        page.body
+            .contains("<h1 id=\"forbidden\">403 Forbidden</h1>"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("data-phx-main"), "{}", page.body);
+    assert!(!page.body.contains("Only admins see this"), "{}", page.body);
+    match bob.live("/auth/admin/audit").await {
+        Err(HarnessError::Http { status, body, .. }) => {
+            assert_eq!(status, 403);
+            assert!(
+                body.contains("Only admins may read the audit log."),
+                "{body}"
+            );
+        }
+        other => panic!(
+            "expected the 403 page, got {:?}",
+            other.map(|(_, html)| html)
+        ),
+    }
+    // Alice is an admin: the plugs let her through to the live page.
+    let mut alice = host.conn();
+    log_in(&mut alice, "alice", "secret").await;
+    let (_view, html) = alice.live("/auth/admin/audit").await.unwrap();
+    assert!(html.contains("Only admins see this, alice."), "{html}");
+}

@@ -8,6 +8,9 @@
 //! a checksum of the bytes received. The avatar is also kept in the app's blobs
 //! (`blobs::put_upload`, the host copies it) and shown on the profile at the path the host
 //! serves it at, across page loads and host restarts.
+//!
+//! The cover photo is a live component with an upload of its own ([`CoverUpload`]: Phoenix's
+//! `allow_upload` on a component's socket), its form targeted at the component.
 
 use std::io::Read;
 
@@ -102,7 +105,7 @@ fn avatar_options() -> UploadOptions {
     }
 }
 
-fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<Vec<Saved>> {
+fn save_all<V>(socket: &mut Socket<V>, kind: &'static str) -> Result<Vec<Saved>> {
     consume_uploaded_entries(socket, kind, |entry, file| {
         if kind == "avatar" {
             let content_type = match entry.client_type.as_str() {
@@ -119,6 +122,76 @@ fn save_all<V: LiveView>(socket: &mut Socket<V>, kind: &'static str) -> Result<V
             checksum,
         })
     })
+}
+
+/// The cover photo: a live component that allows its own upload in `mount` (as a Phoenix
+/// `LiveComponent` may), inside a form with `phx-target={@myself}`, so the client sends the
+/// change, the `allow_upload` preflight and the progress to the component, whose `save`
+/// consumes the file.
+#[derive(Assigns, Default)]
+pub struct CoverUpload {
+    /// The last cover saved.
+    saved: Option<Saved>,
+}
+
+impl LiveComponent for CoverUpload {
+    type Props = ();
+
+    fn mount(socket: &mut ComponentSocket<Self>) -> Result {
+        allow_upload(
+            socket,
+            "cover",
+            UploadOptions {
+                accept: [".jpg", ".jpeg", ".png", ".webp"]
+                    .map(String::from)
+                    .to_vec(),
+                max_entries: 1,
+                max_file_size: 5_000_000,
+                ..UploadOptions::default()
+            },
+        );
+        Ok(())
+    }
+
+    fn update(_socket: &mut ComponentSocket<Self>, _props: ()) -> Result {
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut ComponentSocket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "validate" => Ok(()),
+            "cancel" => {
+                let params: CancelParams = serde_json::from_value(value.clone())
+                    .map_err(|e| Error::from(format!("cancel: {e}")))?;
+                cancel_upload(socket, "cover", &params.entry_ref);
+                Ok(())
+            }
+            "save" => {
+                if let Some(file) = save_all(socket, "cover")?.into_iter().next() {
+                    assign!(socket, saved = Some(file));
+                }
+                Ok(())
+            }
+            other => Err(format!("unknown event `{other}`").into()),
+        }
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        let cover = assigns.upload("cover");
+        html!(
+            r#"<section class="cover-upload">
+  <h3>Cover photo</h3>
+  <form id="cover-form" phx-change="validate" phx-submit="save" phx-target={@myself}>
+    <.live_file_input upload={cover} />
+    <ul>
+      <li :for={entry in cover.entries.iter()} class="cover-entry">{entry.client_name.as_str()} {entry.progress}%<button type="button" phx-click="cancel" phx-value-ref={entry.entry_ref.as_str()} phx-target={@myself}>Cancel</button><span :for={err in upload_entry_errors(cover, entry).iter()} class="error">{error_to_string(err)}</span></li>
+    </ul>
+    <button type="submit">Save cover</button>
+  </form>
+  <p :for={file in @saved.iter()} class="cover-saved" data-size={file.size} data-checksum={file.checksum.as_str()}>{file.name.as_str()}</p>
+</section>"#
+        )
+    }
 }
 
 impl LiveView for ProfileLive {
@@ -216,6 +289,7 @@ impl LiveView for ProfileLive {
     </section>
     <button type="submit" disabled={@uploading}>Upload All</button>
   </form>
+  <.live_component module={CoverUpload} id="cover" />
   <section :if={!@uploaded_files.is_empty()} class="uploaded-files">
     <h3>Uploaded Files</h3>
     <ul>
@@ -279,6 +353,95 @@ impl LiveView for AvatarLive {
     }
 }
 
+/// Reports uploaded directly from the browser to another service (Phoenix's external
+/// uploads: `allow_upload(:report, external: &presign_upload/2)`). The presign callback
+/// gives each entry the meta the client's `Direct` uploader needs; the host never sees the
+/// bytes, and `save` consumes the entries, each with its meta.
+#[derive(Assigns, Default)]
+pub struct DirectUploadLive {
+    /// The keys the reports were stored under.
+    stored: Vec<String>,
+    /// The `client_tag` the `metadata` click function added to the last `ping`.
+    tag: String,
+}
+
+/// Phoenix's `presign_upload(entry, socket)`: where the `Direct` uploader puts the file.
+fn presign_report(
+    entry: &UploadEntry,
+    _socket: &mut Socket<DirectUploadLive>,
+) -> Result<ExternalMeta> {
+    if entry.client_name.contains('/') {
+        return Err("a report's name may not hold `/`".into());
+    }
+    Ok(ExternalMeta::new("Direct")
+        .with("key", format!("reports/{}", entry.client_name))
+        .with("max_bytes", entry.client_size))
+}
+
+impl LiveView for DirectUploadLive {
+    fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
+        allow_upload(
+            socket,
+            "report",
+            UploadOptions {
+                accept: vec![".pdf".into(), ".txt".into()],
+                max_entries: 2,
+                max_file_size: 1_000_000,
+                external: Some(External::presign(presign_report)),
+                ..UploadOptions::default()
+            },
+        );
+        socket.page_title("Direct uploads");
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "validate" => Ok(()),
+            "ping" => {
+                let tag = value
+                    .get("client_tag")
+                    .and_then(Value::as_str)
+                    .unwrap_or("missing")
+                    .to_string();
+                assign!(socket, tag = tag);
+                Ok(())
+            }
+            "save" => {
+                let keys = consume_uploaded_entries(socket, "report", |entry, _file| {
+                    let key = entry
+                        .meta
+                        .as_ref()
+                        .and_then(|meta| meta.get("key"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string();
+                    Ok(key)
+                })?;
+                update!(socket, stored, |stored| stored.extend(keys));
+                Ok(())
+            }
+            other => Err(format!("unknown event `{other}`").into()),
+        }
+    }
+
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        let report = assigns.upload("report");
+        html!(
+            r#"<form id="report-form" phx-change="validate" phx-submit="save">
+  <.live_file_input upload={report} />
+  <ul>
+    <li :for={entry in report.entries.iter()} class="report-entry">{entry.client_name.as_str()} {entry.progress}%<span :for={err in upload_entry_errors(report, entry).iter()} class="error">{err.as_str()}</span></li>
+  </ul>
+  <button type="submit">Save reports</button>
+  <p :for={key in @stored.iter()} class="stored">{key.as_str()}</p>
+  <button type="button" id="ping" phx-click="ping" data-tag="from-metadata">Ping</button>
+  <p class="tag">{@tag.as_str()}</p>
+</form>"#
+        )
+    }
+}
+
 livewasm_sdk::app! {
     name: "uploads",
     routes: {
@@ -286,5 +449,11 @@ livewasm_sdk::app! {
         // The seed's upload test opens the same view at `/profile`.
         "/profile" => ProfileLive, live_session: "profile";
         "/uploads/avatar" => AvatarLive, live_session: "profile";
+        "/uploads/direct" => DirectUploadLive, live_session: "profile";
+    },
+    // The client LiveSocket's options (Phoenix's `new LiveSocket(.., {uploaders, metadata})`).
+    hooks: {
+        "LiveSocket.uploaders" => include_str!("../js/uploaders.js");
+        "LiveSocket.metadata" => include_str!("../js/metadata.js");
     }
 }

@@ -345,3 +345,92 @@ async fn the_seeds_file_upload_test() {
     let html = view.render_upload(&mut image, "myfile.jpeg", 100).unwrap();
     assert!(html.contains("myfile.jpeg uploaded"), "{html}");
 }
+
+/// The cover live component allows its own upload (Phoenix: `allow_upload` on a component's
+/// socket): its input is inside a form with `phx-target={@myself}`, so the change, the
+/// `allow_upload` preflight and the progress carry its cid, and its `save` consumes the file.
+#[tokio::test]
+async fn a_live_component_uploads_and_consumes_its_own_file() {
+    let (host, mut view) = live().await;
+    let content = bytes(90_000);
+    let mut cover = view
+        .file_input(
+            "#cover-form",
+            "cover",
+            vec![UploadFile::new("cover.png", "image/png", content.clone())],
+        )
+        .unwrap();
+    let cid = cover.cid().expect("the cover form targets its component");
+    // The component's ref is its own, apart from the view's uploads.
+    assert_ne!(cover.upload_ref(), "phx-upload-avatar");
+    let html = view.render_upload_change(&cover, "validate").unwrap();
+    assert!(
+        html.contains(r#"<li class="cover-entry">cover.png"#),
+        "{html}"
+    );
+
+    let response = view.preflight_upload(&mut cover).unwrap();
+    let entry = cover.entry_ref("cover.png").unwrap().to_string();
+    assert!(response["entries"][&entry].is_string(), "{response}");
+    let html = view.render_upload(&mut cover, "cover.png", 100).unwrap();
+    assert!(html.contains("cover.png 100%"), "{html}");
+    // The view's own uploads saw nothing.
+    assert!(!view.has_element(".upload-entry", None).unwrap());
+
+    let html = view.push_form_to(Some(cid), "save", "", json!({})).unwrap();
+    let saved = format!(
+        r#"data-size="{}" data-checksum="{}">cover.png"#,
+        content.len(),
+        fnv(&content)
+    );
+    assert!(html.contains(&saved), "{html}");
+    assert!(!html.contains("cover-entry"), "{html}");
+    assert_eq!(host.host().upload_bytes_reserved(), 0);
+
+    // The view's upload refs are refused when targeted at the component, and the other way.
+    let refused = view
+        .push_raw(
+            "allow_upload",
+            json!({"ref": "phx-upload-avatar", "cid": cid,
+                   "entries": [{"ref": "x1", "name": "a.png", "type": "image/png", "size": 3}]}),
+        )
+        .expect_err("not the component's upload");
+    assert!(matches!(refused, HarnessError::PushRefused(_)), "{refused}");
+}
+
+/// An external upload (Phoenix's `external: &presign_upload/2`): the preflight reply carries
+/// the presign's meta per entry (`entries: {ref: meta}` with its `uploader`), the client's
+/// uploader reports progress, and `save` consumes the entry with its meta.
+#[tokio::test]
+async fn an_external_upload_gets_its_meta_and_is_consumed_with_it() {
+    let host = TestHost::new(&["uploads"]).expect("uploads component");
+    let (mut view, _) = host.live("/uploads/direct").await.unwrap();
+    let mut report = view
+        .file_input(
+            "#report-form",
+            "report",
+            vec![UploadFile::new("q3.pdf", "application/pdf", bytes(5_000))],
+        )
+        .unwrap();
+    view.render_upload_change(&report, "validate").unwrap();
+    let response = view.preflight_upload(&mut report).unwrap();
+    let entry = report.entry_ref("q3.pdf").unwrap().to_string();
+    assert_eq!(
+        response["entries"][&entry],
+        json!({"uploader": "Direct", "key": "reports/q3.pdf", "max_bytes": 5000}),
+        "{response}"
+    );
+    assert_eq!(response["ref"], report.upload_ref(), "{response}");
+    assert!(response["config"]["max_entries"].is_number(), "{response}");
+    assert_eq!(report.meta("q3.pdf").unwrap()["uploader"], "Direct");
+    // No bytes reach the host: progress alone completes the entry.
+    let html = view.render_upload(&mut report, "q3.pdf", 100).unwrap();
+    assert!(html.contains("q3.pdf 100%"), "{html}");
+    assert_eq!(host.host().upload_bytes_reserved(), 0);
+    let html = view.push_form("save", "", json!({})).unwrap();
+    assert!(
+        html.contains(r#"<p class="stored">reports/q3.pdf</p>"#),
+        "{html}"
+    );
+    assert!(!html.contains("report-entry"), "{html}");
+}

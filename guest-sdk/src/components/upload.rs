@@ -28,6 +28,10 @@ pub struct UploadEntry {
     pub done: bool,
     /// Why the entry is refused (`too_large`, `not_accepted` …); empty when valid.
     pub errors: Vec<String>,
+    /// For an external upload ([`crate::External`]), what the presign callback returned for
+    /// this entry once preflighted (Phoenix's `entry` meta, the `meta` that
+    /// `consume_uploaded_entries` hands an external entry); `None` for the host's uploads.
+    pub meta: Option<crate::ExternalMeta>,
 }
 
 /// An upload as `allow_upload` configured it, with its current entries.

@@ -77,6 +77,19 @@ pub mod events {
     pub const CHUNK: &str = "chunk";
 }
 
+/// Between the host and a guest (not the browser's wire): a page whose plug halted.
+///
+/// A dead render's `mount` fails with [`page::HALTED`] when a plug of the route's pipelines
+/// halted the page's HTTP request; the host then calls the same instance's `http.handle` with
+/// the route [`page::HALTED_ROUTE`], which answers the response the plug halted with, and
+/// serves it (status, headers, body, session, flash) as Phoenix returns a halted conn.
+pub mod page {
+    /// The error text of a dead render's `mount` when a plug halted the page.
+    pub const HALTED: &str = "livewasm:page-halted";
+    /// The route of the `http.handle` request asking for the halted page's response.
+    pub const HALTED_ROUTE: &str = "livewasm:halted-page";
+}
+
 /// Reply statuses.
 pub mod status {
     /// Success.

@@ -4,6 +4,9 @@
 //! fresh instance of the same version and restores the snapshot into it, so the pool slot and
 //! the instance's memory are free meanwhile. A component without the export (built before it,
 //! or by another SDK), or a view that cannot be written down, simply stays live.
+//!
+//! The same snapshot carries a view across versions (live upgrade): [`Instance::upgrade`]
+//! snapshots it on the old version and hands the snapshot to the new version's `migrate`.
 
 use livewasm_protocol::rendered::Tree;
 
@@ -120,8 +123,25 @@ impl Hibernated {
     /// A fresh instance of the same version holding the view again: the snapshot restored,
     /// the kept tree and the host's state of the old instance carried over. On failure the
     /// view is lost (the caller treats it as a crash: the client rejoins and remounts).
-    pub fn wake(mut self) -> Result<Instance, WakeError> {
-        let mut instance = self.app.instantiate()?;
+    pub fn wake(self) -> Result<Instance, WakeError> {
+        let app = self.app.clone();
+        self.wake_into(&app, "restore")
+    }
+
+    /// Live upgrade: a fresh instance of `app` — another version of the view's app — holding
+    /// the view, through the new version's `migrate` (which hears the old version's snapshot
+    /// and adapts it), or its `restore` when it has no `migrate`. The kept tree carries over,
+    /// so the next render sends only what the new version renders differently (new templates
+    /// whole). A new version that refuses the snapshot is an error, and the view is lost: the
+    /// caller remounts it.
+    pub fn upgrade(self, app: &App) -> Result<Instance, WakeError> {
+        self.wake_into(app, "migrate")
+    }
+
+    /// Instantiates `app`, carries the host's state over and hands the snapshot to export
+    /// `function` (`restore` when the component has no such export).
+    fn wake_into(mut self, app: &App, function: &str) -> Result<Instance, WakeError> {
+        let mut instance = app.instantiate()?;
         {
             let state = instance.state_mut();
             state.timers.carry_from(&mut self.state.timers);
@@ -130,13 +150,15 @@ impl Hibernated {
             state.uploads.carry_from(&mut self.state.uploads);
             state.blobs.carry_from(&mut self.state.blobs);
         }
-        let restored = instance
-            .call_optional::<(Vec<u8>,), (Result<(), String>,)>(
-                INTERFACE,
-                "restore",
-                (self.snapshot,),
-            )
-            .map_err(WakeError::Restore)?;
+        let call = |instance: &mut Instance, name: &str, bytes: Vec<u8>| {
+            instance
+                .call_optional::<(Vec<u8>,), (Result<(), String>,)>(INTERFACE, name, (bytes,))
+                .map_err(WakeError::Restore)
+        };
+        let restored = match call(&mut instance, function, self.snapshot.clone())? {
+            None if function != "restore" => call(&mut instance, "restore", self.snapshot)?,
+            restored => restored,
+        };
         match restored {
             Some((Ok(()),)) => {}
             Some((Err(reason),)) => return Err(WakeError::Restore(CallError::Guest(reason))),
@@ -148,5 +170,14 @@ impl Hibernated {
         }
         instance.tree = self.tree;
         Ok(instance)
+    }
+}
+
+impl Instance {
+    /// Live upgrade of a live view: snapshots it and restores it into a fresh instance of
+    /// `app` (see [`Hibernated::upgrade`]). The instance back, untouched, when it cannot be
+    /// snapshotted now.
+    pub fn upgrade(self, app: &App) -> Result<Result<Instance, WakeError>, Box<StillLive>> {
+        Ok(self.hibernate()?.upgrade(app))
     }
 }

@@ -282,6 +282,10 @@ impl Container {
     }
 }
 
+/// The client `LiveSocket` options an app may set through a client hook named
+/// `LiveSocket.<option>` (Phoenix's `uploaders`, `metadata` and `dom` options).
+const LIVE_SOCKET_OPTIONS: [&str; 3] = ["uploaders", "metadata", "dom"];
+
 /// A hook name: ASCII letters, digits, `_`, `-`, `.`, starting with a letter, at most 64 bytes.
 fn hook_name_ok(name: &str) -> bool {
     name.len() <= 64
@@ -305,6 +309,15 @@ fn check_client_hooks(hooks: &[ClientHook]) -> Result<(), RuntimeError> {
         )));
     }
     for (i, hook) in hooks.iter().enumerate() {
+        if let Some(option) = hook.name.strip_prefix("LiveSocket.")
+            && !LIVE_SOCKET_OPTIONS.contains(&option)
+        {
+            return Err(RuntimeError::Manifest(format!(
+                "client hook `{}` names no LiveSocket option (LiveSocket.uploaders, \
+                 LiveSocket.metadata, LiveSocket.dom)",
+                hook.name
+            )));
+        }
         if !hook_name_ok(&hook.name) {
             return Err(RuntimeError::Manifest(format!(
                 "client hook name `{}` is invalid (letters, digits, `_`, `-`, `.`)",
@@ -367,6 +380,8 @@ mod tests {
             assert!(check_client_hooks(&[hook(bad, "{}")]).is_err(), "{bad:?}");
         }
         assert!(check_client_hooks(&[hook("A", "{}"), hook("A", "{}")]).is_err());
+        assert!(check_client_hooks(&[hook("LiveSocket.uploaders", "{}")]).is_ok());
+        assert!(check_client_hooks(&[hook("LiveSocket.params", "{}")]).is_err());
         assert!(check_client_hooks(&[hook("A", "  ")]).is_err());
         let many: Vec<_> = (0..=MAX_CLIENT_HOOKS)
             .map(|i| hook(&format!("H{i}"), "{}"))

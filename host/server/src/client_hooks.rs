@@ -4,6 +4,12 @@
 //! `window.LivewasmHooks`; the bundle hands that object to the LiveView client, so the hooks
 //! are known before it connects, on the first page and after any live navigation. Nothing is
 //! inlined or evaluated from a string, so a strict `script-src 'self'` policy allows it.
+//!
+//! The same mechanism carries an app's options of the client's `LiveSocket`: a client hook
+//! named `LiveSocket.uploaders` (external uploaders, Phoenix's `uploaders: {S3: fn}`),
+//! `LiveSocket.metadata` (per-event metadata functions) or `LiveSocket.dom` (DOM callbacks
+//! such as `onBeforeElUpdated`) is an expression for that option's object, put on
+//! `window.LivewasmSocketOptions`, which the bundle passes to `new LiveSocket(…)`.
 
 use std::fmt::Write as _;
 
@@ -17,6 +23,10 @@ use crate::origin::CurrentSite;
 
 /// URL prefix of hook scripts.
 const PREFIX: &str = "/assets/hooks/";
+
+/// Hook names with this prefix are LiveSocket options, not hooks (see
+/// `livewasm_runtime::manifest`'s check: `uploaders`, `metadata` or `dom`).
+const SOCKET_OPTION_PREFIX: &str = "LiveSocket.";
 
 /// One app's hooks as a script.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,12 +50,21 @@ pub(crate) fn script(app: &App) -> Option<HooksScript> {
         serde_json::Value::from(manifest.name.as_str())
     );
     body.push_str(
-        "(function () {\n  var hooks = (window.LivewasmHooks = window.LivewasmHooks || {});\n",
+        "(function () {\n  var hooks = (window.LivewasmHooks = window.LivewasmHooks || {});\n  \
+         var options = (window.LivewasmSocketOptions = window.LivewasmSocketOptions || {});\n",
     );
     for hook in &manifest.client_hooks {
+        let source = hook.source.trim().trim_end_matches(';');
+        // `LiveSocket.uploaders`, `LiveSocket.metadata`, `LiveSocket.dom`: options of the
+        // client's LiveSocket (Phoenix's `new LiveSocket(url, Socket, {uploaders, metadata,
+        // dom})`), which the bundle reads from `window.LivewasmSocketOptions`.
+        if let Some(option) = hook.name.strip_prefix(SOCKET_OPTION_PREFIX) {
+            let option = serde_json::Value::from(option);
+            let _ = write!(body, "  options[{option}] = (\n{source}\n  );\n");
+            continue;
+        }
         // Names were checked when the app was loaded; JSON quoting keeps them inert anyway.
         let name = serde_json::Value::from(hook.name.as_str());
-        let source = hook.source.trim().trim_end_matches(';');
         let _ = write!(body, "  hooks[{name}] = (\n{source}\n  );\n");
     }
     body.push_str("})();\n");

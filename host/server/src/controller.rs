@@ -9,12 +9,13 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use livewasm_runtime::HttpRequest;
+use livewasm_runtime::{HttpRequest, HttpResponse};
 use serde_json::{Map, Value};
 
 use crate::form::decode_form;
 use crate::guest_calls::{GuestRunError, tenant_slot};
 use crate::host::Host;
+use crate::keys::SiteKeys;
 use crate::navigate;
 use crate::origin::CurrentSite;
 use crate::page::error_page;
@@ -175,6 +176,27 @@ pub(crate) async fn handle(
             return error(status, title, &detail);
         }
     };
+    answer_response(
+        &keys,
+        &old_session,
+        &app_name,
+        app_policy.as_deref(),
+        answer,
+    )
+}
+
+/// The HTTP response of an app's `answer` (an HTTP handler's, or the plug that halted a page's
+/// dead render): its status, headers (but `Set-Cookie`) and body; a redirect to a local path
+/// or an http(s) URL (302 unless the answer chose another 3xx); its new session re-signed into
+/// the cookie (with a fresh CSRF token when it changed); its flash in the flash cookie; the
+/// app's content security policy.
+pub(crate) fn answer_response(
+    keys: &SiteKeys<'_>,
+    old_session: &Map<String, Value>,
+    app_name: &str,
+    app_policy: Option<&str>,
+    answer: HttpResponse,
+) -> Response {
     let mut status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
     let mut response = Html(answer.body).into_response();
     if let Some(to) = &answer.redirect {
@@ -218,16 +240,16 @@ pub(crate) async fn handle(
             _ => Value::String(session::random_token()),
         };
         new_session.insert(CSRF.into(), token);
-        let cookie = session::set_cookie(&keys, &new_session);
+        let cookie = session::set_cookie(keys, &new_session);
         if let Ok(value) = HeaderValue::from_str(&cookie) {
             response.headers_mut().append(header::SET_COOKIE, value);
         }
     }
-    if let Some(token) = session::sign_flash(&keys, &answer.flash)
-        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(&keys, Some(&token)))
+    if let Some(token) = session::sign_flash(keys, &answer.flash)
+        && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(keys, Some(&token)))
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
-    crate::security_headers::apply_app_policy(&mut response, app_policy.as_deref());
+    crate::security_headers::apply_app_policy(&mut response, app_policy);
     response
 }

@@ -6,6 +6,11 @@
 //! runs, like a joined view: a tenant at its `max_concurrent_instances` gets 503 for the page,
 //! not one more instance. A host out of instances answers 503 too.
 //!
+//! A plug of the route's pipelines that halts the request answers it with its own response
+//! (status, headers, body, redirect, session and flash), as Phoenix returns a halted conn: the
+//! guest's `mount` fails with `keys::page::HALTED` and the instance's `http.handle` gives the
+//! response (see [`livewasm_protocol::keys::page`]).
+//!
 //! A path no route serves answers 404, except `/` on the default site of a dev host, which
 //! shows the [welcome page](crate::welcome).
 
@@ -14,7 +19,8 @@ use std::sync::Arc;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use livewasm_runtime::{CallError, MountRequest};
+use livewasm_protocol::keys::page;
+use livewasm_runtime::{CallError, HttpRequest, HttpResponse, MountRequest};
 use serde_json::{Map, Value};
 
 use crate::claims::{TokenKind, ViewClaims};
@@ -48,6 +54,9 @@ enum Dead {
     Page(String, Option<String>),
     /// The view (or an `on_mount` hook) sent the browser elsewhere: target and flash.
     Redirect(String, Value),
+    /// A plug of the route's pipelines halted the request with this response (Phoenix
+    /// returns the halted conn: its status, headers and body, a redirect included).
+    Halted(HttpResponse),
 }
 
 /// A `302 Found` to `to`, carrying `flash` in the flash cookie signed with `keys`.
@@ -131,6 +140,8 @@ pub(crate) async fn dead_render(
     let params = Value::Object(params);
     let path_and_query = uri.path_and_query().map_or("/", |p| p.as_str());
     let url = absolute_url(&host.config().public_scheme, &headers, path_and_query);
+    // What a halting plug's answer is compared with (a changed session renews the CSRF token).
+    let session_before = user_session.clone();
     let request = MountRequest {
         view: matched.route.view.clone(),
         action: matched.route.action.clone(),
@@ -155,7 +166,21 @@ pub(crate) async fn dead_render(
         let mut instance = guest_app
             .instantiate()
             .map_err(GuestRunError::instantiate)?;
-        instance.mount(&request).map_err(describe)?;
+        match instance.mount(&request) {
+            Ok(()) => {}
+            // A plug halted the page's request: the guest keeps its response for `http.handle`.
+            Err(CallError::Guest(reason)) if reason == page::HALTED => {
+                let ask = HttpRequest {
+                    method: "GET".into(),
+                    route: page::HALTED_ROUTE.into(),
+                    params: Value::Object(Map::new()),
+                    session: Value::Object(Map::new()),
+                };
+                let response = instance.handle_http(&ask).map_err(describe)?;
+                return Ok(Dead::Halted(response));
+            }
+            Err(error) => return Err(describe(error)),
+        }
         // A redirect from an `on_mount` hook or `mount`, or any navigation from the first
         // `handle_params` (a patch included), becomes an HTTP redirect, as in Phoenix.
         let leave = |instance: &mut livewasm_runtime::Instance| {
@@ -199,6 +224,41 @@ pub(crate) async fn dead_render(
             let mut response = redirect_response(&keys, &to, &flash, StatusCode::FOUND);
             if let Some(cookie) = new_cookie
                 && let Ok(value) = HeaderValue::from_str(&cookie)
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            return response;
+        }
+        Ok(Dead::Halted(mut answer)) => {
+            // Phoenix's flash on a halted conn: across a redirect it keeps the request's
+            // messages and the plug's; any other response drops it.
+            let redirects = answer.redirect.is_some();
+            if redirects {
+                if let (Value::Object(incoming), Value::Object(own)) = (&flash, &mut answer.flash) {
+                    for (kind, message) in incoming {
+                        own.entry(kind.clone()).or_insert_with(|| message.clone());
+                    }
+                }
+            } else {
+                answer.flash = Value::Object(Map::new());
+            }
+            let sets_session = answer.session.is_some();
+            let mut response = controller::answer_response(
+                &keys,
+                &session_before,
+                &app_name,
+                app.manifest().content_security_policy.as_deref(),
+                answer,
+            );
+            if !sets_session
+                && let Some(cookie) = new_cookie
+                && let Ok(value) = HeaderValue::from_str(&cookie)
+            {
+                response.headers_mut().append(header::SET_COOKIE, value);
+            }
+            if !redirects
+                && flash_token.is_some()
+                && let Ok(value) = HeaderValue::from_str(&session::flash_cookie(&keys, None))
             {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }

@@ -2,6 +2,12 @@
 //! channels joined with the token the preflight gave, binary `chunk` pushes, `progress`
 //! events, and the files chosen in a form event. The view keeps its upload state (the SDK's
 //! `Uploads`), told through built-in `lv:upload-*` events only the host sends.
+//!
+//! As in Phoenix, a live component may have uploads of its own: the client then sends the
+//! component's `cid` (its form's `phx-target`) with the form change, the `allow_upload`
+//! preflight and each `progress`, and the built-in events go to that component
+//! (`handle-component-event`). The host remembers each entry's component, so its chunks'
+//! failures and timeouts reach the same component, and a `progress` naming another is refused.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -63,9 +69,23 @@ fn listed_entries(value: Option<&Value>) -> Result<Vec<Value>, String> {
     Ok(list.clone())
 }
 
-/// True when a component id is given (uploads in live components are not supported).
-fn targets_component(payload: &Value) -> bool {
-    !matches!(payload.get("cid"), None | Some(Value::Null))
+/// The live component a message targets (`cid`), `None` for the view; the error is the
+/// refusal's reason.
+fn target_cid(payload: &Value) -> Result<Option<u32>, String> {
+    livewasm_protocol::keys::cid_of(payload.get("cid")).map_err(|e| format!("malformed cid: {e}"))
+}
+
+/// A built-in upload event for the view (`cid` `None`) or for its live component `cid`.
+fn upload_call(
+    instance: &mut livewasm_runtime::Instance,
+    cid: Option<u32>,
+    event: &str,
+    value: &Value,
+) -> Result<Option<Value>, livewasm_runtime::CallError> {
+    match cid {
+        Some(cid) => instance.handle_component_event(cid, event, value),
+        None => instance.handle_event(event, value),
+    }
 }
 
 impl Connection {
@@ -136,8 +156,7 @@ impl Connection {
                 if let Some((upload_ref, entry_ref)) = error.entry {
                     self.tell_entry_error(
                         &lv_topic,
-                        &upload_ref,
-                        &entry_ref,
+                        (&upload_ref, &entry_ref, error.cid),
                         error.reason,
                         &mut out,
                     );
@@ -148,18 +167,27 @@ impl Connection {
         out
     }
 
-    /// Records an entry's failure in its view (`lv:upload-error`) and pushes the diff.
+    /// Records an entry's failure (`lv:upload-error`) in its view or in the live component
+    /// that owns it (`(upload ref, entry ref, cid)`), and pushes the diff.
     fn tell_entry_error(
         &mut self,
         lv_topic: &str,
-        upload_ref: &str,
-        entry_ref: &str,
+        (upload_ref, entry_ref, cid): (&str, &str, Option<u32>),
         reason: &str,
         out: &mut Vec<Frame>,
     ) {
         let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
+        if let Some(cid) = cid
+            && !self
+                .channels
+                .get(lv_topic)
+                .is_some_and(|c| c.instance.has_component(cid))
+        {
+            // The component is gone, and its uploads with it.
+            return;
+        }
         if let Some(step) = self.run(lv_topic, out, |instance| {
-            instance.handle_event("lv:upload-error", &value)
+            upload_call(instance, cid, "lv:upload-error", &value)
         }) {
             step.push_to(lv_topic, out);
         }
@@ -214,21 +242,18 @@ impl Connection {
     /// failed, expired).
     pub(super) fn flush_upload_closes(&mut self, out: &mut Vec<Frame>) {
         let now = Instant::now();
-        let expired: Vec<(String, String, String)> = self
-            .channels
-            .iter()
-            .flat_map(|(topic, channel)| {
-                channel
-                    .uploads
-                    .lock()
-                    .expire(now)
-                    .into_iter()
-                    .map(|(upload_ref, entry_ref)| (topic.clone(), upload_ref, entry_ref))
-            })
-            .collect();
-        for (topic, upload_ref, entry_ref) in expired {
+        let expired: Vec<(String, String, String, Option<u32>)> =
+            self.channels
+                .iter()
+                .flat_map(|(topic, channel)| {
+                    channel.uploads.lock().expire(now).into_iter().map(
+                        |(upload_ref, entry_ref, cid)| (topic.clone(), upload_ref, entry_ref, cid),
+                    )
+                })
+                .collect();
+        for (topic, upload_ref, entry_ref, cid) in expired {
             tracing::debug!(topic, entry_ref, "upload entry timed out");
-            self.tell_entry_error(&topic, &upload_ref, &entry_ref, "timeout", out);
+            self.tell_entry_error(&topic, (&upload_ref, &entry_ref, cid), "timeout", out);
         }
         for channel in self.channels.values() {
             for UploadChannel { topic, join_ref } in channel.uploads.lock().take_closing() {
@@ -237,17 +262,18 @@ impl Connection {
         }
     }
 
-    /// `allow_upload`: the view validates the entries, the host registers those it allows
-    /// (within its own limits) and answers with a token per entry.
+    /// `allow_upload`: the view (or the live component `cid` names, whose upload it is)
+    /// validates the entries, the host registers those it allows (within its own limits) and
+    /// answers with a token per entry.
     pub(super) fn allow_upload(&mut self, frame: Frame, out: &mut Vec<Frame>) {
         let payload = &frame.payload;
-        if targets_component(payload) {
-            out.push(frame.reply(
-                "error",
-                refuse("uploads in live components are not supported"),
-            ));
-            return;
-        }
+        let cid = match target_cid(payload) {
+            Ok(cid) => cid,
+            Err(reason) => {
+                out.push(frame.reply("error", refuse(&reason)));
+                return;
+            }
+        };
         let Some(upload_ref) = ref_ok(payload.get("ref")).map(str::to_string) else {
             out.push(frame.reply("error", refuse("allow_upload needs a `ref`")));
             return;
@@ -267,10 +293,19 @@ impl Connection {
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
+        if let Some(cid) = cid
+            && !channel.instance.has_component(cid)
+        {
+            out.push(frame.reply(
+                "error",
+                refuse(&format!("no live component with cid {cid}")),
+            ));
+            return;
+        }
         let asked = json!({"ref": upload_ref, "entries": entries});
         let answer = match channel
             .live()
-            .and_then(|instance| instance.handle_event("lv:upload-preflight", &asked))
+            .and_then(|instance| upload_call(instance, cid, "lv:upload-preflight", &asked))
         {
             Ok(answer) => answer.unwrap_or_default(),
             Err(error) => return self.crash(&topic, &error, out),
@@ -327,6 +362,30 @@ impl Connection {
                     continue;
                 };
                 let mut uploads = channel.uploads.lock();
+                // An external upload (Phoenix's `external:`): the reply carries the presign's
+                // meta for the client's uploader instead of a token, as Phoenix's
+                // `external_preflight` does.
+                if let Some(meta) = entry.get("external").filter(|m| m.is_object()) {
+                    let outcome = if !uploads.contains(&upload_ref, entry_ref)
+                        && uploads.len() >= limits.max_entries_per_view
+                    {
+                        Err("too_many_files")
+                    } else {
+                        uploads
+                            .register_external(&upload_ref, entry_ref, cid)
+                            .map_err(|_| "capacity")
+                    };
+                    match outcome {
+                        Ok(()) => {
+                            tokens.insert(entry_ref.to_string(), meta.clone());
+                        }
+                        Err(reason) => {
+                            errors.insert(entry_ref.to_string(), json!([reason]));
+                            host_errors.push((entry_ref.to_string(), reason));
+                        }
+                    }
+                    continue;
+                }
                 let outcome = if size > limits.max_file_bytes {
                     Err("too_large")
                 } else if !uploads.contains(&upload_ref, entry_ref)
@@ -335,7 +394,7 @@ impl Connection {
                     Err("too_many_files")
                 } else {
                     uploads
-                        .register(&upload_ref, entry_ref, size, timeout)
+                        .register(&upload_ref, entry_ref, cid, size, timeout)
                         .map_err(|e| {
                             tracing::info!("upload refused: {e}");
                             "capacity"
@@ -361,7 +420,7 @@ impl Connection {
         let step = self.run(&topic, out, |instance| {
             for (entry_ref, reason) in &host_errors {
                 let value = json!({"ref": upload_ref, "entry_ref": entry_ref, "reason": reason});
-                instance.handle_event("lv:upload-error", &value)?;
+                upload_call(instance, cid, "lv:upload-error", &value)?;
             }
             Ok(None)
         });
@@ -375,13 +434,13 @@ impl Connection {
     /// 100 counts only once the host holds every byte.
     pub(super) fn upload_progress(&mut self, frame: Frame, out: &mut Vec<Frame>) {
         let payload = &frame.payload;
-        if targets_component(payload) {
-            out.push(frame.reply(
-                "error",
-                refuse("uploads in live components are not supported"),
-            ));
-            return;
-        }
+        let cid = match target_cid(payload) {
+            Ok(cid) => cid,
+            Err(reason) => {
+                out.push(frame.reply("error", refuse(&reason)));
+                return;
+            }
+        };
         let (Some(upload_ref), Some(entry_ref)) = (
             ref_ok(payload.get("ref")).map(str::to_string),
             ref_ok(payload.get("entry_ref")).map(str::to_string),
@@ -393,6 +452,12 @@ impl Connection {
         let Some(channel) = self.channels.get_mut(&topic) else {
             return;
         };
+        // An entry is reported by the one it belongs to: the view, or its live component.
+        let owner = channel.uploads.lock().owner(&upload_ref, &entry_ref);
+        if owner.is_some_and(|owner| owner != cid) {
+            out.push(frame.reply("error", refuse("the entry belongs to another target")));
+            return;
+        }
         let (event, value) = match payload.get("progress") {
             Some(Value::Number(n)) => match n.as_u64().filter(|p| *p <= 100) {
                 Some(progress) => {
@@ -448,14 +513,17 @@ impl Connection {
         };
         // Through the pipeline like any callback: a `push_navigate` in `handle_progress`
         // reaches the client in this reply.
-        if let Some(step) = self.run(&topic, out, |instance| instance.handle_event(event, &value)) {
+        if let Some(step) = self.run(&topic, out, |instance| {
+            upload_call(instance, cid, event, &value)
+        }) {
             out.push(step.reply_to(&frame));
         }
     }
 }
 
-/// The files a form event lists (`uploads`: upload ref → entries) reach the view before the
-/// event itself; malformed lists are skipped.
+/// The files a form event lists (`uploads`: upload ref → entries) reach the view, or the
+/// live component the event targets (`cid`, checked by the caller), before the event itself;
+/// malformed lists are skipped.
 pub(super) fn put_form_entries(
     channel: &mut Channel,
     payload: &Value,
@@ -463,9 +531,9 @@ pub(super) fn put_form_entries(
     let Some(uploads) = payload.get("uploads").and_then(Value::as_object) else {
         return Ok(());
     };
-    if targets_component(payload) {
+    let Ok(cid) = target_cid(payload) else {
         return Ok(());
-    }
+    };
     for (upload_ref, entries) in uploads.iter().take(MAX_FORM_UPLOADS) {
         if upload_ref.is_empty() || upload_ref.len() > MAX_REF {
             continue;
@@ -475,7 +543,7 @@ pub(super) fn put_form_entries(
             continue;
         };
         let value = json!({"ref": upload_ref, "entries": entries});
-        channel.live()?.handle_event("lv:upload-entries", &value)?;
+        upload_call(channel.live()?, cid, "lv:upload-entries", &value)?;
     }
     Ok(())
 }

@@ -24,6 +24,10 @@ pub(crate) struct UploadChannel {
 #[derive(Debug)]
 struct Stored {
     token: String,
+    /// The live component whose upload this is (`None`: the view's own).
+    cid: Option<u32>,
+    /// An external upload's entry: its bytes go elsewhere, the host only tracks it.
+    external: bool,
     size: u64,
     received: u64,
     file: Option<NamedTempFile>,
@@ -42,6 +46,8 @@ pub(crate) struct ChunkError {
     pub(crate) limit: Option<u64>,
     /// `(upload ref, entry ref)` when the chunk belonged to a known entry.
     pub(crate) entry: Option<(String, String)>,
+    /// The live component the entry belonged to (`None`: the view, or no known entry).
+    pub(crate) cid: Option<u32>,
 }
 
 /// The upload entries of one view.
@@ -83,13 +89,15 @@ fn token() -> String {
 }
 
 impl ViewUploads {
-    /// Registers a preflighted entry of `size` bytes, reserving the space; returns the token
-    /// its upload channel must join with. An entry registered again starts over. Until it is
-    /// complete, an entry silent for `timeout` (join, chunks) is dropped.
+    /// Registers a preflighted entry of `size` bytes of the view's upload (`cid` `None`) or
+    /// of live component `cid`'s, reserving the space; returns the token its upload channel
+    /// must join with. An entry registered again starts over. Until it is complete, an entry
+    /// silent for `timeout` (join, chunks) is dropped.
     pub(crate) fn register(
         &mut self,
         upload_ref: &str,
         entry_ref: &str,
+        cid: Option<u32>,
         size: u64,
         timeout: Duration,
     ) -> Result<String, SpaceError> {
@@ -101,6 +109,8 @@ impl ViewUploads {
             key,
             Stored {
                 token: token.clone(),
+                cid,
+                external: false,
                 size,
                 received: 0,
                 file: None,
@@ -113,6 +123,37 @@ impl ViewUploads {
         Ok(token)
     }
 
+    /// Registers a preflighted entry of an external upload (Phoenix's `external:`): the
+    /// client's own uploader sends its bytes elsewhere, so it has no token, no channel, no
+    /// space and no deadline; the host tracks it (its owner, its progress) until it is
+    /// consumed or cancelled.
+    pub(crate) fn register_external(
+        &mut self,
+        upload_ref: &str,
+        entry_ref: &str,
+        cid: Option<u32>,
+    ) -> Result<(), SpaceError> {
+        let key = (upload_ref.to_string(), entry_ref.to_string());
+        self.drop_entry(&key);
+        let reservation = self.space.reserve(&self.tenant, 0)?;
+        self.entries.insert(
+            key,
+            Stored {
+                token: String::new(),
+                cid,
+                external: true,
+                size: 0,
+                received: 0,
+                file: None,
+                channel: None,
+                timeout: Duration::ZERO,
+                deadline: None,
+                _reservation: reservation,
+            },
+        );
+        Ok(())
+    }
+
     /// Entries held.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
@@ -122,6 +163,14 @@ impl ViewUploads {
     pub(crate) fn contains(&self, upload_ref: &str, entry_ref: &str) -> bool {
         self.entries
             .contains_key(&(upload_ref.to_string(), entry_ref.to_string()))
+    }
+
+    /// The owner of a registered entry: `Some(None)` for the view's own upload,
+    /// `Some(Some(cid))` for live component `cid`'s, `None` when not registered.
+    pub(crate) fn owner(&self, upload_ref: &str, entry_ref: &str) -> Option<Option<u32>> {
+        self.entries
+            .get(&(upload_ref.to_string(), entry_ref.to_string()))
+            .map(|s| s.cid)
     }
 
     /// Opens the upload channel `topic` (`lvu:<entry ref>`) of the entry `token` names; the
@@ -195,13 +244,16 @@ impl ViewUploads {
                 reason: "unknown_entry",
                 limit: None,
                 entry: None,
+                cid: None,
             });
         };
         let key = key.clone();
+        let cid = stored.cid;
         let fail = |reason, limit| ChunkError {
             reason,
             limit,
             entry: Some(key.clone()),
+            cid,
         };
         let total = stored.received.saturating_add(data.len() as u64);
         if total > stored.size {
@@ -224,11 +276,12 @@ impl ViewUploads {
         Ok(total == stored.size)
     }
 
-    /// True when every announced byte of the entry arrived.
+    /// True when every announced byte of the entry arrived, or when it is an external
+    /// upload's (its client-side uploader reports its progress).
     pub(crate) fn is_complete(&self, upload_ref: &str, entry_ref: &str) -> bool {
         self.entries
             .get(&(upload_ref.to_string(), entry_ref.to_string()))
-            .is_some_and(|s| s.file.is_some() && s.received == s.size)
+            .is_some_and(|s| s.external || (s.file.is_some() && s.received == s.size))
     }
 
     /// Forgets an entry (consumed, cancelled or failed): deletes its file, returns its space
@@ -246,16 +299,16 @@ impl ViewUploads {
     }
 
     /// Drops the entries silent past their deadline at `now`; returns them as
-    /// `(upload ref, entry ref)`.
-    pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, String)> {
-        let expired: Vec<(String, String)> = self
+    /// `(upload ref, entry ref, owning component)`.
+    pub(crate) fn expire(&mut self, now: Instant) -> Vec<(String, String, Option<u32>)> {
+        let expired: Vec<(String, String, Option<u32>)> = self
             .entries
             .iter()
             .filter(|(_, s)| s.deadline.is_some_and(|d| d <= now))
-            .map(|(key, _)| key.clone())
+            .map(|((upload_ref, entry_ref), s)| (upload_ref.clone(), entry_ref.clone(), s.cid))
             .collect();
-        for key in &expired {
-            self.drop_entry(key);
+        for (upload_ref, entry_ref, _) in &expired {
+            self.drop_entry(&(upload_ref.clone(), entry_ref.clone()));
         }
         expired
     }
@@ -315,7 +368,7 @@ mod tests {
         let uploads = view();
         let token = uploads
             .lock()
-            .register("phx-a", "0", 5, Duration::from_secs(10))
+            .register("phx-a", "0", None, 5, Duration::from_secs(10))
             .expect("space");
         assert_eq!(
             uploads.lock().join("lvu:1", None, &token),
@@ -359,18 +412,18 @@ mod tests {
         let second = Duration::from_secs(1);
         let token = uploads
             .lock()
-            .register("phx-a", "0", 2, second)
+            .register("phx-a", "0", None, 2, second)
             .expect("space");
         uploads
             .lock()
-            .register("phx-a", "1", 2, second)
+            .register("phx-a", "1", None, 2, second)
             .expect("space");
         uploads.lock().join("lvu:0", None, &token).expect("joins");
         assert_eq!(uploads.lock().chunk("lvu:0", b"ab"), Ok(true));
         let later = Instant::now() + Duration::from_secs(5);
         assert_eq!(
             uploads.lock().expire(later),
-            vec![("phx-a".to_string(), "1".to_string())]
+            vec![("phx-a".to_string(), "1".to_string(), None)]
         );
         assert!(uploads.lock().is_complete("phx-a", "0"));
         assert!(!uploads.lock().contains("phx-a", "1"));
@@ -381,7 +434,7 @@ mod tests {
         let uploads = view();
         let token = uploads
             .lock()
-            .register("phx-a", "0", 2, Duration::from_secs(10))
+            .register("phx-a", "0", None, 2, Duration::from_secs(10))
             .expect("space");
         uploads.lock().join("lvu:0", None, &token).expect("joins");
         let error = uploads.lock().chunk("lvu:0", b"abc").expect_err("too big");

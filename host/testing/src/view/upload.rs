@@ -44,6 +44,8 @@ struct Picked {
     entry_ref: String,
     file: UploadFile,
     token: Option<String>,
+    /// An external upload's meta from the preflight (instead of a token).
+    meta: Option<Value>,
     join_ref: Option<String>,
     sent: usize,
 }
@@ -53,6 +55,8 @@ struct Picked {
 pub struct Upload {
     upload_ref: String,
     name: String,
+    /// The live component the form targets (`phx-target={@myself}`), as the client finds it.
+    cid: Option<u32>,
     chunk_size: usize,
     picked: Vec<Picked>,
 }
@@ -66,6 +70,22 @@ impl Upload {
     /// The input's name.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The live component whose upload this is: the cid of its form's `phx-target`, which
+    /// the client sends with the form change, the `allow_upload` preflight and each
+    /// `progress` (Phoenix's `targetComponentID(input.form)`); `None` for the view's own.
+    pub fn cid(&self) -> Option<u32> {
+        self.cid
+    }
+
+    /// The meta an external upload's preflight gave the file named `file_name` (Phoenix's
+    /// `entries: {ref: meta}`, read by the client's uploader named in its `uploader`).
+    pub fn meta(&self, file_name: &str) -> Option<&Value> {
+        self.picked
+            .iter()
+            .find(|p| p.file.name == file_name)
+            .and_then(|p| p.meta.as_ref())
     }
 
     /// The entry ref given to the file named `file_name`.
@@ -117,9 +137,17 @@ impl LiveView {
             .attr("data-phx-upload-ref")
             .ok_or(HarnessError::Page("data-phx-upload-ref on the file input"))?
             .to_string();
+        let form = Selector::parse(form_selector)
+            .map_err(|e| HarnessError::Merge(format!("bad selector {form_selector}: {e}")))?;
+        let cid = html
+            .select(&form)
+            .next()
+            .and_then(|form| form.value().attr("phx-target"))
+            .and_then(|target| target.parse::<u32>().ok());
         Ok(Upload {
             upload_ref,
             name: name.to_string(),
+            cid,
             chunk_size: 64_000,
             picked: files
                 .into_iter()
@@ -127,6 +155,7 @@ impl LiveView {
                     entry_ref: NEXT_ENTRY.fetch_add(1, Ordering::Relaxed).to_string(),
                     file,
                     token: None,
+                    meta: None,
                     join_ref: None,
                     sent: 0,
                 })
@@ -142,22 +171,26 @@ impl LiveView {
         event: &str,
     ) -> Result<String, HarnessError> {
         let uploads = json!({ upload.upload_ref.clone(): upload.entries_json(|_| true) });
-        self.push_payload(json!({
+        let mut payload = json!({
             "type": "form",
             "event": event,
             "value": "",
             "meta": {"_target": upload.name},
             "uploads": uploads,
-        }))
+        });
+        if let (Some(cid), Some(map)) = (upload.cid, payload.as_object_mut()) {
+            map.insert("cid".into(), Value::from(cid));
+        }
+        self.push_payload(payload)
     }
 
     /// `allow_upload` for the files not preflighted yet; returns the reply's response (its
     /// `entries` hold the tokens of the allowed files, `errors`/`error` the refusals).
     pub fn preflight_upload(&mut self, upload: &mut Upload) -> Result<Value, HarnessError> {
-        let entries = upload.entries_json(|p| p.token.is_none());
+        let entries = upload.entries_json(|p| p.token.is_none() && p.meta.is_none());
         let response = self.push_raw(
             "allow_upload",
-            json!({"ref": upload.upload_ref, "entries": entries, "cid": null}),
+            json!({"ref": upload.upload_ref, "entries": entries, "cid": upload.cid}),
         )?;
         if let Some(size) = response
             .get("config")
@@ -168,8 +201,10 @@ impl LiveView {
         }
         if let Some(tokens) = response.get("entries").and_then(Value::as_object) {
             for picked in &mut upload.picked {
-                if let Some(token) = tokens.get(&picked.entry_ref).and_then(Value::as_str) {
-                    picked.token = Some(token.to_string());
+                match tokens.get(&picked.entry_ref) {
+                    Some(Value::String(token)) => picked.token = Some(token.clone()),
+                    Some(meta @ Value::Object(_)) => picked.meta = Some(meta.clone()),
+                    _ => {}
                 }
             }
         }
@@ -177,7 +212,9 @@ impl LiveView {
     }
 
     /// Sends file `file_name` up to `percent` of its bytes (preflighting and joining its upload
-    /// channel first when needed), then the client's `progress` event; returns the HTML. A
+    /// channel first when needed), then the client's `progress` event; returns the HTML. For
+    /// an external upload (its preflight gave a meta, not a token) only the progress is sent,
+    /// as the client's uploader reports it. A
     /// refused preflight, join or chunk is [`HarnessError::PushRefused`].
     pub fn render_upload(
         &mut self,
@@ -190,11 +227,22 @@ impl LiveView {
             .iter()
             .position(|p| p.file.name == file_name)
             .ok_or(HarnessError::Page("a chosen file with that name"))?;
-        if upload.picked[index].token.is_none() {
+        let unsent = |p: &Picked| p.token.is_none() && p.meta.is_none();
+        if unsent(&upload.picked[index]) {
             let response = self.preflight_upload(upload)?;
-            if upload.picked[index].token.is_none() {
+            if unsent(&upload.picked[index]) {
                 return Err(HarnessError::PushRefused(response));
             }
+        }
+        if upload.picked[index].meta.is_some() {
+            // An external upload: the client's uploader sends the bytes elsewhere and only
+            // reports its progress (`entry.progress(percent)`), as here.
+            let entry_ref = upload.picked[index].entry_ref.clone();
+            self.push_raw(
+                "progress",
+                json!({"event": null, "ref": upload.upload_ref, "entry_ref": entry_ref, "progress": percent.min(100), "cid": upload.cid}),
+            )?;
+            return Ok(self.render());
         }
         let chunk_size = upload.chunk_size;
         let picked = &mut upload.picked[index];
@@ -239,7 +287,7 @@ impl LiveView {
         let entry_ref = picked.entry_ref.clone();
         self.push_raw(
             "progress",
-            json!({"event": null, "ref": upload.upload_ref, "entry_ref": entry_ref, "progress": progress, "cid": null}),
+            json!({"event": null, "ref": upload.upload_ref, "entry_ref": entry_ref, "progress": progress, "cid": upload.cid}),
         )?;
         Ok(self.render())
     }
