@@ -20,6 +20,10 @@ pub struct Guest {
     /// `Some(dir)` for a crate outside this workspace (its own, e.g. made by `livewasm new`),
     /// built through its own manifest; `None` for a member of this workspace.
     pub own_crate: Option<PathBuf>,
+    /// `Some(feature)` for a variant of the crate built with that cargo feature, named
+    /// `<crate>-<feature>` (declared in its `[package.metadata.livewasm] variants`, e.g. the
+    /// thermostat's `v2` for the live upgrade tests); variants are never served by `dev`.
+    pub feature: Option<String>,
 }
 
 impl Guest {
@@ -37,6 +41,7 @@ impl Guest {
             package,
             example: true,
             own_crate: Some(dir),
+            feature: None,
         })
     }
 
@@ -81,15 +86,50 @@ pub fn discover() -> Result<Vec<Guest>> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
+            let features = variants(&manifest)
+                .with_context(|| format!("reading {}", path.join("Cargo.toml").display()))?;
             guests.push(Guest {
-                name,
-                package,
+                name: name.clone(),
+                package: package.clone(),
                 example,
                 own_crate: None,
+                feature: None,
             });
+            for feature in features {
+                guests.push(Guest {
+                    name: format!("{name}-{feature}"),
+                    package: package.clone(),
+                    example: false,
+                    own_crate: None,
+                    feature: Some(feature),
+                });
+            }
         }
     }
     Ok(guests)
+}
+
+/// The features a crate's manifest asks variants to be built with
+/// (`[package.metadata.livewasm] variants = ["v2"]`).
+fn variants(manifest: &str) -> Result<Vec<String>> {
+    let table: toml::Table = manifest.parse()?;
+    let Some(list) = table
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("livewasm"))
+        .and_then(|l| l.get("variants"))
+    else {
+        return Ok(Vec::new());
+    };
+    list.as_array()
+        .context("`variants` is not a list")?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .context("a variant is not a string")
+        })
+        .collect()
 }
 
 /// Picks guests by name (component or package); all of them when `names` is empty.
@@ -132,6 +172,9 @@ pub fn build_with(
 /// `<name>.wasm.staged` (where no host looks); [`publish`] moves them into place. Every guest
 /// is built in this workspace's `target/guest` (a crate outside the workspace too, so it
 /// shares the compiled dependencies), and a crate outside the workspace is built on its own.
+/// A variant (a crate built with a feature) is built on its own in `target/guest-<feature>`:
+/// cargo names a crate's wasm output alike whatever its features, so a variant sharing the
+/// directory could be taken for the crate itself.
 pub fn build_staged(
     toolchain: &Toolchain,
     guests: &[Guest],
@@ -148,7 +191,41 @@ pub fn build_staged(
         _ => None,
     };
     let started = Instant::now();
-    let target_dir = root().join("target/guest");
+    let plain: Vec<&Guest> = guests.iter().filter(|g| g.feature.is_none()).collect();
+    let mut written = compile(toolchain, &plain, None, profile, own_crate)?;
+    for variant in guests.iter().filter(|g| g.feature.is_some()) {
+        written.extend(compile(
+            toolchain,
+            &[variant],
+            variant.feature.as_deref(),
+            profile,
+            own_crate,
+        )?);
+    }
+    println!(
+        "  built {} guest(s) ({} profile) in {:.1} s",
+        guests.len(),
+        profile.name(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(written)
+}
+
+/// One cargo build of `guests` (with `feature`, for a variant), then a staged component each.
+fn compile(
+    toolchain: &Toolchain,
+    guests: &[&Guest],
+    feature: Option<&str>,
+    profile: Profile,
+    own_crate: Option<&Path>,
+) -> Result<Vec<PathBuf>> {
+    if guests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let target_dir = match feature {
+        None => root().join("target/guest"),
+        Some(feature) => root().join(format!("target/guest-{feature}")),
+    };
     let mut cmd = livewasm_guest_build::cargo_build(toolchain, profile, &target_dir, own_crate)?;
     if own_crate.is_none() {
         cmd.current_dir(root());
@@ -156,8 +233,10 @@ pub fn build_staged(
             cmd.args(["-p", &guest.package]);
         }
     }
+    if let Some(feature) = feature {
+        cmd.args(["--features", feature]);
+    }
     status_teeing_stderr(&mut cmd).context("building guests for wasm32")?;
-    let compiled = started.elapsed();
     let mut written = Vec::new();
     for guest in guests {
         let core_path =
@@ -182,12 +261,6 @@ pub fn build_staged(
         );
         written.push(staged);
     }
-    println!(
-        "  built {} guest(s) ({} profile) in {:.1} s",
-        guests.len(),
-        profile.name(),
-        compiled.as_secs_f64()
-    );
     Ok(written)
 }
 

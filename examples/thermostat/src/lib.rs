@@ -3,6 +3,11 @@
 //!
 //! `?page=N` is read by `handle_params`, as in the seed. Add `tick=off` to the URL to mount
 //! without the 1 s timer (used by density benchmarks).
+//!
+//! The `v2` feature builds a second version of it (`thermostat-v2.wasm`), the one the live
+//! upgrade tests activate over this one: it shows the temperature with a unit, a field the
+//! first version lacks, which its `migrate` fills in for views coming from that version (and
+//! it refuses, for the tests' sake, a house that is not a number: that view is remounted).
 
 use livewasm_sdk::prelude::*;
 use livewasm_sdk::time;
@@ -17,6 +22,9 @@ pub struct Thermostat {
     last_update: String,
     /// `?page=` of the URL (the seed's `handle_params`), 1 without one.
     page: u32,
+    /// The unit shown after the temperature (new in `v2`).
+    #[cfg(feature = "v2")]
+    unit: String,
 }
 
 /// The message the 1 s timer delivers.
@@ -40,7 +48,26 @@ impl LiveView for Thermostat {
             user = user,
             last_update = now()
         );
+        #[cfg(feature = "v2")]
+        assign!(socket, unit = "°F".to_string());
         Ok(())
+    }
+
+    /// Version 2 takes over views of version 1: they get the unit they lack. A house that is
+    /// not a number is refused (the host remounts that view on this version).
+    #[cfg(feature = "v2")]
+    fn migrate(mut assigns: Value, _from_version: &str) -> std::result::Result<Value, String> {
+        let house = assigns
+            .get("house_id")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if house.parse::<u64>().is_err() {
+            return Err(format!("house `{house}` is not a number"));
+        }
+        if assigns.get("unit").is_none() {
+            assigns["unit"] = Value::from("°F");
+        }
+        Ok(assigns)
     }
 
     /// The seed's `handle_params`: the page from the URL, on mount and on every live patch.
@@ -78,12 +105,31 @@ impl LiveView for Thermostat {
         Ok(())
     }
 
+    #[cfg(not(feature = "v2"))]
     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
         html!(
             r#"
 <div id="thermostat" class="mx-auto mt-8 max-w-md rounded-lg bg-white p-6 shadow" phx-window-keyup="update_temp">
   <h1 class="text-2xl font-bold text-gray-900">House {@house_id} - {@temperature}°F</h1>
   <p class="temperature text-4xl font-semibold text-orange-600">Temperature: {@temperature}°F</p>
+  <p>User: {@user}</p>
+  <p id="page" class="text-sm text-gray-500">Page {@page}</p>
+  <p class="text-sm text-gray-500">Last updated: <span id="last-update">{@last_update}</span></p>
+  <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="inc" phx-throttle="1000">+</button>
+  <button class="rounded border-0 bg-blue-600 px-4 py-2 text-white hover:bg-blue-700 cursor-pointer" phx-click="dec" phx-throttle="1000">-</button>
+</div>
+"#
+        )
+    }
+
+    #[cfg(feature = "v2")]
+    fn render(assigns: &Tracked<'_, Self>) -> Rendered {
+        html!(
+            r#"
+<div id="thermostat" class="mx-auto mt-8 max-w-md rounded-lg bg-white p-6 shadow" phx-window-keyup="update_temp">
+  <h1 class="text-2xl font-bold text-gray-900">House {@house_id} - {@temperature}{@unit}</h1>
+  <p id="version" class="text-xs text-gray-400">Thermostat v2</p>
+  <p class="temperature text-4xl font-semibold text-orange-600">Temperature: {@temperature}{@unit}</p>
   <p>User: {@user}</p>
   <p id="page" class="text-sm text-gray-500">Page {@page}</p>
   <p class="text-sm text-gray-500">Last updated: <span id="last-update">{@last_update}</span></p>

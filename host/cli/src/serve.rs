@@ -142,6 +142,10 @@ pub struct ServeArgs {
     /// freed until its next event, message or timer); 0: never.
     #[arg(long, default_value_t = ServerConfig::default().hibernate_after.as_secs())]
     hibernate_after_secs: u64,
+    /// Leave open views on their version when an app's version is activated (they move to it
+    /// when their client reconnects), instead of carrying them over in place.
+    #[arg(long)]
+    no_live_upgrade: bool,
     /// Keys one app's key-value store may hold.
     #[arg(long, default_value_t = ServerConfig::default().kv_max_keys)]
     kv_max_keys: u64,
@@ -380,6 +384,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         cluster_ready_grace: Duration::from_secs(args.cluster_ready_grace_secs),
         hibernate_after: Duration::from_secs(args.hibernate_after_secs),
+        live_upgrade: !args.no_live_upgrade,
         kv_max_keys: args.kv_max_keys,
         kv_max_bytes: args.kv_max_mib.saturating_mul(1 << 20),
         blob_max_count: args.blob_max_count,

@@ -127,6 +127,13 @@ pub struct ServerConfig {
     /// state is snapshotted and its instance freed until something needs it (30 s by default;
     /// zero: never). Only views that can be snapshotted hibernate.
     pub hibernate_after: Duration,
+    /// Live upgrade (true by default; `--no-live-upgrade` turns it off): when a platform app's
+    /// version is activated (a deploy, an activation, a rollback), its open views move onto
+    /// it in place — snapshotted on the old version, handed to the new one's `migrate`,
+    /// re-rendered and sent as a diff — and a view the new version refuses is remounted.
+    /// Off, open views keep their version until their client reconnects. A dev host
+    /// (`--dev`) reloads the pages instead.
+    pub live_upgrade: bool,
     /// How long the NATS connection of a cluster may be lost before `/health/ready` says the
     /// host is not ready (10 s by default: reconnects within it go unnoticed).
     pub cluster_ready_grace: Duration,
@@ -185,6 +192,7 @@ impl Default for ServerConfig {
             cluster: None,
             cluster_ready_grace: Duration::from_secs(10),
             hibernate_after: Duration::from_secs(30),
+            live_upgrade: true,
         }
     }
 }

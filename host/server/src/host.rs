@@ -30,6 +30,10 @@ use crate::sites::{Site, SiteId, Sites};
 use crate::sql::{SqlLimits, SqlStores};
 use crate::uploads::UploadSpace;
 
+/// Upgrade notices a socket may fall behind by before it hears `Lagged` (and checks all of
+/// its views anyway).
+pub(crate) const UPGRADE_NOTICES: usize = 64;
+
 /// Shared server state.
 pub struct Host {
     runtime: Runtime,
@@ -68,6 +72,9 @@ pub struct Host {
     pub(crate) install_lock: tokio::sync::Mutex<()>,
     /// When draining, the deadline by which the sockets should have closed (`start_drain`).
     drain: tokio::sync::watch::Sender<Option<tokio::time::Instant>>,
+    /// Platform sites that just started serving another version: their sockets carry their
+    /// open views over (live upgrade, [`ServerConfig::live_upgrade`]).
+    upgrades: tokio::sync::broadcast::Sender<SiteId>,
 }
 
 impl Host {
@@ -96,6 +103,7 @@ impl Host {
             metrics: Arc::default(),
             install_lock: tokio::sync::Mutex::new(()),
             drain: tokio::sync::watch::Sender::new(None),
+            upgrades: tokio::sync::broadcast::Sender::new(UPGRADE_NOTICES),
             config,
         }
     }
@@ -203,6 +211,22 @@ impl Host {
     /// True once [`Host::start_drain`] was called.
     pub fn is_draining(&self) -> bool {
         self.drain.borrow().is_some()
+    }
+
+    /// Tells the sockets of platform site `site` that it serves another version now, so they
+    /// carry their open views over (when [`ServerConfig::live_upgrade`] is on; a dev host
+    /// reloads its pages instead).
+    pub(crate) fn announce_upgrade(&self, site: SiteId) {
+        if self.config.live_upgrade && !self.config.dev {
+            // No socket listening is fine: there is nothing to carry over.
+            let _ = self.upgrades.send(site);
+        }
+    }
+
+    /// Hears [`Self::announce_upgrade`]; a socket that falls more than [`UPGRADE_NOTICES`]
+    /// behind hears `Lagged` and checks all of its views.
+    pub(crate) fn upgrade_notices(&self) -> tokio::sync::broadcast::Receiver<SiteId> {
+        self.upgrades.subscribe()
     }
 
     /// Watches for the drain (its deadline once it started).

@@ -8,7 +8,7 @@ use livewasm_runtime::{App, InstanceLimits, RuntimeError};
 use crate::fetch::AllowedBy;
 use crate::host::Host;
 use crate::routes::RouteTable;
-use crate::sites::{Served, Sites};
+use crate::sites::{Served, SiteId, Sites};
 
 /// Why a component was refused, as the API reports it (422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,6 +195,8 @@ pub(crate) async fn serve_version(
     host.sites.install(site);
     host.metrics()
         .registry_call("load_version", started.elapsed());
+    // Live upgrade: the app's open views move onto the version served now.
+    host.announce_upgrade(SiteId::app(&app.tenant_name, &app.name));
     if host.config().dev {
         // Dev live reload: the open pages of this app reload onto the version now served.
         let label = format!("{}/{}", app.tenant_name, app.name);

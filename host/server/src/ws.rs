@@ -22,7 +22,7 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use livewasm_protocol::frame::Frame;
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -394,6 +394,9 @@ async fn serve_frames(
     let totals = host.outbound_totals().clone();
     let timeout = config.heartbeat_timeout;
     let mut reloads = crate::dev_reload::Listener::new(host);
+    // Live upgrade: a new version of this socket's app moves its open views onto it.
+    let mut upgrades = host.upgrade_notices();
+    let mut upgrades_gone = false;
     let mut inbox = slot.as_mut().and_then(Connection::take_inbox)?;
     let results = slot.as_ref().map(Connection::inbox_sender)?;
     let ping_every = (!config.ping_interval.is_zero()).then_some(config.ping_interval);
@@ -481,6 +484,18 @@ async fn serve_frames(
                 }
             }
             reloaded = reloads.next() => Some(connection.dev_reloaded(&reloaded)),
+            notice = upgrades.recv(), if !upgrades_gone => match notice {
+                Ok(site) if !connection.serves(&site) => Some(Vec::new()),
+                // A socket that fell behind checks its views anyway (unchanged ones cost a
+                // route lookup).
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                    on_guest(host, slot, Connection::upgrade_views).await
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    upgrades_gone = true;
+                    Some(Vec::new())
+                }
+            },
             Some(inbound) = inbox.recv() => {
                 on_guest(host, slot, move |c| c.handle_inbound(inbound)).await
             }

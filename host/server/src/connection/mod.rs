@@ -35,6 +35,7 @@ mod outbound;
 mod pipeline;
 mod scope;
 mod sleep;
+mod upgrade;
 mod uploads;
 mod verify;
 

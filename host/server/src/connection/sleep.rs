@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use livewasm_runtime::{App, CallError, HibernateRefusal, Hibernated, Instance, StillLive};
+use livewasm_runtime::{
+    App, CallError, HibernateRefusal, Hibernated, Instance, StillLive, WakeError,
+};
 use tokio::time::Instant;
 
 use crate::metrics::{AppMetrics, HibernatedView, LiveInstance};
@@ -117,6 +119,46 @@ impl ViewInstance {
                 };
                 Err(why)
             }
+        }
+    }
+}
+
+/// How a live upgrade of one view went ([`ViewInstance::upgrade`]).
+pub(super) enum Upgraded {
+    /// The view runs the new version, its state carried over.
+    Migrated,
+    /// The view cannot be snapshotted now: it stays, untouched, on its version.
+    Kept(HibernateRefusal),
+    /// The new version refused the snapshot or could not be instantiated: the view is lost
+    /// ([`ViewInstance::Gone`]) and must be remounted.
+    Lost(WakeError),
+}
+
+impl ViewInstance {
+    /// Live upgrade: carries the view, awake or hibernated, into a fresh instance of `app`
+    /// (another version of its app) through its snapshot and the new version's `migrate`.
+    pub(super) fn upgrade(&mut self, app: &App, metrics: &AppMetrics) -> Upgraded {
+        let migrated = match std::mem::replace(self, ViewInstance::Gone) {
+            ViewInstance::Awake { instance, _live } => match (*instance).upgrade(app) {
+                Ok(migrated) => migrated,
+                Err(still) => {
+                    let StillLive { instance, why } = *still;
+                    *self = ViewInstance::Awake {
+                        instance: Box::new(instance),
+                        _live,
+                    };
+                    return Upgraded::Kept(why);
+                }
+            },
+            ViewInstance::Asleep { view, .. } => (*view).upgrade(app),
+            ViewInstance::Gone => return Upgraded::Kept(HibernateRefusal::NotNow),
+        };
+        match migrated {
+            Ok(instance) => {
+                *self = ViewInstance::awake(instance, metrics);
+                Upgraded::Migrated
+            }
+            Err(error) => Upgraded::Lost(error),
         }
     }
 }

@@ -23,6 +23,22 @@ pub(crate) fn trap_index(kind: TrapKind) -> usize {
     }
 }
 
+/// How a live upgrade of one open view went, as the `outcome` label spells it, in
+/// [`UpgradeOutcome`] order.
+pub(crate) const UPGRADE_OUTCOMES: [&str; 3] = ["migrated", "remounted", "kept"];
+
+/// How a live upgrade of one open view went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UpgradeOutcome {
+    /// Its state carried into the new version, the page updated by a diff.
+    Migrated = 0,
+    /// Sent to mount afresh on the new version (its snapshot refused, its route gone, or a
+    /// component without the hibernation export).
+    Remounted = 1,
+    /// Left on its version for now (it could not be snapshotted at that moment).
+    Kept = 2,
+}
+
 /// One tenant app's series (labels `tenant`, `app`: registry names, or `local` and the
 /// component's name for an `--app` site).
 #[derive(Debug, Clone)]
@@ -59,6 +75,15 @@ pub(crate) struct AppMetrics {
     pub(crate) log_dropped: Counter,
     /// Capability calls, by [`Capability::index`].
     pub(crate) capability_calls: [Counter; 4],
+    /// Open views carried to a newly activated version, by [`UPGRADE_OUTCOMES`].
+    pub(crate) upgrades: [Counter; 3],
+}
+
+impl AppMetrics {
+    /// Counts one open view's live upgrade.
+    pub(crate) fn upgraded(&self, outcome: UpgradeOutcome) {
+        self.upgrades[outcome as usize].inc();
+    }
 }
 
 impl Meter for AppMetrics {

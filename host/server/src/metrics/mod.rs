@@ -29,7 +29,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-pub(crate) use app::{AppMetrics, HibernatedView, LiveInstance};
+pub(crate) use app::{AppMetrics, HibernatedView, LiveInstance, UpgradeOutcome};
 
 use crate::pubsub::ClusterPubSubStats;
 
@@ -69,6 +69,7 @@ pub(crate) struct Metrics {
     upload_bytes: Family<AppLabels, Counter>,
     upload_entries: Family<AppLabels, Counter>,
     capability_calls: Family<AppLabels3, Counter>,
+    upgrades: Family<AppLabels3, Counter>,
     open_sockets: Gauge,
     guest_threads: Gauge,
     guest_threads_busy: Gauge,
@@ -143,6 +144,10 @@ impl Metrics {
         let upload_bytes = family!("upload_bytes", "Upload bytes received");
         let upload_entries = family!("upload_entries", "Upload entries received in full");
         let capability_calls = family!("capability_calls", "Capability calls by capability");
+        let upgrades = family!(
+            "live_upgrades",
+            "Open views carried to a newly activated version, by outcome (migrated, remounted, kept)"
+        );
         let open_sockets = metric!("open_sockets", "WebSockets open now");
         let guest_threads = metric!("guest_threads", "Threads of the guest pool");
         let guest_threads_busy = metric!("guest_threads_busy", "Guest threads running a call now");
@@ -204,6 +209,7 @@ impl Metrics {
             upload_bytes,
             upload_entries,
             capability_calls,
+            upgrades,
             open_sockets,
             guest_threads,
             guest_threads_busy,
@@ -265,6 +271,8 @@ impl Metrics {
                 self.capability_calls
                     .get_or_create_owned(&with("capability", capability.name()))
             }),
+            upgrades: app::UPGRADE_OUTCOMES
+                .map(|outcome| self.upgrades.get_or_create_owned(&with("outcome", outcome))),
         });
         apps.insert((tenant.to_string(), app.to_string()), made.clone());
         made
