@@ -8,10 +8,10 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::guest;
 use crate::process::{output, root, status, step};
 use crate::server::Server;
 use crate::toolchain;
+use crate::{bench_idle, guest};
 
 /// Sizes of one run.
 struct Plan {
@@ -22,7 +22,6 @@ struct Plan {
     repeat: usize,
     ramp: &'static str,
     seconds: &'static str,
-    density: &'static [(usize, bool)],
     /// Seconds of each phase of the tenant-isolation scenario.
     isolation_seconds: &'static str,
     /// `kv` calls one timed event makes (`set`: half as many).
@@ -36,7 +35,6 @@ const FULL: Plan = Plan {
     repeat: 500,
     ramp: "5000,10000,15000,20000,30000,40000,50000,60000",
     seconds: "3",
-    density: &[(1000, false), (1000, true), (10_000, false), (10_000, true)],
     isolation_seconds: "5",
     kv_calls: 1000,
 };
@@ -80,7 +78,7 @@ fn bench_args(instances: &str) -> Vec<&str> {
 }
 
 /// Guests that are not examples but that the benchmarks serve.
-const BENCH_FIXTURES: &[&str] = &["rows", "hostile"];
+const BENCH_FIXTURES: &[&str] = &["rows", "hostile", "thermostat-v2"];
 
 const SMOKE: Plan = Plan {
     joins: 50,
@@ -89,7 +87,6 @@ const SMOKE: Plan = Plan {
     repeat: 20,
     ramp: "200,400",
     seconds: "0.5",
-    density: &[(100, false)],
     isolation_seconds: "0.5",
     kv_calls: 50,
 };
@@ -308,43 +305,24 @@ pub fn run(smoke: bool) -> Result<()> {
         drop(server);
     }
 
-    let mut density = Vec::new();
-    for &(sockets, tick) in plan.density {
-        let path = if tick {
-            "/thermostat?house=1"
-        } else {
-            "/thermostat?house=1&tick=off"
-        };
-        let slots = (sockets + 100).to_string();
-        let server = Server::start(&host, "127.0.0.1:0", &thermostat, &bench_args(&slots))?;
-        let report = step(
-            &format!(
-                "density: {sockets} sockets, tick {}",
-                if tick { "on" } else { "off" }
-            ),
-            || {
-                loadgen(
-                    &generator,
-                    &server,
-                    &[
-                        "density",
-                        "--server-pid",
-                        &server.pid.to_string(),
-                        "--sockets",
-                        &sockets.to_string(),
-                        "--path",
-                        path,
-                    ],
-                )
-            },
-        )?;
-        density.push(json!({"tick": tick, "report": report}));
-    }
+    let v2 = apps
+        .iter()
+        .find(|p| p.ends_with("thermostat-v2.wasm"))
+        .context("thermostat-v2.wasm was not built")?;
+    let idle_plan = if smoke {
+        &bench_idle::SMOKE
+    } else {
+        &bench_idle::FULL
+    };
+    let one_thermostat = thermostat
+        .first()
+        .context("thermostat.wasm was not built")?;
+    let idle = bench_idle::run(idle_plan, &host, &generator, one_thermostat, v2)?;
 
     results.insert("mount".into(), mount.clone());
     results.insert("events".into(), events.clone());
     results.insert("bytes".into(), Value::Array(bytes.clone()));
-    results.insert("density".into(), Value::Array(density.clone()));
+    results.insert("idle".into(), idle.clone());
     results.insert("isolation".into(), isolation.clone());
     results.insert("kv".into(), Value::Array(kv.clone()));
     results.insert("smoke".into(), Value::Bool(smoke));
@@ -407,27 +385,7 @@ pub fn run(smoke: bool) -> Result<()> {
             us(&b["event_round_trip"]["p50_us"])
         );
     }
-    for d in &density {
-        let r = &d["report"];
-        println!(
-            "{:<46} {:>14} {:>14}",
-            format!(
-                "RSS per idle view, {} sockets, tick {}",
-                r["sockets"],
-                if d["tick"] == true { "on" } else { "off" }
-            ),
-            format!("{:.1} KiB", r["rss_per_socket_kib"].as_f64().unwrap_or(0.0)),
-            "≤ 40 KB"
-        );
-        println!(
-            "{:<46} {:>14}",
-            "  (growth per socket over the idle host)",
-            format!(
-                "{:.1} KiB",
-                r["delta_per_socket_kib"].as_f64().unwrap_or(0.0)
-            )
-        );
-    }
+    bench_idle::print(&idle, us);
     println!(
         "{:<46} {:>14}",
         "isolation: thermostat alone, events/s",

@@ -10,6 +10,7 @@
 //! - `fuzz`: run the cargo-fuzz targets of `fuzz/` (stable toolchain, cargo-fuzz installed).
 
 mod bench;
+mod bench_idle;
 mod dev;
 mod fuzz;
 mod guest;

@@ -79,6 +79,19 @@ impl<'a> Cli<'a> {
         ]))
     }
 
+    /// The whole command line `livewasm <args> --server … --token …`, for another program to run.
+    pub fn argv(&self, args: &[&str]) -> Vec<String> {
+        let mut argv = vec![self.binary.to_string_lossy().into_owned()];
+        argv.extend(args.iter().map(|a| a.to_string()));
+        argv.extend([
+            "--server".to_string(),
+            self.url.clone(),
+            "--token".to_string(),
+            self.token.clone(),
+        ]);
+        argv
+    }
+
     /// The same session with another token.
     pub fn with_token(&self, token: String) -> Cli<'a> {
         Cli {

@@ -33,7 +33,8 @@ pub struct Server {
     _child: Guard,
 }
 
-fn free_port() -> Result<u16> {
+/// A loopback port free right now.
+pub fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

@@ -5,10 +5,12 @@
 //! Each subcommand prints one JSON object on stdout (for `cargo xtask bench`) and a readable line on
 //! stderr.
 
+mod idle;
 mod page;
 mod phx;
 mod scenarios;
 mod stats;
+mod upgrade;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -76,12 +78,50 @@ enum Command {
         /// Page to join.
         #[arg(long, default_value = "/thermostat?house=1&tick=off")]
         path: String,
-        /// Number of sockets (at most 50 000).
+        /// Number of sockets (at most 100 000; each is a file descriptor on both sides).
         #[arg(long, default_value_t = 1000)]
         sockets: usize,
         /// Seconds to wait before reading RSS.
         #[arg(long, default_value_t = 2.0)]
         settle: f64,
+        /// Open bare WebSockets, joining no view (the transport's own cost).
+        #[arg(long)]
+        bare: bool,
+        /// The host's metrics listener: RSS is read once every view hibernated.
+        #[arg(long)]
+        metrics: Option<SocketAddr>,
+    },
+    /// Round trips of the event that wakes a hibernated view, against the same event to a live
+    /// one (the host must hibernate views: `--hibernate-after-secs`).
+    Restore {
+        /// The host's metrics listener (to see the views hibernated).
+        #[arg(long)]
+        metrics: SocketAddr,
+        /// Page to join.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        path: String,
+        /// Event to send.
+        #[arg(long, default_value = "inc")]
+        event: String,
+        /// Views (at most 10 000).
+        #[arg(long, default_value_t = 1000)]
+        sockets: usize,
+    },
+    /// Open views of a platform app, then a deploy of its next version: the time until every
+    /// socket got the diff moving it onto the new version, and that diff's size.
+    Upgrade {
+        /// The app's origin (`Host` header), e.g. `thermo.acme.localhost:4000`.
+        #[arg(long)]
+        host: String,
+        /// Page to join.
+        #[arg(long, default_value = "/thermostat?house=1&tick=off")]
+        path: String,
+        /// Views (at most 50 000).
+        #[arg(long, default_value_t = 1000)]
+        sockets: usize,
+        /// The deploy command and its arguments (after `--`).
+        #[arg(last = true, required = true)]
+        deploy: Vec<String>,
     },
     /// One app's closed-loop event rate and latency alone, then while sockets of another app
     /// burn a whole fuel budget on every callback.
@@ -175,18 +215,37 @@ async fn main() -> Result<()> {
             path,
             sockets,
             settle,
+            bare,
+            metrics,
         } => {
-            let sockets = sockets.clamp(1, 50_000);
-            let (report, conns) = scenarios::density(
-                server,
-                server_pid,
-                &path,
-                sockets,
-                Duration::from_secs_f64(settle.clamp(0.0, 60.0)),
-            )
-            .await?;
+            let plan = scenarios::DensityPlan {
+                path: &path,
+                sockets: sockets.clamp(1, 100_000),
+                join: !bare,
+                metrics,
+                settle: Duration::from_secs_f64(settle.clamp(0.0, 60.0)),
+            };
+            let (report, conns) = scenarios::density(server, server_pid, &plan).await?;
             emit(&report)?;
             drop(conns);
+        }
+        Command::Restore {
+            metrics,
+            path,
+            event,
+            sockets,
+        } => {
+            let sockets = sockets.clamp(1, 10_000);
+            emit(&idle::restore(server, metrics, &path, &event, sockets).await?)?;
+        }
+        Command::Upgrade {
+            host,
+            path,
+            sockets,
+            deploy,
+        } => {
+            let sockets = sockets.clamp(1, 50_000);
+            emit(&upgrade::upgrade(server, &host, &path, sockets, &deploy).await?)?;
         }
         Command::Isolation {
             victim_path,

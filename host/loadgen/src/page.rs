@@ -34,10 +34,15 @@ impl Page {
 
 /// `GET path` and parse the page.
 pub async fn fetch(server: SocketAddr, path: &str) -> Result<Page> {
+    fetch_from(server, &server.to_string(), path).await
+}
+
+/// `GET path` with `Host: host` (an app's origin on a platform host) and parse the page.
+pub async fn fetch_from(server: SocketAddr, host: &str, path: &str) -> Result<Page> {
     let mut stream = tokio::net::TcpStream::connect(server)
         .await
         .with_context(|| format!("connecting to {server}"))?;
-    let request = format!("GET {path} HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n\r\n");
+    let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
     stream.write_all(request.as_bytes()).await?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).await?;

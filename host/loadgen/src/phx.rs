@@ -20,6 +20,9 @@ use crate::page::Page;
 
 type Waiters = Arc<Mutex<HashMap<String, oneshot::Sender<(Instant, usize, Value)>>>>;
 
+/// The `diff` pushes a socket received: when, and the frame's size in bytes.
+pub type Pushes = Arc<Mutex<Vec<(Instant, usize)>>>;
+
 /// One client socket: a writer half owned here and a reader task that hands each reply to the
 /// waiter registered for its ref.
 pub struct Conn {
@@ -28,6 +31,8 @@ pub struct Conn {
     next_ref: u64,
     /// Notified when the server pushes `phx_error` (a view crashed).
     pub crashed: Arc<tokio::sync::Notify>,
+    /// The `diff` pushes received (timers, PubSub, live upgrades).
+    pub pushes: Pushes,
 }
 
 /// A reply: when it arrived, its size on the wire, its payload.
@@ -50,6 +55,16 @@ fn source_addr(index: usize) -> SocketAddr {
 impl Conn {
     /// Opens `/live/websocket` with the page's CSRF token and cookie.
     pub async fn open(server: SocketAddr, page: &Page, index: usize) -> Result<Conn> {
+        Conn::open_on(server, &server.to_string(), page, index).await
+    }
+
+    /// [`Conn::open`] with `Host: host` (an app's origin on a platform host).
+    pub async fn open_on(
+        server: SocketAddr,
+        host: &str,
+        page: &Page,
+        index: usize,
+    ) -> Result<Conn> {
         let socket = TcpSocket::new_v4()?;
         socket.bind(source_addr(index))?;
         let stream = socket
@@ -58,7 +73,7 @@ impl Conn {
             .with_context(|| format!("connecting to {server}"))?;
         stream.set_nodelay(true)?;
         let url = format!(
-            "ws://{server}/live/websocket?_csrf_token={}&_mounts=0&vsn=2.0.0",
+            "ws://{host}/live/websocket?_csrf_token={}&_mounts=0&vsn=2.0.0",
             page.csrf
         );
         let mut request = url.into_client_request()?;
@@ -69,12 +84,19 @@ impl Conn {
         let (sink, stream) = ws.split();
         let waiters: Waiters = Arc::default();
         let crashed = Arc::new(tokio::sync::Notify::new());
-        tokio::spawn(read_loop(stream, waiters.clone(), crashed.clone()));
+        let pushes = Pushes::default();
+        tokio::spawn(read_loop(
+            stream,
+            waiters.clone(),
+            crashed.clone(),
+            pushes.clone(),
+        ));
         Ok(Conn {
             sink,
             waiters,
             next_ref: 0,
             crashed,
+            pushes,
         })
     }
 
@@ -137,6 +159,7 @@ async fn read_loop(
     mut stream: SplitStream<WebSocketStream<TcpStream>>,
     waiters: Waiters,
     crashed: Arc<tokio::sync::Notify>,
+    pushes: Pushes,
 ) {
     while let Some(Ok(message)) = stream.next().await {
         let Message::Text(text) = message else {
@@ -151,6 +174,12 @@ async fn read_loop(
         }
         if frame[3] == "phx_error" {
             crashed.notify_one();
+            continue;
+        }
+        if frame[3] == "diff" {
+            if let Ok(mut pushes) = pushes.lock() {
+                pushes.push((at, text.len()));
+            }
             continue;
         }
         if frame[3] == "phx_reply" {

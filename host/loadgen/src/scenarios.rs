@@ -57,18 +57,30 @@ pub struct LoadReport {
 
 /// Joined sockets ready to send events.
 pub struct Fleet {
-    conns: Vec<(Conn, String)>,
-    topic: String,
+    /// Each socket and the join ref of its view.
+    pub(crate) conns: Vec<(Conn, String)>,
+    /// The views' topic (one page, so one topic on every socket).
+    pub(crate) topic: String,
 }
 
 impl Fleet {
     /// Opens `sockets` sockets, each joined to the page at `path`.
     pub async fn join(server: SocketAddr, path: &str, sockets: usize) -> Result<(Fleet, Page)> {
-        let page = fetch(server, path).await?;
-        let url = format!("http://{server}{path}");
+        Fleet::join_on(server, &server.to_string(), path, sockets).await
+    }
+
+    /// [`Fleet::join`] with `Host: host` (an app's origin on a platform host).
+    pub async fn join_on(
+        server: SocketAddr,
+        host: &str,
+        path: &str,
+        sockets: usize,
+    ) -> Result<(Fleet, Page)> {
+        let page = crate::page::fetch_from(server, host, path).await?;
+        let url = format!("http://{host}{path}");
         let mut conns = Vec::with_capacity(sockets);
         for index in 0..sockets {
-            let mut conn = Conn::open(server, &page, index).await?;
+            let mut conn = Conn::open_on(server, host, &page, index).await?;
             let (join_ref, _) = conn.join(&page, &url).await?;
             conns.push((conn, join_ref));
         }
@@ -189,8 +201,12 @@ pub async fn max_rate(
 /// Host memory with many idle connected views.
 #[derive(Debug, Serialize)]
 pub struct DensityReport {
-    /// Connected, joined sockets.
+    /// Connected sockets.
     pub sockets: usize,
+    /// Whether each socket joined a view (false: bare WebSockets, the transport's own cost).
+    pub joined: bool,
+    /// Views hibernated when RSS was read (with `--metrics`; `None` otherwise).
+    pub hibernated: Option<f64>,
     /// Host RSS before connecting, KiB.
     pub rss_before_kib: u64,
     /// Host RSS with every socket joined, KiB.
@@ -203,15 +219,31 @@ pub struct DensityReport {
     pub connect_seconds: f64,
 }
 
-/// Connects `sockets` idle views to `path` and reads the host's RSS from `/proc/<pid>/status`.
+/// How [`density`] loads the host.
+pub struct DensityPlan<'a> {
+    /// Page to join.
+    pub path: &'a str,
+    /// Sockets to open.
+    pub sockets: usize,
+    /// Join a view on each (false: bare WebSockets).
+    pub join: bool,
+    /// The host's metrics listener: RSS is read once every view hibernated.
+    pub metrics: Option<SocketAddr>,
+    /// Wait before reading RSS (after the hibernation, with `metrics`).
+    pub settle: Duration,
+}
+
+/// Connects `plan.sockets` idle views (or bare sockets) and reads the host's RSS from
+/// `/proc/<pid>/status`, once they all hibernated when `plan.metrics` is given.
 pub async fn density(
     server: SocketAddr,
     server_pid: u32,
-    path: &str,
-    sockets: usize,
-    settle: Duration,
+    plan: &DensityPlan<'_>,
 ) -> Result<(DensityReport, Vec<Conn>)> {
     let rss_before_kib = rss_kib(server_pid)?;
+    let path = plan.path;
+    let sockets = plan.sockets;
+    let join = plan.join;
     let page = fetch(server, path).await?;
     let url = format!("http://{server}{path}");
     let started = Instant::now();
@@ -226,7 +258,9 @@ pub async fn density(
             let index = next;
             joining.spawn(async move {
                 let mut conn = Conn::open(server, &page, index).await?;
-                conn.join(&page, &url).await?;
+                if join {
+                    crate::idle::join_retrying(&mut conn, &page, &url).await?;
+                }
                 Ok::<Conn, anyhow::Error>(conn)
             });
             next += 1;
@@ -237,11 +271,19 @@ pub async fn density(
         }
     }
     let connect_seconds = started.elapsed().as_secs_f64();
-    tokio::time::sleep(settle).await;
+    let hibernated = match plan.metrics {
+        Some(metrics) if join => {
+            Some(crate::idle::until_hibernated(metrics, sockets as f64).await?)
+        }
+        _ => None,
+    };
+    tokio::time::sleep(plan.settle).await;
     let rss_after_kib = rss_kib(server_pid)?;
     Ok((
         DensityReport {
             sockets,
+            joined: join,
+            hibernated,
             rss_before_kib,
             rss_after_kib,
             rss_per_socket_kib: rss_after_kib as f64 / sockets as f64,

@@ -6,10 +6,10 @@
 //!
 //! A view that cannot move is remounted instead, as a page load would: the client is told to
 //! live-redirect to the view's own URL (`replace`), which joins it afresh on the new version.
-//! That happens when the new version refuses the snapshot, when the view's URL now routes
-//! elsewhere, or when its component has no hibernation export. A view that cannot be
-//! snapshotted at that moment (see the SDK's `hibernate` module) stays on its version until
-//! its client reconnects.
+//! That happens when the new version refuses the snapshot or when the old component has no
+//! hibernation export. A view whose URL the new version routes elsewhere (or nowhere), and
+//! one that cannot be snapshotted at that moment (see the SDK's `hibernate` module), stay on
+//! their version until their client reconnects: the user is not sent to a page that is gone.
 
 use livewasm_protocol::frame::Frame;
 use livewasm_runtime::HibernateRefusal;
@@ -64,7 +64,11 @@ impl Connection {
                 channel.instance.upgrade(&routed.app, &channel.metrics)
             }
             // The URL routes to another view (or nowhere) on the new version.
-            _ => Upgraded::Kept(HibernateRefusal::Unsupported),
+            _ => {
+                channel.metrics.upgraded(UpgradeOutcome::Kept);
+                tracing::info!(component = %channel.app, view = %channel.view, topic, "view kept on its version: the new version routes its URL elsewhere");
+                return;
+            }
         };
         let metrics = channel.metrics.clone();
         match upgraded {
