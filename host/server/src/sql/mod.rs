@@ -15,11 +15,12 @@ mod dialect;
 mod guard;
 mod migrate;
 mod postgres;
+mod rows;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use livewasm_runtime::{SqlError, SqlRows, SqlStatement, SqlStore, SqlValue};
@@ -29,11 +30,11 @@ use sqlx::sqlite::{
 };
 
 use crate::ServerConfig;
-use crate::runner::Runner;
+use crate::runner::{LazyRunner, Runner};
 use database::AppDatabase;
 
 #[cfg(test)]
-use database::MAX_RESULT_BYTES;
+use rows::MAX_RESULT_BYTES;
 
 /// Longest the migrations of one version may run, all together.
 const MIGRATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -80,7 +81,7 @@ struct Inner {
     dir: Option<PathBuf>,
     limits: SqlLimits,
     /// Started on first use: a host whose apps never call `sql` runs no extra thread.
-    runner: OnceLock<Result<Arc<Runner>, String>>,
+    runner: LazyRunner,
     open: Mutex<HashMap<String, Arc<AppDatabase>>>,
     /// Scopes of deleted apps: their views still running get an error, not a new database.
     deleted: Mutex<HashSet<String>>,
@@ -93,7 +94,7 @@ impl SqlStores {
             inner: Arc::new(Inner {
                 dir,
                 limits,
-                runner: OnceLock::new(),
+                runner: LazyRunner::new("livewasm-sql"),
                 open: Mutex::default(),
                 deleted: Mutex::default(),
             }),
@@ -184,18 +185,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Inner {
-    fn runner(&self) -> Result<Arc<Runner>, SqlError> {
-        self.runner
-            .get_or_init(|| {
-                Runner::new("livewasm-sql")
-                    .map(Arc::new)
-                    .map_err(|e| format!("could not start the sql runtime: {e}"))
-            })
-            .clone()
-            .map_err(SqlError::Unavailable)
-    }
+/// The runtime every call of either backend runs on, started on first use.
+fn runner(lazy: &LazyRunner) -> Result<Arc<Runner>, SqlError> {
+    lazy.get().map_err(SqlError::Unavailable)
+}
 
+impl Inner {
     /// The file of `scope`'s database, when databases are files.
     fn path(&self, scope: &str) -> Option<PathBuf> {
         let name = utf8_percent_encode(scope, FILE_NAME).to_string();
@@ -213,7 +208,7 @@ impl Inner {
         if let Some(database) = open.get(scope) {
             return Ok(database.clone());
         }
-        let runner = self.runner()?;
+        let runner = runner(&self.runner)?;
         let pool = self.pool(scope, &runner)?;
         let database = Arc::new(AppDatabase {
             pool,
