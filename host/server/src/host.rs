@@ -13,7 +13,7 @@ use livewasm_runtime::{App, HttpClient, Runtime};
 use serde_json::Value;
 
 use crate::blobs::BlobStores;
-use crate::config::ServerConfig;
+use crate::config::{AppSql, ServerConfig};
 use crate::error::ServerError;
 use crate::fetch::{AllowedBy, FetchClients};
 use crate::generations::Reloads;
@@ -107,11 +107,14 @@ impl Host {
     ///
     /// The apps' `kv` stores live in the registry's database; build the host inside the tokio
     /// runtime the registry was opened on (the guest threads reach the database through it).
+    /// Their `sql` databases are schemas in the registry's Postgres when it is one (unless
+    /// [`ServerConfig::app_sql`] says [`AppSql::Sqlite`]), else SQLite files.
     pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
         let kv = KvStores::registry(registry.clone(), kv_limits(&config));
         let blobs = BlobStores::registry(registry.clone(), blob_limits(&config));
-        let postgres_sql = match registry.postgres_url() {
-            Some(url) if config.sql_in_postgres => {
+        let postgres_sql = match (config.app_sql, registry.postgres_url()) {
+            (AppSql::Sqlite, _) => None,
+            (AppSql::FollowRegistry | AppSql::Postgres, Some(url)) => {
                 match SqlStores::postgres(url, &config.secret_key, SqlLimits::of(&config)) {
                     Ok(stores) => Some(stores),
                     Err(error) => {
@@ -120,7 +123,11 @@ impl Host {
                     }
                 }
             }
-            _ => None,
+            (AppSql::Postgres, None) => {
+                tracing::error!("app sql in postgres needs a postgres registry: it stays in files");
+                None
+            }
+            (AppSql::FollowRegistry, None) => None,
         };
         let mut host = Host {
             registry: Some(registry),
