@@ -141,6 +141,17 @@ impl Host {
         host
     }
 
+    /// Keeps the `sql` databases of the apps added from now on in the Postgres at `url`, a
+    /// schema and a role per app as with a Postgres registry, their scopes under `namespace`
+    /// (`<namespace>/local/<app>`), so hosts sharing that Postgres but no registry (the test
+    /// harness's, one namespace each) keep apart; their schemas and roles are dropped when
+    /// the host is. The user of `url` needs `CREATEROLE`.
+    pub fn with_sql_in_postgres(mut self, url: &str, namespace: &str) -> Result<Host, ServerError> {
+        self.sql = SqlStores::postgres(url, &self.config.secret_key, SqlLimits::of(&self.config))?
+            .namespaced(namespace);
+        Ok(self)
+    }
+
     /// Sends the outgoing HTTP of every app added from now on to `client` instead of the
     /// network (the test harness's mock); allowlists and rates are then `client`'s business.
     pub fn with_http_client(mut self, client: Arc<dyn HttpClient>) -> Host {

@@ -74,6 +74,11 @@ pub(crate) struct SqlStores {
     inner: Arc<Inner>,
     /// Set when the apps' databases are schemas in Postgres (then `inner` is unused).
     postgres: Option<Arc<postgres::PgStores>>,
+    /// Put before every scope (`<namespace>/<scope>`), so hosts sharing a Postgres without
+    /// sharing a registry (tests) keep apart; empty: none.
+    namespace: String,
+    /// Every scope (namespaced) given out or migrated, for [`SqlStores::remove_all`].
+    used: Mutex<HashSet<String>>,
 }
 
 struct Inner {
@@ -99,6 +104,8 @@ impl SqlStores {
                 deleted: Mutex::default(),
             }),
             postgres: None,
+            namespace: String::new(),
+            used: Mutex::default(),
         }
     }
 
@@ -114,9 +121,36 @@ impl SqlStores {
         Ok(stores)
     }
 
+    /// These stores with every scope under `namespace` (`<namespace>/<scope>`), each database
+    /// deleted when the stores are dropped (a test host's).
+    pub(crate) fn namespaced(mut self, namespace: &str) -> SqlStores {
+        self.namespace = namespace.to_string();
+        self
+    }
+
+    /// `scope` under the namespace, recorded as used.
+    fn scoped(&self, scope: &str) -> String {
+        let scope = if self.namespace.is_empty() {
+            scope.to_string()
+        } else {
+            format!("{}/{scope}", self.namespace)
+        };
+        lock(&self.used).insert(scope.clone());
+        scope
+    }
+
+    /// Deletes every database these stores gave out.
+    fn remove_all(&self) {
+        let used: Vec<String> = lock(&self.used).drain().collect();
+        for scope in used {
+            self.remove_scoped(&scope);
+        }
+    }
+
     /// The store of `scope` (a registry app id, or `local/<app>`); it opens the database on
     /// its first call.
     pub(crate) fn store(&self, scope: &str) -> Arc<dyn SqlStore> {
+        let scope = &self.scoped(scope);
         if let Some(postgres) = &self.postgres {
             return Arc::new(ScopedPg {
                 stores: postgres.clone(),
@@ -131,6 +165,7 @@ impl SqlStores {
 
     /// Applies `migrations` to `scope`'s database (those it has not seen); how many ran.
     pub(crate) fn migrate(&self, scope: &str, migrations: &[String]) -> Result<usize, SqlError> {
+        let scope = &self.scoped(scope);
         if let Some(postgres) = &self.postgres {
             return postgres.migrate(scope, migrations);
         }
@@ -154,6 +189,13 @@ impl SqlStores {
 
     /// Closes and deletes `scope`'s database (its app was deleted); later calls fail.
     pub(crate) fn remove(&self, scope: &str) {
+        let scope = &self.scoped(scope);
+        lock(&self.used).remove(scope);
+        self.remove_scoped(scope);
+    }
+
+    /// [`SqlStores::remove`] of a scope already namespaced.
+    fn remove_scoped(&self, scope: &str) {
         if let Some(postgres) = &self.postgres {
             postgres.remove(scope);
             return;
@@ -176,6 +218,15 @@ impl SqlStores {
                     tracing::warn!(%error, file = %Path::new(&file).display(), "could not delete an app's sql database");
                 }
             }
+        }
+    }
+}
+
+impl Drop for SqlStores {
+    fn drop(&mut self) {
+        // Namespaced stores belong to one host (a test's): nothing else will use them.
+        if !self.namespace.is_empty() {
+            self.remove_all();
         }
     }
 }
