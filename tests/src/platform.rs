@@ -98,12 +98,45 @@ impl Database {
             }
             Cleanup::Schema { admin_url, schema } => {
                 if let Ok(admin) = admin_pool(&admin_url).await {
+                    let apps: Vec<String> =
+                        sqlx::query_scalar(&format!("SELECT id FROM {schema}.apps"))
+                            .fetch_all(&admin)
+                            .await
+                            .unwrap_or_default();
+                    // The registry first: a host of the test still running cannot load an app
+                    // (and make its schema again) once it is gone.
                     let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
                         .execute(&admin)
                         .await;
+                    drop_app_schemas(&admin, &apps).await;
                     admin.close().await;
                 }
             }
+        }
+    }
+}
+
+/// Drops the SQL schema and role (`lw_<app id>`) of each of `apps` (the ids a registry
+/// listed): hosts make them in the same Postgres, outside the registry's schema.
+async fn drop_app_schemas(admin: &sqlx::AnyPool, apps: &[String]) {
+    for id in apps {
+        let role = format!("lw_{id}");
+        if !role
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            continue;
+        }
+        let _ = sqlx::query(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{role}'"
+        ))
+        .execute(admin)
+        .await;
+        for statement in [
+            format!("DROP SCHEMA IF EXISTS {role} CASCADE"),
+            format!("DROP ROLE IF EXISTS {role}"),
+        ] {
+            let _ = sqlx::query(&statement).execute(admin).await;
         }
     }
 }

@@ -61,6 +61,11 @@ pub fn run(browser: bool) -> Result<()> {
                 .env("LIVEWASM_TEST_NATS_URL", &nats.url),
         )
     });
+    let tested = tested.and_then(|()| {
+        step("example tests with the apps' SQL in Postgres", || {
+            examples_on_postgres(&postgres.url)
+        })
+    });
     drop(postgres);
     drop(nats);
     tested?;
@@ -87,6 +92,42 @@ pub fn run(browser: bool) -> Result<()> {
     );
     Ok(())
 }
+
+/// The tests of every example declaring SQL migrations run again, their harness hosts keeping
+/// the apps' SQL in the Postgres at `url` (`LIVEWASM_TEST_APP_SQL=postgres`) instead of in
+/// memory: the same tests pass on both backends.
+fn examples_on_postgres(url: &str) -> Result<()> {
+    let mut command = Command::new("cargo");
+    command
+        .current_dir(root())
+        .arg("test")
+        .env("LIVEWASM_COMPONENTS", guest::components_dir())
+        .env("LIVEWASM_TEST_DATABASE_URL", url)
+        .env(APP_SQL_ENV, "postgres");
+    let mut any = false;
+    for guest in guest::discover()?.into_iter().filter(|g| g.example) {
+        let lib = root().join("examples").join(&guest.name).join("src");
+        let declares = std::fs::read_dir(&lib)
+            .map(|entries| {
+                entries.filter_map(|e| e.ok()).any(|e| {
+                    std::fs::read_to_string(e.path()).is_ok_and(|text| text.contains("migrations:"))
+                })
+            })
+            .unwrap_or(false);
+        if declares {
+            command.args(["-p", &guest.package]);
+            any = true;
+        }
+    }
+    if !any {
+        return Ok(());
+    }
+    status(&mut command)
+}
+
+/// The harness's switch to Postgres (`livewasm_test::APP_SQL_ENV`; xtask does not link the
+/// harness).
+const APP_SQL_ENV: &str = "LIVEWASM_TEST_APP_SQL";
 
 /// How long `cargo xtask test` runs each fuzz target (`cargo xtask fuzz` runs them long).
 const FUZZ_SECONDS: u64 = 8;

@@ -10,7 +10,7 @@ use clap::Args;
 use livewasm_registry::{QuotaDefaults, Registry};
 use livewasm_runtime::{ArtifactCache, Runtime, RuntimeConfig};
 use livewasm_server::dev_reload::{self, AppFile};
-use livewasm_server::{Host, ServerConfig};
+use livewasm_server::{AppSql, Host, ServerConfig};
 use rand::RngCore;
 
 /// Options of `livewasm serve`.
@@ -163,6 +163,11 @@ pub struct ServeArgs {
     /// memory (lost on exit) without a registry.
     #[arg(long, env = "LIVEWASM_SQL_DIR", value_name = "DIR")]
     sql_dir: Option<PathBuf>,
+    /// Where the apps' SQL databases live: `postgres` (a schema and a role per app in the
+    /// registry's Postgres, shared by every host on it) or `sqlite` (a file per app under
+    /// --sql-dir). Default: `postgres` with a Postgres registry, else `sqlite`.
+    #[arg(long, env = "LIVEWASM_APP_SQL", value_name = "sqlite|postgres")]
+    app_sql: Option<AppSqlArg>,
     /// MiB one app's SQL database may grow to.
     #[arg(long, default_value_t = ServerConfig::default().sql_max_bytes >> 20)]
     sql_max_mib: u64,
@@ -225,10 +230,39 @@ fn public_origin(url: &str, base_domain: &str) -> Result<(String, String)> {
     Ok((scheme, domain))
 }
 
+/// `--app-sql`: where the apps' SQL databases live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AppSqlArg {
+    /// A SQLite file per app.
+    Sqlite,
+    /// A schema and a role per app in the registry's Postgres.
+    Postgres,
+}
+
+/// Whether `database` (a `--database` value) names a Postgres registry.
+fn is_postgres(database: &str) -> bool {
+    database.starts_with("postgres:") || database.starts_with("postgresql:")
+}
+
+/// The apps' SQL backend for `--app-sql` (`choice`) and `--database`: the registry's kind
+/// unless chosen; Postgres without a Postgres registry is an error.
+fn app_sql(choice: Option<AppSqlArg>, database: Option<&str>) -> Result<AppSql> {
+    match choice {
+        None => Ok(AppSql::FollowRegistry),
+        Some(AppSqlArg::Sqlite) => Ok(AppSql::Sqlite),
+        Some(AppSqlArg::Postgres) if database.is_some_and(is_postgres) => Ok(AppSql::Postgres),
+        Some(AppSqlArg::Postgres) => {
+            bail!(
+                "--app-sql postgres keeps the apps' SQL in the registry's Postgres: give --database postgres://…"
+            )
+        }
+    }
+}
+
 /// Where the apps' SQL databases go when `--sql-dir` is not given (see its help).
 fn default_sql_dir(database: Option<&str>) -> Option<PathBuf> {
     let location = database?;
-    if location.starts_with("postgres:") || location.starts_with("postgresql:") {
+    if is_postgres(location) {
         return Some(PathBuf::from("livewasm-sql"));
     }
     let path = location
@@ -395,6 +429,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
             .or_else(|| default_sql_dir(args.database.as_deref())),
         sql_max_bytes: args.sql_max_mib.saturating_mul(1 << 20),
         sql_statement_timeout: Duration::from_millis(args.sql_timeout_ms),
+        app_sql: app_sql(args.app_sql, args.database.as_deref())?,
         http_allow: args.http_allow.clone(),
         http_allow_loopback: args.http_allow_loopback,
         http_timeout: Duration::from_millis(args.http_timeout_ms),
@@ -403,7 +438,12 @@ pub fn run(args: ServeArgs) -> Result<()> {
         cluster: args.cluster.clone(),
         ..ServerConfig::default()
     };
+    let in_postgres =
+        config.app_sql != AppSql::Sqlite && args.database.as_deref().is_some_and(is_postgres);
     match &config.sql_dir {
+        _ if in_postgres => {
+            tracing::info!("apps' sql databases: a schema per app in the registry's postgres")
+        }
         Some(dir) => tracing::info!(dir = %dir.display(), "apps' sql databases"),
         None => tracing::info!("apps' sql databases in memory (lost on exit; see --sql-dir)"),
     }
@@ -556,6 +596,33 @@ mod tests {
             assert!(public_origin(bad, "localhost").is_err(), "{bad}");
         }
         assert!(public_origin("https://apps.example.com", "other.example.com").is_err());
+    }
+
+    #[test]
+    fn app_sql_follows_the_registry_unless_chosen() {
+        let pg = Some("postgres://u@127.0.0.1/db");
+        let file = Some("/var/lib/livewasm/registry.db");
+        assert_eq!(app_sql(None, pg).expect("a choice"), AppSql::FollowRegistry);
+        assert_eq!(
+            app_sql(None, None).expect("a choice"),
+            AppSql::FollowRegistry
+        );
+        assert_eq!(
+            app_sql(Some(AppSqlArg::Sqlite), pg).expect("a choice"),
+            AppSql::Sqlite
+        );
+        assert_eq!(
+            app_sql(Some(AppSqlArg::Postgres), Some("postgresql://h/db")).expect("a choice"),
+            AppSql::Postgres
+        );
+        for database in [file, None] {
+            let error = app_sql(Some(AppSqlArg::Postgres), database)
+                .expect_err("needs a postgres registry");
+            assert!(
+                error.to_string().contains("--database postgres://"),
+                "{error}"
+            );
+        }
     }
 
     #[test]

@@ -2,6 +2,21 @@
 
 use std::time::Duration;
 
+/// Where the apps' `sql` databases live ([`ServerConfig::app_sql`], `livewasm serve --app-sql`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AppSql {
+    /// Where the registry is: a schema per app in a Postgres registry, SQLite files with a
+    /// SQLite registry or none (the default).
+    #[default]
+    FollowRegistry,
+    /// SQLite files under [`ServerConfig::sql_dir`] (in memory without one), whatever the
+    /// registry.
+    Sqlite,
+    /// A schema per app in the registry's Postgres. A host whose registry is not Postgres
+    /// keeps them in SQLite files and logs an error (`livewasm serve` refuses to start).
+    Postgres,
+}
+
 /// How the server behaves; every limit has a safe default.
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -101,11 +116,9 @@ pub struct ServerConfig {
     pub sql_statement_timeout: Duration,
     /// Most rows one `sql.query` may return (1,000 by default).
     pub sql_max_rows: usize,
-    /// Where the apps' `sql` databases live when the registry is Postgres: a schema per app
-    /// in that Postgres (`true`) or SQLite files under [`Self::sql_dir`] (`false`, the
-    /// default until the examples' migrations declare their Postgres variants). With a
-    /// SQLite registry (or none) they are files.
-    pub sql_in_postgres: bool,
+    /// Where the apps' `sql` databases live: by default a schema per app in the registry's
+    /// Postgres when the registry is Postgres, else SQLite files under [`Self::sql_dir`].
+    pub app_sql: AppSql,
     /// Hosts the `--app` components may send HTTP requests to (`host`, `host:port`,
     /// `*.domain`); platform apps use their tenant's allowlist in the registry. Empty (the
     /// default): none.
@@ -183,7 +196,7 @@ impl Default for ServerConfig {
             sql_max_bytes: 64 << 20,
             sql_statement_timeout: Duration::from_secs(1),
             sql_max_rows: 1000,
-            sql_in_postgres: false,
+            app_sql: AppSql::FollowRegistry,
             http_allow: Vec::new(),
             http_allow_loopback: false,
             http_timeout: Duration::from_secs(10),

@@ -13,7 +13,7 @@ use livewasm_runtime::{App, HttpClient, Runtime};
 use serde_json::Value;
 
 use crate::blobs::BlobStores;
-use crate::config::ServerConfig;
+use crate::config::{AppSql, ServerConfig};
 use crate::error::ServerError;
 use crate::fetch::{AllowedBy, FetchClients};
 use crate::generations::Reloads;
@@ -115,11 +115,14 @@ impl Host {
     ///
     /// The apps' `kv` stores live in the registry's database; build the host inside the tokio
     /// runtime the registry was opened on (the guest threads reach the database through it).
+    /// Their `sql` databases are schemas in the registry's Postgres when it is one (unless
+    /// [`ServerConfig::app_sql`] says [`AppSql::Sqlite`]), else SQLite files.
     pub fn with_registry(runtime: Runtime, config: ServerConfig, registry: Registry) -> Host {
         let kv = KvStores::registry(registry.clone(), kv_limits(&config));
         let blobs = BlobStores::registry(registry.clone(), blob_limits(&config));
-        let postgres_sql = match registry.postgres_url() {
-            Some(url) if config.sql_in_postgres => {
+        let postgres_sql = match (config.app_sql, registry.postgres_url()) {
+            (AppSql::Sqlite, _) => None,
+            (AppSql::FollowRegistry | AppSql::Postgres, Some(url)) => {
                 match SqlStores::postgres(url, &config.secret_key, SqlLimits::of(&config)) {
                     Ok(stores) => Some(stores),
                     Err(error) => {
@@ -128,7 +131,11 @@ impl Host {
                     }
                 }
             }
-            _ => None,
+            (AppSql::Postgres, None) => {
+                tracing::error!("app sql in postgres needs a postgres registry: it stays in files");
+                None
+            }
+            (AppSql::FollowRegistry, None) => None,
         };
         let mut host = Host {
             registry: Some(registry),
@@ -140,6 +147,17 @@ impl Host {
             host.sql = sql;
         }
         host
+    }
+
+    /// Keeps the `sql` databases of the apps added from now on in the Postgres at `url`, a
+    /// schema and a role per app as with a Postgres registry, their scopes under `namespace`
+    /// (`<namespace>/local/<app>`), so hosts sharing that Postgres but no registry (the test
+    /// harness's, one namespace each) keep apart; their schemas and roles are dropped when
+    /// the host is. The user of `url` needs `CREATEROLE`.
+    pub fn with_sql_in_postgres(mut self, url: &str, namespace: &str) -> Result<Host, ServerError> {
+        self.sql = SqlStores::postgres(url, &self.config.secret_key, SqlLimits::of(&self.config))?
+            .namespaced(namespace);
+        Ok(self)
     }
 
     /// Sends the outgoing HTTP of every app added from now on to `client` instead of the

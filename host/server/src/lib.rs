@@ -63,7 +63,7 @@ mod uploads;
 mod welcome;
 mod ws;
 
-pub use config::ServerConfig;
+pub use config::{AppSql, ServerConfig};
 pub use connection::{Connection, PendingTask};
 pub use error::ServerError;
 pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};

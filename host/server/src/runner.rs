@@ -4,7 +4,7 @@
 //! the call needs.
 
 use std::future::Future;
-use std::sync::mpsc;
+use std::sync::{Arc, OnceLock, mpsc};
 use std::time::Duration;
 
 use tokio::runtime::{Handle, RuntimeFlavor};
@@ -67,6 +67,35 @@ impl Runner {
             }
             _ => wait(),
         }
+    }
+}
+
+/// A [`Runner`] started on its first use, so a host whose apps never make the calls it serves
+/// runs no extra thread; a failure to start is kept and given to every caller.
+pub(crate) struct LazyRunner {
+    /// The runtime thread's name (`livewasm-sql`, `livewasm-fetch`).
+    name: &'static str,
+    runner: OnceLock<Result<Arc<Runner>, String>>,
+}
+
+impl LazyRunner {
+    /// A runner whose thread will be named `name`; nothing starts yet.
+    pub(crate) fn new(name: &'static str) -> LazyRunner {
+        LazyRunner {
+            name,
+            runner: OnceLock::new(),
+        }
+    }
+
+    /// The runner, started now if it is not yet; `Err` says why it could not start.
+    pub(crate) fn get(&self) -> Result<Arc<Runner>, String> {
+        self.runner
+            .get_or_init(|| {
+                Runner::new(self.name)
+                    .map(Arc::new)
+                    .map_err(|e| format!("could not start the {} runtime: {e}", self.name))
+            })
+            .clone()
     }
 }
 

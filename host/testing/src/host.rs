@@ -15,6 +15,13 @@ use crate::{HarnessError, HttpMock, component_path};
 /// The largest HTTP body the harness reads.
 const MAX_BODY: usize = 16 * 1024 * 1024;
 
+/// Set to `postgres` (with `LIVEWASM_TEST_DATABASE_URL`): each test host keeps its apps' `sql`
+/// databases in that Postgres, as a host with a Postgres registry does, instead of in memory.
+pub const APP_SQL_ENV: &str = "LIVEWASM_TEST_APP_SQL";
+
+/// The Postgres of the tests (see `tests/postgres.sh`).
+const DATABASE_ENV: &str = "LIVEWASM_TEST_DATABASE_URL";
+
 /// A host with some guest components loaded, for tests.
 pub struct TestHost {
     host: Arc<Host>,
@@ -37,7 +44,10 @@ pub struct Response {
 impl TestHost {
     /// Loads the built components of the given guest crates (see [`crate::component_path`]).
     /// Each test host has its own in-memory `kv`, `blobs` and `sql` stores; outgoing HTTP
-    /// (`fetch`) reaches nothing (see [`TestHost::with_http_mock`]).
+    /// (`fetch`) reaches nothing (see [`TestHost::with_http_mock`]). With
+    /// `LIVEWASM_TEST_APP_SQL=postgres` ([`APP_SQL_ENV`]) its `sql` databases are instead
+    /// schemas of its own in the Postgres of `LIVEWASM_TEST_DATABASE_URL`, dropped when its
+    /// host is (the last view holding it included), so the same tests run on both backends.
     pub fn new(components: &[&str]) -> Result<TestHost, HarnessError> {
         TestHost::build(components, None)
     }
@@ -58,6 +68,29 @@ impl TestHost {
             ..ServerConfig::default()
         };
         let mut host = Host::new(runtime.clone(), config);
+        let sql_in_postgres = match std::env::var(APP_SQL_ENV).ok().as_deref() {
+            None | Some("" | "sqlite") => false,
+            Some("postgres") => true,
+            Some(other) => {
+                return Err(HarnessError::Server(format!(
+                    "{APP_SQL_ENV}={other}: expected sqlite or postgres"
+                )));
+            }
+        };
+        if sql_in_postgres {
+            let url = std::env::var(DATABASE_ENV)
+                .ok()
+                .filter(|url| !url.is_empty())
+                .ok_or_else(|| {
+                    HarnessError::Server(format!(
+                        "{APP_SQL_ENV}=postgres needs {DATABASE_ENV} (tests/postgres.sh)"
+                    ))
+                })?;
+            let namespace = unique_namespace();
+            host = host
+                .with_sql_in_postgres(&url, &namespace)
+                .map_err(|e| HarnessError::Server(e.to_string()))?;
+        }
         if let Some(mock) = mock {
             host = host.with_http_client(Arc::new(mock));
         }
@@ -271,4 +304,18 @@ pub(crate) fn parse_page(body: &str) -> Result<JoinInfo, HarnessError> {
             .map(str::to_string),
         csrf,
     })
+}
+
+/// A namespace no other test host uses, in this process or another.
+fn unique_namespace() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "test/{}/{nanos:x}/{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }

@@ -22,7 +22,7 @@ pub use conn::Conn;
 pub use element::Element;
 pub use error::HarnessError;
 pub use form::{Form, TriggeredPost};
-pub use host::{Response, TestHost};
+pub use host::{APP_SQL_ENV, Response, TestHost};
 pub use http_mock::HttpMock;
 pub use navigation::{Redirect, RedirectKind};
 pub use view::{LiveView, Upload, UploadFile};

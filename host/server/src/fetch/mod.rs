@@ -26,7 +26,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use url::Url;
 
 use crate::ServerConfig;
-use crate::runner::Runner;
+use crate::runner::{LazyRunner, Runner};
 use allow::{AllowEntry, check_url};
 use rate::Bucket;
 use resolve::PublicResolver;
@@ -65,7 +65,7 @@ struct Inner {
     max_response_bytes: usize,
     per_second: u32,
     /// Started on first use.
-    runner: OnceLock<Result<Arc<Runner>, String>>,
+    runner: LazyRunner,
     client: OnceLock<Result<reqwest::Client, String>>,
     buckets: Mutex<HashMap<String, Arc<Mutex<Bucket>>>>,
 }
@@ -93,7 +93,7 @@ impl FetchClients {
                 timeout: config.http_timeout,
                 max_response_bytes: config.http_max_response_bytes,
                 per_second: config.http_requests_per_sec.max(1),
-                runner: OnceLock::new(),
+                runner: LazyRunner::new("livewasm-fetch"),
                 client: OnceLock::new(),
                 buckets: Mutex::default(),
             }),
@@ -152,14 +152,7 @@ impl Inner {
     }
 
     fn runner(&self) -> Result<Arc<Runner>, FetchError> {
-        self.runner
-            .get_or_init(|| {
-                Runner::new("livewasm-fetch")
-                    .map(Arc::new)
-                    .map_err(|e| format!("could not start the fetch runtime: {e}"))
-            })
-            .clone()
-            .map_err(FetchError::Failed)
+        self.runner.get().map_err(FetchError::Failed)
     }
 
     fn client(&self) -> Result<reqwest::Client, FetchError> {

@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
 use futures_util::future::BoxFuture;
 use livewasm_runtime::{SqlError, SqlRows, SqlStatement, SqlStore, SqlValue};
 use sqlx::pool::PoolConnection;
@@ -15,12 +14,11 @@ use sqlx::sqlite::{Sqlite, SqliteArguments, SqliteConnection, SqlitePool};
 use sqlx::{Column, Connection, Decode, Executor, Row, Statement, TypeInfo, ValueRef};
 
 use super::SqlLimits;
+use super::rows::collect;
 use crate::runner::Runner;
 
 /// SQLite virtual-machine steps between two checks of the deadline.
 const STEPS_PER_CHECK: i32 = 1000;
-/// Most bytes one query may return (values and column names).
-pub(crate) const MAX_RESULT_BYTES: usize = 4 << 20;
 
 /// One app's database, shared by every instance of the app.
 pub(crate) struct AppDatabase {
@@ -134,7 +132,8 @@ fn bind<'q>(
     }
 }
 
-/// Runs `sql` and returns its rows, at most `limits.max_rows` and [`MAX_RESULT_BYTES`].
+/// Runs `sql` and returns its rows, at most `limits.max_rows` and
+/// [`MAX_RESULT_BYTES`](super::rows::MAX_RESULT_BYTES).
 pub(super) async fn query(
     conn: &mut SqliteConnection,
     limits: &SqlLimits,
@@ -150,33 +149,22 @@ pub(super) async fn query(
         .iter()
         .map(|c| c.name().to_string())
         .collect();
-    let mut bytes: usize = columns.iter().map(String::len).sum();
     let mut query = statement.query();
     for value in params {
         query = bind(query, value);
     }
-    let mut rows = Vec::new();
-    let mut stream = query.fetch(&mut *conn);
-    while let Some(row) = stream.try_next().await.map_err(|e| error(e, limits))? {
-        if rows.len() == limits.max_rows {
-            return Err(SqlError::TooManyRows {
-                limit: limits.max_rows,
-            });
-        }
-        let mut values = Vec::with_capacity(row.len());
-        for index in 0..row.len() {
-            let value = read_value(&row, index)?;
-            bytes += value.size();
-            values.push(value);
-        }
-        if bytes > MAX_RESULT_BYTES {
-            return Err(SqlError::ResultTooLarge {
-                limit: MAX_RESULT_BYTES,
-            });
-        }
-        rows.push(values);
-    }
-    Ok(SqlRows { columns, rows })
+    let (columns, rows) = collect(
+        query.fetch(&mut *conn),
+        limits,
+        Some(columns),
+        read_value,
+        |e| error(e, limits),
+    )
+    .await?;
+    Ok(SqlRows {
+        columns: columns.unwrap_or_default(),
+        rows,
+    })
 }
 
 /// Runs `sql` and returns the rows it changed.

@@ -15,11 +15,12 @@ mod dialect;
 mod guard;
 mod migrate;
 mod postgres;
+mod rows;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use livewasm_runtime::{SqlError, SqlRows, SqlStatement, SqlStore, SqlValue};
@@ -29,11 +30,11 @@ use sqlx::sqlite::{
 };
 
 use crate::ServerConfig;
-use crate::runner::Runner;
+use crate::runner::{LazyRunner, Runner};
 use database::AppDatabase;
 
 #[cfg(test)]
-use database::MAX_RESULT_BYTES;
+use rows::MAX_RESULT_BYTES;
 
 /// Longest the migrations of one version may run, all together.
 const MIGRATION_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,6 +74,11 @@ pub(crate) struct SqlStores {
     inner: Arc<Inner>,
     /// Set when the apps' databases are schemas in Postgres (then `inner` is unused).
     postgres: Option<Arc<postgres::PgStores>>,
+    /// Put before every scope (`<namespace>/<scope>`), so hosts sharing a Postgres without
+    /// sharing a registry (tests) keep apart; empty: none.
+    namespace: String,
+    /// Every scope (namespaced) given out or migrated, for [`SqlStores::remove_all`].
+    used: Mutex<HashSet<String>>,
 }
 
 struct Inner {
@@ -80,7 +86,7 @@ struct Inner {
     dir: Option<PathBuf>,
     limits: SqlLimits,
     /// Started on first use: a host whose apps never call `sql` runs no extra thread.
-    runner: OnceLock<Result<Arc<Runner>, String>>,
+    runner: LazyRunner,
     open: Mutex<HashMap<String, Arc<AppDatabase>>>,
     /// Scopes of deleted apps: their views still running get an error, not a new database.
     deleted: Mutex<HashSet<String>>,
@@ -93,11 +99,13 @@ impl SqlStores {
             inner: Arc::new(Inner {
                 dir,
                 limits,
-                runner: OnceLock::new(),
+                runner: LazyRunner::new("livewasm-sql"),
                 open: Mutex::default(),
                 deleted: Mutex::default(),
             }),
             postgres: None,
+            namespace: String::new(),
+            used: Mutex::default(),
         }
     }
 
@@ -113,9 +121,36 @@ impl SqlStores {
         Ok(stores)
     }
 
+    /// These stores with every scope under `namespace` (`<namespace>/<scope>`), each database
+    /// deleted when the stores are dropped (a test host's).
+    pub(crate) fn namespaced(mut self, namespace: &str) -> SqlStores {
+        self.namespace = namespace.to_string();
+        self
+    }
+
+    /// `scope` under the namespace, recorded as used.
+    fn scoped(&self, scope: &str) -> String {
+        let scope = if self.namespace.is_empty() {
+            scope.to_string()
+        } else {
+            format!("{}/{scope}", self.namespace)
+        };
+        lock(&self.used).insert(scope.clone());
+        scope
+    }
+
+    /// Deletes every database these stores gave out.
+    fn remove_all(&self) {
+        let used: Vec<String> = lock(&self.used).drain().collect();
+        for scope in used {
+            self.remove_scoped(&scope);
+        }
+    }
+
     /// The store of `scope` (a registry app id, or `local/<app>`); it opens the database on
     /// its first call.
     pub(crate) fn store(&self, scope: &str) -> Arc<dyn SqlStore> {
+        let scope = &self.scoped(scope);
         if let Some(postgres) = &self.postgres {
             return Arc::new(ScopedPg {
                 stores: postgres.clone(),
@@ -130,6 +165,7 @@ impl SqlStores {
 
     /// Applies `migrations` to `scope`'s database (those it has not seen); how many ran.
     pub(crate) fn migrate(&self, scope: &str, migrations: &[String]) -> Result<usize, SqlError> {
+        let scope = &self.scoped(scope);
         if let Some(postgres) = &self.postgres {
             return postgres.migrate(scope, migrations);
         }
@@ -153,6 +189,13 @@ impl SqlStores {
 
     /// Closes and deletes `scope`'s database (its app was deleted); later calls fail.
     pub(crate) fn remove(&self, scope: &str) {
+        let scope = &self.scoped(scope);
+        lock(&self.used).remove(scope);
+        self.remove_scoped(scope);
+    }
+
+    /// [`SqlStores::remove`] of a scope already namespaced.
+    fn remove_scoped(&self, scope: &str) {
         if let Some(postgres) = &self.postgres {
             postgres.remove(scope);
             return;
@@ -179,23 +222,26 @@ impl SqlStores {
     }
 }
 
+impl Drop for SqlStores {
+    fn drop(&mut self) {
+        // Namespaced stores belong to one host (a test's): nothing else will use them.
+        if !self.namespace.is_empty() {
+            self.remove_all();
+        }
+    }
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every change under these locks is one step: a panic leaves consistent data.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-impl Inner {
-    fn runner(&self) -> Result<Arc<Runner>, SqlError> {
-        self.runner
-            .get_or_init(|| {
-                Runner::new("livewasm-sql")
-                    .map(Arc::new)
-                    .map_err(|e| format!("could not start the sql runtime: {e}"))
-            })
-            .clone()
-            .map_err(SqlError::Unavailable)
-    }
+/// The runtime every call of either backend runs on, started on first use.
+fn runner(lazy: &LazyRunner) -> Result<Arc<Runner>, SqlError> {
+    lazy.get().map_err(SqlError::Unavailable)
+}
 
+impl Inner {
     /// The file of `scope`'s database, when databases are files.
     fn path(&self, scope: &str) -> Option<PathBuf> {
         let name = utf8_percent_encode(scope, FILE_NAME).to_string();
@@ -213,7 +259,7 @@ impl Inner {
         if let Some(database) = open.get(scope) {
             return Ok(database.clone());
         }
-        let runner = self.runner()?;
+        let runner = runner(&self.runner)?;
         let pool = self.pool(scope, &runner)?;
         let database = Arc::new(AppDatabase {
             pool,

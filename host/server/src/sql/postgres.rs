@@ -25,7 +25,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use futures_util::TryStreamExt;
 use hmac::{Hmac, Mac};
 use livewasm_runtime::{SqlError, SqlRows, SqlStatement, SqlStore, SqlValue};
 use sha2::{Digest, Sha256};
@@ -38,8 +37,9 @@ use sqlx::query::Query;
 use sqlx::{Column, ConnectOptions, Decode, Encode, Executor, Row, Statement, Type, ValueRef};
 
 use super::dialect::{self, Dialect};
-use super::{MIGRATION_TIMEOUT, SqlLimits, lock};
-use crate::runner::Runner;
+use super::rows::collect;
+use super::{MIGRATION_TIMEOUT, SqlLimits, lock, runner};
+use crate::runner::{LazyRunner, Runner};
 
 /// Connections one app's pool may hold on this host.
 const APP_CONNECTIONS: u32 = 4;
@@ -47,8 +47,6 @@ const APP_CONNECTIONS: u32 = 4;
 const ADMIN_CONNECTIONS: u32 = 2;
 /// Longest the setup or deletion of one app's role and schema may take.
 const ADMIN_TIMEOUT: Duration = Duration::from_secs(10);
-/// Most bytes one query may return (values and column names), as on SQLite.
-use super::database::MAX_RESULT_BYTES;
 
 /// The apps' schemas in one Postgres.
 pub(crate) struct PgStores {
@@ -57,7 +55,7 @@ pub(crate) struct PgStores {
     /// What the roles' passwords are derived from (the host's secret key).
     secret: Vec<u8>,
     limits: SqlLimits,
-    runner: OnceLock<Result<Arc<Runner>, String>>,
+    runner: LazyRunner,
     admin: OnceLock<PgPool>,
     open: Mutex<HashMap<String, Arc<PgApp>>>,
     deleted: Mutex<HashSet<String>>,
@@ -85,22 +83,11 @@ impl PgStores {
             admin_options: admin_options.disable_statement_logging(),
             secret: secret.to_vec(),
             limits,
-            runner: OnceLock::new(),
+            runner: LazyRunner::new("livewasm-sql"),
             admin: OnceLock::new(),
             open: Mutex::default(),
             deleted: Mutex::default(),
         })
-    }
-
-    fn runner(&self) -> Result<Arc<Runner>, SqlError> {
-        self.runner
-            .get_or_init(|| {
-                Runner::new("livewasm-sql")
-                    .map(Arc::new)
-                    .map_err(|e| format!("could not start the sql runtime: {e}"))
-            })
-            .clone()
-            .map_err(SqlError::Unavailable)
     }
 
     fn admin(&self, runner: &Runner) -> PgPool {
@@ -134,7 +121,7 @@ impl PgStores {
         if let Some(app) = lock(&self.open).get(scope) {
             return Ok(app.clone());
         }
-        let runner = self.runner()?;
+        let runner = runner(&self.runner)?;
         let name = role_name(scope);
         let password = self.password(&name);
         self.setup(&runner, &name, &password)?;
@@ -220,7 +207,9 @@ impl PgStores {
     pub(crate) fn remove(&self, scope: &str) {
         lock(&self.deleted).insert(scope.to_string());
         let app = lock(&self.open).remove(scope);
-        let Ok(runner) = self.runner() else { return };
+        let Ok(runner) = runner(&self.runner) else {
+            return;
+        };
         let admin = self.admin(&runner);
         let name = role_name(scope);
         let answer = runner.run(ADMIN_TIMEOUT, async move {
@@ -545,48 +534,28 @@ fn param_types(params: &[SqlValue]) -> Vec<PgTypeInfo> {
         .collect()
 }
 
-/// Runs `sql` and returns its rows, at most `limits.max_rows` and [`MAX_RESULT_BYTES`].
+/// `sql` with `params` bound, as an unnamed statement (a connection keeps no prepared
+/// statements: `DISCARD ALL` drops them when it goes back to the pool).
+fn bound<'q>(sql: &'q str, params: &'q [SqlValue]) -> Query<'q, Postgres, PgArguments> {
+    params.iter().fold(sqlx::query(sql).persistent(false), bind)
+}
+
+/// Runs `sql` and returns its rows, at most `limits.max_rows` and
+/// [`MAX_RESULT_BYTES`](super::rows::MAX_RESULT_BYTES).
 async fn query(
     conn: &mut PgConnection,
     limits: &SqlLimits,
     sql: &str,
     params: &[SqlValue],
 ) -> Result<SqlRows, SqlError> {
-    let mut query = sqlx::query(sql).persistent(false);
-    for value in params {
-        query = bind(query, value);
-    }
-    let mut columns: Option<Vec<String>> = None;
-    let mut bytes = 0usize;
-    let mut rows = Vec::new();
-    {
-        let mut stream = query.fetch(&mut *conn);
-        while let Some(row) = stream.try_next().await.map_err(|e| error(e, limits))? {
-            if rows.len() == limits.max_rows {
-                return Err(SqlError::TooManyRows {
-                    limit: limits.max_rows,
-                });
-            }
-            if columns.is_none() {
-                let names: Vec<String> =
-                    row.columns().iter().map(|c| c.name().to_string()).collect();
-                bytes += names.iter().map(String::len).sum::<usize>();
-                columns = Some(names);
-            }
-            let mut values = Vec::with_capacity(row.len());
-            for index in 0..row.len() {
-                let value = read_value(&row, index)?;
-                bytes += value.size();
-                values.push(value);
-            }
-            if bytes > MAX_RESULT_BYTES {
-                return Err(SqlError::ResultTooLarge {
-                    limit: MAX_RESULT_BYTES,
-                });
-            }
-            rows.push(values);
-        }
-    }
+    let (columns, rows) = collect(
+        bound(sql, params).fetch(&mut *conn),
+        limits,
+        None,
+        read_value,
+        |e| error(e, limits),
+    )
+    .await?;
     let columns = match columns {
         Some(columns) => columns,
         // No rows: the statement still names its columns.
@@ -612,11 +581,10 @@ async fn execute(
     sql: &str,
     params: &[SqlValue],
 ) -> Result<u64, SqlError> {
-    let mut query = sqlx::query(sql).persistent(false);
-    for value in params {
-        query = bind(query, value);
-    }
-    let done = query.execute(conn).await.map_err(|e| error(e, limits))?;
+    let done = bound(sql, params)
+        .execute(conn)
+        .await
+        .map_err(|e| error(e, limits))?;
     Ok(done.rows_affected())
 }
 

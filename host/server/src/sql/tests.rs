@@ -427,6 +427,50 @@ mod on_postgres {
     }
 
     #[test]
+    fn namespaces_keep_hosts_apart_and_go_with_their_stores() {
+        let Some(url) = url() else { return };
+        let (a, b) = (scope("nsa"), scope("nsb"));
+        let first = stores(&url).namespaced(&a);
+        let second = stores(&url).namespaced(&b);
+        for stores in [&first, &second] {
+            stores
+                .migrate("local/notes", &[PG_SCHEMA.into()])
+                .expect("migrates");
+        }
+        first
+            .store("local/notes")
+            .execute("INSERT INTO notes (title) VALUES ('only in a')", &[])
+            .expect("insert");
+        let count = |stores: &SqlStores| {
+            stores
+                .store("local/notes")
+                .query("SELECT count(*) FROM notes", &[])
+                .expect("count")
+                .rows
+        };
+        assert_eq!(count(&first), vec![vec![SqlValue::Integer(1)]]);
+        assert_eq!(count(&second), vec![vec![SqlValue::Integer(0)]]);
+        // Dropping the first stores drops its schema and role, not the second's.
+        let role = postgres::role_name(&format!("{a}/local/notes"));
+        let (observer, watching) = (stores(&url), scope("observer"));
+        let exists = |observer: &SqlStores| {
+            observer
+                .store(&watching)
+                .query(
+                    "SELECT count(*) FROM pg_catalog.pg_roles WHERE rolname = ?",
+                    &[text(&role)],
+                )
+                .expect("roles")
+                .rows
+        };
+        assert_eq!(exists(&observer), vec![vec![SqlValue::Integer(1)]]);
+        drop(first);
+        assert_eq!(exists(&observer), vec![vec![SqlValue::Integer(0)]]);
+        assert_eq!(count(&second), vec![vec![SqlValue::Integer(0)]]);
+        observer.remove(&watching);
+    }
+
+    #[test]
     fn a_hostile_app_cannot_leave_its_schema() {
         let Some(url) = url() else { return };
         let stores = stores(&url);
