@@ -13,7 +13,7 @@ use livewasm_protocol::rendered::Tree;
 use crate::app::App;
 use crate::error::{CallError, RuntimeError};
 use crate::instance::Instance;
-use crate::store::HostState;
+use crate::store::Carried;
 
 /// The export the guest implements (`wit/view.wit`, world `hibernating-view`).
 pub(crate) const INTERFACE: &str = "livewasm:view/hibernation@0.1.0";
@@ -46,7 +46,7 @@ pub struct Hibernated {
     app: App,
     snapshot: Vec<u8>,
     tree: Option<Tree>,
-    state: HostState,
+    carried: Carried,
 }
 
 impl std::fmt::Debug for Hibernated {
@@ -83,16 +83,14 @@ impl Instance {
             Ok(None) => return Err(still(self, HibernateRefusal::Unsupported)),
             Err(error) => return Err(still(self, HibernateRefusal::Failed(error))),
         };
-        let (app, tree, mut state) = self.into_parts();
-        // The instance's memory is gone: its meter hears so now (dropping the old limits
-        // reports it), not when the view wakes.
-        state.limits =
-            crate::meter::MeteredLimits::new(wasmtime::StoreLimitsBuilder::new().build(), None);
+        let (app, tree, state) = self.into_parts();
         Ok(Hibernated {
             app,
             snapshot,
             tree,
-            state,
+            // The instance's memory is gone: its meter hears so now (dropping the old limits
+            // reports it), not when the view wakes.
+            carried: state.into_carried(),
         })
     }
 }
@@ -110,7 +108,7 @@ impl Hibernated {
 
     /// A one-shot timer fired while the view slept: it is no longer live.
     pub fn timer_fired(&mut self, id: u64) {
-        self.state.timers.fired(id);
+        self.carried.timers.fired(id);
     }
 
     /// True when live component `cid` is held in the kept tree.
@@ -140,16 +138,9 @@ impl Hibernated {
 
     /// Instantiates `app`, carries the host's state over and hands the snapshot to export
     /// `function` (`restore` when the component has no such export).
-    fn wake_into(mut self, app: &App, function: &str) -> Result<Instance, WakeError> {
+    fn wake_into(self, app: &App, function: &str) -> Result<Instance, WakeError> {
         let mut instance = app.instantiate()?;
-        {
-            let state = instance.state_mut();
-            state.timers.carry_from(&mut self.state.timers);
-            state.pubsub.carry_from(&mut self.state.pubsub);
-            state.tasks.carry_from(&mut self.state.tasks);
-            state.uploads.carry_from(&mut self.state.uploads);
-            state.blobs.carry_from(&mut self.state.blobs);
-        }
+        self.carried.carry_into(instance.state_mut());
         let call = |instance: &mut Instance, name: &str, bytes: Vec<u8>| {
             instance
                 .call_optional::<(Vec<u8>,), (Result<(), String>,)>(INTERFACE, name, (bytes,))

@@ -65,7 +65,49 @@ pub(crate) struct HostState {
     pub(crate) operator: OperatorState,
 }
 
+/// What a hibernated view keeps of its last instance's host state, for the next instance: its
+/// live timers (and their id counter), subscribed topics, running tasks and upload source. The
+/// rest (limits, log, clock, effects, stores) is dropped with the instance.
+pub(crate) struct Carried {
+    pub(crate) timers: TimersState,
+    pubsub: PubSubState,
+    tasks: TasksState,
+    uploads: UploadsState,
+    blobs: BlobsState,
+}
+
+impl Carried {
+    /// Hands what was kept to `state` (a fresh instance's).
+    pub(crate) fn carry_into(mut self, state: &mut HostState) {
+        state.timers.carry_from(&mut self.timers);
+        state.pubsub.carry_from(&mut self.pubsub);
+        state.tasks.carry_from(&mut self.tasks);
+        state.uploads.carry_from(&mut self.uploads);
+        state.blobs.carry_from(&mut self.blobs);
+    }
+}
+
 impl HostState {
+    /// Keeps what a hibernated view needs of this state ([`Carried`]) and drops the rest: the
+    /// memory meter hears at once that the instance's memory is gone.
+    pub(crate) fn into_carried(self) -> Carried {
+        let HostState {
+            timers,
+            pubsub,
+            tasks,
+            uploads,
+            blobs,
+            ..
+        } = self;
+        Carried {
+            timers,
+            pubsub,
+            tasks,
+            uploads,
+            blobs,
+        }
+    }
+
     /// Fresh capability states for an instance of app `app_name`, with `limits`; monotonic
     /// time counts from `started`; a callback lasts at most `callback_deadline`.
     pub(crate) fn new(

@@ -1,7 +1,7 @@
 //! What reaches a socket from outside its own frames: pub/sub messages for its views and the
 //! results of their background tasks, delivered through the socket's inbox.
 //!
-//! An inbox is bounded twice: by count (its channel's capacity) and by bytes. A pub/sub message
+//! An inbox is bounded twice: by count (the capacity given to [`inbox`]) and by bytes. A pub/sub message
 //! is kept as the JSON text the view broadcast ([`SharedMessage`]), shared by every subscriber
 //! it went to and never parsed by the host; each inbox it waits in charges its length to that
 //! socket's [`InboxBudget`] until it is delivered or dropped, and a message that would take a
@@ -15,7 +15,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use tokio::sync::mpsc;
+use futures_channel::mpsc::{self, TryRecvError};
+use futures_util::StreamExt;
 
 /// Something delivered to a socket from outside its own frames.
 #[derive(Debug)]
@@ -145,13 +146,71 @@ impl InboxBudget {
     }
 }
 
+/// A socket's inbox: pub/sub messages are refused past `capacity` messages waiting (and past
+/// its byte `budget`). The channel allocates per message, so an idle socket's inbox costs a few
+/// dozen bytes (a tokio channel keeps a block of 32 slots for each).
+pub(crate) fn inbox(capacity: usize, budget: Arc<InboxBudget>) -> (InboxSender, InboxReceiver) {
+    let (tx, rx) = mpsc::unbounded();
+    let queued = Arc::new(Queued {
+        count: AtomicUsize::new(0),
+        capacity,
+    });
+    (
+        InboxSender {
+            tx,
+            budget,
+            queued: queued.clone(),
+        },
+        InboxReceiver { rx, queued },
+    )
+}
+
+/// Messages waiting in one inbox, and how many may.
+#[derive(Debug)]
+struct Queued {
+    count: AtomicUsize,
+    capacity: usize,
+}
+
 /// Where a socket's inbox is fed from: its channel and its byte budget.
 #[derive(Debug, Clone)]
 pub(crate) struct InboxSender {
-    /// The inbox channel (bounded by count).
-    pub(crate) tx: mpsc::Sender<Inbound>,
+    /// The inbox channel.
+    tx: mpsc::UnboundedSender<Inbound>,
     /// The inbox's byte budget for pub/sub messages.
     pub(crate) budget: Arc<InboxBudget>,
+    /// Messages waiting (pub/sub messages are refused at the capacity).
+    queued: Arc<Queued>,
+}
+
+/// Where a socket reads its inbox.
+#[derive(Debug)]
+pub struct InboxReceiver {
+    rx: mpsc::UnboundedReceiver<Inbound>,
+    queued: Arc<Queued>,
+}
+
+impl InboxReceiver {
+    /// The next message; `None` once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Inbound> {
+        let next = self.rx.next().await;
+        if next.is_some() {
+            self.queued.count.fetch_sub(1, Ordering::AcqRel);
+        }
+        next
+    }
+
+    /// The next message waiting, if any.
+    pub fn try_recv(&mut self) -> Result<Inbound, TryRecvError> {
+        let next = self.rx.try_recv()?;
+        self.queued.count.fetch_sub(1, Ordering::AcqRel);
+        Ok(next)
+    }
+
+    /// True when nothing waits.
+    pub fn is_empty(&self) -> bool {
+        self.queued.count.load(Ordering::Acquire) == 0
+    }
 }
 
 /// What became of a message offered to an inbox.
@@ -172,12 +231,37 @@ impl InboxSender {
         let Some(message) = self.budget.charge(json) else {
             return Offered::Dropped(self.budget.dropped.load(Ordering::Relaxed));
         };
-        match self.tx.try_send(Inbound::Message { channel, message }) {
-            Ok(()) => Offered::Queued,
-            // The message (and its charge) is dropped with the error.
-            Err(mpsc::error::TrySendError::Full(_)) => Offered::Dropped(self.budget.count_drop()),
-            Err(mpsc::error::TrySendError::Closed(_)) => Offered::Closed,
+        let capacity = self.queued.capacity;
+        let room = self
+            .queued
+            .count
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < capacity).then_some(n + 1)
+            });
+        if room.is_err() {
+            // The message (and its charge) is dropped here.
+            return Offered::Dropped(self.budget.count_drop());
         }
+        match self
+            .tx
+            .unbounded_send(Inbound::Message { channel, message })
+        {
+            Ok(()) => Offered::Queued,
+            Err(_) => {
+                self.queued.count.fetch_sub(1, Ordering::AcqRel);
+                Offered::Closed
+            }
+        }
+    }
+
+    /// Puts a task's result (or cancellation) in the inbox, whatever its count (a view runs a
+    /// bounded number of tasks); the result back when the socket is gone.
+    pub(crate) fn push(&self, inbound: Inbound) -> Result<(), Inbound> {
+        self.queued.count.fetch_add(1, Ordering::AcqRel);
+        self.tx.unbounded_send(inbound).map_err(|error| {
+            self.queued.count.fetch_sub(1, Ordering::AcqRel);
+            error.into_inner()
+        })
     }
 }
 

@@ -68,7 +68,7 @@ pub use connection::{Connection, PendingTask};
 pub use error::ServerError;
 pub use form::{FormError, MAX_FORM_DEPTH, MAX_FORM_FIELDS, decode_form, target_path};
 pub use host::{Host, socket_session};
-pub use inbox::Inbound;
+pub use inbox::{Inbound, InboxReceiver};
 pub use listener::serve;
 pub use metrics::http::{metrics_router, serve_metrics};
 pub use router::router;

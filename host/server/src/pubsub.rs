@@ -16,9 +16,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
-use tokio::sync::mpsc;
-
-use crate::inbox::{Inbound, InboxBudget, InboxSender, Offered};
+use crate::inbox::{InboxBudget, InboxSender, Offered};
 
 /// Messages waiting in one socket's inbox before further ones are dropped.
 pub(crate) const INBOX_CAPACITY: usize = 1024;
@@ -247,8 +245,8 @@ impl Subscriptions {
     }
 
     /// The inbox of the view's socket.
-    pub(crate) fn inbox(&self) -> &mpsc::Sender<Inbound> {
-        &self.inbox.tx
+    pub(crate) fn inbox(&self) -> &InboxSender {
+        &self.inbox
     }
 
     /// The byte budget of the view's socket's inbox (task values are charged to it too).
@@ -293,7 +291,7 @@ impl Drop for Subscriptions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::inbox::{InboxBudget, InboxTotals};
+    use crate::inbox::{Inbound, InboxBudget, InboxReceiver, InboxTotals};
     use livewasm_runtime::{JsonText, PubSubCommand};
     use serde_json::{Value, json};
 
@@ -301,17 +299,16 @@ mod tests {
         broker: &Arc<Broker>,
         scope: &str,
         budget: Arc<InboxBudget>,
-    ) -> (Subscriptions, mpsc::Receiver<Inbound>) {
-        let (tx, rx) = mpsc::channel(4);
+    ) -> (Subscriptions, InboxReceiver) {
+        let (inbox, rx) = crate::inbox::inbox(4, budget);
         let id = broker.channel_id();
-        let inbox = InboxSender { tx, budget };
         (
             Subscriptions::new(broker.clone(), Arc::from(scope), id, inbox),
             rx,
         )
     }
 
-    fn view(broker: &Arc<Broker>, scope: &str) -> (Subscriptions, mpsc::Receiver<Inbound>) {
+    fn view(broker: &Arc<Broker>, scope: &str) -> (Subscriptions, InboxReceiver) {
         view_with(broker, scope, InboxBudget::new(1 << 20, Arc::default()))
     }
 
@@ -319,7 +316,7 @@ mod tests {
         Arc::from(value.to_string())
     }
 
-    fn received(rx: &mut mpsc::Receiver<Inbound>) -> Vec<Value> {
+    fn received(rx: &mut InboxReceiver) -> Vec<Value> {
         let mut out = Vec::new();
         while let Ok(Inbound::Message { message, .. }) = rx.try_recv() {
             out.push(serde_json::from_str(message.json()).expect("JSON"));

@@ -661,7 +661,7 @@ mod tests {
 
     #[test]
     fn the_broker_tells_the_relay_when_scopes_come_and_go_and_hands_it_broadcasts() {
-        use crate::inbox::{InboxBudget, InboxSender};
+        use crate::inbox::InboxBudget;
         use crate::pubsub::Subscriptions;
         use livewasm_runtime::{JsonText, PubSubCommand};
 
@@ -676,11 +676,7 @@ mod tests {
         };
         assert!(broker.set_relay(Box::new(link)).is_ok());
         let view = |scope: &str| {
-            let (tx, rx) = mpsc::channel(8);
-            let inbox = InboxSender {
-                tx,
-                budget: InboxBudget::new(1 << 20, Arc::default()),
-            };
+            let (inbox, rx) = crate::inbox::inbox(8, InboxBudget::new(1 << 20, Arc::default()));
             let id = broker.channel_id();
             (
                 Subscriptions::new(broker.clone(), Arc::from(scope), id, inbox),
@@ -742,7 +738,7 @@ mod tests {
 
     #[test]
     fn received_messages_reach_every_local_subscriber_of_their_scope_only() {
-        use crate::inbox::{Inbound, InboxBudget, InboxSender};
+        use crate::inbox::{InboxBudget, InboxReceiver};
         use crate::pubsub::Subscriptions;
         use livewasm_runtime::PubSubCommand;
 
@@ -752,18 +748,13 @@ mod tests {
             ..Shared::default()
         };
         let view = |scope: &str| {
-            let (tx, rx) = mpsc::channel(8);
-            let inbox = InboxSender {
-                tx,
-                budget: InboxBudget::new(1 << 20, Arc::default()),
-            };
+            let (inbox, rx) = crate::inbox::inbox(8, InboxBudget::new(1 << 20, Arc::default()));
             let id = broker.channel_id();
             let mut subs = Subscriptions::new(broker.clone(), Arc::from(scope), id, inbox);
             subs.apply(PubSubCommand::Subscribe("t".into()));
             (subs, rx)
         };
-        let count =
-            |rx: &mut mpsc::Receiver<Inbound>| std::iter::from_fn(|| rx.try_recv().ok()).count();
+        let count = |rx: &mut InboxReceiver| std::iter::from_fn(|| rx.try_recv().ok()).count();
         let (_a, mut rx_a) = view("app-1");
         let (_b, mut rx_b) = view("app-1");
         let (_c, mut rx_c) = view("app-2");

@@ -22,7 +22,7 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use livewasm_protocol::frame::Frame;
 use prometheus_client::metrics::counter::Counter;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tracing::Instrument;
 
@@ -219,19 +219,22 @@ enum QueueError {
     WriterGone,
 }
 
-/// The sending side of a socket's outbound queue.
+/// The sending side of a socket's outbound queue. (A `futures` channel: it allocates per
+/// message, where tokio's keeps a block of 32 slots for every idle socket.)
 struct Outbound {
-    tx: mpsc::UnboundedSender<Outgoing>,
+    tx: futures_channel::mpsc::UnboundedSender<Outgoing>,
     queue: Arc<Queue>,
     max_frames: usize,
     max_bytes: usize,
 }
 
-/// What one socket's queue holds now.
+/// What one socket's queue holds now, and whether its writer stopped.
 #[derive(Default)]
 struct Queue {
     frames: AtomicUsize,
     bytes: AtomicUsize,
+    /// Notified once when the writer stops (a write failed or timed out, or it closed).
+    writer_gone: tokio::sync::Notify,
 }
 
 impl Outbound {
@@ -252,7 +255,7 @@ impl Outbound {
         self.queue.bytes.fetch_add(len, Ordering::AcqRel);
         totals.queued(len);
         self.tx
-            .send(Outgoing::Frame(message, len))
+            .unbounded_send(Outgoing::Frame(message, len))
             .map_err(|_| QueueError::WriterGone)
     }
 
@@ -277,7 +280,9 @@ impl Outbound {
 
     /// Asks the writer to close the socket with `code` and `reason` after what is queued.
     fn close(&self, code: u16, reason: &str) {
-        let _ = self.tx.send(Outgoing::Close(code, reason.to_string()));
+        let _ = self
+            .tx
+            .unbounded_send(Outgoing::Close(code, reason.to_string()));
     }
 }
 
@@ -286,7 +291,7 @@ impl Outbound {
 /// closes: the reader sees the queue's receiver gone).
 async fn write_frames(
     mut sink: SplitSink<WebSocket, Message>,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    mut rx: futures_channel::mpsc::UnboundedReceiver<Outgoing>,
     queue: Arc<Queue>,
     totals: Arc<OutboundTotals>,
     write_timeout: Duration,
@@ -296,7 +301,7 @@ async fn write_frames(
         queue.bytes.fetch_sub(len, Ordering::AcqRel);
         totals.written(len);
     };
-    while let Some(outgoing) = rx.recv().await {
+    while let Some(outgoing) = rx.next().await {
         match outgoing {
             Outgoing::Frame(message, len) => {
                 let written = tokio::time::timeout(write_timeout, sink.send(message)).await;
@@ -338,6 +343,7 @@ async fn write_frames(
             release(len);
         }
     }
+    queue.writer_gone.notify_one();
 }
 
 async fn run(
@@ -351,7 +357,7 @@ async fn run(
     let totals = host.outbound_totals().clone();
     let _open = OpenSocket::new(totals.clone());
     let (sink, mut stream) = socket.split();
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = futures_channel::mpsc::unbounded();
     let queue = Arc::new(Queue::default());
     let out = Outbound {
         tx,
@@ -430,7 +436,7 @@ async fn serve_frames(
             tokio::spawn(async move {
                 match host.guests().run(&tenant, move || task.run()).await {
                     Ok(done) => {
-                        if results.send(done).await.is_err() {
+                        if results.push(done).is_err() {
                             tracing::debug!("task result dropped: the socket is gone");
                         }
                     }
@@ -505,7 +511,7 @@ async fn serve_frames(
                 }
                 Some(Vec::new())
             }
-            () = out.tx.closed() => return Some("the writer stopped (write failed or timed out)".into()),
+            () = out.queue.writer_gone.notified() => return Some("the writer stopped (write failed or timed out)".into()),
             () = tokio::time::sleep_until(wake) => {
                 let now = Instant::now();
                 if now >= silence {

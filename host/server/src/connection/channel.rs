@@ -164,8 +164,8 @@ impl Channel {
                         tag,
                         result: Err("cancelled".into()),
                     };
-                    if self.bus.inbox().try_send(Inbound::Task(done)).is_err() {
-                        tracing::warn!(component = %self.app, "task cancellation dropped: inbox full");
+                    if self.bus.inbox().push(Inbound::Task(done)).is_err() {
+                        tracing::debug!(component = %self.app, "task cancellation dropped: the socket is gone");
                     }
                 }
             }

@@ -19,12 +19,11 @@ use livewasm_protocol::frame::Frame;
 use livewasm_protocol::keys::{events as event, status, topics};
 use livewasm_runtime::CallError;
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::guest_pool::Tenant;
 use crate::host::Host;
-use crate::inbox::{Inbound, InboxBudget, InboxSender};
+use crate::inbox::{Inbound, InboxBudget, InboxReceiver, InboxSender};
 use crate::pubsub::INBOX_CAPACITY;
 use crate::sites::SiteId;
 
@@ -51,7 +50,7 @@ pub struct Connection {
     session: Option<Value>,
     channels: HashMap<String, Channel>,
     inbox_tx: InboxSender,
-    inbox_rx: Option<mpsc::Receiver<Inbound>>,
+    inbox_rx: Option<InboxReceiver>,
     /// The dev reload channel, once the page's glue joined it.
     reload: Option<crate::dev_reload::Joined>,
     /// Who this socket's guest work is charged to, once its first view joined (its app, on
@@ -75,17 +74,17 @@ impl Connection {
 
     /// A connection that only joins views of `site`.
     pub(crate) fn for_site(host: Arc<Host>, site: SiteId, session: Option<Value>) -> Connection {
-        let (tx, inbox_rx) = mpsc::channel(INBOX_CAPACITY);
         let budget = InboxBudget::new(
             host.config().inbox_bytes_per_socket,
             host.inbox_totals().clone(),
         );
+        let (inbox_tx, inbox_rx) = crate::inbox::inbox(INBOX_CAPACITY, budget);
         Connection {
             host,
             site,
             session,
             channels: HashMap::new(),
-            inbox_tx: InboxSender { tx, budget },
+            inbox_tx,
             inbox_rx: Some(inbox_rx),
             reload: None,
             charged: None,
@@ -364,13 +363,13 @@ impl Connection {
 
     /// The socket's inbox (pub/sub messages, task results), for the transport to poll; `None`
     /// once taken. Until it is taken, [`Self::settle`] reads it.
-    pub fn take_inbox(&mut self) -> Option<mpsc::Receiver<Inbound>> {
+    pub fn take_inbox(&mut self) -> Option<InboxReceiver> {
         self.inbox_rx.take()
     }
 
     /// Where task results go (the transport sends [`PendingTask::run`]'s result here).
-    pub fn inbox_sender(&self) -> mpsc::Sender<Inbound> {
-        self.inbox_tx.tx.clone()
+    pub(crate) fn inbox_sender(&self) -> InboxSender {
+        self.inbox_tx.clone()
     }
 
     /// Background tasks the views started since the last call, to run off this task.
