@@ -205,6 +205,7 @@ impl TestHost {
                 kind: crate::RedirectKind::Full,
                 to: to.clone(),
                 flash_token,
+                replace: false,
             }));
         }
         if page.status != 200 {
