@@ -61,7 +61,7 @@
 //!             let count = outcome.and_then(decode_async::<u32>);
 //!             update!(socket, members, |m| *m = match count {
 //!                 Ok(n) => AsyncResult::ok(n),
-//!                 Err(reason) => AsyncResult { failed: Some(reason), ..AsyncResult::default() },
+//!                 Err(reason) => AsyncResult::failed(reason),
 //!             });
 //!         }
 //!         Ok(())

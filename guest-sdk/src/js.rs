@@ -166,6 +166,13 @@ constructors! {
     set_attribute(to: &str, name: &str, value: &str);
     /// Removes attribute `name` from `to`.
     remove_attribute(to: &str, name: &str);
+    /// Sets attribute `name` to `value` on `to` when it is absent, and removes it when it is
+    /// present (Phoenix's `JS.toggle_attribute({name, value})`).
+    toggle_attribute(to: &str, name: &str, value: &str);
+    /// Sets attribute `name` of `to` to `off` when it is `on`, and to `on` otherwise (absent
+    /// or any other value) (Phoenix's `JS.toggle_attribute({name, on, off})`, e.g.
+    /// `aria-expanded`).
+    toggle_attribute_between(to: &str, name: &str, on: &str, off: &str);
 }
 
 /// The JS commands as methods appending to a chain (`JS::hide("#m").push("close")`).
@@ -206,6 +213,10 @@ pub trait JsChain: Sized {
     fn set_attribute(self, to: &str, name: &str, value: &str) -> JS;
     /// Appends `remove_attr`.
     fn remove_attribute(self, to: &str, name: &str) -> JS;
+    /// Appends `toggle_attr` with one value.
+    fn toggle_attribute(self, to: &str, name: &str, value: &str) -> JS;
+    /// Appends `toggle_attr` with two values.
+    fn toggle_attribute_between(self, to: &str, name: &str, on: &str, off: &str) -> JS;
 }
 
 impl JsChain for JS {
@@ -280,6 +291,18 @@ impl JsChain for JS {
         target(&mut args, to);
         args.insert("attr".into(), json!(name));
         self.op("remove_attr", args)
+    }
+    fn toggle_attribute(self, to: &str, name: &str, value: &str) -> JS {
+        let mut args = Map::new();
+        target(&mut args, to);
+        args.insert("attr".into(), json!([name, value]));
+        self.op("toggle_attr", args)
+    }
+    fn toggle_attribute_between(self, to: &str, name: &str, on: &str, off: &str) -> JS {
+        let mut args = Map::new();
+        target(&mut args, to);
+        args.insert("attr".into(), json!([name, on, off]));
+        self.op("toggle_attr", args)
     }
 }
 
@@ -543,6 +566,17 @@ mod tests {
         assert_eq!(
             JS::add_class("#a", "x  y").to_json(),
             r##"[["add_class",{"names":["x","y"],"to":"#a"}]]"##
+        );
+        // `exec_toggle_attr` reads `attr` as `[name, value]` or `[name, on, off]`.
+        assert_eq!(
+            JS::toggle_attribute("#d", "open", "true").to_json(),
+            r##"[["toggle_attr",{"attr":["open","true"],"to":"#d"}]]"##
+        );
+        assert_eq!(
+            JS::toggle("#d")
+                .toggle_attribute_between("#b", "aria-expanded", "true", "false")
+                .to_json(),
+            r##"[["toggle",{"to":"#d"}],["toggle_attr",{"attr":["aria-expanded","true","false"],"to":"#b"}]]"##
         );
         let mut out = String::new();
         JS::push("a\"b").write_attr("phx-click", &mut out);

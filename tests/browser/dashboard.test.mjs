@@ -69,3 +69,32 @@ test("dashboard: a crashing task fails the metrics, the view stays connected", a
     await page.close()
   }
 })
+
+// The team card is a live component: it starts its own task (start_async on its socket) and
+// shows the outcome from its own handle_async; hooks attached to its socket count every event
+// ("audit") and halt a reload past the limit ("limit"), so no further load starts.
+test("dashboard: a live component's start_async and attach_hook", async () => {
+  const {page, errors} = await openLive(browser, "/dashboard/globex")
+  try {
+    await page.waitForSelector("#team-members:text-is('2 members: Hank Scorpio, Homer Simpson')")
+    await page.waitForSelector("#team-loads:text-is('Loaded 1 times')")
+    for (const round of [1, 2]) {
+      await page.click("#team-reload")
+      await page.waitForSelector(`#team-events:text-is('Events seen: ${round}')`)
+      await page.waitForSelector(`#team-loads:text-is('Loaded ${round + 1} times')`)
+    }
+    await page.click("#team-reload")
+    await page.waitForSelector("#team-notice:text-is('Reload limit reached')")
+    await page.waitForSelector("#team-events:text-is('Events seen: 3')")
+    // The halted reload started nothing: give a load the time it takes, then check.
+    await page.waitForTimeout(500)
+    assert.equal(await page.textContent("#team-loads"), "Loaded 3 times")
+    assert.equal(await page.$("#team-reloading"), null)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "dashboard-team")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

@@ -250,15 +250,16 @@ test("feed: a leading limit trims the empty state; the next patch brings it back
 // A stream container inside `:if` (/feed/toggle): the items streamed while it is hidden show
 // when it appears; hiding it drops its items from the page (the server keeps none), so shown
 // again it holds only what was inserted since. examples/feed/tests/toggle.rs runs the same
-// sequence through the harness's model of the client.
+// sequence through the harness's model of the client. The stream gives its items configured
+// DOM ids (stream_configure): `toggled-post-<id>`, which "Remove" sends back to delete by.
 test("feed: a stream container that appears later inside :if", async () => {
   const items = (page) =>
-    page.$$eval("#items > li", (lis) => lis.map((li) => Number(li.id.replace("items-", ""))))
+    page.$$eval("#items > li", (lis) => lis.map((li) => Number(li.id.replace("toggled-post-", ""))))
   async function expectItems(page, expected) {
     await page.waitForFunction(
       (want) => {
         const ul = document.getElementById("items")
-        const got = ul && [...ul.children].map((li) => Number(li.id.replace("items-", "")))
+        const got = ul && [...ul.children].map((li) => Number(li.id.replace("toggled-post-", "")))
         return JSON.stringify(got) === want
       },
       JSON.stringify(expected),
@@ -285,6 +286,11 @@ test("feed: a stream container that appears later inside :if", async () => {
     await expectItems(page, null)
     await click(page, "#toggle")
     await expectItems(page, [5])
+    // The stream's configured DOM ids (stream_configure): removing sends the id back.
+    await click(page, "#add")
+    await expectItems(page, [5, 6])
+    await page.click("#toggled-post-5 button.remove")
+    await expectItems(page, [6])
   })
   await run("feed-toggle-on", "/feed/toggle?show=on", async (page) => {
     await expectItems(page, [3, 2, 1])

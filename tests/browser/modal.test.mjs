@@ -44,11 +44,15 @@ test("modal: JS commands without a round trip, closed by the server after a save
     await page.click("#show-sidebar")
     await page.waitForSelector("#sidebar.active")
     assert.equal(await visible(page, "#dropdown"), false)
+    assert.equal(await page.getAttribute("#toggle-dropdown", "aria-expanded"), "false")
     await page.click("#toggle-dropdown")
     await page.waitForSelector("#dropdown", {state: "visible"})
+    // JS.toggle_attribute: the button's aria-expanded follows the dropdown.
+    assert.equal(await page.getAttribute("#toggle-dropdown", "aria-expanded"), "true")
     await page.waitForTimeout(250)
     await page.click("#toggle-dropdown")
     await page.waitForSelector("#dropdown", {state: "hidden"})
+    assert.equal(await page.getAttribute("#toggle-dropdown", "aria-expanded"), "false")
 
     // set_attribute / remove_attribute, and they survive a server patch.
     assert.equal(await page.getAttribute("#submit-btn", "disabled"), "")

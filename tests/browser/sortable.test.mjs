@@ -100,3 +100,26 @@ test("sortable: the app's hooks work after live navigation into the list", async
     await page.close()
   }
 })
+
+// A handle_info hook: "Reset order" makes the view send itself {"restore": "initial"}, which
+// the attached "restore" hook handles (the first order comes back) and halts, so the view's
+// handle_info never shows it; "Say hello" sends a message the hook lets through.
+test("sortable: an attached handle_info hook halts its message, passes the others", async () => {
+  const {page, errors} = await openLive(browser, "/sortable")
+  try {
+    await page.click("#item-5 .up")
+    await waitOrder(page, "1,2,3,5,4")
+    await page.click("#say-hello")
+    await page.waitForSelector(`#last-info:text-is('Last message: {"hello":"from the page"}')`)
+    await page.click("#reset-order")
+    await waitOrder(page, "1,2,3,4,5")
+    await page.waitForSelector("#restored:text-is('Order restored 1 times')")
+    assert.equal(await page.textContent("#last-info"), `Last message: {"hello":"from the page"}`)
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "sortable-info-hook")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

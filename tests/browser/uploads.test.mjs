@@ -146,3 +146,30 @@ test("uploads: an external upload through the app's uploader, and event metadata
     await page.close()
   }
 })
+
+// The app's `LiveSocket.dom` (Phoenix's `dom: {onBeforeElUpdated}`), shipped as a client hook:
+// its callback keeps the `data-js-*` attributes the page's own scripts set when a diff patches
+// the element; another attribute set the same way is removed by the patch, as without it.
+test("uploads: the app's LiveSocket.dom callback keeps client-set attributes", async () => {
+  const {page, errors} = await openLive(browser, "/uploads/direct")
+  try {
+    assert.equal(await page.evaluate(() => typeof window.LivewasmSocketOptions.dom.onBeforeElUpdated), "function")
+    await page.$eval("p.tag", (el) => {
+      el.setAttribute("data-js-seen", "kept")
+      el.setAttribute("data-other", "dropped")
+    })
+    await page.click("#ping")
+    await page.waitForSelector("p.tag:text('(ping 1)')")
+    assert.equal(await page.getAttribute("p.tag", "data-js-seen"), "kept")
+    assert.equal(await page.getAttribute("p.tag", "data-other"), null, "the patch did touch the element")
+    await page.click("#ping")
+    await page.waitForSelector("p.tag:text('(ping 2)')")
+    assert.equal(await page.getAttribute("p.tag", "data-js-seen"), "kept")
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "uploads-dom")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

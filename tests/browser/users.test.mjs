@@ -204,3 +204,68 @@ test("users: Send Message in a card navigates live to the chat (the seed's open_
     await page.close()
   }
 })
+
+// The chat's messages are a temporary assign: each render sends only the new message and the
+// view forgets it; the page keeps them all (phx-update="append"), through renders that carry
+// no message (typing). A page keeping only the host's last batch would show one message.
+test("users: chat messages (temporary assigns) stay on the page, in order", async () => {
+  const {page, errors} = await openLive(browser, "/users")
+  try {
+    const id = await addUser(page)
+    // What the server sends over the chat page's socket.
+    const received = []
+    page.on("websocket", (ws) => ws.on("framereceived", ({payload}) => received.push(String(payload))))
+    await page.goto(`${BASE}/chat/${id}`)
+    await page.waitForSelector("[data-phx-main].phx-connected")
+    const messages = () => page.$$eval("#messages > li", (lis) => lis.map((li) => li.textContent))
+    assert.deepEqual(await messages(), [`You are now chatting with User ${id}.`])
+    for (const [i, said] of ["hello", "how are you?", "bye"].entries()) {
+      await page.fill("#chat-form input[name=text]", said)
+      await page.press("#chat-form input[name=text]", "Enter")
+      await page.waitForSelector(`#sent:text-is('Sent ${i + 1} messages')`)
+    }
+    await page.waitForFunction(() => document.querySelectorAll("#messages > li").length === 4)
+    assert.deepEqual((await messages()).slice(1), ["hello", "how are you?", "bye"])
+    // The render of the last message sent it alone: the view kept none of the earlier ones.
+    const last = received.filter((frame) => frame.includes('"bye"') && frame.includes("message-"))
+    assert.equal(last.length, 1, `one frame carries the message "bye": ${last}`)
+    assert.ok(!last[0].includes("how are you?") && !last[0].includes('"hello"'), last[0])
+    // Typing renders other assigns only: the messages stay.
+    await page.fill("#chat-form input[name=text]", "abc")
+    await page.waitForSelector("#draft-length:text-is('3 characters typed')")
+    assert.deepEqual((await messages()).slice(1), ["hello", "how are you?", "bye"])
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "users-chat-messages")
+    throw e
+  } finally {
+    await page.close()
+  }
+})
+
+// "Leave chat" is push_navigate(replace: true): the chat's history entry is replaced by the
+// users page, so the history does not grow and Back skips the chat.
+test("users: leaving the chat replaces its history entry", async () => {
+  const {page, errors} = await openLive(browser, "/users")
+  try {
+    const id = await addUser(page)
+    await page.click(`#user-${id} button.expand`)
+    await page.click(`#user-${id} button.chat-now`)
+    await page.waitForSelector("#chat #leave")
+    await page.waitForSelector("[data-phx-main].phx-connected")
+    const length = await page.evaluate(() => history.length)
+    await page.click("#leave")
+    await page.waitForSelector("#users #add-user")
+    assert.equal(new URL(page.url()).pathname, "/users")
+    assert.equal(await page.evaluate(() => history.length), length, "replaced, not pushed")
+    await page.goBack()
+    await page.waitForTimeout(300)
+    assert.equal(new URL(page.url()).pathname, "/users", "Back skips the chat")
+    assert.deepEqual(errors, [], "no uncaught page errors")
+  } catch (e) {
+    await screenshot(page, "users-chat-leave")
+    throw e
+  } finally {
+    await page.close()
+  }
+})

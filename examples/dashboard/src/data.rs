@@ -136,6 +136,24 @@ pub fn fetch_metrics(slug: String) -> Result<Metrics, String> {
     Ok(Metrics { users, revenue })
 }
 
+/// The members of each organization's team: slug, names.
+const TEAMS: &[(&str, &[&str])] = &[
+    ("acme", &["Wile E. Coyote", "Road Runner", "Marvin"]),
+    ("globex", &["Hank Scorpio", "Homer Simpson"]),
+    ("crashy", &["Murphy"]),
+];
+
+/// Loads an organization's team (the team card's `start_async` of `members`, a live
+/// component's own task).
+pub fn fetch_team(slug: String) -> Result<Vec<String>, String> {
+    find(&slug)?;
+    let (_, names) = TEAMS
+        .iter()
+        .find(|team| team.0 == slug)
+        .ok_or_else(|| format!("`{slug}` has no team"))?;
+    Ok(names.iter().map(|name| (*name).to_string()).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -151,5 +169,7 @@ mod tests {
         let metrics = fetch_metrics("acme".into()).expect("metrics");
         assert!(metrics.users > 0 && metrics.revenue >= metrics.users * 25);
         assert_eq!(fetch_metrics("acme".into()), Ok(metrics));
+        assert_eq!(fetch_team("globex".into()).map(|t| t.len()), Ok(2));
+        assert!(fetch_team("nope".into()).is_err());
     }
 }

@@ -10,16 +10,20 @@
 //! broadcasts each sale, and where "Wave" reaches the other viewers (`broadcast_from`). The
 //! service status comes from an HTTP API (`fetch`, in a task: `data::STATUS_URL`, or the page's
 //! `?status_url=`), which only works when the host allows the app that host. Every route
-//! renders in `<main class="dashboard-container">`.
+//! renders in `<main class="dashboard-container">`. The team card (`team::TeamCard`) is a live
+//! component that loads the team with its own `start_async` and guards its events with hooks
+//! attached to its socket.
 
 pub mod data;
+pub mod team;
 
 use livewasm_sdk::prelude::*;
 
 use data::{
     Metrics, Org, Profile, STATUS_URL, ServiceStatus, fetch_metrics, fetch_org, fetch_profile,
-    fetch_status,
+    fetch_status, fetch_team,
 };
+use team::TeamCard;
 
 /// The PubSub topic of an organization.
 pub fn topic(slug: &str) -> String {
@@ -204,6 +208,7 @@ impl LiveView for Dashboard {
       <p>Service: {service.status} ({service.message})</p>
     </.async_result>
   </section>
+  <.live_component module={TeamCard} id="team" slug={@slug.clone()} />
   <ul id="activity"><li :for={line in @activity.iter()}>{line}</li></ul>
 </div>
 "#
@@ -263,5 +268,5 @@ livewasm_sdk::app! {
         "/dashboard/:org_slug" => Dashboard, container: ("main", "class" = "dashboard-container");
         "/dashboard/:org_slug/sales" => Sales, container: ("main", "class" = "dashboard-container");
     },
-    tasks: [fetch_org, fetch_profile, fetch_metrics, fetch_status],
+    tasks: [fetch_org, fetch_profile, fetch_metrics, fetch_status, fetch_team],
 }

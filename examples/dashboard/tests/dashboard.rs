@@ -204,3 +204,70 @@ async fn service_status_comes_from_the_status_api() {
 fn host_plain() -> TestHost {
     TestHost::new(&["dashboard"]).expect("dashboard component")
 }
+
+/// The team card, a live component, loads the team with its own `start_async`: the loading
+/// state first, then the outcome in the card (its `handle_async`, not the dashboard's, which
+/// refuses names it does not know).
+#[tokio::test]
+async fn the_team_card_loads_its_team_with_its_own_task() {
+    let host = host();
+    let page = host.get("/dashboard/globex").await.unwrap();
+    assert!(page.body.contains("Loading team..."), "{}", page.body);
+
+    let (mut view, html) = host.live("/dashboard/globex").await.unwrap();
+    assert!(html.contains("Loading team..."), "{html}");
+    assert!(html.contains("Loaded 0 times"), "{html}");
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains("2 members: Hank Scorpio, Homer Simpson"),
+        "{html}"
+    );
+    assert!(html.contains("Loaded 1 times"), "{html}");
+    assert!(view.crash_reason().is_none());
+    // The dashboard's own task of the same socket still reached the dashboard.
+    assert!(html.contains("Revenue: $"), "{html}");
+
+    // An unknown organization fails the card's load, not the view.
+    let (mut view, _) = host.live("/dashboard/nope").await.unwrap();
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains("Team unavailable: no organization named `nope`"),
+        "{html}"
+    );
+    assert!(view.crash_reason().is_none());
+}
+
+/// The card's hooks: `"audit"` sees every event and continues; `"limit"` halts a reload past
+/// the limit, so the card's `handle_event` does not run (no new load starts).
+#[tokio::test]
+async fn the_team_cards_hooks_count_events_and_halt_reloads_past_the_limit() {
+    let (mut view, _) = host().live("/dashboard/acme").await.unwrap();
+    view.render_async().unwrap();
+    for round in 1..=dashboard::team::MAX_RELOADS {
+        let html = view.element("#team-reload", None).render_click().unwrap();
+        assert!(html.contains("Reloading..."), "round {round}: {html}");
+        assert!(
+            html.contains(&format!("Events seen: {round}")),
+            "round {round}: {html}"
+        );
+        let html = view.render_async().unwrap();
+        assert!(
+            html.contains(&format!("Loaded {} times", round + 1)),
+            "round {round}: {html}"
+        );
+        assert!(html.contains("3 members: Wile E. Coyote"), "{html}");
+        assert!(!html.contains("Reloading..."), "{html}");
+    }
+    // Past the limit: the audit hook still counts it, the limit hook answers and halts.
+    let html = view.element("#team-reload", None).render_click().unwrap();
+    let events = dashboard::team::MAX_RELOADS + 1;
+    assert!(html.contains(&format!("Events seen: {events}")), "{html}");
+    assert!(html.contains("Reload limit reached"), "{html}");
+    assert!(!html.contains("Reloading..."), "no load started: {html}");
+    let html = view.render_async().unwrap();
+    assert!(
+        html.contains(&format!("Loaded {events} times")),
+        "no further load: {html}"
+    );
+    assert!(view.crash_reason().is_none());
+}

@@ -2,6 +2,11 @@
 //! mount and by `add` whatever `@show` is, `toggle` shows or hides the list (`/feed/toggle`,
 //! `?show=on` to start shown). The list's items live in the stream until a render shows the
 //! container: a stream's `:for` takes them only when it runs.
+//!
+//! The stream is configured (`stream_configure!`, Phoenix's `stream_configure/3`) to give its
+//! items the DOM ids `toggled-post-<id>` instead of the default `items-<id>`; "Remove" sends
+//! the DOM id back (`phx-value-dom-id`) and the view deletes by it
+//! (`stream_delete_by_dom_id!`).
 
 use livewasm_sdk::prelude::*;
 
@@ -18,6 +23,11 @@ pub struct Toggled {
     db: Posts,
 }
 
+/// The DOM id of a post in this list (the stream's configured `dom_id`).
+fn toggled_dom_id(post: &Post) -> String {
+    format!("toggled-post-{}", post.id)
+}
+
 impl LiveView for Toggled {
     fn mount(socket: &mut Socket<Self>, params: &Params, _session: &Session) -> Result {
         let show = params.str("show") == Some("on");
@@ -25,11 +35,12 @@ impl LiveView for Toggled {
         let first = db.list(0, 3);
         assign!(socket, show = show);
         update!(socket, db, |d| *d = db);
+        stream_configure!(socket, items, dom_id = toggled_dom_id);
         stream!(socket, items, first);
         Ok(())
     }
 
-    fn handle_event(socket: &mut Socket<Self>, event: &str, _value: &Value) -> Result {
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
         match event {
             "toggle" => {
                 let show = !socket.assigns().show;
@@ -41,6 +52,16 @@ impl LiveView for Toggled {
                 if let Some(post) = post {
                     stream_insert!(socket, items, post);
                 }
+            }
+            "remove" => {
+                let dom_id = value
+                    .get("dom-id")
+                    .and_then(Value::as_str)
+                    .ok_or("remove needs a dom-id")?;
+                if !dom_id.starts_with("toggled-post-") {
+                    return Err(format!("`{dom_id}` is not an item of this list").into());
+                }
+                stream_delete_by_dom_id!(socket, items, dom_id);
             }
             other => return Err(format!("unknown event `{other}`").into()),
         }
@@ -54,7 +75,7 @@ impl LiveView for Toggled {
   <button id="toggle" phx-click="toggle">Show or hide</button>
   <button id="add" phx-click="add">Add a post</button>
   <ul :if={@show} id="items" phx-update="stream">
-    <li :for={(dom_id, post) in @items} id={dom_id} class="item">{post.body}</li>
+    <li :for={(dom_id, post) in @items} id={dom_id.clone()} class="item">{post.body} <button class="remove" phx-click="remove" phx-value-dom-id={dom_id}>Remove</button></li>
   </ul>
 </div>
 "#

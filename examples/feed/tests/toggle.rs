@@ -1,7 +1,8 @@
 //! A stream container inside `:if` (`/feed/toggle`, the feed component): what the harness's
 //! model of the client shows when the container appears after mount, disappears and appears
 //! again. tests/browser/feed.test.mjs runs the same sequence in Chromium with the official
-//! client, which shows the same items at every step.
+//! client, which shows the same items at every step. The stream is configured with its own DOM
+//! ids (`toggled-post-<id>`, `stream_configure!`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -17,7 +18,7 @@ fn items(html: &str) -> Option<Vec<u32>> {
     let start = html.find("<ul id=\"items\"")?;
     let list = &html[start..start + html[start..].find("</ul>")?];
     Some(
-        list.match_indices("id=\"items-")
+        list.match_indices("<li id=\"toggled-post-")
             .filter_map(|(at, m)| {
                 let rest = &list[at + m.len()..];
                 rest[..rest.find('"')?].parse().ok()
@@ -99,4 +100,42 @@ async fn shown_from_the_start_then_hidden_and_shown_again() {
     view.render_click("toggle", json!({})).unwrap();
     let html = view.render_click("toggle", json!({})).unwrap();
     assert_eq!(items(&html), Some(vec![]), "{html}");
+}
+
+/// `stream_configure!`: the items carry the configured DOM ids, in the page and in the
+/// stream's inserts, and deleting by such an id (what the page sends back) removes the item.
+#[tokio::test]
+async fn the_configured_dom_id_names_the_items_and_deletes_by_it() {
+    let host = host();
+    let page = host.get("/feed/toggle?show=on").await.unwrap();
+    assert!(
+        page.body
+            .contains(r#"<li id="toggled-post-3" class="item">"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("items-3"), "{}", page.body);
+
+    let (mut view, _) = host.live("/feed/toggle?show=on").await.unwrap();
+    view.render_click("add", json!({})).unwrap();
+    let node = stream_node(&view).expect("the stream");
+    assert_eq!(node["stream"][1][0][0], json!("toggled-post-4"), "{node}");
+
+    let html = view
+        .element("#toggled-post-2 button.remove", None)
+        .render_click()
+        .unwrap();
+    assert_eq!(items(&html), Some(vec![3, 1, 4]), "{html}");
+    let node = stream_node(&view).expect("the stream");
+    assert_eq!(node["stream"][2], json!(["toggled-post-2"]), "{node}");
+
+    // An id of another list is an error: the view crashes (and the client would mount it
+    // again), as a Phoenix view raising in handle_event.
+    let error = view
+        .render_click("remove", json!({"dom-id": "posts-1"}))
+        .expect_err("not an item of this list");
+    assert!(
+        matches!(error, livewasm_test::HarnessError::Crashed(_)),
+        "{error}"
+    );
 }

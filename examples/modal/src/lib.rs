@@ -62,7 +62,8 @@ pub fn save_note() -> JS {
         .transition("#modal", "fade-out")
 }
 
-/// The seed's toggle with different in and out transitions.
+/// The seed's toggle with different in and out transitions; the button's `aria-expanded`
+/// follows (`JS.toggle_attribute({"aria-expanded", "true", "false"})`).
 pub fn toggle_dropdown() -> JS {
     JS::toggle("#dropdown")
         .with_in3(
@@ -75,6 +76,7 @@ pub fn toggle_dropdown() -> JS {
             "opacity-100 scale-100",
             "opacity-0 scale-95",
         )
+        .toggle_attribute_between("#toggle-dropdown", "aria-expanded", "true", "false")
 }
 
 /// The `.modal` form's `name[...]` params.
@@ -155,7 +157,7 @@ impl LiveView for ModalLive {
   <button id="show-sidebar" phx-click={JS::add_class("#sidebar", "active").with_transition3("ease-out duration-300", "opacity-0", "opacity-100")}>Show Sidebar</button>
   <nav id="sidebar">Sidebar</nav>
 
-  <button id="toggle-dropdown" phx-click={toggle_dropdown()}>Toggle Dropdown</button>
+  <button id="toggle-dropdown" aria-expanded="false" phx-click={toggle_dropdown()}>Toggle Dropdown</button>
   <ul id="dropdown" style="display: none;"><li>One</li><li>Two</li></ul>
 
   <button id="enable-form" phx-click={JS::set_attribute("#menu", "aria-expanded", "true").remove_attribute("#submit-btn", "disabled")}>Enable Form</button>
@@ -218,7 +220,7 @@ mod tests {
                 "to": "#dropdown",
                 "ins": [["ease-out", "duration-200"], ["opacity-0", "scale-95"], ["opacity-100", "scale-100"]],
                 "outs": [["ease-in", "duration-150"], ["opacity-100", "scale-100"], ["opacity-0", "scale-95"]]
-            }]])
+            }], ["toggle_attr", {"to": "#toggle-dropdown", "attr": ["aria-expanded", "true", "false"]}]])
         );
     }
 }

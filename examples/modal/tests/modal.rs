@@ -63,6 +63,10 @@ async fn the_page_carries_the_seed_js_commands() {
     let toggle = js_of(&html, "toggle-dropdown", "phx-click");
     assert_eq!(toggle[0][0], "toggle");
     assert_eq!(toggle[0][1]["outs"][2], json!(["opacity-0", "scale-95"]));
+    assert_eq!(
+        toggle[1],
+        json!(["toggle_attr", {"to": "#toggle-dropdown", "attr": ["aria-expanded", "true", "false"]}])
+    );
     let enable = js_of(&html, "enable-form", "phx-click");
     assert_eq!(
         enable[1],

@@ -9,6 +9,11 @@
 //! `"enable_sort"` attaches it again. An `after_render` hook pushes the order to the client
 //! whenever it changed, and the live session's `on_mount` hook attaches a view-independent
 //! `"ping"` hook that answers `ping` events itself.
+//!
+//! A `handle_info` hook (`"restore"`) intercepts messages too: "Reset order" sends the view
+//! `{"restore": "initial"}` (`send(self(), …)`), which the hook handles (the first order comes
+//! back) and halts, so the view's `handle_info` never sees it; every other message passes on
+//! to `handle_info`, which shows it ("Say hello" sends `{"hello": …}`).
 
 use livewasm_sdk::prelude::*;
 use serde::Deserialize;
@@ -31,6 +36,10 @@ pub struct SortableList {
     last_event: String,
     moved: String,
     announced: Vec<u32>,
+    /// What the view's own `handle_info` saw last.
+    last_info: String,
+    /// How many messages the `"restore"` hook handled.
+    restored: u32,
 }
 
 /// The hook's `pushEvent("reposition", {from, to})` payload (buttons send the same as text).
@@ -110,6 +119,22 @@ fn announce_order(socket: &mut Socket<SortableList>) {
     }
 }
 
+/// The `"restore"` `handle_info` hook: `{"restore": "initial"}` puts the first order back and
+/// halts (the view's `handle_info` does not run); every other message continues.
+fn restore_order(socket: &mut Socket<SortableList>, message: &Value) -> Result<HookResult> {
+    if message.get("restore").and_then(Value::as_str) != Some("initial") {
+        return Ok(HookResult::Cont);
+    }
+    let restored = socket.assigns().restored + 1;
+    assign!(
+        socket,
+        items = fetch_items(),
+        moved = String::new(),
+        restored = restored
+    );
+    Ok(HookResult::Halt)
+}
+
 /// A view-independent hook the live session attaches: answers `ping` and halts.
 fn ping(socket: &mut dyn HookSocket, event: &str, _: &Value) -> Result<HookResult> {
     if event != "ping" {
@@ -137,6 +162,7 @@ impl LiveView for SortableList {
         socket.attach_hook("logger", Hook::HandleEvent(log_events))?;
         socket.attach_hook("sortable", Hook::HandleEvent(handle_sort))?;
         socket.attach_hook("announce", Hook::AfterRender(announce_order))?;
+        socket.attach_hook("restore", Hook::HandleInfo(restore_order))?;
         Ok(())
     }
 
@@ -152,6 +178,13 @@ impl LiveView for SortableList {
                 }
                 assign!(socket, sorting = true);
             }
+            // Handled by the "restore" info hook, not by `handle_info`.
+            "reset_order" => {
+                timers::send_self(&json!({"restore": "initial"}));
+            }
+            "say_hello" => {
+                timers::send_self(&json!({"hello": "from the page"}));
+            }
             // Only reached while the sortable hook is detached.
             "reposition" => {
                 socket.put_flash("error", "Sorting is disabled.");
@@ -159,6 +192,12 @@ impl LiveView for SortableList {
             }
             other => return Err(format!("unknown event `{other}`").into()),
         }
+        Ok(())
+    }
+
+    /// Messages the `"restore"` hook let through.
+    fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
+        assign!(socket, last_info = message.to_string());
         Ok(())
     }
 
@@ -180,6 +219,10 @@ impl LiveView for SortableList {
   <button id="toggle-sort" phx-click={if @sorting { "disable_sort" } else { "enable_sort" }}>{if @sorting { "Disable sorting" } else { "Enable sorting" }}</button>
   <p id="sorting">Sorting is {if @sorting { "on" } else { "off" }}.</p>
   <p id="log">Events logged: {@logged} (last: {@last_event.as_str()})</p>
+  <button id="reset-order" phx-click="reset_order">Reset order</button>
+  <button id="say-hello" phx-click="say_hello">Say hello</button>
+  <p id="restored">Order restored {@restored} times</p>
+  <p id="last-info">Last message: {@last_info.as_str()}</p>
   <p id="order-status" phx-update="ignore"></p>
   <.link navigate="/sortable/about" id="to-about">About this list</.link>
 </div>

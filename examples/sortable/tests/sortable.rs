@@ -114,3 +114,64 @@ async fn the_on_mount_hook_attaches_a_shared_hook() {
         view.render()
     );
 }
+
+/// The `"restore"` hook attached on the `handle_info` stage: a message it handles halts (the
+/// view's `handle_info` never sees it), any other message passes on to `handle_info`.
+#[tokio::test]
+async fn the_handle_info_hook_halts_its_message_and_passes_the_others() {
+    let (mut view, _) = live().await;
+    view.render_hook("reposition", json!({"from": 0, "to": 4}))
+        .unwrap();
+    assert_eq!(order(&view.render()), [2, 3, 4, 5, 1]);
+
+    // Passed on: the view's handle_info shows it; the hook changed nothing.
+    let html = view.send_info(json!({"hello": "there"})).unwrap();
+    assert!(
+        html.contains("Last message: {&quot;hello&quot;:&quot;there&quot;}"),
+        "{html}"
+    );
+    assert!(html.contains("Order restored 0 times"), "{html}");
+    assert_eq!(order(&html), [2, 3, 4, 5, 1]);
+
+    // Halted: the hook restores the first order; handle_info did not run (the last message
+    // shown is still the one before).
+    let html = view.send_info(json!({"restore": "initial"})).unwrap();
+    assert_eq!(order(&html), [1, 2, 3, 4, 5]);
+    assert!(html.contains("Order restored 1 times"), "{html}");
+    assert!(
+        html.contains("Last message: {&quot;hello&quot;:&quot;there&quot;}"),
+        "{html}"
+    );
+    // The after_render hook announced the restored order.
+    assert_eq!(
+        pushed_orders(&mut view).last(),
+        Some(&json!([1, 2, 3, 4, 5]))
+    );
+
+    // A `restore` the hook does not handle passes on to handle_info.
+    let html = view.send_info(json!({"restore": "other"})).unwrap();
+    assert!(html.contains("Order restored 1 times"), "{html}");
+    assert!(
+        html.contains("Last message: {&quot;restore&quot;:&quot;other&quot;}"),
+        "{html}"
+    );
+}
+
+/// From the page: "Reset order" sends the view a message (`send(self(), …)`) that the hook
+/// handles; "Say hello" sends one that reaches `handle_info`.
+#[tokio::test]
+async fn messages_the_view_sends_itself_meet_the_info_hook() {
+    let (mut view, _) = live().await;
+    view.render_hook("reposition", json!({"from": 4, "to": 0}))
+        .unwrap();
+    view.element("#reset-order", None).render_click().unwrap();
+    let html = view.advance(std::time::Duration::from_millis(1)).unwrap();
+    assert_eq!(order(&html), [1, 2, 3, 4, 5], "{html}");
+    assert!(html.contains("Order restored 1 times"), "{html}");
+    assert!(html.contains("Last message: </p>"), "{html}");
+
+    view.element("#say-hello", None).render_click().unwrap();
+    let html = view.advance(std::time::Duration::from_millis(1)).unwrap();
+    assert!(html.contains("Last message: {&quot;hello&quot;"), "{html}");
+    assert!(html.contains("Order restored 1 times"), "{html}");
+}

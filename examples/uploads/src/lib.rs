@@ -363,6 +363,8 @@ pub struct DirectUploadLive {
     stored: Vec<String>,
     /// The `client_tag` the `metadata` click function added to the last `ping`.
     tag: String,
+    /// How many pings arrived (each one patches the tag's element).
+    pings: u32,
 }
 
 /// Phoenix's `presign_upload(entry, socket)`: where the `Direct` uploader puts the file.
@@ -404,7 +406,8 @@ impl LiveView for DirectUploadLive {
                     .and_then(Value::as_str)
                     .unwrap_or("missing")
                     .to_string();
-                assign!(socket, tag = tag);
+                let pings = socket.assigns().pings + 1;
+                assign!(socket, tag = tag, pings = pings);
                 Ok(())
             }
             "save" => {
@@ -436,7 +439,7 @@ impl LiveView for DirectUploadLive {
   <button type="submit">Save reports</button>
   <p :for={key in @stored.iter()} class="stored">{key.as_str()}</p>
   <button type="button" id="ping" phx-click="ping" data-tag="from-metadata">Ping</button>
-  <p class="tag">{@tag.as_str()}</p>
+  <p class="tag">{@tag.as_str()} (ping {@pings})</p>
 </form>"#
         )
     }
@@ -451,9 +454,11 @@ livewasm_sdk::app! {
         "/uploads/avatar" => AvatarLive, live_session: "profile";
         "/uploads/direct" => DirectUploadLive, live_session: "profile";
     },
-    // The client LiveSocket's options (Phoenix's `new LiveSocket(.., {uploaders, metadata})`).
+    // The client LiveSocket's options (Phoenix's `new LiveSocket(.., {uploaders, metadata,
+    // dom})`).
     hooks: {
         "LiveSocket.uploaders" => include_str!("../js/uploaders.js");
         "LiveSocket.metadata" => include_str!("../js/metadata.js");
+        "LiveSocket.dom" => include_str!("../js/dom.js");
     }
 }

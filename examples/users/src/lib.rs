@@ -273,10 +273,43 @@ impl LiveComponent for UserCard {
     }
 }
 
+/// One chat message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    /// Its number in this chat (the element is `message-<id>`).
+    pub id: u32,
+    /// What was said.
+    pub text: String,
+}
+
+/// The longest message the chat takes.
+const MAX_MESSAGE_CHARS: usize = 500;
+
 /// `/chat/:id`: where "Send Message" leads (the seed's `push_navigate(~p"/chat/#{user_id}")`).
+///
+/// Its messages are a temporary assign (Phoenix's `temporary_assigns: [messages: []]`): each
+/// render sends the messages added since the last one, then the view empties the list, so
+/// the view never keeps the conversation; the page keeps it (`phx-update="append"`).
+/// "Leave chat" goes back to the users with `push_navigate(replace: true)`: the chat's
+/// history entry is replaced, so Back does not return to it.
 #[derive(Assigns, Default)]
 pub struct ChatLive {
     with: Option<User>,
+    /// Messages not yet rendered (emptied after every render).
+    messages: Vec<ChatMessage>,
+    /// How many messages were sent.
+    sent: u32,
+    /// What the message field holds (from `phx-change`).
+    draft: String,
+}
+
+/// The `text` field of the chat form's params.
+fn text_field(value: &Value) -> String {
+    value
+        .get("text")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
 }
 
 impl LiveView for ChatLive {
@@ -287,7 +320,42 @@ impl LiveView for ChatLive {
             .ok_or("the chat needs a user id")?;
         let with = data::find(id)?;
         socket.page_title("Chat");
+        temporary_assigns!(socket, messages);
+        if let Some(user) = &with {
+            let greeting = format!("You are now chatting with {}.", user.name);
+            update!(socket, messages, |m: &mut Vec<ChatMessage>| m.push(
+                ChatMessage {
+                    id: 0,
+                    text: greeting
+                }
+            ));
+        }
         assign!(socket, with = with);
+        Ok(())
+    }
+
+    fn handle_event(socket: &mut Socket<Self>, event: &str, value: &Value) -> Result {
+        match event {
+            "typing" => assign!(socket, draft = text_field(value)),
+            "send" => {
+                let text = text_field(value).trim().to_string();
+                if text.is_empty() {
+                    return Ok(());
+                }
+                if text.chars().count() > MAX_MESSAGE_CHARS {
+                    return Err(
+                        format!("a message has at most {MAX_MESSAGE_CHARS} characters").into(),
+                    );
+                }
+                let id = socket.assigns().sent + 1;
+                // The list holds only what the last render did not send: this adds to it.
+                update!(socket, messages, |m: &mut Vec<ChatMessage>| m
+                    .push(ChatMessage { id, text }));
+                assign!(socket, sent = id, draft = String::new());
+            }
+            "leave" => socket.push_navigate_replace("/users"),
+            other => return Err(format!("unknown event `{other}`").into()),
+        }
         Ok(())
     }
 
@@ -297,7 +365,17 @@ impl LiveView for ChatLive {
 <div id="chat">
   <h1 :if={@with.is_some()}>Chat with {@with.as_ref().map(|u| u.name.as_str()).unwrap_or("")}</h1>
   <p :if={@with.is_none()} id="no-user">No such user.</p>
+  <ul id="messages" phx-update="append">
+    <li :for={message in @messages.iter()} id={format!("message-{}", message.id)}>{message.text.as_str()}</li>
+  </ul>
+  <form :if={@with.is_some()} id="chat-form" phx-change="typing" phx-submit="send">
+    <input type="text" name="text" maxlength="500" autocomplete="off" value={@draft.as_str()} />
+    <button type="submit">Send</button>
+  </form>
+  <p id="sent">Sent {@sent} messages</p>
+  <p id="draft-length">{@draft.chars().count()} characters typed</p>
   <a id="back" href="/users" data-phx-link="redirect" data-phx-link-state="push">Back to users</a>
+  <button id="leave" phx-click="leave">Leave chat</button>
 </div>
 "#
         )

@@ -408,3 +408,103 @@ async fn saving_a_user_deleted_on_another_page_drops_its_card() {
     assert!(!html.contains("Robert"), "{html}");
     assert!(!html.contains(r#"id="user-2""#), "{html}");
 }
+
+/// The diff's dynamic strings, concatenated (what the render sent this time).
+fn diff_text(view: &livewasm_test::LiveView) -> String {
+    view.last_diff().map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// The chat's messages are a temporary assign (`temporary_assigns!`): each render sends only
+/// the messages added since the last one, and a render for anything else sends none; the
+/// page keeps them (`phx-update="append"`, checked in tests/browser/users.test.mjs). The
+/// harness shows the host's tree, which holds only the last batch sent, as the view keeps
+/// none.
+#[tokio::test]
+async fn chat_messages_are_sent_once_and_not_kept() {
+    let host = host();
+    let page = host.get("/chat/2").await.unwrap();
+    assert!(
+        page.body
+            .contains(r#"<li id="message-0">You are now chatting with Bob.</li>"#),
+        "{}",
+        page.body
+    );
+    let (mut view, html) = host.live("/chat/2").await.unwrap();
+    assert!(html.contains(r#"phx-update="append""#), "{html}");
+    assert!(html.contains("You are now chatting with Bob."), "{html}");
+
+    let html = view
+        .form("#chat-form", json!({"text": "hello"}))
+        .render_submit()
+        .unwrap();
+    assert!(html.contains(r#"<li id="message-1">hello</li>"#), "{html}");
+    assert!(html.contains("Sent 1 messages"), "{html}");
+    let diff = diff_text(&view);
+    assert!(diff.contains("hello"), "{diff}");
+    assert!(
+        !diff.contains("chatting with Bob"),
+        "the greeting is not sent again: {diff}"
+    );
+
+    // The second message: the diff carries it alone (a kept list would carry both).
+    view.form("#chat-form", json!({"text": "world"}))
+        .render_submit()
+        .unwrap();
+    let diff = diff_text(&view);
+    assert!(diff.contains("world"), "{diff}");
+    assert!(!diff.contains("hello"), "{diff}");
+    let html = view.render();
+    assert!(html.contains(r#"<li id="message-2">world</li>"#), "{html}");
+    assert!(
+        !html.contains("message-1"),
+        "the host's tree drops it: {html}"
+    );
+
+    // A render for another assign sends no message at all.
+    let html = view
+        .form("#chat-form", json!({"text": "typing"}))
+        .render_change()
+        .unwrap();
+    assert!(html.contains("6 characters typed"), "{html}");
+    let diff = diff_text(&view);
+    assert!(diff.contains("typing"), "{diff}");
+    assert!(!diff.contains("world"), "{diff}");
+    assert!(!diff.contains("message-"), "{diff}");
+
+    // Blank and oversized messages: nothing sent, the view lives on.
+    view.form("#chat-form", json!({"text": "   "}))
+        .render_submit()
+        .unwrap();
+    assert!(view.render().contains("Sent 2 messages"));
+    assert!(view.crash_reason().is_none());
+}
+
+/// "Leave chat" navigates live with `push_navigate(replace: true)`: the redirect says
+/// `replace`, where the card's "Send Message" (a plain `push_navigate`) pushes.
+#[tokio::test]
+async fn leaving_the_chat_replaces_its_history_entry() {
+    let host = host();
+    let (mut chat, _) = host.live("/chat/1").await.unwrap();
+    let result = chat.element("#leave", None).render_click();
+    let Err(livewasm_test::HarnessError::Redirect(to)) = result else {
+        panic!("expected a live redirect: {result:?}")
+    };
+    assert_eq!(to.kind, livewasm_test::RedirectKind::Live);
+    assert_eq!(to.to, "/users");
+    assert!(to.replace, "{to:?}");
+    let html = chat.follow_live_redirect(&to).unwrap();
+    assert!(html.contains("<h1>Users</h1>"), "{html}");
+
+    let (mut users, _) = host.live("/users").await.unwrap();
+    users
+        .element("#user-1 button.expand", None)
+        .render_click()
+        .unwrap();
+    let result = users
+        .element("#user-1 button.chat-now", None)
+        .render_click();
+    let Err(livewasm_test::HarnessError::Redirect(to)) = result else {
+        panic!("expected a live redirect: {result:?}")
+    };
+    assert!(!to.replace, "a plain push_navigate pushes: {to:?}");
+}

@@ -50,20 +50,21 @@ impl<'a> Element<'a> {
                     el.value().attr("phx-click"),
                     el.value().attr("data-phx-link"),
                 ) {
-                    (None, Some(kind)) => el
-                        .value()
-                        .attr("href")
-                        .map(|href| (kind.to_string(), href.to_string())),
+                    (None, Some(kind)) => el.value().attr("href").map(|href| {
+                        let replace = el.value().attr("data-phx-link-state") == Some("replace");
+                        (kind.to_string(), href.to_string(), replace)
+                    }),
                     _ => None,
                 },
             )
         })?;
         match link {
-            Some((kind, href)) if kind == "patch" => self.view.render_patch(&href),
-            Some((_, href)) => Err(HarnessError::Redirect(crate::Redirect {
+            Some((kind, href, _)) if kind == "patch" => self.view.render_patch(&href),
+            Some((_, href, replace)) => Err(HarnessError::Redirect(crate::Redirect {
                 kind: crate::RedirectKind::Live,
                 to: href,
                 flash_token: None,
+                replace,
             })),
             None => self.fire("phx-click", "click", Map::new()),
         }

@@ -238,6 +238,7 @@ impl TestHost {
                 kind: crate::RedirectKind::Full,
                 to: to.clone(),
                 flash_token,
+                replace: false,
             }));
         }
         if page.status != 200 {

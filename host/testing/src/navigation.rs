@@ -23,6 +23,9 @@ pub struct Redirect {
     pub to: String,
     /// The signed flash token, if a flash travels along.
     pub flash_token: Option<String>,
+    /// A live redirect that replaces the current history entry (`push_navigate(replace:
+    /// true)`: the payload's `kind` is `replace`) instead of pushing one.
+    pub replace: bool,
 }
 
 impl Redirect {
@@ -35,6 +38,7 @@ impl Redirect {
                 .get("flash")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            replace: payload.get("kind").and_then(Value::as_str) == Some("replace"),
         })
     }
 

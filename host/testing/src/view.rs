@@ -124,6 +124,7 @@ impl LiveView {
                         kind: RedirectKind::Live,
                         to: path.to_string(),
                         flash_token: None,
+                        replace: false,
                     };
                     self.redirects.push(redirect.clone());
                     return Err(HarnessError::Redirect(redirect));
