@@ -42,8 +42,10 @@ pub struct ServeArgs {
     /// File holding the signing key (hex or base64, at least 32 bytes); else $LIVEWASM_SECRET_KEY.
     #[arg(long)]
     secret_key_file: Option<PathBuf>,
-    /// Instance slots in the pool (one per connected view).
-    #[arg(long, default_value_t = 1000, env = "LIVEWASM_MAX_INSTANCES")]
+    /// Instance slots in the pool: one per live view (a hibernated view holds none). A join
+    /// past them is refused `capacity`. 10,000 live idle thermostats fit a 2-core, 24 GB host
+    /// (`cargo xtask bench`); about 20,000 is the ceiling where vm.max_map_count is 65,530.
+    #[arg(long, default_value_t = 10_000, env = "LIVEWASM_MAX_INSTANCES")]
     max_instances: u32,
     /// Memory cap per instance, MiB.
     #[arg(long, default_value_t = 16)]
