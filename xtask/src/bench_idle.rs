@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use crate::platform::{Cli, TempDir};
 use crate::process::{output, step};
-use crate::server::{Server, free_port};
+use crate::server::Server;
 
 /// Sizes of one run.
 pub struct IdlePlan {
@@ -71,6 +71,14 @@ impl Mode {
     }
 }
 
+/// Two distinct free loopback addresses (held together while picked, so they differ): the
+/// host's listener and its metrics listener.
+fn two_addresses() -> Result<(String, String)> {
+    let a = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let b = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.to_string(), b.local_addr()?.to_string()))
+}
+
 /// The arguments every idle-bench host takes: one client address opening thousands of
 /// sockets, instance slots for `instances`, sockets beyond the default connection cap.
 fn host_args(instances: usize, hibernate_after: &str) -> Vec<String> {
@@ -114,7 +122,7 @@ fn density(
     sockets: usize,
     mode: Mode,
 ) -> Result<Value> {
-    let metrics = format!("127.0.0.1:{}", free_port()?);
+    let (listen, metrics) = two_addresses()?;
     let (instances, hibernate_after) = match mode {
         Mode::Live => (sockets + 100, "0"),
         Mode::Bare | Mode::Hibernated => (2_000.min(sockets + 100), "1"),
@@ -122,13 +130,7 @@ fn density(
     let mut args = host_args(instances, hibernate_after);
     args.extend(["--metrics-listen".to_string(), metrics.clone()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start_as(
-        host,
-        "127.0.0.1:0",
-        &[thermostat.to_path_buf()],
-        &args,
-        false,
-    )?;
+    let server = Server::start_as(host, &listen, &[thermostat.to_path_buf()], &args, false)?;
     let mut run = vec![
         "density".to_string(),
         "--server-pid".into(),
@@ -150,17 +152,11 @@ fn density(
 
 /// The wake round trip against a live one, on a host hibernating after 1 s.
 fn restore(host: &Path, generator: &Path, thermostat: &Path, sockets: usize) -> Result<Value> {
-    let metrics = format!("127.0.0.1:{}", free_port()?);
+    let (listen, metrics) = two_addresses()?;
     let mut args = host_args(sockets + 100, "1");
     args.extend(["--metrics-listen".to_string(), metrics.clone()]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let server = Server::start_as(
-        host,
-        "127.0.0.1:0",
-        &[thermostat.to_path_buf()],
-        &args,
-        false,
-    )?;
+    let server = Server::start_as(host, &listen, &[thermostat.to_path_buf()], &args, false)?;
     let run = [
         "restore".to_string(),
         "--metrics".into(),

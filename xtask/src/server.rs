@@ -33,8 +33,7 @@ pub struct Server {
     _child: Guard,
 }
 
-/// A loopback port free right now.
-pub fn free_port() -> Result<u16> {
+fn free_port() -> Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 

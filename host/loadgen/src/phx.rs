@@ -45,10 +45,13 @@ pub struct Reply {
     pub payload: Value,
 }
 
-/// The source address for the `index`-th socket: spread over 127.0.0.x so no single source
-/// address runs out of ephemeral ports.
+/// The source address for the `index`-th socket: spread over 127.0.0.2–127.0.0.251, 4,000
+/// sockets each, from an offset that differs from run to run, so no single source address runs
+/// out of ephemeral ports (nor of the ones a previous run left in TIME_WAIT).
 fn source_addr(index: usize) -> SocketAddr {
-    let host = 1 + (index / 20_000) as u8;
+    static OFFSET: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let offset = *OFFSET.get_or_init(|| std::process::id() as usize);
+    let host = 2 + ((index / 4_000 + offset) % 250) as u8;
     SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, host)), 0)
 }
 

@@ -75,11 +75,20 @@ pub struct Host {
     /// Platform sites that just started serving another version: their sockets carry their
     /// open views over (live upgrade, [`ServerConfig::live_upgrade`]).
     upgrades: tokio::sync::broadcast::Sender<SiteId>,
+    /// Sockets carrying their views over at once, at most: a deploy wakes every socket of the
+    /// app together, and their guest work must not overflow the guest pool's queue.
+    upgrade_permits: Arc<tokio::sync::Semaphore>,
 }
 
 impl Host {
     /// A host with no apps yet.
     pub fn new(runtime: Runtime, config: ServerConfig) -> Host {
+        let guests = GuestPool::sized(
+            config.guest_threads,
+            config.guest_threads_per_tenant,
+            config.guest_backlog_per_tenant,
+        );
+        let upgrade_permits = Arc::new(tokio::sync::Semaphore::new(guests.occupancy().1 * 2));
         Host {
             runtime,
             registry: None,
@@ -87,11 +96,7 @@ impl Host {
             broker: Arc::default(),
             uploads: UploadSpace::new(config.uploads.clone()),
             dev_reload: Reloads::default(),
-            guests: GuestPool::sized(
-                config.guest_threads,
-                config.guest_threads_per_tenant,
-                config.guest_backlog_per_tenant,
-            ),
+            guests,
             inbox_totals: Arc::default(),
             outbound: Arc::default(),
             peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
@@ -104,6 +109,7 @@ impl Host {
             install_lock: tokio::sync::Mutex::new(()),
             drain: tokio::sync::watch::Sender::new(None),
             upgrades: tokio::sync::broadcast::Sender::new(UPGRADE_NOTICES),
+            upgrade_permits,
             config,
         }
     }
@@ -245,6 +251,11 @@ impl Host {
     /// behind hears `Lagged` and checks all of its views.
     pub(crate) fn upgrade_notices(&self) -> tokio::sync::broadcast::Receiver<SiteId> {
         self.upgrades.subscribe()
+    }
+
+    /// The permits a socket takes to carry its views over (one socket at a time per permit).
+    pub(crate) fn upgrade_permits(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.upgrade_permits
     }
 
     /// Watches for the drain (its deadline once it started).

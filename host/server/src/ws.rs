@@ -403,6 +403,8 @@ async fn serve_frames(
     // Live upgrade: a new version of this socket's app moves its open views onto it.
     let mut upgrades = host.upgrade_notices();
     let mut upgrades_gone = false;
+    let mut upgrade_due = false;
+    let upgrade_permits = host.upgrade_permits().clone();
     let mut inbox = slot.as_mut().and_then(Connection::take_inbox)?;
     let results = slot.as_ref().map(Connection::inbox_sender)?;
     let ping_every = (!config.ping_interval.is_zero()).then_some(config.ping_interval);
@@ -493,9 +495,10 @@ async fn serve_frames(
             notice = upgrades.recv(), if !upgrades_gone => match notice {
                 Ok(site) if !connection.serves(&site) => Some(Vec::new()),
                 // A socket that fell behind checks its views anyway (unchanged ones cost a
-                // route lookup).
+                // route lookup). It waits its turn (a permit) while serving its frames.
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    on_guest(host, slot, Connection::upgrade_views).await
+                    upgrade_due = true;
+                    Some(Vec::new())
                 }
                 Err(broadcast::error::RecvError::Closed) => {
                     upgrades_gone = true;
@@ -504,6 +507,12 @@ async fn serve_frames(
             },
             Some(inbound) = inbox.recv() => {
                 on_guest(host, slot, move |c| c.handle_inbound(inbound)).await
+            }
+            permit = upgrade_permits.clone().acquire_owned(), if upgrade_due => {
+                upgrade_due = false;
+                let frames = on_guest(host, slot, Connection::upgrade_views).await;
+                drop(permit);
+                frames
             }
             _ = pings.tick(), if ping_every.is_some() => {
                 if let Err(error) = out.push(Message::Ping(Default::default()), 0, &totals) {

@@ -66,7 +66,7 @@ impl Connection {
             // The URL routes to another view (or nowhere) on the new version.
             _ => {
                 channel.metrics.upgraded(UpgradeOutcome::Kept);
-                tracing::info!(component = %channel.app, view = %channel.view, topic, "view kept on its version: the new version routes its URL elsewhere");
+                tracing::debug!(component = %channel.app, view = %channel.view, topic, "view kept on its version: the new version routes its URL elsewhere");
                 return;
             }
         };
@@ -74,7 +74,7 @@ impl Connection {
         match upgraded {
             Upgraded::Migrated => {
                 metrics.upgraded(UpgradeOutcome::Migrated);
-                tracing::info!(component = %channel.app, view = %channel.view, topic, "view upgraded in place");
+                tracing::debug!(component = %channel.app, view = %channel.view, topic, "view upgraded in place");
                 // A fresh start for the idle clock: the new instance just ran.
                 channel.idle = super::sleep::Idle::new();
                 match channel.run(&scope, |_| Ok(None)) {
@@ -84,16 +84,16 @@ impl Connection {
             }
             Upgraded::Kept(HibernateRefusal::NotNow) => {
                 metrics.upgraded(UpgradeOutcome::Kept);
-                tracing::info!(component = %channel.app, view = %channel.view, topic, "view kept on its version: it cannot be snapshotted now");
+                tracing::debug!(component = %channel.app, view = %channel.view, topic, "view kept on its version: it cannot be snapshotted now");
             }
             Upgraded::Kept(why) => {
                 metrics.upgraded(UpgradeOutcome::Remounted);
-                tracing::info!(component = %channel.app, view = %channel.view, topic, "view remounted on the new version: {why}");
+                tracing::debug!(component = %channel.app, view = %channel.view, topic, "view remounted on the new version: {why}");
                 out.push(remount(channel.join_ref.clone(), topic, &channel.url));
             }
             Upgraded::Lost(error) => {
                 metrics.upgraded(UpgradeOutcome::Remounted);
-                tracing::info!(component = %channel.app, view = %channel.view, topic, "view remounted on the new version: {error}");
+                tracing::debug!(component = %channel.app, view = %channel.view, topic, "view remounted on the new version: {error}");
                 out.push(remount(channel.join_ref.clone(), topic, &channel.url));
                 // Its state is gone with the old instance: the client's rejoin mounts it anew.
                 self.channels.remove(topic);
