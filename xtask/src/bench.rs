@@ -127,9 +127,8 @@ pub fn run(smoke: bool) -> Result<()> {
     step(
         &format!("{profile} build of host and load generator"),
         || {
-            let mut cmd = Command::new("cargo");
-            cmd.current_dir(root())
-                .args(["build", "-p", "livewasm", "-p", "livewasm-loadgen"]);
+            let mut cmd = crate::process::cargo_once();
+            cmd.args(["build", "-p", "livewasm", "-p", "livewasm-loadgen"]);
             if !smoke {
                 cmd.arg("--release");
             }

@@ -21,6 +21,15 @@ fn describe(cmd: &Command) -> String {
     text
 }
 
+/// `cargo`, run in the workspace root without incremental compilation: for what `cargo xtask
+/// test` and the bench build once. A fresh clone never reuses incremental state, and CI's
+/// took 3.8 GB of a disk it filled.
+pub fn cargo_once() -> Command {
+    let mut cmd = Command::new("cargo");
+    cmd.current_dir(root()).env("CARGO_INCREMENTAL", "0");
+    cmd
+}
+
 /// Runs `cmd`, failing unless it exits 0.
 pub fn status(cmd: &mut Command) -> Result<()> {
     let what = describe(cmd);

@@ -10,7 +10,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use crate::dev;
 use crate::guest;
 use crate::platform::{Cli, TempDir};
-use crate::process::{root, status, step};
+use crate::process::{cargo_once, root, status, step};
 use crate::server::{self, Server};
 use crate::toolchain;
 
@@ -40,7 +40,7 @@ pub fn run(browser: bool) -> Result<()> {
         .context("deploy/k8s: the manifests do not validate")
     })?;
     step("cargo clippy", || {
-        status(Command::new("cargo").current_dir(root()).args([
+        status(cargo_once().args([
             "clippy",
             "--workspace",
             "--all-targets",
@@ -51,19 +51,20 @@ pub fn run(browser: bool) -> Result<()> {
     })?;
     let postgres = step("postgres for the registry tests", Postgres::start)?;
     let nats = step("nats for the cluster tests", Nats::start)?;
+    let workspace_tests = || {
+        let mut cmd = cargo_once();
+        cmd.args(["test", "--workspace"])
+            .env("LIVEWASM_COMPONENTS", guest::components_dir())
+            .env("LIVEWASM_TEST_DATABASE_URL", &postgres.url)
+            .env("LIVEWASM_TEST_NATS_URL", &nats.url);
+        cmd
+    };
     let tested = step("cargo test (SQLite, Postgres and NATS)", || {
-        status(
-            Command::new("cargo")
-                .current_dir(root())
-                .args(["test", "--workspace"])
-                .env("LIVEWASM_COMPONENTS", guest::components_dir())
-                .env("LIVEWASM_TEST_DATABASE_URL", &postgres.url)
-                .env("LIVEWASM_TEST_NATS_URL", &nats.url),
-        )
+        status(&mut workspace_tests())
     });
     let tested = tested.and_then(|()| {
         step("example tests with the apps' SQL in Postgres", || {
-            examples_on_postgres(&postgres.url)
+            examples_on_postgres(workspace_tests(), &postgres.url)
         })
     });
     drop(postgres);
@@ -96,15 +97,59 @@ pub fn run(browser: bool) -> Result<()> {
 /// The tests of every example declaring SQL migrations run again, their harness hosts keeping
 /// the apps' SQL in the Postgres at `url` (`LIVEWASM_TEST_APP_SQL=postgres`) instead of in
 /// memory: the same tests pass on both backends.
-fn examples_on_postgres(url: &str) -> Result<()> {
-    let mut command = Command::new("cargo");
-    command
-        .current_dir(root())
-        .arg("test")
-        .env("LIVEWASM_COMPONENTS", guest::components_dir())
-        .env("LIVEWASM_TEST_DATABASE_URL", url)
-        .env(APP_SQL_ENV, "postgres");
-    let mut any = false;
+///
+/// `workspace_tests` is the `cargo test --workspace` command the step before ran. Asked again
+/// with `--no-run`, it names the test executables it built, and this runs those of the SQL
+/// examples. `cargo test -p articles …` would instead unify features over those packages alone
+/// and build wasmtime and the host a second time (gigabytes, and once a full disk in CI).
+fn examples_on_postgres(mut workspace_tests: Command, url: &str) -> Result<()> {
+    let manifests: Vec<std::path::PathBuf> = sql_examples()?
+        .iter()
+        .map(|name| canonical(root().join("examples").join(name).join("Cargo.toml")))
+        .collect();
+    if manifests.is_empty() {
+        return Ok(());
+    }
+    let built = workspace_tests
+        .args(["--no-run", "--message-format=json-render-diagnostics"])
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("listing the workspace's test executables")?;
+    if !built.status.success() {
+        bail!(
+            "`cargo test --workspace --no-run` failed ({})",
+            built.status
+        );
+    }
+    let executables = test_executables(&String::from_utf8_lossy(&built.stdout), &manifests);
+    if executables.len() < manifests.len() {
+        bail!(
+            "cargo named {} test executables for the {} SQL examples",
+            executables.len(),
+            manifests.len()
+        );
+    }
+    for (executable, dir) in executables {
+        println!("  {} (in {})", executable.display(), dir.display());
+        status(
+            Command::new(&executable)
+                .current_dir(&dir)
+                .env("LIVEWASM_COMPONENTS", guest::components_dir())
+                .env("LIVEWASM_TEST_DATABASE_URL", url)
+                .env(APP_SQL_ENV, "postgres"),
+        )?;
+    }
+    Ok(())
+}
+
+/// `path` with its symbolic links resolved, or as it is when it cannot be.
+fn canonical(path: std::path::PathBuf) -> std::path::PathBuf {
+    std::fs::canonicalize(&path).unwrap_or(path)
+}
+
+/// The examples whose sources declare SQL migrations (`migrations:` in `app!`).
+fn sql_examples() -> Result<Vec<String>> {
+    let mut names = Vec::new();
     for guest in guest::discover()?.into_iter().filter(|g| g.example) {
         let lib = root().join("examples").join(&guest.name).join("src");
         let declares = std::fs::read_dir(&lib)
@@ -115,14 +160,32 @@ fn examples_on_postgres(url: &str) -> Result<()> {
             })
             .unwrap_or(false);
         if declares {
-            command.args(["-p", &guest.package]);
-            any = true;
+            names.push(guest.name);
         }
     }
-    if !any {
-        return Ok(());
-    }
-    status(&mut command)
+    Ok(names)
+}
+
+/// From cargo's JSON messages, the test executables of the packages whose manifests are
+/// `manifests`, each with its package's directory (where `cargo test` runs it).
+fn test_executables(
+    messages: &str,
+    manifests: &[std::path::PathBuf],
+) -> Vec<(std::path::PathBuf, std::path::PathBuf)> {
+    messages
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["profile"]["test"] == true)
+        .filter_map(|m| {
+            let executable = m["executable"].as_str()?;
+            let manifest = canonical(std::path::PathBuf::from(m["manifest_path"].as_str()?));
+            if !manifests.contains(&manifest) {
+                return None;
+            }
+            let dir = manifest.parent()?.to_path_buf();
+            Some((std::path::PathBuf::from(executable), dir))
+        })
+        .collect()
 }
 
 /// The harness's switch to Postgres (`livewasm_test::APP_SQL_ENV`; xtask does not link the
@@ -292,8 +355,7 @@ fn diff_conformance() -> Result<()> {
     std::fs::create_dir_all(&dir)?;
     let cases = dir.join("cases.json");
     status(
-        Command::new("cargo")
-            .current_dir(root())
+        cargo_once()
             .args([
                 "run",
                 "--quiet",
@@ -466,5 +528,43 @@ impl Platform {
             token,
             _dir: dir,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn test_executables_are_those_of_the_named_packages() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let wanted = dir.path().join("articles");
+        let other = dir.path().join("thermostat");
+        for d in [&wanted, &other] {
+            std::fs::create_dir_all(d).expect("dir");
+            std::fs::write(d.join("Cargo.toml"), "").expect("manifest");
+        }
+        let message = |manifest: &Path, test: bool, executable: Option<&str>| {
+            serde_json::json!({
+                "reason": "compiler-artifact",
+                "manifest_path": manifest.join("Cargo.toml"),
+                "profile": {"test": test},
+                "executable": executable,
+            })
+            .to_string()
+        };
+        let messages = [
+            message(&wanted, true, Some("/t/articles-1")),
+            message(&wanted, false, None),
+            message(&wanted, true, Some("/t/articles-2")),
+            message(&other, true, Some("/t/thermostat-1")),
+            r#"{"reason":"build-finished","success":true}"#.to_string(),
+            "not json".to_string(),
+        ]
+        .join("\n");
+        let found = test_executables(&messages, &[canonical(wanted.join("Cargo.toml"))]);
+        let names: Vec<_> = found.iter().map(|(e, _)| e.display().to_string()).collect();
+        assert_eq!(names, ["/t/articles-1", "/t/articles-2"]);
+        assert!(found.iter().all(|(_, d)| *d == canonical(wanted.clone())));
     }
 }
