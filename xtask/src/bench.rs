@@ -1,17 +1,17 @@
 //! `cargo xtask bench`: release builds of the host and the load generator, then every scenario
 //! against fresh hosts on loopback. Prints a table and writes `target/bench/results.json`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use serde_json::{Value, json};
 
-use crate::process::{output, root, status, step};
+use crate::process::{root, status, step};
 use crate::server::Server;
 use crate::toolchain;
-use crate::{bench_idle, guest};
+use crate::{bench_idle, guest, loadgen};
 
 /// Sizes of one run.
 struct Plan {
@@ -91,21 +91,6 @@ const SMOKE: Plan = Plan {
     kv_calls: 50,
 };
 
-fn loadgen(binary: &Path, server: &Server, args: &[&str]) -> Result<Value> {
-    let addr = server.url.trim_start_matches("http://");
-    let text = output(
-        Command::new(binary)
-            .args(["--server", addr])
-            .args(args)
-            .stderr(std::process::Stdio::inherit()),
-    )?;
-    let line = text
-        .lines()
-        .last()
-        .context("the load generator printed nothing")?;
-    serde_json::from_str(line).with_context(|| format!("parsing {line}"))
-}
-
 fn us(v: &Value) -> String {
     v.as_f64().map_or("-".into(), |x| format!("{x:.0} µs"))
 }
@@ -153,14 +138,14 @@ pub fn run(smoke: bool) -> Result<()> {
         .collect();
     let server = Server::start(&host, "127.0.0.1:0", &served, &bench_args("2000"))?;
     let mount = step("mount latency", || {
-        loadgen(
+        loadgen::run(
             &generator,
             &server,
             &["mount", "--count", &plan.joins.to_string()],
         )
     })?;
     let events = step("event round trips", || {
-        loadgen(
+        loadgen::run(
             &generator,
             &server,
             &[
@@ -180,7 +165,7 @@ pub fn run(smoke: bool) -> Result<()> {
     let repeat = plan.repeat.to_string();
     for wire in WIRE {
         bytes.push(step(&format!("wire bytes {}", wire.path), || {
-            loadgen(
+            loadgen::run(
                 &generator,
                 &server,
                 &[
@@ -203,7 +188,7 @@ pub fn run(smoke: bool) -> Result<()> {
     let isolation = step(
         "tenant isolation (4 sockets looping in another app)",
         || {
-            loadgen(
+            loadgen::run(
                 &generator,
                 &server,
                 &[
@@ -243,7 +228,7 @@ pub fn run(smoke: bool) -> Result<()> {
         // One event making `calls` store calls on `path` (its `run` value from `value`), timed.
         let time = |path: &str, value: &Value| -> Result<f64> {
             let value = value.to_string();
-            let report = loadgen(
+            let report = loadgen::run(
                 &generator,
                 &server,
                 &[

@@ -9,11 +9,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde_json::{Value, json};
 
 use crate::platform::{Cli, TempDir};
-use crate::process::{output, step};
+use crate::process::step;
 use crate::server::Server;
 
 /// Sizes of one run.
@@ -99,19 +99,10 @@ fn host_args(instances: usize, hibernate_after: &str) -> Vec<String> {
     .collect()
 }
 
+/// [`crate::loadgen::run`] with owned arguments.
 fn loadgen(generator: &Path, server: &Server, args: &[String]) -> Result<Value> {
-    let addr = server.url.trim_start_matches("http://");
-    let text = output(
-        std::process::Command::new(generator)
-            .args(["--server", addr])
-            .args(args)
-            .stderr(std::process::Stdio::inherit()),
-    )?;
-    let line = text
-        .lines()
-        .last()
-        .context("the load generator printed nothing")?;
-    serde_json::from_str(line).with_context(|| format!("parsing {line}"))
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    crate::loadgen::run(generator, server, &args)
 }
 
 /// One density run: a fresh host, `sockets` sockets in `mode`, its RSS.

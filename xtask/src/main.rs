@@ -14,6 +14,7 @@ mod bench_idle;
 mod dev;
 mod fuzz;
 mod guest;
+mod loadgen;
 mod new;
 mod platform;
 mod process;

@@ -1,6 +1,6 @@
-//! Idle views: waiting for the host to hibernate them (read from its Prometheus metrics), and
-//! what waking one costs — the round trip of the first event to a hibernated view against the
-//! same event to a live one.
+//! Idle views: the host's memory per idle socket (bare, live, hibernated: [`density`]), waiting
+//! for the host to hibernate them (read from its Prometheus metrics), and what waking one costs
+//! — the round trip of the first event to a hibernated view against the same event to a live one.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::page::Page;
+use crate::page::{Page, fetch};
 use crate::phx::Conn;
 use crate::scenarios::Fleet;
 use crate::stats::Latency;
@@ -125,4 +125,110 @@ async fn round(fleet: &mut Fleet, event: &str) -> Result<Latency> {
         samples.push(reply.at - sent);
     }
     Ok(Latency::of(&mut samples))
+}
+
+/// Host memory with many idle connected views.
+#[derive(Debug, Serialize)]
+pub struct DensityReport {
+    /// Connected sockets.
+    pub sockets: usize,
+    /// Whether each socket joined a view (false: bare WebSockets, the transport's own cost).
+    pub joined: bool,
+    /// Views hibernated when RSS was read (with `--metrics`; `None` otherwise).
+    pub hibernated: Option<f64>,
+    /// Host RSS before connecting, KiB.
+    pub rss_before_kib: u64,
+    /// Host RSS with every socket joined, KiB.
+    pub rss_after_kib: u64,
+    /// Whole-process RSS divided by the sockets, KiB.
+    pub rss_per_socket_kib: f64,
+    /// RSS growth divided by the sockets, KiB.
+    pub delta_per_socket_kib: f64,
+    /// Time to connect and join them all.
+    pub connect_seconds: f64,
+}
+
+/// How [`density`] loads the host.
+pub struct DensityPlan<'a> {
+    /// Page to join.
+    pub path: &'a str,
+    /// Sockets to open.
+    pub sockets: usize,
+    /// Join a view on each (false: bare WebSockets).
+    pub join: bool,
+    /// The host's metrics listener: RSS is read once every view hibernated.
+    pub metrics: Option<SocketAddr>,
+    /// Wait before reading RSS (after the hibernation, with `metrics`).
+    pub settle: Duration,
+}
+
+/// Connects `plan.sockets` idle views (or bare sockets) and reads the host's RSS from
+/// `/proc/<pid>/status`, once they all hibernated when `plan.metrics` is given.
+pub async fn density(
+    server: SocketAddr,
+    server_pid: u32,
+    plan: &DensityPlan<'_>,
+) -> Result<(DensityReport, Vec<Conn>)> {
+    let rss_before_kib = rss_kib(server_pid)?;
+    let path = plan.path;
+    let sockets = plan.sockets;
+    let join = plan.join;
+    let page = fetch(server, path).await?;
+    let url = format!("http://{server}{path}");
+    let started = Instant::now();
+    let mut conns = Vec::with_capacity(sockets);
+    let mut joining = tokio::task::JoinSet::new();
+    let mut next = 0;
+    // At most 64 joins in flight.
+    while conns.len() < sockets {
+        while next < sockets && joining.len() < 64 {
+            let page = page.clone();
+            let url = url.clone();
+            let index = next;
+            joining.spawn(async move {
+                let mut conn = Conn::open(server, &page, index).await?;
+                if join {
+                    join_retrying(&mut conn, &page, &url).await?;
+                }
+                Ok::<Conn, anyhow::Error>(conn)
+            });
+            next += 1;
+        }
+        match joining.join_next().await {
+            Some(joined) => conns.push(joined.context("join task")??),
+            None => bail!("joins stopped early"),
+        }
+    }
+    let connect_seconds = started.elapsed().as_secs_f64();
+    let hibernated = match plan.metrics {
+        Some(metrics) if join => Some(until_hibernated(metrics, sockets as f64).await?),
+        _ => None,
+    };
+    tokio::time::sleep(plan.settle).await;
+    let rss_after_kib = rss_kib(server_pid)?;
+    Ok((
+        DensityReport {
+            sockets,
+            joined: join,
+            hibernated,
+            rss_before_kib,
+            rss_after_kib,
+            rss_per_socket_kib: rss_after_kib as f64 / sockets as f64,
+            delta_per_socket_kib: rss_after_kib.saturating_sub(rss_before_kib) as f64
+                / sockets as f64,
+            connect_seconds,
+        },
+        conns,
+    ))
+}
+
+/// Resident set size of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> Result<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .with_context(|| format!("reading /proc/{pid}/status"))?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmRSS line")
 }

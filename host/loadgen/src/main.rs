@@ -218,14 +218,14 @@ async fn main() -> Result<()> {
             bare,
             metrics,
         } => {
-            let plan = scenarios::DensityPlan {
+            let plan = idle::DensityPlan {
                 path: &path,
                 sockets: sockets.clamp(1, 100_000),
                 join: !bare,
                 metrics,
                 settle: Duration::from_secs_f64(settle.clamp(0.0, 60.0)),
             };
-            let (report, conns) = scenarios::density(server, server_pid, &plan).await?;
+            let (report, conns) = idle::density(server, server_pid, &plan).await?;
             emit(&report)?;
             drop(conns);
         }
