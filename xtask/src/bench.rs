@@ -2,7 +2,6 @@
 //! against fresh hosts on loopback. Prints a table and writes `target/bench/results.json`.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
