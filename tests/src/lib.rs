@@ -3,6 +3,7 @@
 //! WebSocket exactly as the official JavaScript client does.
 
 mod http;
+mod log;
 pub mod platform;
 mod server;
 mod socket;

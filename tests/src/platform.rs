@@ -176,6 +176,7 @@ impl TestServer {
         defaults: QuotaDefaults,
         config: ServerConfig,
     ) -> (TestServer, Registry) {
+        crate::log::capture();
         let registry = match Registry::open(location, defaults).await {
             Ok(registry) => registry,
             Err(e) => panic!("opening the registry: {e}"),

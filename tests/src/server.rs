@@ -43,6 +43,7 @@ impl TestServer {
 
     /// Serves an already configured host on `127.0.0.1:<ephemeral port>`.
     pub async fn serve_host(host: Arc<Host>) -> TestServer {
+        crate::log::capture();
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(listener) => listener,
             Err(e) => panic!("bind: {e}"),
