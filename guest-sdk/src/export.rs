@@ -684,8 +684,13 @@ pub fn handle_info(message: String) -> Result<(), String> {
     {
         return Ok(());
     }
+    view_info(&message)
+}
+
+/// The view's `handle_info` with `message`, then the navigation it asked for.
+fn view_info(message: &str) -> Result<(), String> {
     with_view(|view| {
-        let result = view.handle_info(&message);
+        let result = view.handle_info(message);
         view.flush_navigation();
         result
     })
@@ -700,15 +705,7 @@ pub fn handle_async(name: String, outcome: Result<String, String>) -> Result<(),
         if let Some(result) = crate::live_component::handle_async(cid, own, outcome) {
             result?;
         }
-        for message in crate::live_component::take_parent_messages() {
-            let message = message.to_string();
-            with_view(|view| {
-                let result = view.handle_info(&message);
-                view.flush_navigation();
-                result
-            })?;
-        }
-        return Ok(());
+        return deliver_parent_messages();
     }
     with_view(|view| {
         let result = view.handle_async(&name, outcome);
@@ -741,15 +738,17 @@ pub fn handle_component_event(
 ) -> Result<Option<String>, String> {
     let value = parse_value(&value)?;
     let reply = crate::live_component::handle_event(cid, &event, &value)?;
-    for message in crate::live_component::take_parent_messages() {
-        let message = message.to_string();
-        with_view(|view| {
-            let result = view.handle_info(&message);
-            view.flush_navigation();
-            result
-        })?;
-    }
+    deliver_parent_messages()?;
     Ok(reply.map(|r| r.to_string()))
+}
+
+/// The messages components sent to their parent view (`send(self(), …)` in a component)
+/// during the callback just run, each to the view's `handle_info` in order.
+fn deliver_parent_messages() -> Result<(), String> {
+    for message in crate::live_component::take_parent_messages() {
+        view_info(&message.to_string())?;
+    }
+    Ok(())
 }
 
 /// `live.destroy-components`.

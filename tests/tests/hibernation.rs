@@ -1,15 +1,18 @@
 //! Hibernation over a real WebSocket: an idle thermostat (no tick) hibernates after
 //! `hibernate_after` — its instance freed, counted in `livewasm_hibernated_instances` — and
 //! its next event wakes it with its state, answering with the same minimal diff a live view
-//! sends; a view with a timer due soon stays live; `hibernate_after = 0` turns it off.
+//! sends; a view with a timer due soon stays live; `hibernate_after = 0` turns it off. On a
+//! platform host a hibernated view holds none of its tenant's instance quota: another view
+//! joins in its place, and at the quota the sleeper cannot wake (it crashes, and its rejoin
+//! waits for a free slot).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use livewasm_integration_tests::platform::http_request;
-use livewasm_integration_tests::{PhxSocket, TestServer, get, serve_metrics};
+use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request, roomy_quotas};
+use livewasm_integration_tests::{PhxSocket, TestServer, get, get_from, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -130,4 +133,118 @@ async fn a_view_with_a_timer_due_soon_stays_live_and_zero_turns_it_off() {
     let (_socket, _join_ref, _topic) = join(&server, "off").await;
     tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(counts(metrics).await, (1.0, 0.0));
+}
+
+/// The tenant's instances running now, as the API shows them.
+async fn instances(operator: &Api) -> Value {
+    operator.get("/api/v1/tenants/acme").await.json()["usage"]["instances"].clone()
+}
+
+/// Waits until the tenant runs `want` instances.
+async fn until_instances(operator: &Api, want: u64) {
+    let started = Instant::now();
+    while instances(operator).await != json!(want) {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the tenant runs {} instances, not {want}",
+            instances(operator).await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wake() {
+    let db = Database::sqlite();
+    let config = ServerConfig {
+        hibernate_after: Duration::from_millis(300),
+        ..ServerConfig::default()
+    };
+    let (server, registry) =
+        TestServer::start_platform_configured(&db.location, roomy_quotas(), config).await;
+    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
+        .await
+        .expect("operator token");
+    let operator = Api::new(server.addr, Some(&operator.token));
+    operator.create_tenant("acme").await;
+    operator
+        .create_app("acme", "thermostat", "thermostat")
+        .await;
+    let quotas = operator
+        .put_json(
+            "/api/v1/tenants/acme/quotas",
+            &json!({"max_concurrent_instances": 1}),
+        )
+        .await;
+    assert_eq!(quotas.status, 200, "{}", quotas.text());
+    let addr = server.addr;
+    let host = app_origin(addr, "acme", "thermostat");
+    let join = |path: &'static str| {
+        let host = host.clone();
+        async move {
+            let page = get_from(addr, &host, path).await.expect("page");
+            assert_eq!(page.status, 200, "{path}: {}", page.body);
+            let cookie = page.cookie_header();
+            let mut socket =
+                PhxSocket::connect_to(addr, &host, page.csrf.as_deref(), Some(&cookie))
+                    .await
+                    .expect("socket");
+            let (join_ref, reply) = socket
+                .join_page(&page, &format!("http://{host}{path}"))
+                .await
+                .expect("join");
+            (socket, join_ref, page, reply)
+        }
+    };
+
+    // The sleeper joins, takes the tenant's one slot and gives it up when it hibernates.
+    let (mut sleeper, sleeper_ref, sleeper_page, reply) =
+        join("/thermostat?house=1&tick=off").await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let topic = sleeper_page.topic();
+    until_instances(&operator, 0).await;
+
+    // Another view joins in its place; its tick keeps it live, holding the slot.
+    let (awake, _, _, reply) = join("/thermostat?house=2&tick=on").await;
+    assert_eq!(
+        reply["status"], "ok",
+        "a hibernated view holds no slot: {reply}"
+    );
+    assert_eq!(instances(&operator).await, json!(1));
+
+    // At the quota the sleeper cannot wake: its channel crashes, as a failed wake does.
+    sleeper
+        .push(
+            Some(&sleeper_ref),
+            &topic,
+            "event",
+            json!({"type": "click", "event": "inc", "value": {}}),
+        )
+        .await
+        .expect("push");
+    sleeper
+        .wait_push(&topic, "phx_error", DEADLINE)
+        .await
+        .expect("the sleeper's channel crashes");
+    let url = format!("http://{host}/thermostat?house=1&tick=off");
+    let (_, reply) = sleeper
+        .join_page(&sleeper_page, &url)
+        .await
+        .expect("rejoin");
+    assert_eq!(
+        (&reply["status"], &reply["response"]["reason"]),
+        (&json!("error"), &json!("capacity")),
+        "the rejoin waits for a slot: {reply}"
+    );
+
+    // The live view leaves: the slot is free and the sleeper's page comes back.
+    drop(awake);
+    until_instances(&operator, 0).await;
+    let (_, reply) = sleeper
+        .join_page(&sleeper_page, &url)
+        .await
+        .expect("rejoin");
+    assert_eq!(reply["status"], "ok", "{reply}");
+    assert_eq!(instances(&operator).await, json!(1));
+    db.cleanup().await;
 }

@@ -403,8 +403,14 @@ async fn serve_frames(
     // Live upgrade: a new version of this socket's app moves its open views onto it.
     let mut upgrades = host.upgrade_notices();
     let mut upgrades_gone = false;
-    let mut upgrade_due = false;
-    let upgrade_permits = host.upgrade_permits().clone();
+    // A socket with views to carry over waits for a host-wide permit; the wait is kept across
+    // passes of the loop, so the socket keeps its place in the semaphore's queue.
+    let mut permit_wait: Option<
+        futures_util::future::BoxFuture<
+            'static,
+            Result<tokio::sync::OwnedSemaphorePermit, tokio::sync::AcquireError>,
+        >,
+    > = None;
     let mut inbox = slot.as_mut().and_then(Connection::take_inbox)?;
     let results = slot.as_ref().map(Connection::inbox_sender)?;
     let ping_every = (!config.ping_interval.is_zero()).then_some(config.ping_interval);
@@ -416,6 +422,12 @@ async fn serve_frames(
     let mut last_seen = Instant::now();
     // The counter of bytes sent to the socket's app, resolved once its first view joined.
     let mut sent: Option<Counter> = None;
+    // The span names the app from the start unless the socket is on the default site (there
+    // the app is its first view's): a field recorded twice would show twice.
+    let app_named = slot
+        .as_ref()
+        .and_then(|c| c.site().tenant_app())
+        .is_some_and(|(_, app)| !app.is_empty());
     // Tasks running for this socket's views (a result is in the inbox before it counts down).
     let tasks_running = Arc::new(AtomicUsize::new(0));
     // The host's drain: once it starts, no more frames are read from the client; the socket
@@ -497,7 +509,9 @@ async fn serve_frames(
                 // A socket that fell behind checks its views anyway (unchanged ones cost a
                 // route lookup). It waits its turn (a permit) while serving its frames.
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    upgrade_due = true;
+                    if permit_wait.is_none() {
+                        permit_wait = Some(Box::pin(host.upgrade_permits().clone().acquire_owned()));
+                    }
                     Some(Vec::new())
                 }
                 Err(broadcast::error::RecvError::Closed) => {
@@ -508,8 +522,13 @@ async fn serve_frames(
             Some(inbound) = inbox.recv() => {
                 on_guest(host, slot, move |c| c.handle_inbound(inbound)).await
             }
-            permit = upgrade_permits.clone().acquire_owned(), if upgrade_due => {
-                upgrade_due = false;
+            permit = async {
+                match permit_wait.as_mut() {
+                    Some(wait) => wait.await,
+                    None => std::future::pending().await,
+                }
+            }, if permit_wait.is_some() => {
+                permit_wait = None;
                 let frames = on_guest(host, slot, Connection::upgrade_views).await;
                 drop(permit);
                 frames
@@ -543,7 +562,9 @@ async fn serve_frames(
             && let Some(metrics) = slot.as_ref().and_then(Connection::metrics)
         {
             sent = Some(metrics.bytes_sent.clone());
-            tracing::Span::current().record("app", &*metrics.app);
+            if !app_named {
+                tracing::Span::current().record("app", &*metrics.app);
+            }
         }
         match out.send_all(frames, &totals, sent.as_ref()) {
             Ok(()) => {}

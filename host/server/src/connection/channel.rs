@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::inbox::{Inbound, InboxBudget, TaskDone};
 use crate::metrics::AppMetrics;
 use crate::pubsub::Subscriptions;
-use crate::sites::{InstanceSlot, TenantUsage};
+use crate::sites::TenantUsage;
 use crate::uploads::SharedUploads;
 
 /// A scheduled message for a view.
@@ -38,8 +38,6 @@ pub(super) struct Channel {
     /// The live session of the route mounted; patches and live navigation stay inside it.
     pub(super) live_session: Option<String>,
     pub(super) timers: Vec<Timer>,
-    /// Counts this view against its tenant's instance quota while it lives (platform sites).
-    pub(super) _slot: Option<InstanceSlot>,
     /// The view's pub/sub subscriptions (dropped with the channel); its id names the channel.
     pub(super) bus: Subscriptions,
     /// Background tasks running, by name: the tag of the current run (older results are stale).
@@ -176,7 +174,7 @@ impl Channel {
     pub(super) fn live(
         &mut self,
     ) -> Result<&mut livewasm_runtime::Instance, livewasm_runtime::CallError> {
-        self.instance.live(&self.metrics)
+        self.instance.live(&self.metrics, self.usage.as_ref())
     }
 
     /// The message of the first timer due at `now`, rescheduling or removing that timer.

@@ -147,14 +147,13 @@ impl Connection {
         uploads::attach(&mut instance, &view_uploads);
         let mut channel = Channel {
             join_ref: frame.join_ref.clone(),
-            instance: ViewInstance::awake(instance, &metrics),
+            instance: ViewInstance::awake(instance, &metrics, slot),
             idle: Idle::new(),
             app: app_name.to_string(),
             view: routed.route.view.clone(),
             url: authorized.url.clone(),
             live_session: routed.route.live_session.clone(),
             timers: Vec::new(),
-            _slot: slot,
             bus,
             tasks: HashMap::new(),
             pending: Vec::new(),

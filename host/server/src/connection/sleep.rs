@@ -3,7 +3,13 @@
 //! [`TIMER_MARGIN`], no task running or about to start, no upload entry open. A hibernated view
 //! wakes for the next thing that needs it (an event, a patch, a timer, a PubSub message, a
 //! task result), invisibly to the client: same state, minimal diff.
+//!
+//! On a platform site only a live view counts against its tenant's `max_concurrent_instances`:
+//! the slot goes with the instance when the view hibernates and is taken again to wake it. A
+//! tenant at its quota cannot wake one more view; that view crashes (its client rejoins, and
+//! the join is refused `capacity` while the tenant stays at its quota).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use livewasm_runtime::{
@@ -12,6 +18,7 @@ use livewasm_runtime::{
 use tokio::time::Instant;
 
 use crate::metrics::{AppMetrics, HibernatedView, LiveInstance};
+use crate::sites::{InstanceSlot, TenantUsage};
 
 /// A view whose next timer is due sooner than this stays live.
 pub(super) const TIMER_MARGIN: Duration = Duration::from_secs(5);
@@ -22,6 +29,8 @@ pub(super) enum ViewInstance {
     Awake {
         instance: Box<Instance>,
         _live: LiveInstance,
+        /// Its tenant's instance slot (platform sites).
+        _slot: Option<InstanceSlot>,
     },
     /// Hibernated: a snapshot, no instance.
     Asleep {
@@ -33,11 +42,17 @@ pub(super) enum ViewInstance {
 }
 
 impl ViewInstance {
-    /// A live view's instance, counted in the app's metrics.
-    pub(super) fn awake(instance: Instance, metrics: &AppMetrics) -> ViewInstance {
+    /// A live view's instance, counted in the app's metrics and, with `slot`, against its
+    /// tenant's quota.
+    pub(super) fn awake(
+        instance: Instance,
+        metrics: &AppMetrics,
+        slot: Option<InstanceSlot>,
+    ) -> ViewInstance {
         ViewInstance::Awake {
             instance: Box::new(instance),
             _live: LiveInstance::new(metrics),
+            _slot: slot,
         }
     }
 
@@ -73,10 +88,20 @@ impl ViewInstance {
         }
     }
 
-    /// The live instance, waking the view first when it sleeps; a view that cannot wake is
-    /// an error (the channel crashes and the client rejoins, remounting it).
-    pub(super) fn live(&mut self, metrics: &AppMetrics) -> Result<&mut Instance, CallError> {
+    /// The live instance, waking the view first when it sleeps (taking a slot of `usage`,
+    /// its tenant's quota, on a platform site); a view that cannot wake is an error (the
+    /// channel crashes and the client rejoins, remounting it).
+    pub(super) fn live(
+        &mut self,
+        metrics: &AppMetrics,
+        usage: Option<&Arc<TenantUsage>>,
+    ) -> Result<&mut Instance, CallError> {
         if let ViewInstance::Asleep { .. } = self {
+            let slot = take_slot(usage).ok_or_else(|| {
+                CallError::Guest(
+                    "the view could not wake: its tenant is at its instance quota".into(),
+                )
+            })?;
             let ViewInstance::Asleep { view, .. } = std::mem::replace(self, ViewInstance::Gone)
             else {
                 return Err(CallError::Dead);
@@ -84,7 +109,7 @@ impl ViewInstance {
             let instance = view
                 .wake()
                 .map_err(|e| CallError::Guest(format!("the view could not wake: {e}")))?;
-            *self = ViewInstance::awake(instance, metrics);
+            *self = ViewInstance::awake(instance, metrics, slot);
         }
         match self {
             ViewInstance::Awake { instance, .. } => Ok(instance),
@@ -97,13 +122,18 @@ impl ViewInstance {
         let ViewInstance::Awake { .. } = self else {
             return Err(HibernateRefusal::NotNow);
         };
-        let ViewInstance::Awake { instance, _live } = std::mem::replace(self, ViewInstance::Gone)
+        let ViewInstance::Awake {
+            instance,
+            _live,
+            _slot,
+        } = std::mem::replace(self, ViewInstance::Gone)
         else {
             return Err(HibernateRefusal::NotNow);
         };
         match (*instance).hibernate() {
             Ok(view) => {
-                drop(_live);
+                // The instance is gone, and with it the view's share of its tenant's quota.
+                drop((_live, _slot));
                 let bytes = view.snapshot_bytes();
                 *self = ViewInstance::Asleep {
                     view: Box::new(view),
@@ -116,6 +146,7 @@ impl ViewInstance {
                 *self = ViewInstance::Awake {
                     instance: Box::new(instance),
                     _live,
+                    _slot,
                 };
                 Err(why)
             }
@@ -136,30 +167,57 @@ pub(super) enum Upgraded {
 
 impl ViewInstance {
     /// Live upgrade: carries the view, awake or hibernated, into a fresh instance of `app`
-    /// (another version of its app) through its snapshot and the new version's `migrate`.
-    pub(super) fn upgrade(&mut self, app: &App, metrics: &AppMetrics) -> Upgraded {
-        let migrated = match std::mem::replace(self, ViewInstance::Gone) {
-            ViewInstance::Awake { instance, _live } => match (*instance).upgrade(app) {
-                Ok(migrated) => migrated,
+    /// (another version of its app) through its snapshot and the new version's `migrate`. A
+    /// hibernated view takes a slot of `usage` for its new instance; with its tenant at its
+    /// quota it stays asleep on its version.
+    pub(super) fn upgrade(
+        &mut self,
+        app: &App,
+        metrics: &AppMetrics,
+        usage: Option<&Arc<TenantUsage>>,
+    ) -> Upgraded {
+        let (migrated, slot) = match std::mem::replace(self, ViewInstance::Gone) {
+            ViewInstance::Awake {
+                instance,
+                _live,
+                _slot,
+            } => match (*instance).upgrade(app) {
+                Ok(migrated) => (migrated, _slot),
                 Err(still) => {
                     let StillLive { instance, why } = *still;
                     *self = ViewInstance::Awake {
                         instance: Box::new(instance),
                         _live,
+                        _slot,
                     };
                     return Upgraded::Kept(why);
                 }
             },
-            ViewInstance::Asleep { view, .. } => (*view).upgrade(app),
+            ViewInstance::Asleep { view, _counted } => match take_slot(usage) {
+                Some(slot) => ((*view).upgrade(app), slot),
+                None => {
+                    *self = ViewInstance::Asleep { view, _counted };
+                    return Upgraded::Kept(HibernateRefusal::NotNow);
+                }
+            },
             ViewInstance::Gone => return Upgraded::Kept(HibernateRefusal::NotNow),
         };
         match migrated {
             Ok(instance) => {
-                *self = ViewInstance::awake(instance, metrics);
+                *self = ViewInstance::awake(instance, metrics, slot);
                 Upgraded::Migrated
             }
             Err(error) => Upgraded::Lost(error),
         }
+    }
+}
+
+/// A slot of `usage` for one more live instance: `Some(None)` off a platform site (nothing to
+/// count), `None` when the tenant is at its quota.
+fn take_slot(usage: Option<&Arc<TenantUsage>>) -> Option<Option<InstanceSlot>> {
+    match usage {
+        Some(usage) => usage.try_acquire().map(Some),
+        None => Some(None),
     }
 }
 

@@ -27,6 +27,11 @@ impl Connection {
         self.site == *site
     }
 
+    /// The site this socket was opened on.
+    pub(crate) fn site(&self) -> &SiteId {
+        &self.site
+    }
+
     /// Moves every open view whose app now runs another component onto it (or remounts it);
     /// returns the frames for the client: a diff per moved view, a `live_redirect` per
     /// remounted one. Views whose component did not change are left alone.
@@ -60,9 +65,9 @@ impl Connection {
             return;
         }
         let upgraded = match &routed {
-            Some(routed) if channel.keeps(&routed.route_app, &routed.route) => {
-                channel.instance.upgrade(&routed.app, &channel.metrics)
-            }
+            Some(routed) if channel.keeps(&routed.route_app, &routed.route) => channel
+                .instance
+                .upgrade(&routed.app, &channel.metrics, channel.usage.as_ref()),
             // The URL routes to another view (or nowhere) on the new version.
             _ => {
                 channel.metrics.upgraded(UpgradeOutcome::Kept);
