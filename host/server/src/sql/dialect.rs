@@ -219,9 +219,14 @@ pub(crate) fn to_postgres(sql: &str) -> (String, usize) {
             }
             out.push('$');
             out.push_str(&n.to_string());
-            // `?x`, `??` or `?$t$` must not run into the number.
+            // `?x`, `??` or `?$t$` must not run into the number. A `$` in this same piece of
+            // code was part of a name already (`?1$$` is no quote), and stays so: a space
+            // would turn it into one.
             let next = chars.get(i).copied().or(after);
-            if next.is_some_and(|d| d.is_alphanumeric() || matches!(d, '_' | '$' | '?')) {
+            let glued_dollar = chars.get(i) == Some(&'$');
+            if !glued_dollar
+                && next.is_some_and(|d| d.is_alphanumeric() || matches!(d, '_' | '$' | '?'))
+            {
                 out.push(' ');
             }
         }
@@ -388,6 +393,8 @@ mod tests {
             ("SELECT 'unterminated ?", "SELECT 'unterminated ?", 0),
             ("SELECT ?é", "SELECT $1 é", 1),
             ("SELECT (?$x$ ? $x$)", "SELECT ($1 $x$ ? $x$)", 1),
+            // A `$` glued to the number was a name's, not a quote's: no space makes it one.
+            ("\"\"?0$$", "\"\"$0$$", 0),
         ];
         for (sqlite, postgres, n) in cases {
             assert_eq!(to_postgres(sqlite), (postgres.to_string(), n), "{sqlite}");
