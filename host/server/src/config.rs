@@ -28,7 +28,8 @@ pub struct ServerConfig {
     /// Largest WebSocket message accepted; a larger one closes the socket (1009).
     pub max_frame_bytes: usize,
     /// Read buffer per WebSocket. Small keeps idle sockets cheap (the library default, 128 KiB,
-    /// is resident for every connected socket); larger messages still arrive, in more reads.
+    /// is resident for every connected socket); larger messages still arrive, in more reads,
+    /// and the buffer keeps the size of the largest message read (a join, about 1 KiB).
     pub ws_read_buffer_bytes: usize,
     /// Views one socket may join at once.
     pub max_channels_per_socket: usize,
@@ -165,7 +166,7 @@ impl Default for ServerConfig {
             secret_key: Vec::new(),
             dev: false,
             max_frame_bytes: 1 << 20,
-            ws_read_buffer_bytes: 4 << 10,
+            ws_read_buffer_bytes: 1 << 10,
             max_channels_per_socket: 64,
             heartbeat_timeout: Duration::from_secs(60),
             check_origin: true,

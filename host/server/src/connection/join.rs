@@ -58,7 +58,7 @@ impl Connection {
                 if self.metrics.is_none() {
                     self.metrics = Some(channel.metrics.clone());
                 }
-                self.channels.insert(frame.topic.clone(), channel);
+                self.channels.insert(frame.topic.clone(), Box::new(channel));
                 out.push(frame.reply(status::OK, Value::Object(response)));
             }
             Err(reason) => out.push(frame.reply(status::ERROR, reason)),
@@ -77,7 +77,11 @@ impl Connection {
     /// the redirect an `on_mount` hook or the mount asked for). A `push_patch` from the first
     /// `handle_params` comes back as the join's `live_patch`.
     fn mount(&self, frame: &Frame, id: &str) -> Result<Mounted, Value> {
-        let Some(user_session) = self.session.clone() else {
+        let Some(user_session) = self
+            .session
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<Value>(text).ok())
+        else {
             return Err(refuse("stale"));
         };
         if self.channels.len() >= self.host.config().max_channels_per_socket {

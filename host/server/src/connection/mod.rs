@@ -47,8 +47,11 @@ use scope::Scope;
 pub struct Connection {
     host: Arc<Host>,
     site: SiteId,
-    session: Option<Value>,
-    channels: HashMap<String, Channel>,
+    /// The verified session, as compact JSON text: an idle socket keeps it for its next join,
+    /// and text costs a fraction of a parsed map's nodes.
+    session: Option<Box<str>>,
+    /// The joined views by topic, boxed: the table's spare slots stay pointer-sized.
+    channels: HashMap<String, Box<Channel>>,
     inbox_tx: InboxSender,
     inbox_rx: Option<InboxReceiver>,
     /// The dev reload channel, once the page's glue joined it.
@@ -82,7 +85,7 @@ impl Connection {
         Connection {
             host,
             site,
-            session,
+            session: session.map(|session| session.to_string().into_boxed_str()),
             channels: HashMap::new(),
             inbox_tx,
             inbox_rx: Some(inbox_rx),
