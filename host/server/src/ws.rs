@@ -127,10 +127,13 @@ pub(crate) async fn upgrade(
         // Frames are flushed as they are written: no write buffer to keep per socket.
         .write_buffer_size(0)
         .on_upgrade(move |socket| {
+            // Set up before the socket's future is built, so that future keeps only what the
+            // socket needs while it lives (every idle socket carries it).
+            let open = span.in_scope(|| OpenedSocket::start(socket, host, site, session, peer));
             async move {
                 // The socket counts against `max_connections` until it ends.
                 let _connection = connection;
-                run(socket, host, site, session, peer).await;
+                open.run().await;
             }
             .instrument(span)
         })
@@ -346,46 +349,77 @@ async fn write_frames(
     queue.writer_gone.notify_one();
 }
 
-async fn run(
-    socket: WebSocket,
+/// A socket past its upgrade: its reader side, its connection, and the writer task feeding the
+/// client from the outbound queue.
+struct OpenedSocket {
     host: Arc<Host>,
-    site: SiteId,
-    session: Option<serde_json::Value>,
-    peer: Option<PeerSocket>,
-) {
-    let config = host.config();
-    let totals = host.outbound_totals().clone();
-    let _open = OpenSocket::new(totals.clone());
-    let (sink, mut stream) = socket.split();
-    let (tx, rx) = futures_channel::mpsc::unbounded();
-    let queue = Arc::new(Queue::default());
-    let out = Outbound {
-        tx,
-        queue: queue.clone(),
-        max_frames: config.outbound_queue_frames.max(1),
-        max_bytes: config.outbound_queue_bytes,
-    };
-    let write_timeout = config.write_timeout;
-    let writer = tokio::spawn(write_frames(sink, rx, queue, totals.clone(), write_timeout));
+    stream: futures_util::stream::SplitStream<WebSocket>,
+    out: Outbound,
+    slot: Option<Connection>,
+    writer: tokio::task::JoinHandle<()>,
+    _open: OpenSocket,
+}
 
-    let mut connection = Connection::for_site(host.clone(), site, session);
-    if let Some(peer) = peer {
-        connection.set_peer(peer);
+impl OpenedSocket {
+    /// Splits `socket`, starts its writer and makes its connection (on `site`, seeing
+    /// `session`, relayed from `peer` when the upgrade came through another host).
+    fn start(
+        socket: WebSocket,
+        host: Arc<Host>,
+        site: SiteId,
+        session: Option<serde_json::Value>,
+        peer: Option<PeerSocket>,
+    ) -> OpenedSocket {
+        let config = host.config();
+        let totals = host.outbound_totals().clone();
+        let open = OpenSocket::new(totals.clone());
+        let (sink, stream) = socket.split();
+        let (tx, rx) = futures_channel::mpsc::unbounded();
+        let queue = Arc::new(Queue::default());
+        let out = Outbound {
+            tx,
+            queue: queue.clone(),
+            max_frames: config.outbound_queue_frames.max(1),
+            max_bytes: config.outbound_queue_bytes,
+        };
+        let writer = tokio::spawn(write_frames(sink, rx, queue, totals, config.write_timeout));
+        let mut connection = Connection::for_site(host.clone(), site, session);
+        if let Some(peer) = peer {
+            connection.set_peer(peer);
+        }
+        OpenedSocket {
+            host,
+            stream,
+            out,
+            slot: Some(connection),
+            writer,
+            _open: open,
+        }
     }
-    let mut slot = Some(connection);
-    if let Some(reason) = serve_frames(&host, &mut slot, &mut stream, &out).await {
-        tracing::debug!("socket closed: {reason}");
-    }
-    // The views' instances are freed now, before waiting for the last writes.
-    drop(slot);
-    drop(out);
-    drop(stream);
-    let mut writer = writer;
-    if tokio::time::timeout(write_timeout + CLOSE_WRITE_TIMEOUT, &mut writer)
-        .await
-        .is_err()
-    {
-        writer.abort();
+
+    /// Serves the socket until it ends, then gives its writer a moment to send what is left.
+    async fn run(mut self) {
+        let reason = serve_frames(&self.host, &mut self.slot, &mut self.stream, &self.out).await;
+        if let Some(reason) = reason {
+            tracing::debug!("socket closed: {reason}");
+        }
+        let OpenedSocket {
+            host,
+            stream,
+            out,
+            slot,
+            mut writer,
+            _open,
+        } = self;
+        // The views' instances are freed now, before waiting for the last writes.
+        drop((slot, out, stream));
+        let write_timeout = host.config().write_timeout;
+        if tokio::time::timeout(write_timeout + CLOSE_WRITE_TIMEOUT, &mut writer)
+            .await
+            .is_err()
+        {
+            writer.abort();
+        }
     }
 }
 
