@@ -169,6 +169,22 @@ impl TestServer {
         TestServer::start_platform_configured(location, defaults, ServerConfig::default()).await
     }
 
+    /// A platform host on `db` with `config` and [`roomy_quotas`], its registry, and the API
+    /// as its bootstrap operator.
+    pub async fn start_operated(
+        db: &Database,
+        config: ServerConfig,
+    ) -> (TestServer, Registry, Api) {
+        let (server, registry) =
+            TestServer::start_platform_configured(&db.location, roomy_quotas(), config).await;
+        let operator = match livewasm_server::platform::bootstrap_operator_token(&registry).await {
+            Ok(operator) => operator,
+            Err(e) => panic!("operator token: {e}"),
+        };
+        let api = Api::new(server.addr, Some(&operator.token));
+        (server, registry, api)
+    }
+
     /// [`TestServer::start_platform`] with `config` (its secret key and SQL directory are the
     /// test's own).
     pub async fn start_platform_configured(

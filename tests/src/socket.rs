@@ -124,6 +124,18 @@ impl PhxSocket {
         Ok(msg_ref)
     }
 
+    /// Sends a `phx-click` of `event` (empty value) without waiting for its reply (a test of
+    /// what a crash or a closed socket does instead); returns its ref.
+    pub async fn push_click(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        event: &str,
+    ) -> Result<String, SocketError> {
+        let payload = json!({"type": "click", "event": event, "value": {}});
+        self.push(Some(join_ref), topic, "event", payload).await
+    }
+
     /// Sends `phx_join` for the page's main view (first mount) and returns `(join_ref, reply)`.
     pub async fn join_page(
         &mut self,

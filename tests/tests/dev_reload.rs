@@ -233,14 +233,7 @@ async fn a_guest_panic_reaches_the_dev_page() {
         .unwrap();
     assert_eq!(reply["status"], "ok", "{reply}");
     socket.join(TOPIC, json!({"token": token})).await.unwrap();
-    let _ = socket
-        .push(
-            Some(&join_ref),
-            &page.topic(),
-            "event",
-            json!({"type": "click", "event": "trap", "value": {}}),
-        )
-        .await;
+    let _ = socket.push_click(&join_ref, &page.topic(), "trap").await;
     let push = socket
         .wait_push(TOPIC, "guest_error", Duration::from_secs(10))
         .await

@@ -70,12 +70,7 @@ async fn a_callback_still_running_at_the_deadline_does_not_hold_the_host() {
     assert_eq!(reply["status"], "ok", "{reply}");
     // A callback that runs until its own deadline (fuel or epoch) ends it.
     let msg_ref = socket
-        .push(
-            Some(&join_ref),
-            &page.topic(),
-            "event",
-            json!({"type": "click", "event": "loop", "value": {}}),
-        )
+        .push_click(&join_ref, &page.topic(), "loop")
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -11,7 +11,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request, roomy_quotas};
+use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request};
 use livewasm_integration_tests::{PhxSocket, TestServer, get, get_from, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
@@ -160,12 +160,7 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
         hibernate_after: Duration::from_millis(300),
         ..ServerConfig::default()
     };
-    let (server, registry) =
-        TestServer::start_platform_configured(&db.location, roomy_quotas(), config).await;
-    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
-        .await
-        .expect("operator token");
-    let operator = Api::new(server.addr, Some(&operator.token));
+    let (server, _registry, operator) = TestServer::start_operated(&db, config).await;
     operator.create_tenant("acme").await;
     operator
         .create_app("acme", "thermostat", "thermostat")
@@ -214,12 +209,7 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
 
     // At the quota the sleeper cannot wake: its channel crashes, as a failed wake does.
     sleeper
-        .push(
-            Some(&sleeper_ref),
-            &topic,
-            "event",
-            json!({"type": "click", "event": "inc", "value": {}}),
-        )
+        .push_click(&sleeper_ref, &topic, "inc")
         .await
         .expect("push");
     sleeper

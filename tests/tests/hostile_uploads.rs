@@ -329,12 +329,7 @@ async fn a_crashed_view_loses_its_uploads_and_rejoins_clean() {
 
     // `cancel-upload` without a ref is a view error: the view crashes.
     socket
-        .push(
-            Some(&join_ref),
-            &topic,
-            "event",
-            json!({"type": "click", "event": "cancel-upload", "value": {}}),
-        )
+        .push_click(&join_ref, &topic, "cancel-upload")
         .await
         .unwrap();
     socket.wait_push(&topic, "phx_error", WAIT).await.unwrap();

@@ -64,15 +64,7 @@ async fn a_looping_app_does_not_stall_another_apps_events() {
     let topic = hostile.topic();
     let mut waiting = Vec::new();
     for (mut socket, join_ref) in attackers {
-        socket
-            .push(
-                Some(&join_ref),
-                &topic,
-                "event",
-                json!({"type": "click", "event": "loop", "value": {}}),
-            )
-            .await
-            .unwrap();
+        socket.push_click(&join_ref, &topic, "loop").await.unwrap();
         let (crashed, topic) = (crashed.clone(), topic.clone());
         waiting.push(tokio::spawn(async move {
             // The attack ends in phx_error: the fuel ran out and only that view crashed.

@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::{
-    Api, Database, app_origin, assert_status, http_request, roomy_quotas,
+    Api, Database, app_origin, assert_status, http_request,
 };
 use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from, serve_metrics};
 use livewasm_server::ServerConfig;
@@ -130,12 +130,7 @@ fn component(name: &str) -> Vec<u8> {
 /// A platform host with tenant `acme` and app `thermo` serving the thermostat (version 1).
 async fn start(config: ServerConfig) -> (TestServer, Database, Api, String) {
     let db = Database::sqlite();
-    let (server, registry) =
-        TestServer::start_platform_configured(&db.location, roomy_quotas(), config).await;
-    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
-        .await
-        .expect("operator token");
-    let api = Api::new(server.addr, Some(&operator.token));
+    let (server, _registry, api) = TestServer::start_operated(&db, config).await;
     api.create_tenant("acme").await;
     api.create_app("acme", "thermo", "thermostat").await;
     let host = app_origin(server.addr, "acme", "thermo");

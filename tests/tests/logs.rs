@@ -98,15 +98,7 @@ async fn json_lines_name_the_socket_the_app_and_the_request() {
         .unwrap();
     assert_eq!(reply["status"], "ok", "{reply}");
     let topic = page.topic();
-    socket
-        .push(
-            Some(&join_ref),
-            &topic,
-            "event",
-            json!({"type": "click", "event": "trap", "value": {}}),
-        )
-        .await
-        .unwrap();
+    socket.push_click(&join_ref, &topic, "trap").await.unwrap();
     socket.wait_push(&topic, "phx_error", WAIT).await.unwrap();
 
     let lines = captured.lines();

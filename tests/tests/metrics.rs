@@ -125,15 +125,7 @@ async fn every_family_is_scraped_with_the_registry_names_and_moves() {
     }
     // The hostile app: a callback that loops until its fuel is gone (a fuel trap) …
     let (mut looping, join_ref, topic) = joined(addr, "globex", "burner", "/hostile").await;
-    looping
-        .push(
-            Some(&join_ref),
-            &topic,
-            "event",
-            json!({"type": "click", "event": "loop", "value": {}}),
-        )
-        .await
-        .unwrap();
+    looping.push_click(&join_ref, &topic, "loop").await.unwrap();
     looping.wait_push(&topic, "phx_error", WAIT).await.unwrap();
     // … kv calls …
     let (mut kv, join_ref, topic) = joined(addr, "globex", "burner", "/hostile/kv-calls").await;

@@ -487,12 +487,7 @@ async fn an_infinite_loop_is_stopped_while_another_socket_keeps_working() {
             let (join_ref, _) = socket.join_page(&page, &url).await.unwrap();
             let started = Instant::now();
             socket
-                .push(
-                    Some(&join_ref),
-                    &page.topic(),
-                    "event",
-                    json!({"type": "click", "event": "loop", "value": {}}),
-                )
+                .push_click(&join_ref, &page.topic(), "loop")
                 .await
                 .unwrap();
             let error = socket.wait_push(&page.topic(), "phx_error", WAIT).await;
