@@ -5,9 +5,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use crate::codegen::{Slot, err, fragment, merge, with_bound};
 use crate::expr::{expr, pattern};
 use crate::parse::{Attr, Element, Node};
+use crate::slot::{Fragment, Slot, err, merge, with_bound};
 
 /// The Rust identifier for an attribute or slot name (raw for keywords such as `type`), or
 /// `None` when the name is not one (`phx-click`).
@@ -39,10 +39,12 @@ struct Call {
     passed: Vec<String>,
     fields: Vec<String>,
     always: bool,
+    /// Renders a slot's content (`codegen::fragment`).
+    fragment: Fragment,
 }
 
-/// The whole call as a dynamic slot.
-pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
+/// The whole call as a dynamic slot; `fragment` renders the content of its slots.
+pub(crate) fn call(element: &Element, span: Span, fragment: Fragment) -> syn::Result<Slot> {
     let path_text = element.component().unwrap_or_default();
     let at = crate::place::describe(element.line, element.column);
     let path: syn::Path = syn::parse_str(path_text).map_err(|_| {
@@ -65,6 +67,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
         passed: Vec::new(),
         fields: Vec::new(),
         always: false,
+        fragment,
     };
 
     for attr in &element.attrs {
@@ -92,7 +95,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
                 let e =
                     expr(text).map_err(|m| err(span, format!("{at}: attribute {name}: {m}")))?;
                 let tokens = e.tokens;
-                if crate::codegen::always(&e.fields, &tokens) {
+                if crate::slot::always(&e.fields, &tokens) {
                     call.always = true;
                 }
                 merge(&mut call.fields, e.fields);
@@ -146,6 +149,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
         passed,
         fields,
         always,
+        ..
     } = call;
     let mut code = quote! {{
         const _: () = {
@@ -210,7 +214,7 @@ pub(crate) fn call(element: &Element, span: Span) -> syn::Result<Slot> {
 
 impl Call {
     fn note(&mut self, fields: Vec<String>, tokens: &TokenStream) {
-        if crate::codegen::always(&fields, tokens) {
+        if crate::slot::always(&fields, tokens) {
             self.always = true;
         }
         merge(&mut self.fields, fields);
@@ -307,7 +311,7 @@ impl Call {
             Some(text) => pattern(text).map_err(|m| err(span, format!("{at}: :let: {m}")))?,
             None => quote!(_),
         };
-        let (body, fields, always) = with_bound(&pat, || fragment(&slot.children, span))?;
+        let (body, fields, always) = with_bound(&pat, || (self.fragment)(&slot.children, span))?;
         self.always |= always;
         merge(&mut self.fields, fields);
         let value = quote! {

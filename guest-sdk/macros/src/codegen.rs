@@ -4,63 +4,9 @@
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
 
-use std::cell::RefCell;
-
-use crate::expr::{bindings, expr, pattern, reads_local, reads_unbound};
-
-thread_local! {
-    /// The names bound by the enclosing `:for` and `:let` patterns while generating their body.
-    static BOUND: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Runs `f` with the names of `pattern` bound.
-pub(crate) fn with_bound<R>(pattern: &TokenStream, f: impl FnOnce() -> R) -> R {
-    let names = bindings(pattern);
-    let count = names.len();
-    BOUND.with(|b| b.borrow_mut().extend(names));
-    let out = f();
-    BOUND.with(|b| {
-        let mut b = b.borrow_mut();
-        let keep = b.len() - count;
-        b.truncate(keep);
-    });
-    out
-}
-
-/// True when an expression reading no assign must still be re-evaluated every render: it
-/// reads a variable that is not bound by an enclosing `:for`/`:let` (a local of the caller).
-pub(crate) fn volatile(tokens: &TokenStream) -> bool {
-    BOUND.with(|b| reads_unbound(tokens, &b.borrow()))
-}
-/// True when an expression must be evaluated on every render: it reads no assign and may read
-/// something else (a local, a function), or it reads a local next to its assigns (`{f(@a, x)}`
-/// must follow `x` too). Function calls next to assigns are taken to depend on their arguments.
-/// So does one reading the socket's own names (`@flash`, `@live_action`: no change bit).
-pub(crate) fn always(fields: &[String], tokens: &TokenStream) -> bool {
-    (fields.is_empty() && volatile(tokens))
-        || reads_socket(fields)
-        || BOUND.with(|b| reads_local(tokens, &b.borrow()))
-}
-
-/// True when `fields` name one of the socket's own names ([`crate::expr::SOCKET_NAMES`]),
-/// which have no change bit.
-fn reads_socket(fields: &[String]) -> bool {
-    fields
-        .iter()
-        .any(|f| crate::expr::SOCKET_NAMES.contains(&f.as_str()))
-}
-
+use crate::expr::{expr, pattern};
 use crate::parse::{Attr, Element, Node};
-
-/// One dynamic slot being generated.
-pub(crate) struct Slot {
-    /// Expression producing a `::livewasm_sdk::Dyn`.
-    pub(crate) code: TokenStream,
-    /// Assigns read (through `@`) anywhere in the slot.
-    pub(crate) fields: Vec<String>,
-    /// True when something in the slot reads no assign at all and must always render.
-    pub(crate) always: bool,
-}
+use crate::slot::{Slot, always, err, merge, reads_socket, with_bound};
 
 /// Statics and dynamics of one template being generated.
 #[derive(Default)]
@@ -80,10 +26,6 @@ impl Level {
         self.statics.push(self.current);
         (self.statics, self.slots)
     }
-}
-
-pub(crate) fn err(span: Span, message: impl std::fmt::Display) -> syn::Error {
-    syn::Error::new(span, message.to_string())
 }
 
 /// The whole `html!` expansion.
@@ -212,7 +154,7 @@ fn emit(level: &mut Level, node: &Node, span: Span) -> syn::Result<()> {
         Node::Element(element)
             if element.component().is_some() && !crate::live_call::is_live_component(element) =>
         {
-            level.push_slot(crate::call::call(element, span)?);
+            level.push_slot(crate::call::call(element, span, fragment)?);
         }
         Node::Element(element) if element.slot().is_some() => {
             return Err(err(
@@ -341,14 +283,6 @@ struct Nested {
     always: bool,
 }
 
-pub(crate) fn merge(into: &mut Vec<String>, from: Vec<String>) {
-    for f in from {
-        if !into.contains(&f) {
-            into.push(f);
-        }
-    }
-}
-
 fn conditional(element: &Element, span: Span) -> syn::Result<Slot> {
     let condition_text = element.if_expr.as_deref().unwrap_or("true");
     let condition = expr(condition_text).map_err(|m| err(span, format!(":if: {m}")))?;
@@ -382,7 +316,7 @@ fn comprehension(element: &Element, span: Span) -> syn::Result<Slot> {
     let source = expr(&source_text).map_err(|m| err(span, format!(":for: {m}")))?;
     // Inside a `:let` slot or another `:for`, entries may read names bound there, which are
     // neither assigns nor the item: such a comprehension never keeps entries.
-    let nested_in_bindings = BOUND.with(|b| !b.borrow().is_empty());
+    let nested_in_bindings = crate::slot::in_bindings();
     let Nested {
         template,
         dynamics,

@@ -11,6 +11,7 @@ mod fingerprint;
 mod live_call;
 mod parse;
 mod place;
+mod slot;
 mod verified_path;
 
 use proc_macro::TokenStream;

@@ -8,9 +8,9 @@ use proc_macro2::Span;
 use quote::quote;
 
 use crate::call::ident_for;
-use crate::codegen::{Slot, always, err, merge};
 use crate::expr::expr;
 use crate::parse::{Attr, Element, Node};
+use crate::slot::{Slot, always, err, merge};
 
 /// True for `<.live_component …>`.
 pub(crate) fn is_live_component(element: &Element) -> bool {
