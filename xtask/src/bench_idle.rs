@@ -262,9 +262,15 @@ pub fn print(idle: &Value, us: impl Fn(&Value) -> String) {
             _ => "",
         };
         println!(
-            "{:<46} {:>14} {:>14}",
+            "{:<46} {:>14}",
             format!("RSS growth per {mode}, {} sockets", r["sockets"]),
             kib(&r["delta_per_socket_kib"]),
+        );
+        // PSS counts the pages live instances share (the component's memory image) once.
+        println!(
+            "{:<46} {:>14} {:>14}",
+            format!("  PSS growth per {mode}"),
+            kib(&r["pss_delta_per_socket_kib"]),
             target
         );
     }

@@ -144,6 +144,14 @@ pub struct DensityReport {
     pub rss_per_socket_kib: f64,
     /// RSS growth divided by the sockets, KiB.
     pub delta_per_socket_kib: f64,
+    /// Host proportional set size (PSS) before connecting, KiB.
+    pub pss_before_kib: u64,
+    /// Host PSS with every socket joined, KiB.
+    pub pss_after_kib: u64,
+    /// PSS growth divided by the sockets, KiB: what the sockets cost the machine. RSS counts a
+    /// page every live instance maps from the component's memory image once per instance; PSS
+    /// counts it once.
+    pub pss_delta_per_socket_kib: f64,
     /// Time to connect and join them all.
     pub connect_seconds: f64,
 }
@@ -170,6 +178,7 @@ pub async fn density(
     plan: &DensityPlan<'_>,
 ) -> Result<(DensityReport, Vec<Conn>)> {
     let rss_before_kib = rss_kib(server_pid)?;
+    let pss_before_kib = pss_kib(server_pid)?;
     let path = plan.path;
     let sockets = plan.sockets;
     let join = plan.join;
@@ -206,6 +215,7 @@ pub async fn density(
     };
     tokio::time::sleep(plan.settle).await;
     let rss_after_kib = rss_kib(server_pid)?;
+    let pss_after_kib = pss_kib(server_pid)?;
     Ok((
         DensityReport {
             sockets,
@@ -216,6 +226,10 @@ pub async fn density(
             rss_per_socket_kib: rss_after_kib as f64 / sockets as f64,
             delta_per_socket_kib: rss_after_kib.saturating_sub(rss_before_kib) as f64
                 / sockets as f64,
+            pss_before_kib,
+            pss_after_kib,
+            pss_delta_per_socket_kib: pss_after_kib.saturating_sub(pss_before_kib) as f64
+                / sockets as f64,
             connect_seconds,
         },
         conns,
@@ -224,11 +238,21 @@ pub async fn density(
 
 /// Resident set size of process `pid`, in KiB.
 pub fn rss_kib(pid: u32) -> Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .with_context(|| format!("reading /proc/{pid}/status"))?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+    proc_kib(pid, "status", "VmRSS:")
+}
+
+/// Proportional set size of process `pid`, in KiB: its resident pages, each shared page
+/// divided among the mappings that share it.
+pub fn pss_kib(pid: u32) -> Result<u64> {
+    proc_kib(pid, "smaps_rollup", "Pss:")
+}
+
+/// The `… kB` value of the line starting with `label` in `/proc/<pid>/<file>`.
+fn proc_kib(pid: u32, file: &str, label: &str) -> Result<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+        .with_context(|| format!("reading /proc/{pid}/{file}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(label))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS line")
+        .with_context(|| format!("no {label} line in /proc/{pid}/{file}"))
 }
