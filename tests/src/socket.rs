@@ -58,6 +58,35 @@ impl PhxSocket {
         Self::connect_to(addr, &addr.to_string(), csrf, cookie).await
     }
 
+    /// Fetches `path` from origin `host` on `addr` as a browser would, opens a socket with the
+    /// page's cookie and CSRF token and joins its main view: `(socket, page, join_ref, reply)`.
+    /// Panics when the page is not a 200 or the socket does not open.
+    pub async fn join_on(
+        addr: SocketAddr,
+        host: &str,
+        path: &str,
+    ) -> (PhxSocket, Page, String, Value) {
+        let page = match crate::get_from(addr, host, path).await {
+            Ok(page) => page,
+            Err(e) => panic!("GET {host}{path}: {e}"),
+        };
+        assert_eq!(page.status, 200, "{host}{path}: {}", page.body);
+        let cookie = page.cookie_header();
+        let mut socket =
+            match PhxSocket::connect_to(addr, host, page.csrf.as_deref(), Some(&cookie)).await {
+                Ok(socket) => socket,
+                Err(e) => panic!("socket to {host}: {e}"),
+            };
+        let (join_ref, reply) = match socket
+            .join_page(&page, &format!("http://{host}{path}"))
+            .await
+        {
+            Ok(joined) => joined,
+            Err(e) => panic!("join {host}{path}: {e}"),
+        };
+        (socket, page, join_ref, reply)
+    }
+
     /// Connects to the server at `addr` as the origin `host` (its `Host` and `Origin`
     /// headers), e.g. an app origin `thermostat.acme.localhost:4000`.
     pub async fn connect_to(

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request};
-use livewasm_integration_tests::{PhxSocket, TestServer, get, get_from, serve_metrics};
+use livewasm_integration_tests::{PhxSocket, TestServer, get, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -177,17 +177,7 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
     let join = |path: &'static str| {
         let host = host.clone();
         async move {
-            let page = get_from(addr, &host, path).await.expect("page");
-            assert_eq!(page.status, 200, "{path}: {}", page.body);
-            let cookie = page.cookie_header();
-            let mut socket =
-                PhxSocket::connect_to(addr, &host, page.csrf.as_deref(), Some(&cookie))
-                    .await
-                    .expect("socket");
-            let (join_ref, reply) = socket
-                .join_page(&page, &format!("http://{host}{path}"))
-                .await
-                .expect("join");
+            let (socket, page, join_ref, reply) = PhxSocket::join_on(addr, &host, path).await;
             (socket, join_ref, page, reply)
         }
     };

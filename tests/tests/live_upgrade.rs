@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use livewasm_integration_tests::platform::{
     Api, Database, app_origin, assert_status, http_request,
 };
-use livewasm_integration_tests::{Page, PhxSocket, TestServer, get_from, serve_metrics};
+use livewasm_integration_tests::{PhxSocket, TestServer, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -35,17 +35,7 @@ struct View {
 impl View {
     /// Loads `path` on the app's origin and joins its view.
     async fn open(addr: SocketAddr, host: &str, path: &str) -> (View, Value) {
-        let page: Page = get_from(addr, host, path).await.expect("GET page");
-        assert_eq!(page.status, 200, "{}", page.body);
-        let cookie = page.cookie_header();
-        let mut socket =
-            PhxSocket::connect_to(addr, host, page.csrf.as_deref(), Some(cookie.as_str()))
-                .await
-                .expect("socket");
-        let (join_ref, reply) = socket
-            .join_page(&page, &format!("http://{host}{path}"))
-            .await
-            .expect("join");
+        let (socket, page, join_ref, reply) = PhxSocket::join_on(addr, host, path).await;
         assert_eq!(reply["status"], "ok", "{reply}");
         let rendered = reply["response"]["rendered"].clone();
         let view = View {

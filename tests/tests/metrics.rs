@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use livewasm_integration_tests::platform::{
     Api, Database, HttpResponse, app_origin, http_request, roomy_quotas,
 };
-use livewasm_integration_tests::{Page, PhxSocket, TestServer, WAIT, get_from, serve_metrics};
+use livewasm_integration_tests::{PhxSocket, TestServer, WAIT, serve_metrics};
 use prometheus_parse::{Scrape, Value as Sample};
 use serde_json::{Value, json};
 
@@ -52,16 +52,7 @@ async fn joined(
     path: &str,
 ) -> (PhxSocket, String, String) {
     let host = app_origin(addr, tenant, app);
-    let page: Page = get_from(addr, &host, path).await.expect("page");
-    assert_eq!(page.status, 200, "{host}{path}");
-    let cookie = page.cookie_header();
-    let mut socket = PhxSocket::connect_to(addr, &host, page.csrf.as_deref(), Some(&cookie))
-        .await
-        .expect("socket");
-    let (join_ref, reply) = socket
-        .join_page(&page, &format!("http://{host}{path}"))
-        .await
-        .expect("join");
+    let (socket, page, join_ref, reply) = PhxSocket::join_on(addr, &host, path).await;
     assert_eq!(reply["status"], "ok", "{reply}");
     (socket, join_ref, page.topic())
 }
