@@ -42,8 +42,13 @@ impl Runner {
         }
     }
 
-    /// Runs `call` on the runtime and waits for it, at most `limit` and a grace period; `Err`
-    /// says why there is no answer.
+    /// Runs `call` with the runtime's I/O and timers and waits for it, at most `limit` and a
+    /// grace period; `Err` says why there is no answer.
+    ///
+    /// A caller that may block (a guest thread, a worker of a multi-threaded runtime, which
+    /// first hands its other tasks over) polls `call` itself: a SQL query is then one hop to
+    /// its connection and back, not two more to this runtime's thread and back. A caller on
+    /// a single-threaded runtime cannot lend its thread, so `call` runs on this runtime's.
     pub(crate) fn run<T: Send + 'static>(
         &self,
         limit: Duration,
@@ -52,20 +57,24 @@ impl Runner {
         let Some(runtime) = &self.runtime else {
             return Err("the host is stopping".into());
         };
-        let (done, result) = mpsc::sync_channel(1);
-        runtime.spawn(async move {
-            let _ = done.send(call.await);
-        });
+        let patience = limit + GRACE;
+        let late = || format!("no answer in {} s", patience.as_secs());
+        let here = Handle::try_current().ok().map(|h| h.runtime_flavor());
+        if here == Some(RuntimeFlavor::CurrentThread) {
+            let (done, result) = mpsc::sync_channel(1);
+            runtime.spawn(async move {
+                let _ = done.send(call.await);
+            });
+            return result.recv_timeout(patience).map_err(|_| late());
+        }
         let wait = || {
-            result
-                .recv_timeout(limit + GRACE)
-                .map_err(|_| format!("no answer in {} s", (limit + GRACE).as_secs()))
+            runtime
+                .block_on(async { tokio::time::timeout(patience, call).await })
+                .map_err(|_| late())
         };
-        match Handle::try_current() {
-            Ok(here) if here.runtime_flavor() == RuntimeFlavor::MultiThread => {
-                tokio::task::block_in_place(wait)
-            }
-            _ => wait(),
+        match here {
+            Some(_) => tokio::task::block_in_place(wait),
+            None => wait(),
         }
     }
 }

@@ -44,8 +44,11 @@ impl AppDatabase {
         let answer = self.runner.run(limit, async move {
             let mut conn = pool.acquire().await.map_err(unavailable)?;
             let deadline = arm(&mut conn, limit).await?;
+            // The handler stays until the next call arms its own deadline: nothing of the
+            // app's runs on the connection in between, and a deadline long past only stops
+            // what sqlx might run there (a rollback of a transaction left open, after which
+            // it closes the connection, which rolls back too), saving a round trip per call.
             let result = call(&mut conn, limits).await;
-            disarm(&mut conn).await;
             result.map_err(|e| match e {
                 SqlError::Statement(_) if Instant::now() >= deadline => SqlError::Timeout {
                     limit_ms: limit.as_millis() as u64,
@@ -103,20 +106,13 @@ async fn batch(
     Ok(changed)
 }
 
-/// Arms `conn`'s progress handler to interrupt whatever runs past `limit` from now; the
-/// deadline.
+/// Arms `conn`'s progress handler to interrupt whatever runs past `limit` from now (one round
+/// trip to the connection's thread); the deadline.
 async fn arm(conn: &mut PoolConnection<Sqlite>, limit: Duration) -> Result<Instant, SqlError> {
     let deadline = Instant::now() + limit;
     let mut handle = conn.lock_handle().await.map_err(unavailable)?;
     handle.set_progress_handler(STEPS_PER_CHECK, move || Instant::now() < deadline);
     Ok(deadline)
-}
-
-/// Removes the progress handler (the pool's own statements run without a deadline).
-async fn disarm(conn: &mut PoolConnection<Sqlite>) {
-    if let Ok(mut handle) = conn.lock_handle().await {
-        handle.remove_progress_handler();
-    }
 }
 
 fn bind<'q>(
@@ -140,31 +136,27 @@ pub(super) async fn query(
     sql: &str,
     params: &[SqlValue],
 ) -> Result<SqlRows, SqlError> {
-    let statement = (&mut *conn)
-        .prepare(sql)
-        .await
-        .map_err(|e| error(e, limits))?;
-    let columns: Vec<String> = statement
-        .columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect();
-    let mut query = statement.query();
+    let mut query = sqlx::query(sql);
     for value in params {
         query = bind(query, value);
     }
-    let (columns, rows) = collect(
-        query.fetch(&mut *conn),
-        limits,
-        Some(columns),
-        read_value,
-        |e| error(e, limits),
-    )
-    .await?;
-    Ok(SqlRows {
-        columns: columns.unwrap_or_default(),
-        rows,
+    let (columns, rows) = collect(query.fetch(&mut *conn), limits, None, read_value, |e| {
+        error(e, limits)
     })
+    .await?;
+    let columns = match columns {
+        Some(columns) => columns,
+        // No rows: the statement (cached by the fetch) still names its columns.
+        None => (&mut *conn)
+            .prepare(sql)
+            .await
+            .map_err(|e| error(e, limits))?
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect(),
+    };
+    Ok(SqlRows { columns, rows })
 }
 
 /// Runs `sql` and returns the rows it changed.

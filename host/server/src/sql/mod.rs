@@ -308,7 +308,10 @@ impl Inner {
             .foreign_keys(true)
             .busy_timeout(self.limits.statement_timeout)
             .pragma("max_page_count", max_pages.to_string());
+        // A SQLite connection is a file handle in this process: nothing between two calls
+        // can break it, so the pool does not ping it (one round trip to its thread) first.
         let pool = pool
+            .test_before_acquire(false)
             .acquire_timeout(self.limits.statement_timeout + Duration::from_secs(2))
             .after_connect(|conn, _| Box::pin(guard::install(conn)));
         Ok(runner.enter(|| pool.connect_lazy_with(options)))
