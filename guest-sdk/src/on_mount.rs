@@ -1,8 +1,14 @@
 //! `on_mount` hooks: Rust functions a live session runs before each of its views mounts, to
 //! assign shared values (the current user …) or to halt the mount with a redirect.
 //!
-//! Hooks are listed per live session in [`crate::app!`]; they run in order, and a view reads
-//! what they assigned with [`crate::Socket::mount_assign`]:
+//! Hooks are listed per live session in [`crate::app!`] and run in order. What a hook assigns
+//! ([`MountSocket::assign`]) lands in the view's assigns, as in Phoenix: a field of the view
+//! marked `#[on_mount]` in its `#[derive(Assigns)]` struct holds the value assigned under its
+//! name, set before the view's `mount` runs and readable in templates like any other assign
+//! (`{@current_user}`). A value that does not fit the field's type leaves the field at its
+//! default, and so does a hook that assigns nothing under that name. Only marked fields take
+//! hook values (decoding a field's type costs binary size); every value also stays readable
+//! by key with [`crate::Socket::mount_assign`], for a value no field takes.
 //!
 //! ```
 //! use livewasm_sdk::prelude::*;
@@ -34,18 +40,22 @@
 //!
 //! #[derive(Assigns, Default)]
 //! pub struct Account {
-//!     user: String,
+//!     /// Set by `require_user` (its `assign("current_user", …)`) before `mount` runs.
+//!     #[on_mount]
+//!     current_user: String,
+//!     greeting: String,
 //! }
 //!
 //! impl LiveView for Account {
 //!     fn mount(socket: &mut Socket<Self>, _: &Params, _: &Session) -> Result {
-//!         let user: String = socket.mount_assign("current_user").unwrap_or_default();
-//!         assign!(socket, user = user);
+//!         // The hook's value is already in the field.
+//!         let greeting = format!("Welcome back, {}!", socket.assigns().current_user);
+//!         assign!(socket, greeting = greeting);
 //!         Ok(())
 //!     }
 //!
 //!     fn render(assigns: &Tracked<'_, Self>) -> Rendered {
-//!         html!(r#"<p>Signed in as {@user}</p>"#)
+//!         html!(r#"<p>Signed in as {@current_user}. {@greeting}</p>"#)
 //!     }
 //! }
 //!
@@ -58,6 +68,15 @@
 //!         "/account" => Account, live_session: "users";
 //!     }
 //! }
+//! # // What the SDK does with the values the hooks assigned, before `mount`:
+//! # let mut socket = Socket::<Account>::new(true, None);
+//! # let hooks = json!({"current_user": "ada"});
+//! # socket.__set_mount_assigns(hooks.as_object().cloned().unwrap_or_default());
+//! # Account::mount(&mut socket, &Params::default(), &Session::default())?;
+//! # assert_eq!(socket.assigns().current_user, "ada");
+//! # assert_eq!(socket.assigns().greeting, "Welcome back, ada!");
+//! # assert_eq!(socket.mount_assign::<String>("current_user").as_deref(), Some("ada"));
+//! # Ok::<(), livewasm_sdk::Error>(())
 //! ```
 
 use serde::Serialize;
@@ -83,7 +102,8 @@ pub enum OnMount {
 pub type OnMountHook = fn(&mut MountSocket) -> OnMount;
 
 /// What a hook sees and changes: the mount's params and session, values shared with the view
-/// ([`crate::Socket::mount_assign`]), the flash, and the redirect of a halt.
+/// (its `#[on_mount]` fields, [`crate::Socket::mount_assign`]), the flash, and the redirect of
+/// a halt.
 #[derive(Debug, Clone)]
 pub struct MountSocket {
     view: String,
@@ -148,7 +168,8 @@ impl MountSocket {
         &self.session
     }
 
-    /// Shares `value` under `key` with the view (read with `socket.mount_assign(key)`).
+    /// Shares `value` under `key` with the view: it lands in the view's `#[on_mount]` field
+    /// named `key` when its type fits, and stays readable with `socket.mount_assign(key)`.
     pub fn assign(&mut self, key: &str, value: impl Serialize) {
         let value = serde_json::to_value(value).unwrap_or(Value::Null);
         self.assigns.insert(key.to_string(), value);

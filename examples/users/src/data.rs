@@ -3,6 +3,8 @@
 //! before the app serves. Every view of the app, on every socket, reads and writes the same
 //! rows, and on a host that keeps its apps' databases they outlive a restart.
 
+use std::collections::HashMap;
+
 use livewasm_sdk::sql::{self, Migration, Row};
 use livewasm_sdk::{Error, Result};
 use serde::{Deserialize, Serialize};
@@ -70,15 +72,34 @@ impl User {
     }
 }
 
-/// The first [`MAX_LISTED`] users, by id.
-pub fn all() -> Result<Vec<User>> {
+/// The ids of the first [`MAX_LISTED`] users, in order: what the list places a card for.
+pub fn ids() -> Result<Vec<u32>> {
     sql::query(
-        &format!("SELECT {COLUMNS} FROM users ORDER BY id LIMIT ?"),
+        "SELECT id FROM users ORDER BY id LIMIT ?",
         &[MAX_LISTED.into()],
     )?
     .iter()
-    .map(User::from_row)
+    .map(|row| row.get("id"))
     .collect()
+}
+
+/// The users among `ids` that exist, by id, read in one query (`WHERE id IN (…)`) for up to
+/// [`MAX_LISTED`] ids (one more per [`MAX_LISTED`] beyond); no query for none.
+pub fn by_ids(ids: &[u32]) -> Result<HashMap<u32, User>> {
+    let mut users = HashMap::with_capacity(ids.len());
+    for chunk in ids.chunks(MAX_LISTED as usize) {
+        let placeholders = vec!["?"; chunk.len()].join(", ");
+        let params: Vec<sql::Value> = chunk.iter().map(|&id| id.into()).collect();
+        let rows = sql::query(
+            &format!("SELECT {COLUMNS} FROM users WHERE id IN ({placeholders})"),
+            &params,
+        )?;
+        for row in rows.iter() {
+            let user = User::from_row(row)?;
+            users.insert(user.id, user);
+        }
+    }
+    Ok(users)
 }
 
 /// User `id`, if there is one.

@@ -2,19 +2,26 @@
 //! own state and events (`phx-target={@myself}`): expand/collapse (collapsing again by itself
 //! after 5 s, `send_update_after`), edit and save a name, cancel an edit (a JS push targeted at
 //! the card, `JS::push("cancel").with_target(@myself)`, Phoenix's `JS.push("cancel", target:
-//! @myself)`). Saving stores the new name and tells the parent view, which updates its list
-//! and re-renders the card with the saved user; the parent also changes cards through
-//! `send_update` ("Mark VIP") and through their attributes ("Show emails").
+//! @myself)`). Saving stores the new name, shows the saved user and tells the parent view,
+//! which says so; the parent also changes cards through `send_update` ("Mark VIP") and through
+//! their attributes ("Show emails").
+//!
+//! The parent lists only the users' ids and places a card per id
+//! (`<.live_component module={UserCard} id=… props={CardUpdate::Show { user_id, … }} />`);
+//! the cards load their users themselves, all of them together: `UserCard::update_many`
+//! (Phoenix's `update_many/1`) receives every card a render placed and reads their users in
+//! one SQL query, instead of one query per card.
 //!
 //! "Send Message" in an expanded card is the seed's: the card sends `{open_chat: id}` to the
 //! parent (Phoenix's `send(self(), {:open_chat, user_id})` from a component), which
 //! `push_navigate`s to `/chat/:id`, the `ChatLive` view.
 //!
 //! The users are kept in the app's SQL database (`sql`, schema and seed rows in
-//! `data::MIGRATIONS`): the list is read at mount, "Add user" and "Delete" write through the
-//! parent, and a card saves its own edits (Phoenix's component calling `Accounts.update_user`)
-//! before telling the parent, so additions, renames and deletions are there for every visitor
-//! and, on a host that keeps its apps' databases, after the host restarts.
+//! `data::MIGRATIONS`): the list of ids is read at mount, the cards' users whenever the parent
+//! places them, "Add user" and "Delete" write through the parent, and a card saves its own
+//! edits (Phoenix's component calling `Accounts.update_user`) before telling the parent, so
+//! additions, renames and deletions are there for every visitor and, on a host that keeps its
+//! apps' databases, after the host restarts.
 
 mod data;
 
@@ -32,15 +39,11 @@ fn user_id(value: &Value) -> Result<u32> {
         .ok_or_else(|| "the event needs a user id".into())
 }
 
-/// The component id a user's card is placed with.
-fn card_id(id: u32) -> String {
-    format!("user-{id}")
-}
-
 /// The users page.
 #[derive(Assigns, Default)]
 pub struct UsersLive {
-    users: Vec<User>,
+    /// The ids of the users listed; each id's card loads its user.
+    user_ids: Vec<u32>,
     show_email: bool,
     notice: String,
 }
@@ -49,7 +52,7 @@ impl LiveView for UsersLive {
     fn mount(socket: &mut Socket<Self>, _params: &Params, _session: &Session) -> Result {
         assign!(
             socket,
-            users = data::all()?,
+            user_ids = data::ids()?,
             show_email = false,
             notice = String::new()
         );
@@ -63,23 +66,22 @@ impl LiveView for UsersLive {
                 assign!(socket, show_email = show);
             }
             "add" => {
-                let user = data::create("New here.")?;
-                let id = user.id;
-                update!(socket, users, |users: &mut Vec<User>| users.push(user));
+                let id = data::create("New here.")?.id;
+                update!(socket, user_ids, |ids: &mut Vec<u32>| ids.push(id));
                 assign!(socket, notice = format!("Added user {id}"));
             }
             "delete" => {
                 // The card leaves the page; the client reports it destroyed, and its state goes.
                 let id = user_id(value)?;
                 data::delete(id)?;
-                update!(socket, users, |users: &mut Vec<User>| users
-                    .retain(|u| u.id != id));
+                update!(socket, user_ids, |ids: &mut Vec<u32>| ids
+                    .retain(|&i| i != id));
                 assign!(socket, notice = format!("Deleted user {id}"));
             }
             "mark_vip" => {
                 let id = user_id(value)?;
                 // The card confirms through `handle_info` once it has applied the update.
-                send_update::<UserCard>(card_id(id), CardUpdate::Vip);
+                send_update::<UserCard>(UserCard::id_for(id), CardUpdate::Vip);
             }
             other => return Err(format!("unknown event `{other}`").into()),
         }
@@ -89,19 +91,13 @@ impl LiveView for UsersLive {
     /// Messages from the cards (`send_parent`).
     fn handle_info(socket: &mut Socket<Self>, message: &Value) -> Result {
         if let Some(saved) = message.get("saved") {
-            // The card saved the user already; the list shows what it saved.
+            // The card saved the user and shows it already.
             let saved: User = saved.parse()?;
-            let name = saved.name.clone();
-            update!(socket, users, |users: &mut Vec<User>| {
-                for user in users.iter_mut().filter(|u| u.id == saved.id) {
-                    *user = saved.clone();
-                }
-            });
-            assign!(socket, notice = format!("Saved {name}"));
+            assign!(socket, notice = format!("Saved {}", saved.name));
         } else if let Some(id) = message.get("gone").and_then(Value::as_u64) {
             // The card's user was deleted on another page: its card leaves this one too.
-            update!(socket, users, |users: &mut Vec<User>| users
-                .retain(|u| u64::from(u.id) != id));
+            update!(socket, user_ids, |ids: &mut Vec<u32>| ids
+                .retain(|&i| u64::from(i) != id));
             assign!(socket, notice = format!("User {id} was deleted elsewhere"));
         } else if let Some(id) = message.get("open_chat").and_then(Value::as_u64) {
             socket.push_navigate(format!("/chat/{id}"));
@@ -120,10 +116,10 @@ impl LiveView for UsersLive {
   <button id="toggle-emails" phx-click="toggle_emails">Show emails</button>
   <button id="add-user" phx-click="add">Add user</button>
   <div class="users-grid">
-    <div :for={user in @users.iter()} :key={user.id} class="slot">
-      {live_component::<UserCard>(card_id(user.id), CardUpdate::Show { user: user.clone(), show_email: @show_email })}
-      <button class="vip" phx-click="mark_vip" phx-value-id={user.id}>Mark VIP</button>
-      <button class="delete" phx-click="delete" phx-value-id={user.id}>Delete</button>
+    <div :for={id in @user_ids.iter().copied()} :key={id} class="slot">
+      <.live_component module={UserCard} id={UserCard::id_for(id)} props={CardUpdate::Show { user_id: id, show_email: @show_email }} />
+      <button class="vip" phx-click="mark_vip" phx-value-id={id}>Mark VIP</button>
+      <button class="delete" phx-click="delete" phx-value-id={id}>Delete</button>
     </div>
   </div>
 </div>
@@ -135,10 +131,12 @@ impl LiveView for UsersLive {
 /// What a card receives: its parent's attributes, or an update sent to it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub enum CardUpdate {
-    /// The parent renders the card (`<.live_component … user={user} show_email={…}/>`).
+    /// The parent places the card (`<.live_component module={UserCard} id={UserCard::id_for(id)}
+    /// props={CardUpdate::Show { user_id: id, show_email: @show_email }} />`); the card loads
+    /// the user itself, with every other card of the same render ([`UserCard::update_many`]).
     Show {
-        /// The user to show.
-        user: User,
+        /// The id of the user to show.
+        user_id: u32,
         /// Whether to show the email.
         show_email: bool,
     },
@@ -166,6 +164,17 @@ pub struct UserCard {
     saves: u32,
 }
 
+impl UserCard {
+    /// The component id user `user_id`'s card is placed with (also its root element's id).
+    ///
+    /// A path (`UserCard::id_for(id)`) rather than a free function in the template: the
+    /// template compiler takes a call of a free function without assigns as reading anything,
+    /// and would then place every card again on each render of the page.
+    pub fn id_for(user_id: u32) -> String {
+        format!("user-{user_id}")
+    }
+}
+
 impl LiveComponent for UserCard {
     type Props = CardUpdate;
 
@@ -175,17 +184,44 @@ impl LiveComponent for UserCard {
         Ok(())
     }
 
+    /// One card's update (`send_update`, `send_update_after`): a batch of one.
     fn update(socket: &mut ComponentSocket<Self>, props: CardUpdate) -> Result {
-        match props {
-            CardUpdate::Show { user, show_email } => {
-                assign!(socket, user = Some(user), show_email = show_email);
+        Self::update_many(vec![(socket, props)])
+    }
+
+    /// Every card the parent's render placed, together (Phoenix's `update_many/1`): the users
+    /// of all of them are read in one query (`data::by_ids`), then each card takes its own. A
+    /// card whose user is gone (deleted on another page) tells the parent, which drops it.
+    fn update_many(batch: Vec<(&mut ComponentSocket<Self>, CardUpdate)>) -> Result {
+        let ids: Vec<u32> = batch
+            .iter()
+            .filter_map(|(_, props)| match props {
+                CardUpdate::Show { user_id, .. } => Some(*user_id),
+                CardUpdate::Vip | CardUpdate::Collapse => None,
+            })
+            .collect();
+        let users = data::by_ids(&ids)?;
+        for (socket, props) in batch {
+            match props {
+                CardUpdate::Show {
+                    user_id,
+                    show_email,
+                } => match users.get(&user_id) {
+                    Some(user) => {
+                        assign!(socket, user = Some(user.clone()), show_email = show_email);
+                    }
+                    None => {
+                        assign!(socket, show_email = show_email);
+                        socket.send_parent(json!({ "gone": user_id }));
+                    }
+                },
+                CardUpdate::Vip => {
+                    assign!(socket, vip = true);
+                    let id = socket.assigns().user.as_ref().map(|u| u.id);
+                    socket.send_parent(json!({ "vip": id }));
+                }
+                CardUpdate::Collapse => assign!(socket, expanded = false),
             }
-            CardUpdate::Vip => {
-                assign!(socket, vip = true);
-                let id = socket.assigns().user.as_ref().map(|u| u.id);
-                socket.send_parent(json!({ "vip": id }));
-            }
-            CardUpdate::Collapse => assign!(socket, expanded = false),
         }
         Ok(())
     }
@@ -234,9 +270,11 @@ impl LiveComponent for UserCard {
                 let id = id.ok_or("the card has no user")?;
                 match data::rename(id, &name)? {
                     Some(user) => {
+                        // The card shows what it saved; the parent only hears of it.
                         let saves = socket.assigns().saves + 1;
-                        assign!(socket, editing = false, saves = saves);
-                        socket.send_parent(json!({ "saved": user }));
+                        let saved = json!({ "saved": &user });
+                        assign!(socket, user = Some(user), editing = false, saves = saves);
+                        socket.send_parent(saved);
                     }
                     None => socket.send_parent(json!({ "gone": id })),
                 }

@@ -81,8 +81,8 @@ async fn saving_tells_the_parent_which_updates_the_card() {
     let html = view
         .push_event_to(cid, "form", "save", json!("name=Caroline"))
         .unwrap();
-    // The card sent `{saved: …}` to the parent; the parent changed its list, re-rendered the
-    // card with the new user, and shows a notice.
+    // The card saved the user and shows it, and sent `{saved: …}` to the parent, which shows
+    // a notice.
     assert!(html.contains("Saved Caroline"), "{html}");
     assert!(view.has_element("#user-3 h3", Some("Caroline")).unwrap());
     assert!(
@@ -507,4 +507,72 @@ async fn leaving_the_chat_replaces_its_history_entry() {
         panic!("expected a live redirect: {result:?}")
     };
     assert!(!to.replace, "a plain push_navigate pushes: {to:?}");
+}
+
+/// The `sql` calls the users app has made on `host` so far.
+async fn sql_calls(host: &TestHost) -> u64 {
+    host.capability_calls("users", "sql").await.unwrap()
+}
+
+/// Phoenix's `update_many/1`: the parent places a card per user id and the cards load their
+/// users themselves, every card of a render together, in ONE query (per-card `update`s would
+/// make one query per card; the host's `sql` call counter tells them apart).
+#[tokio::test]
+async fn the_cards_load_their_users_together_with_update_many() {
+    let host = host();
+    let before = sql_calls(&host).await;
+    let (mut view, _html) = host.live("/users").await.unwrap();
+    // The dead render and the connected mount: each lists the ids (one query) and fills the
+    // three cards (one query).
+    assert_eq!(sql_calls(&host).await - before, 4);
+    for (id, name) in [(1, "Alice"), (2, "Bob"), (3, "Carol")] {
+        assert!(
+            view.has_element(&format!("#user-{id} h3"), Some(name))
+                .unwrap(),
+            "{name}"
+        );
+    }
+
+    view.element("#add-user", None).render_click().unwrap();
+    view.element("#add-user", None).render_click().unwrap();
+    // The parent's new attribute reaches all five cards; their users come in one query.
+    let before = sql_calls(&host).await;
+    let html = view.element("#toggle-emails", None).render_click().unwrap();
+    assert_eq!(
+        sql_calls(&host).await - before,
+        1,
+        "one query for five cards"
+    );
+    for email in [
+        "alice@example.com",
+        "bob@example.com",
+        "carol@example.com",
+        "user4@example.com",
+        "user5@example.com",
+    ] {
+        assert!(html.contains(email), "{email} in {html}");
+    }
+    assert!(view.has_element("#user-5 h3", Some("User 5")).unwrap());
+
+    // A render that places no card (only the notice changes) asks for no user.
+    let before = sql_calls(&host).await;
+    view.element(".slot:nth-child(2) button.vip", None)
+        .render_click()
+        .unwrap();
+    view.advance(Duration::from_millis(50)).unwrap();
+    assert!(view.render().contains("User 2 is a VIP"));
+    assert_eq!(sql_calls(&host).await - before, 0);
+
+    // A user deleted on another page: the next batch misses it, and its card asks the parent
+    // to drop it.
+    let (mut other, _html) = host.live("/users").await.unwrap();
+    other
+        .element(".slot:nth-child(4) button.delete", None)
+        .render_click()
+        .unwrap();
+    view.element("#toggle-emails", None).render_click().unwrap();
+    let html = view.advance(Duration::from_millis(50)).unwrap();
+    assert!(html.contains("User 4 was deleted elsewhere"), "{html}");
+    assert!(!view.has_element("#user-4", None).unwrap());
+    assert!(view.has_element("#user-5 h3", Some("User 5")).unwrap());
 }

@@ -5,7 +5,10 @@
 //! children from the other end (an element present before the patch and trimmed that way is not
 //! brought back by its own entry later in the patch). `update_only` entries are added only if
 //! their element was removed by this same patch's deletes or reset (the client restores it).
-//! The stream's container is assumed to exist before the patch (as after a dead render).
+//! The patch applies to the items the container holds when it arrives: none when the
+//! container comes onto the page with that same diff (inside an `:if` turned on after the dead
+//! render) or comes back after leaving it ([`crate::client`] drops a container's items when
+//! it leaves the page).
 //!
 //! Other children of the container (Phoenix 1.2's empty-state child, `class="only:block
 //! hidden"`) are counted, not modelled one by one: the client keeps them after the items (the

@@ -196,6 +196,52 @@ impl TestHost {
         })
     }
 
+    /// The host's metrics in Prometheus' text format, as `GET /metrics` of its metrics
+    /// listener serves them.
+    pub async fn metrics(&self) -> Result<String, HarnessError> {
+        let request = Request::builder()
+            .method("GET")
+            .uri("/metrics")
+            .body(Body::empty())
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let response = livewasm_server::metrics_router(self.host.clone())
+            .oneshot(request)
+            .await
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        let bytes = axum::body::to_bytes(response.into_body(), MAX_BODY)
+            .await
+            .map_err(|e| HarnessError::Server(e.to_string()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    /// How many calls app `app`'s instances have made so far to the host capability
+    /// `capability` (`sql`, `kv`, `fetch` or `blobs`: one per `sql::query`, `kv::get` …), as
+    /// the host's `livewasm_capability_calls_total` metric counts them; 0 before the first.
+    /// Each guest call's count is in once the call returns (`render_click` and the like).
+    pub async fn capability_calls(&self, app: &str, capability: &str) -> Result<u64, HarnessError> {
+        let metrics = self.metrics().await?;
+        let app_label = format!("app=\"{app}\"");
+        let capability_label = format!("capability=\"{capability}\"");
+        let mut total = 0;
+        for line in metrics.lines() {
+            let Some(rest) = line.strip_prefix("livewasm_capability_calls_total{") else {
+                continue;
+            };
+            let Some((labels, value)) = rest.split_once("} ") else {
+                continue;
+            };
+            let labels: Vec<&str> = labels.split(',').collect();
+            if labels.contains(&app_label.as_str()) && labels.contains(&capability_label.as_str()) {
+                let value: u64 = value
+                    .trim()
+                    .parse()
+                    .map_err(|_| HarnessError::Server(format!("unreadable metric line: {line}")))?;
+                total += value;
+            }
+        }
+        Ok(total)
+    }
+
     /// Dead render of `path`, then a connected mount of its view, like `live(conn, path)`.
     ///
     /// Returns the connected view and its HTML (the container's content) after the join.
