@@ -204,8 +204,9 @@ pub fn run(smoke: bool) -> Result<()> {
     )?;
     drop(server);
 
-    // The cost of one `kv` call from a view, in memory and in the registry's SQLite, and of one
-    // `sql` call in the app's database (in memory; a file beside that registry): an event
+    // The cost of one `kv` call from a view, in memory and in the registry (SQLite, Postgres),
+    // and of one `sql` call in the app's database (in memory; a file beside the SQLite
+    // registry; a schema of the Postgres one): an event
     // making `n` calls, timed against the same event making none.
     let hostile: Vec<PathBuf> = apps
         .iter()
@@ -217,9 +218,15 @@ pub fn run(smoke: bool) -> Result<()> {
     let _ = std::fs::remove_dir_all(&kv_dir);
     std::fs::create_dir_all(&kv_dir)?;
     let database = kv_dir.join("registry.db").to_string_lossy().to_string();
+    // A Postgres registry: `kv` in its table, each app's `sql` in a schema of the app's own.
+    let postgres = step(
+        "postgres for the kv and sql figures",
+        crate::test::Postgres::start,
+    )?;
     for (store, extra) in [
         ("memory", vec![]),
         ("sqlite", vec!["--database", &database]),
+        ("postgres", vec!["--database", &postgres.url]),
     ] {
         let mut args = bench_args("200");
         args.extend(extra);
@@ -275,7 +282,7 @@ pub fn run(smoke: bool) -> Result<()> {
                 "sql insert",
                 "/hostile/sql",
                 |n| {
-                    json!({"sql": "INSERT INTO junk (b) VALUES (?)", "params": [2],
+                    json!({"sql": "INSERT INTO items (name) VALUES (?)", "params": ["bench"],
                         "repeat": n, "query": false})
                 },
                 plan.kv_calls / 2,
@@ -294,6 +301,7 @@ pub fn run(smoke: bool) -> Result<()> {
         }
         drop(server);
     }
+    drop(postgres);
 
     let v2 = apps
         .iter()

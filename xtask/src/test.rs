@@ -208,12 +208,14 @@ fn fuzz_briefly() -> Result<()> {
 
 /// A throwaway PostgreSQL server started by `tests/postgres.sh` (installed from apt when
 /// missing); stopped when dropped.
-struct Postgres {
-    url: String,
+pub(crate) struct Postgres {
+    /// Its `postgres://` URL.
+    pub(crate) url: String,
 }
 
 impl Postgres {
-    fn start() -> Result<Postgres> {
+    /// Starts (or reuses) the server and creates its database.
+    pub(crate) fn start() -> Result<Postgres> {
         let out = Command::new("bash")
             .current_dir(root())
             .arg("tests/postgres.sh")

@@ -34,13 +34,17 @@ use sqlx::postgres::{
     PgValueRef, Postgres,
 };
 use sqlx::query::Query;
-use sqlx::{Column, ConnectOptions, Decode, Encode, Executor, Row, Statement, Type, ValueRef};
+use sqlx::{
+    Column, ConnectOptions, Connection, Decode, Encode, Executor, Row, Statement, Type, ValueRef,
+};
 
 use super::dialect::{self, Dialect};
 use super::rows::collect;
 use super::{MIGRATION_TIMEOUT, SqlLimits, lock, runner};
 use crate::runner::{LazyRunner, Runner};
 
+/// How long a connection of an app's pool may sit idle and still be used without a ping.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Connections one app's pool may hold on this host.
 const APP_CONNECTIONS: u32 = 4;
 /// Connections of the host's own user (role and schema setup, deletion).
@@ -137,6 +141,17 @@ impl PgStores {
                 .max_connections(APP_CONNECTIONS)
                 .idle_timeout(Some(Duration::from_secs(60)))
                 .acquire_timeout(self.limits.statement_timeout + Duration::from_secs(2))
+                // A connection back from a call within the last second is not pinged first
+                // (a round trip per call); one idle longer is, in case the server went away.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PING_AFTER_IDLE {
+                            conn.ping().await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .after_release(|conn, _| {
                     Box::pin(async move {
                         // Whatever the call left (an open transaction after an error or a
@@ -354,23 +369,55 @@ async fn time_left(conn: &mut PgConnection, deadline: Instant) -> Result<(), Sql
         .map_err(unavailable)
 }
 
-/// The size of schema `name`'s relations and the connection's temporary ones, if the
-/// transaction wrote anything (else `None`).
-async fn written_size(conn: &mut PgConnection, name: &str) -> Result<Option<u64>, sqlx::Error> {
-    // pg_catalog first and alone: nothing the app made can stand in for these functions.
-    conn.execute("SET LOCAL search_path = pg_catalog").await?;
-    let size: Option<i64> = sqlx::query_scalar(
-        "SELECT CASE WHEN pg_catalog.pg_current_xact_id_if_assigned() IS NULL THEN NULL ELSE \
-         (SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::int8 \
-          FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-          WHERE (n.nspname OPERATOR(pg_catalog.=) $1 \
-                 OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()) \
-            AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'm', 'S']::\"char\"[])) END",
-    )
-    .bind(name)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(size.map(|s| s.max(0) as u64))
+/// SQLSTATE of [`commit_within`]'s refusal (`53100`, disk_full).
+const QUOTA_CODE: &str = "53100";
+
+/// Ends the app's transaction in one round trip. When it wrote anything (an id was assigned),
+/// the size of schema `name`'s relations and of the connection's temporary ones is measured,
+/// and past `max_bytes` and `last_size` (a schema already over its quota may shrink) the
+/// transaction is aborted with [`QUOTA_CODE`]; else it commits. The size measured, `None`
+/// when nothing was written.
+async fn commit_within(
+    conn: &mut PgConnection,
+    name: &str,
+    max_bytes: u64,
+    last_size: u64,
+) -> Result<Option<u64>, sqlx::Error> {
+    // pg_catalog first and alone, every name qualified: nothing the app made can stand in for
+    // these functions, types or the setting, and the block sets the setting last, over any
+    // value the app's own statements gave it. A failing statement skips the COMMIT.
+    let sql = format!(
+        "SET LOCAL search_path = pg_catalog; \
+         DO $livewasm$ DECLARE s pg_catalog.int8; BEGIN \
+           IF pg_catalog.pg_current_xact_id_if_assigned() IS NOT NULL THEN \
+             SELECT COALESCE(pg_catalog.sum(pg_catalog.pg_total_relation_size(c.oid)), 0)::pg_catalog.int8 INTO s \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n \
+               ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
+             WHERE (n.nspname OPERATOR(pg_catalog.=) {name} \
+                    OR c.relnamespace OPERATOR(pg_catalog.=) pg_catalog.pg_my_temp_schema()) \
+               AND c.relkind OPERATOR(pg_catalog.=) ANY (ARRAY['r', 'm', 'S']::pg_catalog.\"char\"[]); \
+             IF s > {max_bytes} AND s > {last_size} THEN \
+               RAISE EXCEPTION USING ERRCODE = '{QUOTA_CODE}', MESSAGE = 'sql quota exceeded'; \
+             END IF; \
+           END IF; \
+           PERFORM pg_catalog.set_config('livewasm.written', COALESCE(s::pg_catalog.text, ''), true); \
+         END $livewasm$; \
+         SELECT pg_catalog.current_setting('livewasm.written'); \
+         COMMIT",
+        name = literal(name),
+    );
+    // A text without arguments goes as a simple query: every statement in one round trip.
+    let rows = conn.fetch_all(sql.as_str()).await?;
+    let written: Option<String> = match rows.first() {
+        Some(row) => row.try_get(0)?,
+        None => None,
+    };
+    Ok(written.and_then(|size| size.parse::<u64>().ok()))
+}
+
+/// `text` as an SQL string literal.
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
 }
 
 impl PgApp {
@@ -403,25 +450,20 @@ impl PgApp {
                     return Err(e);
                 }
             };
-            let size = match written_size(&mut conn, &name).await {
+            let size = match commit_within(&mut conn, &name, limits.max_bytes, last_size).await {
                 Ok(size) => size,
                 Err(e) => {
                     let _ = conn.execute("ROLLBACK").await;
-                    return Err(error(e, &limits));
+                    return Err(match &e {
+                        sqlx::Error::Database(db) if db.code().as_deref() == Some(QUOTA_CODE) => {
+                            SqlError::DatabaseFull {
+                                limit: limits.max_bytes,
+                            }
+                        }
+                        _ => error(e, &limits),
+                    });
                 }
             };
-            if let Some(size) = size
-                && size > limits.max_bytes
-                && size > last_size
-            {
-                let _ = conn.execute("ROLLBACK").await;
-                return Err(SqlError::DatabaseFull {
-                    limit: limits.max_bytes,
-                });
-            }
-            conn.execute("COMMIT")
-                .await
-                .map_err(|e| error(e, &limits))?;
             Ok((value, size))
         });
         let (value, size) =

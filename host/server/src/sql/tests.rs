@@ -399,6 +399,23 @@ mod on_postgres {
             )
             .expect_err("full");
         assert_eq!(error, SqlError::DatabaseFull { limit: 256 * 1024 });
+        // The host reads the size it measured from a setting of its own: an app trying to give
+        // that setting a huge value (refused today; overwritten by the host's if it were not)
+        // does not raise the size the host believes the schema had, so the quota still holds.
+        for attempt in [
+            "SELECT set_config('livewasm.written', '999999999999', true)",
+            "SELECT set_config('livewasm.written', '999999999999', false)",
+            "SET livewasm.written = '999999999999'",
+        ] {
+            let _ = db.query(attempt, &[]);
+        }
+        let error = db
+            .execute(
+                "INSERT INTO notes (title, body) SELECT 'big' || g, (SELECT convert_to(string_agg(md5(random()::text || g || h), ''), 'UTF8') FROM generate_series(1, 4000) h) FROM generate_series(1, 20) g",
+                &[],
+            )
+            .expect_err("still full");
+        assert_eq!(error, SqlError::DatabaseFull { limit: 256 * 1024 });
         assert_eq!(
             db.query("SELECT count(*) FROM notes", &[])
                 .expect("count")
