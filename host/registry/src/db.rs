@@ -11,6 +11,9 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use crate::error::{RegistryError, Result};
 use crate::limits::QuotaDefaults;
 
+/// How long a registry connection may sit idle and still be used without a ping.
+const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The migrations in `host/registry/migrations`, the same set for both backends.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
@@ -69,6 +72,18 @@ impl Registry {
             .max_connections(match backend {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 8,
+            })
+            // A connection back from a call within the last second is not pinged before the
+            // next (a round trip per call: most of a kv read's cost); one idle longer is, in
+            // case the server went away meanwhile.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_AFTER_IDLE {
+                        conn.ping().await?;
+                    }
+                    Ok(true)
+                })
             })
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
