@@ -156,48 +156,82 @@ async fn until_instances(operator: &Api, want: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wake() {
     let db = Database::sqlite();
-    let config = ServerConfig {
-        hibernate_after: Duration::from_millis(300),
-        ..ServerConfig::default()
-    };
-    let (server, _registry, operator) = TestServer::start_operated(&db, config).await;
-    operator.create_tenant("acme").await;
-    operator
-        .create_app("acme", "thermostat", "thermostat")
-        .await;
-    let quotas = operator
-        .put_json(
-            "/api/v1/tenants/acme/quotas",
-            &json!({"max_concurrent_instances": 1}),
-        )
-        .await;
-    assert_eq!(quotas.status, 200, "{}", quotas.text());
+    let (server, operator) = quota_of_one(&db, Duration::from_secs(20)).await;
     let addr = server.addr;
     let host = app_origin(addr, "acme", "thermostat");
-    let join = |path: &'static str| {
-        let host = host.clone();
-        async move {
-            let (socket, page, join_ref, reply) = PhxSocket::join_on(addr, &host, path).await;
-            (socket, join_ref, page, reply)
-        }
-    };
 
     // The sleeper joins, takes the tenant's one slot and gives it up when it hibernates.
-    let (mut sleeper, sleeper_ref, sleeper_page, reply) =
-        join("/thermostat?house=1&tick=off").await;
+    let (mut sleeper, sleeper_page, sleeper_ref, reply) =
+        PhxSocket::join_on(addr, &host, "/thermostat?house=1&tick=off").await;
     assert_eq!(reply["status"], "ok", "{reply}");
     let topic = sleeper_page.topic();
+    assert!(
+        reply["response"]["rendered"].to_string().contains("70"),
+        "{reply}"
+    );
     until_instances(&operator, 0).await;
 
     // Another view joins in its place; its tick keeps it live, holding the slot.
-    let (awake, _, _, reply) = join("/thermostat?house=2&tick=on").await;
+    let (awake, _, _, reply) = PhxSocket::join_on(addr, &host, "/thermostat?house=2&tick=on").await;
     assert_eq!(
         reply["status"], "ok",
         "a hibernated view holds no slot: {reply}"
     );
     assert_eq!(instances(&operator).await, json!(1));
 
-    // At the quota the sleeper cannot wake: its channel crashes, as a failed wake does.
+    // At the quota the sleeper's click waits for a slot: no reply, no crash, yet.
+    let click = sleeper
+        .push_click(&sleeper_ref, &topic, "inc")
+        .await
+        .expect("push");
+    let early = sleeper.reply_to(&click, Duration::from_millis(700)).await;
+    assert!(
+        early.is_err(),
+        "answered while the tenant was full: {early:?}"
+    );
+
+    // The live view leaves: its slot goes to the sleeper, which wakes with its state and
+    // answers the click with the diff of one step up; its page never saw a crash.
+    drop(awake);
+    let answer = sleeper
+        .reply_to(&click, DEADLINE)
+        .await
+        .expect("the click is answered once a slot is free");
+    assert_eq!(answer["status"], "ok", "{answer}");
+    let diff = answer["response"]["diff"].to_string();
+    assert!(
+        diff.contains("71"),
+        "one step up from 70, state kept: {diff}"
+    );
+    assert!(
+        !diff.contains("House"),
+        "a minimal diff, not a remount: {diff}"
+    );
+    assert!(
+        sleeper.pending().all(|f| f[3] != "phx_error"),
+        "the view crashed: {:?}",
+        sleeper.pending().collect::<Vec<_>>()
+    );
+    assert_eq!(instances(&operator).await, json!(1));
+    db.cleanup().await;
+}
+
+/// Past `wake_wait` with the tenant still full, the sleeper crashes as a failed wake does, and
+/// its rejoin is refused `capacity` until a slot frees.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hibernated_view_that_finds_no_slot_in_time_crashes_and_rejoins_once_one_is_free() {
+    let db = Database::sqlite();
+    let (server, operator) = quota_of_one(&db, Duration::from_millis(400)).await;
+    let addr = server.addr;
+    let host = app_origin(addr, "acme", "thermostat");
+    let (mut sleeper, sleeper_page, sleeper_ref, reply) =
+        PhxSocket::join_on(addr, &host, "/thermostat?house=1&tick=off").await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let topic = sleeper_page.topic();
+    until_instances(&operator, 0).await;
+    let (awake, _, _, reply) = PhxSocket::join_on(addr, &host, "/thermostat?house=2&tick=on").await;
+    assert_eq!(reply["status"], "ok", "{reply}");
+
     sleeper
         .push_click(&sleeper_ref, &topic, "inc")
         .await
@@ -227,4 +261,27 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
     assert_eq!(reply["status"], "ok", "{reply}");
     assert_eq!(instances(&operator).await, json!(1));
     db.cleanup().await;
+}
+
+/// A platform host whose views hibernate after 300 ms, wait `wake_wait` for a slot, and whose
+/// tenant `acme` (app `thermostat`) may run one instance.
+async fn quota_of_one(db: &Database, wake_wait: Duration) -> (TestServer, Api) {
+    let config = ServerConfig {
+        hibernate_after: Duration::from_millis(300),
+        wake_wait,
+        ..ServerConfig::default()
+    };
+    let (server, _registry, operator) = TestServer::start_operated(db, config).await;
+    operator.create_tenant("acme").await;
+    operator
+        .create_app("acme", "thermostat", "thermostat")
+        .await;
+    let quotas = operator
+        .put_json(
+            "/api/v1/tenants/acme/quotas",
+            &json!({"max_concurrent_instances": 1}),
+        )
+        .await;
+    assert_eq!(quotas.status, 200, "{}", quotas.text());
+    (server, operator)
 }

@@ -141,6 +141,11 @@ pub struct ServerConfig {
     /// state is snapshotted and its instance freed until something needs it (30 s by default;
     /// zero: never). Only views that can be snapshotted hibernate.
     pub hibernate_after: Duration,
+    /// How long a hibernated view about to wake waits for a slot of its tenant's
+    /// `max_concurrent_instances` when none is free (5 s by default): the event, message or
+    /// timer that woke it is handled once another instance of the tenant ends; past this the
+    /// view crashes and its page rejoins (refused `capacity` while the tenant stays full).
+    pub wake_wait: Duration,
     /// Live upgrade (true by default; `--no-live-upgrade` turns it off): when a platform app's
     /// version is activated (a deploy, an activation, a rollback), its open views move onto
     /// it in place — snapshotted on the old version, handed to the new one's `migrate`,
@@ -206,6 +211,7 @@ impl Default for ServerConfig {
             cluster: None,
             cluster_ready_grace: Duration::from_secs(10),
             hibernate_after: Duration::from_secs(30),
+            wake_wait: Duration::from_secs(5),
             live_upgrade: true,
         }
     }

@@ -186,6 +186,8 @@ pub(crate) struct TenantUsage {
     /// Woken when `instances` moved far from `reported`: the cluster reporter then reports
     /// at once instead of at its next period.
     nudge: Arc<Notify>,
+    /// Woken whenever one of this host's slots is given back, for views waiting to wake.
+    freed: Notify,
     refused: AtomicU64,
     refused_api: AtomicU64,
     limit: AtomicU64,
@@ -211,6 +213,7 @@ impl TenantUsage {
             remote: AtomicU64::new(remote),
             reported: AtomicU64::new(0),
             nudge,
+            freed: Notify::new(),
             refused: AtomicU64::new(0),
             refused_api: AtomicU64::new(0),
             limit: AtomicU64::new(limit),
@@ -226,6 +229,49 @@ impl TenantUsage {
     /// this host's instances plus those the other hosts of the cluster last reported
     /// ([`TenantUsage::set_remote`]) reach the limit.
     pub(crate) fn try_acquire(self: &Arc<Self>) -> Option<InstanceSlot> {
+        let slot = self.try_take();
+        if slot.is_none() {
+            self.refused.fetch_add(1, Ordering::Relaxed);
+        }
+        slot
+    }
+
+    /// True when the tenant has no slot free now (this host's instances plus the other
+    /// hosts' reach its limit).
+    pub(crate) fn at_quota(&self) -> bool {
+        let limit = self.limit.load(Ordering::Relaxed);
+        let remote = self.remote.load(Ordering::Acquire);
+        self.instances
+            .load(Ordering::Acquire)
+            .saturating_add(remote)
+            >= limit
+    }
+
+    /// Takes one instance slot, waiting up to `wait` for one to be given back when the tenant
+    /// is at its quota (a hibernated view about to wake); a refusal is counted when none came.
+    /// Slots given back on this host wake the wait at once; those of other hosts, or a raised
+    /// limit, are seen within [`SLOT_POLL`].
+    pub(crate) async fn acquire_within(self: &Arc<Self>, wait: Duration) -> Option<InstanceSlot> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            // Registered before the attempt, so a slot given back right after it is not missed.
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            if let Some(slot) = self.try_take() {
+                return Some(slot);
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                self.refused.fetch_add(1, Ordering::Relaxed);
+                return None;
+            }
+            let _ = tokio::time::timeout_at(deadline.min(now + SLOT_POLL), freed).await;
+        }
+    }
+
+    /// [`TenantUsage::try_acquire`] without counting a refusal.
+    fn try_take(self: &Arc<Self>) -> Option<InstanceSlot> {
         let limit = self.limit.load(Ordering::Relaxed);
         let remote = self.remote.load(Ordering::Acquire);
         let taken = self
@@ -238,10 +284,7 @@ impl TenantUsage {
                 self.moved_to(n + 1, limit);
                 Some(InstanceSlot(self.clone()))
             }
-            Err(_) => {
-                self.refused.fetch_add(1, Ordering::Relaxed);
-                None
-            }
+            Err(_) => None,
         }
     }
 
@@ -286,6 +329,10 @@ impl TenantUsage {
     }
 }
 
+/// How often a view waiting to wake looks again for a slot that no local release announced
+/// (another host's instance ended, the limit was raised).
+const SLOT_POLL: Duration = Duration::from_millis(250);
+
 /// One running instance counted against its tenant; released when dropped.
 #[derive(Debug)]
 pub(crate) struct InstanceSlot(Arc<TenantUsage>);
@@ -295,6 +342,7 @@ impl Drop for InstanceSlot {
         let before = self.0.instances.fetch_sub(1, Ordering::AcqRel);
         let limit = self.0.limit.load(Ordering::Relaxed);
         self.0.moved_to(before.saturating_sub(1), limit);
+        self.0.freed.notify_waiters();
     }
 }
 

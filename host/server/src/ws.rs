@@ -26,7 +26,7 @@ use tokio::sync::broadcast;
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Pending};
 use crate::connection_slot::ConnectionSlot;
 use crate::host::Host;
 use crate::origin::CurrentSite;
@@ -196,6 +196,33 @@ async fn on_guest<T: Send + 'static>(
             None
         }
     }
+}
+
+/// Before `work` goes to the connection: when it would wake hibernated views whose tenant has
+/// no instance slot free, waits for slots to be given back (each at most `wake_wait`) and
+/// reserves them for those views; true when any was (the work then gives back what it did
+/// not use). The wait is boxed: an idle socket's future keeps no room for it.
+async fn wake_room(host: &Host, slot: &mut Option<Connection>, work: &Pending<'_>) -> bool {
+    let wanted = match slot.as_ref() {
+        Some(connection) => connection.slots_wanted(work),
+        None => return false,
+    };
+    if wanted.is_empty() {
+        return false;
+    }
+    let wait = host.config().wake_wait;
+    Box::pin(async move {
+        let mut reserved = false;
+        for (topic, usage) in wanted {
+            let got = usage.acquire_within(wait).await;
+            if let (Some(got), Some(connection)) = (got, slot.as_mut()) {
+                connection.reserve(&topic, got);
+                reserved = true;
+            }
+        }
+        reserved
+    })
+    .await
 }
 
 /// What the writer task is asked to do.
@@ -521,7 +548,15 @@ async fn serve_frames(
                 last_seen = Instant::now();
                 match message {
                     Some(Ok(Message::Text(text))) => {
-                        on_guest(host, slot, move |c| c.handle_text(text.as_str())).await
+                        let reserved = wake_room(host, slot, &Pending::Text(text.as_str())).await;
+                        on_guest(host, slot, move |c| {
+                            let frames = c.handle_text(text.as_str());
+                            if reserved {
+                                c.release_reserved();
+                            }
+                            frames
+                        })
+                        .await
                     }
                     Some(Ok(Message::Binary(bytes))) => {
                         on_guest(host, slot, move |c| c.handle_binary(&bytes)).await
@@ -554,7 +589,15 @@ async fn serve_frames(
                 }
             },
             Some(inbound) = inbox.recv() => {
-                on_guest(host, slot, move |c| c.handle_inbound(inbound)).await
+                let reserved = wake_room(host, slot, &Pending::Inbound(&inbound)).await;
+                on_guest(host, slot, move |c| {
+                    let frames = c.handle_inbound(inbound);
+                    if reserved {
+                        c.release_reserved();
+                    }
+                    frames
+                })
+                .await
             }
             permit = async {
                 match permit_wait.as_mut() {
@@ -580,8 +623,12 @@ async fn serve_frames(
                     out.close(GOING_AWAY, "heartbeat timeout");
                     return Some("heartbeat timeout".into());
                 }
+                let reserved = wake_room(host, slot, &Pending::Due(now)).await;
                 on_guest(host, slot, move |c| {
                     let frames = c.fire_due(now);
+                    if reserved {
+                        c.release_reserved();
+                    }
                     c.hibernate_idle(now);
                     frames
                 })

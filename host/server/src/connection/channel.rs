@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::inbox::{Inbound, InboxBudget, TaskDone};
 use crate::metrics::AppMetrics;
 use crate::pubsub::Subscriptions;
-use crate::sites::TenantUsage;
+use crate::sites::{InstanceSlot, TenantUsage};
 use crate::uploads::SharedUploads;
 
 /// A scheduled message for a view.
@@ -50,6 +50,10 @@ pub(super) struct Channel {
     pub(super) uploads: SharedUploads,
     /// The app's metrics, resolved at the join.
     pub(super) metrics: Arc<AppMetrics>,
+    /// A slot of its tenant's quota the transport waited for, for this hibernated view to wake
+    /// with ([`Connection::reserve`](super::Connection::reserve)); given back unused after the
+    /// work it was for.
+    pub(super) reserved: Option<InstanceSlot>,
 }
 
 /// A background task a view started: run it off the socket's task ([`PendingTask::run`]) and
@@ -174,7 +178,8 @@ impl Channel {
     pub(super) fn live(
         &mut self,
     ) -> Result<&mut livewasm_runtime::Instance, livewasm_runtime::CallError> {
-        self.instance.live(&self.metrics, self.usage.as_ref())
+        self.instance
+            .live(&self.metrics, self.usage.as_ref(), &mut self.reserved)
     }
 
     /// The message of the first timer due at `now`, rescheduling or removing that timer.

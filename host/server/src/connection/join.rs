@@ -164,6 +164,7 @@ impl Connection {
             usage: routed.site.usage().cloned(),
             uploads: view_uploads,
             metrics: metrics.clone(),
+            reserved: None,
         };
         let action = routed.route.action.clone();
         let url = authorized.url.clone();

@@ -37,11 +37,13 @@ mod sleep;
 mod upgrade;
 mod uploads;
 mod verify;
+mod wake;
 
 use channel::Channel;
 pub use channel::PendingTask;
 use pipeline::Step;
 use scope::Scope;
+pub(crate) use wake::Pending;
 
 /// The channels of one socket.
 pub struct Connection {

@@ -5,9 +5,13 @@
 //! task result), invisibly to the client: same state, minimal diff.
 //!
 //! On a platform site only a live view counts against its tenant's `max_concurrent_instances`:
-//! the slot goes with the instance when the view hibernates and is taken again to wake it. A
-//! tenant at its quota cannot wake one more view; that view crashes (its client rejoins, and
-//! the join is refused `capacity` while the tenant stays at its quota).
+//! the slot goes with the instance when the view hibernates and is taken again to wake it. When
+//! the tenant is at its quota, the socket waits for a slot to be given back
+//! ([`ServerConfig::wake_wait`](crate::ServerConfig::wake_wait), 5 s by default) before handing
+//! the event, message or timer over, and the slot it got is the view's
+//! ([`Connection::reserve`](super::Connection::reserve)); the client sees a slower reply. When
+//! none comes in time, the view crashes as any failed wake does (its client rejoins, and the
+//! join is refused `capacity` while the tenant stays at its quota).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -88,16 +92,21 @@ impl ViewInstance {
         }
     }
 
-    /// The live instance, waking the view first when it sleeps (taking a slot of `usage`,
-    /// its tenant's quota, on a platform site); a view that cannot wake is an error (the
-    /// channel crashes and the client rejoins, remounting it).
+    /// The live instance, waking the view first when it sleeps (with the slot `reserved` for
+    /// it, else one of `usage`, its tenant's quota, on a platform site); a view that cannot
+    /// wake is an error (the channel crashes and the client rejoins, remounting it).
     pub(super) fn live(
         &mut self,
         metrics: &AppMetrics,
         usage: Option<&Arc<TenantUsage>>,
+        reserved: &mut Option<InstanceSlot>,
     ) -> Result<&mut Instance, CallError> {
         if let ViewInstance::Asleep { .. } = self {
-            let slot = take_slot(usage).ok_or_else(|| {
+            let slot = match reserved.take() {
+                Some(slot) => Some(Some(slot)),
+                None => take_slot(usage),
+            };
+            let slot = slot.ok_or_else(|| {
                 CallError::Guest(
                     "the view could not wake: its tenant is at its instance quota".into(),
                 )
