@@ -1,7 +1,8 @@
 //! The on-disk artifact cache across host restarts: a registry host compiles the apps it
 //! deploys once; a restarted host loads every active version from the cache without compiling
 //! (the runtime's compilation count stays at zero) and serves them; a corrupt artifact, or
-//! one written by a host with another secret key, is refused and recompiled.
+//! one written by a host with another secret key, is refused and recompiled. One component
+//! deployed to several apps at once is compiled once.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -173,6 +174,60 @@ async fn a_restarted_host_serves_its_apps_from_the_artifact_cache() {
 }
 
 /// A fresh private directory under the system temp dir.
+/// One component uploaded to four apps at the same moment, then to a fifth: compiled once,
+/// the other uploads waiting for that compile and sharing it (not even loaded from the
+/// artifact cache), and every app served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_component_deployed_to_many_apps_at_once_is_compiled_once() {
+    let db = Database::sqlite();
+    let cache_dir = tempfile_dir();
+    let (server, registry, runtime, _) = start(&db.location, &cache_dir).await;
+    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
+        .await
+        .expect("operator token");
+    let api = Api::new(server.addr, Some(&operator.token));
+    let created = api
+        .post_json("/api/v1/tenants", &json!({"name": "acme"}))
+        .await;
+    assert_eq!(created.status, 201, "{}", created.text());
+    let names = ["t1", "t2", "t3", "t4", "t5"];
+    for name in names {
+        let created = api
+            .post_json("/api/v1/tenants/acme/apps", &json!({"name": name}))
+            .await;
+        assert_eq!(created.status, 201, "{}", created.text());
+    }
+    let wasm = std::fs::read(livewasm_test::component_path("thermostat").expect("built"))
+        .expect("read component");
+    let upload = |name: &str| {
+        let (api, wasm) = (&api, &wasm);
+        let path = format!("/api/v1/tenants/acme/apps/{name}/versions");
+        async move { api.post_wasm(&path, wasm).await }
+    };
+    let at_once = futures_util::future::join_all(names[..4].iter().map(|n| upload(n))).await;
+    for response in at_once {
+        assert_eq!(response.status, 201, "{}", response.text());
+    }
+    let later = upload(names[4]).await;
+    assert_eq!(later.status, 201, "{}", later.text());
+    assert_eq!(runtime.compilations(), 1, "compiled once for five apps");
+    assert_eq!(
+        stats(&runtime).hits,
+        0,
+        "nor loaded again from the artifact cache"
+    );
+    for name in names {
+        let host = format!("{name}.acme.localhost:{}", server.addr.port());
+        let page = get_from(server.addr, &host, "/thermostat")
+            .await
+            .expect("GET");
+        assert_eq!(page.status, 200, "{name}: {}", page.body);
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&cache_dir);
+    db.cleanup().await;
+}
+
 fn tempfile_dir() -> std::path::PathBuf {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

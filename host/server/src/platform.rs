@@ -99,6 +99,64 @@ pub fn compile(host: &Host, bytes: &[u8]) -> Result<App, Rejection> {
     Ok(app)
 }
 
+/// Why [`compiled_once`] has no component.
+#[derive(Debug)]
+pub(crate) enum Unavailable {
+    /// The component is refused (not one this host serves).
+    Rejected(Rejection),
+    /// Its bytes could not be read, or the compile did not finish.
+    Failed(String),
+}
+
+/// The compiled component with hex sha256 `sha256`: the one this host compiled before, else
+/// `bytes` (awaited only then) compiled on a blocking thread and kept. Callers asking for the
+/// same component at once (a deploy and the registry sync, one component deployed to many
+/// apps) compile it once: the others wait for that compile and share its result.
+pub(crate) async fn compiled_once(
+    host: &std::sync::Arc<Host>,
+    sha256: &str,
+    bytes: impl std::future::Future<Output = Result<Vec<u8>, String>>,
+) -> Result<App, Unavailable> {
+    if let Some(app) = host.sites.compiled(sha256) {
+        host.metrics().compiled_lookup(true);
+        return Ok(app);
+    }
+    let gate = host.sites.compile_gate(sha256);
+    let turn = gate.lock().await;
+    let compiled = match host.sites.compiled(sha256) {
+        Some(app) => {
+            host.metrics().compiled_lookup(true);
+            Ok(app)
+        }
+        None => {
+            host.metrics().compiled_lookup(false);
+            match bytes.await {
+                Ok(bytes) => match compile_blocking(host, bytes).await {
+                    Ok(Ok(app)) => {
+                        host.sites.remember(sha256, app.clone());
+                        Ok(app)
+                    }
+                    Ok(Err(rejection)) => Err(Unavailable::Rejected(rejection)),
+                    Err(error) => Err(Unavailable::Failed(error.to_string())),
+                },
+                Err(error) => Err(Unavailable::Failed(error)),
+            }
+        }
+    };
+    drop(turn);
+    host.sites.compile_gate_done(sha256, gate);
+    compiled
+}
+
+/// Hex SHA-256 of `bytes`, as the registry names a stored component.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// [`compile`] on a blocking thread.
 pub(crate) async fn compile_blocking(
     host: &std::sync::Arc<Host>,
@@ -118,23 +176,18 @@ pub(crate) async fn serve_version(
     sha256: &str,
 ) -> Result<(), String> {
     let started = std::time::Instant::now();
-    let compiled = host.sites.compiled(sha256);
-    host.metrics().compiled_lookup(compiled.is_some());
-    let component = match compiled {
-        Some(component) => component,
-        None => {
-            let bytes = registry
-                .component_bytes(sha256)
-                .await
-                .map_err(|e| e.to_string())?;
-            let component = compile_blocking(host, bytes)
-                .await
-                .map_err(|e| e.to_string())?
-                .map_err(|e| e.message)?;
-            host.sites.remember(sha256, component.clone());
-            component
-        }
+    let bytes = async {
+        registry
+            .component_bytes(sha256)
+            .await
+            .map_err(|e| e.to_string())
     };
+    let component = compiled_once(host, sha256, bytes)
+        .await
+        .map_err(|e| match e {
+            Unavailable::Rejected(rejection) => rejection.message,
+            Unavailable::Failed(error) => error,
+        })?;
     // The app may have been deleted while its component compiled: serve nothing then.
     match registry.app_by_id(&app.id).await {
         Ok(_) => {}

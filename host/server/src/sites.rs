@@ -390,6 +390,9 @@ pub(crate) struct Sites {
     sites: RwLock<HashMap<SiteId, Arc<Site>>>,
     usage: RwLock<HashMap<String, Arc<TenantUsage>>>,
     compiled: Mutex<HashMap<String, Compiled>>,
+    /// One gate per component being compiled now, by sha256: callers wanting the same
+    /// component queue on it and find it compiled ([`crate::platform::compiled_once`]).
+    compiling: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     max_idle_compiled: usize,
     idle_compiled_ttl: Duration,
     /// Each tenant's instances on the other hosts of the cluster (tenants with none left
@@ -418,6 +421,7 @@ impl Sites {
             )])),
             usage: RwLock::default(),
             compiled: Mutex::default(),
+            compiling: Mutex::default(),
             max_idle_compiled: max_idle,
             idle_compiled_ttl: ttl,
             remote: RwLock::default(),
@@ -643,6 +647,29 @@ impl Sites {
             );
         }
         self.trim_compiled();
+    }
+
+    /// The gate of component `sha256`'s compile: whoever holds it compiles, the others wait.
+    pub(crate) fn compile_gate(&self, sha256: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut gates = self
+            .compiling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gates.entry(sha256.to_string()).or_default().clone()
+    }
+
+    /// Forgets `gate` (component `sha256`'s) once nobody else waits on it.
+    pub(crate) fn compile_gate_done(&self, sha256: &str, gate: Arc<tokio::sync::Mutex<()>>) {
+        let mut gates = self
+            .compiling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The table's and `gate`: no one else holds it (a new caller takes its clone under
+        // this lock, so it cannot appear meanwhile).
+        if gates.get(sha256).is_some_and(|g| Arc::ptr_eq(g, &gate)) && Arc::strong_count(&gate) == 2
+        {
+            gates.remove(sha256);
+        }
     }
 
     /// How many compiled versions the cache holds.

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::json_body::JsonBody;
 use crate::host::Host;
 use crate::origin;
-use crate::platform::{compile_blocking, serve_version};
+use crate::platform::{Unavailable, compiled_once, serve_version, sha256_hex};
 use crate::registry_sync::unserve;
 
 type ApiResult = Result<Response, ApiError>;
@@ -649,12 +649,18 @@ pub(crate) async fn upload_version(
         return Err(ApiError::body_timeout(body_timeout));
     };
     let bytes = read.map_err(|e| count_quota_refusal(&host, &registry, &app.tenant_name, e))?;
-    let component = compile_blocking(&host, bytes.clone())
+    // Checked and compiled (once, however many apps this component is deployed to at once),
+    // and kept for the activation.
+    let sha256 = sha256_hex(&bytes);
+    compiled_once(&host, &sha256, async { Ok(bytes.clone()) })
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|rejection| ApiError::invalid_component(rejection.code, rejection.message))?;
+        .map_err(|e| match e {
+            Unavailable::Rejected(rejection) => {
+                ApiError::invalid_component(rejection.code, rejection.message)
+            }
+            Unavailable::Failed(error) => ApiError::internal(error),
+        })?;
     let version = registry.upload_version(&principal, &app, &bytes).await?;
-    host.sites.remember(&version.sha256, component);
     if activate {
         registry.activate(&principal, &app, version.number).await?;
         serve_version(&host, &registry, &app, version.number, &version.sha256)
