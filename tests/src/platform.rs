@@ -177,11 +177,7 @@ impl TestServer {
     ) -> (TestServer, Registry, Api) {
         let (server, registry) =
             TestServer::start_platform_configured(&db.location, roomy_quotas(), config).await;
-        let operator = match livewasm_server::platform::bootstrap_operator_token(&registry).await {
-            Ok(operator) => operator,
-            Err(e) => panic!("operator token: {e}"),
-        };
-        let api = Api::new(server.addr, Some(&operator.token));
+        let api = Api::operator(server.addr, &registry).await;
         (server, registry, api)
     }
 
@@ -389,6 +385,15 @@ impl Api {
             addr,
             host: format!("localhost:{}", addr.port()),
             token: token.map(str::to_string),
+        }
+    }
+
+    /// A client of the API at `addr` as the registry's bootstrap operator (a fresh operator
+    /// token made offline on `registry`, as `livewasm token create --operator` does).
+    pub async fn operator(addr: SocketAddr, registry: &Registry) -> Api {
+        match livewasm_server::platform::bootstrap_operator_token(registry).await {
+            Ok(operator) => Api::new(addr, Some(&operator.token)),
+            Err(e) => panic!("operator token: {e}"),
         }
     }
 

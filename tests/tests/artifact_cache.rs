@@ -89,16 +89,8 @@ async fn a_restarted_host_serves_its_apps_from_the_artifact_cache() {
 
     // First host: deploy two apps through the API; each is compiled once and stored.
     let (server, registry, runtime, _) = start(&db.location, &cache_dir).await;
-    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
-        .await
-        .expect("operator token");
-    let api = Api::new(server.addr, Some(&operator.token));
-    assert_eq!(
-        api.post_json("/api/v1/tenants", &json!({"name": "acme"}))
-            .await
-            .status,
-        201
-    );
+    let api = Api::operator(server.addr, &registry).await;
+    api.create_tenant("acme").await;
     for (app, _) in APPS {
         let created = api
             .post_json("/api/v1/tenants/acme/apps", &json!({"name": app}))
@@ -182,14 +174,8 @@ async fn one_component_deployed_to_many_apps_at_once_is_compiled_once() {
     let db = Database::sqlite();
     let cache_dir = tempfile_dir();
     let (server, registry, runtime, _) = start(&db.location, &cache_dir).await;
-    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
-        .await
-        .expect("operator token");
-    let api = Api::new(server.addr, Some(&operator.token));
-    let created = api
-        .post_json("/api/v1/tenants", &json!({"name": "acme"}))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    let api = Api::operator(server.addr, &registry).await;
+    api.create_tenant("acme").await;
     let names = ["t1", "t2", "t3", "t4", "t5"];
     for name in names {
         let created = api

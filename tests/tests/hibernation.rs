@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request};
-use livewasm_integration_tests::{PhxSocket, TestServer, get, serve_metrics};
+use livewasm_integration_tests::{Page, PhxSocket, TestServer, get, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -156,35 +156,14 @@ async fn until_instances(operator: &Api, want: u64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wake() {
     let db = Database::sqlite();
-    let (server, operator) = quota_of_one(&db, Duration::from_secs(20)).await;
-    let addr = server.addr;
-    let host = app_origin(addr, "acme", "thermostat");
-
-    // The sleeper joins, takes the tenant's one slot and gives it up when it hibernates.
-    let (mut sleeper, sleeper_page, sleeper_ref, reply) =
-        PhxSocket::join_on(addr, &host, "/thermostat?house=1&tick=off").await;
-    assert_eq!(reply["status"], "ok", "{reply}");
-    let topic = sleeper_page.topic();
-    assert!(
-        reply["response"]["rendered"].to_string().contains("70"),
-        "{reply}"
-    );
-    until_instances(&operator, 0).await;
-
-    // Another view joins in its place; its tick keeps it live, holding the slot.
-    let (awake, _, _, reply) = PhxSocket::join_on(addr, &host, "/thermostat?house=2&tick=on").await;
-    assert_eq!(
-        reply["status"], "ok",
-        "a hibernated view holds no slot: {reply}"
-    );
-    assert_eq!(instances(&operator).await, json!(1));
+    let mut full = FullTenant::start(&db, Duration::from_secs(20)).await;
 
     // At the quota the sleeper's click waits for a slot: no reply, no crash, yet.
-    let click = sleeper
-        .push_click(&sleeper_ref, &topic, "inc")
-        .await
-        .expect("push");
-    let early = sleeper.reply_to(&click, Duration::from_millis(700)).await;
+    let click = full.click().await;
+    let early = full
+        .sleeper
+        .reply_to(&click, Duration::from_millis(700))
+        .await;
     assert!(
         early.is_err(),
         "answered while the tenant was full: {early:?}"
@@ -192,8 +171,9 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
 
     // The live view leaves: its slot goes to the sleeper, which wakes with its state and
     // answers the click with the diff of one step up; its page never saw a crash.
-    drop(awake);
-    let answer = sleeper
+    drop(full.awake);
+    let answer = full
+        .sleeper
         .reply_to(&click, DEADLINE)
         .await
         .expect("the click is answered once a slot is free");
@@ -208,11 +188,11 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
         "a minimal diff, not a remount: {diff}"
     );
     assert!(
-        sleeper.pending().all(|f| f[3] != "phx_error"),
+        full.sleeper.pending().all(|f| f[3] != "phx_error"),
         "the view crashed: {:?}",
-        sleeper.pending().collect::<Vec<_>>()
+        full.sleeper.pending().collect::<Vec<_>>()
     );
-    assert_eq!(instances(&operator).await, json!(1));
+    assert_eq!(instances(&full.operator).await, json!(1));
     db.cleanup().await;
 }
 
@@ -221,28 +201,16 @@ async fn a_hibernated_view_frees_its_tenants_quota_slot_and_waits_for_one_to_wak
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hibernated_view_that_finds_no_slot_in_time_crashes_and_rejoins_once_one_is_free() {
     let db = Database::sqlite();
-    let (server, operator) = quota_of_one(&db, Duration::from_millis(400)).await;
-    let addr = server.addr;
-    let host = app_origin(addr, "acme", "thermostat");
-    let (mut sleeper, sleeper_page, sleeper_ref, reply) =
-        PhxSocket::join_on(addr, &host, "/thermostat?house=1&tick=off").await;
-    assert_eq!(reply["status"], "ok", "{reply}");
-    let topic = sleeper_page.topic();
-    until_instances(&operator, 0).await;
-    let (awake, _, _, reply) = PhxSocket::join_on(addr, &host, "/thermostat?house=2&tick=on").await;
-    assert_eq!(reply["status"], "ok", "{reply}");
-
-    sleeper
-        .push_click(&sleeper_ref, &topic, "inc")
-        .await
-        .expect("push");
-    sleeper
-        .wait_push(&topic, "phx_error", DEADLINE)
+    let mut full = FullTenant::start(&db, Duration::from_millis(400)).await;
+    full.click().await;
+    full.sleeper
+        .wait_push(&full.topic, "phx_error", DEADLINE)
         .await
         .expect("the sleeper's channel crashes");
-    let url = format!("http://{host}/thermostat?house=1&tick=off");
-    let (_, reply) = sleeper
-        .join_page(&sleeper_page, &url)
+    let url = format!("http://{}/thermostat?house=1&tick=off", full.host);
+    let (_, reply) = full
+        .sleeper
+        .join_page(&full.page, &url)
         .await
         .expect("rejoin");
     assert_eq!(
@@ -252,36 +220,92 @@ async fn a_hibernated_view_that_finds_no_slot_in_time_crashes_and_rejoins_once_o
     );
 
     // The live view leaves: the slot is free and the sleeper's page comes back.
-    drop(awake);
-    until_instances(&operator, 0).await;
-    let (_, reply) = sleeper
-        .join_page(&sleeper_page, &url)
+    drop(full.awake);
+    until_instances(&full.operator, 0).await;
+    let (_, reply) = full
+        .sleeper
+        .join_page(&full.page, &url)
         .await
         .expect("rejoin");
     assert_eq!(reply["status"], "ok", "{reply}");
-    assert_eq!(instances(&operator).await, json!(1));
+    assert_eq!(instances(&full.operator).await, json!(1));
     db.cleanup().await;
 }
 
-/// A platform host whose views hibernate after 300 ms, wait `wake_wait` for a slot, and whose
-/// tenant `acme` (app `thermostat`) may run one instance.
-async fn quota_of_one(db: &Database, wake_wait: Duration) -> (TestServer, Api) {
-    let config = ServerConfig {
-        hibernate_after: Duration::from_millis(300),
-        wake_wait,
-        ..ServerConfig::default()
-    };
-    let (server, _registry, operator) = TestServer::start_operated(db, config).await;
-    operator.create_tenant("acme").await;
-    operator
-        .create_app("acme", "thermostat", "thermostat")
-        .await;
-    let quotas = operator
-        .put_json(
-            "/api/v1/tenants/acme/quotas",
-            &json!({"max_concurrent_instances": 1}),
-        )
-        .await;
-    assert_eq!(quotas.status, 200, "{}", quotas.text());
-    (server, operator)
+/// A platform tenant `acme` that may run one instance, whose one slot a ticking thermostat
+/// holds while another one, the sleeper (at 70), hibernated and gave its slot up. Views
+/// hibernate after 300 ms and wait `wake_wait` for a slot.
+struct FullTenant {
+    _server: TestServer,
+    operator: Api,
+    /// The app's origin.
+    host: String,
+    sleeper: PhxSocket,
+    page: Page,
+    join_ref: String,
+    topic: String,
+    /// The live view holding the slot.
+    awake: PhxSocket,
+}
+
+impl FullTenant {
+    async fn start(db: &Database, wake_wait: Duration) -> FullTenant {
+        let config = ServerConfig {
+            hibernate_after: Duration::from_millis(300),
+            wake_wait,
+            ..ServerConfig::default()
+        };
+        let (server, _registry, operator) = TestServer::start_operated(db, config).await;
+        operator.create_tenant("acme").await;
+        operator
+            .create_app("acme", "thermostat", "thermostat")
+            .await;
+        let quotas = operator
+            .put_json(
+                "/api/v1/tenants/acme/quotas",
+                &json!({"max_concurrent_instances": 1}),
+            )
+            .await;
+        assert_eq!(quotas.status, 200, "{}", quotas.text());
+        let addr = server.addr;
+        let host = app_origin(addr, "acme", "thermostat");
+
+        // The sleeper joins, takes the tenant's one slot and gives it up when it hibernates.
+        let (sleeper, page, join_ref, reply) =
+            PhxSocket::join_on(addr, &host, "/thermostat?house=1&tick=off").await;
+        assert_eq!(reply["status"], "ok", "{reply}");
+        assert!(
+            reply["response"]["rendered"].to_string().contains("70"),
+            "{reply}"
+        );
+        until_instances(&operator, 0).await;
+
+        // Another view joins in its place; its tick keeps it live, holding the slot.
+        let (awake, _, _, reply) =
+            PhxSocket::join_on(addr, &host, "/thermostat?house=2&tick=on").await;
+        assert_eq!(
+            reply["status"], "ok",
+            "a hibernated view holds no slot: {reply}"
+        );
+        assert_eq!(instances(&operator).await, json!(1));
+        let topic = page.topic();
+        FullTenant {
+            _server: server,
+            operator,
+            host,
+            sleeper,
+            page,
+            join_ref,
+            topic,
+            awake,
+        }
+    }
+
+    /// Clicks `inc` on the sleeper without waiting for the reply; the click's ref.
+    async fn click(&mut self) -> String {
+        self.sleeper
+            .push_click(&self.join_ref, &self.topic, "inc")
+            .await
+            .expect("push")
+    }
 }

@@ -132,14 +132,8 @@ async fn a_dev_host_with_a_registry_lists_the_tenant_apps() {
     );
 
     // Deploy the thermostat as `acme/thermo`: the page links to its route on its origin.
-    let operator = livewasm_server::platform::bootstrap_operator_token(&registry)
-        .await
-        .expect("operator token");
-    let api = Api::new(server.addr, Some(&operator.token));
-    let created = api
-        .post_json("/api/v1/tenants", &json!({"name": "acme"}))
-        .await;
-    assert_eq!(created.status, 201, "{}", created.text());
+    let api = Api::operator(server.addr, &registry).await;
+    api.create_tenant("acme").await;
     let created = api
         .post_json("/api/v1/tenants/acme/apps", &json!({"name": "thermo"}))
         .await;

@@ -10,9 +10,11 @@
 
 #![allow(clippy::expect_used)]
 
+mod support;
+
 use std::time::{Duration, Instant};
 
-use livewasm_runtime::{MountRequest, Runtime, RuntimeConfig};
+use livewasm_runtime::RuntimeConfig;
 use serde_json::json;
 
 fn percentile(samples: &mut [Duration], p: f64) -> f64 {
@@ -30,29 +32,14 @@ fn main() {
         .next()
         .and_then(|k| k.parse::<usize>().ok())
         .map_or(defaults.keep_resident_bytes, |kib| kib << 10);
-    let dir = std::env::var_os("LIVEWASM_COMPONENTS").map_or_else(
-        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/components"),
-        std::path::PathBuf::from,
+    let (_runtime, app, request) = support::load(
+        &name,
+        RuntimeConfig {
+            max_instances: 64,
+            keep_resident_bytes,
+            ..defaults
+        },
     );
-    let wasm = std::fs::read(dir.join(format!("{name}.wasm"))).expect("built component");
-    let runtime = Runtime::new(RuntimeConfig {
-        max_instances: 64,
-        keep_resident_bytes,
-        ..defaults
-    })
-    .expect("runtime");
-    let app = runtime.load_app(&wasm).expect("load");
-    let route = app.manifest().routes[0].clone();
-    let request = MountRequest {
-        view: route.view.clone(),
-        action: route.action.clone(),
-        params: json!({"house": "3", "tick": "off"}),
-        session: json!({}),
-        url: format!("http://localhost{}?house=3&tick=off", route.path),
-        connected: true,
-        live_session: route.live_session.clone(),
-        flash: json!({}),
-    };
     let steps = [
         "instantiate",
         "mount",
