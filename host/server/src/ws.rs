@@ -199,7 +199,7 @@ async fn on_guest<T: Send + 'static>(
 }
 
 /// Before `work` goes to the connection: when it would wake hibernated views whose tenant has
-/// no instance slot free, waits for slots to be given back (each at most `wake_wait`) and
+/// no instance slot free, waits for slots to be given back (at most `wake_wait` in all) and
 /// reserves them for those views; true when any was (the work then gives back what it did
 /// not use). The wait is boxed: an idle socket's future keeps no room for it.
 async fn wake_room(host: &Host, slot: &mut Option<Connection>, work: &Pending<'_>) -> bool {
@@ -210,11 +210,14 @@ async fn wake_room(host: &Host, slot: &mut Option<Connection>, work: &Pending<'_
     if wanted.is_empty() {
         return false;
     }
-    let wait = host.config().wake_wait;
+    // One wait for all of them: a socket never stalls longer than `wake_wait`.
+    let until = Instant::now() + host.config().wake_wait;
     Box::pin(async move {
         let mut reserved = false;
         for (topic, usage) in wanted {
-            let got = usage.acquire_within(wait).await;
+            let got = usage
+                .acquire_within(until.saturating_duration_since(Instant::now()))
+                .await;
             if let (Some(got), Some(connection)) = (got, slot.as_mut()) {
                 connection.reserve(&topic, got);
                 reserved = true;
