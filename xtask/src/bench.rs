@@ -221,7 +221,7 @@ pub fn run(smoke: bool) -> Result<()> {
     // A Postgres registry: `kv` in its table, each app's `sql` in a schema of the app's own.
     let postgres = step(
         "postgres for the kv and sql figures",
-        crate::test::Postgres::start,
+        crate::services::postgres,
     )?;
     for (store, extra) in [
         ("memory", vec![]),

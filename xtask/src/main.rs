@@ -19,6 +19,7 @@ mod new;
 mod platform;
 mod process;
 mod server;
+mod services;
 mod test;
 mod toolchain;
 

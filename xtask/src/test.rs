@@ -12,6 +12,7 @@ use crate::guest;
 use crate::platform::{Cli, TempDir};
 use crate::process::{cargo_once, root, status, step};
 use crate::server::{self, Server};
+use crate::services;
 use crate::toolchain;
 
 /// Runs every suite; `browser` adds the Chromium tests.
@@ -49,8 +50,8 @@ pub fn run(browser: bool) -> Result<()> {
             "warnings",
         ]))
     })?;
-    let postgres = step("postgres for the registry tests", Postgres::start)?;
-    let nats = step("nats for the cluster tests", Nats::start)?;
+    let postgres = step("postgres for the registry tests", services::postgres)?;
+    let nats = step("nats for the cluster tests", services::nats)?;
     let workspace_tests = || {
         let mut cmd = cargo_once();
         cmd.args(["test", "--workspace"])
@@ -204,84 +205,6 @@ fn fuzz_briefly() -> Result<()> {
         jobs: 2,
         sanitizer: "none".into(),
     })
-}
-
-/// A throwaway PostgreSQL server started by `tests/postgres.sh` (installed from apt when
-/// missing); stopped when dropped.
-pub(crate) struct Postgres {
-    /// Its `postgres://` URL.
-    pub(crate) url: String,
-}
-
-impl Postgres {
-    /// Starts (or reuses) the server and creates its database.
-    pub(crate) fn start() -> Result<Postgres> {
-        let out = Command::new("bash")
-            .current_dir(root())
-            .arg("tests/postgres.sh")
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .context("running tests/postgres.sh")?;
-        if !out.status.success() {
-            bail!(
-                "tests/postgres.sh could not start PostgreSQL ({}); it installs `postgresql` from apt when run as root",
-                out.status
-            );
-        }
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !url.starts_with("postgres://") {
-            bail!("tests/postgres.sh printed no postgres:// URL: {url:?}");
-        }
-        println!("  PostgreSQL at {url}");
-        Ok(Postgres { url })
-    }
-}
-
-impl Drop for Postgres {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .current_dir(root())
-            .args(["tests/postgres.sh", "stop"])
-            .status();
-    }
-}
-
-/// A throwaway NATS server started by `tests/nats.sh` (installed from apt when missing);
-/// stopped when dropped.
-struct Nats {
-    url: String,
-}
-
-impl Nats {
-    fn start() -> Result<Nats> {
-        let out = Command::new("bash")
-            .current_dir(root())
-            .arg("tests/nats.sh")
-            .stderr(std::process::Stdio::inherit())
-            .output()
-            .context("running tests/nats.sh")?;
-        if !out.status.success() {
-            bail!(
-                "tests/nats.sh could not start NATS ({}); it installs `nats-server` from apt when run as root",
-                out.status
-            );
-        }
-        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        if !url.starts_with("nats://") {
-            bail!("tests/nats.sh printed no nats:// URL: {url:?}");
-        }
-        println!("  NATS at {url}");
-        Ok(Nats { url })
-    }
-}
-
-impl Drop for Nats {
-    fn drop(&mut self) {
-        let _ = Command::new("bash")
-            .current_dir(root())
-            .args(["tests/nats.sh", "stop"])
-            .status();
-    }
 }
 
 /// `npm ci` in `dir` (needs package-lock.json).

@@ -11,8 +11,27 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
 use crate::error::{RegistryError, Result};
 use crate::limits::QuotaDefaults;
 
-/// How long a registry connection may sit idle and still be used without a ping.
+/// How long a pooled connection may sit idle and still be used without a ping.
 const PING_AFTER_IDLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A pool's `before_acquire` (with `test_before_acquire(false)`): a connection back from a
+/// call within the last second is lent as it is, one idle longer is pinged first, in case the
+/// server went away meanwhile (a failed ping closes it and the pool tries another). A ping on
+/// every acquire is a round trip per call. The registry's pool and the apps' Postgres pools
+/// use it.
+pub fn ping_when_idle<C: Connection>(
+    conn: &mut C,
+    meta: sqlx::pool::PoolConnectionMetadata,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = std::result::Result<bool, sqlx::Error>> + Send + '_>,
+> {
+    Box::pin(async move {
+        if meta.idle_for >= PING_AFTER_IDLE {
+            conn.ping().await?;
+        }
+        Ok(true)
+    })
+}
 
 /// The migrations in `host/registry/migrations`, the same set for both backends.
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
@@ -73,18 +92,9 @@ impl Registry {
                 Backend::Sqlite => 4,
                 Backend::Postgres => 8,
             })
-            // A connection back from a call within the last second is not pinged before the
-            // next (a round trip per call: most of a kv read's cost); one idle longer is, in
-            // case the server went away meanwhile.
+            // No ping per call (most of a kv read's cost): only after a while idle.
             .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_AFTER_IDLE {
-                        conn.ping().await?;
-                    }
-                    Ok(true)
-                })
-            })
+            .before_acquire(ping_when_idle)
             .after_connect(|conn, _meta| {
                 Box::pin(async move {
                     if conn.backend_name().eq_ignore_ascii_case("sqlite") {

@@ -59,7 +59,7 @@ pub use apps::App;
 pub use audit::{AuditEntry, AuditQuery, DEFAULT_AUDIT_LIMIT, MAX_AUDIT_LIMIT};
 pub use blobs::{BlobInfo, BlobLimits, BlobUsage};
 pub use changes::{CHANGES_CHANNEL, ChangeListener, Changes};
-pub use db::{Backend, Registry};
+pub use db::{Backend, Registry, ping_when_idle};
 pub use error::{Quota, RegistryError, Result};
 pub use http_allow::{MAX_HTTP_ALLOWLIST_ENTRIES, normalize_http_host};
 pub use ids::{AppId, TenantId, TokenId};

@@ -34,17 +34,13 @@ use sqlx::postgres::{
     PgValueRef, Postgres,
 };
 use sqlx::query::Query;
-use sqlx::{
-    Column, ConnectOptions, Connection, Decode, Encode, Executor, Row, Statement, Type, ValueRef,
-};
+use sqlx::{Column, ConnectOptions, Decode, Encode, Executor, Row, Statement, Type, ValueRef};
 
 use super::dialect::{self, Dialect};
 use super::rows::collect;
 use super::{MIGRATION_TIMEOUT, SqlLimits, lock, runner};
 use crate::runner::{LazyRunner, Runner};
 
-/// How long a connection of an app's pool may sit idle and still be used without a ping.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
 /// Connections one app's pool may hold on this host.
 const APP_CONNECTIONS: u32 = 4;
 /// Connections of the host's own user (role and schema setup, deletion).
@@ -141,17 +137,9 @@ impl PgStores {
                 .max_connections(APP_CONNECTIONS)
                 .idle_timeout(Some(Duration::from_secs(60)))
                 .acquire_timeout(self.limits.statement_timeout + Duration::from_secs(2))
-                // A connection back from a call within the last second is not pinged first
-                // (a round trip per call); one idle longer is, in case the server went away.
+                // No ping per call: only after a while idle.
                 .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PING_AFTER_IDLE {
-                            conn.ping().await?;
-                        }
-                        Ok(true)
-                    })
-                })
+                .before_acquire(livewasm_registry::ping_when_idle)
                 .after_release(|conn, _| {
                     Box::pin(async move {
                         // Whatever the call left (an open transaction after an error or a
