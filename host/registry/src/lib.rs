@@ -67,6 +67,7 @@ pub use kv::{KvLimits, KvUsage};
 pub use limits::{QuotaDefaults, QuotaOverrides, Quotas};
 pub use names::{MAX_NAME_LEN, validate_name};
 pub use principal::{Principal, Scope};
+pub use sql::sha256_hex;
 pub use tenants::Tenant;
 pub use tokens::{LAST_USED_RESOLUTION_MS, NewToken, TOKEN_PREFIX, TokenInfo, token_hash};
 pub use versions::Version;

@@ -36,8 +36,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// Lowercase hex sha256.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+/// Lowercase hex SHA-256 of `bytes`: how the registry names a stored component (and a token
+/// hash).
+pub fn sha256_hex(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 

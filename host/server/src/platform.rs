@@ -148,15 +148,6 @@ pub(crate) async fn compiled_once(
     compiled
 }
 
-/// Hex SHA-256 of `bytes`, as the registry names a stored component.
-pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 /// [`compile`] on a blocking thread.
 pub(crate) async fn compile_blocking(
     host: &std::sync::Arc<Host>,

@@ -20,7 +20,7 @@ use super::error::ApiError;
 use super::json_body::JsonBody;
 use crate::host::Host;
 use crate::origin;
-use crate::platform::{Unavailable, compiled_once, serve_version, sha256_hex};
+use crate::platform::{Unavailable, compiled_once, serve_version};
 use crate::registry_sync::unserve;
 
 type ApiResult = Result<Response, ApiError>;
@@ -651,7 +651,7 @@ pub(crate) async fn upload_version(
     let bytes = read.map_err(|e| count_quota_refusal(&host, &registry, &app.tenant_name, e))?;
     // Checked and compiled (once, however many apps this component is deployed to at once),
     // and kept for the activation.
-    let sha256 = sha256_hex(&bytes);
+    let sha256 = livewasm_registry::sha256_hex(&bytes);
     compiled_once(&host, &sha256, async { Ok(bytes.clone()) })
         .await
         .map_err(|e| match e {
