@@ -10,4 +10,4 @@ mod socket;
 
 pub use http::{Page, get, get_from};
 pub use server::{TestServer, serve_metrics};
-pub use socket::{PhxSocket, SocketError, WAIT};
+pub use socket::{PhxSocket, SocketError, WAIT, masked_text_frame};

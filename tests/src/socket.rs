@@ -26,9 +26,30 @@ pub enum SocketError {
     /// The server closed the socket.
     #[error("socket closed: {0:?}")]
     Closed(Option<String>),
+    /// Writing raw bytes failed.
+    #[error("io: {0}")]
+    Io(#[from] std::io::Error),
     /// The server sent something that is not a V2 frame.
     #[error("bad frame from server: {0}")]
     BadFrame(String),
+}
+
+/// What came from the server: a text frame (or the error reading one), or a ping.
+enum Incoming {
+    Frame(Result<Value, SocketError>),
+    Ping,
+}
+
+/// A client's text frame carrying `text`, masked as a client must, as bytes on the wire.
+pub fn masked_text_frame(text: &str) -> Vec<u8> {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let mut frame = Frame::message(text.as_bytes().to_vec(), OpCode::Data(Data::Text), true);
+    frame.header_mut().mask = Some([0x5a, 0x13, 0xc4, 0x7e]);
+    let mut bytes = Vec::new();
+    // Writing to a Vec cannot fail.
+    let _ = frame.format(&mut bytes);
+    bytes
 }
 
 /// One client socket speaking Phoenix channels V2.
@@ -299,28 +320,63 @@ impl PhxSocket {
         }
     }
 
+    /// Writes `bytes` to the connection as they are, under the WebSocket framing: a test sends
+    /// a frame in pieces with it ([`masked_text_frame`] makes one).
+    pub async fn send_raw(&mut self, bytes: &[u8]) -> Result<(), SocketError> {
+        use tokio::io::AsyncWriteExt;
+        match self.ws.get_mut() {
+            MaybeTlsStream::Plain(tcp) => Ok(tcp.write_all(bytes).await?),
+            _ => Err(SocketError::BadFrame(
+                "raw bytes need a plain TCP socket".into(),
+            )),
+        }
+    }
+
+    /// Waits for a ping from the server; text frames that come meanwhile are kept.
+    pub async fn wait_ping(&mut self, wait: Duration) -> Result<(), SocketError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.next_incoming()).await {
+                Err(_) => return Err(SocketError::Timeout("ping".into())),
+                Ok(Incoming::Ping) => return Ok(()),
+                Ok(Incoming::Frame(frame)) => self.pending.push_back(frame?),
+            }
+        }
+    }
+
     /// Reads the next text frame from the wire, parsed.
     async fn next_frame(&mut self) -> Result<Value, SocketError> {
         loop {
+            if let Incoming::Frame(frame) = self.next_incoming().await {
+                return frame;
+            }
+        }
+    }
+
+    /// Reads the next text frame (parsed) or ping from the wire.
+    async fn next_incoming(&mut self) -> Incoming {
+        Incoming::Frame(loop {
             match self.ws.next().await {
-                None => return Err(SocketError::Closed(None)),
-                Some(Err(e)) => return Err(e.into()),
+                None => break Err(SocketError::Closed(None)),
+                Some(Err(e)) => break Err(e.into()),
+                Some(Ok(Message::Ping(_))) => return Incoming::Ping,
                 Some(Ok(Message::Text(text))) => {
-                    let value: Value = serde_json::from_str(text.as_str())
-                        .map_err(|e| SocketError::BadFrame(format!("{e}: {text}")))?;
-                    if value.as_array().is_none_or(|a| a.len() != 5) {
-                        return Err(SocketError::BadFrame(text.to_string()));
-                    }
-                    return Ok(value);
+                    break match serde_json::from_str::<Value>(text.as_str()) {
+                        Err(e) => Err(SocketError::BadFrame(format!("{e}: {text}"))),
+                        Ok(value) if value.as_array().is_none_or(|a| a.len() != 5) => {
+                            Err(SocketError::BadFrame(text.to_string()))
+                        }
+                        Ok(value) => Ok(value),
+                    };
                 }
                 Some(Ok(Message::Close(frame))) => {
-                    return Err(SocketError::Closed(
+                    break Err(SocketError::Closed(
                         frame.map(|f| format!("{} {}", u16::from(f.code), f.reason)),
                     ));
                 }
                 Some(Ok(_)) => continue,
             }
-        }
+        })
     }
 
     /// Frames received but not yet consumed by a wait.

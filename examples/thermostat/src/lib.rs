@@ -2,7 +2,8 @@
 //! or the arrow keys, and refreshes the "last updated" time every second while connected.
 //!
 //! `?page=N` is read by `handle_params`, as in the seed. Add `tick=off` to the URL to mount
-//! without the 1 s timer (used by density benchmarks).
+//! without the 1 s timer (used by density benchmarks), or `tick=N` for a timer every N seconds
+//! (a view whose timer is far enough off hibernates between ticks).
 //!
 //! The `v2` feature builds a second version of it (`thermostat-v2.wasm`), the one the live
 //! upgrade tests activate over this one: it shows the temperature with a unit, a field the
@@ -36,8 +37,10 @@ fn now() -> String {
 
 impl LiveView for Thermostat {
     fn mount(socket: &mut Socket<Self>, params: &Params, session: &Session) -> Result {
-        if socket.connected() && params.str("tick") != Some("off") {
-            timers::send_interval(1000, TICK);
+        let tick = params.str("tick");
+        if socket.connected() && tick != Some("off") {
+            let seconds = tick.and_then(|t| t.parse::<u32>().ok()).unwrap_or(1).max(1);
+            timers::send_interval(seconds.saturating_mul(1000), TICK);
         }
         let house_id = params.str("house").unwrap_or("1").to_string();
         let user = session.str("user_id").unwrap_or("guest").to_string();

@@ -108,7 +108,7 @@ impl Hibernated {
 
     /// A one-shot timer fired while the view slept: it is no longer live.
     pub fn timer_fired(&mut self, id: u64) {
-        self.carried.timers.fired(id);
+        self.carried.timers.remove(&id);
     }
 
     /// True when live component `cid` is held in the kept tree.

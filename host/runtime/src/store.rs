@@ -2,6 +2,9 @@
 //! capability. The linker reaches each capability through its own field ([`add_to_linker`]),
 //! so no capability sees another's state or the store's.
 
+use std::collections::HashSet;
+
+use crate::capabilities::uploads::UploadSource;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -67,23 +70,28 @@ pub(crate) struct HostState {
 
 /// What a hibernated view keeps of its last instance's host state, for the next instance: its
 /// live timers (and their id counter), subscribed topics, running tasks and upload source. The
-/// rest (limits, log, clock, effects, stores) is dropped with the instance.
+/// rest (limits, budget, log, clock, effects, stores) is dropped with the instance: only these
+/// values are kept, since every sleeping view holds them.
 pub(crate) struct Carried {
-    pub(crate) timers: TimersState,
-    pubsub: PubSubState,
-    tasks: TasksState,
-    uploads: UploadsState,
-    blobs: BlobsState,
+    /// Live timer ids.
+    pub(crate) timers: HashSet<u64>,
+    /// The next timer id.
+    next_timer: u64,
+    topics: HashSet<String>,
+    tasks: HashSet<String>,
+    /// The upload source, as the uploads and blobs capabilities each held it.
+    uploads: Option<Arc<dyn UploadSource>>,
+    blob_uploads: Option<Arc<dyn UploadSource>>,
 }
 
 impl Carried {
     /// Hands what was kept to `state` (a fresh instance's).
-    pub(crate) fn carry_into(mut self, state: &mut HostState) {
-        state.timers.carry_from(&mut self.timers);
-        state.pubsub.carry_from(&mut self.pubsub);
-        state.tasks.carry_from(&mut self.tasks);
-        state.uploads.carry_from(&mut self.uploads);
-        state.blobs.carry_from(&mut self.blobs);
+    pub(crate) fn carry_into(self, state: &mut HostState) {
+        state.timers.carry(self.timers, self.next_timer);
+        state.pubsub.carry(self.topics);
+        state.tasks.carry(self.tasks);
+        state.uploads.carry(self.uploads);
+        state.blobs.carry(self.blob_uploads);
     }
 }
 
@@ -99,12 +107,14 @@ impl HostState {
             blobs,
             ..
         } = self;
+        let (timers, next_timer) = timers.kept();
         Carried {
             timers,
-            pubsub,
-            tasks,
-            uploads,
-            blobs,
+            next_timer,
+            topics: pubsub.kept(),
+            tasks: tasks.kept(),
+            uploads: uploads.kept(),
+            blob_uploads: blobs.kept(),
         }
     }
 

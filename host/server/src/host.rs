@@ -53,6 +53,8 @@ pub struct Host {
     inbox_totals: Arc<InboxTotals>,
     /// Frames waiting to be written to the sockets, and the sockets open.
     outbound: Arc<crate::socket_totals::OutboundTotals>,
+    /// Whether sockets freed memory since the heap was last trimmed.
+    heap_trim: Arc<crate::heap_trim::HeapTrim>,
     /// Sockets and joins per client address.
     peers: Arc<Peers>,
     /// The apps' key-value stores.
@@ -99,6 +101,7 @@ impl Host {
             guests,
             inbox_totals: Arc::default(),
             outbound: Arc::default(),
+            heap_trim: Arc::default(),
             peers: Peers::new(config.max_sockets_per_ip, config.max_joins_per_ip_per_sec),
             kv: KvStores::memory(kv_limits(&config)),
             blobs: BlobStores::memory(blob_limits(&config)),
@@ -331,6 +334,17 @@ impl Host {
     /// WebSockets open now (a socket counts until its views' instances are freed).
     pub fn open_sockets(&self) -> usize {
         self.outbound.sockets()
+    }
+
+    /// WebSockets parked now: every view on them hibernated, so the socket keeps only its
+    /// byte stream and connection until the client or a view's message wakes it.
+    pub fn parked_sockets(&self) -> usize {
+        self.outbound.parked()
+    }
+
+    /// The note that sockets freed memory, for the heap trimmer ([`crate::heap_trim`]).
+    pub(crate) fn heap_trim(&self) -> &Arc<crate::heap_trim::HeapTrim> {
+        &self.heap_trim
     }
 
     /// The outbound counters of the sockets.

@@ -30,6 +30,7 @@ mod generations;
 mod guest_calls;
 mod guest_pool;
 mod health;
+mod heap_trim;
 mod host;
 mod http;
 mod http_cache;

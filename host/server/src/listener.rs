@@ -40,6 +40,7 @@ pub async fn serve(
         config.max_connections.clamp(1, Semaphore::MAX_PERMITS),
     ));
     let app = router(host.clone());
+    let trimmer = tokio::spawn(crate::heap_trim::run(host.heap_trim().clone()));
     let (stop, stopping) = watch::channel(());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -96,6 +97,7 @@ pub async fn serve(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     tracing::info!(sockets_left = host.open_sockets(), "drained");
+    trimmer.abort();
     Ok(())
 }
 

@@ -4,11 +4,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-/// Bytes waiting in every socket's outbound queue, and the sockets open.
+/// Bytes waiting in every socket's outbound queue, the sockets open, and those parked.
 #[derive(Debug, Default)]
 pub(crate) struct OutboundTotals {
     bytes: AtomicU64,
     sockets: AtomicUsize,
+    parked: AtomicUsize,
 }
 
 impl OutboundTotals {
@@ -20,6 +21,11 @@ impl OutboundTotals {
     /// Sockets whose task is running.
     pub(crate) fn sockets(&self) -> usize {
         self.sockets.load(Ordering::Relaxed)
+    }
+
+    /// Sockets parked now (every view hibernated: only the byte stream kept).
+    pub(crate) fn parked(&self) -> usize {
+        self.parked.load(Ordering::Relaxed)
     }
 
     /// A frame of `len` bytes joined a queue.
@@ -47,5 +53,22 @@ impl OpenSocket {
 impl Drop for OpenSocket {
     fn drop(&mut self) {
         self.0.sockets.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// One socket counted in [`OutboundTotals::parked`] while the value lives.
+pub(crate) struct ParkedSocket(Arc<OutboundTotals>);
+
+impl OpenSocket {
+    /// Counts this socket as parked until the value is dropped.
+    pub(crate) fn parked(&self) -> ParkedSocket {
+        self.0.parked.fetch_add(1, Ordering::Relaxed);
+        ParkedSocket(self.0.clone())
+    }
+}
+
+impl Drop for ParkedSocket {
+    fn drop(&mut self) {
+        self.0.parked.fetch_sub(1, Ordering::Relaxed);
     }
 }

@@ -136,9 +136,14 @@ impl BlobsState {
         self.uploads = Some(source);
     }
 
-    /// The upload source set on `old` (the instance a hibernated view had).
-    pub(crate) fn carry_from(&mut self, old: &mut BlobsState) {
-        self.uploads = old.uploads.take();
+    /// Takes over the upload source a hibernated view kept ([`Self::kept`]).
+    pub(crate) fn carry(&mut self, uploads: Option<Arc<dyn UploadSource>>) {
+        self.uploads = uploads;
+    }
+
+    /// The upload source, kept while the view hibernates.
+    pub(crate) fn kept(self) -> Option<Arc<dyn UploadSource>> {
+        self.uploads
     }
 
     fn store(&self) -> Result<&Arc<dyn BlobStore>, String> {

@@ -45,9 +45,14 @@ pub(crate) struct PubSubState {
 }
 
 impl PubSubState {
-    /// Takes over the topics `old` subscribed (the instance a hibernated view had).
-    pub(crate) fn carry_from(&mut self, old: &mut PubSubState) {
-        self.topics = std::mem::take(&mut old.topics);
+    /// The subscribed topics, kept while the view hibernates.
+    pub(crate) fn kept(self) -> HashSet<String> {
+        self.topics
+    }
+
+    /// Takes over the topics a hibernated view kept ([`Self::kept`]).
+    pub(crate) fn carry(&mut self, topics: HashSet<String>) {
+        self.topics = topics;
     }
 
     /// A new callback starts: its broadcast budget is whole again.

@@ -44,9 +44,14 @@ pub(crate) struct TasksState {
 }
 
 impl TasksState {
-    /// Takes over the tasks `old` started (the instance a hibernated view had).
-    pub(crate) fn carry_from(&mut self, old: &mut TasksState) {
-        self.running = std::mem::take(&mut old.running);
+    /// The running tasks, kept while the view hibernates.
+    pub(crate) fn kept(self) -> HashSet<String> {
+        self.running
+    }
+
+    /// Takes over the tasks a hibernated view kept ([`Self::kept`]).
+    pub(crate) fn carry(&mut self, running: HashSet<String>) {
+        self.running = running;
     }
 
     /// No tasks yet; calls charge `budget`.

@@ -64,11 +64,16 @@ impl TimersState {
         self.live.remove(&id);
     }
 
-    /// Takes over the live timers and the id counter of `old` (the state of the instance a
-    /// hibernated view had), so its timers keep their ids.
-    pub(crate) fn carry_from(&mut self, old: &mut TimersState) {
-        self.live = std::mem::take(&mut old.live);
-        self.next = old.next;
+    /// The live timers and the id counter, kept while the view hibernates.
+    pub(crate) fn kept(self) -> (HashSet<u64>, u64) {
+        (self.live, self.next)
+    }
+
+    /// Takes over the live timers and the id counter a hibernated view kept ([`Self::kept`]),
+    /// so its timers keep their ids.
+    pub(crate) fn carry(&mut self, live: HashSet<u64>, next: u64) {
+        self.live = live;
+        self.next = next;
     }
 
     /// The commands recorded since the last call, in order.

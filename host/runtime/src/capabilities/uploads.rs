@@ -35,9 +35,14 @@ pub(crate) struct UploadsState {
 }
 
 impl UploadsState {
-    /// The upload source set on `old` (the instance a hibernated view had).
-    pub(crate) fn carry_from(&mut self, old: &mut UploadsState) {
-        self.source = old.source.take();
+    /// The upload source, kept while the view hibernates.
+    pub(crate) fn kept(self) -> Option<Arc<dyn UploadSource>> {
+        self.source
+    }
+
+    /// Takes over the upload source a hibernated view kept ([`Self::kept`]).
+    pub(crate) fn carry(&mut self, source: Option<Arc<dyn UploadSource>>) {
+        self.source = source;
     }
 
     /// No uploads yet; drops are logged under `app`; calls charge `budget`.

@@ -56,6 +56,7 @@ fn gauges(host: &Host) -> HostGauges {
         });
     HostGauges {
         open_sockets: host.open_sockets(),
+        parked_sockets: host.parked_sockets(),
         guest_threads: threads,
         guest_threads_busy: busy,
         guest_calls_waiting: waiting,

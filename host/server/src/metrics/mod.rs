@@ -71,6 +71,7 @@ pub(crate) struct Metrics {
     capability_calls: Family<AppLabels3, Counter>,
     upgrades: Family<AppLabels3, Counter>,
     open_sockets: Gauge,
+    parked_sockets: Gauge,
     guest_threads: Gauge,
     guest_threads_busy: Gauge,
     guest_calls_waiting: Gauge,
@@ -149,6 +150,10 @@ impl Metrics {
             "Open views carried to a newly activated version, by outcome (migrated, remounted, kept)"
         );
         let open_sockets = metric!("open_sockets", "WebSockets open now");
+        let parked_sockets = metric!(
+            "parked_sockets",
+            "WebSockets parked now (every view hibernated: only the byte stream kept)"
+        );
         let guest_threads = metric!("guest_threads", "Threads of the guest pool");
         let guest_threads_busy = metric!("guest_threads_busy", "Guest threads running a call now");
         let guest_calls_waiting = metric!("guest_calls_waiting", "Guest calls queued for a thread");
@@ -211,6 +216,7 @@ impl Metrics {
             capability_calls,
             upgrades,
             open_sockets,
+            parked_sockets,
             guest_threads,
             guest_threads_busy,
             guest_calls_waiting,
@@ -296,6 +302,8 @@ impl Metrics {
     /// The text exposition of every family, with the host-wide gauges read just now.
     pub(crate) fn render(&self, gauges: &HostGauges) -> String {
         self.open_sockets.set(saturating_i64(gauges.open_sockets));
+        self.parked_sockets
+            .set(saturating_i64(gauges.parked_sockets));
         self.guest_threads.set(saturating_i64(gauges.guest_threads));
         self.guest_threads_busy
             .set(saturating_i64(gauges.guest_threads_busy));
@@ -346,6 +354,8 @@ impl Metrics {
 pub(crate) struct HostGauges {
     /// WebSockets open now.
     pub open_sockets: usize,
+    /// WebSockets parked now (every view hibernated).
+    pub parked_sockets: usize,
     /// Guest threads (a call each at most).
     pub guest_threads: usize,
     /// Guest threads running a call now.

@@ -1,0 +1,241 @@
+//! Parked sockets over a real WebSocket: once every view on a socket hibernates, the socket
+//! drops the WebSocket library's state and its writer and keeps only the byte stream
+//! (`livewasm_parked_sockets`). Whatever comes next — a heartbeat, an event, a view's timer,
+//! the server's ping, silence past the heartbeat timeout, the client going away — is handled
+//! as on a live socket; and a frame the client had half sent when the view fell asleep is
+//! never cut: the socket does not park until the frame is whole.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use livewasm_integration_tests::platform::http_request;
+use livewasm_integration_tests::{PhxSocket, TestServer, get, masked_text_frame, serve_metrics};
+use livewasm_server::{Host, ServerConfig};
+use serde_json::{Value, json};
+
+/// A failing test's bound, not a figure.
+const DEADLINE: Duration = Duration::from_secs(15);
+
+/// How long an idle thermostat stays live in these tests.
+const HIBERNATE_AFTER: Duration = Duration::from_millis(300);
+
+async fn start(config: ServerConfig) -> (TestServer, Arc<Host>) {
+    let config = ServerConfig {
+        hibernate_after: HIBERNATE_AFTER,
+        ..config
+    };
+    TestServer::start_configured(&["thermostat"], config).await
+}
+
+/// Joins `/thermostat?house=5&tick=…` and returns the socket, join ref and topic.
+async fn join(server: &TestServer, tick: &str) -> (PhxSocket, String, String) {
+    let path = format!("/thermostat?house=5&tick={tick}");
+    let page = get(server.addr, &path).await.unwrap();
+    let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
+    let (join_ref, reply) = socket.join_page(&page, &server.url(&path)).await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    (socket, join_ref, page.topic())
+}
+
+/// Waits until `host` has `want` parked sockets.
+async fn until_parked(host: &Host, want: usize) {
+    let started = Instant::now();
+    while host.parked_sockets() != want {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "parked sockets stayed {}, expected {want}",
+            host.parked_sockets()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// `livewasm_hibernated_instances` of the thermostat.
+async fn hibernated(metrics: std::net::SocketAddr) -> f64 {
+    let response = http_request(metrics, "GET", &metrics.to_string(), "/metrics", &[], None)
+        .await
+        .expect("scrape");
+    response
+        .text()
+        .lines()
+        .find(|l| {
+            l.starts_with("livewasm_hibernated_instances{") && l.contains("app=\"thermostat\"")
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// The text of a click on `event` as the client sends it.
+fn click_frame(join_ref: &str, msg_ref: &str, topic: &str, event: &str) -> String {
+    json!([
+        join_ref,
+        msg_ref,
+        topic,
+        "event",
+        {"type": "click", "event": event, "value": {}}
+    ])
+    .to_string()
+}
+
+async fn click(socket: &mut PhxSocket, join_ref: &str, topic: &str, event: &str) -> Value {
+    let reply = socket
+        .event(join_ref, topic, "click", event, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    reply["response"]["diff"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_whose_views_all_sleep_parks_and_wakes_for_the_client() {
+    let (server, host) = start(ServerConfig::default()).await;
+    let metrics = serve_metrics(host.clone()).await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    assert_eq!(
+        host.parked_sockets(),
+        0,
+        "a live view keeps its socket live"
+    );
+    click(&mut socket, &join_ref, &topic, "inc").await;
+
+    until_parked(&host, 1).await;
+    let scrape = http_request(metrics, "GET", &metrics.to_string(), "/metrics", &[], None)
+        .await
+        .expect("scrape")
+        .text();
+    assert!(
+        scrape.lines().any(|l| l == "livewasm_parked_sockets 1"),
+        "the gauge shows it: {}",
+        scrape
+            .lines()
+            .filter(|l| l.contains("parked"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+
+    // A heartbeat is answered, and the socket parks again at once (its view still sleeps).
+    let reply = socket.heartbeat().await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    until_parked(&host, 1).await;
+
+    // An event wakes socket and view, with the view's state and a minimal diff.
+    let diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    assert!(diff.to_string().contains("72"), "{diff}");
+    assert_eq!(host.parked_sockets(), 0, "the view is live again");
+    until_parked(&host, 1).await;
+    let diff = click(&mut socket, &join_ref, &topic, "dec").await;
+    assert!(diff.to_string().contains("71"), "{diff}");
+
+    // The client goes away while parked: the socket is gone, its view with it.
+    until_parked(&host, 1).await;
+    drop(socket);
+    let started = Instant::now();
+    while host.open_sockets() > 0 || host.parked_sockets() > 0 {
+        assert!(
+            started.elapsed() < DEADLINE,
+            "the parked socket stayed open"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_half_sent_when_the_view_sleeps_keeps_the_socket_live_until_it_is_whole() {
+    let (server, host) = start(ServerConfig::default()).await;
+    let metrics = serve_metrics(host.clone()).await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    let bytes = masked_text_frame(&click_frame(&join_ref, "half", &topic, "inc"));
+    // The header and part of the payload now; the rest after the view has gone to sleep.
+    let (head, rest) = bytes.split_at(bytes.len() / 2);
+    socket.send_raw(head).await.unwrap();
+
+    let started = Instant::now();
+    while hibernated(metrics).await < 1.0 {
+        assert!(started.elapsed() < DEADLINE, "the view did not hibernate");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    tokio::time::sleep(HIBERNATE_AFTER).await;
+    assert_eq!(
+        host.parked_sockets(),
+        0,
+        "a socket holding half a frame does not park (the half would be lost)"
+    );
+
+    socket.send_raw(rest).await.unwrap();
+    let reply = socket
+        .reply_to("half", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    assert!(
+        reply["response"]["diff"].to_string().contains("71"),
+        "{reply}"
+    );
+
+    // Whole again: it parks, and a frame sent in two pieces to the parked socket is read whole.
+    until_parked(&host, 1).await;
+    let bytes = masked_text_frame(&click_frame(&join_ref, "split", &topic, "inc"));
+    let (head, rest) = bytes.split_at(3);
+    socket.send_raw(head).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    socket.send_raw(rest).await.unwrap();
+    let reply = socket
+        .reply_to("split", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(
+        reply["response"]["diff"].to_string().contains("72"),
+        "{reply}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_parked_socket_is_pinged_and_closed_when_the_client_falls_silent() {
+    let config = ServerConfig {
+        ping_interval: Duration::from_millis(400),
+        heartbeat_timeout: Duration::from_secs(2),
+        ..ServerConfig::default()
+    };
+    let (server, host) = start(config).await;
+    let (mut socket, _join_ref, _topic) = join(&server, "off").await;
+    until_parked(&host, 1).await;
+    // The server's pings reach a parked socket (the client answers each with a pong, which
+    // counts as hearing from it).
+    socket.wait_ping(Duration::from_secs(5)).await.unwrap();
+    socket.wait_ping(Duration::from_secs(5)).await.unwrap();
+    until_parked(&host, 1).await;
+
+    // A client that is gone without a word: nothing read, so no pongs; the heartbeat timeout
+    // closes the socket, parked or not.
+    let (server, host) = start(ServerConfig {
+        heartbeat_timeout: Duration::from_secs(2),
+        ..ServerConfig::default()
+    })
+    .await;
+    let (mut socket, _join_ref, _topic) = join(&server, "off").await;
+    until_parked(&host, 1).await;
+    let closed = socket.wait_closed(Duration::from_secs(10)).await.unwrap();
+    assert_eq!(closed.as_deref(), Some("1001 heartbeat timeout"));
+    assert_eq!(host.parked_sockets(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_views_timer_wakes_its_parked_socket() {
+    let (server, host) = start(ServerConfig::default()).await;
+    // A tick every 6 s: far enough off (more than the 5 s margin) for the view to sleep.
+    let (mut socket, _join_ref, topic) = join(&server, "6").await;
+    until_parked(&host, 1).await;
+    let push = socket
+        .wait_push(&topic, "diff", Duration::from_secs(10))
+        .await
+        .unwrap();
+    assert!(
+        push[4].is_object(),
+        "the tick's diff reached the client: {push}"
+    );
+    // After the tick the view sleeps again and the socket parks.
+    until_parked(&host, 1).await;
+}
