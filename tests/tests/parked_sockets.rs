@@ -239,3 +239,33 @@ async fn a_views_timer_wakes_its_parked_socket() {
     // After the tick the view sleeps again and the socket parks.
     until_parked(&host, 1).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_reaches_parked_sockets_at_once() {
+    let (mut server, host) = start(ServerConfig {
+        drain_timeout: Duration::from_secs(10),
+        ..ServerConfig::default()
+    })
+    .await;
+    let mut sockets = Vec::new();
+    for _ in 0..2 {
+        sockets.push(join(&server, "off").await.0);
+    }
+    until_parked(&host, 2).await;
+
+    let started = Instant::now();
+    server.stop().await;
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "the parked sockets heard the drain at once, not at its deadline ({:?})",
+        started.elapsed()
+    );
+    assert_eq!(host.open_sockets(), 0, "every socket closed");
+    for socket in &mut sockets {
+        let close = socket.wait_closed(Duration::from_secs(5)).await.unwrap();
+        assert!(
+            close.as_deref().is_some_and(|c| c.starts_with("1012 ")),
+            "told to reconnect: {close:?}"
+        );
+    }
+}

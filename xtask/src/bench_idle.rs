@@ -134,7 +134,11 @@ fn density(
     match mode {
         Mode::Bare => run.push("--bare".into()),
         Mode::Live => {}
-        Mode::Hibernated => run.extend(["--metrics".into(), metrics]),
+        // Past the hibernations the sockets park and the host trims its heap (at most every
+        // 5 s): RSS is read after that.
+        Mode::Hibernated => {
+            run.extend(["--metrics".into(), metrics, "--settle".into(), "7".into()])
+        }
     }
     step(&format!("density: {sockets} × {}", mode.name()), || {
         loadgen(generator, &server, &run)
@@ -273,6 +277,32 @@ pub fn print(idle: &Value, us: impl Fn(&Value) -> String) {
             kib(&r["pss_delta_per_socket_kib"]),
             target
         );
+    }
+    // What one more hibernated view adds, between the two largest runs: the first views also
+    // leave the heap the joins' peak of live instances used (the same for both runs).
+    let hibernated: Vec<&Value> = idle["density"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|d| d["mode"] == "hibernated view")
+        .map(|d| &d["report"])
+        .collect();
+    if let [.., small, large] = hibernated.as_slice() {
+        let (a, b) = (small["sockets"].as_f64(), large["sockets"].as_f64());
+        let grown = |r: &Value| {
+            r["rss_after_kib"].as_f64().unwrap_or(f64::NAN)
+                - r["rss_before_kib"].as_f64().unwrap_or(f64::NAN)
+        };
+        if let (Some(a), Some(b)) = (a, b)
+            && b > a
+        {
+            println!(
+                "{:<46} {:>14} {:>14}",
+                format!("RSS per added hibernated view, {a} → {b}"),
+                kib(&json!((grown(large) - grown(small)) / (b - a))),
+                "≤ 4 KB"
+            );
+        }
     }
     let r = &idle["restore"];
     println!(

@@ -108,7 +108,8 @@ impl Hibernated {
 
     /// A one-shot timer fired while the view slept: it is no longer live.
     pub fn timer_fired(&mut self, id: u64) {
-        self.carried.timers.remove(&id);
+        let timers = std::mem::take(&mut self.carried.timers);
+        self.carried.timers = timers.into_iter().filter(|live| *live != id).collect();
     }
 
     /// True when live component `cid` is held in the kept tree.

@@ -2,8 +2,6 @@
 //! capability. The linker reaches each capability through its own field ([`add_to_linker`]),
 //! so no capability sees another's state or the store's.
 
-use std::collections::HashSet;
-
 use crate::capabilities::uploads::UploadSource;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -71,14 +69,14 @@ pub(crate) struct HostState {
 /// What a hibernated view keeps of its last instance's host state, for the next instance: its
 /// live timers (and their id counter), subscribed topics, running tasks and upload source. The
 /// rest (limits, budget, log, clock, effects, stores) is dropped with the instance: only these
-/// values are kept, since every sleeping view holds them.
+/// values are kept, as boxed slices rather than sets, since every sleeping view holds them.
 pub(crate) struct Carried {
     /// Live timer ids.
-    pub(crate) timers: HashSet<u64>,
+    pub(crate) timers: Box<[u64]>,
     /// The next timer id.
     next_timer: u64,
-    topics: HashSet<String>,
-    tasks: HashSet<String>,
+    topics: Box<[String]>,
+    tasks: Box<[String]>,
     /// The upload source, as the uploads and blobs capabilities each held it.
     uploads: Option<Arc<dyn UploadSource>>,
     blob_uploads: Option<Arc<dyn UploadSource>>,
@@ -87,9 +85,11 @@ pub(crate) struct Carried {
 impl Carried {
     /// Hands what was kept to `state` (a fresh instance's).
     pub(crate) fn carry_into(self, state: &mut HostState) {
-        state.timers.carry(self.timers, self.next_timer);
-        state.pubsub.carry(self.topics);
-        state.tasks.carry(self.tasks);
+        state
+            .timers
+            .carry(self.timers.into_iter().collect(), self.next_timer);
+        state.pubsub.carry(self.topics.into_iter().collect());
+        state.tasks.carry(self.tasks.into_iter().collect());
         state.uploads.carry(self.uploads);
         state.blobs.carry(self.blob_uploads);
     }
@@ -109,10 +109,10 @@ impl HostState {
         } = self;
         let (timers, next_timer) = timers.kept();
         Carried {
-            timers,
+            timers: timers.into_iter().collect(),
             next_timer,
-            topics: pubsub.kept(),
-            tasks: tasks.kept(),
+            topics: pubsub.kept().into_iter().collect(),
+            tasks: tasks.kept().into_iter().collect(),
             uploads: uploads.kept(),
             blob_uploads: blobs.kept(),
         }

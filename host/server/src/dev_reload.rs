@@ -168,6 +168,23 @@ impl Listener {
         Listener(host.config().dev.then(|| host.dev_reloads().subscribe()))
     }
 
+    /// The next swap already announced, if any, without waiting (a parked socket reads it
+    /// when the host's bell rings; see [`Listener::next`] for one that fell behind).
+    pub(crate) fn try_next(&mut self) -> Option<Reloaded> {
+        let receiver = self.0.as_mut()?;
+        match receiver.try_recv() {
+            Ok(reloaded) => Some(reloaded),
+            Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                tracing::debug!("dev reload: {missed} notice(s) missed");
+                Some(Reloaded {
+                    apps: Vec::new(),
+                    kind: Notice::Swapped,
+                })
+            }
+            Err(_) => None,
+        }
+    }
+
     /// The next swap. A socket that fell behind gets a notice naming no app, which reloads
     /// nothing; the pages it missed reload when they next join.
     pub(crate) async fn next(&mut self) -> Reloaded {
@@ -380,7 +397,7 @@ mod tests {
 
     #[test]
     fn a_swap_moves_the_generation_of_both_names_only() {
-        let reloads = Reloads::default();
+        let reloads = Reloads::new(std::sync::Arc::default());
         let before = reloads.snapshot();
         reloads.swapped("thermostat", "rows");
         assert_ne!(reloads.token("thermostat"), before.token("thermostat"));
@@ -388,7 +405,10 @@ mod tests {
         assert_eq!(reloads.token("users"), before.token("users"));
         assert!(reloads.token("rows").ends_with(":1:rows"));
         // Another run of the host: every page of the old one is out of date.
-        assert_ne!(Reloads::default().token("users"), reloads.token("users"));
+        assert_ne!(
+            Reloads::new(std::sync::Arc::default()).token("users"),
+            reloads.token("users")
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! has now (if any), and the notices of those swaps and errors that sockets listen to.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::broadcast;
 
@@ -40,15 +40,19 @@ pub(crate) struct Reloads {
     /// The build error of each app whose source does not build now.
     errors: Mutex<HashMap<String, String>>,
     notices: broadcast::Sender<Reloaded>,
+    /// Rung after each notice, for the parked sockets (see `Host::parked_bell`).
+    bell: Arc<tokio::sync::Notify>,
 }
 
-impl Default for Reloads {
-    fn default() -> Self {
+impl Reloads {
+    /// No generations yet; each notice also rings `bell`.
+    pub(crate) fn new(bell: Arc<tokio::sync::Notify>) -> Reloads {
         Reloads {
             epoch: crate::session::random_token().chars().take(12).collect(),
             generations: Mutex::default(),
             errors: Mutex::default(),
             notices: broadcast::channel(BACKLOG).0,
+            bell,
         }
     }
 }
@@ -102,6 +106,7 @@ impl Reloads {
             apps,
             kind: Notice::Swapped,
         });
+        self.bell.notify_waiters();
     }
 
     /// Records that `app`'s source fails to build with `message` (or, with `None`, builds
@@ -120,6 +125,7 @@ impl Reloads {
                 apps: vec![app.to_string()],
                 kind,
             });
+            self.bell.notify_waiters();
         }
     }
 

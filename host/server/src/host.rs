@@ -47,6 +47,8 @@ pub struct Host {
     uploads: Arc<UploadSpace>,
     /// Live reload in dev: the generations of the default site's apps and their swaps.
     dev_reload: Reloads,
+    /// Rung with every host notice (drain, live upgrade, dev reload) for the parked sockets.
+    parked_bell: Arc<tokio::sync::Notify>,
     /// The threads guest code runs on, fair between tenants.
     guests: GuestPool,
     /// Pub/sub bytes waiting in the sockets' inboxes, and messages dropped.
@@ -91,13 +93,15 @@ impl Host {
             config.guest_backlog_per_tenant,
         );
         let upgrade_permits = Arc::new(tokio::sync::Semaphore::new(guests.occupancy().1 * 2));
+        let parked_bell = Arc::new(tokio::sync::Notify::new());
         Host {
             runtime,
             registry: None,
             sites: Sites::default(),
             broker: Arc::default(),
             uploads: UploadSpace::new(config.uploads.clone()),
-            dev_reload: Reloads::default(),
+            dev_reload: Reloads::new(parked_bell.clone()),
+            parked_bell,
             guests,
             inbox_totals: Arc::default(),
             outbound: Arc::default(),
@@ -232,6 +236,7 @@ impl Host {
                 true
             }
         });
+        self.parked_bell.notify_waiters();
         set
     }
 
@@ -247,7 +252,14 @@ impl Host {
         if self.config.live_upgrade && !self.config.dev {
             // No socket listening is fine: there is nothing to carry over.
             let _ = self.upgrades.send(site);
+            self.parked_bell.notify_waiters();
         }
+    }
+
+    /// Rung with every host notice (drain, live upgrade, dev reload): a parked socket waits
+    /// on it instead of on each receiver, and reads them when it rings.
+    pub(crate) fn parked_bell(&self) -> &tokio::sync::Notify {
+        &self.parked_bell
     }
 
     /// Hears [`Self::announce_upgrade`]; a socket that falls more than [`UPGRADE_NOTICES`]

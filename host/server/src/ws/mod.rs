@@ -18,7 +18,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::future::Either;
-use tracing::Instrument;
 
 use crate::connection::Connection;
 use crate::connection_slot::ConnectionSlot;
@@ -32,7 +31,7 @@ mod outbound;
 mod socket;
 
 use handshake::Handshake;
-use socket::Socket;
+use socket::{Label, Socket};
 
 /// The client's IP address, when the server knows it (requests served by [`serve`]
 /// carry it; requests handed to the router directly, as in unit tests, do not).
@@ -91,37 +90,23 @@ pub(crate) async fn upgrade(
         Some((_, Ok(peer))) => Some(peer),
         None => None,
     };
-    // Every line about the socket names it, its tenant, app and version (on the default site
-    // the app is its first view's, recorded at the join).
-    let (tenant, app) = site
-        .id()
-        .tenant_app()
-        .unwrap_or((crate::metrics::LOCAL_TENANT, ""));
-    let span = tracing::info_span!(
-        parent: None,
-        "socket",
-        socket = %crate::request_id::fresh(),
-        tenant,
-        app = tracing::field::Empty,
-        version = site.version(),
-    );
-    if !app.is_empty() {
-        span.record("app", app);
-    }
+    // Every line about the socket names it, its tenant, app and version (`Socket::span`).
+    let label = Label {
+        id: rand::random(),
+        version: site.version(),
+    };
     // A socket belongs to the site its upgrade request was made on and joins only its views.
     let site = site.id().clone();
+    let connection_slot = connection_slot.map(|slot| slot.0);
     handshake.accept(move |raw| {
         // Set up before the socket's future is built, so that future keeps only what the
         // socket needs while it lives (every idle socket carries it).
-        let socket = span.in_scope(|| {
-            let mut connection = Connection::for_site(host.clone(), site, session);
-            if let Some(peer) = peer {
-                connection.set_peer(peer);
-            }
-            Socket::new(host, connection, raw, connection_slot.map(|slot| slot.0))
-        });
-        match socket {
-            Some(socket) => Either::Left(Box::new(socket).run().instrument(span)),
+        let mut connection = Connection::for_site(host.clone(), site, session);
+        if let Some(peer) = peer {
+            connection.set_peer(peer);
+        }
+        match Socket::new(host, connection, raw, connection_slot, label) {
+            Some(socket) => Either::Left(Box::new(socket).run()),
             None => Either::Right(std::future::ready(())),
         }
     })

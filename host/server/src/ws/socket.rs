@@ -12,13 +12,13 @@ use std::task::Poll;
 
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
-use prometheus_client::metrics::counter::Counter;
 use tokio::io::{AsyncRead, ReadBuf};
 use tokio::sync::{OwnedSemaphorePermit, broadcast, watch};
 use tokio::time::Instant;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+use tracing::Instrument;
 
 use super::handshake::RawSocket;
 use super::outbound::{CLOSE_WRITE_TIMEOUT, Outbound, QueueError, SLOW_CLIENT};
@@ -27,6 +27,7 @@ use crate::connection_slot::ConnectionSlot;
 use crate::dev_reload::{Listener, Reloaded};
 use crate::host::Host;
 use crate::inbox::{Inbound, InboxReceiver, InboxSender};
+use crate::metrics::AppMetrics;
 use crate::sites::SiteId;
 use crate::socket_totals::OpenSocket;
 
@@ -65,17 +66,27 @@ pub(super) struct Socket {
     last_seen: Instant,
     /// When the server pings next (`ping_interval`; none when pings are off).
     next_ping: Option<Instant>,
-    /// The counter of bytes sent to the socket's app, resolved once its first view joined.
-    sent: Option<Counter>,
-    /// The span names the app from the start unless the socket is on the default site (there
-    /// the app is its first view's): a field recorded twice would show twice.
-    app_named: bool,
+    /// The metrics of the socket's app (its bytes sent are counted there), once its first view
+    /// joined.
+    metrics: Option<Arc<AppMetrics>>,
+    /// Names the socket in its log lines (see [`Socket::span`]).
+    label: Label,
     /// Tasks running for this socket's views (a result is in the inbox before it counts down).
     tasks_running: Arc<AtomicUsize>,
     /// Counts the socket as open (and, while parked, as parked).
     _open: OpenSocket,
     /// The socket counts against `max_connections` until it ends.
     _connection: Option<ConnectionSlot>,
+}
+
+/// What names a socket in its log lines besides its site: a random id and the version of
+/// the site it opened on.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Label {
+    /// The socket's id (logged as 16 hex digits).
+    pub(super) id: u64,
+    /// The site's version at the upgrade.
+    pub(super) version: u64,
 }
 
 /// What woke the socket's loop.
@@ -102,8 +113,8 @@ enum Event {
 
 /// How a live stretch ended.
 enum Live {
-    /// The socket closed, for this reason.
-    Closed(String),
+    /// The socket closed.
+    Closed,
     /// Every view sleeps: the byte stream, taken back from the WebSocket library.
     Parked(RawSocket),
 }
@@ -120,22 +131,19 @@ enum Woken {
 
 impl Socket {
     /// A socket serving `connection` (fresh: its inbox not taken) over `raw`, holding `slot`
-    /// of the host's connections while it lives.
+    /// of the host's connections while it lives, named by `label` in its logs.
     pub(super) fn new(
         host: Arc<Host>,
         mut connection: Connection,
         raw: RawSocket,
         slot: Option<ConnectionSlot>,
+        label: Label,
     ) -> Option<Socket> {
         let inbox = connection.take_inbox()?;
         let config = host.config();
         let ping_every = (!config.ping_interval.is_zero()).then_some(config.ping_interval);
         let drain = host.drain_watch();
         let draining = *drain.borrow();
-        let app_named = connection
-            .site()
-            .tenant_app()
-            .is_some_and(|(_, app)| !app.is_empty());
         Some(Socket {
             results: connection.inbox_sender(),
             reloads: Listener::new(&host),
@@ -146,8 +154,8 @@ impl Socket {
             draining,
             last_seen: Instant::now(),
             next_ping: ping_every.map(|every| Instant::now() + every),
-            sent: None,
-            app_named,
+            metrics: None,
+            label,
             tasks_running: Arc::new(AtomicUsize::new(0)),
             _open: OpenSocket::new(host.outbound_totals().clone()),
             _connection: slot,
@@ -163,36 +171,31 @@ impl Socket {
     /// value would keep two copies), the live stretch is boxed too, and the wait while parked
     /// keeps one timer.
     pub(super) async fn run(mut self: Box<Self>) {
-        let (mut part, mut first) = (Vec::new(), None);
+        let mut woken = Woken::Read(Vec::new());
         while let Some(raw) = self.raw.take() {
-            let ended = Box::pin(self.live(raw, std::mem::take(&mut part), first.take())).await;
-            match ended {
-                Live::Parked(raw) => self.raw = Some(raw),
-                Live::Closed(reason) => {
-                    tracing::debug!("socket closed: {reason}");
-                    self.host.heap_trim().freed();
-                    return;
+            let (part, first) = match woken {
+                Woken::Read(bytes) => (bytes, None),
+                Woken::Event(event) => (Vec::new(), Some(event)),
+                Woken::Closed(reason) => {
+                    let span = self.span();
+                    span.in_scope(|| tracing::debug!("socket closed while parked: {reason}"));
+                    break;
                 }
+            };
+            // The span lives as long as the live stretch: a parked socket keeps no span.
+            let span = self.span();
+            match Box::pin(self.live(raw, part, first).instrument(span)).await {
+                Live::Parked(raw) => self.raw = Some(raw),
+                Live::Closed => break,
             };
             // What the live stretch held (the WebSocket's buffers, the writer, the view's
             // instance) is free now: the next trim hands it back to the system.
             self.host.heap_trim().freed();
             let parked = self._open.parked();
-            let woken = self.parked().await;
+            woken = self.parked().await;
             drop(parked);
-            part = match woken {
-                Woken::Read(bytes) => bytes,
-                Woken::Event(event) => {
-                    first = Some(event);
-                    Vec::new()
-                }
-                Woken::Closed(reason) => {
-                    tracing::debug!("socket closed while parked: {reason}");
-                    self.host.heap_trim().freed();
-                    return;
-                }
-            };
         }
+        self.host.heap_trim().freed();
     }
 
     /// Serves the socket live from `raw` (`part`: bytes already read from it; `first`: an event
@@ -217,10 +220,14 @@ impl Socket {
                 let sink = out.take_back().await;
                 match sink.map(|sink| stream.reunite(sink)) {
                     Some(Ok(ws)) => Live::Parked(ws.into_inner()),
-                    Some(Err(_)) | None => Live::Closed("the writer stopped while parking".into()),
+                    Some(Err(_)) | None => {
+                        tracing::debug!("socket closed: the writer stopped while parking");
+                        Live::Closed
+                    }
                 }
             }
             Some(reason) => {
+                tracing::debug!("socket closed: {reason}");
                 // The views' instances are freed now, before waiting for the last writes.
                 self.slot = None;
                 drop((out, stream));
@@ -228,7 +235,7 @@ impl Socket {
                 if tokio::time::timeout(wait, &mut writer).await.is_err() {
                     writer.abort();
                 }
-                Live::Closed(reason)
+                Live::Closed
             }
         }
     }
@@ -325,7 +332,7 @@ impl Socket {
             let frames = match event {
                 Event::Drain(changed) => {
                     match changed {
-                        Ok(()) => self.draining = *self.drain.borrow(),
+                        Ok(()) => self.draining = *self.drain.borrow_and_update(),
                         Err(_) => self.drain_gone = true,
                     }
                     Some(Vec::new())
@@ -438,15 +445,16 @@ impl Socket {
                 out.close(OVERLOADED, "overloaded");
                 return Some("overloaded".into());
             };
-            if self.sent.is_none()
+            if self.metrics.is_none()
                 && let Some(metrics) = self.slot.as_ref().and_then(Connection::metrics)
             {
-                self.sent = Some(metrics.bytes_sent.clone());
-                if !self.app_named {
+                if self.site_app().is_none() {
                     tracing::Span::current().record("app", &*metrics.app);
                 }
+                self.metrics = Some(metrics.clone());
             }
-            match out.send_all(frames, &totals, self.sent.as_ref()) {
+            let sent = self.metrics.as_ref().map(|m| &m.bytes_sent);
+            match out.send_all(frames, &totals, sent) {
                 Ok(()) => {}
                 Err(error @ QueueError::Full { .. }) => {
                     tracing::info!("socket closed: {error}");
@@ -459,6 +467,41 @@ impl Socket {
                 return None;
             }
         }
+    }
+
+    /// The app the socket's site names (none on the default site, where the socket's app is
+    /// its first view's).
+    fn site_app(&self) -> Option<&str> {
+        self.slot
+            .as_ref()
+            .and_then(|c| c.site().tenant_app())
+            .map(|(_, app)| app)
+            .filter(|app| !app.is_empty())
+    }
+
+    /// The socket's span: every line about it names it, its tenant, app and version. A live
+    /// stretch runs in one; a parked socket holds none (a span costs hundreds of bytes).
+    fn span(&self) -> tracing::Span {
+        let tenant = self
+            .slot
+            .as_ref()
+            .and_then(|c| c.site().tenant_app())
+            .map_or(crate::metrics::LOCAL_TENANT, |(tenant, _)| tenant);
+        let span = tracing::info_span!(
+            parent: None,
+            "socket",
+            socket = %format_args!("{:016x}", self.label.id),
+            tenant,
+            app = tracing::field::Empty,
+            version = self.label.version,
+        );
+        let app = self
+            .site_app()
+            .or_else(|| self.metrics.as_ref().map(|m| &*m.app));
+        if let Some(app) = app {
+            span.record("app", app);
+        }
+        span
     }
 
     /// When the loop must wake by itself: the next timer or hibernation of a view, the
@@ -478,11 +521,20 @@ impl Socket {
     /// Waits, parked, for whatever wakes the socket: bytes from the client, a message for a
     /// view, a timer, a ping, a host notice.
     async fn parked(&mut self) -> Woken {
+        let host = self.host.clone();
         loop {
+            // The host's notices (drain, live upgrade, dev reload) ring one bell for every
+            // parked socket, which then reads its receivers: one waiter each, not three.
+            let bell = host.parked_bell().notified();
+            let mut bell = std::pin::pin!(bell);
+            bell.as_mut().enable();
+            if let Some(event) = self.notice() {
+                return Woken::Event(event);
+            }
             // One timer for the views' next timer, the heartbeat and the next ping.
             let wake = self.next_wake();
             let wake = self.next_ping.map_or(wake, |ping| ping.min(wake));
-            let (Some(connection), Some(raw)) = (self.slot.as_ref(), self.raw.as_mut()) else {
+            let Some(raw) = self.raw.as_mut() else {
                 return Woken::Closed("the connection is gone".into());
             };
             let event = tokio::select! {
@@ -496,13 +548,7 @@ impl Socket {
                         Err(error) => Woken::Closed(format!("read error: {error}")),
                     };
                 }
-                changed = self.drain.changed(), if !self.drain_gone => Event::Drain(changed),
-                reloaded = self.reloads.next() => Event::Reloaded(reloaded),
-                notice = self.upgrades.recv(), if !self.upgrades_gone => match notice {
-                    // Another app's version: nothing to wake for.
-                    Ok(site) if !connection.serves(&site) => continue,
-                    notice => Event::Upgrade(notice),
-                },
+                () = &mut bell => continue,
                 Some(inbound) = self.inbox.recv() => Event::Inbound(inbound),
                 () = tokio::time::sleep_until(wake) => {
                     if self.next_ping.is_some_and(|ping| ping <= Instant::now()) {
@@ -514,6 +560,34 @@ impl Socket {
             };
             return Woken::Event(event);
         }
+    }
+}
+
+impl Socket {
+    /// A host notice this parked socket must wake for, read without waiting: the drain, a
+    /// new version of its app (another app's is skipped), a dev reload.
+    fn notice(&mut self) -> Option<Event> {
+        if !self.drain_gone {
+            match self.drain.has_changed() {
+                Ok(true) => return Some(Event::Drain(Ok(()))),
+                Ok(false) => {}
+                Err(_) => self.drain_gone = true,
+            }
+        }
+        while !self.upgrades_gone {
+            match self.upgrades.try_recv() {
+                Ok(site) if !self.slot.as_ref().is_some_and(|c| c.serves(&site)) => {}
+                Ok(site) => return Some(Event::Upgrade(Ok(site))),
+                Err(broadcast::error::TryRecvError::Lagged(missed)) => {
+                    return Some(Event::Upgrade(Err(broadcast::error::RecvError::Lagged(
+                        missed,
+                    ))));
+                }
+                Err(broadcast::error::TryRecvError::Closed) => self.upgrades_gone = true,
+                Err(broadcast::error::TryRecvError::Empty) => break,
+            }
+        }
+        self.reloads.try_next().map(Event::Reloaded)
     }
 }
 
