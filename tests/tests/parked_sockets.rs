@@ -3,7 +3,8 @@
 //! (`livewasm_parked_sockets`). Whatever comes next — a heartbeat, an event, a view's timer,
 //! the server's ping, silence past the heartbeat timeout, the client going away — is handled
 //! as on a live socket; and a frame the client had half sent when the view fell asleep is
-//! never cut: the socket does not park until the frame is whole.
+//! never cut: the socket does not park until the frame is whole. A socket whose views are live
+//! parks too once they have been quiet for `park_after`, its views' instances kept.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -268,4 +269,110 @@ async fn a_drain_reaches_parked_sockets_at_once() {
             "told to reconnect: {close:?}"
         );
     }
+}
+
+/// A host whose views never hibernate and whose sockets park after `PARK_AFTER` of quiet.
+async fn start_live_parking() -> (TestServer, Arc<Host>) {
+    let config = ServerConfig {
+        hibernate_after: Duration::ZERO,
+        park_after: PARK_AFTER,
+        ..ServerConfig::default()
+    };
+    TestServer::start_configured(&["thermostat"], config).await
+}
+
+/// How long a socket with live views stays quiet before it parks, in these tests.
+const PARK_AFTER: Duration = Duration::from_millis(300);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_whose_live_views_are_quiet_parks_and_keeps_them_live() {
+    let (server, host) = start_live_parking().await;
+    let metrics = serve_metrics(host.clone()).await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    let diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    assert!(diff.to_string().contains("71"), "{diff}");
+
+    until_parked(&host, 1).await;
+    assert_eq!(
+        hibernated(metrics).await,
+        0.0,
+        "the view stays live: its instance is kept while the socket is parked"
+    );
+
+    // An event to the parked socket: the live view answers with its state kept.
+    let diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    assert!(diff.to_string().contains("72"), "{diff}");
+    assert_eq!(host.parked_sockets(), 0, "the event made the socket live");
+    until_parked(&host, 1).await;
+
+    // A heartbeat is answered; the socket parks again once quiet.
+    let reply = socket.heartbeat().await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    until_parked(&host, 1).await;
+    let diff = click(&mut socket, &join_ref, &topic, "dec").await;
+    assert!(diff.to_string().contains("71"), "{diff}");
+    assert_eq!(hibernated(metrics).await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_views_timer_wakes_its_parked_socket() {
+    let (server, host) = start_live_parking().await;
+    // A tick every 2 s; the socket parks 300 ms after each.
+    let (mut socket, _join_ref, topic) = join(&server, "2").await;
+    for _ in 0..2 {
+        until_parked(&host, 1).await;
+        let push = socket
+            .wait_push(&topic, "diff", Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(
+            push[4].is_object(),
+            "the tick's diff reached the client: {push}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_parking_of_live_views_off_only_sleeping_views_park() {
+    let (server, host) = TestServer::start_configured(
+        &["thermostat"],
+        ServerConfig {
+            hibernate_after: Duration::ZERO,
+            park_after: Duration::ZERO,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    click(&mut socket, &join_ref, &topic, "inc").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        host.parked_sockets(),
+        0,
+        "a live view keeps its socket live"
+    );
+    let diff = click(&mut socket, &join_ref, &topic, "inc").await;
+    assert!(diff.to_string().contains("72"), "{diff}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_sent_together_to_a_parked_socket_are_all_answered() {
+    let (server, host) = start(ServerConfig::default()).await;
+    let (mut socket, join_ref, topic) = join(&server, "off").await;
+    until_parked(&host, 1).await;
+    // Two heartbeats and an event in one write: the socket wakes on the first, and must not
+    // park again while the others wait, read but not handed out, in the WebSocket library.
+    let heartbeat = |r: &str| json!([null, r, "phoenix", "heartbeat", {}]).to_string();
+    let bytes = [
+        masked_text_frame(&heartbeat("hb1")),
+        masked_text_frame(&heartbeat("hb2")),
+        masked_text_frame(&click_frame(&join_ref, "click", &topic, "inc")),
+    ]
+    .concat();
+    socket.send_raw(&bytes).await.unwrap();
+    for r in ["hb1", "hb2", "click"] {
+        let reply = socket.reply_to(r, Duration::from_secs(10)).await.unwrap();
+        assert_eq!(reply["status"], "ok", "{r}: {reply}");
+    }
+    until_parked(&host, 1).await;
 }

@@ -133,7 +133,9 @@ fn density(
     ];
     match mode {
         Mode::Bare => run.push("--bare".into()),
-        Mode::Live => {}
+        // Past `--park-after-secs` (5 s) the sockets of the quiet live views park and the
+        // host trims its heap: RSS is read after that, the state an idle view stays in.
+        Mode::Live => run.extend(["--settle".into(), "12".into()]),
         // Past the hibernations the sockets park and the host trims its heap (at most every
         // 5 s): RSS is read after that.
         Mode::Hibernated => {

@@ -144,6 +144,11 @@ pub struct ServeArgs {
     /// freed until its next event, message or timer); 0: never.
     #[arg(long, default_value_t = ServerConfig::default().hibernate_after.as_secs())]
     hibernate_after_secs: u64,
+    /// Seconds a socket whose views are live stays quiet before it parks (its WebSocket
+    /// buffers and writer freed, its views' instances kept); 0: only sockets whose views all
+    /// hibernated park.
+    #[arg(long, default_value_t = ServerConfig::default().park_after.as_secs())]
+    park_after_secs: u64,
     /// Milliseconds a hibernated view about to wake waits for a slot of its tenant's instance
     /// quota when none is free; past it the view crashes and its page rejoins.
     #[arg(long, default_value_t = ServerConfig::default().wake_wait.as_millis() as u64)]
@@ -424,6 +429,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         cluster_ready_grace: Duration::from_secs(args.cluster_ready_grace_secs),
         hibernate_after: Duration::from_secs(args.hibernate_after_secs),
+        park_after: Duration::from_secs(args.park_after_secs),
         wake_wait: Duration::from_millis(args.wake_wait_ms),
         live_upgrade: !args.no_live_upgrade,
         kv_max_keys: args.kv_max_keys,

@@ -141,6 +141,11 @@ pub struct ServerConfig {
     /// state is snapshotted and its instance freed until something needs it (30 s by default;
     /// zero: never). Only views that can be snapshotted hibernate.
     pub hibernate_after: Duration,
+    /// How long a socket whose views are live waits, quiet (no event, message, timer or task),
+    /// before it parks: the WebSocket library's state, its buffers, the writer and the live
+    /// loop are dropped while the views' instances stay (5 s by default; zero: only sockets
+    /// whose views all hibernated park). The next byte or message makes it live again.
+    pub park_after: Duration,
     /// How long a hibernated view about to wake waits for a slot of its tenant's
     /// `max_concurrent_instances` when none is free (5 s by default): the event, message or
     /// timer that woke it is handled once another instance of the tenant ends; past this the
@@ -211,6 +216,7 @@ impl Default for ServerConfig {
             cluster: None,
             cluster_ready_grace: Duration::from_secs(10),
             hibernate_after: Duration::from_secs(30),
+            park_after: Duration::from_secs(5),
             wake_wait: Duration::from_secs(5),
             live_upgrade: true,
         }

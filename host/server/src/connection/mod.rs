@@ -317,6 +317,28 @@ impl Connection {
         slept
     }
 
+    /// When the socket may park although views are live: `park_after` past the last callback
+    /// of the view called last. `None` when no view is live (a socket whose views all
+    /// hibernated parks at once) or when parking live views is off (`park_after` zero).
+    pub fn next_park(&self) -> Option<Instant> {
+        let after = self.host.config().park_after;
+        if after.is_zero() {
+            return None;
+        }
+        self.channels
+            .values()
+            .filter(|c| !c.instance.is_asleep())
+            .map(|c| c.idle.last_active + after)
+            .max()
+    }
+
+    /// True while a view has a task started or running: the socket stays live for it.
+    pub fn has_tasks(&self) -> bool {
+        self.channels
+            .values()
+            .any(|c| !c.pending.is_empty() || !c.tasks.is_empty())
+    }
+
     /// Views of this socket hibernated now.
     pub fn hibernated_count(&self) -> usize {
         self.channels

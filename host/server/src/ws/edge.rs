@@ -1,12 +1,13 @@
 //! [`Edge`]: a socket's byte stream, followed frame by frame as the client's bytes are read, so
-//! the socket knows when everything read so far forms whole messages. Only then may it take
-//! the stream back out of the WebSocket library (which drops its read buffer): a message begun
-//! but not finished would be lost with it.
+//! the socket knows when everything read so far forms whole messages, and how many. Only when
+//! the bytes end a message and the socket has handled as many messages as were read may it
+//! take the stream back out of the WebSocket library (which drops its read buffer): a message
+//! begun but not finished, or read whole but not yet handed out, would be lost with it.
 
 use std::io::Cursor;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -26,6 +27,11 @@ struct FrameCursor {
     payload_left: u64,
     /// A data frame without FIN was read: the message continues in later frames.
     fragmented: bool,
+    /// The current frame, once its payload is read, ends a message (a control frame, or a
+    /// data frame with FIN).
+    ends_message: bool,
+    /// Messages whose last byte was read.
+    messages: u64,
     /// The bytes are not WebSocket frames (the library closes the socket on them).
     broken: bool,
 }
@@ -40,6 +46,9 @@ impl FrameCursor {
                     .min(self.payload_left.try_into().unwrap_or(usize::MAX));
                 self.payload_left -= skip as u64;
                 bytes = &bytes[skip..];
+                if self.payload_left == 0 {
+                    self.frame_done();
+                }
                 continue;
             }
             let at = usize::from(self.header_len);
@@ -57,12 +66,26 @@ impl FrameCursor {
                     self.header_len = 0;
                     self.payload_left = payload;
                     // Control frames may come between a message's fragments.
-                    if let OpCode::Data(_) = header.opcode {
-                        self.fragmented = !header.is_final;
+                    self.ends_message = match header.opcode {
+                        OpCode::Data(_) => {
+                            self.fragmented = !header.is_final;
+                            header.is_final
+                        }
+                        OpCode::Control(_) => true,
+                    };
+                    if payload == 0 {
+                        self.frame_done();
                     }
                 }
                 Err(_) => self.broken = true,
             }
+        }
+    }
+
+    /// The current frame's last byte was read.
+    fn frame_done(&mut self) {
+        if self.ends_message {
+            self.messages += 1;
         }
     }
 
@@ -72,13 +95,29 @@ impl FrameCursor {
     }
 }
 
-/// A byte stream whose reads are followed frame by frame ([`Edge::at_rest`]).
+/// A byte stream whose reads are followed frame by frame ([`Edge::tally`]).
 pub(crate) struct Edge<S> {
     inner: S,
     cursor: FrameCursor,
-    /// [`FrameCursor::at_rest`] after the last read, for the socket's task to see while the
-    /// stream is in the WebSocket library's hands.
-    rest: Arc<AtomicBool>,
+    tally: Arc<ReadTally>,
+}
+
+/// What the bytes read so far hold, for the socket's task to see while the stream is in the
+/// WebSocket library's hands.
+#[derive(Debug)]
+pub(crate) struct ReadTally {
+    /// [`FrameCursor::at_rest`] after the last read.
+    rest: AtomicBool,
+    /// Messages read whole.
+    messages: AtomicU64,
+}
+
+impl ReadTally {
+    /// True when the bytes read end a message and `handled` (the messages the WebSocket
+    /// library handed out) is all of them: nothing read is left in the library's buffer.
+    pub(crate) fn all_handled(&self, handled: u64) -> bool {
+        self.rest.load(Ordering::Acquire) && self.messages.load(Ordering::Acquire) == handled
+    }
 }
 
 impl<S> Edge<S> {
@@ -87,13 +126,16 @@ impl<S> Edge<S> {
         Edge {
             inner,
             cursor: FrameCursor::default(),
-            rest: Arc::new(AtomicBool::new(true)),
+            tally: Arc::new(ReadTally {
+                rest: AtomicBool::new(true),
+                messages: AtomicU64::new(0),
+            }),
         }
     }
 
-    /// Whether the bytes read so far end a message: then whoever read them has them all.
-    pub(crate) fn at_rest(&self) -> Arc<AtomicBool> {
-        self.rest.clone()
+    /// Where the bytes read so far end: in a message or not, after how many messages.
+    pub(crate) fn tally(&self) -> Arc<ReadTally> {
+        self.tally.clone()
     }
 }
 
@@ -108,7 +150,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Edge<S> {
         let polled = Pin::new(&mut this.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(())) = polled {
             this.cursor.feed(&buf.filled()[before..]);
-            this.rest.store(this.cursor.at_rest(), Ordering::Release);
+            this.tally
+                .messages
+                .store(this.cursor.messages, Ordering::Release);
+            this.tally
+                .rest
+                .store(this.cursor.at_rest(), Ordering::Release);
         }
         polled
     }
@@ -202,6 +249,24 @@ mod tests {
         cursor.feed(&frame(false, 0, b"\"1\","));
         assert!(!cursor.at_rest());
         cursor.feed(&frame(true, 0, b"\"t\",\"e\",{}]"));
+        assert!(cursor.at_rest());
+        // The ping and the message, each counted once whole.
+        assert_eq!(cursor.messages, 2);
+    }
+
+    #[test]
+    fn messages_are_counted_once_their_last_byte_is_read() {
+        let mut cursor = FrameCursor::default();
+        let two = [frame(true, 1, b"one"), frame(true, 1, b"")].concat();
+        cursor.feed(&two[..5]);
+        assert_eq!(cursor.messages, 0);
+        cursor.feed(&two[5..]);
+        assert_eq!(cursor.messages, 2, "two messages in one read");
+        let long = frame(true, 2, &[7; 300]);
+        cursor.feed(&long[..100]);
+        assert_eq!(cursor.messages, 2);
+        cursor.feed(&long[100..]);
+        assert_eq!(cursor.messages, 3);
         assert!(cursor.at_rest());
     }
 

@@ -130,6 +130,11 @@ impl Outbound {
         Ok(())
     }
 
+    /// True when nothing waits to be written.
+    pub(super) fn is_idle(&self) -> bool {
+        self.queue.frames.load(Ordering::Acquire) == 0
+    }
+
     /// Asks the writer to close the socket with `code` and `reason` after what is queued.
     pub(super) fn close(&self, code: u16, reason: &str) {
         let _ = self

@@ -1,13 +1,14 @@
 //! One socket's life past the handshake. It is served **live** — the WebSocket library reads,
-//! a writer task writes — until every view on it hibernates; then it is **parked**: the
-//! WebSocket library's state, its buffers, the writer task and the live loop are dropped, and
-//! what is kept is the byte stream, the connection (its hibernated views) and what can wake it
-//! (a byte from the client, a message for a view, a timer, a host notice). The first of those
-//! makes it live again, from the bytes read; the client never knows.
+//! a writer task writes — until every view on it hibernates or its live views have been quiet
+//! for `park_after`; then it is **parked**: the WebSocket library's state, its buffers, the
+//! writer task and the live loop are dropped, and what is kept is the byte stream, the
+//! connection (its views, hibernated or live) and what can wake it (a byte from the client, a
+//! message for a view, a timer, a host notice). The first of those makes it live again, from
+//! the bytes read; the client never knows.
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
 
 use futures_util::StreamExt;
@@ -20,6 +21,7 @@ use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tracing::Instrument;
 
+use super::edge::ReadTally;
 use super::handshake::RawSocket;
 use super::outbound::{CLOSE_WRITE_TIMEOUT, Outbound, QueueError, SLOW_CLIENT};
 use crate::connection::{Connection, Pending};
@@ -66,6 +68,12 @@ pub(super) struct Socket {
     last_seen: Instant,
     /// When the server pings next (`ping_interval`; none when pings are off).
     next_ping: Option<Instant>,
+    /// Messages the WebSocket library handed out so far (the socket parks only once it has
+    /// every message read: see [`ReadTally`]).
+    messages_handled: u64,
+    /// A socket with live views does not park before this (set when a try failed — a frame
+    /// half read, a message waiting — and while upload chunks arrive).
+    park_hold: Instant,
     /// The metrics of the socket's app (its bytes sent are counted there), once its first view
     /// joined.
     metrics: Option<Arc<AppMetrics>>,
@@ -109,6 +117,8 @@ enum Event {
     WriterGone,
     /// A timer, a hibernation, the heartbeat or the drain deadline is due.
     Due,
+    /// The live views have been quiet for `park_after`: time to park.
+    Park,
 }
 
 /// How a live stretch ended.
@@ -154,6 +164,8 @@ impl Socket {
             draining,
             last_seen: Instant::now(),
             next_ping: ping_every.map(|every| Instant::now() + every),
+            park_hold: Instant::now(),
+            messages_handled: 0,
             metrics: None,
             label,
             tasks_running: Arc::new(AtomicUsize::new(0)),
@@ -201,7 +213,7 @@ impl Socket {
     /// Serves the socket live from `raw` (`part`: bytes already read from it; `first`: an event
     /// to handle before any other) until it closes or parks.
     async fn live(&mut self, raw: RawSocket, part: Vec<u8>, first: Option<Event>) -> Live {
-        let at_rest = raw.at_rest();
+        let tally = raw.tally();
         let config = ws_config(self.host.config());
         let ws = WebSocketStream::from_partially_read(raw, part, Role::Server, Some(config)).await;
         let (sink, mut stream) = ws.split();
@@ -214,7 +226,7 @@ impl Socket {
             host_config.outbound_queue_bytes,
             host_config.write_timeout,
         );
-        match self.serve(&mut stream, &out, &at_rest, first).await {
+        match self.serve(&mut stream, &out, &tally, first).await {
             None => {
                 // Everything queued is written before the stream comes back.
                 let sink = out.take_back().await;
@@ -240,21 +252,25 @@ impl Socket {
         }
     }
 
-    /// True when the socket may park: every view it has sleeps, nothing is under way (no
-    /// task, no queued message, no upgrade waiting, no drain) and the client's bytes read so
-    /// far end a message.
-    fn may_park(&self, permit_wanted: bool, at_rest: &AtomicBool) -> bool {
+    /// True when the socket may park: every view it has sleeps, or has been quiet for
+    /// `park_after` with nothing left to write to the client; nothing is under way (no task,
+    /// no queued message, no upgrade waiting, no drain) and the client's bytes read so far
+    /// end a message.
+    fn may_park(&self, permit_wanted: bool, tally: &ReadTally, out: &Outbound) -> bool {
         let Some(connection) = self.slot.as_ref() else {
             return false;
         };
         let views = connection.channel_count();
+        let quiet = connection.hibernated_count() == views
+            || (out.is_idle() && self.park_at().is_some_and(|at| at <= Instant::now()));
         views > 0
-            && connection.hibernated_count() == views
+            && quiet
+            && !connection.has_tasks()
             && !permit_wanted
             && self.draining.is_none()
             && self.tasks_running.load(Ordering::Acquire) == 0
             && self.inbox.is_empty()
-            && at_rest.load(Ordering::Acquire)
+            && tally.all_handled(self.messages_handled)
     }
 
     /// The live loop: handles the client's frames and everything else that wakes the socket.
@@ -263,7 +279,7 @@ impl Socket {
         &mut self,
         stream: &mut SplitStream<WebSocketStream<RawSocket>>,
         out: &Outbound,
-        at_rest: &AtomicBool,
+        tally: &ReadTally,
         mut first: Option<Event>,
     ) -> Option<String> {
         let host = self.host.clone();
@@ -310,6 +326,7 @@ impl Socket {
                 }
             }
             let wake = self.next_wake();
+            let park_at = self.park_at();
             let event = match first.take() {
                 Some(event) => event,
                 None => tokio::select! {
@@ -327,9 +344,12 @@ impl Socket {
                     () = sleep_until(self.next_ping) => Event::Ping,
                     () = out.writer_gone() => Event::WriterGone,
                     () = tokio::time::sleep_until(wake) => Event::Due,
+                    () = sleep_until(park_at), if park_at.is_some() => Event::Park,
                 },
             };
+            let parking = matches!(event, Event::Park);
             let frames = match event {
+                Event::Park => Some(Vec::new()),
                 Event::Drain(changed) => {
                     match changed {
                         Ok(()) => self.draining = *self.drain.borrow_and_update(),
@@ -339,6 +359,9 @@ impl Socket {
                 }
                 Event::Message(message) => {
                     self.last_seen = Instant::now();
+                    if let Some(Ok(_)) = &message {
+                        self.messages_handled += 1;
+                    }
                     match message {
                         Some(Ok(Message::Text(text))) => {
                             let work = Pending::Text(text.as_str());
@@ -353,6 +376,9 @@ impl Socket {
                             .await
                         }
                         Some(Ok(Message::Binary(bytes))) => {
+                            // Upload chunks reach no view's callback: a socket receiving them
+                            // stays live as if its views were busy.
+                            self.park_hold = Instant::now() + config.park_after;
                             on_guest(&host, &mut self.slot, move |c| c.handle_binary(&bytes)).await
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => {
@@ -463,10 +489,20 @@ impl Socket {
                 }
                 Err(error) => return Some(error.to_string()),
             }
-            if self.may_park(permit_wait.is_some(), at_rest) {
+            if self.may_park(permit_wait.is_some(), tally, out) {
                 return None;
             }
+            if parking {
+                self.park_hold = Instant::now() + config.park_after;
+            }
         }
+    }
+
+    /// When the socket parks although its views are live (they have been quiet for
+    /// `park_after`); `None` when none is live or parking live views is off.
+    fn park_at(&self) -> Option<Instant> {
+        let at = self.slot.as_ref()?.next_park()?;
+        Some(at.max(self.park_hold))
     }
 
     /// The app the socket's site names (none on the default site, where the socket's app is
