@@ -9,5 +9,5 @@ mod server;
 mod socket;
 
 pub use http::{Page, get, get_from};
-pub use server::{TestServer, serve_metrics};
+pub use server::{TestServer, app_gauge, serve_metrics};
 pub use socket::{PhxSocket, SocketError, WAIT, masked_text_frame};

@@ -80,6 +80,25 @@ impl TestServer {
         format!("http://{}{}", self.addr, path)
     }
 
+    /// Loads `path`, opens the page's socket and joins its view: the socket, the join ref and
+    /// the view's topic. Panics when a step fails or the join is refused.
+    pub async fn join_view(&self, path: &str) -> (crate::PhxSocket, String, String) {
+        let page = match crate::get(self.addr, path).await {
+            Ok(page) => page,
+            Err(e) => panic!("loading {path}: {e}"),
+        };
+        let mut socket = match crate::PhxSocket::connect_page(self.addr, &page).await {
+            Ok(socket) => socket,
+            Err(e) => panic!("connecting {path}: {e}"),
+        };
+        let (join_ref, reply) = match socket.join_page(&page, &self.url(path)).await {
+            Ok(joined) => joined,
+            Err(e) => panic!("joining {path}: {e}"),
+        };
+        assert_eq!(reply["status"], "ok", "joining {path}: {reply}");
+        (socket, join_ref, page.topic())
+    }
+
     /// Stops it as SIGTERM stops `livewasm serve` (no new connections, then the drain, see
     /// `Host::start_drain`) and waits until the server has stopped.
     pub async fn stop(&mut self) {
@@ -162,4 +181,31 @@ pub async fn serve_metrics(host: Arc<Host>) -> SocketAddr {
         }
     });
     addr
+}
+
+/// The value of gauge `name` (e.g. `livewasm_hibernated_instances`) for `app`, scraped from
+/// the metrics listener at `metrics`; 0 when the line is absent.
+pub async fn app_gauge(metrics: SocketAddr, name: &str, app: &str) -> f64 {
+    let response = match crate::platform::http_request(
+        metrics,
+        "GET",
+        &metrics.to_string(),
+        "/metrics",
+        &[],
+        None,
+    )
+    .await
+    {
+        Ok(response) => response,
+        Err(e) => panic!("scraping {metrics}: {e}"),
+    };
+    let prefix = format!("{name}{{");
+    let label = format!("app=\"{app}\"");
+    response
+        .text()
+        .lines()
+        .find(|l| l.starts_with(&prefix) && l.contains(&label))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }

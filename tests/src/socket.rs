@@ -232,6 +232,23 @@ impl PhxSocket {
         .await
     }
 
+    /// Sends a click on `event` (no value) and returns the diff of its reply; an error when
+    /// the reply is not `ok`.
+    pub async fn click_diff(
+        &mut self,
+        join_ref: &str,
+        topic: &str,
+        event: &str,
+    ) -> Result<Value, SocketError> {
+        let reply = self
+            .event(join_ref, topic, "click", event, json!({}))
+            .await?;
+        if reply["status"] != "ok" {
+            return Err(SocketError::BadFrame(format!("{event} refused: {reply}")));
+        }
+        Ok(reply["response"]["diff"].clone())
+    }
+
     /// Sends an LV `event` push to live component `cid` (`phx-target={@myself}`) and waits
     /// for its reply.
     pub async fn event_to(

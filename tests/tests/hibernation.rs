@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::{Api, Database, app_origin, http_request};
-use livewasm_integration_tests::{Page, PhxSocket, TestServer, get, serve_metrics};
+use livewasm_integration_tests::{Page, PhxSocket, TestServer, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -66,20 +66,11 @@ async fn start(hibernate_after: Duration) -> (TestServer, SocketAddr) {
 /// Joins `/thermostat?house=5&tick=…` and returns the socket, join ref and topic.
 async fn join(server: &TestServer, tick: &str) -> (PhxSocket, String, String) {
     let path = format!("/thermostat?house=5&tick={tick}");
-    let page = get(server.addr, &path).await.unwrap();
-    let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
-    let (join_ref, reply) = socket.join_page(&page, &server.url(&path)).await.unwrap();
-    assert_eq!(reply["status"], "ok", "{reply}");
-    (socket, join_ref, page.topic())
+    server.join_view(&path).await
 }
 
 async fn click(socket: &mut PhxSocket, join_ref: &str, topic: &str, event: &str) -> Value {
-    let reply = socket
-        .event(join_ref, topic, "click", event, json!({}))
-        .await
-        .unwrap();
-    assert_eq!(reply["status"], "ok", "{reply}");
-    reply["response"]["diff"].clone()
+    socket.click_diff(join_ref, topic, event).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use livewasm_integration_tests::platform::{
     Api, Database, app_origin, assert_status, http_request,
 };
-use livewasm_integration_tests::{PhxSocket, TestServer, serve_metrics};
+use livewasm_integration_tests::{PhxSocket, TestServer, app_gauge, serve_metrics};
 use livewasm_server::ServerConfig;
 use serde_json::{Value, json};
 
@@ -100,16 +100,7 @@ async fn upgrades(metrics: SocketAddr, outcome: &str) -> f64 {
 
 /// `livewasm_hibernated_instances` of the app.
 async fn hibernated(metrics: SocketAddr) -> f64 {
-    let response = http_request(metrics, "GET", &metrics.to_string(), "/metrics", &[], None)
-        .await
-        .expect("scrape");
-    response
-        .text()
-        .lines()
-        .find(|l| l.starts_with("livewasm_hibernated_instances{") && l.contains("app=\"thermo\""))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    app_gauge(metrics, "livewasm_hibernated_instances", "thermo").await
 }
 
 fn component(name: &str) -> Vec<u8> {

@@ -12,7 +12,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use livewasm_integration_tests::platform::http_request;
-use livewasm_integration_tests::{PhxSocket, TestServer, get, masked_text_frame, serve_metrics};
+use livewasm_integration_tests::{
+    PhxSocket, TestServer, app_gauge, masked_text_frame, serve_metrics,
+};
 use livewasm_server::{Host, ServerConfig};
 use serde_json::{Value, json};
 
@@ -33,11 +35,7 @@ async fn start(config: ServerConfig) -> (TestServer, Arc<Host>) {
 /// Joins `/thermostat?house=5&tick=…` and returns the socket, join ref and topic.
 async fn join(server: &TestServer, tick: &str) -> (PhxSocket, String, String) {
     let path = format!("/thermostat?house=5&tick={tick}");
-    let page = get(server.addr, &path).await.unwrap();
-    let mut socket = PhxSocket::connect_page(server.addr, &page).await.unwrap();
-    let (join_ref, reply) = socket.join_page(&page, &server.url(&path)).await.unwrap();
-    assert_eq!(reply["status"], "ok", "{reply}");
-    (socket, join_ref, page.topic())
+    server.join_view(&path).await
 }
 
 /// Waits until `host` has `want` parked sockets.
@@ -55,18 +53,7 @@ async fn until_parked(host: &Host, want: usize) {
 
 /// `livewasm_hibernated_instances` of the thermostat.
 async fn hibernated(metrics: std::net::SocketAddr) -> f64 {
-    let response = http_request(metrics, "GET", &metrics.to_string(), "/metrics", &[], None)
-        .await
-        .expect("scrape");
-    response
-        .text()
-        .lines()
-        .find(|l| {
-            l.starts_with("livewasm_hibernated_instances{") && l.contains("app=\"thermostat\"")
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0)
+    app_gauge(metrics, "livewasm_hibernated_instances", "thermostat").await
 }
 
 /// The text of a click on `event` as the client sends it.
@@ -82,12 +69,19 @@ fn click_frame(join_ref: &str, msg_ref: &str, topic: &str, event: &str) -> Strin
 }
 
 async fn click(socket: &mut PhxSocket, join_ref: &str, topic: &str, event: &str) -> Value {
-    let reply = socket
-        .event(join_ref, topic, "click", event, json!({}))
+    socket.click_diff(join_ref, topic, event).await.unwrap()
+}
+
+/// Waits for the diff a tick of the view on `topic` pushes.
+async fn tick_reaches(socket: &mut PhxSocket, topic: &str) {
+    let push = socket
+        .wait_push(topic, "diff", Duration::from_secs(10))
         .await
         .unwrap();
-    assert_eq!(reply["status"], "ok", "{reply}");
-    reply["response"]["diff"].clone()
+    assert!(
+        push[4].is_object(),
+        "the tick's diff reached the client: {push}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -229,14 +223,7 @@ async fn a_views_timer_wakes_its_parked_socket() {
     // A tick every 6 s: far enough off (more than the 5 s margin) for the view to sleep.
     let (mut socket, _join_ref, topic) = join(&server, "6").await;
     until_parked(&host, 1).await;
-    let push = socket
-        .wait_push(&topic, "diff", Duration::from_secs(10))
-        .await
-        .unwrap();
-    assert!(
-        push[4].is_object(),
-        "the tick's diff reached the client: {push}"
-    );
+    tick_reaches(&mut socket, &topic).await;
     // After the tick the view sleeps again and the socket parks.
     until_parked(&host, 1).await;
 }
@@ -321,14 +308,7 @@ async fn a_live_views_timer_wakes_its_parked_socket() {
     let (mut socket, _join_ref, topic) = join(&server, "2").await;
     for _ in 0..2 {
         until_parked(&host, 1).await;
-        let push = socket
-            .wait_push(&topic, "diff", Duration::from_secs(10))
-            .await
-            .unwrap();
-        assert!(
-            push[4].is_object(),
-            "the tick's diff reached the client: {push}"
-        );
+        tick_reaches(&mut socket, &topic).await;
     }
 }
 
