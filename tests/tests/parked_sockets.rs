@@ -356,3 +356,79 @@ async fn messages_sent_together_to_a_parked_socket_are_all_answered() {
     }
     until_parked(&host, 1).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_heartbeat_to_a_parked_live_view_does_not_keep_its_socket_live() {
+    let park_after = Duration::from_secs(3);
+    let (server, host) = TestServer::start_configured(
+        &["thermostat"],
+        ServerConfig {
+            hibernate_after: Duration::ZERO,
+            park_after,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let (mut socket, _join_ref, _topic) = join(&server, "off").await;
+    until_parked(&host, 1).await;
+    // The heartbeat touches no view: once its reply is written the socket parks again, without
+    // waiting another `park_after`.
+    let reply = socket.heartbeat().await.unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let answered = Instant::now();
+    until_parked(&host, 1).await;
+    assert!(
+        answered.elapsed() < park_after / 2,
+        "parked again after {:?}",
+        answered.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broadcast_wakes_a_parked_subscriber() {
+    let (server, host) = TestServer::start_configured(
+        &["dashboard"],
+        ServerConfig {
+            hibernate_after: HIBERNATE_AFTER,
+            park_after: PARK_AFTER,
+            ..ServerConfig::default()
+        },
+    )
+    .await;
+    let (mut viewer, _join_ref, topic) = server.join_view("/dashboard/acme").await;
+    // Its mount's tasks are done (their results pushed), then its socket parks. The dashboard
+    // itself stays live (it refuses to be snapshotted, and is asked again every
+    // `hibernate_after`): those tries are no callbacks and do not keep the socket live.
+    viewer
+        .wait_for(DEADLINE, "the revenue task's diff", |f| {
+            f.to_string().contains("Revenue: $")
+        })
+        .await
+        .unwrap();
+    until_parked(&host, 1).await;
+
+    // A sale recorded on another socket is broadcast to the org's dashboards.
+    let (mut sales, sales_ref, sales_topic) = server.join_view("/dashboard/acme/sales").await;
+    let reply = sales
+        .event(
+            &sales_ref,
+            &sales_topic,
+            "click",
+            "sale",
+            json!({"amount": "250"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(reply["status"], "ok", "{reply}");
+    let diff = viewer
+        .wait_for(DEADLINE, "the sale's diff", |f| {
+            f.get(2).and_then(Value::as_str) == Some(topic.as_str())
+                && f.get(3).and_then(Value::as_str) == Some("diff")
+                && f.to_string().contains("Sale: $250")
+        })
+        .await;
+    assert!(
+        diff.is_ok(),
+        "the parked subscriber got the broadcast: {diff:?}"
+    );
+}

@@ -125,9 +125,11 @@ pub struct ServeArgs {
     /// Seconds a client may take to send a request body (408 past it).
     #[arg(long, default_value_t = ServerConfig::default().http_body_timeout.as_secs())]
     http_body_timeout_secs: u64,
-    /// HTTP connections served at once; further ones wait in the listen backlog.
-    #[arg(long, default_value_t = ServerConfig::default().max_connections)]
-    max_connections: usize,
+    /// HTTP connections served at once, WebSockets included; further ones wait in the listen
+    /// backlog. Default: 100,000, or the open-file limit less 1,024 when that is lower (the
+    /// host raises its soft limit to the hard one at start).
+    #[arg(long)]
+    max_connections: Option<usize>,
     /// Milliseconds between checks of the registry for changes made through other hosts
     /// sharing it (a Postgres registry also wakes the host at once).
     #[arg(long, default_value_t = ServerConfig::default().registry_poll.as_millis() as u64)]
@@ -407,6 +409,17 @@ pub fn run(args: ServeArgs) -> Result<()> {
         Some(url) => public_origin(url, &args.base_domain)?,
         None => ("http".to_string(), args.base_domain.clone()),
     };
+    // One descriptor per socket: the soft open-file limit goes up to the hard one, and the
+    // default connection cap stays under it.
+    let open_files = livewasm_server::open_files::raise_limit();
+    let max_connections = args
+        .max_connections
+        .unwrap_or_else(|| livewasm_server::open_files::default_max_connections(open_files));
+    tracing::info!(
+        max_connections,
+        open_files = open_files.map_or_else(|| "unknown".to_string(), |l| l.to_string()),
+        "connection cap"
+    );
     let config = ServerConfig {
         secret_key: secret_key(&args)?,
         dev: args.dev,
@@ -424,7 +437,7 @@ pub fn run(args: ServeArgs) -> Result<()> {
         max_joins_per_ip_per_sec: args.max_joins_per_ip_per_sec,
         http_header_timeout: Duration::from_secs(args.http_header_timeout_secs),
         http_body_timeout: Duration::from_secs(args.http_body_timeout_secs),
-        max_connections: args.max_connections,
+        max_connections,
         registry_poll: Duration::from_millis(args.registry_poll_ms.max(1)),
         drain_timeout: Duration::from_secs(args.drain_timeout_secs),
         cluster_ready_grace: Duration::from_secs(args.cluster_ready_grace_secs),

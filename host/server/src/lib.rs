@@ -41,6 +41,7 @@ mod listener;
 pub mod logging;
 mod metrics;
 mod navigate;
+pub mod open_files;
 mod operator_overview;
 mod origin;
 mod page;

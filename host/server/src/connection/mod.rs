@@ -328,7 +328,7 @@ impl Connection {
         self.channels
             .values()
             .filter(|c| !c.instance.is_asleep())
-            .map(|c| c.idle.last_active + after)
+            .map(|c| c.idle.last_callback + after)
             .max()
     }
 

@@ -88,7 +88,9 @@ impl Channel {
         scope: &Scope<'_>,
         call: impl FnOnce(&mut Channel) -> Result<Option<Value>, CallError>,
     ) -> Result<Step, CallError> {
-        self.idle.last_active = tokio::time::Instant::now();
+        let now = tokio::time::Instant::now();
+        self.idle.last_active = now;
+        self.idle.last_callback = now;
         let reply = call(self)?;
         let outcome = self.follow_navigation(scope)?;
         let diff = self.render()?;

@@ -232,8 +232,12 @@ fn take_slot(usage: Option<&Arc<TenantUsage>>) -> Option<Option<InstanceSlot>> {
 
 /// What decides whether a view may hibernate now.
 pub(super) struct Idle {
-    /// When it last ran a callback.
+    /// When it last ran a callback, or was last found unable to hibernate: the hibernation
+    /// clock starts again from here.
     pub(super) last_active: Instant,
+    /// When it last ran a callback: its socket may park `park_after` past this (a view that
+    /// keeps failing to hibernate still lets its socket park).
+    pub(super) last_callback: Instant,
     /// It can never hibernate (its component has no hibernation export).
     pub(super) never: bool,
 }
@@ -241,8 +245,10 @@ pub(super) struct Idle {
 impl Idle {
     /// Fresh: active now.
     pub(super) fn new() -> Idle {
+        let now = Instant::now();
         Idle {
-            last_active: Instant::now(),
+            last_active: now,
+            last_callback: now,
             never: false,
         }
     }

@@ -10,6 +10,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::Poll;
+use std::time::Duration;
 
 use futures_util::StreamExt;
 use futures_util::stream::SplitStream;
@@ -42,6 +43,9 @@ const OVERLOADED: u16 = 1013;
 /// Close code for "service restart": the host is draining; the client reconnects (through
 /// the load balancer, to another host).
 const SERVICE_RESTART: u16 = 1012;
+/// How soon a socket with live views tries to park again when it could not (frames still
+/// being written, a message read but not yet handled).
+const PARK_RETRY: Duration = Duration::from_millis(50);
 /// Bytes a parked socket reads at once when the client speaks (the rest of a larger frame is
 /// read by the WebSocket library).
 const PARKED_READ: usize = 512;
@@ -493,7 +497,15 @@ impl Socket {
                 return None;
             }
             if parking {
-                self.park_hold = Instant::now() + config.park_after;
+                // What kept it live passes quickly (the reply to the heartbeat that woke it
+                // being written, the heartbeat itself not yet handed out, a message waiting):
+                // try again shortly; a task running waits another `park_after`.
+                let retry = if self.slot.as_ref().is_some_and(Connection::has_tasks) {
+                    config.park_after
+                } else {
+                    PARK_RETRY
+                };
+                self.park_hold = Instant::now() + retry;
             }
         }
     }
