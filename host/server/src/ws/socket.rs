@@ -348,7 +348,7 @@ impl Socket {
                     () = sleep_until(self.next_ping) => Event::Ping,
                     () = out.writer_gone() => Event::WriterGone,
                     () = tokio::time::sleep_until(wake) => Event::Due,
-                    () = sleep_until(park_at), if park_at.is_some() => Event::Park,
+                    () = sleep_until(park_at) => Event::Park,
                 },
             };
             let parking = matches!(event, Event::Park);
