@@ -83,6 +83,12 @@ pub mod fetch;
 mod flash;
 /// Forms as templates render them.
 pub mod form;
+#[cfg(all(
+    feature = "lean-heap",
+    target_arch = "wasm32",
+    not(target_feature = "atomics")
+))]
+mod heap;
 /// Hibernation snapshots of a view's state.
 pub mod hibernate;
 mod hook_assigns;
