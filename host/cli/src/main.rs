@@ -17,6 +17,27 @@ use livewasm_server::telemetry::Telemetry;
 
 use commands::{app, audit, build, deploy, new, tenant, token, versions};
 
+/// The host's allocator: jemalloc keeps blocks of one size class together, so the short-lived
+/// buffers of thousands of joins do not leave holes between the long-lived blocks of idle views
+/// the way glibc's arenas do; [`JEMALLOC_OPTIONS`] has it hand freed pages back at once.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// jemalloc's options, as C reads them: freed pages go back to the system as soon as they are
+/// free (`dirty_decay_ms:0`, `muzzy_decay_ms:0`) rather than seconds later, when a host of idle
+/// views makes no further calls that would purge them.
+#[cfg(feature = "jemalloc")]
+static JEMALLOC_OPTIONS: &std::ffi::CStr = c"dirty_decay_ms:0,muzzy_decay_ms:0";
+
+/// What jemalloc reads its options from before `main` (`malloc_conf`, named as the prefixed
+/// build of tikv-jemalloc-sys calls it).
+#[cfg(feature = "jemalloc")]
+#[unsafe(export_name = "_rjem_malloc_conf")]
+// SAFETY: the pointer is the start of a static C string, valid for the whole program.
+static MALLOC_CONF: Option<&'static std::ffi::c_char> =
+    Some(unsafe { &*JEMALLOC_OPTIONS.as_ptr() });
+
 /// The Livewasm host.
 #[derive(Parser)]
 #[command(name = "livewasm", version, about)]
@@ -107,4 +128,18 @@ fn main() -> Result<ExitCode> {
             ExitCode::FAILURE
         }
     })
+}
+
+#[cfg(all(test, feature = "jemalloc"))]
+mod tests {
+    /// jemalloc took the options of `MALLOC_CONF` (under a wrong symbol name it would keep its
+    /// defaults and hold freed pages for seconds).
+    #[test]
+    fn jemalloc_hands_freed_pages_back_at_once() {
+        // SAFETY: both options are `ssize_t` in jemalloc, read as `isize`.
+        let read = |name: &[u8]| unsafe { tikv_jemalloc_ctl::raw::read::<isize>(name) };
+        let dirty = read(b"opt.dirty_decay_ms\0").expect("opt.dirty_decay_ms");
+        let muzzy = read(b"opt.muzzy_decay_ms\0").expect("opt.muzzy_decay_ms");
+        assert_eq!((dirty, muzzy), (0, 0));
+    }
 }

@@ -4,6 +4,11 @@
 //! memory although nothing uses it. [`run`] trims the heap (`malloc_trim`, which hands back
 //! every whole free page) at most once per [`TRIM_EVERY`], and only after sockets parked or
 //! closed since the last trim. Elsewhere than glibc it does nothing.
+//!
+//! The `livewasm` binary allocates with jemalloc, set to hand freed pages back at once, so there
+//! the trim covers only what C code allocates through glibc's `malloc`; a host built with the
+//! system allocator (the tests' in-process hosts, `livewasm` without its `jemalloc` feature)
+//! relies on it for all its memory.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
